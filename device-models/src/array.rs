@@ -1,0 +1,455 @@
+//! A whole array of devices: program, pulse, drift and read a matrix of
+//! devices at once, reproducibly from one seed.
+//!
+//! A [`DeviceArray`] holds, for each of its `rows × cols` devices, the
+//! device-to-device parameters drawn when it was made (bounds, nonlinearity,
+//! fault), its conductance at the reference time `t₀` and its drift exponent.
+//! Every operation is parallel over devices (rayon) and draws from the
+//! ChaCha8 streams described in [`crate::rng`], so that the result depends
+//! only on the seed and the sequence of operations — not on the thread count.
+//!
+//! Cost: every operation is `O(rows·cols)` time; the array keeps about five
+//! `f64` per device (≈ 40 MiB for 1024 × 1024).
+
+use nalgebra::DMatrix;
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::faults::Fault;
+use crate::pulse::{self, ExponentialCurve, PulseSpec, NL_MAX};
+use crate::rng::{par_map, Purpose, StreamKey};
+use crate::spec::{DeviceSpec, SpecError};
+
+/// Why an array operation was refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DeviceError {
+    /// The device specification breaks a constraint.
+    #[error("invalid device: {0}")]
+    Spec(#[from] SpecError),
+    /// An array must have at least one row and one column.
+    #[error("an array needs at least one row and one column, found {rows} × {cols}")]
+    EmptyArray {
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+    },
+    /// An input matrix does not have the array's shape.
+    #[error("expected a {expected_rows} × {expected_cols} matrix, found {rows} × {cols}")]
+    Shape {
+        /// The array's rows.
+        expected_rows: usize,
+        /// The array's columns.
+        expected_cols: usize,
+        /// The input's rows.
+        rows: usize,
+        /// The input's columns.
+        cols: usize,
+    },
+    /// A target conductance is negative, infinite or NaN.
+    #[error("target conductance at row {row}, column {col} is {value}; expected a finite value ≥ 0 S")]
+    BadTarget {
+        /// Row of the offending entry.
+        row: usize,
+        /// Column of the offending entry.
+        col: usize,
+        /// The value found.
+        value: f64,
+    },
+    /// A time is negative or not finite.
+    #[error("time {0} s is not a finite value ≥ 0")]
+    BadTime(f64),
+    /// Pulses were applied to a device that has no pulse model.
+    #[error("device `{0}` has no pulse-update model (add a [pulse] section)")]
+    NoPulseModel(String),
+}
+
+/// A per-device parameter: one value for all devices, or one each.
+#[derive(Debug, Clone, PartialEq)]
+enum PerDevice {
+    Uniform(f64),
+    Each(Vec<f64>),
+}
+
+impl PerDevice {
+    fn get(&self, k: usize) -> f64 {
+        match self {
+            PerDevice::Uniform(v) => *v,
+            PerDevice::Each(values) => values[k],
+        }
+    }
+
+    /// `nominal·(1 + σ·ξ)` (relative) or `nominal + σ·ξ` (absolute) for
+    /// every device; uniform when `sigma` is 0.
+    fn draw(
+        nominal: f64,
+        sigma: f64,
+        relative: bool,
+        n: usize,
+        key: StreamKey,
+        clamp: impl Fn(f64) -> f64 + Sync,
+    ) -> Self {
+        if sigma == 0.0 {
+            return PerDevice::Uniform(nominal);
+        }
+        let mut values = vec![0.0; n];
+        key.fill(&mut values, |_, rng| {
+            let xi: f64 = StandardNormal.sample(rng);
+            let v = if relative {
+                nominal * (1.0 + sigma * xi)
+            } else {
+                nominal + sigma * xi
+            };
+            clamp(v)
+        });
+        PerDevice::Each(values)
+    }
+}
+
+/// An array of devices of one kind.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use xbar_devices::{library, DeviceArray};
+///
+/// let pcm = library::preset("ibm-pcm").unwrap();
+/// let mut array = DeviceArray::new(&pcm, 64, 64, 42).unwrap();
+/// array.program(&DMatrix::from_element(64, 64, 10e-6)).unwrap();
+/// let day = array.drift_to(86_400.0).unwrap();   // noiseless, drifted
+/// let read = array.read(86_400.0).unwrap();      // with read noise
+/// assert!(day.mean() < 10e-6 && read.mean() < 10e-6);
+/// // Same seed, same operations: bit-identical.
+/// let mut again = DeviceArray::new(&pcm, 64, 64, 42).unwrap();
+/// again.program(&DMatrix::from_element(64, 64, 10e-6)).unwrap();
+/// assert_eq!(again.conductances(), array.conductances());
+/// ```
+#[derive(Debug, Clone)]
+pub struct DeviceArray {
+    device: DeviceSpec,
+    seed: u64,
+    g_min: PerDevice,
+    g_max: PerDevice,
+    a_ltp: PerDevice,
+    a_ltd: PerDevice,
+    faults: Option<Vec<Fault>>,
+    conductance: DMatrix<f64>,
+    nu: DMatrix<f64>,
+    programs: u64,
+    reads: u64,
+    pulses: u64,
+}
+
+impl DeviceArray {
+    /// A `rows × cols` array of `device`, every device reset to its g_min,
+    /// with its device-to-device parameters and faults drawn from `seed`.
+    ///
+    /// # Errors
+    /// [`DeviceError::Spec`] for an invalid device, [`DeviceError::EmptyArray`]
+    /// for zero rows or columns.
+    pub fn new(
+        device: &DeviceSpec,
+        rows: usize,
+        cols: usize,
+        seed: u64,
+    ) -> Result<Self, DeviceError> {
+        device.validate()?;
+        if rows == 0 || cols == 0 {
+            return Err(DeviceError::EmptyArray { rows, cols });
+        }
+        let n = rows * cols;
+        let d2d = &device.variability;
+        let key = |k| StreamKey::new(seed, Purpose::DeviceToDevice, k);
+        let g_min = PerDevice::draw(device.g_min.siemens(), d2d.g_min, true, n, key(0), |g| {
+            g.max(0.0)
+        });
+        let g_max = PerDevice::draw(device.g_max.siemens(), d2d.g_max, true, n, key(1), |g| {
+            g.max(0.0)
+        });
+        let (a_ltp, a_ltd) = match &device.pulse {
+            Some(PulseSpec::Exponential {
+                pulses_ltp,
+                pulses_ltd,
+                nl_ltp,
+                nl_ltd,
+                ..
+            }) => {
+                let label = |nominal, k, p: u32| {
+                    let labels = PerDevice::draw(nominal, d2d.nl, false, n, key(k), |nl| {
+                        nl.clamp(-NL_MAX, NL_MAX)
+                    });
+                    let scale = f64::from(p);
+                    match labels {
+                        PerDevice::Uniform(nl) => PerDevice::Uniform(pulse::a_from_nl(nl) * scale),
+                        PerDevice::Each(mut v) => {
+                            par_map(&mut v, |_, nl| pulse::a_from_nl(nl) * scale);
+                            PerDevice::Each(v)
+                        }
+                    }
+                };
+                (label(*nl_ltp, 2, *pulses_ltp), label(*nl_ltd, 3, *pulses_ltd))
+            }
+            _ => (PerDevice::Uniform(f64::INFINITY), PerDevice::Uniform(f64::INFINITY)),
+        };
+        let faults = (!device.faults.is_none()).then(|| {
+            let mut u = vec![0.0; n];
+            StreamKey::new(seed, Purpose::Faults, 0).fill(&mut u, |_, rng| rng.random::<f64>());
+            u.into_iter().map(|u| device.faults.classify(u)).collect()
+        });
+        let mut array = DeviceArray {
+            device: device.clone(),
+            seed,
+            g_min,
+            g_max,
+            a_ltp,
+            a_ltd,
+            faults,
+            conductance: DMatrix::zeros(rows, cols),
+            nu: DMatrix::zeros(rows, cols),
+            programs: 0,
+            reads: 0,
+            pulses: 0,
+        };
+        // Keep each device's bounds ordered after the D2D draws.
+        if let (PerDevice::Each(_), _) | (_, PerDevice::Each(_)) = (&array.g_min, &array.g_max) {
+            let g_min = array.g_min.clone();
+            let mut upper: Vec<f64> = (0..n).map(|k| array.g_max.get(k)).collect();
+            par_map(&mut upper, |k, g| g.max(g_min.get(k) * (1.0 + 1e-6)).max(f64::MIN_POSITIVE));
+            array.g_max = PerDevice::Each(upper);
+        }
+        let g_min = array.g_min.clone();
+        par_map(array.conductance.as_mut_slice(), |k, _| g_min.get(k));
+        array.apply_faults();
+        array.draw_drift_exponents();
+        Ok(array)
+    }
+
+    /// The device this array is made of.
+    pub fn device(&self) -> &DeviceSpec {
+        &self.device
+    }
+
+    /// The seed every draw of this array derives from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// `(rows, cols)`.
+    pub fn shape(&self) -> (usize, usize) {
+        self.conductance.shape()
+    }
+
+    /// Conductances (S) at the reference time t₀, noiseless.
+    pub fn conductances(&self) -> &DMatrix<f64> {
+        &self.conductance
+    }
+
+    /// Drift exponent ν of every device (0 for a device without drift).
+    pub fn drift_exponents(&self) -> &DMatrix<f64> {
+        &self.nu
+    }
+
+    /// This device's own `(g_min, g_max)` (S), after D2D variation.
+    pub fn bounds(&self, row: usize, col: usize) -> (f64, f64) {
+        let k = self.index(row, col);
+        (self.g_min.get(k), self.g_max.get(k))
+    }
+
+    /// The fault of device `(row, col)`.
+    pub fn fault(&self, row: usize, col: usize) -> Fault {
+        let k = self.index(row, col);
+        self.faults.as_ref().map_or(Fault::Healthy, |f| f[k])
+    }
+
+    /// Number of `(stuck-on, stuck-off)` devices.
+    pub fn fault_counts(&self) -> (usize, usize) {
+        self.faults.as_ref().map_or((0, 0), |f| {
+            f.iter().fold((0, 0), |(on, off), fault| match fault {
+                Fault::StuckOn => (on + 1, off),
+                Fault::StuckOff => (on, off + 1),
+                Fault::Healthy => (on, off),
+            })
+        })
+    }
+
+    fn index(&self, row: usize, col: usize) -> usize {
+        let (rows, cols) = self.shape();
+        assert!(row < rows && col < cols, "device ({row}, {col}) outside a {rows} × {cols} array");
+        col * rows + row
+    }
+
+    fn check_shape(&self, rows: usize, cols: usize) -> Result<(), DeviceError> {
+        let (expected_rows, expected_cols) = self.shape();
+        if (rows, cols) == (expected_rows, expected_cols) {
+            Ok(())
+        } else {
+            Err(DeviceError::Shape {
+                expected_rows,
+                expected_cols,
+                rows,
+                cols,
+            })
+        }
+    }
+
+    /// Writes `targets` (S) into every device with the device's programming
+    /// model (levels, noise, write-verify; exact when the device has none),
+    /// then draws each device's drift exponent from its programmed state.
+    /// Stuck devices keep their stuck conductance.
+    ///
+    /// # Errors
+    /// [`DeviceError::Shape`] if `targets` is not `rows × cols`,
+    /// [`DeviceError::BadTarget`] for a negative or non-finite target.
+    pub fn program(&mut self, targets: &DMatrix<f64>) -> Result<(), DeviceError> {
+        self.check_shape(targets.nrows(), targets.ncols())?;
+        if let Some(k) = targets.iter().position(|g| !(g.is_finite() && *g >= 0.0)) {
+            let rows = targets.nrows();
+            return Err(DeviceError::BadTarget {
+                row: k % rows,
+                col: k / rows,
+                value: targets.as_slice()[k],
+            });
+        }
+        let key = StreamKey::new(self.seed, Purpose::Programming, self.programs);
+        self.programs += 1;
+        let targets = targets.as_slice();
+        let (g_min, g_max) = (&self.g_min, &self.g_max);
+        match &self.device.programming {
+            Some(model) => key.fill(self.conductance.as_mut_slice(), |k, rng| {
+                model.program_one(targets[k], g_min.get(k), g_max.get(k), rng)
+            }),
+            None => par_map(self.conductance.as_mut_slice(), |k, _| targets[k]),
+        }
+        self.apply_faults();
+        self.draw_drift_exponents();
+        Ok(())
+    }
+
+    /// Applies `pulses[(i, j)]` pulses to device `(i, j)`: positive counts
+    /// potentiate (LTP), negative ones depress (LTD), with the device's
+    /// pulse model and cycle-to-cycle noise. Conductances stay within each
+    /// device's `[g_min, g_max]`; drift exponents are kept.
+    ///
+    /// # Errors
+    /// [`DeviceError::NoPulseModel`] if the device has no `[pulse]` model,
+    /// [`DeviceError::Shape`] for a wrongly shaped `pulses`.
+    pub fn apply_pulses(&mut self, pulses: &DMatrix<i32>) -> Result<(), DeviceError> {
+        self.check_shape(pulses.nrows(), pulses.ncols())?;
+        let model = self
+            .device
+            .pulse
+            .clone()
+            .ok_or_else(|| DeviceError::NoPulseModel(self.device.name.clone()))?;
+        let key = StreamKey::new(self.seed, Purpose::Pulse, self.pulses);
+        self.pulses += 1;
+        let pulses = pulses.as_slice();
+        let (g_min, g_max, a_ltp, a_ltd) = (&self.g_min, &self.g_max, &self.a_ltp, &self.a_ltd);
+        match model {
+            PulseSpec::Exponential {
+                pulses_ltp,
+                pulses_ltd,
+                c2c,
+                ..
+            } => key.update(self.conductance.as_mut_slice(), |k, g, rng| {
+                let curve = |p_max: u32, a: f64| ExponentialCurve {
+                    g_min: g_min.get(k),
+                    g_max: g_max.get(k),
+                    p_max: f64::from(p_max),
+                    a,
+                };
+                let ltp = curve(pulses_ltp, a_ltp.get(k));
+                let ltd = curve(pulses_ltd, a_ltd.get(k));
+                pulse::exponential_update(g, pulses[k], &ltp, &ltd, c2c, rng)
+            }),
+            PulseSpec::SoftBounds {
+                alpha_up,
+                alpha_down,
+                c2c,
+            } => key.update(self.conductance.as_mut_slice(), |k, g, rng| {
+                pulse::soft_bounds_update(
+                    g,
+                    pulses[k],
+                    g_min.get(k),
+                    g_max.get(k),
+                    alpha_up,
+                    alpha_down,
+                    c2c,
+                    rng,
+                )
+            }),
+        }
+        self.apply_faults();
+        Ok(())
+    }
+
+    /// Noiseless conductances (S) at time `t` (s) since programming:
+    /// `G(t₀)·(t/t₀)^(−ν)`; equal to [`DeviceArray::conductances`] for a
+    /// device without drift or for `t ≤ t₀`.
+    ///
+    /// # Errors
+    /// [`DeviceError::BadTime`] for a negative or non-finite `t`.
+    pub fn drift_to(&self, t: f64) -> Result<DMatrix<f64>, DeviceError> {
+        check_time(t)?;
+        let mut out = self.conductance.clone();
+        if let Some(drift) = &self.device.drift {
+            let nu = self.nu.as_slice();
+            par_map(out.as_mut_slice(), |k, g| g * drift.factor(nu[k], t));
+        }
+        Ok(out)
+    }
+
+    /// One read of every device at time `t` (s) since programming: the
+    /// drifted conductance plus the device's read noise (fresh noise at each
+    /// call; noiseless for a device without a read-noise model).
+    ///
+    /// # Errors
+    /// [`DeviceError::BadTime`] for a negative or non-finite `t`.
+    pub fn read(&mut self, t: f64) -> Result<DMatrix<f64>, DeviceError> {
+        let mut out = self.drift_to(t)?;
+        if let Some(noise) = &self.device.read_noise {
+            let key = StreamKey::new(self.seed, Purpose::ReadNoise, self.reads);
+            self.reads += 1;
+            let g_max = &self.g_max;
+            key.update(out.as_mut_slice(), |k, g, rng| {
+                noise.read_one(g, g_max.get(k), t, rng)
+            });
+        }
+        Ok(out)
+    }
+
+    fn apply_faults(&mut self) {
+        if let Some(faults) = &self.faults {
+            let (g_min, g_max) = (&self.g_min, &self.g_max);
+            par_map(self.conductance.as_mut_slice(), |k, g| match faults[k] {
+                Fault::Healthy => g,
+                Fault::StuckOn => g_max.get(k),
+                Fault::StuckOff => g_min.get(k),
+            });
+        }
+    }
+
+    /// ν for every device from its present conductance; stuck devices do
+    /// not drift.
+    fn draw_drift_exponents(&mut self) {
+        let Some(drift) = &self.device.drift else {
+            return;
+        };
+        let key = StreamKey::new(self.seed, Purpose::DriftExponent, self.programs);
+        let (g, g_max, faults) = (self.conductance.as_slice(), &self.g_max, &self.faults);
+        key.fill(self.nu.as_mut_slice(), |k, rng| {
+            if faults.as_ref().is_some_and(|f| f[k] != Fault::Healthy) {
+                return 0.0;
+            }
+            let g_r = g[k] / g_max.get(k);
+            let xi: f64 = StandardNormal.sample(rng);
+            (drift.nu_mean.at(g_r) + drift.nu_std.at(g_r) * xi).abs()
+        });
+    }
+}
+
+fn check_time(t: f64) -> Result<(), DeviceError> {
+    if t.is_finite() && t >= 0.0 {
+        Ok(())
+    } else {
+        Err(DeviceError::BadTime(t))
+    }
+}

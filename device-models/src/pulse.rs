@@ -1,0 +1,365 @@
+//! Pulse updates: long-term potentiation (LTP) and depression (LTD) by
+//! identical programming pulses.
+//!
+//! ## Exponential model (NeuroSim)
+//! From the MLP_NeuroSim V3.0 manual (pp. 5–6; Chen & Yu, IEEE Design & Test
+//! 2019), with `P` the pulse number on a curve of `P_max` pulses:
+//!
+//! ```text
+//! G_LTP(P) = B·(1 − e^(−P/A)) + G_min
+//! G_LTD(P) = −B·(1 − e^((P − P_max)/A)) + G_max
+//! B        = (G_max − G_min) / (1 − e^(−P_max/A))
+//! ```
+//!
+//! `A` comes from the nonlinearity label `NL` that device papers quote. On the
+//! curve normalised to `P_max = 1`, `G_max − G_min = 1`, the largest vertical
+//! gap between the curve and the straight line from (0, 0) to (1, 1) is
+//! `0.0989949·|NL|` (NeuroSim's 900-entry NL → A table satisfies this to
+//! about 2e-6), so `A(NL)` is the root of that closed-form gap; NL = 0 is the
+//! linear device. The sign follows NeuroSim: a positive LTP label gives the
+//! usual saturating potentiation; a **negative** LTD label gives the usual
+//! saturating depression (large steps near G_max), which is the mirror curve
+//! above. Internally both directions use `G(x) = G_min + B·(1 − e^(−x/A))`
+//! with a signed `A`, which equals the mirror form for `A_LTD = −|A|`.
+//!
+//! One update of `n` pulses inverts the present conductance to its pulse
+//! number on the curve of the update's direction, moves `n` pulses along it
+//! (within `[0, P_max]`), maps back, adds cycle-to-cycle noise
+//! `N(0, σ_C2C·(G_max − G_min))·√|n|` and clamps to `[G_min, G_max]`.
+//!
+//! ## Soft-bounds model
+//! As in aihwkit's `SoftBoundsDevice` (after Gong et al., Nat. Commun. 2018):
+//! each up pulse moves `Δg = α_up·(G_max − g)`, each down pulse
+//! `Δg = −α_down·(g − G_min)`, every step multiplied by `(1 + σ_C2C·ξ)`,
+//! result clamped to `[G_min, G_max]`.
+
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{check, SpecError};
+
+/// Slope of NeuroSim's NL → A table: the largest gap between the normalised
+/// curve and the straight line is `NL_GAP_PER_UNIT · |NL|`.
+pub const NL_GAP_PER_UNIT: f64 = 0.098_994_949_366_116_65;
+
+/// Largest |NL| label accepted (the range of NeuroSim's table).
+pub const NL_MAX: f64 = 9.0;
+
+/// A pulse-update model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum PulseSpec {
+    /// NeuroSim's exponential LTP/LTD curves.
+    Exponential {
+        /// Pulses from G_min to G_max on the LTP curve (P_max, "levels").
+        pulses_ltp: u32,
+        /// Pulses from G_max to G_min on the LTD curve.
+        pulses_ltd: u32,
+        /// Nonlinearity label of LTP (NeuroSim convention, |NL| ≤ 9).
+        nl_ltp: f64,
+        /// Nonlinearity label of LTD (NeuroSim convention: negative for the
+        /// usual saturating depression).
+        nl_ltd: f64,
+        /// Cycle-to-cycle σ of one pulse, relative to G_max − G_min.
+        #[serde(default)]
+        c2c: f64,
+    },
+    /// Soft bounds: steps proportional to the distance to the bound.
+    SoftBounds {
+        /// Fraction of `G_max − g` gained per up pulse, in (0, 1).
+        alpha_up: f64,
+        /// Fraction of `g − G_min` lost per down pulse, in (0, 1).
+        alpha_down: f64,
+        /// Cycle-to-cycle σ of each step, relative to the step.
+        #[serde(default)]
+        c2c: f64,
+    },
+}
+
+impl PulseSpec {
+    /// Checks the constraints of every field.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        match self {
+            PulseSpec::Exponential {
+                pulses_ltp,
+                pulses_ltd,
+                nl_ltp,
+                nl_ltd,
+                c2c,
+            } => {
+                if *pulses_ltp < 1 {
+                    return Err(SpecError::new(
+                        "pulse.pulses_ltp",
+                        "expected at least 1 pulse, found 0",
+                    ));
+                }
+                if *pulses_ltd < 1 {
+                    return Err(SpecError::new(
+                        "pulse.pulses_ltd",
+                        "expected at least 1 pulse, found 0",
+                    ));
+                }
+                check::within("pulse.nl_ltp", *nl_ltp, -NL_MAX, NL_MAX)?;
+                check::within("pulse.nl_ltd", *nl_ltd, -NL_MAX, NL_MAX)?;
+                check::non_negative("pulse.c2c", *c2c)?;
+            }
+            PulseSpec::SoftBounds {
+                alpha_up,
+                alpha_down,
+                c2c,
+            } => {
+                open_unit("pulse.alpha_up", *alpha_up)?;
+                open_unit("pulse.alpha_down", *alpha_down)?;
+                check::non_negative("pulse.c2c", *c2c)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The cycle-to-cycle σ as written in the spec.
+    pub fn c2c(&self) -> f64 {
+        match self {
+            PulseSpec::Exponential { c2c, .. } | PulseSpec::SoftBounds { c2c, .. } => *c2c,
+        }
+    }
+}
+
+fn open_unit(field: &str, value: f64) -> Result<f64, SpecError> {
+    check::finite(field, value)?;
+    if value > 0.0 && value < 1.0 {
+        Ok(value)
+    } else {
+        Err(SpecError::new(
+            field,
+            format!("expected a fraction in (0, 1), found {value}"),
+        ))
+    }
+}
+
+/// Largest gap between the normalised exponential curve with parameter `a`
+/// (in units of P_max) and the straight line: `y(x*) − x*` with
+/// `x* = −a·ln(a·(1 − e^(−1/a)))`. Decreasing in `a`, `≈ 1/(8a)` for large `a`.
+pub fn max_gap(a: f64) -> f64 {
+    let denom = -(-1.0 / a).exp_m1();
+    let x = -a * (a * denom).ln();
+    -(-x / a).exp_m1() / denom - x
+}
+
+/// NeuroSim's `A` (in units of P_max) for a nonlinearity label: signed like
+/// `nl`, `+∞` for `nl = 0` (linear device).
+///
+/// Solves `max_gap(A) = 0.0989949·|NL|` by bisection on `ln A` to machine
+/// precision (80 halvings of a bracket of width ln 10¹²).
+///
+/// ```
+/// use xbar_devices::pulse::a_from_nl;
+/// // NeuroSim's table: NL 2.40 → A = 0.499181.
+/// assert!((a_from_nl(2.40) - 0.499181).abs() < 1e-6);
+/// assert!((a_from_nl(-4.88) + 0.200303).abs() < 1e-6);
+/// ```
+pub fn a_from_nl(nl: f64) -> f64 {
+    if nl == 0.0 {
+        return f64::INFINITY;
+    }
+    let target = NL_GAP_PER_UNIT * nl.abs();
+    // max_gap(a) decreases from 1 (a → 0) to 0 (a → ∞).
+    let (mut lo, mut hi) = (1e-6_f64.ln(), 1e6_f64.ln());
+    for _ in 0..80 {
+        let mid = 0.5 * (lo + hi);
+        if max_gap(mid.exp()) > target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let a = (0.5 * (lo + hi)).exp();
+    a.copysign(nl)
+}
+
+/// One exponential curve `G(x) = G_min + B·(1 − e^(−x/A))`, `x ∈ [0, P_max]`,
+/// for one device and one direction. `A = ±∞` is the straight line.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ExponentialCurve {
+    /// G_min (S).
+    pub g_min: f64,
+    /// G_max (S).
+    pub g_max: f64,
+    /// Pulses from one end to the other.
+    pub p_max: f64,
+    /// Signed A, in pulses (NeuroSim's table value times P_max).
+    pub a: f64,
+}
+
+impl ExponentialCurve {
+    /// The curve for a nonlinearity label `nl` over `p_max` pulses.
+    pub fn from_nl(g_min: f64, g_max: f64, p_max: u32, nl: f64) -> Self {
+        ExponentialCurve {
+            g_min,
+            g_max,
+            p_max: f64::from(p_max),
+            a: a_from_nl(nl) * f64::from(p_max),
+        }
+    }
+
+    fn b(&self) -> f64 {
+        (self.g_max - self.g_min) / -(-self.p_max / self.a).exp_m1()
+    }
+
+    /// Conductance at pulse number `x` (clamped to `[0, P_max]`).
+    pub fn conductance(&self, x: f64) -> f64 {
+        let x = x.clamp(0.0, self.p_max);
+        if self.a.is_infinite() {
+            return self.g_min + (self.g_max - self.g_min) * x / self.p_max;
+        }
+        self.g_min + self.b() * -(-x / self.a).exp_m1()
+    }
+
+    /// Pulse number of conductance `g` (clamped to `[G_min, G_max]`): the
+    /// inverse of [`ExponentialCurve::conductance`].
+    pub fn pulse_number(&self, g: f64) -> f64 {
+        let g = g.clamp(self.g_min, self.g_max);
+        if self.a.is_infinite() {
+            return (g - self.g_min) / (self.g_max - self.g_min) * self.p_max;
+        }
+        let x = -self.a * (-(g - self.g_min) / self.b()).ln_1p();
+        x.clamp(0.0, self.p_max)
+    }
+}
+
+/// Applies `n` pulses to one device on the exponential model: positive `n`
+/// moves along `ltp`, negative along `ltd`; then C2C noise and clamping.
+pub fn exponential_update<R: rand::Rng + ?Sized>(
+    g: f64,
+    n: i32,
+    ltp: &ExponentialCurve,
+    ltd: &ExponentialCurve,
+    c2c: f64,
+    rng: &mut R,
+) -> f64 {
+    if n == 0 {
+        return g;
+    }
+    let curve = if n > 0 { ltp } else { ltd };
+    let x = curve.pulse_number(g) + f64::from(n);
+    let mut next = curve.conductance(x);
+    if c2c > 0.0 {
+        let xi: f64 = StandardNormal.sample(rng);
+        next += c2c * (curve.g_max - curve.g_min) * f64::from(n.unsigned_abs()).sqrt() * xi;
+    }
+    next.clamp(curve.g_min, curve.g_max)
+}
+
+/// Applies `n` pulses to one device on the soft-bounds model, one step at a
+/// time (each step has its own C2C draw).
+#[allow(clippy::too_many_arguments)]
+pub fn soft_bounds_update<R: rand::Rng + ?Sized>(
+    g: f64,
+    n: i32,
+    g_min: f64,
+    g_max: f64,
+    alpha_up: f64,
+    alpha_down: f64,
+    c2c: f64,
+    rng: &mut R,
+) -> f64 {
+    let mut g = g.clamp(g_min, g_max);
+    for _ in 0..n.unsigned_abs() {
+        let step = if n > 0 {
+            alpha_up * (g_max - g)
+        } else {
+            -alpha_down * (g - g_min)
+        };
+        let factor = if c2c > 0.0 {
+            let xi: f64 = StandardNormal.sample(rng);
+            1.0 + c2c * xi
+        } else {
+            1.0
+        };
+        g = (g + step * factor).clamp(g_min, g_max);
+    }
+    g
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// NeuroSim's table samples (reference/devices.md §1).
+    #[test]
+    fn nl_to_a_matches_neurosim_table() {
+        for (nl, a) in [
+            (0.01, 126.268958),
+            (1.00, 1.251653),
+            (2.40, 0.499181),
+            (4.88, 0.200303),
+        ] {
+            let ours = a_from_nl(nl);
+            assert!(
+                ((ours - a) / a).abs() < 5e-6,
+                "NL {nl}: A = {ours}, NeuroSim {a}"
+            );
+            assert!((a_from_nl(-nl) + a).abs() / a < 5e-6);
+        }
+    }
+
+    #[test]
+    fn gap_is_proportional_to_nl_across_the_table() {
+        for k in 1..=900 {
+            let nl = f64::from(k) * 0.01;
+            let gap = max_gap(a_from_nl(nl));
+            assert!(((gap / nl) - 0.0989949).abs() / 0.0989949 < 2e-6);
+        }
+    }
+
+    #[test]
+    fn curve_endpoints_and_midpoint_follow_the_equation() {
+        let (g_min, g_max) = (3.0769e-9, 3.8462e-8);
+        let p = 97;
+        let ltp = ExponentialCurve::from_nl(g_min, g_max, p, 2.40);
+        assert!((ltp.conductance(0.0) - g_min).abs() < 1e-22);
+        assert!((ltp.conductance(97.0) - g_max).abs() < 1e-20);
+        // Midpoint from the manual's equation with A = 0.499181·P_max.
+        let a: f64 = 0.499181 * 97.0;
+        let b = (g_max - g_min) / (1.0 - (-97.0 / a).exp());
+        let mid = b * (1.0 - (-48.5 / a).exp()) + g_min;
+        assert!((ltp.conductance(48.5) - mid).abs() / mid < 1e-6);
+        // The LTD curve (negative label) equals the manual's mirror form.
+        let ltd = ExponentialCurve::from_nl(g_min, g_max, p, -4.88);
+        let a: f64 = 0.200303 * 97.0;
+        let b = (g_max - g_min) / (1.0 - (-97.0 / a).exp());
+        for x in [0.0, 10.0, 48.5, 90.0, 97.0] {
+            let mirror = -b * (1.0 - ((x - 97.0) / a).exp()) + g_max;
+            assert!((ltd.conductance(x) - mirror).abs() / g_max < 1e-6, "x = {x}");
+        }
+        // Inverse.
+        for x in [0.0, 1.0, 33.3, 96.0, 97.0] {
+            assert!((ltp.pulse_number(ltp.conductance(x)) - x).abs() < 1e-9);
+            assert!((ltd.pulse_number(ltd.conductance(x)) - x).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn linear_device_is_a_straight_line() {
+        let c = ExponentialCurve::from_nl(1e-6, 2e-6, 10, 0.0);
+        assert!((c.conductance(5.0) - 1.5e-6).abs() < 1e-18);
+        assert!((c.pulse_number(1.25e-6) - 2.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn validation_rejects_out_of_range_labels() {
+        let spec = PulseSpec::Exponential {
+            pulses_ltp: 10,
+            pulses_ltd: 10,
+            nl_ltp: 12.0,
+            nl_ltd: -1.0,
+            c2c: 0.0,
+        };
+        assert_eq!(spec.validate().unwrap_err().field, "pulse.nl_ltp");
+        let spec = PulseSpec::SoftBounds {
+            alpha_up: 0.1,
+            alpha_down: 1.5,
+            c2c: 0.0,
+        };
+        assert_eq!(spec.validate().unwrap_err().field, "pulse.alpha_down");
+    }
+}

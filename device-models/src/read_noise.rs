@@ -1,0 +1,117 @@
+//! Read noise: the conductance a read sees, around the drifted one.
+//!
+//! Two models:
+//!
+//! * **relative Gaussian**: `g_read = g·(1 + σ·ξ)`, `ξ ~ N(0, 1)`;
+//! * **PCM 1/f** (Nandakumar et al., ICECS 2019; Joshi et al., Nat. Commun.
+//!   11, 2473, 2020): the integrated 1/f noise grows with the log of the time
+//!   since programming,
+//!   ```text
+//!   Q_s(g_r) = min(q_coeff / max(g_r^q_exponent, g_r_floor), q_max)
+//!   g_read   = g + |g|·Q_s(g_r)·√(ln((t + t_read)/(2·t_read)))·ξ
+//!   ```
+//!   with `g_r = g/g_max`, `t` the time since programming and `t_read` the
+//!   read duration (IBM PCM: `q_coeff = 0.0088`, `q_exponent = 0.65`,
+//!   `g_r_floor = 1e-3`, `q_max = 0.2`, `t_read = 250 ns`).
+//!
+//! Both are clipped at 0 S. Each read draws fresh noise.
+
+use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
+
+use crate::spec::{check, SpecError};
+
+/// A read-noise model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum ReadNoiseSpec {
+    /// `g·(1 + σ·ξ)`.
+    Relative {
+        /// Relative standard deviation σ.
+        sigma: f64,
+    },
+    /// The PCM 1/f model with `σ ∝ √ln(t)`.
+    #[serde(rename = "pcm-1/f")]
+    PcmOneOverF {
+        /// Numerator of Q_s.
+        q_coeff: f64,
+        /// Exponent of g_r in Q_s.
+        q_exponent: f64,
+        /// Floor of `g_r^q_exponent`.
+        g_r_floor: f64,
+        /// Upper clip of Q_s.
+        q_max: f64,
+        /// Read duration (s).
+        t_read_s: f64,
+    },
+}
+
+impl ReadNoiseSpec {
+    /// Checks the constraints of every field.
+    pub fn validate(&self) -> Result<(), SpecError> {
+        match self {
+            ReadNoiseSpec::Relative { sigma } => {
+                check::non_negative("read_noise.sigma", *sigma)?;
+            }
+            ReadNoiseSpec::PcmOneOverF {
+                q_coeff,
+                q_exponent,
+                g_r_floor,
+                q_max,
+                t_read_s,
+            } => {
+                check::non_negative("read_noise.q_coeff", *q_coeff)?;
+                check::finite("read_noise.q_exponent", *q_exponent)?;
+                check::positive("read_noise.g_r_floor", *g_r_floor)?;
+                check::non_negative("read_noise.q_max", *q_max)?;
+                check::positive("read_noise.t_read_s", *t_read_s)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Standard deviation (S) of a read of conductance `g` on a device with
+    /// range end `g_max`, at time `t` (s) since programming.
+    pub fn sigma(&self, g: f64, g_max: f64, t: f64) -> f64 {
+        match self {
+            ReadNoiseSpec::Relative { sigma } => sigma * g.abs(),
+            ReadNoiseSpec::PcmOneOverF {
+                q_coeff,
+                q_exponent,
+                g_r_floor,
+                q_max,
+                t_read_s,
+            } => {
+                let g_r = g / g_max;
+                let q_s = (q_coeff / g_r.max(0.0).powf(*q_exponent).max(*g_r_floor)).min(*q_max);
+                let log_term = ((t.max(0.0) + t_read_s) / (2.0 * t_read_s)).ln().max(0.0);
+                g.abs() * q_s * log_term.sqrt()
+            }
+        }
+    }
+
+    /// One noisy read of conductance `g`.
+    pub fn read_one<R: rand::Rng + ?Sized>(&self, g: f64, g_max: f64, t: f64, rng: &mut R) -> f64 {
+        let xi: f64 = StandardNormal.sample(rng);
+        (g + self.sigma(g, g_max, t) * xi).max(0.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::library;
+
+    /// Worked Q_s values of reference/devices.md §2.
+    #[test]
+    fn pcm_q_s_matches_worked_values() {
+        let spec = library::preset("ibm-pcm").unwrap().read_noise.unwrap();
+        let g_max = 25e-6;
+        // At t such that ln((t + t_r)/(2 t_r)) = 1, σ/g = Q_s.
+        let t = 250e-9 * (2.0 * std::f64::consts::E - 1.0);
+        for (g_r, q_s) in [(0.01, 0.1756), (0.1, 0.0393), (1.0, 0.0088)] {
+            let g = g_r * g_max;
+            let ours = spec.sigma(g, g_max, t) / g;
+            assert!((ours - q_s).abs() < 5e-5, "g_r {g_r}: Q_s {ours}");
+        }
+    }
+}

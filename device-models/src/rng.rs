@@ -1,0 +1,158 @@
+//! Seeded, parallel, platform-stable random streams.
+//!
+//! Every random number in this crate comes from **ChaCha8** (`rand_chacha`
+//! 0.9, whose output is specified and identical on every platform and
+//! endianness) keyed by four 64-bit words:
+//! `(seed, purpose, counter, 0)`, where `purpose` names the effect
+//! (programming noise, drift exponents, read noise, ...) and `counter` counts
+//! how many times that effect has been drawn for this array. Within one draw
+//! the devices of an array are split, in column-major order, into blocks of
+//! [`BLOCK`] devices and block `b` uses ChaCha stream `b`. Normal deviates use
+//! `rand_distr` 0.5's ziggurat `StandardNormal`; uniform ones `rand`'s
+//! `[0, 1)` `f64` conversion. The result for a device therefore depends only
+//! on the seed, the effect, the draw count and the device's index, never on
+//! the number of threads, and is bit-identical across runs and platforms for
+//! a given `Cargo.lock`.
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+
+/// Number of devices that share one ChaCha stream inside a draw.
+pub const BLOCK: usize = 4096;
+
+/// The physical effect a random draw belongs to; part of the stream key so
+/// that effects never share random numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u64)]
+pub(crate) enum Purpose {
+    DeviceToDevice = 1,
+    Faults = 2,
+    Programming = 3,
+    DriftExponent = 4,
+    ReadNoise = 5,
+    Pulse = 6,
+}
+
+/// The key of one draw: which array (seed), which effect, which occurrence.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StreamKey {
+    pub seed: u64,
+    pub purpose: Purpose,
+    pub counter: u64,
+}
+
+impl StreamKey {
+    pub fn new(seed: u64, purpose: Purpose, counter: u64) -> Self {
+        StreamKey {
+            seed,
+            purpose,
+            counter,
+        }
+    }
+
+    /// The generator for block `block` of this draw.
+    pub fn block_rng(&self, block: usize) -> ChaCha8Rng {
+        let mut key = [0u8; 32];
+        key[0..8].copy_from_slice(&self.seed.to_le_bytes());
+        key[8..16].copy_from_slice(&(self.purpose as u64).to_le_bytes());
+        key[16..24].copy_from_slice(&self.counter.to_le_bytes());
+        let mut rng = ChaCha8Rng::from_seed(key);
+        rng.set_stream(block as u64);
+        rng
+    }
+
+    /// Fills `out[k] = f(k, rng)` for every device index `k`, in parallel
+    /// over blocks of [`BLOCK`] devices, each block with its own stream.
+    pub fn fill<F>(&self, out: &mut [f64], f: F)
+    where
+        F: Fn(usize, &mut ChaCha8Rng) -> f64 + Sync,
+    {
+        out.par_chunks_mut(BLOCK)
+            .enumerate()
+            .for_each(|(block, chunk)| {
+                let mut rng = self.block_rng(block);
+                let base = block * BLOCK;
+                for (offset, slot) in chunk.iter_mut().enumerate() {
+                    *slot = f(base + offset, &mut rng);
+                }
+            });
+    }
+
+    /// Like [`StreamKey::fill`] but updates values in place:
+    /// `values[k] = f(k, values[k], rng)`.
+    pub fn update<F>(&self, values: &mut [f64], f: F)
+    where
+        F: Fn(usize, f64, &mut ChaCha8Rng) -> f64 + Sync,
+    {
+        values
+            .par_chunks_mut(BLOCK)
+            .enumerate()
+            .for_each(|(block, chunk)| {
+                let mut rng = self.block_rng(block);
+                let base = block * BLOCK;
+                for (offset, slot) in chunk.iter_mut().enumerate() {
+                    *slot = f(base + offset, *slot, &mut rng);
+                }
+            });
+    }
+}
+
+/// Applies `f` to every element in parallel (no randomness).
+pub(crate) fn par_map(values: &mut [f64], f: impl Fn(usize, f64) -> f64 + Sync) {
+    values
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(block, chunk)| {
+            let base = block * BLOCK;
+            for (offset, slot) in chunk.iter_mut().enumerate() {
+                *slot = f(base + offset, *slot);
+            }
+        });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::Rng;
+
+    #[test]
+    fn streams_do_not_depend_on_thread_count() {
+        let key = StreamKey::new(7, Purpose::ReadNoise, 3);
+        let mut a = vec![0.0; 3 * BLOCK + 17];
+        key.fill(&mut a, |_, rng| rng.random::<f64>());
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let mut b = vec![0.0; a.len()];
+        pool.install(|| key.fill(&mut b, |_, rng| rng.random::<f64>()));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn purposes_and_counters_give_different_streams() {
+        let mut a = vec![0.0; 8];
+        let mut b = vec![0.0; 8];
+        let mut c = vec![0.0; 8];
+        StreamKey::new(1, Purpose::Programming, 0).fill(&mut a, |_, r| r.random());
+        StreamKey::new(1, Purpose::ReadNoise, 0).fill(&mut b, |_, r| r.random());
+        StreamKey::new(1, Purpose::Programming, 1).fill(&mut c, |_, r| r.random());
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+    }
+
+    #[test]
+    fn chacha8_stream_is_the_documented_one() {
+        // First output of ChaCha8 keyed by (seed 0, purpose 1, counter 0),
+        // stream 0: a regression pin for cross-platform stability. If a
+        // dependency update changes it, every published seed changes.
+        let mut rng = StreamKey::new(0, Purpose::DeviceToDevice, 0).block_rng(0);
+        let first: u64 = rng.random();
+        let mut again = StreamKey::new(0, Purpose::DeviceToDevice, 0).block_rng(0);
+        assert_eq!(first, again.random::<u64>());
+        assert_eq!(first, PINNED_FIRST_U64);
+    }
+
+    const PINNED_FIRST_U64: u64 = 4_606_029_925_845_525_861;
+}

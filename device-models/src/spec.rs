@@ -1,0 +1,228 @@
+//! Device specifications: every parameter of a device, in SI units, with its
+//! citation, as one serde-(de)serialisable value.
+//!
+//! A [`DeviceSpec`] is what the library presets are made of and what users
+//! write in a TOML file (the same fields, unknown keys rejected). It is plain
+//! data: [`DeviceSpec::validate`] checks every physical constraint and names
+//! the offending field, so that a front end can point at the line of a file.
+//!
+//! ```
+//! use xbar_devices::library;
+//!
+//! let pcm = library::preset("ibm-pcm").unwrap();
+//! pcm.validate().unwrap();
+//! assert_eq!(pcm.g_max.siemens(), 25e-6);
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use crate::drift::DriftSpec;
+use crate::faults::FaultSpec;
+use crate::iv::IvSpec;
+use crate::programming::ProgrammingSpec;
+use crate::pulse::PulseSpec;
+use crate::read_noise::ReadNoiseSpec;
+use crate::units::Conductance;
+use crate::variability::VariabilitySpec;
+
+/// Where a device's parameters come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Citation {
+    /// Authors, e.g. `"S. H. Jo, T. Chang, I. Ebong et al."`.
+    pub authors: String,
+    /// Title of the paper (or of the model/manual the numbers were read from).
+    pub title: String,
+    /// Journal or conference, with volume/pages where known.
+    pub venue: String,
+    /// Year of publication.
+    pub year: u16,
+    /// Digital object identifier, without the `https://doi.org/` prefix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doi: Option<String>,
+    /// Where the numbers were actually read (a table that compiles the
+    /// original device paper, a simulator's defaults, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameters_from: Option<String>,
+}
+
+impl std::fmt::Display for Citation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}, \"{}\", {}, {}",
+            self.authors, self.title, self.venue, self.year
+        )?;
+        if let Some(doi) = &self.doi {
+            write!(f, ", doi:{doi}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A complete device: conductance range, and each optional model.
+///
+/// Conductances are in siemens, times in seconds. Every optional section that
+/// is absent means "this effect is not modelled" (no programming noise, no
+/// pulse-update model, no drift, no read noise, no variability, no faults,
+/// ohmic I-V).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSpec {
+    /// Short library name, e.g. `"ag-a-si"`.
+    pub name: String,
+    /// Technology and one line of description.
+    #[serde(default)]
+    pub description: String,
+    /// Technology family: `"RRAM"`, `"PCM"`, `"FeFET"`, ...
+    #[serde(default)]
+    pub technology: String,
+    /// Source of the parameters. Required for library presets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citation: Option<Citation>,
+    /// Lowest conductance of the programmable range (S).
+    pub g_min: Conductance,
+    /// Highest conductance of the programmable range (S).
+    pub g_max: Conductance,
+    /// Writing a target conductance (write-and-verify programming).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub programming: Option<ProgrammingSpec>,
+    /// Incremental potentiation/depression by identical pulses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pulse: Option<PulseSpec>,
+    /// Power-law conductance drift after programming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftSpec>,
+    /// Noise of each read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_noise: Option<ReadNoiseSpec>,
+    /// Device-to-device spread of the parameters above.
+    #[serde(default, skip_serializing_if = "VariabilitySpec::is_none")]
+    pub variability: VariabilitySpec,
+    /// Stuck-at faults.
+    #[serde(default, skip_serializing_if = "FaultSpec::is_none")]
+    pub faults: FaultSpec,
+    /// Current-voltage characteristic of one cell.
+    #[serde(default, skip_serializing_if = "IvSpec::is_linear")]
+    pub iv: IvSpec,
+}
+
+/// A parameter that breaks a physical constraint.
+///
+/// `field` is the dotted path of the offending key as it appears in a TOML
+/// device file (e.g. `"pulse.nl_ltp"`), so that a front end can locate it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("field `{field}`: {message}")]
+pub struct SpecError {
+    /// Dotted key path, e.g. `"drift.t0_s"`.
+    pub field: String,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+impl SpecError {
+    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        SpecError {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Checks used by every section's `validate`.
+pub(crate) mod check {
+    use super::SpecError;
+
+    /// `value` must be finite.
+    pub fn finite(field: &str, value: f64) -> Result<f64, SpecError> {
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            Err(SpecError::new(
+                field,
+                format!("expected a finite number, found {value}"),
+            ))
+        }
+    }
+
+    /// `value` must be finite and ≥ 0.
+    pub fn non_negative(field: &str, value: f64) -> Result<f64, SpecError> {
+        finite(field, value)?;
+        if value >= 0.0 {
+            Ok(value)
+        } else {
+            Err(SpecError::new(
+                field,
+                format!("expected a value ≥ 0, found {value}"),
+            ))
+        }
+    }
+
+    /// `value` must be finite and > 0.
+    pub fn positive(field: &str, value: f64) -> Result<f64, SpecError> {
+        finite(field, value)?;
+        if value > 0.0 {
+            Ok(value)
+        } else {
+            Err(SpecError::new(
+                field,
+                format!("expected a value > 0, found {value}"),
+            ))
+        }
+    }
+
+    /// `value` must lie in `[lo, hi]`.
+    pub fn within(field: &str, value: f64, lo: f64, hi: f64) -> Result<f64, SpecError> {
+        finite(field, value)?;
+        if (lo..=hi).contains(&value) {
+            Ok(value)
+        } else {
+            Err(SpecError::new(
+                field,
+                format!("expected a value in [{lo}, {hi}], found {value}"),
+            ))
+        }
+    }
+}
+
+impl DeviceSpec {
+    /// Checks every parameter against its physical constraint.
+    ///
+    /// # Errors
+    /// The first offending field, by its dotted TOML path, with what was
+    /// expected: `g_min ≥ g_max`, a NaN, a negative rate, too few levels...
+    pub fn validate(&self) -> Result<(), SpecError> {
+        if self.name.trim().is_empty() {
+            return Err(SpecError::new("name", "expected a non-empty name"));
+        }
+        let g_min = check::non_negative("g_min", self.g_min.siemens())?;
+        let g_max = check::positive("g_max", self.g_max.siemens())?;
+        if g_min >= g_max {
+            return Err(SpecError::new(
+                "g_max",
+                format!("expected g_max > g_min, found g_min = {g_min:e} S ≥ g_max = {g_max:e} S"),
+            ));
+        }
+        if let Some(p) = &self.programming {
+            p.validate()?;
+        }
+        if let Some(p) = &self.pulse {
+            p.validate()?;
+        }
+        if let Some(d) = &self.drift {
+            d.validate()?;
+        }
+        if let Some(r) = &self.read_noise {
+            r.validate()?;
+        }
+        self.variability.validate()?;
+        self.faults.validate()?;
+        self.iv.validate()?;
+        Ok(())
+    }
+
+    /// The conductance range `g_max − g_min` (S).
+    pub fn range(&self) -> f64 {
+        self.g_max.siemens() - self.g_min.siemens()
+    }
+}
