@@ -47,7 +47,9 @@ pub enum DeviceError {
         cols: usize,
     },
     /// A target conductance is negative, infinite or NaN.
-    #[error("target conductance at row {row}, column {col} is {value}; expected a finite value ≥ 0 S")]
+    #[error(
+        "target conductance at row {row}, column {col} is {value}; expected a finite value ≥ 0 S"
+    )]
     BadTarget {
         /// Row of the offending entry.
         row: usize,
@@ -186,9 +188,15 @@ impl DeviceArray {
                         }
                     }
                 };
-                (label(*nl_ltp, 2, *pulses_ltp), label(*nl_ltd, 3, *pulses_ltd))
+                (
+                    label(*nl_ltp, 2, *pulses_ltp),
+                    label(*nl_ltd, 3, *pulses_ltd),
+                )
             }
-            _ => (PerDevice::Uniform(f64::INFINITY), PerDevice::Uniform(f64::INFINITY)),
+            _ => (
+                PerDevice::Uniform(f64::INFINITY),
+                PerDevice::Uniform(f64::INFINITY),
+            ),
         };
         let faults = (!device.faults.is_none()).then(|| {
             let mut u = vec![0.0; n];
@@ -213,7 +221,9 @@ impl DeviceArray {
         if let (PerDevice::Each(_), _) | (_, PerDevice::Each(_)) = (&array.g_min, &array.g_max) {
             let g_min = array.g_min.clone();
             let mut upper: Vec<f64> = (0..n).map(|k| array.g_max.get(k)).collect();
-            par_map(&mut upper, |k, g| g.max(g_min.get(k) * (1.0 + 1e-6)).max(f64::MIN_POSITIVE));
+            par_map(&mut upper, |k, g| {
+                g.max(g_min.get(k) * (1.0 + 1e-6)).max(f64::MIN_POSITIVE)
+            });
             array.g_max = PerDevice::Each(upper);
         }
         let g_min = array.g_min.clone();
@@ -273,7 +283,10 @@ impl DeviceArray {
 
     fn index(&self, row: usize, col: usize) -> usize {
         let (rows, cols) = self.shape();
-        assert!(row < rows && col < cols, "device ({row}, {col}) outside a {rows} × {cols} array");
+        assert!(
+            row < rows && col < cols,
+            "device ({row}, {col}) outside a {rows} × {cols} array"
+        );
         col * rows + row
     }
 

@@ -329,7 +329,10 @@ mod tests {
         let b = (g_max - g_min) / (1.0 - (-97.0 / a).exp());
         for x in [0.0, 10.0, 48.5, 90.0, 97.0] {
             let mirror = -b * (1.0 - ((x - 97.0) / a).exp()) + g_max;
-            assert!((ltd.conductance(x) - mirror).abs() / g_max < 1e-6, "x = {x}");
+            assert!(
+                (ltd.conductance(x) - mirror).abs() / g_max < 1e-6,
+                "x = {x}"
+            );
         }
         // Inverse.
         for x in [0.0, 1.0, 33.3, 96.0, 97.0] {

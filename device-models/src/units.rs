@@ -92,7 +92,10 @@ pub fn format_si(value: f64, unit: &str) -> String {
         text
     };
     let trimmed = if digits.contains('.') {
-        digits.trim_end_matches('0').trim_end_matches('.').to_string()
+        digits
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     } else {
         digits
     };

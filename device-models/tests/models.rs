@@ -1,0 +1,433 @@
+//! Each model against its source equations, with statistical tolerances that
+//! a real mistake (wrong σ formula, wrong exponent, off-by-one in levels)
+//! would break. Sample sizes are 10⁵ devices unless stated; tolerances are
+//! given as multiples of the estimator's own standard error.
+
+use nalgebra::DMatrix;
+use xbar_devices::drift::{DriftSpec, LogLinear};
+use xbar_devices::programming::{ProgrammingSpec, WriteVerify};
+use xbar_devices::pulse::{ExponentialCurve, PulseSpec};
+use xbar_devices::read_noise::ReadNoiseSpec;
+use xbar_devices::{library, DeviceArray, DeviceError, DeviceSpec, Fault, FaultSpec};
+
+const N: usize = 100_000;
+
+fn mean_std(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let v: Vec<f64> = values.collect();
+    let n = v.len() as f64;
+    let mean = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    (mean, var.sqrt())
+}
+
+/// The IBM PCM preset stripped down to the named effects.
+fn pcm_only(programming: bool, drift: bool, read_noise: bool) -> DeviceSpec {
+    let mut spec = library::preset("ibm-pcm").unwrap();
+    if !programming {
+        spec.programming = None;
+    }
+    if !drift {
+        spec.drift = None;
+    }
+    if !read_noise {
+        spec.read_noise = None;
+    }
+    spec
+}
+
+fn column(value: f64) -> DMatrix<f64> {
+    DMatrix::from_element(N, 1, value)
+}
+
+#[test]
+fn pcm_programming_noise_std_matches_the_polynomial() {
+    let spec = pcm_only(true, false, false);
+    for g_r in [0.2, 0.5, 0.9] {
+        let target = g_r * 25e-6;
+        let mut array = DeviceArray::new(&spec, N, 1, 11).unwrap();
+        array.program(&column(target)).unwrap();
+        let (mean, std) = mean_std(array.conductances().iter().copied());
+        let sigma = (0.26348 + 1.9650 * g_r - 1.1731 * g_r * g_r) * 1e-6;
+        assert!(
+            (std / sigma - 1.0).abs() < 0.02,
+            "g_r {g_r}: std {std:e} vs σ {sigma:e}"
+        );
+        let standard_error = sigma / (N as f64).sqrt();
+        assert!(
+            (mean - target).abs() < 5.0 * standard_error,
+            "g_r {g_r}: mean {mean:e}"
+        );
+    }
+}
+
+#[test]
+fn relative_programming_noise_is_a_first_order_polynomial() {
+    let mut spec = library::preset("ideal").unwrap();
+    let g_max = spec.g_max.siemens();
+    spec.programming = Some(ProgrammingSpec {
+        levels: None,
+        sigma_poly: vec![0.0, 0.03 * g_max], // σ = 3 % of the target
+        write_verify: None,
+    });
+    let target = 4e-6;
+    let mut array = DeviceArray::new(&spec, N, 1, 5).unwrap();
+    array.program(&column(target)).unwrap();
+    let (_, std) = mean_std(array.conductances().iter().copied());
+    assert!((std / (0.03 * target) - 1.0).abs() < 0.02, "std {std:e}");
+}
+
+#[test]
+fn write_verify_leaves_p_to_the_n_outside_tolerance() {
+    let mut spec = pcm_only(true, false, false);
+    let g_max = 25e-6;
+    let target = 0.5 * g_max;
+    let sigma = (0.26348 + 1.9650 * 0.5 - 1.1731 * 0.25) * 1e-6;
+    let tolerance = sigma / g_max; // accept |error| ≤ 1σ
+    for iterations in [1u32, 3] {
+        spec.programming.as_mut().unwrap().write_verify = Some(WriteVerify {
+            max_iterations: iterations,
+            tolerance,
+        });
+        let mut array = DeviceArray::new(&spec, N, 1, 3).unwrap();
+        array.program(&column(target)).unwrap();
+        let outside = array
+            .conductances()
+            .iter()
+            .filter(|g| (*g - target).abs() > sigma)
+            .count() as f64
+            / N as f64;
+        // One attempt misses with p = P(|ξ| > 1) = erfc(1/√2).
+        let p = libm::erfc(1.0 / std::f64::consts::SQRT_2);
+        let expected = p.powi(iterations as i32);
+        let binomial = (expected * (1.0 - expected) / N as f64).sqrt();
+        assert!(
+            (outside - expected).abs() < 5.0 * binomial,
+            "{iterations} attempts: {outside} outside, expected {expected}"
+        );
+    }
+}
+
+#[test]
+fn finite_levels_round_to_the_nearest_level() {
+    let spec = library::preset("ag-a-si").unwrap(); // 97 levels, no noise
+    let (g_min, g_max) = (spec.g_min.siemens(), spec.g_max.siemens());
+    let step = (g_max - g_min) / 96.0;
+    let targets = DMatrix::from_fn(1, 5, |_, j| {
+        g_min + step * (10.0 + [0.2, 0.49, 0.51, 0.8, 0.0][j])
+    });
+    let mut array = DeviceArray::new(&spec, 1, 5, 0).unwrap();
+    array.program(&targets).unwrap();
+    let expected = [10.0, 10.0, 11.0, 11.0, 10.0];
+    for (g, k) in array.conductances().iter().zip(expected) {
+        assert!((g - (g_min + k * step)).abs() < 1e-9 * g_max, "{g:e}");
+    }
+    // Out-of-range targets clamp to the ends.
+    let mut array = DeviceArray::new(&spec, 1, 2, 0).unwrap();
+    array
+        .program(&DMatrix::from_row_slice(1, 2, &[0.0, 1.0]))
+        .unwrap();
+    assert_eq!(array.conductances()[0], g_min);
+    assert!((array.conductances()[1] - g_max).abs() < 1e-20);
+}
+
+#[test]
+fn mean_log_conductance_follows_the_power_law() {
+    // No programming noise: every device starts at exactly G₀, so
+    // E[ln G(t)] = ln G₀ − ν̄·ln(t/t₀) with ν̄ the folded-normal mean.
+    let spec = pcm_only(false, true, false);
+    let drift = spec.drift.clone().unwrap();
+    let t0 = drift.t0_s;
+    for g_r in [0.05, 0.5] {
+        let g0 = g_r * 25e-6;
+        let mut array = DeviceArray::new(&spec, N, 1, 99).unwrap();
+        array.program(&column(g0)).unwrap();
+        let nu_bar = drift.mean_nu(g_r);
+        let nu_sd = drift.nu_std.at(g_r);
+        for t in [3600.0, 86_400.0, 3.15576e7] {
+            let g_t = array.drift_to(t).unwrap();
+            let (mean_log, _) = mean_std(g_t.iter().map(|g| g.ln()));
+            let expected = g0.ln() - nu_bar * (t / t0).ln();
+            let standard_error = nu_sd * (t / t0).ln() / (N as f64).sqrt();
+            assert!(
+                (mean_log - expected).abs() < 5.0 * standard_error,
+                "g_r {g_r}, t {t}: {mean_log} vs {expected} (se {standard_error:e})"
+            );
+        }
+    }
+}
+
+#[test]
+fn drift_exponents_are_folded_normal() {
+    // μ = 0.02, σ = 0.03: a third of the normal draws are negative, so the
+    // mean of |N(μ, σ)| (0.0291) is far from μ; using μ would fail by > 10 SE.
+    let mut spec = library::preset("ideal").unwrap();
+    spec.drift = Some(DriftSpec {
+        t0_s: 1.0,
+        nu_mean: LogLinear::constant(0.02),
+        nu_std: LogLinear::constant(0.03),
+    });
+    let drift = spec.drift.clone().unwrap();
+    let mut array = DeviceArray::new(&spec, N, 1, 13).unwrap();
+    array.program(&column(5e-6)).unwrap();
+    let nu = array.drift_exponents();
+    assert!(nu.iter().all(|v| *v >= 0.0));
+    let (mean, std) = mean_std(nu.iter().copied());
+    let standard_error = std / (N as f64).sqrt();
+    assert!((mean - drift.mean_nu(1.0)).abs() < 5.0 * standard_error);
+    assert!((drift.mean_nu(1.0) - 0.02) > 10.0 * standard_error);
+    let t = 1e6;
+    let (mean_log, _) = mean_std(array.drift_to(t).unwrap().iter().map(|g| g.ln()));
+    let expected = 5e-6f64.ln() - drift.mean_nu(1.0) * t.ln();
+    assert!((mean_log - expected).abs() < 5.0 * standard_error * t.ln());
+}
+
+#[test]
+fn constant_drift_exponent_is_exact() {
+    let mut spec = library::preset("ideal").unwrap();
+    spec.drift = Some(DriftSpec {
+        t0_s: 1.0,
+        nu_mean: LogLinear::constant(0.1),
+        nu_std: LogLinear::constant(0.0),
+    });
+    let mut array = DeviceArray::new(&spec, 3, 3, 0).unwrap();
+    array.program(&DMatrix::from_element(3, 3, 5e-6)).unwrap();
+    let g = array.drift_to(1e4).unwrap();
+    for value in g.iter() {
+        assert!((value - 5e-6 * 1e4f64.powf(-0.1)).abs() < 1e-18);
+    }
+    assert_eq!(array.drift_to(0.5).unwrap(), *array.conductances());
+}
+
+#[test]
+fn pcm_read_noise_std_matches_the_one_over_f_formula() {
+    let spec = pcm_only(false, false, true);
+    for (g_r, t) in [(0.5, 3600.0), (0.1, 86_400.0)] {
+        let g = g_r * 25e-6;
+        let mut array = DeviceArray::new(&spec, N, 1, 21).unwrap();
+        array.program(&column(g)).unwrap();
+        let read = array.read(t).unwrap();
+        let (mean, std) = mean_std(read.iter().copied());
+        let q_s = (0.0088 / g_r.powf(0.65)).min(0.2);
+        let sigma = g * q_s * ((t + 250e-9) / (2.0 * 250e-9)).ln().sqrt();
+        assert!(
+            (std / sigma - 1.0).abs() < 0.02,
+            "g_r {g_r}: {std:e} vs {sigma:e}"
+        );
+        assert!((mean - g).abs() < 5.0 * sigma / (N as f64).sqrt());
+        // A second read draws fresh noise.
+        assert_ne!(array.read(t).unwrap(), read);
+    }
+}
+
+#[test]
+fn relative_read_noise_std_is_sigma_times_g() {
+    let mut spec = library::preset("ideal").unwrap();
+    spec.read_noise = Some(ReadNoiseSpec::Relative { sigma: 0.05 });
+    let mut array = DeviceArray::new(&spec, N, 1, 8).unwrap();
+    array.program(&column(6e-6)).unwrap();
+    let (_, std) = mean_std(array.read(0.0).unwrap().iter().copied());
+    assert!((std / (0.05 * 6e-6) - 1.0).abs() < 0.02);
+}
+
+#[test]
+fn fault_rates_are_binomial_and_the_pattern_is_fixed_by_the_seed() {
+    let mut spec = library::preset("taox-hfox").unwrap();
+    spec.faults = FaultSpec {
+        stuck_on: 0.01,
+        stuck_off: 0.03,
+    };
+    let (rows, cols) = (400, 250);
+    let n = (rows * cols) as f64;
+    let mut array = DeviceArray::new(&spec, rows, cols, 77).unwrap();
+    let (on, off) = array.fault_counts();
+    for (count, p) in [(on, 0.01), (off, 0.03)] {
+        let sd = (n * p * (1.0 - p)).sqrt();
+        assert!(
+            (count as f64 - n * p).abs() < 5.0 * sd,
+            "{count} vs {}",
+            n * p
+        );
+    }
+    let middle = 0.5 * (spec.g_min.siemens() + spec.g_max.siemens());
+    array
+        .program(&DMatrix::from_element(rows, cols, middle))
+        .unwrap();
+    for i in (0..rows).step_by(7) {
+        for j in 0..cols {
+            let g = array.conductances()[(i, j)];
+            match array.fault(i, j) {
+                Fault::StuckOn => assert_eq!(g, spec.g_max.siemens()),
+                Fault::StuckOff => assert_eq!(g, spec.g_min.siemens()),
+                Fault::Healthy => {}
+            }
+        }
+    }
+    let same = DeviceArray::new(&spec, rows, cols, 77).unwrap();
+    let other = DeviceArray::new(&spec, rows, cols, 78).unwrap();
+    let pattern = |a: &DeviceArray| -> Vec<Fault> {
+        (0..cols)
+            .flat_map(|j| (0..rows).map(move |i| (i, j)))
+            .map(|(i, j)| a.fault(i, j))
+            .collect()
+    };
+    assert_eq!(pattern(&same), pattern(&array));
+    assert_ne!(pattern(&other), pattern(&array));
+}
+
+#[test]
+fn single_pulses_walk_the_neurosim_curves_exactly() {
+    let mut spec = library::preset("ag-a-si").unwrap();
+    let Some(PulseSpec::Exponential { c2c, .. }) = spec.pulse.as_mut() else {
+        panic!("ag-a-si has an exponential pulse model");
+    };
+    *c2c = 0.0;
+    let (g_min, g_max) = (spec.g_min.siemens(), spec.g_max.siemens());
+    let ltp = ExponentialCurve::from_nl(g_min, g_max, 97, 2.40);
+    let ltd = ExponentialCurve::from_nl(g_min, g_max, 97, -4.88);
+    let mut array = DeviceArray::new(&spec, 1, 1, 0).unwrap();
+    let up = DMatrix::from_element(1, 1, 1);
+    for p in 1..=97 {
+        array.apply_pulses(&up).unwrap();
+        let g = array.conductances()[0];
+        assert!(
+            (g - ltp.conductance(f64::from(p))).abs() < 1e-12 * g_max,
+            "LTP pulse {p}"
+        );
+    }
+    assert!((array.conductances()[0] - g_max).abs() < 1e-12 * g_max);
+    // LTD from G_max walks the mirror curve down: G_LTD(P_max − p).
+    let down = DMatrix::from_element(1, 1, -1);
+    for p in 1..=97 {
+        array.apply_pulses(&down).unwrap();
+        let g = array.conductances()[0];
+        let x = 97.0 - f64::from(p);
+        assert!(
+            (g - ltd.conductance(x)).abs() < 1e-12 * g_max,
+            "LTD pulse {p}"
+        );
+    }
+    assert!((array.conductances()[0] - g_min).abs() < 1e-12 * g_max);
+    // The first LTD step from G_max is larger than the last (saturating).
+    let first = g_max - ltd.conductance(96.0);
+    let last = ltd.conductance(1.0) - g_min;
+    assert!(first > 3.0 * last);
+}
+
+#[test]
+fn pulse_c2c_std_grows_with_the_square_root_of_the_pulse_count() {
+    let spec = library::preset("alox-hfo2").unwrap(); // c2c 5 %, 40 pulses
+    let (g_min, g_max) = (spec.g_min.siemens(), spec.g_max.siemens());
+    let ltp = ExponentialCurve::from_nl(g_min, g_max, 40, 1.94);
+    for n in [1, 4] {
+        let mut array = DeviceArray::new(&spec, N, 1, 4).unwrap();
+        array
+            .apply_pulses(&DMatrix::from_element(N, 1, 10))
+            .unwrap();
+        // All devices are noisy now; compare each step with its own curve.
+        let before = array.conductances().clone();
+        array.apply_pulses(&DMatrix::from_element(N, 1, n)).unwrap();
+        let residual = array
+            .conductances()
+            .iter()
+            .zip(before.iter())
+            .map(|(after, g)| after - ltp.conductance(ltp.pulse_number(*g) + f64::from(n)))
+            .filter(|r| r.is_finite());
+        // Devices near the bounds are clamped; 10 + n pulses of 40 with
+        // σ ≈ 5 % keep fewer than 1e-4 of them there.
+        let (mean, std) = mean_std(residual);
+        let sigma = 0.05 * (g_max - g_min) * f64::from(n).sqrt();
+        assert!(
+            (std / sigma - 1.0).abs() < 0.02,
+            "n {n}: {std:e} vs {sigma:e}"
+        );
+        assert!(mean.abs() < 5.0 * sigma / (N as f64).sqrt());
+    }
+}
+
+#[test]
+fn soft_bounds_steps_are_proportional_to_the_distance_to_the_bound() {
+    let mut spec = library::preset("ideal").unwrap();
+    spec.pulse = Some(PulseSpec::SoftBounds {
+        alpha_up: 0.01,
+        alpha_down: 0.02,
+        c2c: 0.3,
+    });
+    let (g_min, g_max) = (1e-6, 10e-6);
+    let mut array = DeviceArray::new(&spec, N, 1, 2).unwrap();
+    array.program(&column(4e-6)).unwrap();
+    array.apply_pulses(&DMatrix::from_element(N, 1, 1)).unwrap();
+    let (mean, std) = mean_std(array.conductances().iter().map(|g| g - 4e-6));
+    let step = 0.01 * (g_max - 4e-6);
+    assert!((mean - step).abs() < 5.0 * 0.3 * step / (N as f64).sqrt());
+    assert!((std / (0.3 * step) - 1.0).abs() < 0.02);
+    // Without noise, many pulses approach the bound geometrically.
+    spec.pulse = Some(PulseSpec::SoftBounds {
+        alpha_up: 0.01,
+        alpha_down: 0.02,
+        c2c: 0.0,
+    });
+    let mut array = DeviceArray::new(&spec, 1, 1, 0).unwrap();
+    array.program(&DMatrix::from_element(1, 1, 4e-6)).unwrap();
+    array
+        .apply_pulses(&DMatrix::from_element(1, 1, -50))
+        .unwrap();
+    let expected = g_min + (4e-6 - g_min) * 0.98f64.powi(50);
+    assert!((array.conductances()[0] - expected).abs() < 1e-18);
+}
+
+#[test]
+fn device_to_device_bounds_have_the_requested_spread() {
+    let mut spec = library::preset("epiram").unwrap();
+    spec.variability.g_max = 0.1;
+    spec.variability.nl = 0.5;
+    let array = DeviceArray::new(&spec, N, 1, 6).unwrap();
+    let g_max = spec.g_max.siemens();
+    let (mean, std) = mean_std((0..N).map(|i| array.bounds(i, 0).1 / g_max));
+    assert!((mean - 1.0).abs() < 5.0 * 0.1 / (N as f64).sqrt());
+    assert!((std / 0.1 - 1.0).abs() < 0.02);
+    // Every device keeps g_min < g_max.
+    assert!((0..N).all(|i| {
+        let (lo, hi) = array.bounds(i, 0);
+        lo < hi
+    }));
+}
+
+#[test]
+fn bad_inputs_are_errors_not_nans() {
+    let spec = library::preset("ibm-pcm").unwrap();
+    assert!(matches!(
+        DeviceArray::new(&spec, 0, 3, 0),
+        Err(DeviceError::EmptyArray { .. })
+    ));
+    let mut array = DeviceArray::new(&spec, 2, 2, 0).unwrap();
+    assert!(matches!(
+        array.program(&DMatrix::zeros(2, 3)),
+        Err(DeviceError::Shape { .. })
+    ));
+    let mut bad = DMatrix::from_element(2, 2, 1e-6);
+    bad[(1, 0)] = f64::NAN;
+    assert!(matches!(
+        array.program(&bad),
+        Err(DeviceError::BadTarget { row: 1, col: 0, value }) if value.is_nan()
+    ));
+    bad[(1, 0)] = -1e-6;
+    assert!(matches!(
+        array.program(&bad),
+        Err(DeviceError::BadTarget { row: 1, col: 0, .. })
+    ));
+    assert!(matches!(array.read(-1.0), Err(DeviceError::BadTime(_))));
+    assert!(matches!(
+        array.drift_to(f64::INFINITY),
+        Err(DeviceError::BadTime(_))
+    ));
+    assert!(matches!(
+        array.apply_pulses(&DMatrix::zeros(2, 2)),
+        Err(DeviceError::NoPulseModel(_))
+    ));
+    let mut invalid = spec.clone();
+    invalid.g_min = invalid.g_max;
+    assert_eq!(
+        DeviceArray::new(&invalid, 1, 1, 0).unwrap_err().to_string(),
+        "invalid device: field `g_max`: expected g_max > g_min, found g_min = 2.5e-5 S ≥ g_max = 2.5e-5 S"
+    );
+}
