@@ -429,6 +429,47 @@ impl DeviceArray {
         Ok(out)
     }
 
+    /// Global drift compensation (Joshi et al., Nat. Commun. 2020): the
+    /// factor `Σ read(t₀) / Σ read(t)` by which a reader scales what it reads
+    /// at time `t`, from two reads of the whole array with an all-ones input
+    /// — one right after programming (at t₀), one at `t` — each with its own
+    /// read noise. Deterministic for a given seed, programming and `t`;
+    /// exactly 1 for a device without drift or read noise at `t ≤ t₀`.
+    ///
+    /// ```
+    /// use nalgebra::DMatrix;
+    /// use xbar_devices::{library, DeviceArray};
+    ///
+    /// let pcm = library::preset("ibm-pcm").unwrap();
+    /// let mut array = DeviceArray::new(&pcm, 32, 32, 1).unwrap();
+    /// array.program(&DMatrix::from_element(32, 32, 12e-6)).unwrap();
+    /// let year = 3.15e7;
+    /// let factor = array.drift_compensation_factor(year).unwrap();
+    /// let compensated = array.read(year).unwrap() * factor;
+    /// assert!((compensated.mean() / 12e-6 - 1.0).abs() < 0.02);
+    /// ```
+    ///
+    /// # Errors
+    /// [`DeviceError::BadTime`] for a negative or non-finite `t`.
+    pub fn drift_compensation_factor(&self, t: f64) -> Result<f64, DeviceError> {
+        let t0 = self.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
+        let summed_read = |time: f64, draw: u64| -> Result<f64, DeviceError> {
+            let mut g = self.drift_to(time)?;
+            if let Some(noise) = &self.device.read_noise {
+                let key =
+                    StreamKey::new(self.seed, Purpose::Compensation, 2 * self.programs + draw);
+                let g_max = &self.g_max;
+                key.update(g.as_mut_slice(), |k, g, rng| {
+                    noise.read_one(g, g_max.get(k), time, rng)
+                });
+            }
+            Ok(g.sum())
+        };
+        let reference = summed_read(t0, 0)?;
+        let now = summed_read(t, 1)?;
+        Ok(crate::drift::compensation_factor(&[reference], &[now]))
+    }
+
     fn apply_faults(&mut self) {
         if let Some(faults) = &self.faults {
             let (g_min, g_max) = (&self.g_min, &self.g_max);

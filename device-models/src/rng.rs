@@ -32,6 +32,7 @@ pub(crate) enum Purpose {
     DriftExponent = 4,
     ReadNoise = 5,
     Pulse = 6,
+    Compensation = 7,
 }
 
 /// The key of one draw: which array (seed), which effect, which occurrence.

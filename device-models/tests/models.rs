@@ -431,3 +431,28 @@ fn bad_inputs_are_errors_not_nans() {
         "invalid device: field `g_max`: expected g_max > g_min, found g_min = 2.5e-5 S ≥ g_max = 2.5e-5 S"
     );
 }
+
+#[test]
+fn global_drift_compensation_restores_the_summed_conductance() {
+    // Without read noise the factor is exactly Σ G(t₀) / Σ G(t).
+    let spec = pcm_only(true, true, false);
+    let targets = DMatrix::from_fn(64, 64, |i, j| 25e-6 * ((i * 64 + j) % 97) as f64 / 96.0);
+    let mut array = DeviceArray::new(&spec, 64, 64, 3).unwrap();
+    array.program(&targets).unwrap();
+    let year = 3.15576e7;
+    let factor = array.drift_compensation_factor(year).unwrap();
+    let drifted = array.drift_to(year).unwrap();
+    let expected = array.conductances().sum() / drifted.sum();
+    assert!((factor / expected - 1.0).abs() < 1e-12);
+    assert!(factor > 1.5, "a year of PCM drift loses over a third: {factor}");
+    // With read noise the factor is itself noisy but close, and fixed.
+    let spec = library::preset("ibm-pcm").unwrap();
+    let mut array = DeviceArray::new(&spec, 64, 64, 3).unwrap();
+    array.program(&targets).unwrap();
+    let noisy = array.drift_compensation_factor(year).unwrap();
+    assert!((noisy / factor - 1.0).abs() < 0.01, "{noisy} vs {factor}");
+    assert_eq!(noisy, array.drift_compensation_factor(year).unwrap());
+    // No drift: nothing to compensate.
+    let ideal = DeviceArray::new(&library::preset("ideal").unwrap(), 4, 4, 0).unwrap();
+    assert_eq!(ideal.drift_compensation_factor(year).unwrap(), 1.0);
+}
