@@ -1,1 +1,59 @@
-fn main(){}
+//! `xbarsim`: the command line of the compute-in-memory simulator.
+//!
+//! `main` only parses the command line and reports errors: every user error
+//! is one line on stderr, `error: <what>`, and exit code 2 (as clap's own
+//! usage errors). The commands live in one module per group.
+
+mod cli;
+mod device_arg;
+mod device_cmd;
+mod error;
+mod output;
+mod run_cmd;
+mod sim;
+
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+
+use cli::{Cli, Command, DeviceCommand};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e),
+    };
+    let result = match cli.command {
+        Command::Device(DeviceCommand::List(args)) => device_cmd::list(&args),
+        Command::Device(DeviceCommand::Show(args)) => device_cmd::show(&args),
+        Command::Device(DeviceCommand::Pulse(args)) => device_cmd::pulse(&args),
+        Command::Device(DeviceCommand::Drift(args)) => device_cmd::drift(&args),
+        Command::Run(args) => run_cmd::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Help and version go to stdout (exit 0). A bad flag value is one line,
+/// `error: invalid value '...' for '--flag <V>': why`, exit 2; other usage
+/// errors keep clap's usage hint (exit 2).
+fn clap_error(e: clap::Error) -> ExitCode {
+    match e.kind() {
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("error: invalid value");
+            eprintln!("{}", first.trim_end());
+            ExitCode::from(2)
+        }
+        _ => {
+            let _ = e.print();
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2))
+        }
+    }
+}

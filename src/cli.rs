@@ -1,0 +1,284 @@
+//! The command-line surface (clap derive): commands, flags, help texts and
+//! the parsers of flag values.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const ABOUT: &str = "Compute-in-memory simulator for memristor crossbars";
+
+const LONG_ABOUT: &str = "\
+Compute-in-memory simulator for memristor crossbars.
+
+Devices come from the built-in library of published devices (`xbarsim device \
+list`) or from a TOML device file (`xbarsim device show NAME --toml` writes \
+one to start from). Units are SI throughout: conductances in siemens (S), \
+times in seconds (s).
+
+Every CSV output gets a sidecar `<output>.json` with the program version, \
+the command line, the seed and the full device specification, so that a \
+result can be reproduced bit for bit. Errors are one line on stderr, \
+`error: ...`, with exit code 2.";
+
+const EXAMPLES: &str = "\
+Examples:
+  xbarsim device list
+  xbarsim device show ibm-pcm
+  xbarsim device show ag-a-si --toml > my-device.toml
+  xbarsim device pulse --device my-device.toml --count 100 --output curve.csv
+  xbarsim device drift --device ibm-pcm --times 1,3600,86400,3.15e7 --output drift.csv
+  xbarsim run --out results";
+
+/// The `xbarsim` command.
+#[derive(Debug, Parser)]
+#[command(
+    name = "xbarsim",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_help = EXAMPLES,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Device library, device files and single-device characterisation
+    #[command(subcommand)]
+    Device(DeviceCommand),
+    /// Run the built-in device characterisation (pulse curves of every
+    /// pulse-programmable preset, drift statistics of ibm-pcm)
+    #[command(after_help = "Examples:\n  xbarsim run\n  xbarsim run --out results --seed 7")]
+    Run(RunArgs),
+}
+
+/// `xbarsim device ...`.
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// List the library of published devices, one row per preset
+    #[command(
+        after_help = "Examples:\n  xbarsim device list\n  xbarsim device list --markdown >> README.md"
+    )]
+    List(ListArgs),
+    /// Show every parameter of a device, with units and citation
+    #[command(after_help = "\
+Examples:
+  xbarsim device show ibm-pcm
+  xbarsim device show my-device.toml
+  xbarsim device show ag-a-si --toml > my-device.toml   # a file to edit and pass to --device")]
+    Show(ShowArgs),
+    /// Pulse-programming curve: N LTP pulses from g_min, then N LTD pulses
+    #[command(after_help = "\
+Writes the CSV columns pulse,phase,device,conductance_S: pulse 0 (phase `initial`, every \
+device at its g_min), then one row per pulse and device, with the cumulative pulse index \
+and phase `ltp` or `ltd`. Also writes <output>.json (provenance).
+
+Examples:
+  xbarsim device pulse --device ag-a-si --output curve.csv
+  xbarsim device pulse --device pcmo --pulses 60 --count 100 --seed 3 --output pcmo.csv")]
+    Pulse(PulseArgs),
+    /// Conductance drift statistics of programmed devices over time
+    #[command(after_help = "\
+Programs COUNT devices to each target, then reads them at each time since programming \
+(with read noise unless --no-read-noise) and writes one row per target and time: \
+target_S,time_s,count,mean_S,std_S,min_S,p05_S,median_S,p95_S,max_S (std: population \
+standard deviation; percentiles: linear interpolation between order statistics). Also \
+writes <output>.json (provenance).
+
+Examples:
+  xbarsim device drift --device ibm-pcm --output drift.csv
+  xbarsim device drift --device ibm-pcm --times 1,3600,86400,3.15e7 --targets 2.5e-6,1e-5 \\
+      --count 10000 --seed 1 --output drift.csv")]
+    Drift(DriftArgs),
+}
+
+/// `xbarsim device list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print a GitHub Markdown table (with DOI links) instead of aligned columns
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+/// `xbarsim device show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Library name (see `xbarsim device list`) or path to a TOML device file
+    #[arg(value_name = "DEVICE")]
+    pub device: String,
+    /// Print the device as a TOML device file (SI units: S, s) to copy and edit
+    #[arg(long)]
+    pub toml: bool,
+}
+
+/// `xbarsim device pulse`.
+#[derive(Debug, Args)]
+pub struct PulseArgs {
+    /// Library name (see `xbarsim device list`) or path to a TOML device file
+    #[arg(short, long, value_name = "DEVICE")]
+    pub device: String,
+    /// Pulses in each phase (LTP, then LTD) [default: the device's
+    /// pulses_ltp for LTP and pulses_ltd for LTD]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_pulses)]
+    pub pulses: Option<u32>,
+    /// Number of devices (independent cycle-to-cycle noise)
+    #[arg(short = 'k', long, value_name = "K", default_value = "1", value_parser = parse_count)]
+    pub count: usize,
+    /// Seed of every random draw (same seed, same file)
+    #[arg(short, long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Output CSV file (its directory must exist); a sidecar <FILE>.json is written next to it
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `xbarsim device drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Library name (see `xbarsim device list`) or path to a TOML device file
+    #[arg(short, long, value_name = "DEVICE")]
+    pub device: String,
+    /// Times since programming (s), comma-separated, finite, ≥ 0
+    /// [default: 1,60,3600,86400,2592000,31536000 — 1 s to 1 year]
+    #[arg(short, long, value_name = "T,...", value_parser = parse_times)]
+    pub times: Option<List>,
+    /// Target conductances (S), comma-separated, finite, ≥ 0
+    /// [default: g_min + (g_max − g_min)·{0.1, 0.25, 0.5, 0.75, 1}]
+    #[arg(long, value_name = "G,...", value_parser = parse_targets)]
+    pub targets: Option<List>,
+    /// Devices per target
+    #[arg(short = 'k', long, value_name = "K", default_value = "10000", value_parser = parse_count)]
+    pub count: usize,
+    /// Seed of every random draw (same seed, same file)
+    #[arg(short, long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+    /// Noiseless reads: drift only, no read noise
+    #[arg(long)]
+    pub no_read_noise: bool,
+    /// Output CSV file (its directory must exist); a sidecar <FILE>.json is written next to it
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `xbarsim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Output directory (created if missing)
+    #[arg(short, long, value_name = "DIR", default_value = "xbarsim-out")]
+    pub out: PathBuf,
+    /// Seed of every random draw
+    #[arg(short, long, value_name = "S", default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// A comma-separated list of non-negative finite numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct List(pub Vec<f64>);
+
+/// Largest device count accepted (devices are held in memory).
+pub const MAX_COUNT: usize = 10_000_000;
+
+/// A whole number ≥ 1 (`10000`, `10_000` and `1e4` are accepted).
+fn parse_count(text: &str) -> Result<usize, String> {
+    let n = parse_whole(text)?;
+    if n < 1 {
+        return Err(format!("expected a number of devices ≥ 1, found {text}"));
+    }
+    if n > MAX_COUNT as u64 {
+        return Err(format!(
+            "expected at most {MAX_COUNT} devices, found {text}"
+        ));
+    }
+    Ok(n as usize)
+}
+
+fn parse_pulses(text: &str) -> Result<u32, String> {
+    let n = parse_whole(text)?;
+    if !(1..=1_000_000).contains(&n) {
+        return Err(format!(
+            "expected a number of pulses from 1 to 1000000, found {text}"
+        ));
+    }
+    Ok(n as u32)
+}
+
+fn parse_whole(text: &str) -> Result<u64, String> {
+    let clean = text.trim().replace('_', "");
+    if let Ok(n) = clean.parse::<u64>() {
+        return Ok(n);
+    }
+    match clean.parse::<f64>() {
+        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => Ok(x as u64),
+        _ => Err(format!("expected a whole number ≥ 1, found `{text}`")),
+    }
+}
+
+fn parse_list(text: &str, what: &str, unit: &str) -> Result<List, String> {
+    let items: Vec<&str> = text.split(',').map(str::trim).collect();
+    let mut values = Vec::with_capacity(items.len());
+    for (k, item) in items.iter().enumerate() {
+        let position = k + 1;
+        if item.is_empty() {
+            return Err(format!(
+                "item {position} is empty; expected comma-separated {what} in {unit}"
+            ));
+        }
+        let value: f64 = item.parse().map_err(|_| {
+            format!("item {position} `{item}` is not a number; expected comma-separated {what} in {unit}")
+        })?;
+        if !value.is_finite() || value < 0.0 {
+            return Err(format!(
+                "item {position} `{item}` is not a finite value ≥ 0; expected comma-separated {what} in {unit}"
+            ));
+        }
+        values.push(value);
+    }
+    Ok(List(values))
+}
+
+fn parse_times(text: &str) -> Result<List, String> {
+    parse_list(text, "times", "seconds")
+}
+
+fn parse_targets(text: &str) -> Result<List, String> {
+    parse_list(text, "conductances", "siemens")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn lists_name_the_bad_item() {
+        assert_eq!(
+            parse_times("1, 3600,3.15e7").unwrap().0,
+            vec![1.0, 3600.0, 3.15e7]
+        );
+        assert!(parse_times("1,abc").unwrap_err().contains("item 2 `abc`"));
+        assert!(parse_times("1,,2").unwrap_err().contains("item 2 is empty"));
+        assert!(parse_times("-1").unwrap_err().contains("item 1 `-1`"));
+        assert!(parse_targets("nan").unwrap_err().contains("`nan`"));
+        assert!(parse_targets("inf").is_err());
+    }
+
+    #[test]
+    fn counts_are_whole_and_positive() {
+        assert_eq!(parse_count("10_000").unwrap(), 10_000);
+        assert_eq!(parse_count("1e4").unwrap(), 10_000);
+        assert!(parse_count("0").is_err());
+        assert!(parse_count("2.5").is_err());
+        assert!(parse_count("-3").is_err());
+        assert!(parse_pulses("0").is_err());
+    }
+}
