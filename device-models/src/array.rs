@@ -11,9 +11,12 @@
 //! Cost: every operation is `O(rows·cols)` time; the array keeps about five
 //! `f64` per device (≈ 40 MiB for 1024 × 1024).
 
+use std::sync::OnceLock;
+
 use nalgebra::DMatrix;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
 
 use crate::faults::Fault;
 use crate::pulse::{self, ExponentialCurve, PulseSpec, NL_MAX};
@@ -108,6 +111,17 @@ impl PerDevice {
     }
 }
 
+/// Per-device quantities fixed by the last write, computed on first use:
+/// the drift exponent ν (drawn from the programmed state, so that an array
+/// that is programmed and never drifted pays nothing for it) and
+/// `ln(g/g_max)` of the present conductance (which the drift statistics and
+/// the PCM read noise both need; computed once instead of at every read).
+#[derive(Debug, Clone)]
+struct WriteState {
+    nu: DMatrix<f64>,
+    ln_g_r: Vec<f64>,
+}
+
 /// An array of devices of one kind.
 ///
 /// ```
@@ -135,7 +149,8 @@ pub struct DeviceArray {
     a_ltd: PerDevice,
     faults: Option<Vec<Fault>>,
     conductance: DMatrix<f64>,
-    nu: DMatrix<f64>,
+    /// Drawn on first use after each write (see [`WriteState`]).
+    state: OnceLock<WriteState>,
     programs: u64,
     reads: u64,
     pulses: u64,
@@ -212,7 +227,7 @@ impl DeviceArray {
             a_ltd,
             faults,
             conductance: DMatrix::zeros(rows, cols),
-            nu: DMatrix::zeros(rows, cols),
+            state: OnceLock::new(),
             programs: 0,
             reads: 0,
             pulses: 0,
@@ -229,7 +244,6 @@ impl DeviceArray {
         let g_min = array.g_min.clone();
         par_map(array.conductance.as_mut_slice(), |k, _| g_min.get(k));
         array.apply_faults();
-        array.draw_drift_exponents();
         Ok(array)
     }
 
@@ -255,7 +269,7 @@ impl DeviceArray {
 
     /// Drift exponent ν of every device (0 for a device without drift).
     pub fn drift_exponents(&self) -> &DMatrix<f64> {
-        &self.nu
+        &self.write_state().nu
     }
 
     /// This device's own `(g_min, g_max)` (S), after D2D variation.
@@ -314,7 +328,11 @@ impl DeviceArray {
     /// [`DeviceError::BadTarget`] for a negative or non-finite target.
     pub fn program(&mut self, targets: &DMatrix<f64>) -> Result<(), DeviceError> {
         self.check_shape(targets.nrows(), targets.ncols())?;
-        if let Some(k) = targets.iter().position(|g| !(g.is_finite() && *g >= 0.0)) {
+        if let Some(k) = targets
+            .as_slice()
+            .par_iter()
+            .position_first(|g| !(g.is_finite() && *g >= 0.0))
+        {
             let rows = targets.nrows();
             return Err(DeviceError::BadTarget {
                 row: k % rows,
@@ -326,14 +344,19 @@ impl DeviceArray {
         self.programs += 1;
         let targets = targets.as_slice();
         let (g_min, g_max) = (&self.g_min, &self.g_max);
+        let conductance = self.conductance.as_mut_slice();
         match &self.device.programming {
-            Some(model) => key.fill(self.conductance.as_mut_slice(), |k, rng| {
+            Some(model) if model.write_verify.is_some() => key.fill(conductance, |k, rng| {
                 model.program_one(targets[k], g_min.get(k), g_max.get(k), rng)
             }),
-            None => par_map(self.conductance.as_mut_slice(), |k, _| targets[k]),
+            // One write: exactly one deviate per device, drawn in blocks.
+            Some(model) => key.update_with_normals(conductance, |k, _, xi| {
+                model.program_with(targets[k], g_min.get(k), g_max.get(k), xi)
+            }),
+            None => par_map(conductance, |k, _| targets[k]),
         }
         self.apply_faults();
-        self.draw_drift_exponents();
+        self.state = OnceLock::new();
         Ok(())
     }
 
@@ -352,6 +375,8 @@ impl DeviceArray {
             .pulse
             .clone()
             .ok_or_else(|| DeviceError::NoPulseModel(self.device.name.clone()))?;
+        // Drift exponents belong to the programmed state: fix them first.
+        self.write_state();
         let key = StreamKey::new(self.seed, Purpose::Pulse, self.pulses);
         self.pulses += 1;
         let pulses = pulses.as_slice();
@@ -391,6 +416,9 @@ impl DeviceArray {
             }),
         }
         self.apply_faults();
+        if let Some(state) = self.state.get_mut() {
+            log_relative(&self.conductance, &self.g_max, &mut state.ln_g_r);
+        }
         Ok(())
     }
 
@@ -404,8 +432,9 @@ impl DeviceArray {
         check_time(t)?;
         let mut out = self.conductance.clone();
         if let Some(drift) = &self.device.drift {
-            let nu = self.nu.as_slice();
-            par_map(out.as_mut_slice(), |k, g| g * drift.factor(nu[k], t));
+            let log_ratio = drift.log_time_ratio(t);
+            let nu = self.write_state().nu.as_slice();
+            par_map(out.as_mut_slice(), |k, g| g * (-nu[k] * log_ratio).exp());
         }
         Ok(out)
     }
@@ -417,15 +446,35 @@ impl DeviceArray {
     /// # Errors
     /// [`DeviceError::BadTime`] for a negative or non-finite `t`.
     pub fn read(&mut self, t: f64) -> Result<DMatrix<f64>, DeviceError> {
-        let mut out = self.drift_to(t)?;
-        if let Some(noise) = &self.device.read_noise {
-            let key = StreamKey::new(self.seed, Purpose::ReadNoise, self.reads);
+        let key = StreamKey::new(self.seed, Purpose::ReadNoise, self.reads);
+        if self.device.read_noise.is_some() {
             self.reads += 1;
-            let g_max = &self.g_max;
-            key.update(out.as_mut_slice(), |k, g, rng| {
-                noise.read_one(g, g_max.get(k), t, rng)
-            });
         }
+        self.read_with(t, key)
+    }
+
+    /// Drift and read noise in one pass: `g(t) = g·e^(−ν·ln(t/t₀))`, then
+    /// `g(t) + σ(g(t))·ξ` with `ln g_r(t) = ln g_r − ν·ln(t/t₀)` (no `ln` or
+    /// `pow` per device at read time).
+    fn read_with(&self, t: f64, key: StreamKey) -> Result<DMatrix<f64>, DeviceError> {
+        let Some(noise) = &self.device.read_noise else {
+            return self.drift_to(t);
+        };
+        check_time(t)?;
+        let noise = noise.at_time(t);
+        let log_ratio = self
+            .device
+            .drift
+            .as_ref()
+            .map_or(0.0, |d| d.log_time_ratio(t));
+        let state = self.write_state();
+        let (nu, ln_g_r) = (state.nu.as_slice(), state.ln_g_r.as_slice());
+        let mut out = self.conductance.clone();
+        key.update_with_normals(out.as_mut_slice(), |k, g, xi| {
+            let decay = -nu[k] * log_ratio;
+            let g_t = g * decay.exp();
+            (g_t + noise.sigma(g_t, ln_g_r[k] + decay) * xi).max(0.0)
+        });
         Ok(out)
     }
 
@@ -454,16 +503,8 @@ impl DeviceArray {
     pub fn drift_compensation_factor(&self, t: f64) -> Result<f64, DeviceError> {
         let t0 = self.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
         let summed_read = |time: f64, draw: u64| -> Result<f64, DeviceError> {
-            let mut g = self.drift_to(time)?;
-            if let Some(noise) = &self.device.read_noise {
-                let key =
-                    StreamKey::new(self.seed, Purpose::Compensation, 2 * self.programs + draw);
-                let g_max = &self.g_max;
-                key.update(g.as_mut_slice(), |k, g, rng| {
-                    noise.read_one(g, g_max.get(k), time, rng)
-                });
-            }
-            Ok(g.sum())
+            let key = StreamKey::new(self.seed, Purpose::Compensation, 2 * self.programs + draw);
+            Ok(self.read_with(time, key)?.sum())
         };
         let reference = summed_read(t0, 0)?;
         let now = summed_read(t, 1)?;
@@ -481,23 +522,34 @@ impl DeviceArray {
         }
     }
 
-    /// ν for every device from its present conductance; stuck devices do
-    /// not drift.
-    fn draw_drift_exponents(&mut self) {
-        let Some(drift) = &self.device.drift else {
-            return;
-        };
-        let key = StreamKey::new(self.seed, Purpose::DriftExponent, self.programs);
-        let (g, g_max, faults) = (self.conductance.as_slice(), &self.g_max, &self.faults);
-        key.fill(self.nu.as_mut_slice(), |k, rng| {
-            if faults.as_ref().is_some_and(|f| f[k] != Fault::Healthy) {
-                return 0.0;
+    /// The write state, drawn on first use: ν for every device from its
+    /// present conductance (stuck devices do not drift) and `ln(g/g_max)`.
+    fn write_state(&self) -> &WriteState {
+        self.state.get_or_init(|| {
+            let (rows, cols) = self.shape();
+            let mut ln_g_r = vec![0.0; rows * cols];
+            log_relative(&self.conductance, &self.g_max, &mut ln_g_r);
+            let mut nu = DMatrix::zeros(rows, cols);
+            if let Some(drift) = &self.device.drift {
+                let key = StreamKey::new(self.seed, Purpose::DriftExponent, self.programs);
+                let (ln_g_r, faults) = (&ln_g_r, &self.faults);
+                key.update_with_normals(nu.as_mut_slice(), |k, _, xi| {
+                    if faults.as_ref().is_some_and(|f| f[k] != Fault::Healthy) {
+                        return 0.0;
+                    }
+                    let l = ln_g_r[k];
+                    (drift.nu_mean.at_ln(l) + drift.nu_std.at_ln(l) * xi).abs()
+                });
             }
-            let g_r = g[k] / g_max.get(k);
-            let xi: f64 = StandardNormal.sample(rng);
-            (drift.nu_mean.at(g_r) + drift.nu_std.at(g_r) * xi).abs()
-        });
+            WriteState { nu, ln_g_r }
+        })
     }
+}
+
+/// `out[k] = ln(g[k]/g_max[k])` (`−∞` for `g = 0`).
+fn log_relative(g: &DMatrix<f64>, g_max: &PerDevice, out: &mut [f64]) {
+    let g = g.as_slice();
+    par_map(out, |k, _| (g[k] / g_max.get(k)).ln());
 }
 
 fn check_time(t: f64) -> Result<(), DeviceError> {

@@ -43,6 +43,9 @@ pub struct LogLinear {
     pub max: f64,
 }
 
+/// `ln(1e-7)`: the floor of `g_r` inside the drift statistics.
+const LN_G_R_FLOOR: f64 = -16.118_095_650_958_32;
+
 fn infinity() -> f64 {
     f64::INFINITY
 }
@@ -61,7 +64,13 @@ impl LogLinear {
     /// Evaluates at `g_r` (floored at 1e-7 so that `ln` stays finite, as in
     /// aihwkit).
     pub fn at(&self, g_r: f64) -> f64 {
-        let x = self.slope * g_r.max(1e-7).ln() + self.intercept;
+        self.at_ln(g_r.ln())
+    }
+
+    /// Evaluates at `g_r = e^ln_g_r`, for callers that already hold the
+    /// logarithm (same floor at `g_r = 1e-7`).
+    pub fn at_ln(&self, ln_g_r: f64) -> f64 {
+        let x = self.slope * ln_g_r.max(LN_G_R_FLOOR) + self.intercept;
         x.clamp(self.min, self.max)
     }
 
@@ -108,10 +117,15 @@ impl DriftSpec {
     /// The drift factor `(t/t₀)^(−ν)` for a device with exponent `nu` at
     /// time `t` (s) since programming; 1 for `t ≤ t₀`.
     pub fn factor(&self, nu: f64, t: f64) -> f64 {
+        (-nu * self.log_time_ratio(t)).exp()
+    }
+
+    /// `ln(t/t₀)` for `t > t₀`, else 0: the drift factor is `e^(−ν·this)`.
+    pub fn log_time_ratio(&self, t: f64) -> f64 {
         if t <= self.t0_s {
-            1.0
+            0.0
         } else {
-            (-nu * (t / self.t0_s).ln()).exp()
+            (t / self.t0_s).ln()
         }
     }
 

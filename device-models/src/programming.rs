@@ -102,6 +102,14 @@ impl ProgrammingSpec {
         }
     }
 
+    /// One write of one device, given its standard normal deviate `xi`:
+    /// `max(0, q(g_T) + σ_prog(q(g_T))·xi)` with `q` the level quantiser.
+    /// This is [`ProgrammingSpec::program_one`] without write-verify.
+    pub fn program_with(&self, g_target: f64, g_min: f64, g_max: f64, xi: f64) -> f64 {
+        let target = self.quantise(g_target, g_min, g_max);
+        (target + self.sigma(target, g_max) * xi).max(0.0)
+    }
+
     /// Programs one device: quantise, add noise (with write-verify), clip at
     /// 0. `g_min`/`g_max` are this device's own bounds.
     pub fn program_one<R: rand::Rng + ?Sized>(

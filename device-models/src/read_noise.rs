@@ -73,8 +73,20 @@ impl ReadNoiseSpec {
     /// Standard deviation (S) of a read of conductance `g` on a device with
     /// range end `g_max`, at time `t` (s) since programming.
     pub fn sigma(&self, g: f64, g_max: f64, t: f64) -> f64 {
+        self.at_time(t).sigma(g, (g / g_max).ln())
+    }
+
+    /// One noisy read of conductance `g`.
+    pub fn read_one<R: rand::Rng + ?Sized>(&self, g: f64, g_max: f64, t: f64, rng: &mut R) -> f64 {
+        let xi: f64 = StandardNormal.sample(rng);
+        (g + self.sigma(g, g_max, t) * xi).max(0.0)
+    }
+
+    /// The model at one read time, with everything that does not depend on
+    /// the device computed once.
+    pub fn at_time(&self, t: f64) -> ReadNoiseAt {
         match self {
-            ReadNoiseSpec::Relative { sigma } => sigma * g.abs(),
+            ReadNoiseSpec::Relative { sigma } => ReadNoiseAt::Relative { sigma: *sigma },
             ReadNoiseSpec::PcmOneOverF {
                 q_coeff,
                 q_exponent,
@@ -82,18 +94,66 @@ impl ReadNoiseSpec {
                 q_max,
                 t_read_s,
             } => {
-                let g_r = g / g_max;
-                let q_s = (q_coeff / g_r.max(0.0).powf(*q_exponent).max(*g_r_floor)).min(*q_max);
                 let log_term = ((t.max(0.0) + t_read_s) / (2.0 * t_read_s)).ln().max(0.0);
-                g.abs() * q_s * log_term.sqrt()
+                ReadNoiseAt::PcmOneOverF {
+                    q_coeff: *q_coeff,
+                    q_exponent: *q_exponent,
+                    g_r_floor: *g_r_floor,
+                    q_max: *q_max,
+                    time_term: log_term.sqrt(),
+                }
             }
         }
     }
+}
 
-    /// One noisy read of conductance `g`.
-    pub fn read_one<R: rand::Rng + ?Sized>(&self, g: f64, g_max: f64, t: f64, rng: &mut R) -> f64 {
-        let xi: f64 = StandardNormal.sample(rng);
-        (g + self.sigma(g, g_max, t) * xi).max(0.0)
+/// A read-noise model evaluated at one read time (see
+/// [`ReadNoiseSpec::at_time`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReadNoiseAt {
+    /// `σ = sigma·|g|`.
+    Relative {
+        /// Relative standard deviation.
+        sigma: f64,
+    },
+    /// `σ = |g|·Q_s(g_r)·time_term`.
+    PcmOneOverF {
+        /// Numerator of Q_s.
+        q_coeff: f64,
+        /// Exponent of g_r in Q_s.
+        q_exponent: f64,
+        /// Floor of `g_r^q_exponent`.
+        g_r_floor: f64,
+        /// Upper clip of Q_s.
+        q_max: f64,
+        /// `√ln((t + t_read)/(2·t_read))`.
+        time_term: f64,
+    },
+}
+
+impl ReadNoiseAt {
+    /// Standard deviation (S) of a read of `g`, given `ln(g/g_max)` (which
+    /// the caller often has already; `−∞` for `g = 0`).
+    pub fn sigma(&self, g: f64, ln_g_r: f64) -> f64 {
+        match self {
+            ReadNoiseAt::Relative { sigma } => sigma * g.abs(),
+            ReadNoiseAt::PcmOneOverF {
+                q_coeff,
+                q_exponent,
+                g_r_floor,
+                q_max,
+                time_term,
+            } => {
+                // g_r^q = e^(q·ln g_r); e^(−∞) = 0 covers g = 0.
+                let power = if ln_g_r.is_nan() {
+                    0.0
+                } else {
+                    (q_exponent * ln_g_r).exp()
+                };
+                let q_s = (q_coeff / power.max(*g_r_floor)).min(*q_max);
+                g.abs() * q_s * time_term
+            }
+        }
     }
 }
 
