@@ -83,13 +83,12 @@ pub fn format_si(value: f64, unit: &str) -> String {
         .find(|(scale, _)| magnitude >= *scale * 0.999_95)
         .unwrap_or((1e-12, "p"));
     let scaled = value / scale;
-    let text = format!("{scaled:.4}");
     let digits = if scaled.abs() >= 100.0 {
         format!("{scaled:.1}")
     } else if scaled.abs() >= 10.0 {
         format!("{scaled:.2}")
     } else {
-        text
+        format!("{scaled:.3}")
     };
     let trimmed = if digits.contains('.') {
         digits
@@ -112,6 +111,7 @@ mod tests {
         assert_eq!(format_si(3.8462e-8, "S"), "38.46 nS");
         assert_eq!(format_si(26e6, "Ω"), "26 MΩ");
         assert_eq!(format_si(1.0, "V"), "1 V");
+        assert_eq!(format_si(3.0769e-9, "S"), "3.077 nS");
         assert_eq!(format_si(0.0, "S"), "0 S");
     }
 }

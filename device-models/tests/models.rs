@@ -444,7 +444,10 @@ fn global_drift_compensation_restores_the_summed_conductance() {
     let drifted = array.drift_to(year).unwrap();
     let expected = array.conductances().sum() / drifted.sum();
     assert!((factor / expected - 1.0).abs() < 1e-12);
-    assert!(factor > 1.5, "a year of PCM drift loses over a third: {factor}");
+    assert!(
+        factor > 1.5,
+        "a year of PCM drift loses over a third: {factor}"
+    );
     // With read noise the factor is itself noisy but close, and fixed.
     let spec = library::preset("ibm-pcm").unwrap();
     let mut array = DeviceArray::new(&spec, 64, 64, 3).unwrap();
