@@ -20,7 +20,7 @@ use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use xbar_devices::{library, DeviceArray, DeviceSpec};
 
 /// One year (s): the read time of the pipeline.
@@ -30,7 +30,7 @@ const SEED: u64 = 42;
 
 /// `rows × cols` targets uniform in [0, g_max], from a seeded RNG.
 fn targets(rows: usize, cols: usize, g_max: f64) -> DMatrix<f64> {
-    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2024);
     DMatrix::from_fn(rows, cols, |_, _| rng.random::<f64>() * g_max)
 }
 

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use xbar_devices::{library, DeviceArray};
 
 /// One year (s).
@@ -80,7 +80,7 @@ fn main() {
     };
     let pcm = library::preset("ibm-pcm").expect("ibm-pcm preset");
     let n = args.size;
-    let mut rng = ChaCha8Rng::seed_from_u64(2024);
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(2024);
     let g_max = pcm.g_max.siemens();
     let targets = DMatrix::from_fn(n, n, |_, _| rng.random::<f64>() * g_max);
 

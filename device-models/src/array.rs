@@ -5,7 +5,7 @@
 //! device-to-device parameters drawn when it was made (bounds, nonlinearity,
 //! fault), its conductance at the reference time `t₀` and its drift exponent.
 //! Every operation is parallel over devices (rayon) and draws from the
-//! ChaCha8 streams described in [`crate::rng`], so that the result depends
+//! streams described in [`crate::rng`], so that the result depends
 //! only on the seed and the sequence of operations — not on the thread count.
 //!
 //! Cost: every operation is `O(rows·cols)` time; the array keeps about five
