@@ -281,13 +281,8 @@ fn hzo_fefet() -> DeviceSpec {
     })
 }
 
-/// Coefficients given in µS, in siemens.
-fn micro_siemens(coefficients: &[f64]) -> Vec<f64> {
-    coefficients.iter().map(|c| c / 1e6).collect()
-}
-
 fn ibm_pcm() -> DeviceSpec {
-    // Coefficients in µS for g_max = 25 µS (σ scales with g_max/25 µS).
+    // σ_prog coefficients (S), published in µS for g_max = 25 µS.
     DeviceSpec {
         name: "ibm-pcm".into(),
         description: "IBM doped-GST PCM statistical model for inference: programming noise, conductance-dependent drift, 1/f read noise".into(),
@@ -304,7 +299,7 @@ fn ibm_pcm() -> DeviceSpec {
         g_max: Conductance::from_micro_siemens(25.0),
         programming: Some(ProgrammingSpec {
             levels: None,
-            sigma_poly: micro_siemens(&[0.26348, 1.9650, -1.1731]),
+            sigma_poly: vec![0.26348e-6, 1.9650e-6, -1.1731e-6],
             write_verify: None,
         }),
         pulse: None,
@@ -353,7 +348,7 @@ fn neurram_rram() -> DeviceSpec {
         g_max: Conductance::from_micro_siemens(40.0),
         programming: Some(ProgrammingSpec {
             levels: None,
-            sigma_poly: micro_siemens(&[0.348, 16.030, -43.853, 45.393, -16.815]),
+            sigma_poly: vec![0.348e-6, 16.030e-6, -43.853e-6, 45.393e-6, -16.815e-6],
             write_verify: None,
         }),
         pulse: None,
