@@ -132,7 +132,7 @@ pub struct PulseArgs {
     /// Seed of every random draw (same seed, same file)
     #[arg(short, long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
-    /// Output CSV file (its directory must exist); a sidecar <FILE>.json is written next to it
+    /// Output CSV file (its directory must exist); a sidecar FILE.json is written next to it
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 }
@@ -160,7 +160,7 @@ pub struct DriftArgs {
     /// Noiseless reads: drift only, no read noise
     #[arg(long)]
     pub no_read_noise: bool,
-    /// Output CSV file (its directory must exist); a sidecar <FILE>.json is written next to it
+    /// Output CSV file (its directory must exist); a sidecar FILE.json is written next to it
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
 }

@@ -15,7 +15,7 @@
 //! | [`faults`] | stuck-at-ON / stuck-at-OFF, fixed pattern per seed |
 //! | [`iv`] | ohmic and `sinh` cell I-V behind the [`CellIv`] trait |
 //! | [`library`] | published devices with their parameters and citations |
-//! | [`array`] | [`DeviceArray`]: program, pulse, drift and read a matrix of devices |
+//! | [`array`](mod@array) | [`DeviceArray`]: program, pulse, drift and read a matrix of devices |
 //!
 //! A device is described by one [`DeviceSpec`] (plain serde data, validated
 //! field by field); [`DeviceArray`] turns it into a matrix of devices.
