@@ -176,6 +176,22 @@ pub fn a_from_nl(nl: f64) -> f64 {
     a.copysign(nl)
 }
 
+/// The nonlinearity label of a curve with parameter `a` (in units of
+/// P_max): the inverse of [`a_from_nl`], `sign(a)·max_gap(|a|)/0.0989949`;
+/// 0 for the straight line (`a = ±∞`).
+///
+/// ```
+/// use xbar_devices::pulse::{a_from_nl, nl_from_a};
+/// assert!((nl_from_a(1.251653) - 1.0).abs() < 1e-5);
+/// assert!((nl_from_a(a_from_nl(-6.76)) + 6.76).abs() < 1e-9);
+/// ```
+pub fn nl_from_a(a: f64) -> f64 {
+    if a.is_infinite() {
+        return 0.0;
+    }
+    (max_gap(a.abs()) / NL_GAP_PER_UNIT).copysign(a)
+}
+
 /// One exponential curve `G(x) = G_min + B·(1 − e^(−x/A))`, `x ∈ [0, P_max]`,
 /// for one device and one direction. `A = ±∞` is the straight line.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -299,6 +315,13 @@ mod tests {
                 "NL {nl}: A = {ours}, NeuroSim {a}"
             );
             assert!((a_from_nl(-nl) + a).abs() / a < 5e-6);
+        }
+    }
+
+    #[test]
+    fn nl_and_a_round_trip() {
+        for nl in [-9.0, -4.88, -0.63, -0.01, 0.0, 0.04, 1.0, 3.68, 9.0] {
+            assert!((nl_from_a(a_from_nl(nl)) - nl).abs() < 1e-9, "NL {nl}");
         }
     }
 
