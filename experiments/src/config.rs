@@ -574,10 +574,20 @@ impl TomlDocument {
             None => (String::new(), Node::Table(self.doc.as_table()), 0),
         };
         let at_key = entry.is_some_and(|e| e.key_span.as_ref() == Some(&span));
-        let children = || {
-            let mut out = Vec::new();
-            flatten(&base_path, base_node, &mut out);
-            out
+        // The entry under the base table whose value serde quoted (a tagged
+        // enum's table reports its errors at the table), else the base.
+        let child_holding = |found: &Found| -> (String, usize) {
+            if !base_node.is_table_like() {
+                return (base_path.clone(), base_start);
+            }
+            let mut children = Vec::new();
+            flatten(&base_path, base_node, &mut children);
+            children
+                .into_iter()
+                .find(|e| found.matches(e.node))
+                .map_or((base_path.clone(), base_start), |e| {
+                    (e.path, e.node.span().map_or(base_start, |s| s.start))
+                })
         };
         let invalid = |key: String, start: usize, message: String| {
             let at = self.location(start);
@@ -639,17 +649,7 @@ impl TomlDocument {
                 Some((v, e)) => (v.trim_matches('`'), ticked_names(e)),
                 None => (rest.trim_matches('`'), Vec::new()),
             };
-            let target = Found::Str(format!("{variant:?}"));
-            let (key, start) = if base_node.is_table_like() {
-                children()
-                    .into_iter()
-                    .find(|e| target.matches(e.node))
-                    .map_or((base_path.clone(), base_start), |e| {
-                        (e.path, e.node.span().map_or(base_start, |s| s.start))
-                    })
-            } else {
-                (base_path.clone(), base_start)
-            };
+            let (key, start) = child_holding(&Found::Str(format!("{variant:?}")));
             let what = key.rsplit('.').next().unwrap_or("value").to_string();
             let mut text = format!("unknown {what} `{variant}`");
             if !expected.is_empty() {
@@ -669,15 +669,10 @@ impl TomlDocument {
             .or_else(|| message.strip_prefix("invalid length "));
         if let Some((found, expected)) = body.and_then(|b| b.rsplit_once(", expected ")) {
             let found = Found::parse(found);
-            let (key, start) = if base_node.is_table_like() && found != Found::Table {
-                children()
-                    .into_iter()
-                    .find(|e| found.matches(e.node))
-                    .map_or((base_path.clone(), base_start), |e| {
-                        (e.path, e.node.span().map_or(base_start, |s| s.start))
-                    })
-            } else {
+            let (key, start) = if found == Found::Table {
                 (base_path.clone(), base_start)
+            } else {
+                child_holding(&found)
             };
             return invalid(
                 key,
