@@ -4,7 +4,7 @@ use serde_json::json;
 use xbar_devices::drift::{DriftSpec, LogLinear};
 use xbar_devices::pulse::PulseSpec;
 use xbar_devices::read_noise::ReadNoiseSpec;
-use xbar_devices::units::format_si;
+use xbar_devices::units::{format_si, format_significant as sig};
 use xbar_devices::{library, Citation, DeviceSpec, IvSpec};
 use xbar_experiments::config::device_to_toml;
 
@@ -16,21 +16,6 @@ use crate::output::{
     sidecar_path, width, write_csv_with_sidecar, Csv, Field,
 };
 use crate::sim::{self, default_pulses, default_targets, drift_stats, no_pulse_model, pulse_curve};
-
-/// `x` with `digits` significant digits, trailing zeros dropped.
-pub fn sig(x: f64, digits: i32) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x}");
-    }
-    let exponent = x.abs().log10().floor() as i32;
-    let decimals = (digits - 1 - exponent).max(0) as usize;
-    let text = format!("{x:.decimals$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
-    }
-}
 
 /// A relative quantity as a percentage, e.g. `3.5 %`.
 fn percent(x: f64) -> String {

@@ -82,23 +82,24 @@ pub fn format_si(value: f64, unit: &str) -> String {
         .copied()
         .find(|(scale, _)| magnitude >= *scale * 0.999_95)
         .unwrap_or((1e-12, "p"));
-    let scaled = value / scale;
-    let digits = if scaled.abs() >= 100.0 {
-        format!("{scaled:.1}")
-    } else if scaled.abs() >= 10.0 {
-        format!("{scaled:.2}")
-    } else {
-        format!("{scaled:.3}")
-    };
-    let trimmed = if digits.contains('.') {
-        digits
-            .trim_end_matches('0')
-            .trim_end_matches('.')
-            .to_string()
-    } else {
-        digits
-    };
+    let trimmed = format_significant(value / scale, 4);
     format!("{trimmed} {prefix}{unit}")
+}
+
+/// `x` with `digits` significant digits (at least), trailing zeros dropped:
+/// `format_significant(3.0769, 3) == "3.08"`.
+pub fn format_significant(x: f64, digits: i32) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let exponent = x.abs().log10().floor() as i32;
+    let decimals = (digits - 1 - exponent).max(0) as usize;
+    let text = format!("{x:.decimals$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
+    }
 }
 
 #[cfg(test)]
@@ -113,5 +114,8 @@ mod tests {
         assert_eq!(format_si(1.0, "V"), "1 V");
         assert_eq!(format_si(3.0769e-9, "S"), "3.077 nS");
         assert_eq!(format_si(0.0, "S"), "0 S");
+        assert_eq!(format_si(999.96e-6, "S"), "1 mS");
+        assert_eq!(format_significant(3.0769, 3), "3.08");
+        assert_eq!(format_significant(0.035 * 100.0, 3), "3.5");
     }
 }
