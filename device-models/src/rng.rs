@@ -92,15 +92,7 @@ impl StreamKey {
     where
         F: Fn(usize, &mut BlockRng) -> f64 + Sync,
     {
-        out.par_chunks_mut(BLOCK)
-            .enumerate()
-            .for_each(|(block, chunk)| {
-                let mut rng = self.block_rng(block);
-                let base = block * BLOCK;
-                for (offset, slot) in chunk.iter_mut().enumerate() {
-                    *slot = f(base + offset, &mut rng);
-                }
-            });
+        self.update(out, |k, _, rng| f(k, rng));
     }
 
     /// Like [`StreamKey::fill`] but updates values in place:
