@@ -8,9 +8,11 @@ mod cli;
 mod device_arg;
 mod device_cmd;
 mod error;
+mod matrix_csv;
 mod output;
 mod run_cmd;
 mod sim;
+mod solve_cmd;
 
 use std::process::ExitCode;
 
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
         Command::Device(DeviceCommand::Pulse(args)) => device_cmd::pulse(&args),
         Command::Device(DeviceCommand::Drift(args)) => device_cmd::drift(&args),
         Command::Run(args) => run_cmd::run(&args),
+        Command::Solve(args) => solve_cmd::solve(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -130,6 +130,20 @@ pub fn device_json(spec: &DeviceSpec, source: &str) -> Value {
     })
 }
 
+/// The sidecar of a deterministic command (no seed, no device): program,
+/// version, command, command line and parameters.
+pub fn provenance(command: &str, parameters: Value) -> Value {
+    json!({
+        "program": env!("CARGO_PKG_NAME"),
+        "version": env!("CARGO_PKG_VERSION"),
+        "command": command,
+        "command_line": std::env::args_os()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect::<Vec<_>>(),
+        "parameters": parameters,
+    })
+}
+
 /// The sidecar: provenance of one output file.
 pub fn sidecar(command: &str, seed: u64, devices: Vec<Value>, parameters: Value) -> Value {
     let device = if devices.len() == 1 {
@@ -137,16 +151,8 @@ pub fn sidecar(command: &str, seed: u64, devices: Vec<Value>, parameters: Value)
     } else {
         ("devices", Value::Array(devices))
     };
-    let mut object = json!({
-        "program": env!("CARGO_PKG_NAME"),
-        "version": env!("CARGO_PKG_VERSION"),
-        "command": command,
-        "command_line": std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>(),
-        "seed": seed,
-        "parameters": parameters,
-    });
+    let mut object = provenance(command, parameters);
+    object["seed"] = json!(seed);
     object[device.0] = device.1;
     object
 }
@@ -183,12 +189,21 @@ pub fn check_output_path(path: &Path) -> Result<PathBuf> {
 /// # Errors
 /// A missing directory, a permission problem, a full disk — naming the path.
 pub fn write_csv_with_sidecar(path: &Path, csv: &Csv, sidecar: &Value) -> Result<()> {
+    write_text_with_sidecar(path, csv.text(), sidecar)
+}
+
+/// Writes `text` to `path` and `sidecar` to `<path>.json`, both atomically;
+/// on any error neither file is created or changed.
+///
+/// # Errors
+/// A missing directory, a permission problem, a full disk — naming the path.
+pub fn write_text_with_sidecar(path: &Path, text: &str, sidecar: &Value) -> Result<()> {
     let dir = check_output_path(path)?;
     let json_path = sidecar_path(path);
     let mut json_text = serde_json::to_string_pretty(sidecar)
         .map_err(|e| CliError::new(format!("internal error: sidecar JSON: {e}")))?;
     json_text.push('\n');
-    let csv_file = temp_with(&dir, path, csv.text().as_bytes())?;
+    let csv_file = temp_with(&dir, path, text.as_bytes())?;
     let json_file = temp_with(&dir, &json_path, json_text.as_bytes())?;
     persist(csv_file, path)?;
     if let Err(e) = persist(json_file, &json_path) {

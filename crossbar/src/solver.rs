@@ -1,0 +1,90 @@
+//! One entry point, [`Crossbar::solve`], and the choice of method.
+//!
+//! | [`Solver`] | cost for B vectors on M×N | exact with wires |
+//! |---|---|---|
+//! | `Ideal` | `2·B·M·N` flops | no (ignores wires) |
+//! | `Exact` | factorisation + `B` solve pairs | yes |
+//! | `Transfer` | factorisation + `M` solve pairs + `2·B·M·N` | yes |
+//! | `Auto` | `Ideal` when all resistances are 0, `Transfer` when `B > M`, else `Exact` | yes |
+
+use nalgebra::DMatrix;
+use serde::{Deserialize, Serialize};
+
+use crate::circuit::Crossbar;
+use crate::error::Result;
+use crate::exact::ExactSolver;
+use crate::ideal;
+use crate::transfer::TransferMatrix;
+
+/// How [`Crossbar::solve`] computes the currents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Solver {
+    /// The cheapest exact method for the batch (see the module table).
+    #[default]
+    Auto,
+    /// `I = V·G`, ignoring every resistance.
+    Ideal,
+    /// Nodal solve for every vector (factorised once).
+    Exact,
+    /// Build `G_eff`, then one dense product.
+    Transfer,
+}
+
+impl Solver {
+    /// The method `Auto` resolves to for a batch of `batch` vectors.
+    pub fn resolve(self, xbar: &Crossbar, batch: usize) -> Solver {
+        match self {
+            Solver::Auto if xbar.wires().is_ideal() => Solver::Ideal,
+            Solver::Auto if batch > xbar.rows() => Solver::Transfer,
+            Solver::Auto => Solver::Exact,
+            other => other,
+        }
+    }
+
+    /// Parses `auto`, `ideal`, `exact` or `transfer`.
+    pub fn from_name(name: &str) -> Option<Solver> {
+        match name {
+            "auto" => Some(Solver::Auto),
+            "ideal" => Some(Solver::Ideal),
+            "exact" => Some(Solver::Exact),
+            "transfer" => Some(Solver::Transfer),
+            _ => None,
+        }
+    }
+
+    /// The name `from_name` accepts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Solver::Auto => "auto",
+            Solver::Ideal => "ideal",
+            Solver::Exact => "exact",
+            Solver::Transfer => "transfer",
+        }
+    }
+}
+
+impl Crossbar {
+    /// Bit-line currents (A, B×N) for a batch of input voltages (V, B×M,
+    /// one vector per row), by `solver`.
+    ///
+    /// ```
+    /// use nalgebra::DMatrix;
+    /// use xbar_crossbar::{Crossbar, Solver, Wires};
+    /// let xbar = Crossbar::new(DMatrix::from_element(8, 4, 1e-5), Wires::new(1.0, 1.0, 0.0, 0.0)?)?;
+    /// let v = DMatrix::from_element(100, 8, 0.1);
+    /// let by_transfer = xbar.solve(&v, Solver::Auto)?; // B > M: transfer matrix
+    /// let by_nodes = xbar.solve(&v, Solver::Exact)?;
+    /// assert!((by_transfer - by_nodes).amax() < 1e-18);
+    /// # Ok::<(), xbar_crossbar::CrossbarError>(())
+    /// ```
+    pub fn solve(&self, inputs: &DMatrix<f64>, solver: Solver) -> Result<DMatrix<f64>> {
+        self.check_inputs(inputs)?;
+        match solver.resolve(self, inputs.nrows()) {
+            Solver::Ideal => Ok(ideal::product(inputs, self.conductances())),
+            Solver::Exact => ExactSolver::new(self)?.solve(inputs),
+            Solver::Transfer => TransferMatrix::new(self)?.apply(inputs),
+            Solver::Auto => unreachable!("resolve never returns Auto"),
+        }
+    }
+}
