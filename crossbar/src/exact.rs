@@ -27,6 +27,7 @@
 //! 1e-12 of the largest current (the test suite requires 1e-9).
 //! [`ExactSolver::solve`] also checks every result for finiteness.
 
+use faer::reborrow::ReborrowMut;
 use faer::{MatMut, Par};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -139,6 +140,9 @@ impl ExactSolver {
         let Some(factor) = &self.factor else {
             return Ok(ideal::product(inputs, self.xbar.conductances()));
         };
+        if self.nodal.net.port_solvable() {
+            return self.solve_at_ports(factor, inputs);
+        }
         let (batch, n_out) = (inputs.nrows(), self.xbar.cols());
         let nodes = self.unknowns();
         // Blocks of vectors are solved in parallel, each block sequentially:
@@ -185,6 +189,43 @@ impl ExactSolver {
         for (&start, block) in starts.iter().zip(blocks) {
             let block = block?;
             out.rows_mut(start, block.nrows()).copy_from(&block);
+        }
+        check_finite(&out, "bit-line currents")?;
+        Ok(out)
+    }
+
+    /// The batch solve when sources and outputs touch only the ports: two
+    /// dense triangular solves with the ports' block of `L` per block of
+    /// vectors (multithreaded), then the sense currents.
+    fn solve_at_ports(&self, factor: &Factor, inputs: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        let net = &self.nodal.net;
+        let (m, n) = (net.m, net.n);
+        let p = self.nodal.ports().len();
+        debug_assert_eq!(p, m + n);
+        let batch = inputs.nrows();
+        let block = (BLOCK_ELEMENTS / p).clamp(1, batch.max(1));
+        let mut out = DMatrix::zeros(batch, n);
+        let mut rhs = faer::Mat::<f64>::zeros(p, block);
+        for start in (0..batch).step_by(block) {
+            let k = block.min(batch - start);
+            let mut x = rhs.as_mut().subcols_mut(0, k);
+            x.fill(0.0);
+            for c in 0..k {
+                for i in 0..m {
+                    x[(i, c)] = net.g_drive * inputs[(start + c, i)];
+                }
+            }
+            let par = if p * k >= 1 << 14 {
+                Par::rayon(0)
+            } else {
+                Par::Seq
+            };
+            self.nodal.solve_ports(factor, x.rb_mut(), par);
+            for c in 0..k {
+                for j in 0..n {
+                    out[(start + c, j)] = net.g_sense * x[(m + j, c)];
+                }
+            }
         }
         check_finite(&out, "bit-line currents")?;
         Ok(out)
