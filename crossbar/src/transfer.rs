@@ -6,12 +6,15 @@
 //! `G_eff` is the output for the unit input `eᵢ` (1 V on word line `i`, 0 V
 //! elsewhere): M solves that reuse the one factorisation of
 //! [`ExactSolver`]. After that, every batch costs one dense product
-//! (`2·B·M·N` flops), whatever the wire resistance. `G_eff ≤ G` element-wise
-//! in effect: IR drop only ever lowers the currents a cell contributes.
+//! (`2·B·M·N` flops), whatever the wire resistance. `G_eff ≥ 0`, and each
+//! row sums to at most the same row of `G` (IR drop only lowers the total
+//! current a word line delivers); single entries can exceed `G`, since
+//! current leaks to neighbouring bit lines through the shared wires.
 //!
-//! Cost to build: the factorisation plus `M` triangular solve pairs. Error:
-//! that of the exact solve (the rows of `G_eff` are exact solves), then
-//! ordinary floating-point rounding of the product.
+//! Cost to build: the factorisation plus `M` solves with the ports' dense
+//! block (`2·P²·M` flops, `P = M + N`; see [`crate::exact`]). Error: that of
+//! the exact solve (the rows of `G_eff` are exact solves), then ordinary
+//! floating-point rounding of the product.
 
 use nalgebra::DMatrix;
 
