@@ -20,6 +20,7 @@
 
 use faer::{MatMut, Par};
 use nalgebra::DMatrix;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xbar_devices::CellIv;
 
@@ -84,7 +85,8 @@ impl NewtonOptions {
 impl Crossbar {
     /// Bit-line currents (A, B×N) for input voltages (V, B×M) when every
     /// cell follows the I-V `iv` (with its programmed conductance as the
-    /// small-signal `g`). Each vector is its own Newton solve.
+    /// small-signal `g`). Each vector is its own Newton solve; vectors run
+    /// in parallel.
     ///
     /// ```
     /// use nalgebra::DMatrix;
@@ -108,15 +110,21 @@ impl Crossbar {
         self.check_inputs(inputs)?;
         options.validate()?;
         let nodal = Nodal::new(self.rows(), self.cols(), self.wires())?;
+        // Vectors are independent Newton solves: one per task (rayon).
+        let rows: Vec<Result<Vec<f64>>> = (0..inputs.nrows())
+            .into_par_iter()
+            .map(|b| {
+                let v: Vec<f64> = inputs.row(b).iter().copied().collect();
+                let x = newton(&nodal, self.conductances(), iv, &v, options, b)?;
+                Ok((0..self.cols())
+                    .map(|j| sense_current(&nodal, self.conductances(), iv, &x, &v, j))
+                    .collect())
+            })
+            .collect();
         let mut out = DMatrix::zeros(inputs.nrows(), self.cols());
-        let mut v = vec![0.0; self.rows()];
-        for b in 0..inputs.nrows() {
-            v.iter_mut()
-                .enumerate()
-                .for_each(|(i, e)| *e = inputs[(b, i)]);
-            let x = newton(&nodal, self.conductances(), iv, &v, options, b)?;
-            for j in 0..self.cols() {
-                out[(b, j)] = sense_current(&nodal, self.conductances(), iv, &x, &v, j);
+        for (b, row) in rows.into_iter().enumerate() {
+            for (j, current) in row?.into_iter().enumerate() {
+                out[(b, j)] = current;
             }
         }
         check_finite(&out, "bit-line currents")?;
