@@ -2,25 +2,19 @@
 //! conductance matrix.
 //!
 //! ```text
-//!            r_source+r_wl     r_wl          r_wl
-//!   V[0] ──┬─/\/\/\──●────────/\/\/\──●──── … ──●   (open far end)
-//!          │         │ g[0,0]         │ g[0,1]    │ g[0,N-1]
-//!          │         ◆                ◆           ◆
-//!          │         │ bit-line node  │           │
-//!          │         ● (0,0)          ● (0,1)     ● (0,N-1)
-//!                    /                /           /
-//!                    \ r_bl           \ r_bl      \ r_bl
-//!                    /                /           /
-//!            r_source+r_wl     r_wl  │           │
-//!   V[1] ────/\/\/\──●────────/\/\/\──●──── … ──●
-//!                    │ g[1,0]  │      │ g[1,1]    │
-//!                    ◆         │      ◆           ◆
-//!                    ●─────────┘      ●           ●   (1,·) bit-line nodes
-//!                    ⋮                ⋮           ⋮
-//!                    ● (M-1,0)        ● (M-1,1)   ● (M-1,N-1)
-//!                    \ r_bl+r_sense   \           \
-//!                    ▽ 0 V → I[0]     ▽ → I[1]    ▽ → I[N-1]
+//! word line i:  V[i] ──r_source+r_wl── W(i,0) ──r_wl── W(i,1) ──r_wl── … ── W(i,N-1)   (open end)
+//!                                        │                │                   │
+//!                                     g[i,0]           g[i,1]             g[i,N-1]
+//!                                        │                │                   │
+//!                                      B(i,0)           B(i,1)      …      B(i,N-1)
+//!
+//! bit line j:   B(0,j) ──r_bl── B(1,j) ──r_bl── … ── B(M-1,j) ──r_bl+r_sense──▶ virtual ground, 0 V
+//!                                                                             (current I[j])
 //! ```
+//!
+//! W(i,j) and B(i,j) are the word-line and bit-line nodes of cell (i,j): the
+//! word lines run along the rows, the bit lines down the columns, and they
+//! meet only through the cells.
 //!
 //! Exactly:
 //! * word line `i` is driven at its column-0 end by an ideal source `V[i]`
