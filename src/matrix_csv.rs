@@ -12,6 +12,8 @@ use crate::error::{bail, io_reason, Result};
 pub struct Quantity {
     /// Plural noun: "conductances".
     pub name: &'static str,
+    /// Singular noun: "conductance".
+    pub one: &'static str,
     /// SI unit symbol: "S".
     pub unit: &'static str,
     /// Whether negative values are allowed.
@@ -25,7 +27,7 @@ pub struct Quantity {
 /// A missing or unreadable file, an empty file, a ragged row, a value that
 /// is not a number, non-finite, or negative when `quantity` is unsigned —
 /// each naming `path:line`, and the value's position in its line.
-pub fn read(path: &Path, quantity: &Quantity) -> Result<DMatrix<f64>> {
+pub fn read(path: &Path, quantity: &Quantity) -> Result<Table> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) => bail!("cannot read `{}`: {}", path.display(), io_reason(&e)),
@@ -59,15 +61,15 @@ pub fn read(path: &Path, quantity: &Quantity) -> Result<DMatrix<f64>> {
             };
             if !value.is_finite() {
                 bail!(
-                    "{file}:{line_no}: value {position} is `{item}`; expected finite {} in {}",
-                    quantity.name,
+                    "{file}:{line_no}: value {position} is `{item}`; expected a finite {} in {}",
+                    quantity.one,
                     quantity.unit
                 );
             }
             if !quantity.signed && value < 0.0 {
                 bail!(
-                    "{file}:{line_no}: value {position} is {item}; expected {} ≥ 0 {}",
-                    quantity.name,
+                    "{file}:{line_no}: value {position} is {item}; expected a {} ≥ 0 {}",
+                    quantity.one,
                     quantity.unit
                 );
             }
@@ -95,7 +97,18 @@ pub fn read(path: &Path, quantity: &Quantity) -> Result<DMatrix<f64>> {
             quantity.unit
         );
     };
-    Ok(DMatrix::from_row_slice(rows, width, &values))
+    Ok(Table {
+        matrix: DMatrix::from_row_slice(rows, width, &values),
+        first_line,
+    })
+}
+
+/// A matrix read from a file, and where its data start (for messages).
+pub struct Table {
+    /// The values, one row per non-blank line.
+    pub matrix: DMatrix<f64>,
+    /// Line number (from 1) of the first non-blank line.
+    pub first_line: usize,
 }
 
 /// The matrix as CSV text: one row per line, values with 17 significant

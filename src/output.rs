@@ -200,6 +200,8 @@ pub fn write_csv_with_sidecar(path: &Path, csv: &Csv, sidecar: &Value) -> Result
 pub fn write_text_with_sidecar(path: &Path, text: &str, sidecar: &Value) -> Result<()> {
     let dir = check_output_path(path)?;
     let json_path = sidecar_path(path);
+    check_output_path(&json_path)?;
+    let existed = path.exists();
     let mut json_text = serde_json::to_string_pretty(sidecar)
         .map_err(|e| CliError::new(format!("internal error: sidecar JSON: {e}")))?;
     json_text.push('\n');
@@ -207,8 +209,12 @@ pub fn write_text_with_sidecar(path: &Path, text: &str, sidecar: &Value) -> Resu
     let json_file = temp_with(&dir, &json_path, json_text.as_bytes())?;
     persist(csv_file, path)?;
     if let Err(e) = persist(json_file, &json_path) {
-        // Keep the pair consistent: no CSV without its provenance.
-        let _ = std::fs::remove_file(path);
+        // Keep the pair consistent: no new CSV without its provenance (an
+        // older CSV, already replaced, cannot be restored; both targets
+        // were checked above, so this is a race or a full disk).
+        if !existed {
+            let _ = std::fs::remove_file(path);
+        }
         return Err(e);
     }
     Ok(())

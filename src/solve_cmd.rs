@@ -14,12 +14,14 @@ use crate::output;
 
 const CONDUCTANCES: Quantity = Quantity {
     name: "conductances",
+    one: "conductance",
     unit: "S",
     signed: false,
 };
 
 const VOLTAGES: Quantity = Quantity {
     name: "voltages",
+    one: "voltage",
     unit: "V",
     signed: true,
 };
@@ -28,13 +30,16 @@ const VOLTAGES: Quantity = Quantity {
 pub fn solve(args: &SolveArgs) -> Result<()> {
     // Fail on an unwritable output before any work is done.
     output::check_output_path(&args.output)?;
-    let g = matrix_csv::read(&args.conductances, &CONDUCTANCES)?;
-    let v = matrix_csv::read(&args.inputs, &VOLTAGES)?;
+    let g = matrix_csv::read(&args.conductances, &CONDUCTANCES)?.matrix;
+    let inputs = matrix_csv::read(&args.inputs, &VOLTAGES)?;
+    let v = inputs.matrix;
     if v.ncols() != g.nrows() {
         bail!(
-            "{}:1: {} voltages per line, but `{}` has {} rows (word lines); expected one voltage per word line",
+            "{}:{}: {} voltage{} per line, but `{}` has {} rows (word lines); expected one voltage per word line",
             args.inputs.display(),
+            inputs.first_line,
             v.ncols(),
+            if v.ncols() == 1 { "" } else { "s" },
             args.conductances.display(),
             g.nrows()
         );
