@@ -125,6 +125,10 @@ pub struct SolveArgs {
     /// Output CSV file of currents (A); a sidecar OUTPUT.json is written next to it
     #[arg(short, long, value_name = "I.csv")]
     pub output: PathBuf,
+    /// Also write the word-line and bit-line voltage of every cell for the
+    /// first input vector (CSV with header: row,col,wordline_V,bitline_V,cell_V,cell_current_A)
+    #[arg(long, value_name = "FILE")]
+    pub node_voltages: Option<PathBuf>,
 }
 
 fn parse_resistance(text: &str) -> Result<f64, String> {

@@ -4,13 +4,13 @@
 use std::time::Instant;
 
 use serde_json::json;
-use xbar_crossbar::{Crossbar, CrossbarError, NewtonOptions, Solver, Wires};
+use xbar_crossbar::{Crossbar, CrossbarError, ExactSolver, NewtonOptions, Solver, Wires};
 use xbar_devices::IvSpec;
 
 use crate::cli::SolveArgs;
 use crate::error::{bail, CliError, Result};
 use crate::matrix_csv::{self, Quantity};
-use crate::output;
+use crate::output::{self, Csv, Field};
 
 const CONDUCTANCES: Quantity = Quantity {
     name: "conductances",
@@ -28,8 +28,14 @@ const VOLTAGES: Quantity = Quantity {
 
 /// Runs `xbarsim solve`.
 pub fn solve(args: &SolveArgs) -> Result<()> {
-    // Fail on an unwritable output before any work is done.
+    // Fail on an unwritable output or impossible request before any work.
     output::check_output_path(&args.output)?;
+    if let Some(path) = &args.node_voltages {
+        output::check_output_path(path)?;
+        if args.sinh_a.is_some() {
+            bail!("--node-voltages is for linear cells: drop --sinh-a or --node-voltages");
+        }
+    }
     let g = matrix_csv::read(&args.conductances, &CONDUCTANCES)?.matrix;
     let inputs = matrix_csv::read(&args.inputs, &VOLTAGES)?;
     let v = inputs.matrix;
@@ -92,7 +98,26 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
             "output_columns": "one line per input vector, one current (A) per bit line",
         }),
     );
+    let map = match &args.node_voltages {
+        Some(_) => Some(voltage_map(&xbar, &v)?),
+        None => None,
+    };
     output::write_text_with_sidecar(&args.output, &matrix_csv::to_text(&currents), &sidecar)?;
+    if let (Some(path), Some(map)) = (&args.node_voltages, map) {
+        let sidecar = output::provenance(
+            "solve --node-voltages",
+            json!({
+                "conductances_file": args.conductances.display().to_string(),
+                "inputs_file": args.inputs.display().to_string(),
+                "input_vector": 0,
+                "r_wordline_ohm": args.r_wordline,
+                "r_bitline_ohm": args.r_bitline,
+                "r_source_ohm": args.r_source,
+                "r_sense_ohm": args.r_sense,
+            }),
+        );
+        output::write_csv_with_sidecar(path, &map, &sidecar)?;
+    }
     eprintln!(
         "solved {} input vector(s) on a {}×{} array with the {} solver in {:.3} s → {}",
         v.nrows(),
@@ -103,6 +128,37 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         args.output.display()
     );
     Ok(())
+}
+
+/// Every cell's word-line and bit-line voltage for the first input vector,
+/// from the full nodal solve.
+fn voltage_map(xbar: &Crossbar, inputs: &nalgebra::DMatrix<f64>) -> Result<Csv> {
+    let first: Vec<f64> = inputs.row(0).iter().copied().collect();
+    let nodes = ExactSolver::new(xbar)
+        .and_then(|s| s.node_voltages(&first))
+        .map_err(|e| CliError::new(e.to_string()))?;
+    let mut csv = Csv::new(&[
+        "row",
+        "col",
+        "wordline_V",
+        "bitline_V",
+        "cell_V",
+        "cell_current_A",
+    ]);
+    for i in 0..xbar.rows() {
+        for j in 0..xbar.cols() {
+            let (w, b) = (nodes.wordline[(i, j)], nodes.bitline[(i, j)]);
+            csv.row(&[
+                Field::Int(i as u64),
+                Field::Int(j as u64),
+                Field::Float(w),
+                Field::Float(b),
+                Field::Float(w - b),
+                Field::Float(xbar.conductances()[(i, j)] * (w - b)),
+            ])?;
+        }
+    }
+    Ok(csv)
 }
 
 fn cli_error(e: CrossbarError, args: &SolveArgs) -> CliError {

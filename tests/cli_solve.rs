@@ -419,6 +419,68 @@ fn one_word_line_two_cells_by_cramers_rule() {
     }
 }
 
+/// `--node-voltages` writes every cell's word-line and bit-line voltage for
+/// the first vector: the 1×2 circuit above, solved by hand.
+#[test]
+fn node_voltage_map_matches_the_hand_solution() {
+    let dir = TempDir::new().unwrap();
+    let (g0, g1) = (1e-3, 2e-3);
+    let wires @ [rw, rb, rs, rn] = [200.0, 30.0, 50.0, 20.0];
+    let v = 0.4;
+    let (a, b) = (1.0 / (rs + rw), 1.0 / rw);
+    let c0 = 1.0 / (1.0 / g0 + rb + rn);
+    let c1 = 1.0 / (1.0 / g1 + rb + rn);
+    let det = (a + b + c0) * (b + c1) - b * b;
+    let u = [a * v * (b + c1) / det, b * a * v / det];
+    let currents = solve_wired(
+        dir.path(),
+        &[vec![g0, g1]],
+        &[vec![v], vec![-1.0]],
+        wires,
+        "exact",
+        &["--node-voltages", "map.csv"],
+    );
+    let text = std::fs::read_to_string(dir.path().join("map.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("row,col,wordline_V,bitline_V,cell_V,cell_current_A")
+    );
+    let rows: Vec<Vec<f64>> = lines
+        .map(|l| l.split(',').map(|x| x.parse().unwrap()).collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    for (j, (row, c)) in rows.iter().zip([c0, c1]).enumerate() {
+        assert_eq!((row[0], row[1]), (0.0, j as f64));
+        // The bit-line node carries the cell current through r_bitline + r_sense.
+        let current = c * u[j];
+        assert_rel(row[2], u[j], 1e-12, "word-line voltage");
+        assert_rel(row[3], current * (rb + rn), 1e-12, "bit-line voltage");
+        assert_rel(row[4], u[j] - current * (rb + rn), 1e-12, "cell voltage");
+        assert_rel(row[5], current, 1e-12, "cell current");
+        assert_rel(row[5], currents[0][j], 1e-12, "map vs output current");
+    }
+    assert!(sidecar(&dir.path().join("map.csv"))["parameters"]["input_vector"] == 0);
+    // Nonlinear cells have no map: refused before any work, nothing written.
+    let message = solve_fails(
+        dir.path(),
+        &[
+            "-g",
+            "G.csv",
+            "-i",
+            "V.csv",
+            "--sinh-a",
+            "2",
+            "-o",
+            "J.csv",
+            "--node-voltages",
+            "m2.csv",
+        ],
+    );
+    assert!(message.contains("--node-voltages"), "{message}");
+    assert!(!dir.path().join("J.csv").exists() && !dir.path().join("m2.csv").exists());
+}
+
 #[test]
 fn one_bit_line_two_cells_by_cramers_rule() {
     let dir = TempDir::new().unwrap();
