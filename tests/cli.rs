@@ -417,6 +417,7 @@ fn run_writes_the_characterisation_into_a_new_directory() {
     let stdout = ok(dir.path(), &["run", "--out", "results/today"]);
     let out = dir.path().join("results/today");
     assert!(stdout.contains("pulse_curves.csv") && stdout.contains("drift_ibm-pcm.csv"));
+    assert!(stdout.contains("ir_drop.csv"));
     let (header, rows) = read_csv(&out.join("pulse_curves.csv"));
     assert_eq!(header, ["device", "pulse", "phase", "conductance_S"]);
     let with_pulse: Vec<_> = library::all()
@@ -451,6 +452,38 @@ fn run_writes_the_characterisation_into_a_new_directory() {
     assert_eq!(
         sidecar(&out.join("drift_ibm-pcm.csv"))["device"]["spec"]["name"],
         "ibm-pcm"
+    );
+    // IR drop: 4 sizes × 3 wire resistances; the error of the ideal product
+    // grows with both (Rayleigh: more resistance, less current).
+    let (header, rows) = read_csv(&out.join("ir_drop.csv"));
+    assert_eq!(
+        header,
+        [
+            "rows",
+            "cols",
+            "r_wire_ohm",
+            "mean_rel_error",
+            "max_rel_error",
+            "current_ratio"
+        ]
+    );
+    assert_eq!(rows.len(), 12);
+    let num = |r: &Vec<String>, k: usize| r[k].parse::<f64>().unwrap();
+    for pair in rows.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        if a[0] == b[0] {
+            assert!(num(b, 2) > num(a, 2) && num(b, 3) > num(a, 3) && num(b, 5) < num(a, 5));
+        }
+    }
+    for r in &rows {
+        assert!(num(r, 3) > 0.0 && num(r, 3) <= num(r, 4) && num(r, 4) < 1.0);
+        assert!(num(r, 5) > 0.0 && num(r, 5) < 1.0);
+    }
+    // 256×256 at 2.5 Ω loses most of its current; 32×32 at 1 Ω a few %.
+    assert!(num(&rows[10], 5) < 0.6 && num(&rows[0], 5) > 0.95);
+    assert_eq!(
+        sidecar(&out.join("ir_drop.csv"))["device"]["spec"]["name"],
+        "neurram-rram"
     );
     assert_no_temporaries(&out);
 }
