@@ -53,8 +53,9 @@ pub enum Command {
     /// Device library, device files and single-device characterisation
     #[command(subcommand)]
     Device(DeviceCommand),
-    /// Run the built-in device characterisation (pulse curves of every
-    /// pulse-programmable preset, drift statistics of ibm-pcm)
+    /// Run the built-in characterisation (pulse curves of every
+    /// pulse-programmable preset, drift statistics of ibm-pcm, IR drop of
+    /// neurram-rram arrays)
     #[command(after_help = "Examples:\n  xbarsim run\n  xbarsim run --out results --seed 7")]
     Run(RunArgs),
     /// Bit-line currents of a programmed crossbar, with exact IR drop

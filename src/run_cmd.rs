@@ -1,5 +1,5 @@
-//! `xbarsim run`: the built-in device characterisation (the default job
-//! until experiment configs arrive).
+//! `xbarsim run`: the built-in characterisation of devices and arrays (the
+//! default job until experiment configs arrive).
 //!
 //! Writes into DIR (created if missing):
 //! * `pulse_curves.csv`: the full LTP/LTD pulse curve of one device of every
