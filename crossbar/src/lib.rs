@@ -33,7 +33,7 @@
 //!
 //! let wires = Wires::new(2.5, 2.5, 0.0, 0.0)?; // ohms per segment
 //! let ir = Crossbar::new(g, wires)?.solve(&v, Solver::Exact)?;
-//! assert!(ir[(0, 0)] < ideal[(0, 0)]); // IR drop lowers every current
+//! assert!(ir[(0, 0)] < ideal[(0, 0)]); // IR drop: less current reaches the sense amplifier
 //! # Ok::<(), xbar_crossbar::CrossbarError>(())
 //! ```
 
@@ -55,6 +55,9 @@ mod ordering;
 pub use circuit::{Crossbar, Wires};
 pub use error::{CrossbarError, Result};
 pub use exact::{ExactSolver, NodeVoltages};
+pub use mapping::{MappedWeights, Mapping, MappingScheme};
 pub use nonlinear::NewtonOptions;
+pub use periphery::{Adc, Dac, Periphery};
 pub use solver::Solver;
+pub use tiling::{Tile, Tiling};
 pub use transfer::TransferMatrix;
