@@ -42,6 +42,7 @@ use faer::reborrow::ReborrowMut;
 use faer::{MatMut, Par};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
+use xbar_devices::{CellIv, IvSpec};
 
 use crate::circuit::Crossbar;
 use crate::error::{CrossbarError, Result};
@@ -189,8 +190,14 @@ impl ExactSolver {
                         .for_each(|(i, e)| *e = inputs[(start + c, i)]);
                     let xc = &x[c * nodes..(c + 1) * nodes];
                     for j in 0..n_out {
-                        out[(c, j)] =
-                            sense_current(&self.nodal, self.xbar.conductances(), xc, &v, j);
+                        out[(c, j)] = sense_current(
+                            &self.nodal,
+                            self.xbar.conductances(),
+                            &IvSpec::Linear,
+                            xc,
+                            &v,
+                            j,
+                        );
                     }
                 }
                 Ok(out)
@@ -297,6 +304,13 @@ pub(crate) fn terminal_voltage(t: Terminal, x: &[f64], v: &[f64]) -> f64 {
     }
 }
 
+/// Voltage across cell `(i, j)`: word-line minus bit-line node (V).
+#[inline]
+pub(crate) fn cell_voltage(nodal: &Nodal, i: usize, j: usize, x: &[f64], v: &[f64]) -> f64 {
+    let net = &nodal.net;
+    terminal_voltage(net.wl(i, j), x, v) - terminal_voltage(net.bl(i, j), x, v)
+}
+
 /// `B·V`: currents injected into the unknown nodes by the sources, for a
 /// linear array of conductances `g`.
 pub(crate) fn fill_rhs(nodal: &Nodal, g: &DMatrix<f64>, v: &[f64], rhs: &mut [f64]) {
@@ -318,10 +332,12 @@ pub(crate) fn fill_rhs(nodal: &Nodal, g: &DMatrix<f64>, v: &[f64], rhs: &mut [f6
     }
 }
 
-/// The current into the virtual ground of bit line `j` (A).
+/// The current into the virtual ground of bit line `j` (A), for cells
+/// following `iv`.
 pub(crate) fn sense_current(
     nodal: &Nodal,
     g: &DMatrix<f64>,
+    iv: &dyn CellIv,
     x: &[f64],
     v: &[f64],
     j: usize,
@@ -331,7 +347,7 @@ pub(crate) fn sense_current(
         Some((k, gs)) => gs * x[k],
         // Bit line held at 0 V: the cells' currents flow straight in.
         None => (0..net.m)
-            .map(|i| g[(i, j)] * terminal_voltage(net.wl(i, j), x, v))
+            .map(|i| iv.current(g[(i, j)], terminal_voltage(net.wl(i, j), x, v)))
             .sum(),
     }
 }
@@ -349,7 +365,7 @@ pub(crate) fn node_voltages(nodal: &Nodal, g: &DMatrix<f64>, x: &[f64], v: &[f64
         })
         .collect();
     let sense_currents = (0..net.n)
-        .map(|j| sense_current(nodal, g, x, v, j))
+        .map(|j| sense_current(nodal, g, &IvSpec::Linear, x, v, j))
         .collect();
     NodeVoltages {
         wordline,

@@ -26,7 +26,7 @@ use xbar_devices::CellIv;
 
 use crate::circuit::Crossbar;
 use crate::error::{CrossbarError, Result};
-use crate::exact::{check_finite, terminal_voltage};
+use crate::exact::{cell_voltage, check_finite, sense_current, terminal_voltage};
 use crate::nodal::{Nodal, Terminal};
 
 /// Stopping rule and damping of the Newton iteration.
@@ -157,29 +157,17 @@ fn newton(
         // −F(x) into `step`, the Jacobian into `jac`.
         let mut step = vec![0.0; nodes];
         net.for_each_wire(|a, b, gw| {
-            let i = gw * (terminal_voltage(a, &x, v) - terminal_voltage(b, &x, v));
-            if let Terminal::Node(a) = a {
-                step[a] -= i;
-            }
-            if let Terminal::Node(b) = b {
-                step[b] += i;
-            }
+            let current = gw * (terminal_voltage(a, &x, v) - terminal_voltage(b, &x, v));
+            withdraw(&mut step, a, b, current);
         });
         for i in 0..net.m {
             for j in 0..net.n {
-                let (a, b) = (net.wl(i, j), net.bl(i, j));
-                let dv = terminal_voltage(a, &x, v) - terminal_voltage(b, &x, v);
-                let current = iv.current(g[(i, j)], dv);
-                if let Terminal::Node(a) = a {
-                    step[a] -= current;
-                }
-                if let Terminal::Node(b) = b {
-                    step[b] += current;
-                }
+                let current = iv.current(g[(i, j)], cell_voltage(nodal, i, j, &x, v));
+                withdraw(&mut step, net.wl(i, j), net.bl(i, j), current);
             }
         }
         let jac = nodal.values(|i, j| {
-            let dv = terminal_voltage(net.wl(i, j), &x, v) - terminal_voltage(net.bl(i, j), &x, v);
+            let dv = cell_voltage(nodal, i, j, &x, v);
             iv.didv(g[(i, j)], dv)
         });
         if step.iter().chain(&jac).any(|e| !e.is_finite()) {
@@ -229,6 +217,17 @@ fn newton(
     })
 }
 
+/// Books `current` (A) flowing from terminal `a` to `b` into `−F`: it leaves
+/// node `a` and enters node `b`.
+fn withdraw(minus_f: &mut [f64], a: Terminal, b: Terminal, current: f64) {
+    if let Terminal::Node(a) = a {
+        minus_f[a] -= current;
+    }
+    if let Terminal::Node(b) = b {
+        minus_f[b] += current;
+    }
+}
+
 /// The smallest and largest differential conductance of the cells (S).
 fn cell_slopes(
     nodal: &Nodal,
@@ -241,27 +240,10 @@ fn cell_slopes(
     let mut range = (f64::INFINITY, 0.0f64);
     for i in 0..net.m {
         for j in 0..net.n {
-            let dv = terminal_voltage(net.wl(i, j), x, v) - terminal_voltage(net.bl(i, j), x, v);
+            let dv = cell_voltage(nodal, i, j, x, v);
             let slope = iv.didv(g[(i, j)], dv);
             range = (range.0.min(slope), range.1.max(slope));
         }
     }
     range
-}
-
-fn sense_current(
-    nodal: &Nodal,
-    g: &DMatrix<f64>,
-    iv: &dyn CellIv,
-    x: &[f64],
-    v: &[f64],
-    j: usize,
-) -> f64 {
-    let net = &nodal.net;
-    match net.sense(j) {
-        Some((k, gs)) => gs * x[k],
-        None => (0..net.m)
-            .map(|i| iv.current(g[(i, j)], terminal_voltage(net.wl(i, j), x, v)))
-            .sum(),
-    }
 }
