@@ -23,35 +23,12 @@ while [[ $# -gt 0 ]]; do
     esac
 done
 
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-root="$(cd "$here/.." && pwd)"
-venv="$here/.venv"
-ncores=$(( $(tr -cd ',' <<<"$cores" | wc -c) + 1 ))
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_setup numpy
 
-# numpy, in a virtual environment of its own.
-if [[ ! -x "$venv/bin/python" ]]; then
-    echo "creating $venv" >&2
-    python3 -m venv "$venv"
-fi
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check numpy >&2
-
-# The Rust example, in release.
 echo "building the pcm_timing example (release)" >&2
 cargo build --quiet --release --manifest-path "$root/Cargo.toml" -p xbar-devices --example pcm_timing >&2
-target_dir="$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" \
-    | "$venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 rust_bin="$target_dir/release/examples/pcm_timing"
-
-# Same cores for both: pinned with taskset where it exists.
-pin=()
-if command -v taskset >/dev/null 2>&1 && taskset -c "$cores" true 2>/dev/null; then
-    pin=(taskset -c "$cores")
-    pinned="taskset -c $cores"
-else
-    echo "taskset unavailable (or cores $cores not allowed): not pinning" >&2
-    pinned="not pinned"
-fi
-export RAYON_NUM_THREADS="$ncores" OMP_NUM_THREADS="$ncores" OPENBLAS_NUM_THREADS="$ncores" MKL_NUM_THREADS="$ncores"
 
 workdir="$(mktemp -d)"
 trap 'rm -rf "$workdir"' EXIT
