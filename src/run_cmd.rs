@@ -87,6 +87,23 @@ fn ir_drop_table(spec: &DeviceSpec, seed: u64) -> Result<Csv> {
     Ok(csv)
 }
 
+/// Writes `csv` and its sidecar to `path` and adds a line to `report`.
+fn write_table(
+    report: &mut String,
+    path: &std::path::Path,
+    csv: &Csv,
+    meta: &serde_json::Value,
+    what: &str,
+) -> Result<()> {
+    write_csv_with_sidecar(path, csv, meta)?;
+    report.push_str(&format!(
+        "wrote {} ({} rows): {what}\n",
+        path.display(),
+        csv.rows()
+    ));
+    Ok(())
+}
+
 /// `xbarsim run`.
 pub fn run(args: &RunArgs) -> Result<()> {
     let dir = &args.out;
@@ -140,13 +157,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
             },
         }),
     );
-    write_csv_with_sidecar(&path, &csv, &meta)?;
-    report.push_str(&format!(
-        "wrote {} ({} rows): pulse curves of {}\n",
-        path.display(),
-        csv.rows(),
-        names.join(", ")
-    ));
+    write_table(
+        &mut report,
+        &path,
+        &csv,
+        &meta,
+        &format!("pulse curves of {}", names.join(", ")),
+    )?;
 
     // Drift statistics of ibm-pcm.
     let spec = library::preset(DRIFT_DEVICE).ok_or_else(|| {
@@ -169,13 +186,16 @@ pub fn run(args: &RunArgs) -> Result<()> {
         vec![device_json(&spec, &format!("library:{DRIFT_DEVICE}"))],
         drift_parameters(DRIFT_COUNT, &targets, &DEFAULT_TIMES, true),
     );
-    write_csv_with_sidecar(&path, &csv, &meta)?;
-    report.push_str(&format!(
-        "wrote {} ({} rows): drift of {DRIFT_DEVICE}, {DRIFT_COUNT} devices × {} targets, read at 1 s … 1 year\n",
-        path.display(),
-        csv.rows(),
-        targets.len()
-    ));
+    write_table(
+        &mut report,
+        &path,
+        &csv,
+        &meta,
+        &format!(
+            "drift of {DRIFT_DEVICE}, {DRIFT_COUNT} devices × {} targets, read at 1 s … 1 year",
+            targets.len()
+        ),
+    )?;
     // IR drop of programmed arrays against the ideal product.
     let spec = library::preset(IR_DEVICE).ok_or_else(|| {
         crate::error::CliError::new(format!("internal error: no preset `{IR_DEVICE}`"))
@@ -201,15 +221,18 @@ pub fn run(args: &RunArgs) -> Result<()> {
             },
         }),
     );
-    write_csv_with_sidecar(&path, &csv, &meta)?;
-    report.push_str(&format!(
-        "wrote {} ({} rows): IR drop of {IR_DEVICE} arrays, {} to {} cells square, wires {} Ω per segment\n",
-        path.display(),
-        csv.rows(),
-        IR_SIZES[0],
-        IR_SIZES[IR_SIZES.len() - 1],
-        IR_WIRES_OHM.map(|r| r.to_string()).join(", ")
-    ));
+    write_table(
+        &mut report,
+        &path,
+        &csv,
+        &meta,
+        &format!(
+            "IR drop of {IR_DEVICE} arrays, {} to {} cells square, wires {} Ω per segment",
+            IR_SIZES[0],
+            IR_SIZES[IR_SIZES.len() - 1],
+            IR_WIRES_OHM.map(|r| r.to_string()).join(", ")
+        ),
+    )?;
     report.push_str(&format!(
         "each CSV has a .json sidecar (version, command line, seed {}, device specs) in {}\n",
         args.seed,
