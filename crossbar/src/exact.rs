@@ -251,17 +251,7 @@ impl ExactSolver {
 
     /// Every node voltage and port current for one input vector (V).
     pub fn node_voltages(&self, input: &[f64]) -> Result<NodeVoltages> {
-        let inputs = DMatrix::from_row_slice(1, input.len(), input);
-        self.xbar.check_inputs(&inputs)?;
-        let mut x = self.nodal_rhs(input);
-        if let Some(factor) = &self.factor {
-            let n = x.len();
-            self.nodal.solve_in_place(
-                factor,
-                MatMut::from_column_major_slice_mut(&mut x, n, 1),
-                Par::Seq,
-            )?;
-        }
+        let x = self.solve_full(self.nodal_rhs_checked(input)?)?;
         let result = node_voltages(&self.nodal, self.xbar.conductances(), &x, input);
         check_finite(&result.wordline, "word-line voltages")?;
         check_finite(&result.bitline, "bit-line voltages")?;
@@ -271,19 +261,9 @@ impl ExactSolver {
     /// The residual `‖A·x − b‖∞ / ‖b‖∞` of the solution for `input`: a
     /// posteriori evidence of the solve's accuracy.
     pub fn relative_residual(&self, input: &[f64]) -> Result<f64> {
-        let b = self.nodal_rhs(input);
-        if b.is_empty() {
-            return Ok(0.0);
-        }
-        let mut x = b.clone();
-        let n = x.len();
-        let factor = self.factor.as_ref().expect("unknowns exist");
-        self.nodal.solve_in_place(
-            factor,
-            MatMut::from_column_major_slice_mut(&mut x, n, 1),
-            Par::Seq,
-        )?;
-        let mut ax = vec![0.0; n];
+        let b = self.nodal_rhs_checked(input)?;
+        let x = self.solve_full(b.clone())?;
+        let mut ax = vec![0.0; x.len()];
         self.nodal.mul(&self.values, &x, &mut ax);
         let norm = b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         let res = ax
@@ -291,6 +271,26 @@ impl ExactSolver {
             .zip(&b)
             .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
         Ok(if norm > 0.0 { res / norm } else { res })
+    }
+
+    /// `B·V` for one input vector, after checking it (length M, finite).
+    fn nodal_rhs_checked(&self, input: &[f64]) -> Result<Vec<f64>> {
+        self.xbar
+            .check_inputs(&DMatrix::from_row_slice(1, input.len(), input))?;
+        Ok(self.nodal_rhs(input))
+    }
+
+    /// Every unknown node voltage: the full sparse solve `A⁻¹·rhs`.
+    fn solve_full(&self, mut rhs: Vec<f64>) -> Result<Vec<f64>> {
+        if let Some(factor) = &self.factor {
+            let n = rhs.len();
+            self.nodal.solve_in_place(
+                factor,
+                MatMut::from_column_major_slice_mut(&mut rhs, n, 1),
+                Par::Seq,
+            )?;
+        }
+        Ok(rhs)
     }
 }
 
