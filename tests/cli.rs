@@ -3,19 +3,15 @@
 //! (exit code 2, exactly one line on stderr naming what is wrong, no file
 //! left behind).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use tempfile::TempDir;
 use xbar_devices::library;
 use xbar_experiments::config::load_device_file;
 
-fn xbarsim(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xbarsim"));
-    cmd.current_dir(dir);
-    cmd
-}
+mod common;
+use common::{assert_no_temporaries, fails, sidecar, xbarsim};
 
 /// Runs `args` in `dir`, expects success, returns stdout.
 fn ok(dir: &Path, args: &[&str]) -> String {
@@ -31,23 +27,6 @@ fn ok(dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs `args` in `dir`, expects exit code 2 and exactly one stderr line
-/// `error: ...`; returns that line.
-fn fails(dir: &Path, args: &[&str]) -> String {
-    let out = xbarsim(dir)
-        .args(args)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr:?}");
-    assert!(stderr.ends_with('\n'));
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(out.stdout.is_empty());
-    stderr.trim_end().to_string()
 }
 
 /// Parses a CSV written by xbarsim: header and rows of fields.
@@ -67,20 +46,6 @@ fn num(field: &str) -> f64 {
         .unwrap_or_else(|_| panic!("not a number: {field}"));
     assert!(x.is_finite(), "{field}");
     x
-}
-
-fn sidecar(path: &Path) -> serde_json::Value {
-    let mut name = path.as_os_str().to_os_string();
-    name.push(".json");
-    serde_json::from_str(&std::fs::read_to_string(PathBuf::from(name)).unwrap()).unwrap()
-}
-
-/// No temporary files left behind by atomic writes.
-fn assert_no_temporaries(dir: &Path) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(!name.starts_with(".xbarsim-"), "left {name}");
-    }
 }
 
 const DEVICE_FILE: &str = "\

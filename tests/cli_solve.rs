@@ -5,16 +5,12 @@
 //! kind of bad input (exit code 2, one `error: ` line naming the file, line
 //! and problem, no output file created or changed).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
 use tempfile::TempDir;
 
-fn xbarsim(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xbarsim"));
-    cmd.current_dir(dir);
-    cmd
-}
+mod common;
+use common::{assert_no_temporaries, fails, sidecar, xbarsim};
 
 /// Runs `xbarsim solve ARGS` in `dir`, expects success with nothing on
 /// stdout and one progress line on stderr.
@@ -35,19 +31,9 @@ fn solve_ok(dir: &Path, args: &[&str]) {
 /// Runs `xbarsim solve ARGS` in `dir`, expects exit code 2 and exactly one
 /// stderr line `error: ...`; returns that line.
 fn solve_fails(dir: &Path, args: &[&str]) -> String {
-    let out = xbarsim(dir)
-        .arg("solve")
-        .args(args)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr:?}");
-    assert!(stderr.ends_with('\n'), "{stderr:?}");
-    assert!(stderr.starts_with("error: "), "{stderr}");
-    assert!(out.stdout.is_empty());
-    stderr.trim_end().to_string()
+    let mut all = vec!["solve"];
+    all.extend_from_slice(args);
+    fails(dir, &all)
 }
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -107,16 +93,6 @@ fn read_currents(path: &Path) -> Vec<Vec<f64>> {
         .collect()
 }
 
-fn sidecar_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_os_string();
-    name.push(".json");
-    PathBuf::from(name)
-}
-
-fn sidecar(path: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(sidecar_path(path)).unwrap()).unwrap()
-}
-
 fn solver_used(path: &Path) -> String {
     sidecar(path)["parameters"]["solver_used"]
         .as_str()
@@ -142,14 +118,6 @@ fn assert_all_close(a: &[Vec<f64>], b: &[Vec<f64>], tol: f64, what: &str) {
         for (j, (x, y)) in ra.iter().zip(rb).enumerate() {
             assert_rel(*x, *y, tol, &format!("{what}: I[{k}][{j}]"));
         }
-    }
-}
-
-/// No temporary files left behind by atomic writes.
-fn assert_no_temporaries(dir: &Path) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
-        assert!(!name.starts_with(".xbarsim-"), "left {name}");
     }
 }
 

@@ -1,0 +1,49 @@
+//! Helpers shared by the command-line test files.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// `xbarsim`, run in `dir`.
+pub fn xbarsim(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xbarsim"));
+    cmd.current_dir(dir);
+    cmd
+}
+
+/// Runs `args` in `dir`, expects exit code 2 and exactly one stderr line
+/// `error: ...`; returns that line.
+pub fn fails(dir: &Path, args: &[&str]) -> String {
+    let out = xbarsim(dir)
+        .args(args)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr:?}");
+    assert!(stderr.ends_with('\n'), "{stderr:?}");
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(out.stdout.is_empty());
+    stderr.trim_end().to_string()
+}
+
+/// `<path>.json`, the provenance sidecar of an output.
+pub fn sidecar_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".json");
+    PathBuf::from(name)
+}
+
+/// The parsed sidecar of an output.
+pub fn sidecar(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(sidecar_path(path)).unwrap()).unwrap()
+}
+
+/// No temporary files left behind by atomic writes.
+pub fn assert_no_temporaries(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        assert!(!name.starts_with(".xbarsim-"), "left {name}");
+    }
+}
