@@ -54,6 +54,7 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         .map_err(|e| cli_error(e, args))?;
     let xbar = Crossbar::new(g, wires).map_err(|e| cli_error(e, args))?;
     let started = Instant::now();
+    let mut solver: Option<ExactSolver> = None;
     let (currents, method) = match args.sinh_a {
         Some(a) => {
             if matches!(args.solver, Solver::Ideal | Solver::Transfer) {
@@ -74,7 +75,17 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         }
         None => {
             let method = args.solver.resolve(&xbar, v.nrows());
-            let currents = xbar.solve(&v, method).map_err(|e| cli_error(e, args))?;
+            // One factorisation serves the currents and the voltage map.
+            let currents = if method == Solver::Ideal && args.node_voltages.is_none() {
+                xbar.solve(&v, method)
+            } else {
+                ExactSolver::new(&xbar).and_then(|s| {
+                    let currents = s.solve_by(&v, method)?;
+                    solver = Some(s);
+                    Ok(currents)
+                })
+            }
+            .map_err(|e| cli_error(e, args))?;
             (currents, method.name())
         }
     };
@@ -98,9 +109,9 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
             "output_columns": "one line per input vector, one current (A) per bit line",
         }),
     );
-    let map = match &args.node_voltages {
-        Some(_) => Some(voltage_map(&xbar, &v)?),
-        None => None,
+    let map = match (&args.node_voltages, &solver) {
+        (Some(_), Some(solver)) => Some(voltage_map(solver, &v)?),
+        _ => None,
     };
     output::write_text_with_sidecar(&args.output, &matrix_csv::to_text(&currents), &sidecar)?;
     if let (Some(path), Some(map)) = (&args.node_voltages, map) {
@@ -132,10 +143,11 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
 
 /// Every cell's word-line and bit-line voltage for the first input vector,
 /// from the full nodal solve.
-fn voltage_map(xbar: &Crossbar, inputs: &nalgebra::DMatrix<f64>) -> Result<Csv> {
+fn voltage_map(solver: &ExactSolver, inputs: &nalgebra::DMatrix<f64>) -> Result<Csv> {
+    let xbar = solver.crossbar();
     let first: Vec<f64> = inputs.row(0).iter().copied().collect();
-    let nodes = ExactSolver::new(xbar)
-        .and_then(|s| s.node_voltages(&first))
+    let nodes = solver
+        .node_voltages(&first)
         .map_err(|e| CliError::new(e.to_string()))?;
     let mut csv = Csv::new(&[
         "row",

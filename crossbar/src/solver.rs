@@ -82,8 +82,26 @@ impl Crossbar {
         self.check_inputs(inputs)?;
         match solver.resolve(self, inputs.nrows()) {
             Solver::Ideal => Ok(ideal::product(inputs, self.conductances())),
-            Solver::Exact => ExactSolver::new(self)?.solve(inputs),
-            Solver::Transfer => TransferMatrix::new(self)?.apply(inputs),
+            method => ExactSolver::new(self)?.solve_by(inputs, method),
+        }
+    }
+}
+
+impl ExactSolver {
+    /// Bit-line currents by `solver` on this factorisation: `Exact` solves
+    /// every vector, `Transfer` builds `G_eff` first, `Ideal` ignores the
+    /// wires, `Auto` picks as [`Crossbar::solve`] does. For callers that
+    /// also want [`node_voltages`](ExactSolver::node_voltages) without
+    /// factorising twice.
+    pub fn solve_by(&self, inputs: &DMatrix<f64>, solver: Solver) -> Result<DMatrix<f64>> {
+        let xbar = self.crossbar();
+        match solver.resolve(xbar, inputs.nrows()) {
+            Solver::Ideal => {
+                xbar.check_inputs(inputs)?;
+                Ok(ideal::product(inputs, xbar.conductances()))
+            }
+            Solver::Exact => self.solve(inputs),
+            Solver::Transfer => TransferMatrix::from_solver(self)?.apply(inputs),
             Solver::Auto => unreachable!("resolve never returns Auto"),
         }
     }
