@@ -29,6 +29,9 @@ Examples:
   xbarsim device pulse --device my-device.toml --count 100 --output curve.csv
   xbarsim device drift --device ibm-pcm --times 1,3600,86400,3.15e7 --output drift.csv
   xbarsim run --out results
+  xbarsim train --output model.safetensors
+  xbarsim evaluate --model model.safetensors --device ibm-pcm --output accuracy.csv
+  xbarsim train-insitu --device ag-a-si --output insitu.safetensors
   xbarsim solve --conductances G.csv --inputs V.csv --r-wordline 2.5 --r-bitline 2.5 --output I.csv";
 
 /// The `xbarsim` command.
@@ -61,7 +64,67 @@ pub enum Command {
     /// Bit-line currents of a programmed crossbar, with exact IR drop
     #[command(long_about = SOLVE_ABOUT, after_help = SOLVE_EXAMPLES)]
     Solve(SolveArgs),
+    /// Train a spiking (or ReLU) network on MNIST, optionally hardware-aware
+    #[command(long_about = TRAIN_ABOUT, after_help = TRAIN_EXAMPLES)]
+    Train(TrainArgs),
+    /// Test accuracy of a trained model on programmed arrays over drift time
+    #[command(long_about = EVALUATE_ABOUT, after_help = EVALUATE_EXAMPLES)]
+    Evaluate(EvaluateArgs),
+    /// Train a network on the arrays themselves, by device pulses
+    #[command(name = "train-insitu", long_about = INSITU_ABOUT, after_help = INSITU_EXAMPLES)]
+    TrainInsitu(InsituArgs),
 }
+
+const TRAIN_ABOUT: &str = "\
+Train a network of leaky integrate-and-fire neurons (or ReLU units) on MNIST \
+with surrogate-gradient back-propagation through time and Adam, and write it \
+as a safetensors file (tensors `layers.L.weight` [outputs, inputs] and \
+`layers.L.bias`, metadata with the configuration, seed and program version).
+
+Without --data the shipped subset is used (6 000 training and 1 000 test \
+images, built into the program); --data DIR reads the four standard IDX files \
+(gzip or plain) from DIR. Settings come from the defaults, then --config FILE \
+(TOML with [network] and [training] tables), then the flags. \
+--hardware-aware turns on noise injection (7 % Gaussian weight noise relative \
+to each layer's max |w|, fresh every batch; weights clipped at 2.5σ).";
+
+const TRAIN_EXAMPLES: &str = "\
+Examples:
+  xbarsim train --output model.safetensors
+  xbarsim train --data ../shared/data/mnist --epochs 10 --output model.safetensors --history history.csv
+  xbarsim train --data ../shared/data/mnist --hardware-aware --output aware.safetensors
+  xbarsim train --encoding rate --hidden 500,200 --steps 25 --output deep.safetensors
+  xbarsim train --config train.toml --output model.safetensors";
+
+const EVALUATE_ABOUT: &str = "\
+Program a trained model onto arrays of a device (differential G+/G- pairs, \
+tiles of --tile-rows x --tile-cols cells), and for each of --instances \
+independent device instances read it at every time in --times (seconds since \
+programming: drift, read noise, global drift compensation unless \
+--no-drift-compensation), compute every layer through the crossbar (ideal, or \
+with IR drop when a wire resistance is given: the exact transfer matrix of \
+each tile) with optional DAC/ADC, and classify the test set. The CSV has one \
+row per time: mean, std, min and max accuracy over instances.";
+
+const EVALUATE_EXAMPLES: &str = "\
+Examples:
+  xbarsim evaluate --model model.safetensors --device ibm-pcm --output accuracy.csv
+  xbarsim evaluate --model model.safetensors --device ibm-pcm --times 1,3600,86400,2.6e6,3.15e7 \\
+      --instances 10 --data ../shared/data/mnist --output accuracy.csv
+  xbarsim evaluate --model model.safetensors --device ibm-pcm --r-wordline 1 --r-bitline 1 \\
+      --adc-bits 8 --dac-bits 6 --output accuracy.csv";
+
+const INSITU_ABOUT: &str = "\
+Train a network on arrays of a device: every batch reads the arrays (read \
+noise), back-propagates through the read weights, and turns each SGD update \
+into pulses (stochastic rounding of dw/dw_min, dw_min = one nominal pulse) \
+applied through the device's LTP/LTD model with its cycle-to-cycle noise. The \
+device needs a pulse model (`xbarsim device list` shows which have one).";
+
+const INSITU_EXAMPLES: &str = "\
+Examples:
+  xbarsim train-insitu --device ag-a-si --output insitu.safetensors
+  xbarsim train-insitu --device ideal --data ../shared/data/mnist --epochs 2 --output insitu.safetensors";
 
 const SOLVE_ABOUT: &str = "\
 Bit-line currents of a programmed crossbar for a batch of input vectors, with \
@@ -270,6 +333,224 @@ pub struct RunArgs {
     /// Seed of every random draw
     #[arg(short, long, value_name = "S", default_value_t = 0)]
     pub seed: u64,
+}
+
+/// Where images come from.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Directory with the four MNIST IDX files (gzip or plain); default: the shipped subset
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Use only the first N training images
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub train_limit: Option<usize>,
+    /// Use only the first N test images
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub test_limit: Option<usize>,
+}
+
+/// Network shape and neuron model (override the config file).
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// Hidden layer widths, comma-separated [default: 256]
+    #[arg(long, value_name = "LIST", value_parser = parse_widths)]
+    pub hidden: Option<Widths>,
+    /// Neuron kind: spiking or relu [default: spiking]
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Time steps T [default: 25]
+    #[arg(long, value_name = "T")]
+    pub steps: Option<usize>,
+    /// Membrane decay β per step [default: 0.95]
+    #[arg(long, value_name = "BETA")]
+    pub beta: Option<f64>,
+    /// Firing threshold θ [default: 1]
+    #[arg(long, value_name = "THETA")]
+    pub threshold: Option<f64>,
+    /// Input encoding: rate or direct [default: direct]
+    #[arg(long, value_name = "ENC")]
+    pub encoding: Option<String>,
+    /// Surrogate gradient: fast-sigmoid or arctan [default: fast-sigmoid]
+    #[arg(long, value_name = "NAME")]
+    pub surrogate: Option<String>,
+    /// Surrogate slope k (fast-sigmoid) or alpha (arctan) [default: 25 / 2]
+    #[arg(long, value_name = "K")]
+    pub slope: Option<f64>,
+    /// Class scores: spike-count or membrane [default: spike-count]
+    #[arg(long, value_name = "NAME")]
+    pub readout: Option<String>,
+}
+
+/// `xbarsim train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// TOML file with [network] and [training] tables (flags override it)
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Passes over the training set [default: 10]
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub epochs: Option<usize>,
+    /// Samples per batch [default: 128]
+    #[arg(long, value_name = "N", value_parser = parse_size)]
+    pub batch_size: Option<usize>,
+    /// Adam learning rate [default: 5e-4]
+    #[arg(long, value_name = "LR")]
+    pub lr: Option<f64>,
+    /// Learning-rate schedule: constant or cosine [default: cosine]
+    #[arg(long, value_name = "NAME")]
+    pub schedule: Option<String>,
+    /// Seed of initialisation, shuffling, input spikes and noise [default: 1]
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Hardware-aware training: 7 % weight noise, clip at 2.5σ
+    #[arg(long)]
+    pub hardware_aware: bool,
+    /// Gaussian weight noise σ relative to each layer's max |w| (implies noise injection)
+    #[arg(long, value_name = "SIGMA")]
+    pub weight_noise: Option<f64>,
+    /// Clip weights to ±C·std(W) after every step
+    #[arg(long, value_name = "C")]
+    pub clip_sigma: Option<f64>,
+    /// Inject the programming (and read) noise of a device: program and read every batch's weights through it
+    #[arg(long, value_name = "DEVICE")]
+    pub inject_device: Option<String>,
+    /// With --inject-device: read at a random time up to T seconds, with drift compensation
+    #[arg(long, value_name = "T")]
+    pub drift_in_loop: Option<f64>,
+    /// Model file to write (safetensors)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Per-epoch CSV: epoch, train_loss, train_accuracy, test_accuracy, epoch_time_s
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// No progress bar (one line per epoch on stderr instead)
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `xbarsim evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Model file written by `xbarsim train`
+    #[arg(short, long, value_name = "FILE")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Device preset name or TOML device file
+    #[arg(short, long, value_name = "DEVICE", default_value = "ibm-pcm")]
+    pub device: String,
+    /// Times since programming (s), comma-separated
+    #[arg(long, value_name = "LIST", value_parser = parse_times, default_value = "1,3600,86400,2592000,31536000")]
+    pub times: List,
+    /// Independent device instances
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 10)]
+    pub instances: usize,
+    /// Word lines per array
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256)]
+    pub tile_rows: usize,
+    /// Bit lines per array (two per weight)
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256)]
+    pub tile_cols: usize,
+    /// Word-line resistance per segment (Ω)
+    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0)]
+    pub r_wordline: f64,
+    /// Bit-line resistance per segment (Ω)
+    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0)]
+    pub r_bitline: f64,
+    /// Driver resistance (Ω)
+    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0)]
+    pub r_source: f64,
+    /// Sense resistance (Ω)
+    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0)]
+    pub r_sense: f64,
+    /// Input DAC bits (none: ideal)
+    #[arg(long, value_name = "BITS")]
+    pub dac_bits: Option<u32>,
+    /// Output ADC bits per tile (none: ideal)
+    #[arg(long, value_name = "BITS")]
+    pub adc_bits: Option<u32>,
+    /// Word-line voltage of an input of 1 (V)
+    #[arg(long, value_name = "V", default_value_t = 0.2)]
+    pub read_voltage: f64,
+    /// Do not scale outputs by global drift compensation
+    #[arg(long)]
+    pub no_drift_compensation: bool,
+    /// Seed of device instances (instance i: seed + i) and input spikes
+    #[arg(short, long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// CSV to write: time_s, instances, accuracy_mean, accuracy_std, accuracy_min, accuracy_max
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Also write every instance's accuracy: time_s, instance, accuracy
+    #[arg(long, value_name = "FILE")]
+    pub per_instance: Option<PathBuf>,
+    /// No progress bar
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// `xbarsim train-insitu`.
+#[derive(Debug, Args)]
+pub struct InsituArgs {
+    /// Device preset name or TOML device file (needs a pulse model)
+    #[arg(short, long, value_name = "DEVICE")]
+    pub device: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub network: NetworkArgs,
+    /// Passes over the training set
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 1)]
+    pub epochs: usize,
+    /// Samples per batch
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 64)]
+    pub batch_size: usize,
+    /// SGD learning rate
+    #[arg(long, value_name = "LR", default_value_t = 0.1)]
+    pub lr: f64,
+    /// Weight magnitude at the full conductance range
+    #[arg(long, value_name = "W", default_value_t = 0.5)]
+    pub w_max: f64,
+    /// Seed of devices, shuffling, input spikes and pulse rounding
+    #[arg(short, long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Model file to write (the weights as the arrays hold them at the end)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Per-epoch CSV, as for `xbarsim train`
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// No progress bar
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// Comma-separated layer widths.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Widths(pub Vec<usize>);
+
+fn parse_widths(text: &str) -> Result<Widths, String> {
+    text.split(',')
+        .map(|item| match item.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => Err(format!(
+                "`{}` is not a layer width; expected comma-separated whole numbers ≥ 1, e.g. 256 or 500,200",
+                item.trim()
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Widths)
+}
+
+fn parse_size(text: &str) -> Result<usize, String> {
+    match parse_whole(text) {
+        Ok(n) if n >= 1 && n <= usize::MAX as u64 => Ok(n as usize),
+        _ => Err(format!("expected a whole number ≥ 1, found `{text}`")),
+    }
 }
 
 /// A comma-separated list of non-negative finite numbers.

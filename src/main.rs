@@ -13,6 +13,7 @@ mod output;
 mod run_cmd;
 mod sim;
 mod solve_cmd;
+mod train_cmd;
 
 use std::process::ExitCode;
 
@@ -33,6 +34,9 @@ fn main() -> ExitCode {
         Command::Device(DeviceCommand::Drift(args)) => device_cmd::drift(&args),
         Command::Run(args) => run_cmd::run(&args),
         Command::Solve(args) => solve_cmd::solve(&args),
+        Command::Train(args) => train_cmd::train(&args),
+        Command::Evaluate(args) => train_cmd::evaluate(&args),
+        Command::TrainInsitu(args) => train_cmd::train_insitu(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -198,6 +198,15 @@ pub fn write_csv_with_sidecar(path: &Path, csv: &Csv, sidecar: &Value) -> Result
 /// # Errors
 /// A missing directory, a permission problem, a full disk — naming the path.
 pub fn write_text_with_sidecar(path: &Path, text: &str, sidecar: &Value) -> Result<()> {
+    write_bytes_with_sidecar(path, text.as_bytes(), sidecar)
+}
+
+/// Writes `bytes` to `path` and `sidecar` to `<path>.json`, both
+/// atomically; on any error neither file is created or changed.
+///
+/// # Errors
+/// A missing directory, a permission problem, a full disk — naming the path.
+pub fn write_bytes_with_sidecar(path: &Path, bytes: &[u8], sidecar: &Value) -> Result<()> {
     let dir = check_output_path(path)?;
     let json_path = sidecar_path(path);
     check_output_path(&json_path)?;
@@ -205,7 +214,7 @@ pub fn write_text_with_sidecar(path: &Path, text: &str, sidecar: &Value) -> Resu
     let mut json_text = serde_json::to_string_pretty(sidecar)
         .map_err(|e| CliError::new(format!("internal error: sidecar JSON: {e}")))?;
     json_text.push('\n');
-    let csv_file = temp_with(&dir, path, text.as_bytes())?;
+    let csv_file = temp_with(&dir, path, bytes)?;
     let json_file = temp_with(&dir, &json_path, json_text.as_bytes())?;
     persist(csv_file, path)?;
     if let Err(e) = persist(json_file, &json_path) {

@@ -152,6 +152,13 @@ impl Dac {
     pub fn convert(&self, inputs: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         Ok(self.q.convert("inputs", "voltage", inputs)?.0)
     }
+
+    /// One voltage (V) as [`Dac::convert`] applies it: clipped to `±v_max`
+    /// and rounded to the nearest level. For per-vector use in a hot loop
+    /// (no allocation, no check: a NaN input gives NaN).
+    pub fn convert_one(&self, input: f64) -> f64 {
+        self.q.quantize(input)
+    }
 }
 
 /// Output analog-to-digital converter: bit-line currents on `2^bits − 1`
@@ -220,6 +227,13 @@ impl Adc {
     /// (`|I| > i_max`).
     pub fn convert_with_stats(&self, currents: &DMatrix<f64>) -> Result<(DMatrix<f64>, usize)> {
         self.q.convert("currents", "current", currents)
+    }
+
+    /// One current (A) as [`Adc::convert`] converts it: clipped to `±i_max`
+    /// and rounded to the nearest level. For per-vector use in a hot loop
+    /// (no allocation, no check: a NaN input gives NaN).
+    pub fn convert_one(&self, current: f64) -> f64 {
+        self.q.quantize(current)
     }
 }
 

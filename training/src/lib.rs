@@ -1,9 +1,23 @@
 //! # xbar-training — spiking networks on crossbar arrays
 //!
-//! This crate will hold the MNIST reader, leaky integrate-and-fire networks
-//! trained with surrogate-gradient BPTT, hardware-aware noise injection,
-//! mapping onto programmed arrays, evaluation over drift time and in-situ
-//! training with device pulse updates.
-//!
-//! It is empty until the training issue lands; the crate exists now so that
-//! the workspace layout is visible from the start.
+//! (table of contents filled in as modules land)
+
+pub mod hardware;
+pub mod insitu;
+pub mod mnist;
+pub mod model;
+pub mod network;
+pub mod optim;
+pub mod train;
+
+mod bptt;
+mod real;
+mod rng;
+
+pub use insitu::{InsituConfig, InsituNetwork};
+pub use mnist::{Dataset, Split};
+pub use hardware::{evaluate, summarise, ArrayConfig, DeviceInjection, ProgrammedNetwork, WireConfig};
+pub use network::{Encoding, Layer, Network, NetworkConfig, NetworkKind, Readout, Surrogate};
+pub use optim::AdamConfig;
+pub use real::Real;
+pub use train::{accuracy, train, EpochStats, NoiseInjection, Progress, Schedule, TrainConfig};

@@ -1,0 +1,651 @@
+//! A trained network on programmed arrays: mapping, tiling, programming,
+//! drift, read noise, IR drop, converters, and test accuracy over time.
+//!
+//! Each layer's weights `W` (inputs × outputs) go onto differential pairs,
+//! `w = (G⁺ − G⁻)·w_max/Δg` with `w_max = max|W|` of the layer
+//! ([`xbar_crossbar::Mapping`]), laid out `[G⁺₀, G⁻₀, G⁺₁, …]` on
+//! physical arrays of at most `tile_rows × tile_cols` cells
+//! ([`xbar_crossbar::Tiling`]). Every tile is its own
+//! [`DeviceArray`]: programmed once per instance (programming noise, finite
+//! levels, faults, device-to-device spread), then for each time `t`
+//! drifted and read once (read noise), optionally scaled by global drift
+//! compensation (Joshi et al., Nat. Commun. 11, 2473, 2020), and turned
+//! into effective conductances — the read conductances themselves with no
+//! wire resistance, or the IR-drop-exact `G_eff` of
+//! [`xbar_crossbar::TransferMatrix`] otherwise. Inputs (spikes, pixels) are
+//! word-line voltages `x·V_read` through the DAC; each tile's
+//! differential bit-line currents are sensed, digitised by the ADC and
+//! added digitally across tiles; biases and neurons are digital.
+//!
+//! Without an ADC the whole layer is linear, so its tiles collapse into one
+//! effective weight matrix and inference costs what the software forward
+//! pass costs. The ADC's full scale is calibrated per layer as the largest
+//! partial sum the programmed network produces at `t₀` on the first
+//! [`CALIBRATION_IMAGES`] images evaluated.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use nalgebra::DMatrix;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use xbar_crossbar::{Crossbar, Mapping, MappingScheme, Tile, Tiling, TransferMatrix, Wires};
+use xbar_devices::{DeviceArray, DeviceError, DeviceSpec};
+
+use crate::bptt::{predict, EncodingKey, Synapses};
+use crate::mnist::Dataset;
+use crate::network::{Layer, Network, NetworkKind};
+use crate::rng::{stream, Stream};
+use crate::train::{fraction_correct, EVALUATION_PASS};
+
+/// Images used to calibrate converter ranges.
+pub const CALIBRATION_IMAGES: usize = 64;
+
+/// Wire resistances (Ω), as in [`xbar_crossbar::Wires`].
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WireConfig {
+    /// Word-line segment resistance (Ω).
+    pub r_wordline: f64,
+    /// Bit-line segment resistance (Ω).
+    pub r_bitline: f64,
+    /// Driver (source) resistance (Ω).
+    pub r_source: f64,
+    /// Sense resistance (Ω).
+    pub r_sense: f64,
+}
+
+impl WireConfig {
+    fn wires(&self) -> Result<Wires, HardwareError> {
+        Ok(Wires::new(
+            self.r_wordline,
+            self.r_bitline,
+            self.r_source,
+            self.r_sense,
+        )?)
+    }
+
+    fn is_ideal(&self) -> bool {
+        self.r_wordline == 0.0 && self.r_bitline == 0.0 && self.r_source == 0.0 && self.r_sense == 0.0
+    }
+}
+
+/// The arrays a network runs on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArrayConfig {
+    /// The device every cell is.
+    pub device: DeviceSpec,
+    /// Word lines per physical array.
+    pub tile_rows: usize,
+    /// Bit lines per physical array (even: two per weight).
+    pub tile_cols: usize,
+    /// Wire resistances; all zero = ideal product.
+    pub wires: WireConfig,
+    /// Input DAC resolution (bits, 2..=24); `None` = ideal.
+    pub dac_bits: Option<u32>,
+    /// Output ADC resolution (bits, 2..=24); `None` = ideal.
+    pub adc_bits: Option<u32>,
+    /// Word-line voltage of an input of 1 (V).
+    pub read_voltage: f64,
+    /// Scale each tile's outputs by its global drift-compensation factor.
+    pub drift_compensation: bool,
+}
+
+impl ArrayConfig {
+    /// 256×256 arrays, ideal wires and converters, 0.2 V reads, with drift
+    /// compensation.
+    pub fn new(device: DeviceSpec) -> Self {
+        ArrayConfig {
+            device,
+            tile_rows: 256,
+            tile_cols: 256,
+            wires: WireConfig::default(),
+            dac_bits: None,
+            adc_bits: None,
+            read_voltage: 0.2,
+            drift_compensation: true,
+        }
+    }
+
+    /// Checks every field.
+    pub fn validate(&self) -> Result<(), HardwareError> {
+        self.device
+            .validate()
+            .map_err(|e| HardwareError::Device(DeviceError::from(e)))?;
+        if self.tile_rows == 0 {
+            return Err(HardwareError::config("tile_rows", "expected ≥ 1, found 0"));
+        }
+        if self.tile_cols < 2 || self.tile_cols % 2 != 0 {
+            return Err(HardwareError::config(
+                "tile_cols",
+                format!(
+                    "expected an even number ≥ 2 (a G⁺/G⁻ pair per weight), found {}",
+                    self.tile_cols
+                ),
+            ));
+        }
+        self.wires.wires()?;
+        for (field, bits) in [("dac_bits", self.dac_bits), ("adc_bits", self.adc_bits)] {
+            if let Some(b) = bits {
+                if !(2..=24).contains(&b) {
+                    return Err(HardwareError::config(
+                        field,
+                        format!("expected 2..=24 bits, found {b}"),
+                    ));
+                }
+            }
+        }
+        if !(self.read_voltage.is_finite() && self.read_voltage > 0.0) {
+            return Err(HardwareError::config(
+                "read_voltage",
+                format!("expected a finite voltage > 0 V, found {}", self.read_voltage),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// What went wrong on the arrays.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum HardwareError {
+    /// An [`ArrayConfig`] field.
+    #[error("array.{field}: {message}")]
+    Config {
+        /// Key name.
+        field: String,
+        /// Expected and found.
+        message: String,
+    },
+    /// The device model refused.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// The crossbar solver refused.
+    #[error(transparent)]
+    Crossbar(#[from] xbar_crossbar::CrossbarError),
+    /// The data does not fit the network.
+    #[error("data: {0}")]
+    Data(String),
+}
+
+impl HardwareError {
+    fn config(field: &str, message: impl Into<String>) -> Self {
+        HardwareError::Config {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One layer on its tiles of devices.
+pub(crate) struct ProgrammedLayer {
+    pub inputs: usize,
+    pub outputs: usize,
+    pub mapping: Mapping,
+    /// Physical tiles (columns in physical bit lines) and their devices.
+    pub tiles: Vec<(Tile, DeviceArray)>,
+}
+
+impl ProgrammedLayer {
+    /// Maps `layer` onto fresh devices, `w_max` (≥ max|w|) at the full
+    /// conductance range, and programs them. `seed` keys the device
+    /// instances (tile `k` gets `seed + k`).
+    pub fn program(
+        layer: &Layer<f32>,
+        device: &DeviceSpec,
+        w_max: f64,
+        (tile_rows, tile_cols): (usize, usize),
+        seed: u64,
+    ) -> Result<Self, HardwareError> {
+        let w = DMatrix::from_fn(layer.inputs, layer.outputs, |i, j| {
+            f64::from(layer.weights[i * layer.outputs + j])
+        });
+        let mapping = Mapping::for_device(MappingScheme::Differential, device, w_max)?;
+        let physical = mapping.weights_to_conductances(&w)?.physical_array();
+        let tiling = Tiling::new(physical.nrows(), physical.ncols(), tile_rows, tile_cols)?;
+        let targets = tiling.split(&physical)?;
+        let mut tiles = Vec::with_capacity(targets.len());
+        for (k, (tile, target)) in tiling.tiles().into_iter().zip(targets).enumerate() {
+            let mut array = DeviceArray::new(
+                device,
+                target.nrows(),
+                target.ncols(),
+                seed.wrapping_add(k as u64),
+            )?;
+            array.program(&target)?;
+            tiles.push((tile, array));
+        }
+        Ok(ProgrammedLayer {
+            inputs: layer.inputs,
+            outputs: layer.outputs,
+            mapping,
+            tiles,
+        })
+    }
+
+    /// Every tile read once at `t` (s): effective weights per tile, in
+    /// weight units (inputs × outputs of the tile), with IR drop when
+    /// `wires` has resistance and scaled by the tile's drift-compensation
+    /// factor when `compensate`.
+    pub fn read(
+        &mut self,
+        t: f64,
+        wires: &WireConfig,
+        compensate: bool,
+    ) -> Result<Vec<TileWeights>, HardwareError> {
+        let mut out = Vec::with_capacity(self.tiles.len());
+        for (tile, array) in &mut self.tiles {
+            let g = array.read(t)?;
+            let factor = if compensate {
+                array.drift_compensation_factor(t)?
+            } else {
+                1.0
+            };
+            let g_eff = if wires.is_ideal() {
+                g
+            } else {
+                let xbar = Crossbar::new(g, wires.wires()?)?;
+                TransferMatrix::new(&xbar)?.effective_conductances().clone()
+            };
+            let w = self.mapping.conductances_to_weights(&g_eff)?;
+            let (rows, cols) = w.shape();
+            out.push(TileWeights {
+                row0: tile.rows.start,
+                col0: tile.cols.start / 2,
+                rows,
+                cols,
+                weights: (0..rows * cols)
+                    .map(|k| (w[(k / cols, k % cols)] * factor) as f32)
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Collapses tiles into one layer with `bias` (exact when no ADC sits
+    /// between the tiles and the digital sum).
+    pub fn collapse(&self, tiles: &[TileWeights], bias: &[f32]) -> Layer<f32> {
+        let mut layer = Layer::zeros(self.inputs, self.outputs);
+        layer.bias.copy_from_slice(bias);
+        for t in tiles {
+            for r in 0..t.rows {
+                let dst = (t.row0 + r) * self.outputs + t.col0;
+                layer.weights[dst..dst + t.cols]
+                    .copy_from_slice(&t.weights[r * t.cols..(r + 1) * t.cols]);
+            }
+        }
+        layer
+    }
+}
+
+/// `w_max` of a layer: its max |w| (an all-zero layer still needs a
+/// scale: any maps it to `g_min`).
+fn scale(layer: &Layer<f32>) -> f64 {
+    layer.max_abs_weight().max(f64::MIN_POSITIVE)
+}
+
+/// Effective weights of one tile (weight units), row-major.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TileWeights {
+    row0: usize,
+    col0: usize,
+    rows: usize,
+    cols: usize,
+    weights: Vec<f32>,
+}
+
+/// A layer whose tiles' partial sums go through DAC and ADC.
+struct ConvertedLayer {
+    bias: Vec<f32>,
+    tiles: Vec<TileWeights>,
+    /// DAC step and full scale in input units.
+    dac: Option<(f32, f32)>,
+    /// ADC step and full scale in weight units (`I·w_per_S/V_read`).
+    adc: Option<(f32, f32)>,
+    /// Largest |input| and |partial sum| seen (f32 bits), for calibration.
+    max_input: AtomicU32,
+    max_partial: AtomicU32,
+}
+
+fn quantise(x: f32, (step, full): (f32, f32)) -> f32 {
+    (x.clamp(-full, full) / step).round() * step
+}
+
+fn record_max(cell: &AtomicU32, value: f32) {
+    let mut current = cell.load(Ordering::Relaxed);
+    while value > f32::from_bits(current) {
+        match cell.compare_exchange_weak(current, value.to_bits(), Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => break,
+            Err(seen) => current = seen,
+        }
+    }
+}
+
+impl Synapses<f32> for ConvertedLayer {
+    fn product(&self, x: &[f32], out: &mut [f32]) {
+        out.copy_from_slice(&self.bias);
+        let mut partial = [0f32; 512];
+        let mut max_in = 0f32;
+        let mut max_partial = 0f32;
+        for t in &self.tiles {
+            let p = &mut partial[..t.cols];
+            p.fill(0.0);
+            for r in 0..t.rows {
+                let mut xi = x[t.row0 + r];
+                if xi == 0.0 {
+                    continue;
+                }
+                max_in = max_in.max(xi.abs());
+                if let Some(dac) = self.dac {
+                    xi = quantise(xi, dac);
+                }
+                crate::bptt::axpy(xi, &t.weights[r * t.cols..(r + 1) * t.cols], p);
+            }
+            for (o, &v) in out[t.col0..t.col0 + t.cols].iter_mut().zip(p.iter()) {
+                max_partial = max_partial.max(v.abs());
+                *o += match self.adc {
+                    Some(adc) => quantise(v, adc),
+                    None => v,
+                };
+            }
+        }
+        record_max(&self.max_input, max_in);
+        record_max(&self.max_partial, max_partial);
+    }
+}
+
+/// Per-instance result of an evaluation on arrays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceAccuracy {
+    /// Time since programming (s).
+    pub time_s: f64,
+    /// Device instance, from 0.
+    pub instance: usize,
+    /// Test accuracy (fraction).
+    pub accuracy: f64,
+}
+
+/// Accuracy statistics over instances at one time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeSummary {
+    /// Time since programming (s).
+    pub time_s: f64,
+    /// Number of instances.
+    pub instances: usize,
+    /// Mean accuracy.
+    pub mean: f64,
+    /// Sample standard deviation (0 for one instance).
+    pub std: f64,
+    /// Worst instance.
+    pub min: f64,
+    /// Best instance.
+    pub max: f64,
+}
+
+/// Mean, std, min and max per time, in order of first appearance.
+pub fn summarise(results: &[InstanceAccuracy]) -> Vec<TimeSummary> {
+    let mut times: Vec<f64> = Vec::new();
+    for r in results {
+        if !times.contains(&r.time_s) {
+            times.push(r.time_s);
+        }
+    }
+    times
+        .into_iter()
+        .map(|t| {
+            let a: Vec<f64> = results
+                .iter()
+                .filter(|r| r.time_s == t)
+                .map(|r| r.accuracy)
+                .collect();
+            let n = a.len() as f64;
+            let mean = a.iter().sum::<f64>() / n;
+            let std = if a.len() > 1 {
+                (a.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+            } else {
+                0.0
+            };
+            TimeSummary {
+                time_s: t,
+                instances: a.len(),
+                mean,
+                std,
+                min: a.iter().copied().fold(f64::INFINITY, f64::min),
+                max: a.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+            }
+        })
+        .collect()
+}
+
+/// A network programmed onto one instance of arrays.
+pub struct ProgrammedNetwork<'n> {
+    net: &'n Network,
+    array: ArrayConfig,
+    layers: Vec<ProgrammedLayer>,
+    /// Converter full scales per layer (input units, weight units), from
+    /// calibration at `t₀`.
+    ranges: Option<Vec<(f32, f32)>>,
+}
+
+impl<'n> ProgrammedNetwork<'n> {
+    /// Programs every layer of `net` onto a fresh device instance keyed by
+    /// `seed`.
+    pub fn program(net: &'n Network, array: &ArrayConfig, seed: u64) -> Result<Self, HardwareError> {
+        array.validate()?;
+        let layers = net
+            .layers()
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                ProgrammedLayer::program(
+                    layer,
+                    &array.device,
+                    scale(layer),
+                    (array.tile_rows, array.tile_cols),
+                    seed.wrapping_mul(0x9E37_79B9).wrapping_add((l as u64) << 20),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ProgrammedNetwork {
+            net,
+            array: array.clone(),
+            layers,
+            ranges: None,
+        })
+    }
+
+    fn converters(&self) -> bool {
+        self.array.dac_bits.is_some() || self.array.adc_bits.is_some()
+    }
+
+    /// Reads every array at `t` and classifies `data`; the input spikes
+    /// come from `input_seed`.
+    pub fn accuracy_at(
+        &mut self,
+        t: f64,
+        data: &Dataset,
+        input_seed: u64,
+    ) -> Result<f64, HardwareError> {
+        let config = self.net.config();
+        if data.pixels() != config.sizes[0] {
+            return Err(HardwareError::Data(format!(
+                "images have {} pixels but the network has {} inputs",
+                data.pixels(),
+                config.sizes[0]
+            )));
+        }
+        let key = EncodingKey {
+            seed: input_seed,
+            pass: EVALUATION_PASS,
+        };
+        let biases: Vec<Vec<f32>> = self.net.layers().iter().map(|l| l.bias.clone()).collect();
+        if !self.converters() {
+            let mut layers = Vec::with_capacity(self.layers.len());
+            for (pl, bias) in self.layers.iter_mut().zip(&biases) {
+                let tiles = pl.read(t, &self.array.wires, self.array.drift_compensation)?;
+                layers.push(pl.collapse(&tiles, bias));
+            }
+            let predicted = predict::<f32, _>(config, &layers, data.images(), key);
+            return Ok(fraction_correct(&predicted, data.labels()));
+        }
+        if self.ranges.is_none() {
+            self.calibrate(data, key)?;
+        }
+        let ranges = self.ranges.clone().unwrap_or_default();
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for ((pl, bias), &(x_max, y_max)) in self.layers.iter_mut().zip(&biases).zip(&ranges) {
+            let tiles = pl.read(t, &self.array.wires, self.array.drift_compensation)?;
+            layers.push(converted(bias, tiles, &self.array, x_max, y_max));
+        }
+        let predicted = predict::<f32, _>(config, &layers, data.images(), key);
+        Ok(fraction_correct(&predicted, data.labels()))
+    }
+
+    /// Converter ranges from the programmed arrays at `t₀` on the first
+    /// [`CALIBRATION_IMAGES`] images: the largest input and partial sum of
+    /// each layer.
+    fn calibrate(&mut self, data: &Dataset, key: EncodingKey) -> Result<(), HardwareError> {
+        let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
+        let biases: Vec<Vec<f32>> = self.net.layers().iter().map(|l| l.bias.clone()).collect();
+        let mut probes = Vec::new();
+        for (pl, bias) in self.layers.iter_mut().zip(&biases) {
+            let tiles = pl.read(t0, &self.array.wires, false)?;
+            let mut ideal = ArrayConfig {
+                dac_bits: None,
+                adc_bits: None,
+                ..self.array.clone()
+            };
+            ideal.drift_compensation = false;
+            probes.push(converted(bias, tiles, &ideal, 1.0, 1.0));
+        }
+        let n = data.len().min(CALIBRATION_IMAGES) * data.pixels();
+        predict::<f32, _>(self.net.config(), &probes, &data.images()[..n], key);
+        let spiking = self.net.config().kind == NetworkKind::Spiking;
+        self.ranges = Some(
+            probes
+                .iter()
+                .enumerate()
+                .map(|(l, p)| {
+                    let x = f32::from_bits(p.max_input.load(Ordering::Relaxed));
+                    let y = f32::from_bits(p.max_partial.load(Ordering::Relaxed));
+                    // Spikes and pixels are at most 1: the DAC spans [0, 1].
+                    let x_max = if spiking || l == 0 { 1.0 } else { x.max(f32::MIN_POSITIVE) };
+                    (x_max, y.max(f32::MIN_POSITIVE))
+                })
+                .collect(),
+        );
+        Ok(())
+    }
+}
+
+fn converted(
+    bias: &[f32],
+    tiles: Vec<TileWeights>,
+    array: &ArrayConfig,
+    x_max: f32,
+    y_max: f32,
+) -> ConvertedLayer {
+    let levels = |bits: u32| ((1u32 << (bits - 1)) - 1) as f32;
+    ConvertedLayer {
+        bias: bias.to_vec(),
+        tiles,
+        dac: array.dac_bits.map(|b| (x_max / levels(b), x_max)),
+        adc: array.adc_bits.map(|b| (y_max / levels(b), y_max)),
+        max_input: AtomicU32::new(0),
+        max_partial: AtomicU32::new(0),
+    }
+}
+
+/// Test accuracy of `net` on `instances` independent device instances,
+/// each programmed once and read at every time in `times` (s). Instance `i`
+/// uses device seed `seed + i`; the input spikes are the same for all.
+pub fn evaluate(
+    net: &Network,
+    data: &Dataset,
+    array: &ArrayConfig,
+    times: &[f64],
+    instances: usize,
+    seed: u64,
+    on_result: &mut dyn FnMut(&InstanceAccuracy),
+) -> Result<Vec<InstanceAccuracy>, HardwareError> {
+    if let Some(&t) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+        return Err(HardwareError::config(
+            "times",
+            format!("expected times ≥ 0 s, found {t}"),
+        ));
+    }
+    let mut out = Vec::with_capacity(times.len() * instances);
+    for instance in 0..instances {
+        let mut programmed = ProgrammedNetwork::program(net, array, seed.wrapping_add(instance as u64))?;
+        for &t in times {
+            let accuracy = programmed.accuracy_at(t, data, seed)?;
+            let r = InstanceAccuracy {
+                time_s: t,
+                instance,
+                accuracy,
+            };
+            on_result(&r);
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
+/// Device-model noise injection for hardware-aware training: every batch,
+/// each layer is programmed onto a fresh instance of `device` (one array
+/// per layer, ideal wires) and read back — at `t₀`, or with drift in the
+/// loop at a time drawn log-uniformly from `[t₀, drift_max_s]` with global
+/// drift compensation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceInjection {
+    /// The device.
+    pub device: DeviceSpec,
+    /// Latest read time (s) with drift in the loop; `None` = read at `t₀`.
+    pub drift_max_s: Option<f64>,
+}
+
+impl DeviceInjection {
+    /// Checks the device and the time.
+    pub fn validate(&self) -> Result<(), HardwareError> {
+        self.device
+            .validate()
+            .map_err(|e| HardwareError::Device(DeviceError::from(e)))?;
+        if let Some(t) = self.drift_max_s {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(HardwareError::config(
+                    "drift_max_s",
+                    format!("expected a finite time > 0 s, found {t}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The layers as one fresh device instance reads them for batch `step`.
+    pub(crate) fn inject(
+        &self,
+        layers: &[Layer<f32>],
+        seed: u64,
+        step: u64,
+    ) -> Result<Vec<Layer<f32>>, HardwareError> {
+        let t0 = self.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
+        let mut rng = stream(seed, Stream::DriftInLoop, step);
+        layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                let t = match self.drift_max_s {
+                    Some(t_max) if t_max > t0 && t0 > 0.0 => {
+                        (t0.ln() + rng.random::<f64>() * (t_max / t0).ln()).exp()
+                    }
+                    _ => t0,
+                };
+                let key = seed ^ (step << 16) ^ (l as u64);
+                let whole = (layer.inputs, 2 * layer.outputs);
+                let mut pl = ProgrammedLayer::program(layer, &self.device, scale(layer), whole, key)?;
+                let tiles = pl.read(t, &WireConfig::default(), self.drift_max_s.is_some())?;
+                Ok(pl.collapse(&tiles, &layer.bias))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,305 @@
+//! In-situ training: the network learns on the arrays themselves.
+//!
+//! Each mini-batch reads every layer's array pair once (read noise), runs
+//! forward and backward through the read weights (surrogate-gradient BPTT,
+//! digital neurons), and turns the SGD update `Δw = −lr·∂L/∂w` into pulses:
+//! `n = ⌊|Δw|/Δw_min + u⌋`, `u ~ U(0, 1)` (stochastic rounding), with
+//! `Δw_min` the weight change of one nominal pulse, `(G_max − G_min)/P_max`
+//! in weight units (NeuroSim; Chen et al., IEEE TCAD 37(12), 2018). The
+//! pulses go through the device's LTP/LTD model with its cycle-to-cycle
+//! noise ([`DeviceArray::apply_pulses`]). The sign of `Δw` picks the
+//! device: an increase potentiates `G⁺` or depresses `G⁻`, a decrease
+//! potentiates `G⁻` or depresses `G⁺` — whichever of the two has more room
+//! to move, judged from the batch's read, so that a pair does not stall at
+//! a bound (Burr et al., IEEE TED 62(11), 2015, use occasional refresh
+//! instead). Nonlinear, asymmetric, noisy and bounded updates are exactly
+//! what separates devices here.
+
+use nalgebra::DMatrix;
+use rand::seq::SliceRandom;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+use xbar_devices::pulse::PulseSpec;
+use xbar_devices::{DeviceError, DeviceSpec};
+
+use crate::bptt::{loss_and_gradients, Batch, EncodingKey, Firing};
+use crate::hardware::{HardwareError, ProgrammedLayer, WireConfig};
+use crate::mnist::Dataset;
+use crate::network::{Layer, Network};
+use crate::rng::{stream, Stream};
+use crate::train::{fraction_correct, EpochStats, Progress, TrainError, EVALUATION_PASS};
+
+/// How to train on the arrays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsituConfig {
+    /// The device of every cell (needs a pulse-update model).
+    pub device: DeviceSpec,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Samples per batch.
+    pub batch_size: usize,
+    /// SGD step size.
+    pub learning_rate: f64,
+    /// Seed of devices, shuffling, input spikes and pulse rounding.
+    pub seed: u64,
+    /// Weight magnitude mapped to the full conductance range (`w_max`).
+    pub w_max: f64,
+}
+
+impl InsituConfig {
+    /// 1 epoch, batch 64, lr 0.1, `w_max = 0.5`, seed 1.
+    pub fn new(device: DeviceSpec) -> Self {
+        InsituConfig {
+            device,
+            epochs: 1,
+            batch_size: 64,
+            learning_rate: 0.1,
+            seed: 1,
+            w_max: 0.5,
+        }
+    }
+
+    /// Checks every field; the device must have a pulse model.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        self.device
+            .validate()
+            .map_err(|e| HardwareError::Device(DeviceError::from(e)))?;
+        if self.device.pulse.is_none() {
+            return Err(HardwareError::Device(DeviceError::NoPulseModel(self.device.name.clone())).into());
+        }
+        let bad = |field: &str, message: String| TrainError::Config {
+            field: field.into(),
+            message,
+        };
+        if self.epochs == 0 {
+            return Err(bad("epochs", "expected ≥ 1, found 0".into()));
+        }
+        if self.batch_size == 0 {
+            return Err(bad("batch_size", "expected ≥ 1, found 0".into()));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return Err(bad(
+                "learning_rate",
+                format!("expected a finite value > 0, found {}", self.learning_rate),
+            ));
+        }
+        if !(self.w_max.is_finite() && self.w_max > 0.0) {
+            return Err(bad("w_max", format!("expected a finite value > 0, found {}", self.w_max)));
+        }
+        Ok(())
+    }
+}
+
+/// Weight change of one nominal pulse relative to `G_max − G_min`:
+/// `1/P_max` (exponential model) or `α_up/2` (soft bounds, at mid-range).
+pub fn pulse_fraction(pulse: &PulseSpec) -> f64 {
+    match pulse {
+        PulseSpec::Exponential { pulses_ltp, .. } => 1.0 / f64::from(*pulses_ltp),
+        PulseSpec::SoftBounds { alpha_up, .. } => alpha_up / 2.0,
+    }
+}
+
+/// A network living on arrays, trained by pulses.
+pub struct InsituNetwork {
+    net: Network,
+    layers: Vec<ProgrammedLayer>,
+    config: InsituConfig,
+}
+
+impl InsituNetwork {
+    /// Programs `net`'s initial weights (clipped to `±w_max`) onto fresh
+    /// arrays, one G⁺/G⁻ array per layer.
+    pub fn new(net: Network, config: InsituConfig) -> Result<Self, TrainError> {
+        config.validate()?;
+        let layers = net
+            .layers()
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                let mut clipped = layer.clone();
+                let w = config.w_max as f32;
+                clipped.weights.iter_mut().for_each(|v| *v = v.clamp(-w, w));
+                ProgrammedLayer::program(
+                    &clipped,
+                    &config.device,
+                    config.w_max,
+                    (layer.inputs, 2 * layer.outputs),
+                    config.seed.wrapping_mul(0x9E37_79B9).wrapping_add(l as u64),
+                )
+            })
+            .collect::<Result<Vec<_>, HardwareError>>()?;
+        Ok(InsituNetwork { net, layers, config })
+    }
+
+    /// The weights as the arrays hold them now (one noisy read at t = 0).
+    pub fn read(&mut self) -> Result<Network, TrainError> {
+        let layers = self.read_layers()?;
+        Network::from_layers(self.net.config().clone(), layers).map_err(|e| TrainError::Config {
+            field: "network".into(),
+            message: e.to_string(),
+        })
+    }
+
+    fn read_layers(&mut self) -> Result<Vec<Layer<f32>>, TrainError> {
+        let mut out = Vec::with_capacity(self.layers.len());
+        for (pl, layer) in self.layers.iter_mut().zip(self.net.layers()) {
+            let tiles = pl.read(0.0, &WireConfig::default(), false)?;
+            out.push(pl.collapse(&tiles, &layer.bias));
+        }
+        Ok(out)
+    }
+
+    /// Test accuracy through one read of the arrays.
+    pub fn accuracy(&mut self, data: &Dataset) -> Result<f64, TrainError> {
+        let layers = self.read_layers()?;
+        let key = EncodingKey {
+            seed: self.config.seed,
+            pass: EVALUATION_PASS,
+        };
+        let predicted = crate::bptt::predict::<f32, _>(self.net.config(), &layers, data.images(), key);
+        Ok(fraction_correct(&predicted, data.labels()))
+    }
+
+    /// Trains on `train` for the configured epochs; biases are digital and
+    /// follow plain SGD.
+    pub fn train(
+        &mut self,
+        train: &Dataset,
+        test: Option<&Dataset>,
+        on_progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<Vec<EpochStats>, TrainError> {
+        let cfg = self.config.clone();
+        let net_config = self.net.config().clone();
+        let n0 = net_config.sizes[0];
+        if train.pixels() != n0 {
+            return Err(TrainError::Data(format!(
+                "training images have {} pixels but the network has {n0} inputs",
+                train.pixels()
+            )));
+        }
+        let pulse = cfg.device.pulse.clone().expect("validated");
+        let dw_min = pulse_fraction(&pulse) * cfg.w_max;
+        let batches = train.len().div_ceil(cfg.batch_size);
+        let mut images = vec![0f32; cfg.batch_size * n0];
+        let mut labels = vec![0u8; cfg.batch_size];
+        let mut history = Vec::new();
+        let mut step = 0u64;
+        for epoch in 1..=cfg.epochs {
+            let start = Instant::now();
+            let mut order: Vec<usize> = (0..train.len()).collect();
+            order.shuffle(&mut stream(cfg.seed, Stream::Shuffle, epoch as u64));
+            let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
+            for (b, ids) in order.chunks(cfg.batch_size).enumerate() {
+                for (k, &i) in ids.iter().enumerate() {
+                    images[k * n0..(k + 1) * n0].copy_from_slice(train.image(i));
+                    labels[k] = train.label(i);
+                }
+                let read = self.read_layers()?;
+                let batch = Batch {
+                    images: &images[..ids.len() * n0],
+                    labels: &labels[..ids.len()],
+                    ids,
+                };
+                let key = EncodingKey {
+                    seed: cfg.seed,
+                    pass: epoch as u32,
+                };
+                let result = loss_and_gradients(&net_config, &read, batch, key, Firing::Heaviside);
+                if !result.loss.is_finite() {
+                    return Err(TrainError::Diverged {
+                        epoch,
+                        batch: b + 1,
+                        loss: result.loss,
+                    });
+                }
+                let mut rng = stream(cfg.seed, Stream::Pulses, step);
+                for (l, grad) in result.grads.iter().enumerate() {
+                    // One array per layer (see `new`).
+                    let array = &mut self.layers[l].tiles[0].1;
+                    let pulses = pulse_counts(
+                        array.conductances(),
+                        grad,
+                        cfg.learning_rate,
+                        dw_min,
+                        (cfg.device.g_min.siemens(), cfg.device.g_max.siemens()),
+                        &mut rng,
+                    );
+                    array.apply_pulses(&pulses).map_err(HardwareError::from)?;
+                    let bias = &mut self.net.layers_mut()[l].bias;
+                    for (b, g) in bias.iter_mut().zip(&grad.bias) {
+                        *b -= cfg.learning_rate as f32 * g;
+                    }
+                }
+                step += 1;
+                loss_sum += result.loss * ids.len() as f64;
+                correct += result.correct;
+                seen += ids.len();
+                on_progress(Progress::Batch {
+                    epoch,
+                    batch: b + 1,
+                    batches,
+                    loss: loss_sum / seen as f64,
+                    accuracy: correct as f64 / seen as f64,
+                });
+            }
+            let epoch_time_s = start.elapsed().as_secs_f64();
+            let test_accuracy = match test {
+                Some(t) => Some(self.accuracy(t)?),
+                None => None,
+            };
+            let stats = EpochStats {
+                epoch,
+                train_loss: loss_sum / seen as f64,
+                train_accuracy: correct as f64 / seen as f64,
+                test_accuracy,
+                epoch_time_s,
+            };
+            on_progress(Progress::Epoch(&stats));
+            history.push(stats);
+        }
+        Ok(history)
+    }
+}
+
+/// Pulse counts for the physical array (inputs × 2·outputs, columns
+/// `[G⁺₀, G⁻₀, …]`, conductances `g` in S) that realise `Δw = −lr·grad`.
+fn pulse_counts(
+    g: &DMatrix<f64>,
+    grad: &Layer<f32>,
+    lr: f64,
+    dw_min: f64,
+    (g_min, g_max): (f64, f64),
+    rng: &mut impl Rng,
+) -> DMatrix<i32> {
+    let (rows, outs) = (grad.inputs, grad.outputs);
+    let mut pulses = DMatrix::<i32>::zeros(rows, 2 * outs);
+    for i in 0..rows {
+        for j in 0..outs {
+            let dw = -lr * f64::from(grad.weights[i * outs + j]);
+            let x = dw.abs() / dw_min;
+            let n = (x.floor() + f64::from(u8::from(rng.random::<f64>() < x.fract()))) as i32;
+            if n == 0 {
+                continue;
+            }
+            let (gp, gm) = (g[(i, 2 * j)], g[(i, 2 * j + 1)]);
+            // An increase raises G⁺ (room g_max − G⁺) or lowers G⁻ (room
+            // G⁻ − g_min); a decrease raises G⁻ or lowers G⁺.
+            let (plus, minus) = if dw > 0.0 {
+                if g_max - gp >= gm - g_min {
+                    (n, 0)
+                } else {
+                    (0, -n)
+                }
+            } else if g_max - gm >= gp - g_min {
+                (0, n)
+            } else {
+                (-n, 0)
+            };
+            pulses[(i, 2 * j)] = plus;
+            pulses[(i, 2 * j + 1)] = minus;
+        }
+    }
+    pulses
+}
