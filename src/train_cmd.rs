@@ -119,7 +119,10 @@ fn apply_network_flags(args: &NetworkArgs, config: &mut NetworkConfig) -> Result
         config.kind = parse_choice(
             "kind",
             k,
-            &[("spiking", NetworkKind::Spiking), ("relu", NetworkKind::Relu)],
+            &[
+                ("spiking", NetworkKind::Spiking),
+                ("relu", NetworkKind::Relu),
+            ],
         )?;
     }
     pick(args.steps, &mut config.steps);
@@ -152,7 +155,10 @@ fn apply_network_flags(args: &NetworkArgs, config: &mut NetworkConfig) -> Result
         config.readout = parse_choice(
             "readout",
             r,
-            &[("spike-count", Readout::SpikeCount), ("membrane", Readout::Membrane)],
+            &[
+                ("spike-count", Readout::SpikeCount),
+                ("membrane", Readout::Membrane),
+            ],
         )?;
     }
     config
@@ -184,7 +190,10 @@ fn train_settings(args: &TrainArgs) -> Result<(NetworkConfig, TrainConfig, Value
         training.schedule = parse_choice(
             "schedule",
             s,
-            &[("constant", Schedule::Constant), ("cosine", Schedule::Cosine)],
+            &[
+                ("constant", Schedule::Constant),
+                ("cosine", Schedule::Cosine),
+            ],
         )?;
     }
     if args.hardware_aware {
@@ -203,7 +212,9 @@ fn train_settings(args: &TrainArgs) -> Result<(NetworkConfig, TrainConfig, Value
             drift_max_s: args.drift_in_loop,
         });
     } else if args.drift_in_loop.is_some() {
-        bail!("--drift-in-loop needs --inject-device DEVICE (the device whose drift to train with)");
+        bail!(
+            "--drift-in-loop needs --inject-device DEVICE (the device whose drift to train with)"
+        );
     }
     training
         .validate()
@@ -337,8 +348,8 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     let (network, training, sources) = train_settings(args)?;
     let train_set = load(&args.data, Split::Train)?;
     let test_set = load(&args.data, Split::Test)?;
-    let mut net = Network::new(network.clone(), training.seed)
-        .map_err(|e| CliError::new(e.to_string()))?;
+    let mut net =
+        Network::new(network.clone(), training.seed).map_err(|e| CliError::new(e.to_string()))?;
     eprintln!(
         "training {} network {:?} ({} parameters) on {} training images, {} epochs{}",
         match network.kind {
@@ -349,7 +360,11 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         net.parameter_count(),
         train_set.len(),
         training.epochs,
-        if training.noise.is_on() { ", hardware-aware" } else { "" }
+        if training.noise.is_on() {
+            ", hardware-aware"
+        } else {
+            ""
+        }
     );
     let reporter = Reporter::new(args.no_progress);
     let start = Instant::now();
@@ -369,8 +384,18 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         "final_test_accuracy": history.last().and_then(|s| s.test_accuracy),
         "training_time_s": start.elapsed().as_secs_f64(),
     });
-    write_model("train", &net, &args.output, args.history.as_ref(), &history, parameters)?;
-    let acc = history.last().and_then(|s| s.test_accuracy).unwrap_or(f64::NAN);
+    write_model(
+        "train",
+        &net,
+        &args.output,
+        args.history.as_ref(),
+        &history,
+        parameters,
+    )?;
+    let acc = history
+        .last()
+        .and_then(|s| s.test_accuracy)
+        .unwrap_or(f64::NAN);
     print(&format!(
         "test accuracy {:.2} % ({} images); model written to {}\n",
         100.0 * acc,
@@ -429,9 +454,11 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let bar = (!args.no_progress).then(|| {
         let bar = ProgressBar::new((args.instances * args.times.0.len()) as u64);
         bar.set_style(
-            ProgressStyle::with_template("[{bar:30}] {pos}/{len} (instance, time) points  {msg}  eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "[{bar:30}] {pos}/{len} (instance, time) points  {msg}  eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar
     });
@@ -571,8 +598,18 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
         "data": data_source(&args.data),
         "final_test_accuracy": history.last().and_then(|s| s.test_accuracy),
     });
-    write_model("train-insitu", &net, &args.output, args.history.as_ref(), &history, parameters)?;
-    let acc = history.last().and_then(|s| s.test_accuracy).unwrap_or(f64::NAN);
+    write_model(
+        "train-insitu",
+        &net,
+        &args.output,
+        args.history.as_ref(),
+        &history,
+        parameters,
+    )?;
+    let acc = history
+        .last()
+        .and_then(|s| s.test_accuracy)
+        .unwrap_or(f64::NAN);
     print(&format!(
         "test accuracy on the arrays {:.2} %; model written to {}\n",
         100.0 * acc,

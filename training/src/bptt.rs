@@ -105,8 +105,14 @@ impl<F: Real> Sample<F> {
         let x0_len = if config.binary_input() { t * n0 } else { n0 };
         Sample {
             x0: vec![F::zero(); x0_len],
-            u: config.sizes[1..].iter().map(|&n| vec![F::zero(); t * n]).collect(),
-            s: config.sizes[1..].iter().map(|&n| vec![F::zero(); t * n]).collect(),
+            u: config.sizes[1..]
+                .iter()
+                .map(|&n| vec![F::zero(); t * n])
+                .collect(),
+            s: config.sizes[1..]
+                .iter()
+                .map(|&n| vec![F::zero(); t * n])
+                .collect(),
             i0: vec![F::zero(); config.sizes[1]],
             current: vec![F::zero(); *config.sizes.iter().max().unwrap_or(&1)],
             logits: vec![F::zero(); *config.sizes.last().unwrap_or(&1)],
@@ -159,10 +165,10 @@ impl<F: Real> Sample<F> {
         let surrogate = config.surrogate;
         let direct = !config.binary_input();
         if config.kind == NetworkKind::Relu {
-            for l in 0..layers.len() {
+            for (l, layer) in layers.iter().enumerate() {
                 let n = config.sizes[l + 1];
                 let mut current = std::mem::take(&mut self.current);
-                layers[l].product(self.input(config, l, 0), &mut current[..n]);
+                layer.product(self.input(config, l, 0), &mut current[..n]);
                 self.u[l].copy_from_slice(&current[..n]);
                 for (s, &u) in self.s[l].iter_mut().zip(&current[..n]) {
                     *s = if l == last { u } else { u.max(F::zero()) };
@@ -178,13 +184,13 @@ impl<F: Real> Sample<F> {
             self.i0 = i0;
         }
         for t in 0..steps {
-            for l in 0..layers.len() {
+            for (l, layer) in layers.iter().enumerate() {
                 let n = config.sizes[l + 1];
                 let mut current = std::mem::take(&mut self.current);
                 if l == 0 && direct {
                     current[..n].copy_from_slice(&self.i0);
                 } else {
-                    layers[l].product(self.input(config, l, t), &mut current[..n]);
+                    layer.product(self.input(config, l, t), &mut current[..n]);
                 }
                 let integrate_only = l == last && config.readout == Readout::Membrane;
                 let (u_all, s_all) = (&mut self.u[l], &mut self.s[l]);
@@ -269,9 +275,8 @@ impl<F: Real> Sample<F> {
             scratch.d_i.clear();
             scratch.d_i.resize(steps * n, F::zero());
             if relu {
-                for j in 0..n {
-                    let pass = l == last || u[j] > F::zero();
-                    scratch.d_i[j] = if pass { scratch.g_s[j] } else { F::zero() };
+                for ((d, &g), &u) in scratch.d_i.iter_mut().zip(&scratch.g_s).zip(u) {
+                    *d = if l == last || u > F::zero() { g } else { F::zero() };
                 }
             } else {
                 let integrate_only = l == last && membrane;
@@ -311,7 +316,11 @@ impl<F: Real> Sample<F> {
                 scratch.d_sum.clear();
                 scratch.d_sum.resize(n, F::zero());
                 for t in 0..steps {
-                    axpy(F::one(), &scratch.d_i[t * n..(t + 1) * n], &mut scratch.d_sum);
+                    axpy(
+                        F::one(),
+                        &scratch.d_i[t * n..(t + 1) * n],
+                        &mut scratch.d_sum,
+                    );
                 }
                 for (i, &x) in self.x0.iter().enumerate() {
                     if x != F::zero() {
@@ -449,7 +458,12 @@ pub(crate) fn loss_and_gradients<F: Real>(
             let mut dlogits = vec![F::zero(); *config.sizes.last().unwrap_or(&1)];
             let (mut loss, mut correct) = (0.0, 0);
             for k in start..(start + chunk).min(b) {
-                sample.encode(config, &batch.images[k * n0..(k + 1) * n0], key, batch.ids[k]);
+                sample.encode(
+                    config,
+                    &batch.images[k * n0..(k + 1) * n0],
+                    key,
+                    batch.ids[k],
+                );
                 sample.forward(config, layers, firing);
                 let label = usize::from(batch.labels[k]);
                 correct += usize::from(argmax(&sample.logits) == label);
@@ -513,9 +527,19 @@ pub(crate) fn loss_only<F: Real>(
     let mut dlogits = vec![F::zero(); *config.sizes.last().unwrap_or(&1)];
     let mut loss = 0.0;
     for k in 0..b {
-        sample.encode(config, &batch.images[k * n0..(k + 1) * n0], key, batch.ids[k]);
+        sample.encode(
+            config,
+            &batch.images[k * n0..(k + 1) * n0],
+            key,
+            batch.ids[k],
+        );
         sample.forward(config, layers, firing);
-        loss += cross_entropy(&sample.logits, usize::from(batch.labels[k]), F::one(), &mut dlogits);
+        loss += cross_entropy(
+            &sample.logits,
+            usize::from(batch.labels[k]),
+            F::one(),
+            &mut dlogits,
+        );
     }
     loss / b as f64
 }
@@ -585,7 +609,10 @@ mod tests {
                 norm = norm.max(exact.abs());
             }
         }
-        assert!(norm > 1e-3, "gradient vanishes ({norm}): the check would be empty");
+        assert!(
+            norm > 1e-3,
+            "gradient vanishes ({norm}): the check would be empty"
+        );
         worst / norm
     }
 
@@ -606,10 +633,26 @@ mod tests {
     #[test]
     fn bptt_matches_finite_differences_of_the_smooth_forward() {
         let cases = [
-            (Encoding::Direct, Surrogate::FastSigmoid { slope: 2.0 }, Readout::SpikeCount),
-            (Encoding::Direct, Surrogate::Arctan { alpha: 2.0 }, Readout::Membrane),
-            (Encoding::Rate, Surrogate::FastSigmoid { slope: 3.0 }, Readout::Membrane),
-            (Encoding::Rate, Surrogate::Arctan { alpha: 1.5 }, Readout::SpikeCount),
+            (
+                Encoding::Direct,
+                Surrogate::FastSigmoid { slope: 2.0 },
+                Readout::SpikeCount,
+            ),
+            (
+                Encoding::Direct,
+                Surrogate::Arctan { alpha: 2.0 },
+                Readout::Membrane,
+            ),
+            (
+                Encoding::Rate,
+                Surrogate::FastSigmoid { slope: 3.0 },
+                Readout::Membrane,
+            ),
+            (
+                Encoding::Rate,
+                Surrogate::Arctan { alpha: 1.5 },
+                Readout::SpikeCount,
+            ),
         ];
         for (encoding, surrogate, readout) in cases {
             let err = gradient_error(&config(encoding, surrogate, readout));
@@ -622,7 +665,11 @@ mod tests {
 
     #[test]
     fn relu_gradient_matches_finite_differences() {
-        let mut c = config(Encoding::Direct, Surrogate::FastSigmoid { slope: 1.0 }, Readout::Membrane);
+        let mut c = config(
+            Encoding::Direct,
+            Surrogate::FastSigmoid { slope: 1.0 },
+            Readout::Membrane,
+        );
         c.kind = NetworkKind::Relu;
         let err = gradient_error(&c);
         assert!(err < 1e-4, "relative error {err:e}");
@@ -633,15 +680,31 @@ mod tests {
         // With the reset detached the gradient differs from the full one
         // (the check above would catch a wrong reset path only if it
         // mattered): make sure it does matter here.
-        let full = config(Encoding::Direct, Surrogate::FastSigmoid { slope: 2.0 }, Readout::SpikeCount);
-        let detached = NetworkConfig { detach_reset: true, ..full.clone() };
+        let full = config(
+            Encoding::Direct,
+            Surrogate::FastSigmoid { slope: 2.0 },
+            Readout::SpikeCount,
+        );
+        let detached = NetworkConfig {
+            detach_reset: true,
+            ..full.clone()
+        };
         let (layers, images, labels) = tiny(&full, 5);
         let ids = [0, 1, 2];
-        let batch = Batch { images: &images, labels: &labels, ids: &ids };
+        let batch = Batch {
+            images: &images,
+            labels: &labels,
+            ids: &ids,
+        };
         let key = EncodingKey { seed: 3, pass: 0 };
         let a = loss_and_gradients(&full, &layers, batch, key, Firing::Smooth).grads;
         let b = loss_and_gradients(&detached, &layers, batch, key, Firing::Smooth).grads;
-        let diff = a[0].weights.iter().zip(&b[0].weights).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        let diff = a[0]
+            .weights
+            .iter()
+            .zip(&b[0].weights)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max);
         assert!(diff > 1e-4, "reset path carries no gradient ({diff})");
     }
 
@@ -653,12 +716,18 @@ mod tests {
         let images: Vec<f32> = (0..37 * 784).map(|_| rng.random::<f32>() * 0.5).collect();
         let labels: Vec<u8> = (0..37).map(|k| (k % 10) as u8).collect();
         let ids: Vec<usize> = (0..37).collect();
-        let batch = Batch { images: &images, labels: &labels, ids: &ids };
+        let batch = Batch {
+            images: &images,
+            labels: &labels,
+            ids: &ids,
+        };
         let key = EncodingKey { seed: 9, pass: 2 };
         let run = |threads| {
-            rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(|| {
-                loss_and_gradients(&c, net.layers(), batch, key, Firing::Heaviside)
-            })
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| loss_and_gradients(&c, net.layers(), batch, key, Firing::Heaviside))
         };
         let (one, two) = (run(1), run(2));
         assert_eq!(one.loss, two.loss);

@@ -65,7 +65,10 @@ impl WireConfig {
     }
 
     fn is_ideal(&self) -> bool {
-        self.r_wordline == 0.0 && self.r_bitline == 0.0 && self.r_source == 0.0 && self.r_sense == 0.0
+        self.r_wordline == 0.0
+            && self.r_bitline == 0.0
+            && self.r_source == 0.0
+            && self.r_sense == 0.0
     }
 }
 
@@ -138,7 +141,10 @@ impl ArrayConfig {
         if !(self.read_voltage.is_finite() && self.read_voltage > 0.0) {
             return Err(HardwareError::config(
                 "read_voltage",
-                format!("expected a finite voltage > 0 V, found {}", self.read_voltage),
+                format!(
+                    "expected a finite voltage > 0 V, found {}",
+                    self.read_voltage
+                ),
             ));
         }
         Ok(())
@@ -313,7 +319,12 @@ fn quantise(x: f32, (step, full): (f32, f32)) -> f32 {
 fn record_max(cell: &AtomicU32, value: f32) {
     let mut current = cell.load(Ordering::Relaxed);
     while value > f32::from_bits(current) {
-        match cell.compare_exchange_weak(current, value.to_bits(), Ordering::Relaxed, Ordering::Relaxed) {
+        match cell.compare_exchange_weak(
+            current,
+            value.to_bits(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        ) {
             Ok(_) => break,
             Err(seen) => current = seen,
         }
@@ -429,7 +440,11 @@ pub struct ProgrammedNetwork<'n> {
 impl<'n> ProgrammedNetwork<'n> {
     /// Programs every layer of `net` onto a fresh device instance keyed by
     /// `seed`.
-    pub fn program(net: &'n Network, array: &ArrayConfig, seed: u64) -> Result<Self, HardwareError> {
+    pub fn program(
+        net: &'n Network,
+        array: &ArrayConfig,
+        seed: u64,
+    ) -> Result<Self, HardwareError> {
         array.validate()?;
         let layers = net
             .layers()
@@ -441,7 +456,8 @@ impl<'n> ProgrammedNetwork<'n> {
                     &array.device,
                     scale(layer),
                     (array.tile_rows, array.tile_cols),
-                    seed.wrapping_mul(0x9E37_79B9).wrapping_add((l as u64) << 20),
+                    seed.wrapping_mul(0x9E37_79B9)
+                        .wrapping_add((l as u64) << 20),
                 )
             })
             .collect::<Result<Vec<_>, _>>()?;
@@ -451,6 +467,20 @@ impl<'n> ProgrammedNetwork<'n> {
             layers,
             ranges: None,
         })
+    }
+
+    /// The network as the arrays hold it at `t` (s): one read of every
+    /// tile, effective weights (IR drop, drift compensation) collapsed per
+    /// layer, digital biases. What inference computes when there are no
+    /// converters.
+    pub fn read_network(&mut self, t: f64) -> Result<Network, HardwareError> {
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (pl, layer) in self.layers.iter_mut().zip(self.net.layers()) {
+            let tiles = pl.read(t, &self.array.wires, self.array.drift_compensation)?;
+            layers.push(pl.collapse(&tiles, &layer.bias));
+        }
+        Network::from_layers(self.net.config().clone(), layers)
+            .map_err(|e| HardwareError::Data(e.to_string()))
     }
 
     fn converters(&self) -> bool {
@@ -479,12 +509,8 @@ impl<'n> ProgrammedNetwork<'n> {
         };
         let biases: Vec<Vec<f32>> = self.net.layers().iter().map(|l| l.bias.clone()).collect();
         if !self.converters() {
-            let mut layers = Vec::with_capacity(self.layers.len());
-            for (pl, bias) in self.layers.iter_mut().zip(&biases) {
-                let tiles = pl.read(t, &self.array.wires, self.array.drift_compensation)?;
-                layers.push(pl.collapse(&tiles, bias));
-            }
-            let predicted = predict::<f32, _>(config, &layers, data.images(), key);
+            let net = self.read_network(t)?;
+            let predicted = predict::<f32, _>(config, net.layers(), data.images(), key);
             return Ok(fraction_correct(&predicted, data.labels()));
         }
         if self.ranges.is_none() {
@@ -528,7 +554,11 @@ impl<'n> ProgrammedNetwork<'n> {
                     let x = f32::from_bits(p.max_input.load(Ordering::Relaxed));
                     let y = f32::from_bits(p.max_partial.load(Ordering::Relaxed));
                     // Spikes and pixels are at most 1: the DAC spans [0, 1].
-                    let x_max = if spiking || l == 0 { 1.0 } else { x.max(f32::MIN_POSITIVE) };
+                    let x_max = if spiking || l == 0 {
+                        1.0
+                    } else {
+                        x.max(f32::MIN_POSITIVE)
+                    };
                     (x_max, y.max(f32::MIN_POSITIVE))
                 })
                 .collect(),
@@ -575,7 +605,8 @@ pub fn evaluate(
     }
     let mut out = Vec::with_capacity(times.len() * instances);
     for instance in 0..instances {
-        let mut programmed = ProgrammedNetwork::program(net, array, seed.wrapping_add(instance as u64))?;
+        let mut programmed =
+            ProgrammedNetwork::program(net, array, seed.wrapping_add(instance as u64))?;
         for &t in times {
             let accuracy = programmed.accuracy_at(t, data, seed)?;
             let r = InstanceAccuracy {
@@ -642,7 +673,8 @@ impl DeviceInjection {
                 };
                 let key = seed ^ (step << 16) ^ (l as u64);
                 let whole = (layer.inputs, 2 * layer.outputs);
-                let mut pl = ProgrammedLayer::program(layer, &self.device, scale(layer), whole, key)?;
+                let mut pl =
+                    ProgrammedLayer::program(layer, &self.device, scale(layer), whole, key)?;
                 let tiles = pl.read(t, &WireConfig::default(), self.drift_max_s.is_some())?;
                 Ok(pl.collapse(&tiles, &layer.bias))
             })

@@ -67,7 +67,9 @@ impl InsituConfig {
             .validate()
             .map_err(|e| HardwareError::Device(DeviceError::from(e)))?;
         if self.device.pulse.is_none() {
-            return Err(HardwareError::Device(DeviceError::NoPulseModel(self.device.name.clone())).into());
+            return Err(
+                HardwareError::Device(DeviceError::NoPulseModel(self.device.name.clone())).into(),
+            );
         }
         let bad = |field: &str, message: String| TrainError::Config {
             field: field.into(),
@@ -86,7 +88,10 @@ impl InsituConfig {
             ));
         }
         if !(self.w_max.is_finite() && self.w_max > 0.0) {
-            return Err(bad("w_max", format!("expected a finite value > 0, found {}", self.w_max)));
+            return Err(bad(
+                "w_max",
+                format!("expected a finite value > 0, found {}", self.w_max),
+            ));
         }
         Ok(())
     }
@@ -130,7 +135,11 @@ impl InsituNetwork {
                 )
             })
             .collect::<Result<Vec<_>, HardwareError>>()?;
-        Ok(InsituNetwork { net, layers, config })
+        Ok(InsituNetwork {
+            net,
+            layers,
+            config,
+        })
     }
 
     /// The weights as the arrays hold them now (one noisy read at t = 0).
@@ -158,7 +167,8 @@ impl InsituNetwork {
             seed: self.config.seed,
             pass: EVALUATION_PASS,
         };
-        let predicted = crate::bptt::predict::<f32, _>(self.net.config(), &layers, data.images(), key);
+        let predicted =
+            crate::bptt::predict::<f32, _>(self.net.config(), &layers, data.images(), key);
         Ok(fraction_correct(&predicted, data.labels()))
     }
 

@@ -14,9 +14,11 @@ mod bptt;
 mod real;
 mod rng;
 
+pub use hardware::{
+    evaluate, summarise, ArrayConfig, DeviceInjection, ProgrammedNetwork, WireConfig,
+};
 pub use insitu::{InsituConfig, InsituNetwork};
 pub use mnist::{Dataset, Split};
-pub use hardware::{evaluate, summarise, ArrayConfig, DeviceInjection, ProgrammedNetwork, WireConfig};
 pub use network::{Encoding, Layer, Network, NetworkConfig, NetworkKind, Readout, Surrogate};
 pub use optim::AdamConfig;
 pub use real::Real;

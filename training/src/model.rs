@@ -70,7 +70,32 @@ pub fn to_bytes(net: &Network, metadata: &[(&str, String)]) -> Result<Vec<u8>, M
                 .map_err(|e| ModelError(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    safetensors::tensor::serialize(views, Some(meta)).map_err(|e| ModelError(e.to_string()))
+    let bytes =
+        safetensors::tensor::serialize(views, Some(meta)).map_err(|e| ModelError(e.to_string()))?;
+    canonical(bytes)
+}
+
+/// The same file with the JSON header's keys sorted: `serialize` writes
+/// them in hash-map order, and the same network must give the same bytes.
+fn canonical(bytes: Vec<u8>) -> Result<Vec<u8>, ModelError> {
+    let n = u64::from_le_bytes(
+        bytes[..8]
+            .try_into()
+            .map_err(|_| ModelError("short file".into()))?,
+    ) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n])
+        .map_err(|e| ModelError(format!("internal: header JSON: {e}")))?;
+    // serde_json's map is ordered by key.
+    let mut text = serde_json::to_vec(&header).map_err(|e| ModelError(e.to_string()))?;
+    // Same padding rule as safetensors: the data starts 8-byte aligned.
+    while text.len() % 8 != 0 {
+        text.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - n);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[8 + n..]);
+    Ok(out)
 }
 
 /// Reads a network and its metadata back.
@@ -88,8 +113,12 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Network, HashMap<String, String>), Mo
             meta.get("format")
         )));
     }
-    let config: NetworkConfig = serde_json::from_str(meta.get("network").map_or("", String::as_str))
-        .map_err(|e| ModelError(format!("metadata `network` is not a network configuration: {e}")))?;
+    let config: NetworkConfig =
+        serde_json::from_str(meta.get("network").map_or("", String::as_str)).map_err(|e| {
+            ModelError(format!(
+                "metadata `network` is not a network configuration: {e}"
+            ))
+        })?;
     config
         .validate()
         .map_err(|e| ModelError(format!("metadata `network`: {e}")))?;
@@ -139,6 +168,8 @@ mod tests {
         let bytes = to_bytes(&net, &[("seed", "4".into())]).unwrap();
         let (back, meta) = from_bytes(&bytes).unwrap();
         assert_eq!(back, net);
+        // Deterministic bytes (the header's keys are sorted).
+        assert_eq!(bytes, to_bytes(&net, &[("seed", "4".into())]).unwrap());
         assert_eq!(meta["seed"], "4");
         // PyTorch layout: weight[j][i] is the synapse from input i to output j.
         let st = SafeTensors::deserialize(&bytes).unwrap();
@@ -153,12 +184,19 @@ mod tests {
     fn foreign_and_damaged_files_are_refused_in_words() {
         let net = Network::new(NetworkConfig::default(), 4).unwrap();
         let bytes = to_bytes(&net, &[]).unwrap();
-        let err = from_bytes(&bytes[..bytes.len() - 10]).unwrap_err().to_string();
+        let err = from_bytes(&bytes[..bytes.len() - 10])
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a safetensors file"), "{err}");
-        let err = from_bytes(b"hello world, not a model").unwrap_err().to_string();
+        let err = from_bytes(b"hello world, not a model")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a safetensors file"), "{err}");
         let other = safetensors::tensor::serialize(
-            vec![("x".to_string(), TensorView::new(Dtype::F32, vec![1], &[0, 0, 0, 0]).unwrap())],
+            vec![(
+                "x".to_string(),
+                TensorView::new(Dtype::F32, vec![1], &[0, 0, 0, 0]).unwrap(),
+            )],
             None,
         )
         .unwrap();

@@ -320,7 +320,10 @@ impl Network {
 
     /// A network from given parameters; the layer shapes must match
     /// `config.sizes`.
-    pub fn from_layers(config: NetworkConfig, layers: Vec<Layer<f32>>) -> Result<Self, ConfigError> {
+    pub fn from_layers(
+        config: NetworkConfig,
+        layers: Vec<Layer<f32>>,
+    ) -> Result<Self, ConfigError> {
         config.validate()?;
         let shapes_ok = layers.len() == config.layers()
             && layers.iter().zip(config.sizes.windows(2)).all(|(l, w)| {

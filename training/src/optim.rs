@@ -106,7 +106,13 @@ mod tests {
             weights: vec![3.0, -0.01],
             bias: vec![1e-3, 0.0],
         }];
-        let mut adam = Adam::new(AdamConfig { learning_rate: 0.1, ..Default::default() }, &layers);
+        let mut adam = Adam::new(
+            AdamConfig {
+                learning_rate: 0.1,
+                ..Default::default()
+            },
+            &layers,
+        );
         adam.step(&mut layers, &grads, 1.0);
         assert!((layers[0].weights[0] - 0.9).abs() < 1e-6);
         assert!((layers[0].weights[1] + 1.9).abs() < 1e-6);

@@ -161,7 +161,10 @@ impl TrainConfig {
         }
         for (name, b) in [("optimizer.beta1", o.beta1), ("optimizer.beta2", o.beta2)] {
             if !(0.0..1.0).contains(&b) {
-                return Err(config_error(name, format!("expected a value in [0, 1), found {b}")));
+                return Err(config_error(
+                    name,
+                    format!("expected a value in [0, 1), found {b}"),
+                ));
             }
         }
         if !(o.epsilon.is_finite() && o.epsilon > 0.0) {
