@@ -376,7 +376,7 @@ pub struct NetworkArgs {
     /// Surrogate slope k (fast-sigmoid) or alpha (arctan) [default: 25 / 2]
     #[arg(long, value_name = "K")]
     pub slope: Option<f64>,
-    /// Class scores: spike-count or membrane [default: spike-count]
+    /// Class scores: spike-count or membrane [default: membrane]
     #[arg(long, value_name = "NAME")]
     pub readout: Option<String>,
 }

@@ -71,12 +71,14 @@ struct TrainFile {
     training: Option<TrainConfig>,
 }
 
-/// The default training configuration: 784-256-10 LIF, direct coding,
-/// 10 epochs, Adam 5e-4 with a cosine schedule.
+/// The default training configuration: 784-256-10 LIF, T = 25, direct
+/// coding, membrane read-out, 10 epochs, Adam 5e-4 with a cosine schedule
+/// (98.25 % on the full MNIST; README.md).
 fn default_settings() -> (NetworkConfig, TrainConfig) {
     let network = NetworkConfig {
         sizes: vec![784, 256, 10],
         encoding: Encoding::Direct,
+        readout: Readout::Membrane,
         ..NetworkConfig::default()
     };
     let training = TrainConfig {

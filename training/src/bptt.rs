@@ -276,7 +276,11 @@ impl<F: Real> Sample<F> {
             scratch.d_i.resize(steps * n, F::zero());
             if relu {
                 for ((d, &g), &u) in scratch.d_i.iter_mut().zip(&scratch.g_s).zip(u) {
-                    *d = if l == last || u > F::zero() { g } else { F::zero() };
+                    *d = if l == last || u > F::zero() {
+                        g
+                    } else {
+                        F::zero()
+                    };
                 }
             } else {
                 let integrate_only = l == last && membrane;

@@ -1,6 +1,61 @@
 //! # xbar-training — spiking networks on crossbar arrays
 //!
-//! (table of contents filled in as modules land)
+//! Answers "if I build this network on arrays of my device, what accuracy
+//! do I get today, after a day, after a year — and how much does training
+//! with noise buy me?":
+//!
+//! | module | what it holds |
+//! |---|---|
+//! | [`mnist`] | the IDX reader (gzip or plain) and [`Dataset`] |
+//! | [`network`] | LIF and ReLU networks: [`NetworkConfig`], [`Network`], [`Surrogate`], [`Encoding`], [`Readout`] |
+//! | [`train`] | surrogate-gradient BPTT training with Adam, [`NoiseInjection`] (hardware-aware) |
+//! | [`optim`] | Adam |
+//! | [`hardware`] | mapping onto programmed tiles of a device, drift, read noise, IR drop, DAC/ADC; accuracy over time and instances |
+//! | [`insitu`] | training on the arrays by device pulses |
+//! | [`model`] | safetensors model files |
+//!
+//! The forward and backward passes run one sample at a time with
+//! event-driven accumulation of binary spikes (see the `bptt` module's
+//! source for why), in `f32`, in parallel over samples, and give the same
+//! result for any thread count. Every random draw comes from a stream keyed
+//! by the seed.
+//!
+//! ```
+//! use xbar_training::{
+//!     accuracy, train, AdamConfig, Dataset, Encoding, Network, NetworkConfig, Readout, TrainConfig,
+//! };
+//!
+//! // Two tiny classes: bright left half (label 0) or right half (label 1).
+//! let mut images = Vec::new();
+//! let mut labels = Vec::new();
+//! for k in 0..40u8 {
+//!     let label = k % 2;
+//!     images.extend((0..16).map(|p| if (p % 4 < 2) == (label == 0) { 255u8 } else { 0 }));
+//!     labels.push(label);
+//! }
+//! let idx = |magic: u32, dims: &[u32], body: &[u8]| {
+//!     let mut v = magic.to_be_bytes().to_vec();
+//!     dims.iter().for_each(|d| v.extend(d.to_be_bytes()));
+//!     v.extend_from_slice(body);
+//!     v
+//! };
+//! let data = Dataset::from_idx_bytes(
+//!     &idx(0x803, &[40, 4, 4], &images),
+//!     &idx(0x801, &[40], &labels),
+//! )
+//! .unwrap();
+//! let config = NetworkConfig {
+//!     sizes: vec![16, 8, 2],
+//!     encoding: Encoding::Direct,
+//!     readout: Readout::Membrane,
+//!     ..NetworkConfig::default()
+//! };
+//! let mut net = Network::new(config, 1).unwrap();
+//! let optimizer = AdamConfig { learning_rate: 1e-2, ..AdamConfig::default() };
+//! let settings = TrainConfig { epochs: 5, batch_size: 8, optimizer, ..TrainConfig::default() };
+//! train(&mut net, &data, None, &settings, &mut |_| {}).unwrap();
+//! assert!(accuracy(&net, &data, 1) > 0.9);
+//! ```
 
 pub mod hardware;
 pub mod insitu;
