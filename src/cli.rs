@@ -362,10 +362,10 @@ pub struct NetworkArgs {
     #[arg(long, value_name = "T")]
     pub steps: Option<usize>,
     /// Membrane decay β per step [default: 0.95]
-    #[arg(long, value_name = "BETA")]
+    #[arg(long, value_name = "BETA", allow_hyphen_values = true)]
     pub beta: Option<f64>,
     /// Firing threshold θ [default: 1]
-    #[arg(long, value_name = "THETA")]
+    #[arg(long, value_name = "THETA", allow_hyphen_values = true)]
     pub threshold: Option<f64>,
     /// Input encoding: rate or direct [default: direct]
     #[arg(long, value_name = "ENC")]
@@ -374,7 +374,7 @@ pub struct NetworkArgs {
     #[arg(long, value_name = "NAME")]
     pub surrogate: Option<String>,
     /// Surrogate slope k (fast-sigmoid) or alpha (arctan) [default: 25 / 2]
-    #[arg(long, value_name = "K")]
+    #[arg(long, value_name = "K", allow_hyphen_values = true)]
     pub slope: Option<f64>,
     /// Class scores: spike-count or membrane [default: membrane]
     #[arg(long, value_name = "NAME")]
@@ -398,7 +398,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "N", value_parser = parse_size)]
     pub batch_size: Option<usize>,
     /// Adam learning rate [default: 5e-4]
-    #[arg(long, value_name = "LR")]
+    #[arg(long, value_name = "LR", allow_hyphen_values = true)]
     pub lr: Option<f64>,
     /// Learning-rate schedule: constant or cosine [default: cosine]
     #[arg(long, value_name = "NAME")]
@@ -410,16 +410,16 @@ pub struct TrainArgs {
     #[arg(long)]
     pub hardware_aware: bool,
     /// Gaussian weight noise σ relative to each layer's max |w| (implies noise injection)
-    #[arg(long, value_name = "SIGMA")]
+    #[arg(long, value_name = "SIGMA", allow_hyphen_values = true)]
     pub weight_noise: Option<f64>,
     /// Clip weights to ±C·std(W) after every step
-    #[arg(long, value_name = "C")]
+    #[arg(long, value_name = "C", allow_hyphen_values = true)]
     pub clip_sigma: Option<f64>,
     /// Inject the programming (and read) noise of a device: program and read every batch's weights through it
     #[arg(long, value_name = "DEVICE")]
     pub inject_device: Option<String>,
     /// With --inject-device: read at a random time up to T seconds, with drift compensation
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
     pub drift_in_loop: Option<f64>,
     /// Model file to write (safetensors)
     #[arg(short, long, value_name = "FILE")]
@@ -444,7 +444,7 @@ pub struct EvaluateArgs {
     #[arg(short, long, value_name = "DEVICE", default_value = "ibm-pcm")]
     pub device: String,
     /// Times since programming (s), comma-separated
-    #[arg(long, value_name = "LIST", value_parser = parse_times, default_value = "1,3600,86400,2592000,31536000")]
+    #[arg(long, value_name = "LIST", value_parser = parse_times, default_value = "1,3600,86400,2592000,31536000", allow_hyphen_values = true)]
     pub times: List,
     /// Independent device instances
     #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 10)]
@@ -456,16 +456,16 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256)]
     pub tile_cols: usize,
     /// Word-line resistance per segment (Ω)
-    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0)]
+    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0, allow_hyphen_values = true)]
     pub r_wordline: f64,
     /// Bit-line resistance per segment (Ω)
-    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0)]
+    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0, allow_hyphen_values = true)]
     pub r_bitline: f64,
     /// Driver resistance (Ω)
-    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0)]
+    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0, allow_hyphen_values = true)]
     pub r_source: f64,
     /// Sense resistance (Ω)
-    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0)]
+    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0, allow_hyphen_values = true)]
     pub r_sense: f64,
     /// Input DAC bits (none: ideal)
     #[arg(long, value_name = "BITS")]
@@ -474,7 +474,12 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "BITS")]
     pub adc_bits: Option<u32>,
     /// Word-line voltage of an input of 1 (V)
-    #[arg(long, value_name = "V", default_value_t = 0.2)]
+    #[arg(
+        long,
+        value_name = "V",
+        default_value_t = 0.2,
+        allow_hyphen_values = true
+    )]
     pub read_voltage: f64,
     /// Do not scale outputs by global drift compensation
     #[arg(long)]
@@ -510,10 +515,20 @@ pub struct InsituArgs {
     #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 64)]
     pub batch_size: usize,
     /// SGD learning rate
-    #[arg(long, value_name = "LR", default_value_t = 0.1)]
+    #[arg(
+        long,
+        value_name = "LR",
+        default_value_t = 0.1,
+        allow_hyphen_values = true
+    )]
     pub lr: f64,
     /// Weight magnitude at the full conductance range
-    #[arg(long, value_name = "W", default_value_t = 0.5)]
+    #[arg(
+        long,
+        value_name = "W",
+        default_value_t = 0.5,
+        allow_hyphen_values = true
+    )]
     pub w_max: f64,
     /// Seed of devices, shuffling, input spikes and pulse rounding
     #[arg(short, long, value_name = "S", default_value_t = 1)]

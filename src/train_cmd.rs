@@ -331,13 +331,17 @@ fn write_model(
     history_path: Option<&PathBuf>,
     history: &[EpochStats],
     parameters: Value,
+    timing: Value,
 ) -> Result<()> {
+    // The model's own metadata holds only what determines it, so the same
+    // seed gives the same bytes; timings go to the sidecar.
     let meta = [
         ("command", command.to_string()),
         ("parameters", parameters.to_string()),
     ];
     let bytes = model::to_bytes(net, &meta).map_err(|e| CliError::new(e.to_string()))?;
-    let sidecar = provenance(command, parameters);
+    let mut sidecar = provenance(command, parameters);
+    sidecar["timing"] = timing;
     if let Some(h) = history_path {
         write_csv_with_sidecar(h, &history_csv(history)?, &sidecar)?;
     }
@@ -350,10 +354,15 @@ pub fn train(args: &TrainArgs) -> Result<()> {
     let (network, training, sources) = train_settings(args)?;
     let train_set = load(&args.data, Split::Train)?;
     let test_set = load(&args.data, Split::Test)?;
+    let origin = match &args.config {
+        Some(path) => format!("`{}` [network] or --hidden", path.display()),
+        None => "--hidden".into(),
+    };
+    check_sizes(&network, &train_set, &test_set, &origin)?;
     let mut net =
         Network::new(network.clone(), training.seed).map_err(|e| CliError::new(e.to_string()))?;
     eprintln!(
-        "training {} network {:?} ({} parameters) on {} training images, {} epochs{}",
+        "training {} network {:?} ({} parameters) on {} training images, {}{}",
         match network.kind {
             NetworkKind::Spiking => "spiking",
             NetworkKind::Relu => "ReLU",
@@ -361,7 +370,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         network.sizes,
         net.parameter_count(),
         train_set.len(),
-        training.epochs,
+        epochs(training.epochs),
         if training.noise.is_on() {
             ", hardware-aware"
         } else {
@@ -384,8 +393,8 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         "train_images": train_set.len(),
         "test_images": test_set.len(),
         "final_test_accuracy": history.last().and_then(|s| s.test_accuracy),
-        "training_time_s": start.elapsed().as_secs_f64(),
     });
+    let timing = json!({ "training_time_s": start.elapsed().as_secs_f64() });
     write_model(
         "train",
         &net,
@@ -393,6 +402,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         args.history.as_ref(),
         &history,
         parameters,
+        timing,
     )?;
     let acc = history
         .last()
@@ -404,6 +414,46 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         test_set.len(),
         args.output.display()
     ))
+}
+
+/// The network's input and output widths against the data: one line
+/// naming where the sizes came from.
+fn check_sizes(
+    network: &NetworkConfig,
+    train: &Dataset,
+    test: &Dataset,
+    origin: &str,
+) -> Result<()> {
+    let sizes = &network.sizes;
+    if sizes[0] != train.pixels() {
+        bail!(
+            "network.sizes {sizes:?} (from {origin}): the first size must be the number of pixels, {}",
+            train.pixels()
+        );
+    }
+    let classes = train
+        .labels()
+        .iter()
+        .chain(test.labels())
+        .map(|&l| usize::from(l) + 1)
+        .max()
+        .unwrap_or(0);
+    if *sizes.last().unwrap_or(&0) != classes {
+        bail!(
+            "network.sizes {sizes:?} (from {origin}): the last size must be the number of classes, {classes} (labels 0–{})",
+            classes.saturating_sub(1)
+        );
+    }
+    Ok(())
+}
+
+/// `"1 epoch"`, `"3 epochs"`.
+fn epochs(n: usize) -> String {
+    if n == 1 {
+        "1 epoch".into()
+    } else {
+        format!("{n} epochs")
+    }
 }
 
 /// Reads a model file.
@@ -569,6 +619,7 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
     };
     let train_set = load(&args.data, Split::Train)?;
     let test_set = load(&args.data, Split::Test)?;
+    check_sizes(&network, &train_set, &test_set, "--hidden")?;
     let net = Network::new(network.clone(), args.seed).map_err(|e| CliError::new(e.to_string()))?;
     let mut insitu = InsituNetwork::new(net, config.clone()).map_err(|e| match e {
         xbar_training::train::TrainError::Hardware(h) => CliError::new(format!(
@@ -577,11 +628,11 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
         other => CliError::new(other.to_string()),
     })?;
     eprintln!(
-        "in-situ training of {:?} on {} arrays, {} training images, {} epochs",
+        "in-situ training of {:?} on {} arrays, {} training images, {}",
         network.sizes,
         device.spec.name,
         train_set.len(),
-        args.epochs
+        epochs(args.epochs)
     );
     let reporter = Reporter::new(args.no_progress);
     let history = insitu
@@ -600,6 +651,9 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
         "data": data_source(&args.data),
         "final_test_accuracy": history.last().and_then(|s| s.test_accuracy),
     });
+    let timing = json!({
+        "epoch_time_s": history.iter().map(|s| s.epoch_time_s).collect::<Vec<_>>(),
+    });
     write_model(
         "train-insitu",
         &net,
@@ -607,6 +661,7 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
         args.history.as_ref(),
         &history,
         parameters,
+        timing,
     )?;
     let acc = history
         .last()

@@ -72,7 +72,7 @@ pub enum MnistError {
     },
     /// [`Dataset::load_split`] found none of the file names it looked for.
     #[error(
-        "no MNIST {what} file in {}: looked for {}{}",
+        "no MNIST {what} file in `{}`: looked for {}{}",
         dir.display(),
         tried.join(" and "),
         if *dir_exists { "" } else { " (the directory does not exist)" }

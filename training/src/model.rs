@@ -107,11 +107,17 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Network, HashMap<String, String>), Mo
     let (_, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| ModelError(format!("not a safetensors file ({e})")))?;
     let meta = header.metadata().clone().unwrap_or_default();
-    if meta.get("format").map(String::as_str) != Some(FORMAT) {
-        return Err(ModelError(format!(
-            "not an xbarsim network: metadata `format` is {:?}, expected {FORMAT:?}",
-            meta.get("format")
-        )));
+    match meta.get("format").map(String::as_str) {
+        Some(FORMAT) => {}
+        Some(other) => {
+            return Err(ModelError(format!(
+                "not an xbarsim network: its metadata `format` is `{other}`, expected `{FORMAT}`"
+            )))
+        }
+        None => return Err(ModelError(format!(
+            "not an xbarsim network: a safetensors file without the `format = {FORMAT}` metadata \
+                 that `xbarsim train` writes"
+        ))),
     }
     let config: NetworkConfig =
         serde_json::from_str(meta.get("network").map_or("", String::as_str)).map_err(|e| {

@@ -242,7 +242,8 @@ fn check_data(net: &Network, data: &Dataset, what: &str) -> Result<(), TrainErro
     let classes = *sizes.last().unwrap_or(&0);
     if let Some(&l) = data.labels().iter().find(|&&l| usize::from(l) >= classes) {
         return Err(TrainError::Data(format!(
-            "{what} set has label {l} but the network has {classes} outputs"
+            "{what} set has label {l}, which needs at least {} output neurons; the network has {classes}",
+            usize::from(l) + 1
         )));
     }
     if data.is_empty() {
