@@ -114,10 +114,12 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Network, HashMap<String, String>), Mo
                 "not an xbarsim network: its metadata `format` is `{other}`, expected `{FORMAT}`"
             )))
         }
-        None => return Err(ModelError(format!(
+        None => {
+            return Err(ModelError(format!(
             "not an xbarsim network: a safetensors file without the `format = {FORMAT}` metadata \
                  that `xbarsim train` writes"
-        ))),
+        )))
+        }
     }
     let config: NetworkConfig =
         serde_json::from_str(meta.get("network").map_or("", String::as_str)).map_err(|e| {
