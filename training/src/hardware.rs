@@ -334,7 +334,17 @@ fn record_max(cell: &AtomicU32, value: f32) {
 impl Synapses<f32> for ConvertedLayer {
     fn product(&self, x: &[f32], out: &mut [f32]) {
         out.copy_from_slice(&self.bias);
-        let mut partial = [0f32; 512];
+        // Partial sums of one tile: on the stack for tiles up to 1024 bit
+        // lines (512 weight columns), else on the heap.
+        let widest = self.tiles.iter().map(|t| t.cols).max().unwrap_or(0);
+        let mut stack = [0f32; 512];
+        let mut heap = Vec::new();
+        let partial: &mut [f32] = if widest <= stack.len() {
+            &mut stack
+        } else {
+            heap.resize(widest, 0.0);
+            &mut heap
+        };
         let mut max_in = 0f32;
         let mut max_partial = 0f32;
         for t in &self.tiles {

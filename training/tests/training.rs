@@ -246,3 +246,33 @@ fn insitu_training_learns_on_an_ideal_device_and_suffers_on_a_nonlinear_one() {
         .to_string();
     assert!(err.contains("pulse"), "{err}");
 }
+
+#[test]
+fn converters_work_on_tiles_wider_than_1024_bit_lines() {
+    // 784-600-10: 1200 physical columns in one 2048-wide tile.
+    let train_set = subset(Split::Train).take(200);
+    let test = subset(Split::Test).take(100);
+    let mut net = Network::new(small_config(600), 1).unwrap();
+    train(
+        &mut net,
+        &train_set,
+        None,
+        &TrainConfig::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let array = ArrayConfig {
+        tile_rows: 1024,
+        tile_cols: 2048,
+        adc_bits: Some(12),
+        dac_bits: Some(12),
+        ..ArrayConfig::new(library::preset("ideal").unwrap())
+    };
+    let mut p = ProgrammedNetwork::program(&net, &array, 1).unwrap();
+    let with_adc = p.accuracy_at(0.0, &test, 1).unwrap();
+    let software = accuracy(&net, &test, 1);
+    assert!(
+        (with_adc - software).abs() <= 0.03,
+        "{with_adc} vs {software}"
+    );
+}
