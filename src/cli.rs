@@ -384,7 +384,7 @@ pub struct NetworkArgs {
 /// `xbarsim train`.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
-    /// TOML file with [network] and [training] tables (flags override it)
+    /// TOML file with `[network]` and `[training]` tables (flags override it)
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]

@@ -7,7 +7,7 @@
 //! `Δw_min` the weight change of one nominal pulse, `(G_max − G_min)/P_max`
 //! in weight units (NeuroSim; Chen et al., IEEE TCAD 37(12), 2018). The
 //! pulses go through the device's LTP/LTD model with its cycle-to-cycle
-//! noise ([`DeviceArray::apply_pulses`]). The sign of `Δw` picks the
+//! noise ([`xbar_devices::DeviceArray::apply_pulses`]). The sign of `Δw` picks the
 //! device: an increase potentiates `G⁺` or depresses `G⁻`, a decrease
 //! potentiates `G⁻` or depresses `G⁺` — whichever of the two has more room
 //! to move, judged from the batch's read, so that a pair does not stall at

@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`mnist`] | the IDX reader (gzip or plain) and [`Dataset`] |
 //! | [`network`] | LIF and ReLU networks: [`NetworkConfig`], [`Network`], [`Surrogate`], [`Encoding`], [`Readout`] |
-//! | [`train`] | surrogate-gradient BPTT training with Adam, [`NoiseInjection`] (hardware-aware) |
+//! | [`mod@train`] | surrogate-gradient BPTT training with Adam, [`NoiseInjection`] (hardware-aware) |
 //! | [`optim`] | Adam |
 //! | [`hardware`] | mapping onto programmed tiles of a device, drift, read noise, IR drop, DAC/ADC; accuracy over time and instances |
 //! | [`insitu`] | training on the arrays by device pulses |
