@@ -16,19 +16,20 @@
 //! what separates devices here.
 
 use nalgebra::DMatrix;
-use rand::seq::SliceRandom;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use std::time::Instant;
 use xbar_devices::pulse::PulseSpec;
 use xbar_devices::{DeviceError, DeviceSpec};
 
 use crate::bptt::{loss_and_gradients, Batch, EncodingKey, Firing};
 use crate::hardware::{HardwareError, ProgrammedLayer, WireConfig};
 use crate::mnist::Dataset;
-use crate::network::{Layer, Network};
+use crate::network::{Layer, Network, NetworkConfig};
 use crate::rng::{stream, Stream};
-use crate::train::{fraction_correct, EpochStats, Progress, TrainError, EVALUATION_PASS};
+use crate::train::{
+    fraction_correct, run_epochs, EpochSchedule, EpochStats, Learner, Progress, TrainError,
+    EVALUATION_PASS,
+};
 
 /// How to train on the arrays.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -180,96 +181,63 @@ impl InsituNetwork {
         test: Option<&Dataset>,
         on_progress: &mut dyn FnMut(Progress<'_>),
     ) -> Result<Vec<EpochStats>, TrainError> {
-        let cfg = self.config.clone();
-        let net_config = self.net.config().clone();
-        let n0 = net_config.sizes[0];
+        let n0 = self.net.config().sizes[0];
         if train.pixels() != n0 {
             return Err(TrainError::Data(format!(
                 "training images have {} pixels but the network has {n0} inputs",
                 train.pixels()
             )));
         }
-        let pulse = cfg.device.pulse.clone().expect("validated");
-        let dw_min = pulse_fraction(&pulse) * cfg.w_max;
-        let batches = train.len().div_ceil(cfg.batch_size);
-        let mut images = vec![0f32; cfg.batch_size * n0];
-        let mut labels = vec![0u8; cfg.batch_size];
-        let mut history = Vec::new();
-        let mut step = 0u64;
-        for epoch in 1..=cfg.epochs {
-            let start = Instant::now();
-            let mut order: Vec<usize> = (0..train.len()).collect();
-            order.shuffle(&mut stream(cfg.seed, Stream::Shuffle, epoch as u64));
-            let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
-            for (b, ids) in order.chunks(cfg.batch_size).enumerate() {
-                for (k, &i) in ids.iter().enumerate() {
-                    images[k * n0..(k + 1) * n0].copy_from_slice(train.image(i));
-                    labels[k] = train.label(i);
-                }
-                let read = self.read_layers()?;
-                let batch = Batch {
-                    images: &images[..ids.len() * n0],
-                    labels: &labels[..ids.len()],
-                    ids,
-                };
-                let key = EncodingKey {
-                    seed: cfg.seed,
-                    pass: epoch as u32,
-                };
-                let result = loss_and_gradients(&net_config, &read, batch, key, Firing::Heaviside);
-                if !result.loss.is_finite() {
-                    return Err(TrainError::Diverged {
-                        epoch,
-                        batch: b + 1,
-                        loss: result.loss,
-                    });
-                }
-                let mut rng = stream(cfg.seed, Stream::Pulses, step);
-                for (l, grad) in result.grads.iter().enumerate() {
-                    // One array per layer (see `new`).
-                    let array = &mut self.layers[l].tiles[0].1;
-                    let pulses = pulse_counts(
-                        array.conductances(),
-                        grad,
-                        cfg.learning_rate,
-                        dw_min,
-                        (cfg.device.g_min.siemens(), cfg.device.g_max.siemens()),
-                        &mut rng,
-                    );
-                    array.apply_pulses(&pulses).map_err(HardwareError::from)?;
-                    let bias = &mut self.net.layers_mut()[l].bias;
-                    for (b, g) in bias.iter_mut().zip(&grad.bias) {
-                        *b -= cfg.learning_rate as f32 * g;
-                    }
-                }
-                step += 1;
-                loss_sum += result.loss * ids.len() as f64;
-                correct += result.correct;
-                seen += ids.len();
-                on_progress(Progress::Batch {
-                    epoch,
-                    batch: b + 1,
-                    batches,
-                    loss: loss_sum / seen as f64,
-                    accuracy: correct as f64 / seen as f64,
-                });
-            }
-            let epoch_time_s = start.elapsed().as_secs_f64();
-            let test_accuracy = match test {
-                Some(t) => Some(self.accuracy(t)?),
-                None => None,
-            };
-            let stats = EpochStats {
-                epoch,
-                train_loss: loss_sum / seen as f64,
-                train_accuracy: correct as f64 / seen as f64,
-                test_accuracy,
-                epoch_time_s,
-            };
-            on_progress(Progress::Epoch(&stats));
-            history.push(stats);
+        let schedule = EpochSchedule {
+            epochs: self.config.epochs,
+            batch_size: self.config.batch_size,
+            seed: self.config.seed,
+        };
+        run_epochs(self, train, test, schedule, on_progress)
+    }
+}
+
+impl Learner for InsituNetwork {
+    fn config(&self) -> &NetworkConfig {
+        self.net.config()
+    }
+
+    /// Reads the arrays, back-propagates through the read weights and
+    /// applies the update as pulses.
+    fn step(
+        &mut self,
+        batch: Batch<'_>,
+        key: EncodingKey,
+        step: u64,
+    ) -> Result<(f64, usize), TrainError> {
+        let cfg = &self.config;
+        let pulse = cfg.device.pulse.as_ref().ok_or_else(|| {
+            HardwareError::Device(DeviceError::NoPulseModel(cfg.device.name.clone()))
+        })?;
+        let dw_min = pulse_fraction(pulse) * cfg.w_max;
+        let (lr, seed) = (cfg.learning_rate, cfg.seed);
+        let range = (cfg.device.g_min.siemens(), cfg.device.g_max.siemens());
+        let read = self.read_layers()?;
+        let result = loss_and_gradients(self.net.config(), &read, batch, key, Firing::Heaviside);
+        if !result.loss.is_finite() {
+            return Ok((result.loss, result.correct));
         }
-        Ok(history)
+        let mut rng = stream(seed, Stream::Pulses, step);
+        for (l, grad) in result.grads.iter().enumerate() {
+            // One array per layer (see `new`).
+            let array = &mut self.layers[l].tiles[0].1;
+            let pulses = pulse_counts(array.conductances(), grad, lr, dw_min, range, &mut rng);
+            array.apply_pulses(&pulses).map_err(HardwareError::from)?;
+            let bias = &mut self.net.layers_mut()[l].bias;
+            for (b, g) in bias.iter_mut().zip(&grad.bias) {
+                *b -= lr as f32 * g;
+            }
+        }
+        Ok((result.loss, result.correct))
+    }
+
+    fn test_accuracy(&mut self, test: &Dataset, _seed: u64) -> Result<f64, TrainError> {
+        self.accuracy(test)
     }
 }
 

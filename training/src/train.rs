@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::bptt::{loss_and_gradients, predict, Batch, EncodingKey, Firing};
 use crate::hardware::DeviceInjection;
 use crate::mnist::Dataset;
-use crate::network::{Layer, Network};
+use crate::network::{Layer, Network, NetworkConfig};
 use crate::optim::{Adam, AdamConfig};
 use crate::rng::{stream, Stream};
 
@@ -270,21 +270,69 @@ pub fn train(
     if let Some(test) = test {
         check_data(net, test, "test")?;
     }
-    let net_config = net.config().clone();
-    let n0 = net_config.sizes[0];
-    let mut adam = Adam::new(config.optimizer, net.layers());
     let batches = train.len().div_ceil(config.batch_size);
-    let total_batches = (batches * config.epochs) as f64;
-    let mut images = vec![0f32; config.batch_size * n0];
-    let mut labels = vec![0u8; config.batch_size];
+    let mut learner = OfflineLearner {
+        adam: Adam::new(config.optimizer, net.layers()),
+        net,
+        config,
+        total_steps: (batches * config.epochs) as f64,
+    };
+    let schedule = EpochSchedule {
+        epochs: config.epochs,
+        batch_size: config.batch_size,
+        seed: config.seed,
+    };
+    run_epochs(&mut learner, train, test, schedule, on_progress)
+}
+
+/// One learning step per batch and a test accuracy: what differs between
+/// training in software and on the arrays; [`run_epochs`] does the rest.
+pub(crate) trait Learner {
+    /// The network's configuration.
+    fn config(&self) -> &NetworkConfig;
+    /// Learns from one batch (the `step`-th of the run); returns the
+    /// batch's mean loss and number classified right.
+    fn step(
+        &mut self,
+        batch: Batch<'_>,
+        key: EncodingKey,
+        step: u64,
+    ) -> Result<(f64, usize), TrainError>;
+    /// Accuracy on `test` after an epoch.
+    fn test_accuracy(&mut self, test: &Dataset, seed: u64) -> Result<f64, TrainError>;
+}
+
+/// How batches are drawn.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EpochSchedule {
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub seed: u64,
+}
+
+/// The epoch loop shared by every trainer: shuffles (seeded per epoch),
+/// gathers each batch, calls [`Learner::step`], stops on a non-finite loss,
+/// reports progress, and evaluates on `test` after each epoch.
+pub(crate) fn run_epochs(
+    learner: &mut dyn Learner,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    schedule: EpochSchedule,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<EpochStats>, TrainError> {
+    let n0 = learner.config().sizes[0];
+    let size = schedule.batch_size;
+    let batches = train.len().div_ceil(size);
+    let mut images = vec![0f32; size * n0];
+    let mut labels = vec![0u8; size];
     let mut history = Vec::new();
     let mut step = 0u64;
-    for epoch in 1..=config.epochs {
+    for epoch in 1..=schedule.epochs {
         let start = Instant::now();
         let mut order: Vec<usize> = (0..train.len()).collect();
-        order.shuffle(&mut stream(config.seed, Stream::Shuffle, epoch as u64));
+        order.shuffle(&mut stream(schedule.seed, Stream::Shuffle, epoch as u64));
         let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
-        for (b, ids) in order.chunks(config.batch_size).enumerate() {
+        for (b, ids) in order.chunks(size).enumerate() {
             for (k, &i) in ids.iter().enumerate() {
                 images[k * n0..(k + 1) * n0].copy_from_slice(train.image(i));
                 labels[k] = train.label(i);
@@ -295,35 +343,20 @@ pub fn train(
                 ids,
             };
             let key = EncodingKey {
-                seed: config.seed,
+                seed: schedule.seed,
                 pass: epoch as u32,
             };
-            let result = if config.noise.is_on() && !noisy_is_clean(&config.noise) {
-                let noisy = perturbed(net.layers(), &config.noise, config.seed, step)?;
-                loss_and_gradients(&net_config, &noisy, batch, key, Firing::Heaviside)
-            } else {
-                loss_and_gradients(&net_config, net.layers(), batch, key, Firing::Heaviside)
-            };
-            if !result.loss.is_finite() {
+            let (loss, right) = learner.step(batch, key, step)?;
+            if !loss.is_finite() {
                 return Err(TrainError::Diverged {
                     epoch,
                     batch: b + 1,
-                    loss: result.loss,
+                    loss,
                 });
             }
-            let lr_scale = match config.schedule {
-                Schedule::Constant => 1.0,
-                Schedule::Cosine => {
-                    0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total_batches).cos())
-                }
-            };
-            adam.step(net.layers_mut(), &result.grads, lr_scale);
-            if let Some(c) = config.noise.clip_sigma {
-                net.layers_mut().iter_mut().for_each(|l| clip(l, c));
-            }
             step += 1;
-            loss_sum += result.loss * ids.len() as f64;
-            correct += result.correct;
+            loss_sum += loss * ids.len() as f64;
+            correct += right;
             seen += ids.len();
             on_progress(Progress::Batch {
                 epoch,
@@ -334,17 +367,70 @@ pub fn train(
             });
         }
         let epoch_time_s = start.elapsed().as_secs_f64();
+        let test_accuracy = match test {
+            Some(t) => Some(learner.test_accuracy(t, schedule.seed)?),
+            None => None,
+        };
         let stats = EpochStats {
             epoch,
             train_loss: loss_sum / seen as f64,
             train_accuracy: correct as f64 / seen as f64,
-            test_accuracy: test.map(|t| accuracy(net, t, config.seed)),
+            test_accuracy,
             epoch_time_s,
         };
         on_progress(Progress::Epoch(&stats));
         history.push(stats);
     }
     Ok(history)
+}
+
+/// Training in software: Adam on the clean weights, gradients through the
+/// (optionally perturbed) weights.
+struct OfflineLearner<'a> {
+    net: &'a mut Network,
+    adam: Adam,
+    config: &'a TrainConfig,
+    total_steps: f64,
+}
+
+impl Learner for OfflineLearner<'_> {
+    fn config(&self) -> &NetworkConfig {
+        self.net.config()
+    }
+
+    fn step(
+        &mut self,
+        batch: Batch<'_>,
+        key: EncodingKey,
+        step: u64,
+    ) -> Result<(f64, usize), TrainError> {
+        let config = self.config;
+        let net_config = self.net.config();
+        let result = if config.noise.is_on() && !noisy_is_clean(&config.noise) {
+            let noisy = perturbed(self.net.layers(), &config.noise, config.seed, step)?;
+            loss_and_gradients(net_config, &noisy, batch, key, Firing::Heaviside)
+        } else {
+            loss_and_gradients(net_config, self.net.layers(), batch, key, Firing::Heaviside)
+        };
+        if result.loss.is_finite() {
+            let lr_scale = match config.schedule {
+                Schedule::Constant => 1.0,
+                Schedule::Cosine => {
+                    0.5 * (1.0 + (std::f64::consts::PI * step as f64 / self.total_steps).cos())
+                }
+            };
+            self.adam
+                .step(self.net.layers_mut(), &result.grads, lr_scale);
+            if let Some(c) = config.noise.clip_sigma {
+                self.net.layers_mut().iter_mut().for_each(|l| clip(l, c));
+            }
+        }
+        Ok((result.loss, result.correct))
+    }
+
+    fn test_accuracy(&mut self, test: &Dataset, seed: u64) -> Result<f64, TrainError> {
+        Ok(accuracy(self.net, test, seed))
+    }
 }
 
 fn noisy_is_clean(noise: &NoiseInjection) -> bool {
