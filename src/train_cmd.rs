@@ -1,7 +1,7 @@
 //! `xbarsim train`, `xbarsim evaluate`, `xbarsim train-insitu`: thin layers
 //! over `xbar-training` (settings, data, progress bars, files).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -323,15 +323,22 @@ fn check_outputs(paths: &[Option<&Path>]) -> Result<()> {
     Ok(())
 }
 
-/// Writes the model and (optionally) the history, both with sidecars.
-fn write_model(
+/// Where a training command writes.
+struct Outputs<'a> {
+    model: &'a Path,
+    history: Option<&'a Path>,
+}
+
+/// Writes the model and (optionally) the history, both with sidecars, and
+/// prints the final test accuracy.
+fn finish(
     command: &str,
     net: &Network,
-    output: &Path,
-    history_path: Option<&PathBuf>,
+    outputs: Outputs<'_>,
     history: &[EpochStats],
     parameters: Value,
     timing: Value,
+    test_images: usize,
 ) -> Result<()> {
     // The model's own metadata holds only what determines it, so the same
     // seed gives the same bytes; timings go to the sidecar.
@@ -342,10 +349,19 @@ fn write_model(
     let bytes = model::to_bytes(net, &meta).map_err(|e| CliError::new(e.to_string()))?;
     let mut sidecar = provenance(command, parameters);
     sidecar["timing"] = timing;
-    if let Some(h) = history_path {
+    if let Some(h) = outputs.history {
         write_csv_with_sidecar(h, &history_csv(history)?, &sidecar)?;
     }
-    write_bytes_with_sidecar(output, &bytes, &sidecar)
+    write_bytes_with_sidecar(outputs.model, &bytes, &sidecar)?;
+    let accuracy = history
+        .last()
+        .and_then(|s| s.test_accuracy)
+        .unwrap_or(f64::NAN);
+    print(&format!(
+        "test accuracy {:.2} % ({test_images} test images); model written to {}\n",
+        100.0 * accuracy,
+        outputs.model.display()
+    ))
 }
 
 /// `xbarsim train`.
@@ -395,25 +411,19 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         "final_test_accuracy": history.last().and_then(|s| s.test_accuracy),
     });
     let timing = json!({ "training_time_s": start.elapsed().as_secs_f64() });
-    write_model(
+    let outputs = Outputs {
+        model: &args.output,
+        history: args.history.as_deref(),
+    };
+    finish(
         "train",
         &net,
-        &args.output,
-        args.history.as_ref(),
+        outputs,
         &history,
         parameters,
         timing,
-    )?;
-    let acc = history
-        .last()
-        .and_then(|s| s.test_accuracy)
-        .unwrap_or(f64::NAN);
-    print(&format!(
-        "test accuracy {:.2} % ({} images); model written to {}\n",
-        100.0 * acc,
         test_set.len(),
-        args.output.display()
-    ))
+    )
 }
 
 /// The network's input and output widths against the data: one line
@@ -654,22 +664,17 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
     let timing = json!({
         "epoch_time_s": history.iter().map(|s| s.epoch_time_s).collect::<Vec<_>>(),
     });
-    write_model(
+    let outputs = Outputs {
+        model: &args.output,
+        history: args.history.as_deref(),
+    };
+    finish(
         "train-insitu",
         &net,
-        &args.output,
-        args.history.as_ref(),
+        outputs,
         &history,
         parameters,
         timing,
-    )?;
-    let acc = history
-        .last()
-        .and_then(|s| s.test_accuracy)
-        .unwrap_or(f64::NAN);
-    print(&format!(
-        "test accuracy on the arrays {:.2} %; model written to {}\n",
-        100.0 * acc,
-        args.output.display()
-    ))
+        test_set.len(),
+    )
 }
