@@ -28,7 +28,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use nalgebra::DMatrix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use xbar_crossbar::{Crossbar, Mapping, MappingScheme, Tile, Tiling, TransferMatrix, Wires};
+use xbar_crossbar::{
+    Adc, Crossbar, Dac, Mapping, MappingScheme, Tile, Tiling, TransferMatrix, Wires,
+};
 use xbar_devices::{DeviceArray, DeviceError, DeviceSpec};
 
 use crate::bptt::{predict, EncodingKey, Synapses};
@@ -112,9 +114,7 @@ impl ArrayConfig {
 
     /// Checks every field.
     pub fn validate(&self) -> Result<(), HardwareError> {
-        self.device
-            .validate()
-            .map_err(|e| HardwareError::Device(DeviceError::from(e)))?;
+        self.device.validate().map_err(DeviceError::from)?;
         if self.tile_rows == 0 {
             return Err(HardwareError::config("tile_rows", "expected ≥ 1, found 0"));
         }
@@ -128,16 +128,8 @@ impl ArrayConfig {
             ));
         }
         self.wires.wires()?;
-        for (field, bits) in [("dac_bits", self.dac_bits), ("adc_bits", self.adc_bits)] {
-            if let Some(b) = bits {
-                if !(2..=24).contains(&b) {
-                    return Err(HardwareError::config(
-                        field,
-                        format!("expected 2..=24 bits, found {b}"),
-                    ));
-                }
-            }
-        }
+        // The converters' own checks (bits in range).
+        converters(self.dac_bits, self.adc_bits, 1.0, 1.0)?;
         if !(self.read_voltage.is_finite() && self.read_voltage > 0.0) {
             return Err(HardwareError::config(
                 "read_voltage",
@@ -303,17 +295,13 @@ pub(crate) struct TileWeights {
 struct ConvertedLayer {
     bias: Vec<f32>,
     tiles: Vec<TileWeights>,
-    /// DAC step and full scale in input units.
-    dac: Option<(f32, f32)>,
-    /// ADC step and full scale in weight units (`I·w_per_S/V_read`).
-    adc: Option<(f32, f32)>,
+    /// Full scale in input units (an input of 1 is `V_read`).
+    dac: Option<Dac>,
+    /// Full scale in weight units (`I·w_per_S/V_read`).
+    adc: Option<Adc>,
     /// Largest |input| and |partial sum| seen (f32 bits), for calibration.
     max_input: AtomicU32,
     max_partial: AtomicU32,
-}
-
-fn quantise(x: f32, (step, full): (f32, f32)) -> f32 {
-    (x.clamp(-full, full) / step).round() * step
 }
 
 fn record_max(cell: &AtomicU32, value: f32) {
@@ -356,15 +344,15 @@ impl Synapses<f32> for ConvertedLayer {
                     continue;
                 }
                 max_in = max_in.max(xi.abs());
-                if let Some(dac) = self.dac {
-                    xi = quantise(xi, dac);
+                if let Some(dac) = &self.dac {
+                    xi = dac.convert_one(f64::from(xi)) as f32;
                 }
                 crate::bptt::axpy(xi, &t.weights[r * t.cols..(r + 1) * t.cols], p);
             }
             for (o, &v) in out[t.col0..t.col0 + t.cols].iter_mut().zip(p.iter()) {
                 max_partial = max_partial.max(v.abs());
-                *o += match self.adc {
-                    Some(adc) => quantise(v, adc),
+                *o += match &self.adc {
+                    Some(adc) => adc.convert_one(f64::from(v)) as f32,
                     None => v,
                 };
             }
@@ -517,7 +505,6 @@ impl<'n> ProgrammedNetwork<'n> {
             seed: input_seed,
             pass: EVALUATION_PASS,
         };
-        let biases: Vec<Vec<f32>> = self.net.layers().iter().map(|l| l.bias.clone()).collect();
         if !self.converters() {
             let net = self.read_network(t)?;
             let predicted = predict::<f32, _>(config, net.layers(), data.images(), key);
@@ -527,10 +514,14 @@ impl<'n> ProgrammedNetwork<'n> {
             self.calibrate(data, key)?;
         }
         let ranges = self.ranges.clone().unwrap_or_default();
+        let (dac_bits, adc_bits) = (self.array.dac_bits, self.array.adc_bits);
         let mut layers = Vec::with_capacity(self.layers.len());
-        for ((pl, bias), &(x_max, y_max)) in self.layers.iter_mut().zip(&biases).zip(&ranges) {
+        for ((pl, layer), &(x_max, y_max)) in
+            self.layers.iter_mut().zip(self.net.layers()).zip(&ranges)
+        {
             let tiles = pl.read(t, &self.array.wires, self.array.drift_compensation)?;
-            layers.push(converted(bias, tiles, &self.array, x_max, y_max));
+            let (dac, adc) = converters(dac_bits, adc_bits, x_max, y_max)?;
+            layers.push(ConvertedLayer::new(&layer.bias, tiles, dac, adc));
         }
         let predicted = predict::<f32, _>(config, &layers, data.images(), key);
         Ok(fraction_correct(&predicted, data.labels()))
@@ -541,17 +532,11 @@ impl<'n> ProgrammedNetwork<'n> {
     /// each layer.
     fn calibrate(&mut self, data: &Dataset, key: EncodingKey) -> Result<(), HardwareError> {
         let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
-        let biases: Vec<Vec<f32>> = self.net.layers().iter().map(|l| l.bias.clone()).collect();
         let mut probes = Vec::new();
-        for (pl, bias) in self.layers.iter_mut().zip(&biases) {
+        for (pl, layer) in self.layers.iter_mut().zip(self.net.layers()) {
+            // Ideal converters, no compensation: what the ranges must hold.
             let tiles = pl.read(t0, &self.array.wires, false)?;
-            let mut ideal = ArrayConfig {
-                dac_bits: None,
-                adc_bits: None,
-                ..self.array.clone()
-            };
-            ideal.drift_compensation = false;
-            probes.push(converted(bias, tiles, &ideal, 1.0, 1.0));
+            probes.push(ConvertedLayer::new(&layer.bias, tiles, None, None));
         }
         let n = data.len().min(CALIBRATION_IMAGES) * data.pixels();
         predict::<f32, _>(self.net.config(), &probes, &data.images()[..n], key);
@@ -577,22 +562,34 @@ impl<'n> ProgrammedNetwork<'n> {
     }
 }
 
-fn converted(
-    bias: &[f32],
-    tiles: Vec<TileWeights>,
-    array: &ArrayConfig,
+impl ConvertedLayer {
+    fn new(bias: &[f32], tiles: Vec<TileWeights>, dac: Option<Dac>, adc: Option<Adc>) -> Self {
+        ConvertedLayer {
+            bias: bias.to_vec(),
+            tiles,
+            dac,
+            adc,
+            max_input: AtomicU32::new(0),
+            max_partial: AtomicU32::new(0),
+        }
+    }
+}
+
+/// The converters of `dac_bits`/`adc_bits` (when set) with full scales
+/// `x_max` (input units) and `y_max` (weight units).
+fn converters(
+    dac_bits: Option<u32>,
+    adc_bits: Option<u32>,
     x_max: f32,
     y_max: f32,
-) -> ConvertedLayer {
-    let levels = |bits: u32| ((1u32 << (bits - 1)) - 1) as f32;
-    ConvertedLayer {
-        bias: bias.to_vec(),
-        tiles,
-        dac: array.dac_bits.map(|b| (x_max / levels(b), x_max)),
-        adc: array.adc_bits.map(|b| (y_max / levels(b), y_max)),
-        max_input: AtomicU32::new(0),
-        max_partial: AtomicU32::new(0),
-    }
+) -> Result<(Option<Dac>, Option<Adc>), HardwareError> {
+    let dac = dac_bits
+        .map(|b| Dac::new(b, f64::from(x_max)))
+        .transpose()?;
+    let adc = adc_bits
+        .map(|b| Adc::new(b, f64::from(y_max)))
+        .transpose()?;
+    Ok((dac, adc))
 }
 
 /// Test accuracy of `net` on `instances` independent device instances,
@@ -648,9 +645,7 @@ pub struct DeviceInjection {
 impl DeviceInjection {
     /// Checks the device and the time.
     pub fn validate(&self) -> Result<(), HardwareError> {
-        self.device
-            .validate()
-            .map_err(|e| HardwareError::Device(DeviceError::from(e)))?;
+        self.device.validate().map_err(DeviceError::from)?;
         if let Some(t) = self.drift_max_s {
             if !(t.is_finite() && t > 0.0) {
                 return Err(HardwareError::config(

@@ -66,7 +66,7 @@ impl InsituConfig {
     pub fn validate(&self) -> Result<(), TrainError> {
         self.device
             .validate()
-            .map_err(|e| HardwareError::Device(DeviceError::from(e)))?;
+            .map_err(|e| HardwareError::from(DeviceError::from(e)))?;
         if self.device.pulse.is_none() {
             return Err(
                 HardwareError::Device(DeviceError::NoPulseModel(self.device.name.clone())).into(),

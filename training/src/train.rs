@@ -406,7 +406,7 @@ impl Learner for OfflineLearner<'_> {
     ) -> Result<(f64, usize), TrainError> {
         let config = self.config;
         let net_config = self.net.config();
-        let result = if config.noise.is_on() && !noisy_is_clean(&config.noise) {
+        let result = if perturbs(&config.noise) {
             let noisy = perturbed(self.net.layers(), &config.noise, config.seed, step)?;
             loss_and_gradients(net_config, &noisy, batch, key, Firing::Heaviside)
         } else {
@@ -433,8 +433,10 @@ impl Learner for OfflineLearner<'_> {
     }
 }
 
-fn noisy_is_clean(noise: &NoiseInjection) -> bool {
-    noise.weight_noise == 0.0 && noise.device.is_none()
+/// Whether the forward pass runs on perturbed weights (clipping alone
+/// acts on the clean weights after the step).
+fn perturbs(noise: &NoiseInjection) -> bool {
+    noise.weight_noise > 0.0 || noise.device.is_some()
 }
 
 /// This batch's perturbed copy of `layers`.
