@@ -10,12 +10,14 @@ use xbar_experiments::config::device_to_toml;
 
 use crate::cli::{DriftArgs, ListArgs, PulseArgs, ShowArgs};
 use crate::device_arg::resolve;
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::output::{
     aligned_table, check_output_path, device_json, fmt_f64, markdown_table, print, sidecar,
     sidecar_path, width, write_csv_with_sidecar, Csv, Field,
 };
-use crate::sim::{self, default_pulses, default_targets, drift_stats, no_pulse_model, pulse_curve};
+use xbar_experiments::measure::{
+    self, default_pulses, default_targets, drift_stats, no_pulse_model, pulse_curve,
+};
 
 /// A relative quantity as a percentage, e.g. `3.5 %`.
 fn percent(x: f64) -> String {
@@ -603,7 +605,7 @@ pub fn pulse(args: &PulseArgs) -> Result<()> {
     let defaults = default_pulses(spec).ok_or_else(|| no_pulse_model(spec))?;
     let plan = args.pulses.map_or(defaults, |n| (n, n));
     let mut csv = Csv::new(&["pulse", "phase", "device", "conductance_S"]);
-    pulse_curve(spec, args.count, plan, args.seed, |pulse, phase, g| {
+    pulse_curve::<CliError>(spec, args.count, plan, args.seed, |pulse, phase, g| {
         for (k, g) in g.iter().enumerate() {
             csv.row(&[
                 Field::Int(pulse),
@@ -644,7 +646,7 @@ pub fn pulse(args: &PulseArgs) -> Result<()> {
 }
 
 /// The drift table of `rows` as CSV.
-pub fn drift_csv(rows: &[sim::DriftRow]) -> Result<Csv> {
+pub fn drift_csv(rows: &[measure::DriftRow]) -> Result<Csv> {
     let mut csv = Csv::new(&[
         "target_S", "time_s", "count", "mean_S", "std_S", "min_S", "p05_S", "median_S", "p95_S",
         "max_S",
@@ -702,7 +704,7 @@ pub fn drift(args: &DriftArgs) -> Result<()> {
     let times = args
         .times
         .as_ref()
-        .map_or(sim::DEFAULT_TIMES.to_vec(), |l| l.0.clone());
+        .map_or(measure::DEFAULT_TIMES.to_vec(), |l| l.0.clone());
     let targets = args
         .targets
         .as_ref()

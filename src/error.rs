@@ -39,6 +39,12 @@ impl From<ConfigError> for CliError {
     }
 }
 
+impl From<xbar_experiments::measure::MeasureError> for CliError {
+    fn from(e: xbar_experiments::measure::MeasureError) -> Self {
+        CliError::new(e.to_string())
+    }
+}
+
 impl From<DeviceError> for CliError {
     fn from(e: DeviceError) -> Self {
         CliError::new(e.to_string())

@@ -11,7 +11,6 @@ mod error;
 mod matrix_csv;
 mod output;
 mod run_cmd;
-mod sim;
 mod solve_cmd;
 mod train_cmd;
 
@@ -33,6 +32,9 @@ fn main() -> ExitCode {
         Command::Device(DeviceCommand::Pulse(args)) => device_cmd::pulse(&args),
         Command::Device(DeviceCommand::Drift(args)) => device_cmd::drift(&args),
         Command::Run(args) => run_cmd::run(&args),
+        Command::Merge(args) => run_cmd::merge(&args),
+        Command::Slurm(args) => run_cmd::slurm(&args),
+        Command::Plot(args) => run_cmd::plot(&args),
         Command::Solve(args) => solve_cmd::solve(&args),
         Command::Train(args) => train_cmd::train(&args),
         Command::Evaluate(args) => train_cmd::evaluate(&args),

@@ -1,242 +1,314 @@
-//! `xbarsim run`: the built-in characterisation of devices and arrays (the
-//! default job until experiment configs arrive).
-//!
-//! Writes into DIR (created if missing):
-//! * `pulse_curves.csv`: the full LTP/LTD pulse curve of one device of every
-//!   preset that has a pulse model (`device,pulse,phase,conductance_S`);
-//! * `drift_ibm-pcm.csv`: drift statistics of `ibm-pcm`, 10 000 devices at
-//!   each of 5 targets, read from 1 s to 1 year (as `device drift`);
-//! * `ir_drop.csv`: how far the IR-drop-exact bit-line currents of
-//!   programmed `neurram-rram` arrays fall from the ideal product, over
-//!   array size and wire resistance;
-//!
-//! each with its `.json` provenance sidecar.
+//! `xbarsim run`, `merge`, `slurm`, `plot`: thin layers over
+//! `xbar_experiments` (configs, runner, shards) and `xbar_plots`, adding
+//! the progress bar and the report on stdout.
 
-use nalgebra::DMatrix;
-use rand::{Rng, SeedableRng};
-use rand_xoshiro::Xoshiro256PlusPlus;
-use serde_json::json;
-use xbar_crossbar::{Crossbar, Solver, Wires};
-use xbar_devices::{library, DeviceArray, DeviceSpec};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use crate::cli::RunArgs;
-use crate::device_cmd::{drift_csv, drift_parameters};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use xbar_experiments::runner::Summary;
+use xbar_experiments::slurm::{scripts, SlurmJob};
+use xbar_experiments::{shipped, table, Event, Experiment, RunOptions};
+use xbar_plots::{ErrorStyle, FilterValue, PlotKind, PlotSpec};
+
+use crate::cli::{MergeArgs, PlotArgs, RunArgs, SlurmArgs};
 use crate::error::{bail, io_reason, CliError, Result};
-use crate::output::{device_json, print, sidecar, write_csv_with_sidecar, Csv, Field};
-use crate::sim::{default_pulses, default_targets, drift_stats, pulse_curve, DEFAULT_TIMES};
 
-/// Devices per target in the drift characterisation.
-const DRIFT_COUNT: usize = 10_000;
-
-/// The preset whose drift is characterised.
-const DRIFT_DEVICE: &str = "ibm-pcm";
-
-/// The preset of the IR-drop table, its array sizes (square), wire
-/// resistances (Ω per segment), input vectors and largest input (V).
-const IR_DEVICE: &str = "neurram-rram";
-const IR_SIZES: [usize; 4] = [32, 64, 128, 256];
-const IR_WIRES_OHM: [f64; 3] = [1.0, 2.5, 5.0];
-const IR_VECTORS: usize = 64;
-const IR_V_MAX: f64 = 0.2;
-
-/// Relative error of the ideal product against the exact IR-drop solve,
-/// one row per array size and wire resistance.
-fn ir_drop_table(spec: &DeviceSpec, seed: u64) -> Result<Csv> {
-    let mut csv = Csv::new(&[
-        "rows",
-        "cols",
-        "r_wire_ohm",
-        "mean_rel_error",
-        "max_rel_error",
-        "current_ratio",
-    ]);
-    let (g_min, g_max) = (spec.g_min.siemens(), spec.g_max.siemens());
-    for (k, &n) in IR_SIZES.iter().enumerate() {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ ((k as u64) << 32));
-        let targets = DMatrix::from_fn(n, n, |_, _| rng.random_range(g_min..=g_max));
-        let inputs = DMatrix::from_fn(IR_VECTORS, n, |_, _| rng.random_range(0.0..=IR_V_MAX));
-        let mut array = DeviceArray::new(spec, n, n, seed.wrapping_add(k as u64))?;
-        array.program(&targets)?;
-        let g = array.conductances().clone();
-        let ideal = Crossbar::new(g.clone(), Wires::ideal())
-            .and_then(|x| x.solve(&inputs, Solver::Ideal))
-            .map_err(|e| CliError::new(e.to_string()))?;
-        for r in IR_WIRES_OHM {
-            let exact = Wires::new(r, r, 0.0, 0.0)
-                .and_then(|w| Crossbar::new(g.clone(), w))
-                .and_then(|x| x.solve(&inputs, Solver::Exact))
-                .map_err(|e| CliError::new(e.to_string()))?;
-            let errors: Vec<f64> = exact
-                .iter()
-                .zip(ideal.iter())
-                .filter(|(_, i)| **i > 0.0)
-                .map(|(e, i)| (e - i).abs() / i)
-                .collect();
-            let mean = errors.iter().sum::<f64>() / errors.len().max(1) as f64;
-            let max = errors.iter().fold(0.0f64, |m, e| m.max(*e));
-            csv.row(&[
-                Field::Int(n as u64),
-                Field::Int(n as u64),
-                Field::Float(r),
-                Field::Float(mean),
-                Field::Float(max),
-                Field::Float(exact.sum() / ideal.sum()),
-            ])?;
-        }
-    }
-    Ok(csv)
+fn run_error(e: xbar_experiments::RunError) -> CliError {
+    CliError::new(e.to_string())
 }
 
-/// Writes `csv` and its sidecar to `path` and adds a line to `report`.
-fn write_table(
-    report: &mut String,
-    path: &std::path::Path,
-    csv: &Csv,
-    meta: &serde_json::Value,
-    what: &str,
-) -> Result<()> {
-    write_csv_with_sidecar(path, csv, meta)?;
-    report.push_str(&format!(
-        "wrote {} ({} rows): {what}\n",
-        path.display(),
-        csv.rows()
-    ));
-    Ok(())
+/// The experiment `xbarsim run` was asked for.
+fn experiment(args: &RunArgs) -> Result<Experiment> {
+    if let Some(path) = &args.config {
+        return Ok(Experiment::read(path)?);
+    }
+    let name = args.shipped.as_deref().unwrap_or("quickstart");
+    let names: Vec<&str> = shipped::ALL.iter().map(|(n, _)| *n).collect();
+    if name == "list" {
+        bail!("shipped configs: {}", names.join(", "));
+    }
+    let Some(text) = shipped::get(name) else {
+        let hint = xbar_experiments::config::suggest(name, names.iter().copied())
+            .map(|s| format!("; did you mean `{s}`?"))
+            .unwrap_or_default();
+        bail!(
+            "--shipped: no shipped config `{name}`; expected one of {}{hint}",
+            names.join(", ")
+        );
+    };
+    Ok(Experiment::parse(
+        Path::new(&format!("experiments/configs/{name}.toml")),
+        text,
+    )?)
+}
+
+/// A progress bar on stderr when it is a terminal: units done, rate, ETA.
+fn progress_bar(quiet: bool) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(
+        Some(0),
+        if quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        },
+    );
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} units · {per_sec} · ETA {eta} {msg}",
+        )
+        .expect("a valid template"),
+    );
+    bar
 }
 
 /// `xbarsim run`.
 pub fn run(args: &RunArgs) -> Result<()> {
-    let dir = &args.out;
-    if dir.exists() && !dir.is_dir() {
+    let exp = experiment(args)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("xbarsim-out").join(&exp.name));
+    if let Some(dir) = &args.data {
+        if !dir.is_dir() {
+            bail!(
+                "--data {}: not a directory (expected the four MNIST IDX files)",
+                dir.display()
+            );
+        }
+    }
+    let jobs = args.jobs.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let opts = RunOptions {
+        out: out.clone(),
+        jobs,
+        force: args.force,
+        shard: args.shard,
+        data_override: args.data.clone(),
+        abort_after: std::env::var("XBARSIM_TEST_ABORT_AFTER")
+            .ok()
+            .and_then(|v| v.parse().ok()),
+    };
+    let bar = progress_bar(args.quiet);
+    let failed = Mutex::new(0usize);
+    let on_event = |e: Event| match e {
+        Event::Start { done, todo } => {
+            bar.set_length(todo as u64);
+            if done > 0 {
+                bar.println(format!(
+                    "resuming: {done} units already done, {todo} to run"
+                ));
+            }
+        }
+        Event::Unit { ok, .. } => {
+            if !ok {
+                *failed.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+                bar.set_message("(failures)");
+            }
+            bar.inc(1);
+        }
+    };
+    let summary = xbar_experiments::run(&exp, &opts, &on_event);
+    bar.finish_and_clear();
+    let summary = summary.map_err(run_error)?;
+    let units = exp.points.len() * exp.repeats as usize;
+    let shard = args
+        .shard
+        .map(|s| format!(" (shard {}/{})", s.index, s.count))
+        .unwrap_or_default();
+    println!(
+        "{}: {} points × {} repeats = {units} units{shard}; {} computed in {:.1} s with {jobs} threads, {} resumed",
+        exp.name,
+        exp.points.len(),
+        exp.repeats,
+        summary.computed,
+        summary.wall_s,
+        summary.resumed
+    );
+    if args.shard.is_some() {
+        println!(
+            "unit files: {}; when every shard is done: xbarsim merge {}",
+            out.join("points").display(),
+            out.display()
+        );
+        return Ok(());
+    }
+    report(&out, &summary)
+}
+
+/// Prints where the outputs are and a preview of the table.
+fn report(out: &Path, summary: &Summary) -> Result<()> {
+    let frame = table::read(out).map_err(|e| CliError::new(e.to_string()))?;
+    println!(
+        "results: {} ({} rows) and results.parquet",
+        out.join("results.csv").display(),
+        frame.height()
+    );
+    println!("run info: {}", out.join("run.json").display());
+    let figures: Vec<String> = summary
+        .files
+        .iter()
+        .filter(|f| f.parent().is_some_and(|p| p.ends_with("figures")))
+        .map(|f| f.display().to_string())
+        .collect();
+    if !figures.is_empty() {
+        println!("figures: {}", figures.join(", "));
+    }
+    Ok(())
+}
+
+/// `xbarsim merge`.
+pub fn merge(args: &MergeArgs) -> Result<()> {
+    let out = args.out.clone().unwrap_or_else(|| args.dirs[0].clone());
+    for dir in &args.dirs {
+        if !dir.is_dir() {
+            bail!(
+                "{}: not a directory (expected a results directory of `xbarsim run --shard`)",
+                dir.display()
+            );
+        }
+    }
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let summary = xbar_experiments::merge(&args.dirs, &out, jobs).map_err(run_error)?;
+    println!(
+        "merged {} units from {} director{} into {}",
+        summary.resumed,
+        args.dirs.len(),
+        if args.dirs.len() == 1 { "y" } else { "ies" },
+        out.display()
+    );
+    report(&out, &summary)
+}
+
+fn absolute(path: &Path) -> Result<PathBuf> {
+    std::path::absolute(path)
+        .map_err(|e| CliError::new(format!("{}: {}", path.display(), io_reason(&e))))
+}
+
+/// `xbarsim slurm`.
+pub fn slurm(args: &SlurmArgs) -> Result<()> {
+    let exp = Experiment::read(&args.config)?;
+    let points = exp.points.len();
+    if args.shards > points {
         bail!(
-            "cannot use `{}` as output directory: it is a file",
-            dir.display()
+            "--shards {}: the config has only {points} points; use at most {points} shards",
+            args.shards
         );
     }
-    std::fs::create_dir_all(dir).map_err(|e| {
-        crate::error::CliError::new(format!(
-            "cannot create output directory `{}`: {}",
-            dir.display(),
+    let out = absolute(&args.out)?;
+    // The directory and its manifest now, so that the shards find it ready
+    // (and a directory of another config is refused here, not on the cluster).
+    let manifest = xbar_experiments::Manifest::of(&exp, None);
+    xbar_experiments::runner::prepare(&out, &manifest, &exp.text, false).map_err(run_error)?;
+    let program = std::env::current_exe().map_err(|e| {
+        CliError::new(format!(
+            "cannot find this program's path: {}",
             io_reason(&e)
         ))
     })?;
-    let mut report = String::new();
-
-    // Pulse curves of every pulse-programmable preset.
-    let mut csv = Csv::new(&["device", "pulse", "phase", "conductance_S"]);
-    let mut devices = Vec::new();
-    let mut names = Vec::new();
-    for spec in library::all() {
-        let Some(plan) = default_pulses(&spec) else {
-            continue;
-        };
-        pulse_curve(&spec, 1, plan, args.seed, |pulse, phase, g| {
-            csv.row(&[
-                Field::Text(&spec.name),
-                Field::Int(pulse),
-                Field::Text(phase.label()),
-                Field::Float(g[0]),
-            ])
-        })?;
-        devices.push(device_json(&spec, &format!("library:{}", spec.name)));
-        names.push(spec.name.clone());
+    let config = absolute(&args.config)?;
+    let job = SlurmJob {
+        shards: args.shards,
+        program: &program,
+        config: &config,
+        out: &out,
+        cpus: args.cpus_per_task,
+        time: args.time.as_deref(),
+        partition: args.partition.as_deref(),
+        name: &exp.name,
+    };
+    let dir = out.join("slurm");
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| CliError::new(format!("{}: {}", dir.display(), io_reason(&e))))?;
+    for (name, text) in scripts(&job) {
+        let path = dir.join(name);
+        xbar_experiments::durable::write_bytes(&path, text.as_bytes())
+            .map_err(|(p, m)| CliError::new(format!("{p}: {m}")))?;
+        make_executable(&path)?;
     }
-    let path = dir.join("pulse_curves.csv");
-    let meta = sidecar(
-        "run",
-        args.seed,
-        devices,
-        json!({
-            "job": "pulse curves: one device of every preset with a pulse model; pulses_ltp single LTP pulses from g_min, then pulses_ltd single LTD pulses",
-            "count": 1,
-            "columns": {
-                "device": "preset name",
-                "pulse": "cumulative pulse index (0: before any pulse)",
-                "phase": "initial, ltp or ltd",
-                "conductance_S": "conductance after the pulse (S)",
-            },
-        }),
-    );
-    write_table(
-        &mut report,
-        &path,
-        &csv,
-        &meta,
-        &format!("pulse curves of {}", names.join(", ")),
-    )?;
-
-    // Drift statistics of ibm-pcm.
-    let spec = library::preset(DRIFT_DEVICE).ok_or_else(|| {
-        crate::error::CliError::new(format!("internal error: no preset `{DRIFT_DEVICE}`"))
-    })?;
-    let targets = default_targets(&spec);
-    let rows = drift_stats(
-        &spec,
-        DRIFT_COUNT,
-        &targets,
-        &DEFAULT_TIMES,
-        args.seed,
-        true,
-    )?;
-    let csv = drift_csv(&rows)?;
-    let path = dir.join(format!("drift_{DRIFT_DEVICE}.csv"));
-    let meta = sidecar(
-        "run",
-        args.seed,
-        vec![device_json(&spec, &format!("library:{DRIFT_DEVICE}"))],
-        drift_parameters(DRIFT_COUNT, &targets, &DEFAULT_TIMES, true),
-    );
-    write_table(
-        &mut report,
-        &path,
-        &csv,
-        &meta,
-        &format!(
-            "drift of {DRIFT_DEVICE}, {DRIFT_COUNT} devices × {} targets, read at 1 s … 1 year",
-            targets.len()
-        ),
-    )?;
-    // IR drop of programmed arrays against the ideal product.
-    let spec = library::preset(IR_DEVICE).ok_or_else(|| {
-        crate::error::CliError::new(format!("internal error: no preset `{IR_DEVICE}`"))
-    })?;
-    let csv = ir_drop_table(&spec, args.seed)?;
-    let path = dir.join("ir_drop.csv");
-    let meta = sidecar(
-        "run",
-        args.seed,
-        vec![device_json(&spec, &format!("library:{IR_DEVICE}"))],
-        json!({
-            "job": "IR drop: N×N arrays programmed to targets uniform in [g_min, g_max] (with the device's programming noise), 64 input vectors uniform in [0, 0.2] V, exact nodal solve against the ideal product V·G",
-            "sizes": IR_SIZES,
-            "r_wire_ohm": IR_WIRES_OHM,
-            "vectors": IR_VECTORS,
-            "v_max_V": IR_V_MAX,
-            "columns": {
-                "rows": "word lines M", "cols": "bit lines N",
-                "r_wire_ohm": "word-line and bit-line resistance per segment (Ω); no driver or sense resistance",
-                "mean_rel_error": "mean over vectors and bit lines of |I_exact − I_ideal| / I_ideal",
-                "max_rel_error": "largest such error",
-                "current_ratio": "Σ I_exact / Σ I_ideal",
-            },
-        }),
-    );
-    write_table(
-        &mut report,
-        &path,
-        &csv,
-        &meta,
-        &format!(
-            "IR drop of {IR_DEVICE} arrays, {} to {} cells square, wires {} Ω per segment",
-            IR_SIZES[0],
-            IR_SIZES[IR_SIZES.len() - 1],
-            IR_WIRES_OHM.map(|r| r.to_string()).join(", ")
-        ),
-    )?;
-    report.push_str(&format!(
-        "each CSV has a .json sidecar (version, command line, seed {}, device specs) in {}\n",
-        args.seed,
+    println!(
+        "{}: {points} points × {} repeats in {} array tasks; scripts in {}",
+        exp.name,
+        exp.repeats,
+        args.shards,
         dir.display()
-    ));
-    print(&report)
+    );
+    println!("submit with: {}", dir.join("submit.sh").display());
+    Ok(())
+}
+
+#[cfg(unix)]
+fn make_executable(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| CliError::new(format!("{}: {}", path.display(), io_reason(&e))))
+}
+
+#[cfg(not(unix))]
+fn make_executable(_: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// `xbarsim plot`.
+pub fn plot(args: &PlotArgs) -> Result<()> {
+    let kind = match args.kind.as_str() {
+        "line" => PlotKind::Line,
+        "heatmap" => PlotKind::Heatmap,
+        other => bail!("--kind: expected line or heatmap, found `{other}`"),
+    };
+    let error = match args.error.as_str() {
+        "band" => ErrorStyle::Band,
+        "bars" => ErrorStyle::Bars,
+        "none" => ErrorStyle::None,
+        other => bail!("--error: expected band, bars or none, found `{other}`"),
+    };
+    let ext = args
+        .output
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("");
+    if !matches!(ext, "svg" | "png") {
+        bail!(
+            "--output {}: expected a file name ending in .svg or .png",
+            args.output.display()
+        );
+    }
+    let mut spec = PlotSpec::new(args.output.display().to_string(), &args.x, &args.y);
+    spec.kind = kind;
+    spec.error = error;
+    spec.z = args.z.clone();
+    spec.series = args.series.clone();
+    spec.log_x = args.log_x;
+    spec.log_y = args.log_y;
+    spec.title = args.title.clone();
+    for f in &args.filter {
+        let Some((col, value)) = f.split_once('=') else {
+            bail!("--where {f}: expected COL=VALUE, e.g. --where array.size=256");
+        };
+        let value = value.trim();
+        let v = if let Ok(i) = value.parse::<i64>() {
+            FilterValue::Int(i)
+        } else if let Ok(x) = value.parse::<f64>() {
+            FilterValue::Float(x)
+        } else if let Ok(b) = value.parse::<bool>() {
+            FilterValue::Bool(b)
+        } else {
+            FilterValue::Str(value.to_string())
+        };
+        spec.filter.insert(col.trim().to_string(), v);
+    }
+    let frame = table::read(&args.results).map_err(|e| CliError::new(e.to_string()))?;
+    let dir = std::env::current_dir()
+        .map_err(|e| CliError::new(format!("current directory: {}", io_reason(&e))))?;
+    let files = xbar_plots::draw(&spec, &frame, &dir).map_err(|e| CliError::new(e.to_string()))?;
+    for f in files {
+        println!("wrote {}", f.display());
+    }
+    Ok(())
 }

@@ -22,42 +22,19 @@ use crate::output::{
     write_bytes_with_sidecar, write_csv_with_sidecar, Csv, Field,
 };
 
-/// The shipped subset (first 6 000 training and 1 000 test images of
-/// MNIST; see data/mnist-subset/README.md), built into the program.
-const SUBSET: [&[u8]; 4] = [
-    include_bytes!("../data/mnist-subset/train-images-idx3-ubyte.gz"),
-    include_bytes!("../data/mnist-subset/train-labels-idx1-ubyte.gz"),
-    include_bytes!("../data/mnist-subset/t10k-images-idx3-ubyte.gz"),
-    include_bytes!("../data/mnist-subset/t10k-labels-idx1-ubyte.gz"),
-];
-
 /// Loads one split: from `--data DIR`, or the built-in subset.
 fn load(data: &DataArgs, split: Split) -> Result<Dataset> {
-    let set = match &data.data {
-        Some(dir) => Dataset::load_split(dir, split).map_err(|e| CliError::new(e.to_string()))?,
-        None => {
-            let (images, labels) = match split {
-                Split::Train => (SUBSET[0], SUBSET[1]),
-                Split::Test => (SUBSET[2], SUBSET[3]),
-            };
-            Dataset::from_idx_bytes(images, labels)
-                .map_err(|e| CliError::new(format!("built-in MNIST subset: {e}")))?
-        }
-    };
     let limit = match split {
         Split::Train => data.train_limit,
         Split::Test => data.test_limit,
     };
-    Ok(match limit {
-        Some(n) => set.take(n),
-        None => set,
-    })
+    xbar_experiments::data::load(data.data.as_deref(), split, limit).map_err(CliError::new)
 }
 
 fn data_source(data: &DataArgs) -> String {
     match &data.data {
         Some(dir) => dir.display().to_string(),
-        None => "built-in subset (6000 train / 1000 test)".into(),
+        None => xbar_experiments::data::BUILTIN.into(),
     }
 }
 

@@ -1,9 +1,164 @@
 //! # xbar-plots — publication figures from result tables
 //!
-//! This crate will draw line plots (mean ± std over repeats, several series,
-//! log axes) and heatmaps from experiment result tables, as PNG and SVG sized
-//! for a two-column paper, with plotters.
+//! Draws line plots (mean ± standard deviation over repeats, several series,
+//! log axes) and heatmaps from experiment result tables, as SVG and PNG
+//! sized for a two-column paper: 3.5 × 2.6 in by default, 8–9 pt text in
+//! the embedded DejaVu Sans, the colour-blind-safe Okabe–Ito palette and the
+//! viridis colour map. PNGs are 300 dpi; SVGs use the same layout and
+//! declare their size in inches.
 //!
-//! It is empty until the experiments issue lands; the crate exists now so
-//! that the workspace layout is visible from the start. It is the only crate
-//! that will depend on plotters.
+//! A figure is described by a [`PlotSpec`] (one `[[plot]]` table of an
+//! experiment file) and drawn by [`draw`]:
+//!
+//! ```
+//! use polars::prelude::*;
+//! use xbar_plots::{draw, PlotSpec};
+//!
+//! let table = df![
+//!     "array.size"     => [64i64, 64, 128, 128, 64, 64, 128, 128],
+//!     "r_wire_ohm"     => [1.0, 1.0, 1.0, 1.0, 2.5, 2.5, 2.5, 2.5],
+//!     "error_mean_rel" => [0.010, 0.012, 0.030, 0.034, 0.020, 0.024, 0.070, 0.075],
+//! ]?;
+//! let mut spec = PlotSpec::new("ir_drop.svg", "array.size", "error_mean_rel");
+//! spec.series = Some("r_wire_ohm".into());
+//! let dir = tempfile::tempdir()?;
+//! let written = draw(&spec, &table, dir.path())?;
+//! assert_eq!(written, vec![dir.path().join("ir_drop.svg")]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! **SVG structure** (stable, for tests and post-processing): each series
+//! line is exactly one `<polyline>` stroked in its palette colour; axes and
+//! tick marks are black two-point `<polyline>`s, grid lines `<line>`s,
+//! standard-deviation bands `<polygon>`s, error bars `<line>`s, and legend
+//! samples `<rect>`s. A heatmap has one `<rect>` for the background and one
+//! per cell; its colour bar is made of `<polygon>`s.
+
+mod aggregate;
+mod axis;
+mod error;
+mod heatmap;
+mod line;
+mod output;
+mod spec;
+mod style;
+mod table;
+
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingAreaErrorKind, DrawingBackend};
+use polars::prelude::DataFrame;
+
+pub use axis::axis_label;
+pub use error::PlotError;
+pub use spec::{ErrorStyle, FilterValue, PlotKind, PlotSpec};
+
+use table::Reader;
+
+/// Draws the figure that `spec` describes from `table` and returns the files
+/// written: `spec.file` resolved against `out_dir` (unless absolute), or
+/// `<file>.svg` and `<file>.png` when it has no extension. Parent
+/// directories are created; each file is written atomically (a temporary
+/// file in the same directory, then a rename).
+///
+/// Line plots average `y` over the rows sharing a (series value, `x`) pair,
+/// after the `where` filter, and show the sample standard deviation. Rows
+/// whose `x`, `y` or series value is null or not finite are left out.
+/// Heatmaps average `z` per (`x`, `y`) cell.
+///
+/// # Errors
+///
+/// A [`PlotError`] that names the offending column or path and says what to
+/// change: unknown columns (listing the available ones), non-numeric axes,
+/// log axes over values <= 0, nothing left after filtering, a heatmap
+/// without `z`, I/O failures.
+pub fn draw(spec: &PlotSpec, table: &DataFrame, out_dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    style::register_font();
+    let targets = output::targets(&spec.file, out_dir)?;
+    let size_in = figure_size(spec)?;
+    let reader = Reader {
+        df: table,
+        file: &spec.file,
+    };
+    let mask = reader.filter_mask(&spec.filter)?;
+    let plot = match spec.kind {
+        PlotKind::Line => Plot::Line(line::prepare(spec, &reader, &mask, size_in)?),
+        PlotKind::Heatmap => Plot::Heatmap(heatmap::prepare(spec, &reader, &mask)?),
+    };
+    let px = (
+        (size_in.0 * style::DPI).round() as u32,
+        (size_in.1 * style::DPI).round() as u32,
+    );
+    let mut written = Vec::with_capacity(targets.len());
+    for (path, format) in targets {
+        output::write(&plot, &path, format, px, size_in)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// A prepared figure: data aggregated, ready to render in any format.
+pub(crate) enum Plot {
+    Line(line::LinePlot),
+    Heatmap(heatmap::HeatPlot),
+}
+
+impl Plot {
+    fn render<DB: DrawingBackend>(
+        &self,
+        root: &DrawingArea<DB, Shift>,
+    ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        match self {
+            Plot::Line(p) => line::render(p, root),
+            Plot::Heatmap(p) => heatmap::render(p, root),
+        }
+    }
+}
+
+/// Width and height in inches, checked.
+fn figure_size(spec: &PlotSpec) -> Result<(f64, f64), PlotError> {
+    let w = spec.width_in.unwrap_or(style::DEFAULT_WIDTH_IN);
+    let h = spec.height_in.unwrap_or(style::DEFAULT_HEIGHT_IN);
+    for (name, v) in [("width_in", w), ("height_in", h)] {
+        if !(1.0..=20.0).contains(&v) {
+            return Err(PlotError::Spec {
+                file: spec.file.clone(),
+                message: format!("`{name} = {v}` is out of range; give a size from 1 to 20 inches"),
+            });
+        }
+    }
+    Ok((w, h))
+}
+
+/// The error for a plot with no rows left: says whether the table was empty,
+/// the `where` filter matched nothing (and which values exist), or every
+/// remaining row lacked a usable value.
+pub(crate) fn empty_error(
+    spec: &PlotSpec,
+    reader: &Reader<'_>,
+    kept: usize,
+    what: &str,
+) -> PlotError {
+    let height = reader.df.height();
+    let reason = if height == 0 {
+        "the table has no rows".to_string()
+    } else if kept == 0 {
+        let filters: Vec<String> = spec
+            .filter
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect();
+        format!(
+            "none of the {height} rows matches `where` ({}); {}",
+            filters.join(", "),
+            reader.describe_filter_columns(&spec.filter)
+        )
+    } else {
+        format!("all {kept} rows left after `where` have a missing or non-finite value in {what}")
+    };
+    PlotError::Empty {
+        file: spec.file.clone(),
+        reason,
+    }
+}

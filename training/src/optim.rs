@@ -12,7 +12,7 @@ use crate::network::Layer;
 
 /// Adam's hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct AdamConfig {
     /// Step size `lr`.
     pub learning_rate: f64,

@@ -1,11 +1,26 @@
-//! The simulations behind the device commands: pulse curves and drift
-//! statistics, on one [`DeviceArray`] each.
+//! Device characterisation: pulse (LTP/LTD) curves and drift statistics,
+//! on one [`DeviceArray`] each. The `device pulse`/`device drift` commands
+//! and the `device-pulse`/`device-drift` experiment kinds share them.
 
 use nalgebra::DMatrix;
 use xbar_devices::pulse::PulseSpec;
 use xbar_devices::{library, DeviceArray, DeviceSpec};
 
-use crate::error::{bail, Result};
+use xbar_devices::DeviceError;
+
+/// Why a characterisation could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MeasureError {
+    /// The device model refused a value.
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    /// The device has no pulse model (the message lists those that have one).
+    #[error("{0}")]
+    NoPulseModel(String),
+    /// The run would exceed a size limit (the message says which and how to reduce it).
+    #[error("{0}")]
+    TooLarge(String),
+}
 
 /// Most CSV rows one command writes (≈ 2.5 GB of text).
 pub const MAX_ROWS: u64 = 50_000_000;
@@ -65,13 +80,13 @@ pub fn default_pulses(spec: &DeviceSpec) -> Option<(u32, u32)> {
 }
 
 /// The error for a device without a pulse model, listing those that have one.
-pub fn no_pulse_model(spec: &DeviceSpec) -> crate::error::CliError {
+pub fn no_pulse_model(spec: &DeviceSpec) -> MeasureError {
     let with: Vec<String> = library::all()
         .into_iter()
         .filter(|d| d.pulse.is_some())
         .map(|d| d.name)
         .collect();
-    crate::error::CliError::new(format!(
+    MeasureError::NoPulseModel(format!(
         "device `{}` has no pulse model; library devices with one: {} (or add a [pulse] section to a device file)",
         spec.name,
         with.join(", ")
@@ -85,31 +100,32 @@ pub fn no_pulse_model(spec: &DeviceSpec) -> crate::error::CliError {
 ///
 /// # Errors
 /// A device without a pulse model, too many rows, or an error of `row`.
-pub fn pulse_curve(
+pub fn pulse_curve<E: From<MeasureError>>(
     spec: &DeviceSpec,
     count: usize,
     (ltp, ltd): (u32, u32),
     seed: u64,
-    mut row: impl FnMut(u64, Phase, &[f64]) -> Result<()>,
-) -> Result<()> {
+    mut row: impl FnMut(u64, Phase, &[f64]) -> Result<(), E>,
+) -> Result<(), E> {
     if spec.pulse.is_none() {
-        return Err(no_pulse_model(spec));
+        return Err(no_pulse_model(spec).into());
     }
     let rows = count as u64 * (1 + u64::from(ltp) + u64::from(ltd));
     if rows > MAX_ROWS {
-        bail!(
-            "{count} devices × {} pulses would write {rows} rows (at most {MAX_ROWS}); reduce --count or --pulses",
+        return Err(MeasureError::TooLarge(format!(
+            "{count} devices × {} pulses would write {rows} rows (at most {MAX_ROWS}); reduce the device count or the pulses",
             u64::from(ltp) + u64::from(ltd)
-        );
+        ))
+        .into());
     }
-    let mut array = DeviceArray::new(spec, 1, count, seed)?;
+    let mut array = DeviceArray::new(spec, 1, count, seed).map_err(MeasureError::from)?;
     row(0, Phase::Initial, array.conductances().as_slice())?;
     let up = DMatrix::from_element(1, count, 1);
     let down = DMatrix::from_element(1, count, -1);
     let mut pulse = 0u64;
     for (phase, n, step) in [(Phase::Ltp, ltp, &up), (Phase::Ltd, ltd, &down)] {
         for _ in 0..n {
-            array.apply_pulses(step)?;
+            array.apply_pulses(step).map_err(MeasureError::from)?;
             pulse += 1;
             row(pulse, phase, array.conductances().as_slice())?;
         }
@@ -203,13 +219,13 @@ pub fn drift_stats(
     times: &[f64],
     seed: u64,
     read_noise: bool,
-) -> Result<Vec<DriftRow>> {
+) -> Result<Vec<DriftRow>, MeasureError> {
     let n = count.saturating_mul(targets.len());
     if n > MAX_DEVICES {
-        bail!(
-            "{count} devices × {} targets is {n} devices (at most {MAX_DEVICES}); reduce --count or --targets",
+        return Err(MeasureError::TooLarge(format!(
+            "{count} devices × {} targets is {n} devices (at most {MAX_DEVICES}); reduce the device count or the targets",
             targets.len()
-        );
+        )));
     }
     let mut array = DeviceArray::new(spec, count, targets.len(), seed)?;
     let programmed = DMatrix::from_fn(count, targets.len(), |_, j| targets[j]);

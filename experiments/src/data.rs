@@ -1,0 +1,60 @@
+//! The MNIST subset built into the program (first 6 000 training and 1 000
+//! test images; see `data/mnist-subset/README.md`), so that the default
+//! commands run on a fresh machine with nothing to download, and a loader
+//! that takes a user's directory of IDX files instead.
+
+use std::path::Path;
+
+use xbar_training::{Dataset, Split};
+
+/// The four gzip IDX files of the subset, in the binary.
+const SUBSET: [&[u8]; 4] = [
+    include_bytes!("../../data/mnist-subset/train-images-idx3-ubyte.gz"),
+    include_bytes!("../../data/mnist-subset/train-labels-idx1-ubyte.gz"),
+    include_bytes!("../../data/mnist-subset/t10k-images-idx3-ubyte.gz"),
+    include_bytes!("../../data/mnist-subset/t10k-labels-idx1-ubyte.gz"),
+];
+
+/// How [`load`] names the built-in subset.
+pub const BUILTIN: &str = "built-in subset (6000 train / 1000 test)";
+
+/// One split of the built-in subset.
+///
+/// # Errors
+/// Only if the embedded files were damaged at build time.
+pub fn builtin(split: Split) -> Result<Dataset, String> {
+    let (images, labels) = match split {
+        Split::Train => (SUBSET[0], SUBSET[1]),
+        Split::Test => (SUBSET[2], SUBSET[3]),
+    };
+    Dataset::from_idx_bytes(images, labels).map_err(|e| format!("built-in MNIST subset: {e}"))
+}
+
+/// One split from `dir` (IDX files, gzip or plain), or the built-in subset
+/// when `dir` is `None`; the first `limit` samples when given.
+///
+/// # Errors
+/// A missing or malformed file, named in the message.
+pub fn load(dir: Option<&Path>, split: Split, limit: Option<usize>) -> Result<Dataset, String> {
+    let set = match dir {
+        Some(dir) => Dataset::load_split(dir, split).map_err(|e| e.to_string())?,
+        None => builtin(split)?,
+    };
+    Ok(match limit {
+        Some(n) => set.take(n),
+        None => set,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_subset_has_its_documented_sizes() {
+        let train = builtin(Split::Train).unwrap();
+        let test = load(None, Split::Test, Some(100)).unwrap();
+        assert_eq!((train.len(), train.pixels()), (6000, 784));
+        assert_eq!(test.len(), 100);
+    }
+}

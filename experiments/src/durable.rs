@@ -1,0 +1,86 @@
+//! Files that are either absent or complete: written to a temporary file in
+//! the same directory, flushed to disk (`fsync`) and renamed into place, so
+//! that a crash, Ctrl-C or `kill -9` never leaves a half-written result.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::Path;
+
+/// Writes `path` through `fill`, durably and atomically. Errors are
+/// `(file, reason)`.
+///
+/// # Errors
+/// The directory cannot hold a temporary file, `fill` fails, or the
+/// rename fails.
+pub fn write_with(
+    path: &Path,
+    fill: impl FnOnce(&mut File) -> Result<(), String>,
+) -> Result<(), (String, String)> {
+    let shown = || path.display().to_string();
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| (shown(), reason(&e)))?;
+    // Readable by the group and others, as results shared on a cluster
+    // must be (a temporary file starts private).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))
+            .map_err(|e| (shown(), reason(&e)))?;
+    }
+    fill(tmp.as_file_mut()).map_err(|m| (shown(), m))?;
+    tmp.as_file_mut()
+        .flush()
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| (shown(), reason(&e)))?;
+    tmp.persist(path).map_err(|e| (shown(), reason(&e.error)))?;
+    // The rename itself reaches the disk with the directory.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path`, durably and atomically.
+///
+/// # Errors
+/// As [`write_with`].
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), (String, String)> {
+    write_with(path, |f| f.write_all(bytes).map_err(|e| reason(&e)))
+}
+
+/// The operating system's reason without the `(os error N)` suffix.
+pub fn reason(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.find(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_fill_leaves_neither_the_file_nor_a_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.json");
+        let err = write_with(&path, |f| {
+            f.write_all(b"half").unwrap();
+            Err("stopped".into())
+        })
+        .unwrap_err();
+        assert_eq!(err.1, "stopped");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        write_bytes(&path, b"whole").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"whole");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

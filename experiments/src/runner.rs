@@ -1,0 +1,753 @@
+//! Parallel, resumable, shardable sweeps.
+//!
+//! A run is a set of **units**, one per point and repeat. Units run in
+//! parallel on a rayon pool of `jobs` threads; each finished unit is written
+//! at once, durably, as `points/pPPPPPP-rRRRR.json` (write, fsync, rename):
+//! running the same config into the same directory again — after Ctrl-C,
+//! `kill -9` or a power cut — skips every unit on disk and computes only
+//! the rest. The directory layout:
+//!
+//! | file | what |
+//! |---|---|
+//! | `config.toml` | the config, exactly as given |
+//! | `experiment.json` | the [`Manifest`]: config hash, points, swept values, plots |
+//! | `points/` | one JSON file per finished unit |
+//! | `models/` | trained networks (`inference-drift`), reused on resume |
+//! | `results.parquet`, `results.csv` | the table, once every unit is done |
+//! | `run.json` | program version, config hash, seeds, timings, machine |
+//! | `figures/` | the config's `[[plot]]` figures, SVG and PNG |
+//!
+//! **Sharding.** `--shard K/N` runs the points `p` with `p mod N = K − 1`
+//! (all their repeats) and writes only unit files; [`merge`] joins the unit
+//! files of any number of directories into the table, which is the table an
+//! unsharded run writes, bit for bit, because both come from the same unit
+//! files through the same code.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use xbar_plots::PlotSpec;
+
+use crate::durable::{reason, write_bytes};
+use crate::kinds::{self, hex, Context};
+use crate::spec::{swept_keys, Experiment, Kind};
+use crate::table::{self, Cell, Rows};
+
+/// The program name and version written into every output.
+pub const PROGRAM: &str = concat!("xbarsim ", env!("CARGO_PKG_VERSION"));
+
+/// What a results directory holds: enough to assemble its table and draw
+/// its figures without the config file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Program and version that started the run.
+    pub program: String,
+    /// The experiment's name.
+    pub name: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// SHA-256 of the resolved points (devices expanded; comments, plots and
+    /// the description excluded): equal hashes mean equal computations.
+    pub config_sha256: String,
+    /// Base seed; repeat `r` uses `seed + r`.
+    pub seed: u64,
+    /// Repeats per point.
+    pub repeats: u32,
+    /// Number of points.
+    pub points: usize,
+    /// Swept keys, in column order.
+    pub swept_keys: Vec<String>,
+    /// `swept[p]`: point `p`'s values of the swept keys.
+    pub swept: Vec<Vec<Cell>>,
+    /// Figures to draw.
+    pub plots: Vec<PlotSpec>,
+    /// The data directory given on the command line, if any.
+    pub data_override: Option<PathBuf>,
+}
+
+impl Manifest {
+    /// The manifest of `exp` (with `--data` = `data_override`).
+    pub fn of(exp: &Experiment, data_override: Option<&Path>) -> Manifest {
+        let mut points: Vec<_> = exp.points.clone();
+        for p in &mut points {
+            p.plot.clear();
+            p.sweep = None;
+            p.description.clear();
+            p.name.clear();
+        }
+        let identity = serde_json::json!({
+            "points": points,
+            "swept": exp.swept,
+            "repeats": exp.repeats,
+            "seed": exp.seed,
+            "data_override": data_override,
+        });
+        Manifest {
+            program: PROGRAM.into(),
+            name: exp.name.clone(),
+            kind: exp.kind,
+            config_sha256: hex(&Sha256::digest(identity.to_string().as_bytes())),
+            seed: exp.seed,
+            repeats: exp.repeats,
+            points: exp.points.len(),
+            swept_keys: swept_keys(&exp.dimensions),
+            swept: exp
+                .swept
+                .iter()
+                .map(|pairs| pairs.iter().map(|(_, v)| Cell::from_toml(v)).collect())
+                .collect(),
+            plots: exp.plots.clone(),
+            data_override: data_override.map(Path::to_path_buf),
+        }
+    }
+
+    /// Seed of repeat `r`.
+    pub fn repeat_seed(&self, r: u32) -> u64 {
+        self.seed.wrapping_add(u64::from(r))
+    }
+
+    /// Every `(point, repeat)` of the run, or of shard `(k, n)`.
+    pub fn units(&self, shard: Option<Shard>) -> Vec<(usize, u32)> {
+        (0..self.points)
+            .filter(|p| shard.is_none_or(|s| p % s.count == s.index - 1))
+            .flat_map(|p| (0..self.repeats).map(move |r| (p, r)))
+            .collect()
+    }
+
+    /// The table's column names.
+    pub fn columns(&self) -> Vec<String> {
+        ["point", "repeat", "seed"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(self.swept_keys.iter().cloned())
+            .chain(table::outputs(self.kind).iter().map(|s| s.to_string()))
+            .collect()
+    }
+}
+
+/// Shard `index` of `count` (from 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, `1..=count`.
+    pub index: usize,
+    /// Number of shards.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let bad = || format!("expected K/N with 1 ≤ K ≤ N, e.g. 2/8, found `{text}`");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: usize = k.trim().parse().map_err(|_| bad())?;
+        let count: usize = n.trim().parse().map_err(|_| bad())?;
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+/// One finished unit, as written to `points/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unit {
+    /// Point index.
+    pub point: usize,
+    /// Repeat index.
+    pub repeat: u32,
+    /// Its seed.
+    pub seed: u64,
+    /// Wall time of the computation (s).
+    pub elapsed_s: f64,
+    /// The kind's output rows.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// The results directory.
+    pub out: PathBuf,
+    /// Threads (≥ 1).
+    pub jobs: usize,
+    /// Replace another config's results in `out`.
+    pub force: bool,
+    /// Run one slice of the points only.
+    pub shard: Option<Shard>,
+    /// Replaces every `data.dir`.
+    pub data_override: Option<PathBuf>,
+    /// Testing hook: abort the process (as `kill -9` would) after this many
+    /// units were written.
+    pub abort_after: Option<usize>,
+}
+
+/// Progress of a run, for a progress bar.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Units already on disk and units to compute.
+    Start {
+        /// Finished before this run.
+        done: usize,
+        /// To compute now.
+        todo: usize,
+    },
+    /// One unit finished (or failed).
+    Unit {
+        /// Point.
+        point: usize,
+        /// Repeat.
+        repeat: u32,
+        /// Whether it succeeded.
+        ok: bool,
+    },
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A file could not be read or written.
+    #[error("{0}: {1}")]
+    Io(String, String),
+    /// The directory holds another config's results.
+    #[error("{dir} holds the results of a different config (`{name}`, sha256 {hash}…); use another --out directory, or --force to replace them")]
+    OtherConfig {
+        /// The directory.
+        dir: String,
+        /// The other experiment's name.
+        name: String,
+        /// The start of its hash.
+        hash: String,
+    },
+    /// The directory holds files that are not a run's.
+    #[error(
+        "{0} is not empty and holds no xbarsim results; choose an empty or new --out directory"
+    )]
+    NotResults(String),
+    /// Units failed; the others are saved.
+    #[error("{failed} of {total} units failed (the others are saved; fix the config and run again to compute only what is missing); first: {first}")]
+    Units {
+        /// How many failed.
+        failed: usize,
+        /// How many were to run.
+        total: usize,
+        /// The first failure.
+        first: String,
+    },
+    /// Units are missing from the directories being merged.
+    #[error("{missing} of {total} units are missing (first: point {point}, repeat {repeat}); run the missing shards, then merge again")]
+    Missing {
+        /// How many.
+        missing: usize,
+        /// Of how many.
+        total: usize,
+        /// First missing point.
+        point: usize,
+        /// Its repeat.
+        repeat: u32,
+    },
+    /// Directories of different configs were given to merge.
+    #[error("{0}")]
+    Mismatch(String),
+    /// The table could not be built or written.
+    #[error(transparent)]
+    Table(#[from] table::TableError),
+    /// A figure could not be drawn.
+    #[error("figure {file}: {message}")]
+    Plot {
+        /// The figure's file.
+        file: String,
+        /// Why.
+        message: String,
+    },
+}
+
+fn io(path: &Path, e: &std::io::Error) -> RunError {
+    RunError::Io(path.display().to_string(), reason(e))
+}
+
+/// What a finished run reports.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Units found on disk at the start.
+    pub resumed: usize,
+    /// Units computed now.
+    pub computed: usize,
+    /// Files written (table, run.json, figures); empty for a shard.
+    pub files: Vec<PathBuf>,
+    /// Wall time (s).
+    pub wall_s: f64,
+}
+
+/// File name of a unit.
+pub fn unit_file(point: usize, repeat: u32) -> String {
+    format!("p{point:06}-r{repeat:04}.json")
+}
+
+/// Reads the manifest of a results directory, if it has one.
+///
+/// # Errors
+/// An unreadable or malformed `experiment.json`.
+pub fn read_manifest(dir: &Path) -> Result<Option<Manifest>, RunError> {
+    let path = dir.join("experiment.json");
+    match std::fs::read(&path) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            RunError::Io(
+                path.display().to_string(),
+                format!("not a run manifest: {e}"),
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(&path, &e)),
+    }
+}
+
+/// The files a run writes into its directory (what `--force` removes).
+const OWN: [&str; 8] = [
+    "points",
+    "models",
+    "figures",
+    "results.parquet",
+    "results.csv",
+    "run.json",
+    "experiment.json",
+    "config.toml",
+];
+
+/// Prepares `out` for `manifest`: creates it, or checks that it holds the
+/// same config's results (or nothing), or clears another's with `force`.
+///
+/// # Errors
+/// [`RunError::OtherConfig`] (without `force`), [`RunError::NotResults`]
+/// for a directory of other files, I/O.
+pub fn prepare(out: &Path, manifest: &Manifest, text: &str, force: bool) -> Result<(), RunError> {
+    if out.exists() && !out.is_dir() {
+        return Err(RunError::Io(
+            out.display().to_string(),
+            "exists and is not a directory".into(),
+        ));
+    }
+    if out.is_dir() {
+        match read_manifest(out)? {
+            Some(m) if m.config_sha256 == manifest.config_sha256 => {}
+            Some(m) if !force => {
+                return Err(RunError::OtherConfig {
+                    dir: out.display().to_string(),
+                    name: m.name,
+                    hash: m.config_sha256[..12].to_string(),
+                })
+            }
+            Some(_) => {
+                for name in OWN {
+                    let path = out.join(name);
+                    let removed = if path.is_dir() {
+                        std::fs::remove_dir_all(&path)
+                    } else {
+                        std::fs::remove_file(&path)
+                    };
+                    match removed {
+                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                            return Err(io(&path, &e))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            None => {
+                // Only a run's own files (from a start cut short, or from
+                // another shard starting at the same moment) and `slurm/`.
+                let entries = std::fs::read_dir(out).map_err(|e| io(out, &e))?;
+                let foreign = entries.flatten().any(|e| {
+                    let name = e.file_name().to_string_lossy().to_string();
+                    !(OWN.contains(&name.as_str()) || name == "slurm" || name.starts_with(".tmp-"))
+                });
+                if foreign {
+                    return Err(RunError::NotResults(out.display().to_string()));
+                }
+            }
+        }
+    }
+    std::fs::create_dir_all(out.join("points")).map_err(|e| io(out, &e))?;
+    let json = serde_json::to_vec_pretty(manifest).expect("a manifest serialises");
+    put(&out.join("experiment.json"), &json)?;
+    put(&out.join("config.toml"), text.as_bytes())
+}
+
+fn put(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
+    write_bytes(path, bytes).map_err(|(p, m)| RunError::Io(p, m))
+}
+
+/// The units on disk in `dir/points`, by `(point, repeat)`.
+fn finished(dir: &Path) -> Result<Vec<Unit>, RunError> {
+    let points = dir.join("points");
+    let entries = match std::fs::read_dir(&points) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(io(&points, &e)),
+    };
+    let mut units = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !(name.starts_with('p') && name.ends_with(".json")) {
+            continue;
+        }
+        let bytes = std::fs::read(entry.path()).map_err(|e| io(&entry.path(), &e))?;
+        let unit: Unit = serde_json::from_slice(&bytes).map_err(|e| {
+            RunError::Io(
+                entry.path().display().to_string(),
+                format!("not a unit file ({e}); delete it to recompute that unit"),
+            )
+        })?;
+        if name == unit_file(unit.point, unit.repeat) {
+            units.push(unit);
+        }
+    }
+    Ok(units)
+}
+
+/// Runs `exp` (or one shard of it) into `opts.out`, resuming what is there.
+///
+/// # Errors
+/// [`RunError`]: the directory holds another config's results, a file
+/// cannot be written, units failed (the rest are kept), the table or a
+/// figure cannot be written.
+pub fn run(
+    exp: &Experiment,
+    opts: &RunOptions,
+    progress: &(dyn Fn(Event) + Sync),
+) -> Result<Summary, RunError> {
+    let start = Instant::now();
+    let manifest = Manifest::of(exp, opts.data_override.as_deref());
+    prepare(&opts.out, &manifest, &exp.text, opts.force)?;
+    let done: BTreeSet<(usize, u32)> = finished(&opts.out)?
+        .iter()
+        .map(|u| (u.point, u.repeat))
+        .collect();
+    let todo: Vec<(usize, u32)> = manifest
+        .units(opts.shard)
+        .into_iter()
+        .filter(|u| !done.contains(u))
+        .collect();
+    let resumed = manifest.units(opts.shard).len() - todo.len();
+    progress(Event::Start {
+        done: resumed,
+        todo: todo.len(),
+    });
+    let ctx = Context::new(
+        exp.dir(),
+        opts.data_override.clone(),
+        Some(opts.out.join("models")),
+    );
+    if exp.kind == Kind::InferenceDrift {
+        let models = opts.out.join("models");
+        std::fs::create_dir_all(&models).map_err(|e| io(&models, &e))?;
+    }
+    let written = AtomicUsize::new(0);
+    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+        .map_err(|e| RunError::Io("thread pool".into(), e.to_string()))?;
+    pool.install(|| {
+        todo.par_iter().for_each(|&(point, repeat)| {
+            let seed = manifest.repeat_seed(repeat);
+            let t0 = Instant::now();
+            let outcome = kinds::run(&exp.points[point], seed, &ctx)
+                .and_then(|rows| check_finite(&manifest, rows))
+                .and_then(|rows| {
+                    let unit = Unit {
+                        point,
+                        repeat,
+                        seed,
+                        elapsed_s: t0.elapsed().as_secs_f64(),
+                        rows,
+                    };
+                    let path = opts.out.join("points").join(unit_file(point, repeat));
+                    let json = serde_json::to_vec(&unit).expect("finite cells serialise");
+                    write_bytes(&path, &json).map_err(|(p, m)| format!("{p}: {m}"))
+                });
+            let ok = outcome.is_ok();
+            if let Err(e) = outcome {
+                let described = describe(exp, point, repeat);
+                failures
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(format!("{described}: {e}"));
+            } else {
+                let n = written.fetch_add(1, Ordering::SeqCst) + 1;
+                if opts.abort_after == Some(n) {
+                    std::process::abort();
+                }
+            }
+            progress(Event::Unit { point, repeat, ok });
+        });
+    });
+    let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    if let Some(first) = failures.first() {
+        return Err(RunError::Units {
+            failed: failures.len(),
+            total: todo.len(),
+            first: first.clone(),
+        });
+    }
+    let computed = todo.len();
+    let files = if opts.shard.is_some() {
+        Vec::new()
+    } else {
+        finish(&opts.out, &manifest, &[opts.out.clone()], start, opts.jobs)?
+    };
+    Ok(Summary {
+        resumed,
+        computed,
+        files,
+        wall_s: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// Swept values of a point, for messages: `point 3 (array.size = 1024), repeat 0`.
+fn describe(exp: &Experiment, point: usize, repeat: u32) -> String {
+    let values: Vec<String> = exp.swept[point]
+        .iter()
+        .map(|(k, v)| format!("{k} = {v}"))
+        .collect();
+    if values.is_empty() {
+        format!("point {point}, repeat {repeat}")
+    } else {
+        format!("point {point} ({}), repeat {repeat}", values.join(", "))
+    }
+}
+
+/// Refuses a unit whose outputs are not all finite: no NaN reaches a table.
+fn check_finite(m: &Manifest, rows: Vec<Vec<Cell>>) -> Result<Vec<Vec<Cell>>, String> {
+    let names = table::outputs(m.kind);
+    for row in &rows {
+        for (name, cell) in names.iter().zip(row) {
+            if let Cell::Float(x) = cell {
+                if !x.is_finite() {
+                    return Err(format!("output `{name}` is {x} (not a finite number)"));
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Joins the unit files of `dirs` (shards of one config) into `out`: the
+/// table, `run.json` and the figures. `out` may be one of `dirs`.
+///
+/// # Errors
+/// Directories of different configs, missing units, I/O.
+pub fn merge(dirs: &[PathBuf], out: &Path, jobs: usize) -> Result<Summary, RunError> {
+    let start = Instant::now();
+    let mut manifest: Option<(Manifest, PathBuf)> = None;
+    for dir in dirs {
+        let m =
+            read_manifest(dir)?.ok_or_else(|| RunError::NotResults(dir.display().to_string()))?;
+        match &manifest {
+            None => manifest = Some((m, dir.clone())),
+            Some((first, first_dir)) if first.config_sha256 != m.config_sha256 => {
+                return Err(RunError::Mismatch(format!(
+                    "{} and {} hold results of different configs (sha256 {}… and {}…); merge only shards of one config",
+                    first_dir.display(),
+                    dir.display(),
+                    &first.config_sha256[..12],
+                    &m.config_sha256[..12]
+                )))
+            }
+            Some(_) => {}
+        }
+    }
+    let (manifest, first_dir) =
+        manifest.ok_or_else(|| RunError::Mismatch("no directories to merge were given".into()))?;
+    if !dirs.iter().any(|d| same_dir(d, out)) {
+        let text = std::fs::read(first_dir.join("config.toml"))
+            .map_err(|e| io(&first_dir.join("config.toml"), &e))?;
+        if out.is_dir() {
+            match read_manifest(out)? {
+                Some(m) if m.config_sha256 == manifest.config_sha256 => {}
+                Some(m) => {
+                    return Err(RunError::OtherConfig {
+                        dir: out.display().to_string(),
+                        name: m.name,
+                        hash: m.config_sha256[..12].to_string(),
+                    })
+                }
+                None => {
+                    if std::fs::read_dir(out)
+                        .map_err(|e| io(out, &e))?
+                        .flatten()
+                        .next()
+                        .is_some()
+                    {
+                        return Err(RunError::NotResults(out.display().to_string()));
+                    }
+                }
+            }
+        }
+        std::fs::create_dir_all(out.join("points")).map_err(|e| io(out, &e))?;
+        put(
+            &out.join("experiment.json"),
+            &serde_json::to_vec_pretty(&manifest).expect("serialises"),
+        )?;
+        put(&out.join("config.toml"), &text)?;
+        for dir in dirs {
+            for unit in finished(dir)? {
+                let path = out.join("points").join(unit_file(unit.point, unit.repeat));
+                if !path.exists() {
+                    put(&path, &serde_json::to_vec(&unit).expect("serialises"))?;
+                }
+            }
+        }
+    }
+    let files = finish(out, &manifest, dirs, start, jobs)?;
+    Ok(Summary {
+        resumed: manifest.units(None).len(),
+        computed: 0,
+        files,
+        wall_s: start.elapsed().as_secs_f64(),
+    })
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Assembles the table of `out`'s units (every unit must be there), writes
+/// it, `run.json` and the figures.
+fn finish(
+    out: &Path,
+    manifest: &Manifest,
+    sources: &[PathBuf],
+    start: Instant,
+    jobs: usize,
+) -> Result<Vec<PathBuf>, RunError> {
+    let mut units = finished(out)?;
+    units.sort_by_key(|u| (u.point, u.repeat));
+    let have: BTreeSet<(usize, u32)> = units.iter().map(|u| (u.point, u.repeat)).collect();
+    let all = manifest.units(None);
+    let missing: Vec<&(usize, u32)> = all.iter().filter(|u| !have.contains(u)).collect();
+    if let Some(&&(point, repeat)) = missing.first() {
+        return Err(RunError::Missing {
+            missing: missing.len(),
+            total: all.len(),
+            point,
+            repeat,
+        });
+    }
+    let rows = assemble(manifest, &units);
+    let frame = rows.to_frame()?;
+    table::write(&frame, out)?;
+    let mut files = vec![out.join("results.parquet"), out.join("results.csv")];
+    let compute_s: f64 = units.iter().map(|u| u.elapsed_s).sum();
+    let info = serde_json::json!({
+        "program": PROGRAM,
+        "name": manifest.name,
+        "kind": manifest.kind,
+        "config": "config.toml",
+        "config_sha256": manifest.config_sha256,
+        "seed": manifest.seed,
+        "repeats": manifest.repeats,
+        "repeat_seeds": (0..manifest.repeats).map(|r| manifest.repeat_seed(r)).collect::<Vec<_>>(),
+        "points": manifest.points,
+        "units": all.len(),
+        "rows": rows.rows.len(),
+        "columns": rows.columns,
+        "data_override": manifest.data_override,
+        "sources": sources,
+        "timings": {
+            "wall_s": start.elapsed().as_secs_f64(),
+            "unit_compute_s_total": compute_s,
+            "unit_compute_s_max": units.iter().map(|u| u.elapsed_s).fold(0.0, f64::max),
+            "jobs": jobs,
+        },
+        "finished_unix_s": std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+        "machine": machine(),
+    });
+    let path = out.join("run.json");
+    put(
+        &path,
+        &serde_json::to_vec_pretty(&info).expect("serialises"),
+    )?;
+    files.push(path);
+    files.extend(draw(manifest, &frame, out)?);
+    Ok(files)
+}
+
+/// Draws the manifest's figures from `frame` into `out/figures`.
+///
+/// # Errors
+/// A figure that cannot be drawn (e.g. a log axis over zero), named.
+pub fn draw(
+    manifest: &Manifest,
+    frame: &polars::prelude::DataFrame,
+    out: &Path,
+) -> Result<Vec<PathBuf>, RunError> {
+    if manifest.plots.is_empty() {
+        return Ok(Vec::new());
+    }
+    let dir = out.join("figures");
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, &e))?;
+    let mut files = Vec::new();
+    for spec in &manifest.plots {
+        let drawn = xbar_plots::draw(spec, frame, &dir).map_err(|e| RunError::Plot {
+            file: spec.file.clone(),
+            message: e.to_string(),
+        })?;
+        files.extend(drawn);
+    }
+    Ok(files)
+}
+
+/// The table's rows from sorted, complete units.
+pub fn assemble(manifest: &Manifest, units: &[Unit]) -> Rows {
+    let mut rows = Vec::new();
+    for u in units {
+        for out in &u.rows {
+            let mut row = vec![
+                Cell::Int(u.point as i64),
+                Cell::Int(i64::from(u.repeat)),
+                Cell::Int(u.seed as i64),
+            ];
+            row.extend(manifest.swept[u.point].iter().cloned());
+            row.extend(out.iter().cloned());
+            rows.push(row);
+        }
+    }
+    Rows {
+        columns: manifest.columns(),
+        rows,
+    }
+}
+
+/// The machine, for `run.json`: host, CPU model, logical CPUs, OS.
+pub fn machine() -> serde_json::Value {
+    let read = |p: &str| std::fs::read_to_string(p).ok();
+    let host = read("/proc/sys/kernel/hostname")
+        .or_else(|| read("/etc/hostname"))
+        .map(|s| s.trim().to_string());
+    let cpu = read("/proc/cpuinfo").and_then(|s| {
+        s.lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_string())
+    });
+    serde_json::json!({
+        "hostname": host,
+        "cpu": cpu,
+        "logical_cpus": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+        "os": std::env::consts::OS,
+        "arch": std::env::consts::ARCH,
+    })
+}

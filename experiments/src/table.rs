@@ -1,0 +1,228 @@
+//! The results table: one row per point, repeat and output row, typed
+//! columns with units in their names, written as Parquet and CSV (polars).
+//!
+//! Columns: `point`, `repeat`, `seed`, one per swept key (named by its
+//! dotted path, e.g. `array.r_wire_ohm`), then the kind's outputs (see
+//! [`outputs`]).
+
+use std::path::Path;
+
+use polars::prelude::{
+    Column, CsvWriter, DataFrame, NamedFrom, ParquetReader, ParquetWriter, SerReader, SerWriter,
+    Series,
+};
+use serde::{Deserialize, Serialize};
+use toml::Value;
+
+use crate::spec::{swept_keys, Dimension, Kind};
+
+/// One value of a results table.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Cell {
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float (never NaN or infinite in a written table).
+    Float(f64),
+    /// Text.
+    Str(String),
+}
+
+impl Cell {
+    /// A swept TOML value as a cell: arrays and tables become their TOML text.
+    pub fn from_toml(value: &Value) -> Cell {
+        match value {
+            Value::Boolean(b) => Cell::Bool(*b),
+            Value::Integer(i) => Cell::Int(*i),
+            Value::Float(f) => Cell::Float(*f),
+            Value::String(s) => Cell::Str(s.clone()),
+            other => Cell::Str(other.to_string()),
+        }
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        match self {
+            Cell::Int(i) => Some(*i as f64),
+            Cell::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Cell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Cell::Bool(b) => write!(f, "{b}"),
+            Cell::Int(i) => write!(f, "{i}"),
+            Cell::Float(x) => write!(f, "{x}"),
+            Cell::Str(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// The output columns of each kind, in order.
+pub fn outputs(kind: Kind) -> &'static [&'static str] {
+    match kind {
+        Kind::DevicePulse => &[
+            "pulse",
+            "phase",
+            "conductance_mean_S",
+            "conductance_std_S",
+            "conductance_norm",
+        ],
+        Kind::DeviceDrift => &[
+            "target_S",
+            "time_s",
+            "conductance_mean_S",
+            "conductance_std_S",
+            "conductance_p05_S",
+            "conductance_median_S",
+            "conductance_p95_S",
+            "conductance_ratio",
+        ],
+        Kind::CrossbarIrDrop => &[
+            "rows",
+            "cols",
+            "error_mean_rel",
+            "error_max_rel",
+            "current_ratio",
+        ],
+        Kind::InferenceDrift => &[
+            "time_s",
+            "accuracy_pct",
+            "accuracy_std_pct",
+            "accuracy_min_pct",
+            "accuracy_max_pct",
+            "software_accuracy_pct",
+        ],
+        Kind::InsituTraining => &[
+            "epoch",
+            "train_loss",
+            "train_accuracy_pct",
+            "test_accuracy_pct",
+        ],
+    }
+}
+
+/// Every column of a kind's results with these sweep dimensions.
+pub fn columns(kind: Kind, dims: &[Dimension]) -> Vec<String> {
+    ["point", "repeat", "seed"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(swept_keys(dims))
+        .chain(outputs(kind).iter().map(|s| s.to_string()))
+        .collect()
+}
+
+/// A table under construction: column names and rows of cells.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rows {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows, each as long as `columns`.
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// Why a table could not be built or written.
+#[derive(Debug, thiserror::Error)]
+pub enum TableError {
+    /// A column mixes incompatible types.
+    #[error("column `{0}` mixes {1}")]
+    Mixed(String, String),
+    /// polars failed (I/O or format).
+    #[error("{path}: {message}")]
+    Polars {
+        /// The file.
+        path: String,
+        /// polars' message.
+        message: String,
+    },
+}
+
+impl Rows {
+    /// The rows as a typed DataFrame: a column of only integers is `i64`,
+    /// integers and floats `f64`, booleans `bool`, text `str`.
+    ///
+    /// # Errors
+    /// A column that mixes numbers with text or booleans.
+    pub fn to_frame(&self) -> Result<DataFrame, TableError> {
+        let height = self.rows.len();
+        let mut columns = Vec::with_capacity(self.columns.len());
+        for (j, name) in self.columns.iter().enumerate() {
+            let cells: Vec<&Cell> = self.rows.iter().map(|r| &r[j]).collect();
+            let all = |f: fn(&Cell) -> bool| cells.iter().all(|c| f(c));
+            let series = if all(|c| matches!(c, Cell::Int(_))) {
+                let v: Vec<i64> = cells
+                    .iter()
+                    .map(|c| match c {
+                        Cell::Int(i) => *i,
+                        _ => unreachable!("checked above"),
+                    })
+                    .collect();
+                Series::new(name.as_str().into(), v)
+            } else if all(|c| matches!(c, Cell::Int(_) | Cell::Float(_))) {
+                let v: Vec<f64> = cells.iter().filter_map(|c| c.as_f64()).collect();
+                Series::new(name.as_str().into(), v)
+            } else if all(|c| matches!(c, Cell::Bool(_))) {
+                let v: Vec<bool> = cells
+                    .iter()
+                    .map(|c| matches!(c, Cell::Bool(true)))
+                    .collect();
+                Series::new(name.as_str().into(), v)
+            } else if all(|c| matches!(c, Cell::Str(_))) {
+                let v: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+                Series::new(name.as_str().into(), v)
+            } else {
+                return Err(TableError::Mixed(
+                    name.clone(),
+                    "numbers, text and/or booleans".into(),
+                ));
+            };
+            columns.push(Column::from(series));
+        }
+        DataFrame::new(height, columns).map_err(|e| TableError::Polars {
+            path: "results".into(),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Writes `frame` to `dir/results.parquet` and `dir/results.csv`, each
+/// through a temporary file renamed into place.
+///
+/// # Errors
+/// An I/O or format error, naming the file.
+pub fn write(frame: &DataFrame, dir: &Path) -> Result<(), TableError> {
+    let mut frame = frame.clone();
+    crate::durable::write_with(&dir.join("results.parquet"), |file| {
+        ParquetWriter::new(file)
+            .finish(&mut frame)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+    .map_err(|(path, message)| TableError::Polars { path, message })?;
+    crate::durable::write_with(&dir.join("results.csv"), |file| {
+        CsvWriter::new(file)
+            .finish(&mut frame)
+            .map_err(|e| e.to_string())
+    })
+    .map_err(|(path, message)| TableError::Polars { path, message })
+}
+
+/// Reads `dir/results.parquet`.
+///
+/// # Errors
+/// A missing or unreadable file, named.
+pub fn read(dir: &Path) -> Result<DataFrame, TableError> {
+    let path = dir.join("results.parquet");
+    let err = |message: String| TableError::Polars {
+        path: path.display().to_string(),
+        message,
+    };
+    let file = std::fs::File::open(&path).map_err(|e| err(crate::durable::reason(&e)))?;
+    ParquetReader::new(file)
+        .finish()
+        .map_err(|e| err(e.to_string()))
+}

@@ -1,0 +1,204 @@
+//! Writing figures: output paths, atomic writes, physical size metadata.
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use plotters::prelude::*;
+
+use crate::error::PlotError;
+use crate::style::DPI;
+use crate::Plot;
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Format {
+    Svg,
+    Png,
+}
+
+/// The files a spec asks for: `file` resolved against `out_dir`, with both
+/// formats when it has no extension.
+pub(crate) fn targets(file: &str, out_dir: &Path) -> Result<Vec<(PathBuf, Format)>, PlotError> {
+    let path = out_dir.join(file);
+    let spec_error = |message: String| PlotError::Spec {
+        file: file.to_string(),
+        message,
+    };
+    if file.is_empty() || file.ends_with('/') || path.file_name().is_none() {
+        return Err(spec_error(
+            "`file` must name a file, e.g. `file = \"ir_drop\"` (writes ir_drop.svg and ir_drop.png)"
+                .to_string(),
+        ));
+    }
+    match path.extension().and_then(|e| e.to_str()) {
+        None => Ok(vec![
+            (path.with_extension("svg"), Format::Svg),
+            (path.with_extension("png"), Format::Png),
+        ]),
+        Some(e) if e.eq_ignore_ascii_case("svg") => Ok(vec![(path, Format::Svg)]),
+        Some(e) if e.eq_ignore_ascii_case("png") => Ok(vec![(path, Format::Png)]),
+        Some(e) => Err(spec_error(format!(
+            "unsupported extension `.{e}` in `file`; use `.svg` or `.png`, or no extension to write both"
+        ))),
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> PlotError + '_ {
+    move |source| PlotError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+fn render_error(path: &Path, e: impl std::fmt::Display) -> PlotError {
+    PlotError::Render {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// A temporary file next to `path` (so that the final rename is atomic),
+/// readable by everyone like an ordinary new file.
+fn temp_next_to(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile, PlotError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&dir).map_err(io_error(&dir))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".xbar-plot-").suffix(suffix);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(fs::Permissions::from_mode(0o644));
+    }
+    builder.tempfile_in(&dir).map_err(io_error(&dir))
+}
+
+fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), PlotError> {
+    tmp.persist(path).map_err(|e| PlotError::Io {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    Ok(())
+}
+
+/// Draws `plot` into `path` in `format`: `px` pixels on the 300-per-inch
+/// grid, `size_in` inches.
+pub(crate) fn write(
+    plot: &Plot,
+    path: &Path,
+    format: Format,
+    px: (u32, u32),
+    size_in: (f64, f64),
+) -> Result<(), PlotError> {
+    match format {
+        Format::Svg => {
+            let mut svg = String::new();
+            {
+                let root = SVGBackend::with_string(&mut svg, px).into_drawing_area();
+                plot.render(&root).map_err(|e| render_error(path, e))?;
+            }
+            let svg = physical_svg_size(&svg, px, size_in);
+            let mut tmp = temp_next_to(path, ".svg")?;
+            tmp.write_all(svg.as_bytes())
+                .and_then(|()| tmp.flush())
+                .map_err(io_error(path))?;
+            persist(tmp, path)
+        }
+        Format::Png => {
+            let tmp = temp_next_to(path, ".png")?;
+            {
+                let root = BitMapBackend::new(tmp.path(), px).into_drawing_area();
+                plot.render(&root).map_err(|e| render_error(path, e))?;
+            }
+            let bytes = fs::read(tmp.path()).map_err(io_error(path))?;
+            fs::write(tmp.path(), png_with_dpi(&bytes, DPI)).map_err(io_error(path))?;
+            persist(tmp, path)
+        }
+    }
+}
+
+/// Gives the SVG its size in inches (keeping the pixel grid as the
+/// `viewBox`), so that it is placed at its physical size in documents.
+fn physical_svg_size(svg: &str, px: (u32, u32), size_in: (f64, f64)) -> String {
+    let from = format!("width=\"{}\" height=\"{}\"", px.0, px.1);
+    let to = format!("width=\"{}in\" height=\"{}in\"", size_in.0, size_in.1);
+    svg.replacen(&from, &to, 1)
+}
+
+/// Adds a `pHYs` chunk (pixels per metre) after the PNG header, so that the
+/// image is placed at its physical size. Leaves anything unexpected as is.
+fn png_with_dpi(png: &[u8], dpi: f64) -> Vec<u8> {
+    const IHDR_END: usize = 8 + 4 + 4 + 13 + 4;
+    let is_png =
+        png.len() > IHDR_END && png.starts_with(b"\x89PNG\r\n\x1a\n") && &png[12..16] == b"IHDR";
+    if !is_png || png.windows(4).any(|w| w == b"pHYs") {
+        return png.to_vec();
+    }
+    let ppm = (dpi / 0.0254).round() as u32;
+    let mut chunk = Vec::with_capacity(21);
+    chunk.extend_from_slice(&9u32.to_be_bytes());
+    chunk.extend_from_slice(b"pHYs");
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.push(1); // unit: metre
+    let crc = crc32(&chunk[4..]);
+    chunk.extend_from_slice(&crc.to_be_bytes());
+    let mut out = Vec::with_capacity(png.len() + chunk.len());
+    out.extend_from_slice(&png[..IHDR_END]);
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&png[IHDR_END..]);
+    out
+}
+
+/// CRC-32 (ISO 3309, as PNG uses).
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_matches_known_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        // The IEND chunk's CRC, as found in every PNG.
+        assert_eq!(crc32(b"IEND"), 0xAE42_6082);
+    }
+
+    #[test]
+    fn targets_from_extension() {
+        let dir = Path::new("/out");
+        assert_eq!(
+            targets("a/fig", dir).unwrap(),
+            vec![
+                (PathBuf::from("/out/a/fig.svg"), Format::Svg),
+                (PathBuf::from("/out/a/fig.png"), Format::Png)
+            ]
+        );
+        assert_eq!(
+            targets("fig.PNG", dir).unwrap(),
+            vec![(PathBuf::from("/out/fig.PNG"), Format::Png)]
+        );
+        assert_eq!(
+            targets("/abs/fig.svg", dir).unwrap(),
+            vec![(PathBuf::from("/abs/fig.svg"), Format::Svg)]
+        );
+        let e = targets("fig.pdf", dir).unwrap_err().to_string();
+        assert!(e.contains(".pdf") && e.contains(".svg"), "{e}");
+    }
+}

@@ -1,0 +1,456 @@
+//! End-to-end: tables in, files out; the SVG structure and the PNG header
+//! are checked, and the error messages.
+//!
+//! Set `XBAR_PLOTS_KEEP=<dir>` to keep the figures for a look.
+
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use xbar_plots::{draw, ErrorStyle, FilterValue, PlotError, PlotKind, PlotSpec};
+
+/// The output directory: a fresh temporary one, or `$XBAR_PLOTS_KEEP`.
+fn out_dir() -> (Option<tempfile::TempDir>, PathBuf) {
+    match std::env::var_os("XBAR_PLOTS_KEEP") {
+        Some(d) => {
+            std::fs::create_dir_all(&d).unwrap();
+            (None, PathBuf::from(d))
+        }
+        None => {
+            let t = tempfile::tempdir().unwrap();
+            let p = t.path().to_path_buf();
+            (Some(t), p)
+        }
+    }
+}
+
+/// 3 wire resistances × 5 array sizes × 3 repeats, plus a device column to
+/// filter on.
+fn sweep_table() -> DataFrame {
+    let mut size = Vec::new();
+    let mut wire = Vec::new();
+    let mut device = Vec::new();
+    let mut err = Vec::new();
+    for dev in ["rram", "pcm"] {
+        for (k, r) in [1.0f64, 2.5, 10.0].iter().enumerate() {
+            for n in [16i64, 32, 64, 128, 256] {
+                for rep in 0..3 {
+                    size.push(n);
+                    wire.push(*r);
+                    device.push(dev);
+                    let base = 1e-4 * r * (n as f64).powf(1.5) * (1.0 + k as f64 * 0.1);
+                    err.push(base * (1.0 + 0.08 * (rep as f64 - 1.0)));
+                }
+            }
+        }
+    }
+    df![
+        "array.size" => size,
+        "array.r_wire_ohm" => wire,
+        "device" => device,
+        "error_mean_rel" => err,
+    ]
+    .unwrap()
+}
+
+fn count(svg: &str, tag: &str) -> usize {
+    svg.matches(&format!("<{tag} ")).count()
+}
+
+/// The attributes of every `<tag ...>` element.
+fn elements<'a>(svg: &'a str, tag: &str) -> Vec<&'a str> {
+    svg.split(&format!("<{tag} "))
+        .skip(1)
+        .map(|el| el.split('>').next().unwrap_or(""))
+        .collect()
+}
+
+/// The `<polyline>` elements stroked in the given colour.
+fn polylines_in(svg: &str, color: &str) -> usize {
+    elements(svg, "polyline")
+        .iter()
+        .filter(|el| el.contains(&format!("stroke=\"{color}\"")))
+        .count()
+}
+
+/// The `points` of an element's attributes.
+fn points(el: &str) -> Vec<(f64, f64)> {
+    el.split("points=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .unwrap_or("")
+        .split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
+/// The points of the one polyline stroked in `color`.
+fn line_points(svg: &str, color: &str) -> Vec<(f64, f64)> {
+    let lines: Vec<&str> = elements(svg, "polyline")
+        .into_iter()
+        .filter(|el| el.contains(&format!("stroke=\"{color}\"")))
+        .collect();
+    assert_eq!(lines.len(), 1, "one polyline in {color}");
+    points(lines[0])
+}
+
+const OKABE_ITO: [&str; 3] = ["#0072B2", "#D55E00", "#009E73"];
+
+fn svg_text(svg: &str) -> String {
+    // plotters escapes text; undo the few escapes our labels can contain.
+    svg.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+/// The contents of the `<text>` elements, in drawing order.
+fn texts(svg: &str) -> Vec<String> {
+    svg.split("<text ")
+        .skip(1)
+        .filter_map(|el| {
+            let body = el.split_once('>')?.1;
+            Some(body.split("</text>").next()?.trim().to_string())
+        })
+        .collect()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn line_plot_with_three_series() {
+    let (_keep, dir) = out_dir();
+    let mut spec = PlotSpec::new("three_series.svg", "array.size", "error_mean_rel");
+    spec.series = Some("array.r_wire_ohm".into());
+    spec.filter
+        .insert("device".into(), FilterValue::Str("rram".into()));
+    let files = draw(&spec, &sweep_table(), &dir).unwrap();
+    assert_eq!(files, vec![dir.join("three_series.svg")]);
+    let svg = svg_text(&read(&files[0]));
+
+    // Axis labels with units, from the column names.
+    assert!(texts(&svg).contains(&"size".to_string()), "x label");
+    assert!(svg.contains("error mean (relative)"), "y label");
+    // One polyline per series, each in its own palette colour; the only
+    // other polylines are the black axes and tick marks.
+    for c in OKABE_ITO {
+        assert_eq!(polylines_in(&svg, c), 1, "one line in {c}");
+    }
+    let total = count(&svg, "polyline");
+    assert_eq!(total - polylines_in(&svg, "#000000"), 3, "data polylines");
+    // A band per series (3 repeats have a spread).
+    // (+ 6 triangle markers: 5 points and the legend's sample)
+    assert_eq!(count(&svg, "polygon") - 6, 3, "bands");
+    // Legend: the title and the three values, numerically sorted.
+    let texts = texts(&svg);
+    assert!(
+        texts.ends_with(&["r wire (Ω)", "1", "2.5", "10"].map(String::from)),
+        "legend last: {texts:?}"
+    );
+    // Text is drawn in the registered family, sized for print.
+    assert!(svg.contains("font-family=\"sans-serif\""));
+    // Physical size in inches, layout grid at 300 per inch.
+    assert!(svg.contains("width=\"3.5in\" height=\"2.6in\" viewBox=\"0 0 1050 780\""));
+}
+
+#[test]
+fn error_bars_and_no_error() {
+    let (_keep, dir) = out_dir();
+    let mut spec = PlotSpec::new("bars", "array.size", "error_mean_rel");
+    spec.series = Some("device".into());
+    spec.error = ErrorStyle::Bars;
+    spec.log_x = true;
+    spec.log_y = true;
+    let svg = read(&draw(&spec, &sweep_table(), &dir).unwrap()[0]);
+    assert_eq!(count(&svg, "polygon"), 0, "no bands with error = bars");
+    assert_eq!(polylines_in(&svg, OKABE_ITO[0]), 1);
+    assert_eq!(polylines_in(&svg, OKABE_ITO[1]), 1);
+    // Log axes: power-of-ten ticks.
+    assert!(svg.contains("10⁻¹"), "decade tick labels");
+    // Error bars are filled rectangles: 3 per point with a spread.
+    assert!(count(&svg, "rect") >= 2 * 5 * 3, "error bars");
+    // Legend sorted lexically for strings: pcm before rram.
+    assert!(texts(&svg).ends_with(&["device", "pcm", "rram"].map(String::from)));
+
+    spec.file = "plain.svg".into();
+    spec.error = ErrorStyle::None;
+    spec.series = None;
+    let svg = read(&draw(&spec, &sweep_table(), &dir).unwrap()[0]);
+    assert_eq!(count(&svg, "polygon"), 0);
+    assert_eq!(polylines_in(&svg, OKABE_ITO[0]), 1);
+    assert!(!svg.contains("#D55E00"), "a single line without series");
+}
+
+#[test]
+fn band_vertices_are_mean_plus_minus_std() {
+    // Two repeats per x: (1, 3) -> 2 ± √2, (10, 14) -> 12 ± √8. Drawn on
+    // a known axis range, the band's vertices sit at those values.
+    let (_keep, dir) = out_dir();
+    let table = df![
+        "x" => [0.0, 0.0, 1.0, 1.0],
+        "y" => [1.0, 3.0, 10.0, 14.0],
+    ]
+    .unwrap();
+    let spec = PlotSpec::new("band.svg", "x", "y");
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    let bands = elements(&svg, "polygon");
+    assert_eq!(bands.len(), 1, "one band");
+    let band = points(bands[0]);
+    assert_eq!(band.len(), 4);
+    // The line's own vertices give the pixel scale: mean 2 and mean 12.
+    let ys: Vec<f64> = line_points(&svg, "#0072B2").iter().map(|p| p.1).collect();
+    let per_unit = (ys[0] - ys[1]) / 10.0; // pixels per unit of y (y grows down)
+    let to_value = |py: f64| 2.0 + (ys[0] - py) / per_unit;
+    let expect = [
+        2.0 + 2f64.sqrt(),
+        12.0 + 8f64.sqrt(),
+        12.0 - 8f64.sqrt(),
+        2.0 - 2f64.sqrt(),
+    ];
+    for (p, e) in band.iter().zip(expect) {
+        assert!((to_value(p.1) - e).abs() < 0.05, "{} vs {e}", to_value(p.1));
+    }
+}
+
+#[test]
+fn heatmap_cells_and_colour_bar() {
+    let (_keep, dir) = out_dir();
+    let mut spec = PlotSpec::new("heat.svg", "array.size", "array.r_wire_ohm");
+    spec.kind = PlotKind::Heatmap;
+    spec.z = Some("error_mean_rel".into());
+    spec.filter
+        .insert("device".into(), FilterValue::Str("pcm".into()));
+    let svg = svg_text(&read(&draw(&spec, &sweep_table(), &dir).unwrap()[0]));
+    // 5 sizes × 3 wire resistances, plus the white background.
+    assert_eq!(count(&svg, "rect"), 5 * 3 + 1);
+    assert!(svg.contains("error mean (relative)"), "colour bar label");
+    assert!(svg.contains("rotate(270"), "colour bar label is vertical");
+    // Categorical ticks carry the values.
+    for t in ["16", "256", "2.5", "10"] {
+        assert!(svg.contains(&format!(">\n{t}\n<")), "tick {t}");
+    }
+    // viridis ends: the smallest cell is dark purple, the largest yellow.
+    assert!(svg.contains("#440154"));
+    assert!(svg.contains("#FDE725"));
+}
+
+#[test]
+fn png_is_300_dpi() {
+    let (_keep, dir) = out_dir();
+    let mut spec = PlotSpec::new("fig", "array.size", "error_mean_rel");
+    spec.series = Some("array.r_wire_ohm".into());
+    spec.log_y = true;
+    let files = draw(&spec, &sweep_table(), &dir).unwrap();
+    assert_eq!(files, vec![dir.join("fig.svg"), dir.join("fig.png")]);
+    let png = std::fs::read(&files[1]).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert_eq!(&png[12..16], b"IHDR");
+    let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!((w, h), (1050, 780));
+    // pHYs: 11811 pixels per metre = 300 dpi.
+    let at = png
+        .windows(4)
+        .position(|c| c == b"pHYs")
+        .expect("pHYs chunk");
+    let ppm = u32::from_be_bytes(png[at + 4..at + 8].try_into().unwrap());
+    assert_eq!(ppm, 11811);
+    // Not blank: the plot has coloured pixels (ink from the series).
+    assert!(png.len() > 20_000, "{} bytes", png.len());
+
+    spec.file = "wide.png".into();
+    spec.width_in = Some(7.0);
+    spec.height_in = Some(3.0);
+    spec.kind = PlotKind::Heatmap;
+    spec.z = Some("error_mean_rel".into());
+    spec.y = "array.r_wire_ohm".into();
+    spec.series = None;
+    spec.log_y = false;
+    let png = std::fs::read(&draw(&spec, &sweep_table(), &dir).unwrap()[0]).unwrap();
+    let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    assert_eq!((w, h), (2100, 900));
+    // No temporary files left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".xbar-plot-"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+fn err(spec: &PlotSpec, table: &DataFrame) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let e = draw(spec, table, dir.path()).unwrap_err();
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    e.to_string()
+}
+
+#[test]
+fn log_axis_over_non_positive_values() {
+    let table = df!["x" => [0.0, 1.0, 2.0, -1.0], "y" => [1.0, 2.0, 3.0, 4.0]].unwrap();
+    let mut spec = PlotSpec::new("f.svg", "x", "y");
+    spec.log_x = true;
+    let dir = tempfile::tempdir().unwrap();
+    let e = draw(&spec, &table, dir.path()).unwrap_err();
+    assert!(
+        matches!(e, PlotError::LogNonPositive { count: 2, .. }),
+        "{e:?}"
+    );
+    let msg = e.to_string();
+    assert!(
+        msg.contains("`x`") && msg.contains("log_x") && msg.contains("2 of 4"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn unknown_column_lists_the_available_ones() {
+    let spec = PlotSpec::new("f.svg", "array.sise", "error_mean_rel");
+    let msg = err(&spec, &sweep_table());
+    assert!(msg.contains("`array.sise`"), "{msg}");
+    assert!(msg.contains("did you mean `array.size`"), "{msg}");
+    for c in ["array.size", "array.r_wire_ohm", "device", "error_mean_rel"] {
+        assert!(msg.contains(&format!("`{c}`")), "{msg}");
+    }
+    let mut spec = PlotSpec::new("f.svg", "array.size", "error_mean_rel");
+    spec.filter.insert("nope".into(), FilterValue::Int(1));
+    assert!(err(&spec, &sweep_table()).contains("no column `nope` (used as `where`)"));
+}
+
+#[test]
+fn other_errors_say_what_to_do() {
+    let t = sweep_table();
+    // Non-numeric y.
+    let msg = err(&PlotSpec::new("f.svg", "array.size", "device"), &t);
+    assert!(
+        msg.contains("`device`") && msg.contains("numeric") && msg.contains("series"),
+        "{msg}"
+    );
+    // Filter that matches nothing lists the existing values.
+    let mut spec = PlotSpec::new("f.svg", "array.size", "error_mean_rel");
+    spec.filter
+        .insert("array.r_wire_ohm".into(), FilterValue::Float(3.0));
+    let msg = err(&spec, &t);
+    assert!(
+        msg.contains("none of the 90 rows") && msg.contains("1, 2.5, 10"),
+        "{msg}"
+    );
+    // Filter of the wrong type.
+    let mut spec = PlotSpec::new("f.svg", "array.size", "error_mean_rel");
+    spec.filter.insert("device".into(), FilterValue::Int(3));
+    let msg = err(&spec, &t);
+    assert!(msg.contains("`device`") && msg.contains("string"), "{msg}");
+    // Heatmap without z; z on a line plot.
+    let mut spec = PlotSpec::new("f.svg", "array.size", "array.r_wire_ohm");
+    spec.kind = PlotKind::Heatmap;
+    assert!(err(&spec, &t).contains("needs `z`"));
+    let mut spec = PlotSpec::new("f.svg", "array.size", "error_mean_rel");
+    spec.z = Some("device".into());
+    assert!(err(&spec, &t).contains("only used by heatmaps"));
+    // Unsupported extension.
+    let spec = PlotSpec::new("f.pdf", "array.size", "error_mean_rel");
+    assert!(err(&spec, &t).contains(".pdf"));
+    // Empty table.
+    let empty = df!["x" => Vec::<f64>::new(), "y" => Vec::<f64>::new()].unwrap();
+    assert!(err(&PlotSpec::new("f.svg", "x", "y"), &empty).contains("no rows"));
+}
+
+#[test]
+fn nan_rows_are_dropped() {
+    let (_keep, dir) = out_dir();
+    let table = df![
+        "x" => [1.0, 2.0, 3.0, 3.0],
+        "y" => [1.0, f64::NAN, 2.0, f64::INFINITY],
+    ]
+    .unwrap();
+    let svg = read(&draw(&PlotSpec::new("nan.svg", "x", "y"), &table, &dir).unwrap()[0]);
+    let pts = line_points(&svg, "#0072B2");
+    assert_eq!(pts.len(), 2, "x = 2 and the infinite y dropped: {pts:?}");
+
+    let all_nan = df!["x" => [1.0, 2.0], "y" => [f64::NAN, f64::NAN]].unwrap();
+    let msg = err(&PlotSpec::new("f.svg", "x", "y"), &all_nan);
+    assert!(msg.contains("non-finite"), "{msg}");
+}
+
+#[test]
+fn io_errors_name_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("file_not_dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let spec = PlotSpec::new("file_not_dir/f.svg", "x", "y");
+    let table = df!["x" => [1.0], "y" => [1.0]].unwrap();
+    let e = draw(&spec, &table, dir.path()).unwrap_err();
+    assert!(matches!(e, PlotError::Io { .. }), "{e:?}");
+    assert!(e.to_string().contains("file_not_dir"), "{e}");
+}
+
+#[test]
+fn many_series_with_title_and_custom_labels() {
+    let (_keep, dir) = out_dir();
+    let mut g = Vec::new();
+    let mut t = Vec::new();
+    let mut i_a = Vec::new();
+    for k in 0..9 {
+        let g_max = 1e-6 * (k + 1) as f64;
+        for s in 0..12 {
+            let time = 10f64.powf(s as f64 * 0.5 - 3.0);
+            g.push(g_max);
+            t.push(time);
+            i_a.push(g_max * 0.2 * (1.0 - 0.05 * time.ln()));
+        }
+    }
+    let table = df!["device.g_max" => g, "time_s" => t, "current_A" => i_a].unwrap();
+    let mut spec = PlotSpec::new("many", "time_s", "current_A");
+    spec.series = Some("device.g_max".into());
+    spec.series_label = Some("g_max (S)".into());
+    spec.title = Some("Read current after programming".into());
+    spec.log_x = true;
+    spec.y_label = Some("read current (A)".into());
+    let files = draw(&spec, &table, &dir).unwrap();
+    let svg = read(&files[0]);
+    let texts = texts(&svg);
+    for want in [
+        "Read current after programming",
+        "time (s)",
+        "read current (A)",
+        "g_max (S)",
+        "1e-6",
+        "9e-6",
+    ] {
+        assert!(texts.contains(&want.to_string()), "{want} in {texts:?}");
+    }
+    // 9 series: 7 colours, then the first two again (with other markers).
+    let data_lines = count(&svg, "polyline") - polylines_in(&svg, "#000000");
+    assert_eq!(data_lines, 9);
+    assert_eq!(polylines_in(&svg, "#0072B2"), 2);
+}
+
+#[test]
+fn heatmap_with_holes_and_string_axis() {
+    let (_keep, dir) = out_dir();
+    let table = df![
+        "device" => ["rram", "rram", "pcm", "pcm", "fefet", "rram"],
+        "bits" => [2i64, 4, 2, 8, 4, 2],
+        "accuracy_pct" => [91.0, 95.5, 88.0, 97.0, 93.0, 92.0],
+    ]
+    .unwrap();
+    let mut spec = PlotSpec::new("holes", "bits", "device");
+    spec.kind = PlotKind::Heatmap;
+    spec.z = Some("accuracy_pct".into());
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    // 3 bit widths × 3 devices, 4 of them without data (drawn grey).
+    assert_eq!(count(&svg, "rect"), 9 + 1);
+    assert_eq!(svg.matches("fill=\"#EBEBEB\"").count(), 4);
+    let texts = texts(&svg);
+    for want in ["fefet", "pcm", "rram", "accuracy (%)", "bits", "device"] {
+        assert!(texts.contains(&want.to_string()), "{want} in {texts:?}");
+    }
+}

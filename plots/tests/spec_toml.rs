@@ -1,0 +1,69 @@
+//! `PlotSpec` as a TOML `[[plot]]` table.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use xbar_plots::{ErrorStyle, FilterValue, PlotKind, PlotSpec};
+
+#[derive(Debug, Deserialize, serde::Serialize, PartialEq)]
+struct File {
+    plot: Vec<PlotSpec>,
+}
+
+#[test]
+fn round_trips_through_toml() {
+    let text = r#"
+        [[plot]]
+        file = "ir_drop"
+        x = "array.size"
+        y = "error_mean_rel"
+        series = "array.r_wire_ohm"
+        log_y = true
+        error = "bars"
+        where = { device = "rram", "array.size" = 64, "device.g_max" = 1e-4, ideal = false }
+
+        [[plot]]
+        file = "map.png"
+        kind = "heatmap"
+        x = "array.size"
+        y = "array.r_wire_ohm"
+        z = "accuracy_pct"
+        width_in = 7.0
+    "#;
+    let file: File = toml::from_str(text).unwrap();
+    let a = &file.plot[0];
+    assert_eq!(a.kind, PlotKind::Line);
+    assert_eq!(a.error, ErrorStyle::Bars);
+    assert!(a.log_y && !a.log_x);
+    let want: BTreeMap<String, FilterValue> = [
+        ("device".to_string(), FilterValue::Str("rram".into())),
+        ("array.size".to_string(), FilterValue::Int(64)),
+        ("device.g_max".to_string(), FilterValue::Float(1e-4)),
+        ("ideal".to_string(), FilterValue::Bool(false)),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(a.filter, want);
+    let b = &file.plot[1];
+    assert_eq!(b.kind, PlotKind::Heatmap);
+    assert_eq!(b.z.as_deref(), Some("accuracy_pct"));
+    assert_eq!(b.width_in, Some(7.0));
+    assert_eq!(b.height_in, None);
+    assert_eq!(b.error, ErrorStyle::Band);
+
+    let again: File = toml::from_str(&toml::to_string(&file).unwrap()).unwrap();
+    assert_eq!(again, file);
+}
+
+#[test]
+fn rejects_unknown_keys_and_values() {
+    let e = toml::from_str::<File>("[[plot]]\nfile = \"f\"\nx = \"a\"\ny = \"b\"\nlogx = true\n")
+        .unwrap_err();
+    assert!(e.to_string().contains("logx"), "{e}");
+    let e =
+        toml::from_str::<File>("[[plot]]\nfile = \"f\"\nx = \"a\"\ny = \"b\"\nkind = \"pie\"\n")
+            .unwrap_err();
+    assert!(e.to_string().contains("pie"), "{e}");
+    let e = toml::from_str::<File>("[[plot]]\nfile = \"f\"\nx = \"a\"\n").unwrap_err();
+    assert!(e.to_string().contains("`y`"), "{e}");
+}
