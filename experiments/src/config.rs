@@ -185,11 +185,24 @@ enum Segment {
 }
 
 fn split_path(dotted: &str) -> Vec<Segment> {
+    // Parts separated by dots outside double quotes: `sweep."array.size"`
+    // is the key `array.size` of the table `sweep`.
+    let mut parts = Vec::new();
+    let mut part = String::new();
+    let mut quoted = false;
+    for c in dotted.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut part)),
+            _ => part.push(c),
+        }
+    }
+    parts.push(part);
     let mut segments = Vec::new();
-    for part in dotted.split('.').filter(|p| !p.is_empty()) {
+    for part in parts.iter().filter(|p| !p.is_empty()) {
         let (name, mut rest) = match part.find('[') {
             Some(i) => (&part[..i], &part[i..]),
-            None => (part, ""),
+            None => (part.as_str(), ""),
         };
         if !name.is_empty() {
             segments.push(Segment::Key(name.to_string()));

@@ -7,8 +7,39 @@
 /// minutes on two cores.
 pub const QUICKSTART: &str = include_str!("../configs/quickstart.toml");
 
+/// NeuroSim's LTP/LTD curves of its seven-device table (device-pulse).
+pub const NEUROSIM_LTP_LTD: &str = include_str!("../configs/neurosim-ltp-ltd.toml");
+
+/// In-situ training on NeuroSim's devices (insitu-training).
+pub const NEUROSIM_INSITU: &str = include_str!("../configs/neurosim-insitu.toml");
+
+/// Joshi et al. 2020: accuracy over PCM drift, noise injection and global
+/// drift compensation (inference-drift).
+pub const JOSHI2020_DRIFT: &str = include_str!("../configs/joshi2020-drift.toml");
+
+/// Crossbar output error against array size and wire resistance
+/// (crossbar-ir-drop).
+pub const IR_DROP_ERROR: &str = include_str!("../configs/ir-drop-error.toml");
+
+/// Inference accuracy against tile size and wire resistance
+/// (inference-drift at t = 1 s).
+pub const IR_DROP_ACCURACY: &str = include_str!("../configs/ir-drop-accuracy.toml");
+
+/// Nandakumar et al. 2019: ibm-pcm conductance distributions over time
+/// (device-drift).
+pub const NANDAKUMAR_PCM_DISTRIBUTIONS: &str =
+    include_str!("../configs/nandakumar-pcm-distributions.toml");
+
 /// Every shipped config, as `(name, text)`; the name is the file's stem.
-pub const ALL: &[(&str, &str)] = &[("quickstart", QUICKSTART)];
+pub const ALL: &[(&str, &str)] = &[
+    ("quickstart", QUICKSTART),
+    ("neurosim-ltp-ltd", NEUROSIM_LTP_LTD),
+    ("neurosim-insitu", NEUROSIM_INSITU),
+    ("joshi2020-drift", JOSHI2020_DRIFT),
+    ("ir-drop-error", IR_DROP_ERROR),
+    ("ir-drop-accuracy", IR_DROP_ACCURACY),
+    ("nandakumar-pcm-distributions", NANDAKUMAR_PCM_DISTRIBUTIONS),
+];
 
 /// The text of shipped config `name`.
 pub fn get(name: &str) -> Option<&'static str> {

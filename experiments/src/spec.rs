@@ -464,6 +464,15 @@ impl Experiment {
             ));
         }
         check_sections(&doc, &raw)?;
+        // An inline device table: its errors located in the file.
+        if raw.device.is_table() {
+            #[derive(Deserialize)]
+            struct DeviceOnly {
+                #[allow(dead_code)]
+                device: DeviceSpec,
+            }
+            doc.deserialize::<DeviceOnly>()?;
+        }
         // The base point, with its errors located in the file.
         let resolved = resolve_devices(base.clone(), &dir).map_err(|e| e.locate(&doc, None))?;
         let point0 = to_point(&resolved).map_err(|e| doc.invalid("", &e))?;
@@ -473,22 +482,21 @@ impl Experiment {
         // Each swept value alone on the base: a bad value is reported at its key.
         for dim in &dimensions {
             for values in &dim.values {
-                let mut tree = base.clone();
-                for (key, value) in dim.keys.iter().zip(values) {
-                    set_path(&mut tree, key, value.clone())
-                        .map_err(|m| doc.invalid(&format!("sweep.{key}"), &m))?;
-                }
-                let at = format!("sweep.{}", dim.keys[0]);
+                let pairs: Vec<(String, Value)> = dim
+                    .keys
+                    .iter()
+                    .cloned()
+                    .zip(values.iter().cloned())
+                    .collect();
+                let tree = with_overrides(&base, &pairs, &dir).map_err(|e| e.locate(&doc, None))?;
+                let at = sweep_key(&dim.keys[0]);
                 let shown = values
                     .iter()
                     .map(Value::to_string)
                     .collect::<Vec<_>>()
                     .join(", ");
-                let point = resolve_devices(tree, &dir)
-                    .map_err(|e| e.locate(&doc, Some(&at)))
-                    .and_then(|t| {
-                        to_point(&t).map_err(|m| doc.invalid(&at, &format!("value {shown}: {m}")))
-                    })?;
+                let point = to_point(&tree)
+                    .map_err(|m| doc.invalid(&at, &format!("value {shown}: {m}")))?;
                 check_point(&point)
                     .map_err(|(key, m)| doc.invalid(&at, &format!("value {shown}: {key}: {m}")))?;
             }
@@ -507,19 +515,9 @@ impl Experiment {
         let mut swept = Vec::with_capacity(count);
         for index in 0..count {
             let pairs = point_values(&dimensions, index);
-            let mut tree = base.clone();
-            // `device` itself first, so that `device.*` keys edit the swapped device.
-            let mut ordered: Vec<&(String, Value)> = pairs.iter().collect();
-            ordered.sort_by_key(|(k, _)| k != "device");
-            for (key, value) in ordered {
-                set_path(&mut tree, key, value.clone())
-                    .map_err(|m| doc.invalid(&format!("sweep.{key}"), &m))?;
-            }
-            let point = resolve_devices(tree, &dir)
-                .map_err(|e| e.locate(&doc, Some("sweep")))
-                .and_then(|t| {
-                    to_point(&t).map_err(|m| doc.invalid("sweep", &format!("point {index}: {m}")))
-                })?;
+            let tree = with_overrides(&base, &pairs, &dir).map_err(|e| e.locate(&doc, None))?;
+            let point = to_point(&tree)
+                .map_err(|m| doc.invalid("sweep", &format!("point {index}: {m}")))?;
             check_point(&point)
                 .map_err(|(key, m)| doc.invalid("sweep", &format!("point {index}: {key}: {m}")))?;
             points.push(point);
@@ -617,8 +615,21 @@ fn check_sections(doc: &TomlDocument, raw: &Point<Value>) -> Result<(), ConfigEr
 fn check_point(p: &Point) -> Result<(), (String, String)> {
     let at =
         |section: &str, (field, message): (&str, String)| (format!("{section}.{field}"), message);
+    p.device
+        .validate()
+        .map_err(|e| (format!("device.{}", e.field), e.message.clone()))?;
     if let Some(a) = &p.array {
         a.check().map_err(|e| at("array", e))?;
+    }
+    if p.kind == Kind::CrossbarIrDrop {
+        if let Some(a) = &p.array {
+            if a.dac_bits.is_some() || a.adc_bits.is_some() {
+                return Err((
+                    "array.dac_bits".into(),
+                    "converters are not modelled by crossbar-ir-drop (it compares the analog currents); use inference-drift for DAC/ADC".into(),
+                ));
+            }
+        }
     }
     if let Some(pulse) = &p.pulse {
         if pulse.devices == 0 {
@@ -717,6 +728,34 @@ fn positive_list(
     Ok(())
 }
 
+/// The key path of swept key `key` (quoted: `sweep."array.size"`).
+fn sweep_key(key: &str) -> String {
+    format!("sweep.\"{key}\"")
+}
+
+/// `base` with the swept `pairs` set: device references first (so that
+/// `device.g_max` edits a library device's expanded parameters, or the
+/// swapped-in device when `device` itself is swept), then the rest.
+fn with_overrides(
+    base: &Table,
+    pairs: &[(String, Value)],
+    dir: &Path,
+) -> Result<Table, DeviceRefError> {
+    let mut tree = base.clone();
+    let is_device = |k: &str| DEVICE_PATHS.contains(&k);
+    let set = |tree: &mut Table, key: &str, value: &Value| {
+        set_path(tree, key, value.clone()).map_err(|m| DeviceRefError::Unknown(sweep_key(key), m))
+    };
+    for (key, value) in pairs.iter().filter(|(k, _)| is_device(k)) {
+        set(&mut tree, key, value)?;
+    }
+    let mut tree = resolve_devices(tree, dir).map_err(|e| e.at(pairs))?;
+    for (key, value) in pairs.iter().filter(|(k, _)| !is_device(k)) {
+        set(&mut tree, key, value)?;
+    }
+    Ok(tree)
+}
+
 fn to_point(tree: &Table) -> Result<Point, String> {
     Value::Table(tree.clone())
         .try_into::<Point>()
@@ -737,6 +776,17 @@ impl DeviceRefError {
         match self {
             DeviceRefError::Unknown(key, message) => doc.invalid(at.unwrap_or(&key), &message),
             DeviceRefError::File(e) => e,
+        }
+    }
+
+    /// An unknown device that came from a swept value is reported at its
+    /// `[sweep]` entry.
+    fn at(self, pairs: &[(String, Value)]) -> DeviceRefError {
+        match self {
+            DeviceRefError::Unknown(key, m) if pairs.iter().any(|(k, _)| *k == key) => {
+                DeviceRefError::Unknown(sweep_key(&key), m)
+            }
+            other => other,
         }
     }
 }
@@ -849,7 +899,7 @@ fn dimensions(doc: &TomlDocument, sweep: Option<&Table>) -> Result<Vec<Dimension
     let mut dims: Vec<Dimension> = Vec::new();
     let mut zipped: Option<usize> = None;
     for (key, values) in sweep.iter().filter(|(k, _)| *k != "zip") {
-        let at = format!("sweep.{key}");
+        let at = sweep_key(key);
         if key.starts_with("sweep") || key == "plot" || key == "kind" || key == "repeats" {
             return Err(doc.invalid(&at, &format!("`{key}` cannot be swept")));
         }

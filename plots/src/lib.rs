@@ -27,12 +27,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! **Heatmaps** treat `x` and `y` as categories (numeric, string or
+//! boolean), evenly spaced and labelled with their values; `series`,
+//! `log_x` and `log_y` are rejected there and `error` is ignored.
+//! `series_label` titles the colour bar.
+//!
 //! **SVG structure** (stable, for tests and post-processing): each series
-//! line is exactly one `<polyline>` stroked in its palette colour; axes and
-//! tick marks are black two-point `<polyline>`s, grid lines `<line>`s,
-//! standard-deviation bands `<polygon>`s, error bars `<line>`s, and legend
-//! samples `<rect>`s. A heatmap has one `<rect>` for the background and one
-//! per cell; its colour bar is made of `<polygon>`s.
+//! line is exactly one `<polyline>` stroked in its palette colour
+//! (`#0072B2`, `#D55E00`, `#009E73`, `#CC79A7`, `#E69F00`, `#56B4E9`,
+//! `#F0E442`, then again); every other `<polyline>` is black (axes, tick
+//! marks, the colour-bar frame). Grid lines are `<line>`s, bands
+//! `<polygon>`s, markers `<circle>`s, `<rect>`s (squares) or `<polygon>`s
+//! (triangles, diamonds); error bars, the legend box and its line samples
+//! are filled `<rect>`s. A
+//! heatmap has exactly one `<rect>` for the background plus one per cell
+//! (grey `#EBEBEB` where no row fell); its colour bar is `<polygon>`s.
+//! Text is `<text font-family="sans-serif">`; PNG text is drawn with the
+//! embedded DejaVu Sans.
 
 mod aggregate;
 mod axis;
@@ -43,6 +54,7 @@ mod output;
 mod spec;
 mod style;
 mod table;
+mod text;
 
 use std::path::{Path, PathBuf};
 
@@ -66,6 +78,26 @@ use table::Reader;
 /// after the `where` filter, and show the sample standard deviation. Rows
 /// whose `x`, `y` or series value is null or not finite are left out.
 /// Heatmaps average `z` per (`x`, `y`) cell.
+///
+/// ```
+/// use polars::prelude::*;
+/// use xbar_plots::{draw, PlotKind, PlotSpec};
+///
+/// let table = df![
+///     "bits"         => [2i64, 4, 2, 4],
+///     "device"       => ["rram", "rram", "pcm", "pcm"],
+///     "accuracy_pct" => [91.0, 95.5, 88.0, 97.0],
+/// ]?;
+/// let spec = PlotSpec {
+///     kind: PlotKind::Heatmap,
+///     z: Some("accuracy_pct".into()),
+///     ..PlotSpec::new("accuracy", "bits", "device")
+/// };
+/// let dir = tempfile::tempdir()?;
+/// let written = draw(&spec, &table, dir.path())?;
+/// assert_eq!(written.len(), 2); // accuracy.svg and accuracy.png
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 ///

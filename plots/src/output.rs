@@ -8,6 +8,7 @@ use plotters::prelude::*;
 
 use crate::error::PlotError;
 use crate::style::DPI;
+use crate::text::ExactText;
 use crate::Plot;
 
 /// An output format.
@@ -110,7 +111,7 @@ pub(crate) fn write(
         Format::Png => {
             let tmp = temp_next_to(path, ".png")?;
             {
-                let root = BitMapBackend::new(tmp.path(), px).into_drawing_area();
+                let root = ExactText(BitMapBackend::new(tmp.path(), px)).into_drawing_area();
                 plot.render(&root).map_err(|e| render_error(path, e))?;
             }
             let bytes = fs::read(tmp.path()).map_err(io_error(path))?;

@@ -19,7 +19,7 @@ pub(crate) const SMALL_PT: f64 = 8.0;
 pub(crate) const LABEL_PT: f64 = 9.0;
 
 /// DejaVu Sans (Bitstream Vera licence, see `assets/DejaVuSans-LICENSE.txt`).
-static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
+pub(crate) static DEJAVU_SANS: &[u8] = include_bytes!("../assets/DejaVuSans.ttf");
 const FAMILY: &str = "sans-serif";
 
 /// Registers the embedded font with plotters (once per process).

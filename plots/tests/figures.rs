@@ -443,6 +443,7 @@ fn heatmap_with_holes_and_string_axis() {
     ]
     .unwrap();
     let mut spec = PlotSpec::new("holes", "bits", "device");
+    spec.title = Some("Accuracy by device".into());
     spec.kind = PlotKind::Heatmap;
     spec.z = Some("accuracy_pct".into());
     let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
@@ -453,4 +454,56 @@ fn heatmap_with_holes_and_string_axis() {
     for want in ["fefet", "pcm", "rram", "accuracy (%)", "bits", "device"] {
         assert!(texts.contains(&want.to_string()), "{want} in {texts:?}");
     }
+}
+
+#[test]
+fn degenerate_inputs_still_draw() {
+    let (_keep, dir) = out_dir();
+    let one = df!["x" => [5.0], "y" => [0.0]].unwrap();
+    let same_x =
+        df!["x" => [1.0, 1.0, 1.0], "y" => [1.0, 2.0, 4.0], "s" => [true, true, false]].unwrap();
+    let cases: Vec<(PlotSpec, &DataFrame)> = vec![
+        (PlotSpec::new("one", "x", "y"), &one),
+        (
+            PlotSpec {
+                series: Some("s".into()),
+                log_y: true,
+                ..PlotSpec::new("same_x", "x", "y")
+            },
+            &same_x,
+        ),
+        (
+            PlotSpec {
+                width_in: Some(1.0),
+                height_in: Some(1.0),
+                title: Some("A title far too long for a one-inch figure".into()),
+                ..PlotSpec::new("tiny", "x", "y")
+            },
+            &same_x,
+        ),
+        (
+            PlotSpec {
+                kind: PlotKind::Heatmap,
+                z: Some("y".into()),
+                width_in: Some(1.0),
+                height_in: Some(1.0),
+                ..PlotSpec::new("tiny_heat", "x", "s")
+            },
+            &same_x,
+        ),
+    ];
+    for (spec, table) in cases {
+        let files = draw(&spec, table, &dir).unwrap_or_else(|e| panic!("{}: {e}", spec.file));
+        assert_eq!(files.len(), 2);
+    }
+    // The single-x series with a spread gets an error bar instead of a band.
+    let svg = read(&dir.join("same_x.svg"));
+    assert_eq!(count(&svg, "polygon"), 0);
+    assert!(texts(&svg).ends_with(&["s", "false", "true"].map(String::from)));
+    // Sizes out of range are refused.
+    let spec = PlotSpec {
+        width_in: Some(0.2),
+        ..PlotSpec::new("f.svg", "x", "y")
+    };
+    assert!(err(&spec, &one).contains("width_in"));
 }
