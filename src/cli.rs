@@ -372,7 +372,7 @@ pub struct RunArgs {
     /// Run a config shipped with the program, by name (`--shipped list` lists them)
     #[arg(long, value_name = "NAME", conflicts_with = "config")]
     pub shipped: Option<String>,
-    /// Results directory [default: xbarsim-out/<experiment name>]
+    /// Results directory [default: xbarsim-out/NAME, NAME being the experiment name]
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Threads [default: all cores]
@@ -384,7 +384,7 @@ pub struct RunArgs {
     /// Run only shard K of N (points p with p mod N = K-1); merge the shards with `xbarsim merge`
     #[arg(long, value_name = "K/N")]
     pub shard: Option<xbar_experiments::Shard>,
-    /// MNIST directory (four IDX files, gzip or plain) for every [data] section
+    /// MNIST directory (four IDX files, gzip or plain) for every `[data]` section
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// No progress bar

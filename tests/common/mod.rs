@@ -1,4 +1,6 @@
 //! Helpers shared by the command-line test files.
+// Each test binary uses some of these helpers, not all.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
