@@ -6,8 +6,8 @@
 #   RUNS=5 bench/sweep.sh
 #
 # The sweep: 16 independent points of exact IR-drop solves (crossbar-ir-drop,
-# neurram-rram cells, 2 array sizes × 8 wire resistances, 32 input vectors).
-# Every run starts from an empty results directory (--force), so nothing is
+# neurram-rram cells, 384² and 512² arrays × 8 wire resistances, 64 input vectors).
+# Every run starts from an empty results directory, so nothing is
 # resumed; the times are the whole `xbarsim run` process (parse, 16 units,
 # table, figure), as a user sees it.
 set -euo pipefail
@@ -24,10 +24,10 @@ seed = 1
 device = "neurram-rram"
 
 [array]
-vectors = 32
+vectors = 64
 
 [sweep]
-"array.size" = [192, 256]
+"array.size" = [384, 512]
 "array.r_wire_ohm" = [0.25, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 5.0]
 
 [[plot]]
@@ -41,7 +41,8 @@ command -v taskset >/dev/null && pin=(taskset -c 0,1)
 time_run() { # jobs -> seconds
     local t0 t1
     t0=$(date +%s.%N)
-    "${pin[@]}" "$bin" run "$work/sweep.toml" --out "$work/out-$1" --jobs "$1" --force --quiet >/dev/null
+    rm -rf "$work/out-$1"
+    "${pin[@]}" "$bin" run "$work/sweep.toml" --out "$work/out-$1" --jobs "$1" --quiet >/dev/null
     t1=$(date +%s.%N)
     echo "$t1 - $t0" | bc -l
 }

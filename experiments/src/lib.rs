@@ -16,6 +16,41 @@
 //! | [`durable`] | write-fsync-rename files |
 //! | [`slurm`] | `sbatch` array scripts for sharded runs |
 //! | [`shipped`] | the configs shipped with the program, the quick-start among them |
+//!
+//! ```
+//! use std::path::Path;
+//! use xbar_experiments::{run, table, Experiment, RunOptions};
+//!
+//! let config = r#"
+//! name = "wires"
+//! kind = "crossbar-ir-drop"
+//! device = "neurram-rram"
+//! repeats = 2
+//! [array]
+//! size = 16
+//! vectors = 4
+//! [sweep]
+//! "array.r_wire_ohm" = [1.0, 5.0]
+//! "#;
+//! let exp = Experiment::parse(Path::new("wires.toml"), config)?;
+//! assert_eq!((exp.points.len(), exp.repeats), (2, 2));
+//! let out = tempfile::tempdir().unwrap();
+//! let opts = RunOptions {
+//!     out: out.path().join("wires"),
+//!     jobs: 2,
+//!     force: false,
+//!     shard: None,
+//!     data_override: None,
+//!     abort_after: None,
+//! };
+//! let summary = run(&exp, &opts, &|_| {}).unwrap();
+//! assert_eq!((summary.computed, summary.resumed), (4, 0));
+//! let frame = table::read(&opts.out).unwrap();
+//! assert_eq!(frame.height(), 4); // 2 points × 2 repeats, one output row each
+//! // Running again resumes: nothing left to compute.
+//! assert_eq!(run(&exp, &opts, &|_| {}).unwrap().computed, 0);
+//! # Ok::<(), xbar_experiments::config::ConfigError>(())
+//! ```
 
 pub mod config;
 pub mod data;

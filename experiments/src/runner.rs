@@ -500,7 +500,13 @@ pub fn run(
     let files = if opts.shard.is_some() {
         Vec::new()
     } else {
-        finish(&opts.out, &manifest, std::slice::from_ref(&opts.out), start, opts.jobs)?
+        finish(
+            &opts.out,
+            &manifest,
+            std::slice::from_ref(&opts.out),
+            start,
+            opts.jobs,
+        )?
     };
     Ok(Summary {
         resumed,
