@@ -11,23 +11,7 @@ use xbar_devices::library;
 use xbar_experiments::config::load_device_file;
 
 mod common;
-use common::{assert_no_temporaries, fails, sidecar, xbarsim};
-
-/// Runs `args` in `dir`, expects success, returns stdout.
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = xbarsim(dir)
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{assert_no_temporaries, fails, ok, sidecar, xbarsim};
 
 /// Parses a CSV written by xbarsim: header and rows of fields.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {

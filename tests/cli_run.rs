@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{fails, xbarsim};
+use common::{fails, ok, xbarsim};
 use tempfile::TempDir;
 
 /// A small, fast sweep: 3 sizes × 2 wire resistances of exact IR-drop solves.
@@ -38,16 +38,6 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn run_ok(dir: &Path, args: &[&str]) -> String {
-    let out = xbarsim(dir)
-        .args(args)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    String::from_utf8(out.stdout).unwrap()
-}
-
 /// Every file under `dir` with its bytes, sorted by path.
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = Vec::new();
@@ -71,7 +61,7 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 fn a_sweep_writes_table_config_run_info_and_figures() {
     let dir = TempDir::new().unwrap();
     write(dir.path(), "small.toml", SWEEP);
-    let stdout = run_ok(
+    let stdout = ok(
         dir.path(),
         &["run", "small.toml", "--out", "out", "--jobs", "2"],
     );
@@ -132,7 +122,7 @@ fn a_sweep_writes_table_config_run_info_and_figures() {
             > 100
     );
     // `xbarsim plot` draws any other figure from the directory.
-    let stdout = run_ok(
+    let stdout = ok(
         dir.path(),
         &[
             "plot",
@@ -163,7 +153,7 @@ fn bad_config(text: &str) -> String {
     let line = fails(dir.path(), &["run", "bad.toml", "--out", "fresh"]);
     assert!(!dir.path().join("fresh").exists(), "created the directory");
     write(dir.path(), "small.toml", SWEEP);
-    run_ok(
+    ok(
         dir.path(),
         &["run", "small.toml", "--out", "done", "--quiet"],
     );
@@ -315,7 +305,7 @@ fn a_killed_run_resumes_without_recomputing_and_gives_the_same_table() {
         .iter()
         .map(|(p, _)| std::fs::metadata(p).unwrap().modified().unwrap())
         .collect();
-    let stdout = run_ok(
+    let stdout = ok(
         dir.path(),
         &["run", "small.toml", "--out", "killed", "--jobs", "2"],
     );
@@ -330,7 +320,7 @@ fn a_killed_run_resumes_without_recomputing_and_gives_the_same_table() {
         assert_eq!(&again.1, bytes, "recomputed {path:?}");
         assert_eq!(std::fs::metadata(path).unwrap().modified().unwrap(), *mtime);
     }
-    run_ok(
+    ok(
         dir.path(),
         &["run", "small.toml", "--out", "whole", "--jobs", "1"],
     );
@@ -342,7 +332,7 @@ fn a_killed_run_resumes_without_recomputing_and_gives_the_same_table() {
         );
     }
     // A third run has nothing left to do.
-    let stdout = run_ok(dir.path(), &["run", "small.toml", "--out", "whole"]);
+    let stdout = ok(dir.path(), &["run", "small.toml", "--out", "whole"]);
     assert!(
         stdout.contains("0 computed") && stdout.contains("12 resumed"),
         "{stdout}"
@@ -358,7 +348,7 @@ fn another_configs_directory_is_refused_unless_forced() {
         "other.toml",
         &SWEEP.replace("seed = 3", "seed = 4"),
     );
-    run_ok(dir.path(), &["run", "small.toml", "--out", "out"]);
+    ok(dir.path(), &["run", "small.toml", "--out", "out"]);
     let before = snapshot(&dir.path().join("out"));
     let e = fails(dir.path(), &["run", "other.toml", "--out", "out"]);
     assert!(
@@ -375,10 +365,10 @@ fn another_configs_directory_is_refused_unless_forced() {
             SWEEP.replace("file = \"error\"", "file = \"err2\"")
         ),
     );
-    let stdout = run_ok(dir.path(), &["run", "commented.toml", "--out", "out"]);
+    let stdout = ok(dir.path(), &["run", "commented.toml", "--out", "out"]);
     assert!(stdout.contains("12 resumed"), "{stdout}");
     assert!(dir.path().join("out/figures/err2.svg").exists());
-    run_ok(
+    ok(
         dir.path(),
         &["run", "other.toml", "--out", "out", "--force"],
     );
@@ -398,14 +388,14 @@ fn another_configs_directory_is_refused_unless_forced() {
 fn shards_merged_equal_the_unsharded_table_exactly() {
     let dir = TempDir::new().unwrap();
     write(dir.path(), "small.toml", SWEEP);
-    run_ok(
+    ok(
         dir.path(),
         &["run", "small.toml", "--out", "whole", "--quiet"],
     );
     for k in 1..=4 {
         let shard = format!("{k}/4");
         let out = format!("s{k}");
-        let stdout = run_ok(
+        let stdout = ok(
             dir.path(),
             &["run", "small.toml", "--out", &out, "--shard", &shard],
         );
@@ -419,7 +409,7 @@ fn shards_merged_equal_the_unsharded_table_exactly() {
         e.contains("units are missing") && e.contains("run the missing shards"),
         "{e}"
     );
-    let stdout = run_ok(
+    let stdout = ok(
         dir.path(),
         &["merge", "s1", "s2", "s3", "s4", "--out", "merged"],
     );
@@ -440,7 +430,7 @@ fn shards_merged_equal_the_unsharded_table_exactly() {
         "other.toml",
         &SWEEP.replace("seed = 3", "seed = 9"),
     );
-    run_ok(
+    ok(
         dir.path(),
         &["run", "other.toml", "--out", "o1", "--shard", "1/2"],
     );

@@ -13,6 +13,22 @@ pub fn xbarsim(dir: &Path) -> Command {
     cmd
 }
 
+/// Runs `args` in `dir`, expects success, returns stdout.
+pub fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = xbarsim(dir)
+        .args(args)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Runs `args` in `dir`, expects exit code 2 and exactly one stderr line
 /// `error: ...`; returns that line.
 pub fn fails(dir: &Path, args: &[&str]) -> String {
