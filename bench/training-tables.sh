@@ -44,15 +44,15 @@ python3 - <<'PY'
 import csv, json
 rows = {}
 for kind in ("plain", "aware"):
-    side = json.load(open(f"{kind}-pcm.csv.json"))
-    rows[kind] = (side["parameters"]["software_accuracy"], list(csv.DictReader(open(f"{kind}-pcm.csv"))))
+    table = list(csv.DictReader(open(f"{kind}-pcm.csv")))
+    rows[kind] = (float(table[0]["software_accuracy_pct"]), table)
 names = {1: "1 s", 3600: "1 h", 86400: "1 day", 2592000: "1 month", 31536000: "1 year"}
 print("\n| training | software | " + " | ".join(names.values()) + " |")
 print("|---|---:|" + "---:|" * len(names))
 for kind, label in (("plain", "conventional"), ("aware", "noise injection")):
     sw, table = rows[kind]
-    cells = [f"{100*float(r['accuracy_mean']):.2f} ± {100*float(r['accuracy_std']):.2f}" for r in table]
-    print(f"| {label} | {100*sw:.2f} | " + " | ".join(cells) + " |")
+    cells = [f"{float(r['accuracy_pct']):.2f} ± {float(r['accuracy_std_pct']):.2f}" for r in table]
+    print(f"| {label} | {sw:.2f} | " + " | ".join(cells) + " |")
 PY
 
 /usr/bin/time -f "%e s wall, %M KiB peak" "$x" evaluate --model plain.safetensors --device ibm-pcm \
@@ -69,12 +69,13 @@ for d in ideal ag-a-si taox-hfox pcmo alox-hfo2 gst-pcm epiram hzo-fefet; do
         --history insitu-$d.csv --no-progress > /dev/null 2>&1
     "$x" device show $d --toml > $d.toml
     python3 - "$d" <<'PY'
-import csv, sys, tomllib
+import csv, json, sys, tomllib
 d = sys.argv[1]
 spec = tomllib.load(open(f"{d}.toml", "rb"))
 p = spec.get("pulse", {})
 last = list(csv.DictReader(open(f"insitu-{d}.csv")))[-1]
+epoch_s = json.load(open(f"insitu-{d}.csv.json"))["timing"]["epoch_time_s"][-1]
 print(f"| {d} | {p.get('nl_ltp', '—')} | {p.get('nl_ltd', '—')} | {p.get('pulses_ltp', '—')} | {p.get('c2c', 0)} | "
-      f"{100*float(last['test_accuracy']):.2f} | {float(last['epoch_time_s']):.1f} |")
+      f"{float(last['test_accuracy_pct']):.2f} | {epoch_s:.1f} |")
 PY
 done

@@ -120,9 +120,10 @@ hist = os.path.join(work, "history.csv")
 x = None
 if os.path.exists(hist):
     rows = list(csv.DictReader(open(hist)))
-    if not rows or "epoch_time_s" not in rows[-1]:
-        sys.exit("training.sh: history CSV has no epoch_time_s column / no rows")
-    x = {"epoch_s": float(rows[-1]["epoch_time_s"]), "acc": float(rows[-1]["train_accuracy"])}
+    timing = json.load(open(hist + ".json")).get("timing", {})
+    if not rows or "train_accuracy_pct" not in rows[-1] or not timing.get("epoch_time_s"):
+        sys.exit("training.sh: history CSV has no train_accuracy_pct column / no rows, or its sidecar no timing.epoch_time_s")
+    x = {"epoch_s": float(timing["epoch_time_s"][-1]), "acc": float(rows[-1]["train_accuracy_pct"]) / 100}
 
 pct = lambda a: f"{100 * a:.2f} %"
 xs = f"{x['epoch_s']:.2f}" if x else "—"

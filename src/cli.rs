@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
-use xbar_crossbar::Solver;
+use xbar_crossbar::{Converters, Solver, Wires};
 
 const ABOUT: &str = "Compute-in-memory simulator for memristor crossbars";
 
@@ -115,7 +115,13 @@ programming: drift, read noise, global drift compensation unless \
 --no-drift-compensation), compute every layer through the crossbar (ideal, or \
 with IR drop when a wire resistance is given: the exact transfer matrix of \
 each tile) with optional DAC/ADC, and classify the test set. The CSV has one \
-row per time: mean, std, min and max accuracy over instances.";
+row per time: mean, std, min and max accuracy over instances.
+
+--solver chooses each tile's effective conductances: `auto` (default) the \
+read conductances without wire resistance, else the transfer matrix; \
+`transfer` always the transfer matrix; `ideal` the read conductances, \
+ignoring the wires; `exact` a full nodal solve per word line (slow; a \
+reference for `transfer`).";
 
 const EVALUATE_EXAMPLES: &str = "\
 Examples:
@@ -176,18 +182,8 @@ pub struct SolveArgs {
     /// Input vectors: B lines of M comma-separated voltages (V), no header
     #[arg(short, long, value_name = "V.csv")]
     pub inputs: PathBuf,
-    /// Word-line resistance per segment between neighbouring cells (Ω)
-    #[arg(long, value_name = "OHMS", default_value_t = 0.0, value_parser = parse_resistance, allow_hyphen_values = true)]
-    pub r_wordline: f64,
-    /// Bit-line resistance per segment between neighbouring cells (Ω)
-    #[arg(long, value_name = "OHMS", default_value_t = 0.0, value_parser = parse_resistance, allow_hyphen_values = true)]
-    pub r_bitline: f64,
-    /// Input driver resistance (Ω)
-    #[arg(long, value_name = "OHMS", default_value_t = 0.0, value_parser = parse_resistance, allow_hyphen_values = true)]
-    pub r_source: f64,
-    /// Sense amplifier (virtual ground) input resistance (Ω)
-    #[arg(long, value_name = "OHMS", default_value_t = 0.0, value_parser = parse_resistance, allow_hyphen_values = true)]
-    pub r_sense: f64,
+    #[command(flatten)]
+    pub wires: WiresArgs,
     /// auto, ideal, exact or transfer
     #[arg(long, value_name = "SOLVER", default_value = "auto", value_parser = parse_solver)]
     pub solver: Solver,
@@ -204,6 +200,78 @@ pub struct SolveArgs {
     /// first input vector (CSV with header: row,col,wordline_V,bitline_V,cell_V,cell_current_A)
     #[arg(long, value_name = "FILE")]
     pub node_voltages: Option<PathBuf>,
+}
+
+/// The wire, driver and sense resistances of an array (`solve`, `evaluate`).
+#[derive(Debug, Args)]
+pub struct WiresArgs {
+    /// Word-line resistance per segment between neighbouring cells (Ω)
+    #[arg(long, value_name = "OHMS", default_value_t = 0.0, value_parser = parse_resistance, allow_hyphen_values = true)]
+    pub r_wordline: f64,
+    /// Bit-line resistance per segment between neighbouring cells (Ω)
+    #[arg(long, value_name = "OHMS", default_value_t = 0.0, value_parser = parse_resistance, allow_hyphen_values = true)]
+    pub r_bitline: f64,
+    /// Input driver resistance (Ω)
+    #[arg(long, value_name = "OHMS", default_value_t = 0.0, value_parser = parse_resistance, allow_hyphen_values = true)]
+    pub r_source: f64,
+    /// Sense amplifier (virtual ground) input resistance (Ω)
+    #[arg(long, value_name = "OHMS", default_value_t = 0.0, value_parser = parse_resistance, allow_hyphen_values = true)]
+    pub r_sense: f64,
+}
+
+impl WiresArgs {
+    /// The resistances as [`Wires`] (each flag was checked finite and ≥ 0
+    /// when parsed; [`Wires::validate`] holds).
+    pub fn wires(&self) -> Wires {
+        Wires {
+            r_wordline: self.r_wordline,
+            r_bitline: self.r_bitline,
+            r_source: self.r_source,
+            r_sense: self.r_sense,
+        }
+    }
+}
+
+/// The converters of an array (`evaluate`).
+#[derive(Debug, Args)]
+pub struct ConverterArgs {
+    /// Input DAC bits (none: ideal)
+    #[arg(long, value_name = "BITS")]
+    pub dac_bits: Option<u32>,
+    /// Output ADC bits per tile (none: ideal)
+    #[arg(long, value_name = "BITS")]
+    pub adc_bits: Option<u32>,
+    /// Word-line voltage of an input of 1 (V)
+    #[arg(
+        long,
+        value_name = "V",
+        default_value_t = 0.2,
+        allow_hyphen_values = true
+    )]
+    pub read_voltage: f64,
+}
+
+impl ConverterArgs {
+    /// The settings as [`Converters`], unchecked ([`Converters::validate`]
+    /// names a bad one by its config key).
+    pub fn converters(&self) -> Converters {
+        Converters {
+            dac_bits: self.dac_bits,
+            adc_bits: self.adc_bits,
+            read_voltage: self.read_voltage,
+        }
+    }
+}
+
+/// The size of one physical array (`evaluate`).
+#[derive(Debug, Args)]
+pub struct TileArgs {
+    /// Word lines per array
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256)]
+    pub tile_rows: usize,
+    /// Bit lines per array (two per weight)
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256)]
+    pub tile_cols: usize,
 }
 
 fn parse_resistance(text: &str) -> Result<f64, String> {
@@ -590,38 +658,16 @@ pub struct EvaluateArgs {
     /// Independent device instances
     #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 10)]
     pub instances: usize,
-    /// Word lines per array
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256)]
-    pub tile_rows: usize,
-    /// Bit lines per array (two per weight)
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256)]
-    pub tile_cols: usize,
-    /// Word-line resistance per segment (Ω)
-    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0, allow_hyphen_values = true)]
-    pub r_wordline: f64,
-    /// Bit-line resistance per segment (Ω)
-    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0, allow_hyphen_values = true)]
-    pub r_bitline: f64,
-    /// Driver resistance (Ω)
-    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0, allow_hyphen_values = true)]
-    pub r_source: f64,
-    /// Sense resistance (Ω)
-    #[arg(long, value_name = "OHMS", value_parser = parse_resistance, default_value_t = 0.0, allow_hyphen_values = true)]
-    pub r_sense: f64,
-    /// Input DAC bits (none: ideal)
-    #[arg(long, value_name = "BITS")]
-    pub dac_bits: Option<u32>,
-    /// Output ADC bits per tile (none: ideal)
-    #[arg(long, value_name = "BITS")]
-    pub adc_bits: Option<u32>,
-    /// Word-line voltage of an input of 1 (V)
-    #[arg(
-        long,
-        value_name = "V",
-        default_value_t = 0.2,
-        allow_hyphen_values = true
-    )]
-    pub read_voltage: f64,
+    #[command(flatten)]
+    pub tiles: TileArgs,
+    #[command(flatten)]
+    pub wires: WiresArgs,
+    /// How each tile's effective conductances are computed: auto, ideal,
+    /// exact or transfer (auto: transfer with wire resistance, else ideal)
+    #[arg(long, value_name = "SOLVER", default_value = "auto", value_parser = parse_solver)]
+    pub solver: Solver,
+    #[command(flatten)]
+    pub converters: ConverterArgs,
     /// Do not scale outputs by global drift compensation
     #[arg(long)]
     pub no_drift_compensation: bool,

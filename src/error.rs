@@ -63,10 +63,4 @@ macro_rules! bail {
 pub(crate) use bail;
 
 /// The operating system's reason for an I/O error, without `(os error N)`.
-pub fn io_reason(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
-}
+pub use xbar_experiments::durable::reason as io_reason;

@@ -10,6 +10,7 @@ mod device_cmd;
 mod error;
 mod matrix_csv;
 mod output;
+mod point_cmd;
 mod run_cmd;
 mod solve_cmd;
 mod train_cmd;
@@ -29,16 +30,16 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Device(DeviceCommand::List(args)) => device_cmd::list(&args),
         Command::Device(DeviceCommand::Show(args)) => device_cmd::show(&args),
-        Command::Device(DeviceCommand::Pulse(args)) => device_cmd::pulse(&args),
-        Command::Device(DeviceCommand::Drift(args)) => device_cmd::drift(&args),
+        Command::Device(DeviceCommand::Pulse(args)) => point_cmd::pulse(&args),
+        Command::Device(DeviceCommand::Drift(args)) => point_cmd::drift(&args),
         Command::Run(args) => run_cmd::run(&args),
         Command::Merge(args) => run_cmd::merge(&args),
         Command::Slurm(args) => run_cmd::slurm(&args),
         Command::Plot(args) => run_cmd::plot(&args),
         Command::Solve(args) => solve_cmd::solve(&args),
         Command::Train(args) => train_cmd::train(&args),
-        Command::Evaluate(args) => train_cmd::evaluate(&args),
-        Command::TrainInsitu(args) => train_cmd::train_insitu(&args),
+        Command::Evaluate(args) => point_cmd::evaluate(&args),
+        Command::TrainInsitu(args) => point_cmd::train_insitu(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

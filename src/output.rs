@@ -37,9 +37,7 @@ pub fn fmt_f64(x: f64) -> String {
 }
 
 /// One CSV field.
-pub enum Field<'a> {
-    /// Text, quoted when it needs to be.
-    Text(&'a str),
+pub enum Field {
     /// A count or an index.
     Int(u64),
     /// A measured value; must be finite.
@@ -50,7 +48,6 @@ pub enum Field<'a> {
 pub struct Csv {
     columns: Vec<&'static str>,
     text: String,
-    rows: usize,
 }
 
 impl Csv {
@@ -61,7 +58,6 @@ impl Csv {
         Csv {
             columns: columns.to_vec(),
             text,
-            rows: 0,
         }
     }
 
@@ -69,14 +65,13 @@ impl Csv {
     ///
     /// # Errors
     /// A non-finite float: xbarsim never writes NaN or infinity.
-    pub fn row(&mut self, fields: &[Field<'_>]) -> Result<()> {
+    pub fn row(&mut self, fields: &[Field]) -> Result<()> {
         debug_assert_eq!(fields.len(), self.columns.len());
         for (k, field) in fields.iter().enumerate() {
             if k > 0 {
                 self.text.push(',');
             }
             match field {
-                Field::Text(s) => self.text.push_str(&quote(s)),
                 Field::Int(i) => self.text.push_str(&i.to_string()),
                 Field::Float(x) => {
                     if !x.is_finite() {
@@ -90,27 +85,12 @@ impl Csv {
             }
         }
         self.text.push('\n');
-        self.rows += 1;
         Ok(())
-    }
-
-    /// Data rows so far (without the header).
-    pub fn rows(&self) -> usize {
-        self.rows
     }
 
     /// The CSV text.
     pub fn text(&self) -> &str {
         &self.text
-    }
-}
-
-/// A field quoted as RFC 4180 asks when it contains a separator or quote.
-fn quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
     }
 }
 
@@ -142,19 +122,6 @@ pub fn provenance(command: &str, parameters: Value) -> Value {
             .collect::<Vec<_>>(),
         "parameters": parameters,
     })
-}
-
-/// The sidecar: provenance of one output file.
-pub fn sidecar(command: &str, seed: u64, devices: Vec<Value>, parameters: Value) -> Value {
-    let device = if devices.len() == 1 {
-        ("device", devices.into_iter().next().unwrap_or(Value::Null))
-    } else {
-        ("devices", Value::Array(devices))
-    };
-    let mut object = provenance(command, parameters);
-    object["seed"] = json!(seed);
-    object[device.0] = device.1;
-    object
 }
 
 /// Checks that `path` can be created: its directory exists and it is not
@@ -207,15 +174,15 @@ pub fn write_text_with_sidecar(path: &Path, text: &str, sidecar: &Value) -> Resu
 /// # Errors
 /// A missing directory, a permission problem, a full disk — naming the path.
 pub fn write_bytes_with_sidecar(path: &Path, bytes: &[u8], sidecar: &Value) -> Result<()> {
-    let dir = check_output_path(path)?;
+    check_output_path(path)?;
     let json_path = sidecar_path(path);
     check_output_path(&json_path)?;
     let existed = path.exists();
     let mut json_text = serde_json::to_string_pretty(sidecar)
         .map_err(|e| CliError::new(format!("internal error: sidecar JSON: {e}")))?;
     json_text.push('\n');
-    let csv_file = temp_with(&dir, path, bytes)?;
-    let json_file = temp_with(&dir, &json_path, json_text.as_bytes())?;
+    let csv_file = temp_with(path, bytes)?;
+    let json_file = temp_with(&json_path, json_text.as_bytes())?;
     persist(csv_file, path)?;
     if let Err(e) = persist(json_file, &json_path) {
         // Keep the pair consistent: no new CSV without its provenance (an
@@ -229,24 +196,9 @@ pub fn write_bytes_with_sidecar(path: &Path, bytes: &[u8], sidecar: &Value) -> R
     Ok(())
 }
 
-fn temp_with(dir: &Path, target: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
-    let fail = |e: std::io::Error| {
-        CliError::new(format!(
-            "cannot write `{}`: {}",
-            target.display(),
-            io_reason(&e)
-        ))
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".xbarsim-").suffix(".tmp");
-    // A temporary file is private (0600); the output is an ordinary file
-    // (0666 less the umask, as `File::create` would make it).
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut file = builder.tempfile_in(dir).map_err(fail)?;
-    file.write_all(bytes).map_err(fail)?;
-    file.as_file().sync_all().map_err(fail)?;
-    Ok(file)
+fn temp_with(target: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    xbar_experiments::durable::stage(target, |f| f.write_all(bytes).map_err(|e| io_reason(&e)))
+        .map_err(|(path, why)| CliError::new(format!("cannot write `{path}`: {why}")))
 }
 
 fn persist(file: tempfile::NamedTempFile, target: &Path) -> Result<()> {
@@ -345,14 +297,12 @@ mod tests {
     }
 
     #[test]
-    fn csv_quotes_and_refuses_nan() {
+    fn csv_refuses_nan() {
         let mut csv = Csv::new(&["device", "g_S"]);
-        csv.row(&[Field::Text("a,b"), Field::Float(1e-6)]).unwrap();
-        assert_eq!(csv.text(), "device,g_S\n\"a,b\",1e-6\n");
-        assert!(csv
-            .row(&[Field::Text("x"), Field::Float(f64::NAN)])
-            .is_err());
-        assert_eq!(csv.rows(), 1);
+        csv.row(&[Field::Int(3), Field::Float(1e-6)]).unwrap();
+        assert_eq!(csv.text(), "device,g_S\n3,1e-6\n");
+        assert!(csv.row(&[Field::Int(4), Field::Float(f64::NAN)]).is_err());
+        assert_eq!(csv.text(), "device,g_S\n3,1e-6\n");
     }
 
     #[test]

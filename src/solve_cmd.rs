@@ -50,8 +50,7 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
             g.nrows()
         );
     }
-    let wires = Wires::new(args.r_wordline, args.r_bitline, args.r_source, args.r_sense)
-        .map_err(|e| cli_error(e, args))?;
+    let wires = args.wires.wires();
     let xbar = Crossbar::new(g, wires).map_err(|e| cli_error(e, args))?;
     let started = Instant::now();
     let mut solver: Option<ExactSolver> = None;
@@ -90,43 +89,33 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         }
     };
     let seconds = started.elapsed().as_secs_f64();
-    let sidecar = output::provenance(
-        "solve",
-        json!({
-            "conductances_file": args.conductances.display().to_string(),
-            "inputs_file": args.inputs.display().to_string(),
-            "rows": xbar.rows(),
-            "cols": xbar.cols(),
-            "vectors": v.nrows(),
-            "r_wordline_ohm": args.r_wordline,
-            "r_bitline_ohm": args.r_bitline,
-            "r_source_ohm": args.r_source,
-            "r_sense_ohm": args.r_sense,
-            "solver_requested": args.solver.name(),
-            "solver_used": method,
-            "sinh_a_per_volt": args.sinh_a,
-            "solve_time_s": seconds,
-            "output_columns": "one line per input vector, one current (A) per bit line",
-        }),
-    );
+    let mut parameters = json!({
+        "conductances_file": args.conductances.display().to_string(),
+        "inputs_file": args.inputs.display().to_string(),
+        "rows": xbar.rows(),
+        "cols": xbar.cols(),
+        "vectors": v.nrows(),
+        "solver_requested": args.solver.name(),
+        "solver_used": method,
+        "sinh_a_per_volt": args.sinh_a,
+        "solve_time_s": seconds,
+        "output_columns": "one line per input vector, one current (A) per bit line",
+    });
+    add_wires(&mut parameters, &wires);
+    let sidecar = output::provenance("solve", parameters);
     let map = match (&args.node_voltages, &solver) {
         (Some(_), Some(solver)) => Some(voltage_map(solver, &v)?),
         _ => None,
     };
     output::write_text_with_sidecar(&args.output, &matrix_csv::to_text(&currents), &sidecar)?;
     if let (Some(path), Some(map)) = (&args.node_voltages, map) {
-        let sidecar = output::provenance(
-            "solve --node-voltages",
-            json!({
-                "conductances_file": args.conductances.display().to_string(),
-                "inputs_file": args.inputs.display().to_string(),
-                "input_vector": 0,
-                "r_wordline_ohm": args.r_wordline,
-                "r_bitline_ohm": args.r_bitline,
-                "r_source_ohm": args.r_source,
-                "r_sense_ohm": args.r_sense,
-            }),
-        );
+        let mut parameters = json!({
+            "conductances_file": args.conductances.display().to_string(),
+            "inputs_file": args.inputs.display().to_string(),
+            "input_vector": 0,
+        });
+        add_wires(&mut parameters, &wires);
+        let sidecar = output::provenance("solve --node-voltages", parameters);
         output::write_csv_with_sidecar(path, &map, &sidecar)?;
     }
     eprintln!(
@@ -173,13 +162,24 @@ fn voltage_map(solver: &ExactSolver, inputs: &nalgebra::DMatrix<f64>) -> Result<
     Ok(csv)
 }
 
+/// The wires' own keys (`r_wordline_ohm`, …) into the sidecar parameters.
+fn add_wires(parameters: &mut serde_json::Value, wires: &Wires) {
+    if let (Some(map), Ok(serde_json::Value::Object(keys))) =
+        (parameters.as_object_mut(), serde_json::to_value(wires))
+    {
+        map.extend(keys);
+    }
+}
+
 fn cli_error(e: CrossbarError, args: &SolveArgs) -> CliError {
     match &e {
         CrossbarError::InvalidParameter { field, .. } if field.starts_with("g[") => {
             CliError::new(format!("{}: {e}", args.conductances.display()))
         }
+        // `r_wordline_ohm` is the flag `--r-wordline`.
         CrossbarError::InvalidParameter { field, .. } if field.starts_with("r_") => {
-            CliError::new(format!("--{}: {e}", field.replace('_', "-")))
+            let flag = field.trim_end_matches("_ohm").replace('_', "-");
+            CliError::new(format!("--{flag}: {e}"))
         }
         _ => CliError::new(e.to_string()),
     }

@@ -1,5 +1,6 @@
-//! `xbarsim train`, `xbarsim evaluate`, `xbarsim train-insitu`: thin layers
-//! over `xbar-training` (settings, data, progress bars, files).
+//! `xbarsim train`: software training, a thin layer over `xbar-training`
+//! (settings, data, progress bars, files); and the helpers `evaluate` and
+//! `train-insitu` ([`crate::point_cmd`]) share with it.
 
 use std::path::Path;
 use std::time::Instant;
@@ -8,19 +9,18 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use xbar_training::{
-    evaluate as evaluate_on_arrays, model, summarise, train as train_network, ArrayConfig, Dataset,
-    DeviceInjection, EpochStats, InsituConfig, InsituNetwork, Network, NetworkConfig, NetworkKind,
-    NoiseInjection, Progress, Schedule, Split, TrainConfig, WireConfig,
+    model, train as train_network, Dataset, DeviceInjection, EpochStats, Network, NetworkConfig,
+    NetworkKind, NoiseInjection, Progress, Schedule, Split, TrainConfig,
 };
 use xbar_training::{Encoding, Readout, Surrogate};
 
-use crate::cli::{DataArgs, EvaluateArgs, InsituArgs, NetworkArgs, TrainArgs};
+use xbar_experiments::kinds::insitu_training::InsituTraining;
+use xbar_experiments::table::Rows;
+
+use crate::cli::{DataArgs, NetworkArgs, TrainArgs};
 use crate::device_arg;
 use crate::error::{bail, CliError, Result};
-use crate::output::{
-    check_output_path, device_json, fmt_f64, markdown_table, print, provenance,
-    write_bytes_with_sidecar, write_csv_with_sidecar, Csv, Field,
-};
+use crate::output::{check_output_path, print, provenance, write_bytes_with_sidecar};
 
 /// Loads one split: from `--data DIR`, or the built-in subset.
 fn load(data: &DataArgs, split: Split) -> Result<Dataset> {
@@ -31,12 +31,6 @@ fn load(data: &DataArgs, split: Split) -> Result<Dataset> {
     xbar_experiments::data::load(data.data.as_deref(), split, limit).map_err(CliError::new)
 }
 
-fn data_source(data: &DataArgs) -> String {
-    match &data.data {
-        Some(dir) => dir.display().to_string(),
-        None => xbar_experiments::data::BUILTIN.into(),
-    }
-}
 
 /// Everything a config file may set.
 #[derive(Debug, Default, Deserialize)]
@@ -83,6 +77,13 @@ fn parse_choice<T: Copy>(flag: &str, text: &str, choices: &[(&str, T)]) -> Resul
             )
         }
     }
+}
+
+/// The default network with the network flags applied (`train-insitu`).
+pub fn network_from_flags(args: &NetworkArgs) -> Result<NetworkConfig> {
+    let (mut network, _) = default_settings();
+    apply_network_flags(args, &mut network)?;
+    Ok(network)
 }
 
 /// Applies the network flags to `config`.
@@ -202,12 +203,12 @@ fn train_settings(args: &TrainArgs) -> Result<(NetworkConfig, TrainConfig, Value
 }
 
 /// A progress bar over batches, or plain epoch lines.
-struct Reporter {
+pub struct Reporter {
     bar: Option<ProgressBar>,
 }
 
 impl Reporter {
-    fn new(quiet: bool) -> Self {
+    pub fn new(quiet: bool) -> Self {
         let bar = (!quiet).then(|| {
             let bar = ProgressBar::new(0);
             bar.set_style(
@@ -222,7 +223,7 @@ impl Reporter {
         Reporter { bar }
     }
 
-    fn report(&self, p: Progress<'_>) {
+    pub fn report(&self, p: Progress<'_>) {
         match p {
             Progress::Batch {
                 epoch,
@@ -251,7 +252,7 @@ impl Reporter {
         }
     }
 
-    fn finish(&self) {
+    pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
@@ -271,26 +272,6 @@ fn epoch_line(s: &EpochStats) -> String {
     )
 }
 
-fn history_csv(history: &[EpochStats]) -> Result<Csv> {
-    let mut csv = Csv::new(&[
-        "epoch",
-        "train_loss",
-        "train_accuracy",
-        "test_accuracy",
-        "epoch_time_s",
-    ]);
-    for s in history {
-        csv.row(&[
-            Field::Int(s.epoch as u64),
-            Field::Float(s.train_loss),
-            Field::Float(s.train_accuracy),
-            s.test_accuracy.map_or(Field::Text(""), Field::Float),
-            Field::Float(s.epoch_time_s),
-        ])?;
-    }
-    Ok(csv)
-}
-
 /// Checks every output path before any work, so that a typo does not cost
 /// a training run.
 fn check_outputs(paths: &[Option<&Path>]) -> Result<()> {
@@ -301,39 +282,38 @@ fn check_outputs(paths: &[Option<&Path>]) -> Result<()> {
 }
 
 /// Where a training command writes.
-struct Outputs<'a> {
-    model: &'a Path,
-    history: Option<&'a Path>,
+pub struct Outputs<'a> {
+    /// The model file.
+    pub model: &'a Path,
+    /// The per-epoch history table, if asked for.
+    pub history: Option<&'a Path>,
 }
 
-/// Writes the model and (optionally) the history, both with sidecars, and
-/// prints the final test accuracy.
-fn finish(
+/// Writes the model and (optionally) the history table, both with
+/// `sidecar`, and prints the final test accuracy. The model's own metadata
+/// holds only `command` and `parameters` (what determines it), so the same
+/// seed gives the same bytes; timings go to the sidecar.
+#[allow(clippy::too_many_arguments)]
+pub fn finish(
     command: &str,
     net: &Network,
     outputs: Outputs<'_>,
-    history: &[EpochStats],
+    history: &Rows,
     parameters: Value,
-    timing: Value,
+    sidecar: Value,
     test_images: usize,
+    final_accuracy: Option<f64>,
 ) -> Result<()> {
-    // The model's own metadata holds only what determines it, so the same
-    // seed gives the same bytes; timings go to the sidecar.
     let meta = [
         ("command", command.to_string()),
         ("parameters", parameters.to_string()),
     ];
     let bytes = model::to_bytes(net, &meta).map_err(|e| CliError::new(e.to_string()))?;
-    let mut sidecar = provenance(command, parameters);
-    sidecar["timing"] = timing;
     if let Some(h) = outputs.history {
-        write_csv_with_sidecar(h, &history_csv(history)?, &sidecar)?;
+        crate::point_cmd::write_table(h, history, &sidecar)?;
     }
     write_bytes_with_sidecar(outputs.model, &bytes, &sidecar)?;
-    let accuracy = history
-        .last()
-        .and_then(|s| s.test_accuracy)
-        .unwrap_or(f64::NAN);
+    let accuracy = final_accuracy.unwrap_or(f64::NAN);
     print(&format!(
         "test accuracy {:.2} % ({test_images} test images); model written to {}\n",
         100.0 * accuracy,
@@ -382,12 +362,21 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         "training": training,
         "seed": training.seed,
         "settings_from": sources,
-        "data": data_source(&args.data),
+        "data": crate::point_cmd::data_source(&args.data),
         "train_images": train_set.len(),
         "test_images": test_set.len(),
         "final_test_accuracy": history.last().and_then(|s| s.test_accuracy),
     });
-    let timing = json!({ "training_time_s": start.elapsed().as_secs_f64() });
+    let mut sidecar = provenance("train", parameters.clone());
+    sidecar["timing"] = json!({
+        "training_time_s": start.elapsed().as_secs_f64(),
+        "epoch_time_s": history.iter().map(|s| s.epoch_time_s).collect::<Vec<_>>(),
+    });
+    let typed = InsituTraining::rows(&history).map_err(|e| CliError::new(e.to_string()))?;
+    let table = xbar_experiments::runner::one_unit(
+        training.seed,
+        xbar_experiments::row::table(&typed).map_err(CliError::new)?,
+    );
     let outputs = Outputs {
         model: &args.output,
         history: args.history.as_deref(),
@@ -396,16 +385,17 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         "train",
         &net,
         outputs,
-        &history,
+        &table,
         parameters,
-        timing,
+        sidecar,
         test_set.len(),
+        history.last().and_then(|s| s.test_accuracy),
     )
 }
 
 /// The network's input and output widths against the data: one line
 /// naming where the sizes came from.
-fn check_sizes(
+pub fn check_sizes(
     network: &NetworkConfig,
     train: &Dataset,
     test: &Dataset,
@@ -444,7 +434,7 @@ fn epochs(n: usize) -> String {
 }
 
 /// Reads a model file.
-fn read_model(path: &Path) -> Result<Network> {
+pub fn read_model(path: &Path) -> Result<Network> {
     let bytes = std::fs::read(path).map_err(|e| {
         CliError::new(format!(
             "cannot read model `{}`: {}",
@@ -457,201 +447,3 @@ fn read_model(path: &Path) -> Result<Network> {
     Ok(net)
 }
 
-/// `xbarsim evaluate`.
-pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
-    check_outputs(&[Some(&args.output), args.per_instance.as_deref()])?;
-    let net = read_model(&args.model)?;
-    let device = device_arg::resolve(&args.device)?;
-    let test_set = load(&args.data, Split::Test)?;
-    let array = ArrayConfig {
-        device: device.spec.clone(),
-        tile_rows: args.tile_rows,
-        tile_cols: args.tile_cols,
-        wires: WireConfig {
-            r_wordline: args.r_wordline,
-            r_bitline: args.r_bitline,
-            r_source: args.r_source,
-            r_sense: args.r_sense,
-        },
-        dac_bits: args.dac_bits,
-        adc_bits: args.adc_bits,
-        read_voltage: args.read_voltage,
-        drift_compensation: !args.no_drift_compensation,
-    };
-    array
-        .validate()
-        .map_err(|e| CliError::new(format!("{e} (check the array flags)")))?;
-    let software = xbar_training::accuracy(&net, &test_set, args.seed);
-    eprintln!(
-        "software accuracy {:.2} % on {} test images; evaluating on {} ({} instances × {} times)",
-        100.0 * software,
-        test_set.len(),
-        device.spec.name,
-        args.instances,
-        args.times.0.len()
-    );
-    let bar = (!args.no_progress).then(|| {
-        let bar = ProgressBar::new((args.instances * args.times.0.len()) as u64);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "[{bar:30}] {pos}/{len} (instance, time) points  {msg}  eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
-        );
-        bar
-    });
-    let start = Instant::now();
-    let results = evaluate_on_arrays(
-        &net,
-        &test_set,
-        &array,
-        &args.times.0,
-        args.instances,
-        args.seed,
-        &mut |r| {
-            if let Some(bar) = &bar {
-                bar.inc(1);
-                bar.set_message(format!(
-                    "t = {} s: {:.2} %",
-                    fmt_f64(r.time_s),
-                    100.0 * r.accuracy
-                ));
-            }
-        },
-    )
-    .map_err(|e| CliError::new(e.to_string()))?;
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    let summary = summarise(&results);
-    let mut csv = Csv::new(&[
-        "time_s",
-        "instances",
-        "accuracy_mean",
-        "accuracy_std",
-        "accuracy_min",
-        "accuracy_max",
-    ]);
-    let mut rows = Vec::new();
-    for s in &summary {
-        csv.row(&[
-            Field::Float(s.time_s),
-            Field::Int(s.instances as u64),
-            Field::Float(s.mean),
-            Field::Float(s.std),
-            Field::Float(s.min),
-            Field::Float(s.max),
-        ])?;
-        rows.push(vec![
-            fmt_f64(s.time_s),
-            format!("{:.2}", 100.0 * s.mean),
-            format!("{:.2}", 100.0 * s.std),
-            format!("{:.2}", 100.0 * s.min),
-        ]);
-    }
-    let parameters = json!({
-        "model": args.model.display().to_string(),
-        "network": net.config(),
-        "array": {
-            "tile_rows": array.tile_rows, "tile_cols": array.tile_cols, "wires": array.wires,
-            "dac_bits": array.dac_bits, "adc_bits": array.adc_bits,
-            "read_voltage_V": array.read_voltage, "drift_compensation": array.drift_compensation,
-        },
-        "times_s": args.times.0,
-        "instances": args.instances,
-        "data": data_source(&args.data),
-        "test_images": test_set.len(),
-        "software_accuracy": software,
-        "evaluation_time_s": elapsed,
-    });
-    let mut sidecar = provenance("evaluate", parameters);
-    sidecar["seed"] = json!(args.seed);
-    sidecar["device"] = device_json(&device.spec, &device.source);
-    if let Some(p) = &args.per_instance {
-        let mut per = Csv::new(&["time_s", "instance", "accuracy"]);
-        for r in &results {
-            per.row(&[
-                Field::Float(r.time_s),
-                Field::Int(r.instance as u64),
-                Field::Float(r.accuracy),
-            ])?;
-        }
-        write_csv_with_sidecar(p, &per, &sidecar)?;
-    }
-    write_csv_with_sidecar(&args.output, &csv, &sidecar)?;
-    print(&format!(
-        "{}\nsoftware {:.2} %; {:.1} s; written to {}\n",
-        markdown_table(&["time_s", "mean %", "std %", "min %"], &rows),
-        100.0 * software,
-        elapsed,
-        args.output.display()
-    ))
-}
-
-/// `xbarsim train-insitu`.
-pub fn train_insitu(args: &InsituArgs) -> Result<()> {
-    check_outputs(&[Some(&args.output), args.history.as_deref()])?;
-    let device = device_arg::resolve(&args.device)?;
-    let (mut network, _) = default_settings();
-    apply_network_flags(&args.network, &mut network)?;
-    let config = InsituConfig {
-        device: device.spec.clone(),
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        learning_rate: args.lr,
-        seed: args.seed,
-        w_max: args.w_max,
-    };
-    let train_set = load(&args.data, Split::Train)?;
-    let test_set = load(&args.data, Split::Test)?;
-    check_sizes(&network, &train_set, &test_set, "--hidden")?;
-    let net = Network::new(network.clone(), args.seed).map_err(|e| CliError::new(e.to_string()))?;
-    let mut insitu = InsituNetwork::new(net, config.clone()).map_err(|e| match e {
-        xbar_training::train::TrainError::Hardware(h) => CliError::new(format!(
-            "{h} (in-situ training needs a device with a [pulse] model; `xbarsim device list` shows them)"
-        )),
-        other => CliError::new(other.to_string()),
-    })?;
-    eprintln!(
-        "in-situ training of {:?} on {} arrays, {} training images, {}",
-        network.sizes,
-        device.spec.name,
-        train_set.len(),
-        epochs(args.epochs)
-    );
-    let reporter = Reporter::new(args.no_progress);
-    let history = insitu
-        .train(&train_set, Some(&test_set), &mut |p| reporter.report(p))
-        .map_err(|e| CliError::new(e.to_string()))?;
-    reporter.finish();
-    let net = insitu.read().map_err(|e| CliError::new(e.to_string()))?;
-    let parameters = json!({
-        "network": network,
-        "insitu": {
-            "epochs": config.epochs, "batch_size": config.batch_size,
-            "learning_rate": config.learning_rate, "w_max": config.w_max,
-        },
-        "device": device_json(&device.spec, &device.source),
-        "seed": args.seed,
-        "data": data_source(&args.data),
-        "final_test_accuracy": history.last().and_then(|s| s.test_accuracy),
-    });
-    let timing = json!({
-        "epoch_time_s": history.iter().map(|s| s.epoch_time_s).collect::<Vec<_>>(),
-    });
-    let outputs = Outputs {
-        model: &args.output,
-        history: args.history.as_deref(),
-    };
-    finish(
-        "train-insitu",
-        &net,
-        outputs,
-        &history,
-        parameters,
-        timing,
-        test_set.len(),
-    )
-}

@@ -14,7 +14,7 @@
 //! | [`nonlinear`] | Newton iterations for nonlinear cell I-V (`sinh`) |
 //! | [`solver`] | [`Solver`]: one entry point, picks the method |
 //! | [`mapping`] | signed weights → conductance pairs or offset columns |
-//! | [`periphery`] | DAC input and ADC output quantisation |
+//! | [`periphery`] | DAC input and ADC output quantisation; [`Converters`], their settings |
 //! | [`tiling`] | weight matrices larger than one array, partial sums |
 //! | [`spice`] | the array as a SPICE netlist, to check with a circuit simulator |
 //!
@@ -57,7 +57,7 @@ pub use error::{CrossbarError, Result};
 pub use exact::{ExactSolver, NodeVoltages};
 pub use mapping::{MappedWeights, Mapping, MappingScheme};
 pub use nonlinear::NewtonOptions;
-pub use periphery::{Adc, Dac, Periphery};
+pub use periphery::{Adc, Converters, Dac, Periphery};
 pub use solver::Solver;
 pub use tiling::{Tile, Tiling};
 pub use transfer::TransferMatrix;

@@ -34,11 +34,12 @@ struct Quantizer {
 impl Quantizer {
     const BITS: std::ops::RangeInclusive<u32> = 2..=24;
 
-    /// `section` is `"dac"` or `"adc"`, `range` the full-scale field name.
-    fn new(section: &str, range: &str, unit: &str, bits: u32, full_scale: f64) -> Result<Self> {
+    /// The one check of a converter resolution; `field` names it in the
+    /// error.
+    fn check_bits(field: &str, bits: u32) -> Result<()> {
         if !Self::BITS.contains(&bits) {
             return Err(CrossbarError::invalid(
-                format!("{section}.bits"),
+                field,
                 format!(
                     "expected an integer in {}..={} (a signed converter needs a sign bit), found {bits}",
                     Self::BITS.start(),
@@ -46,6 +47,12 @@ impl Quantizer {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// `section` is `"dac"` or `"adc"`, `range` the full-scale field name.
+    fn new(section: &str, range: &str, unit: &str, bits: u32, full_scale: f64) -> Result<Self> {
+        Self::check_bits(&format!("{section}.bits"), bits)?;
         if !(full_scale.is_finite() && full_scale > 0.0) {
             return Err(CrossbarError::invalid(
                 format!("{section}.{range}"),
@@ -294,6 +301,108 @@ impl Periphery {
                 Ok((currents.clone(), 0))
             }
         }
+    }
+}
+
+/// The converter settings of an array, as a config file gives them: the
+/// resolutions, and the word-line voltage of an input of 1. The runtime
+/// [`Periphery`] follows from them and the full scales
+/// ([`Converters::periphery`]), which are usually calibrated.
+///
+/// Serde keys (all optional): `dac_bits` and `adc_bits` (absent = ideal
+/// converter) and `read_voltage_v` (default 0.2 V); any other key is an
+/// error on its own, and is left to the container when the converters are
+/// `#[serde(flatten)]`-ed into a larger table. Deserialising does not check
+/// the values: call [`Converters::validate`] (error fields are the keys).
+///
+/// ```
+/// use xbar_crossbar::Converters;
+///
+/// let c: Converters = serde_json::from_str(r#"{ "adc_bits": 8 }"#).unwrap();
+/// assert_eq!((c.dac_bits, c.adc_bits, c.read_voltage), (None, Some(8), 0.2));
+/// c.validate()?;
+/// let p = c.periphery(1.0, 3e-5)?;
+/// assert!(p.dac.is_none() && p.adc.unwrap().i_max() == 3e-5);
+/// let bad = Converters { dac_bits: Some(1), ..c };
+/// assert!(bad.validate().unwrap_err().to_string().starts_with("dac_bits:"));
+/// # Ok::<(), xbar_crossbar::CrossbarError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Converters {
+    /// Input DAC resolution (bits, 2..=24); `None` = ideal. Key `dac_bits`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dac_bits: Option<u32>,
+    /// Output ADC resolution (bits, 2..=24); `None` = ideal. Key `adc_bits`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adc_bits: Option<u32>,
+    /// Word-line voltage of an input of 1 (V, finite, > 0). Key
+    /// `read_voltage_v`.
+    #[serde(rename = "read_voltage_v")]
+    pub read_voltage: f64,
+}
+
+impl Default for Converters {
+    /// Ideal converters, 0.2 V reads.
+    fn default() -> Self {
+        Converters {
+            dac_bits: None,
+            adc_bits: None,
+            read_voltage: 0.2,
+        }
+    }
+}
+
+impl Converters {
+    /// Every key the serde form accepts.
+    pub const KEYS: &'static [&'static str] = &["dac_bits", "adc_bits", "read_voltage_v"];
+
+    /// Checks the resolutions (as [`Dac::new`] and [`Adc::new`] do) and the
+    /// read voltage (finite, > 0). The error's field is the configuration
+    /// key (`dac_bits`, `adc_bits`, `read_voltage_v`).
+    pub fn validate(&self) -> Result<()> {
+        for (field, bits) in [("dac_bits", self.dac_bits), ("adc_bits", self.adc_bits)] {
+            if let Some(bits) = bits {
+                Quantizer::check_bits(field, bits)?;
+            }
+        }
+        if !(self.read_voltage.is_finite() && self.read_voltage > 0.0) {
+            return Err(CrossbarError::invalid(
+                "read_voltage_v",
+                format!(
+                    "expected a finite voltage > 0 V, found {}",
+                    self.read_voltage
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Neither a DAC nor an ADC.
+    pub fn is_ideal(&self) -> bool {
+        self.dac_bits.is_none() && self.adc_bits.is_none()
+    }
+
+    /// The runtime converters: a DAC of `dac_bits` over `±dac_full_scale`
+    /// and an ADC of `adc_bits` over `±adc_full_scale`, each only when its
+    /// bits are set. The full scales are in whatever units the caller
+    /// feeds the converters (volts and amperes, or normalised units).
+    ///
+    /// # Errors
+    /// Bits out of range (`dac.bits`, `adc.bits`) or a full scale that is
+    /// not finite and > 0 (`dac.v_max`, `adc.i_max`), as [`Dac::new`] and
+    /// [`Adc::new`] report them.
+    pub fn periphery(&self, dac_full_scale: f64, adc_full_scale: f64) -> Result<Periphery> {
+        Ok(Periphery {
+            dac: self
+                .dac_bits
+                .map(|b| Dac::new(b, dac_full_scale))
+                .transpose()?,
+            adc: self
+                .adc_bits
+                .map(|b| Adc::new(b, adc_full_scale))
+                .transpose()?,
+        })
     }
 }
 
@@ -561,5 +670,134 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(adc, Adc::new(10, 1.0).unwrap());
+    }
+
+    #[test]
+    fn converters_validate_by_key_with_the_converter_check() {
+        let ok = Converters::default();
+        assert_eq!(
+            (ok.dac_bits, ok.adc_bits, ok.read_voltage),
+            (None, None, 0.2)
+        );
+        ok.validate().unwrap();
+        assert!(ok.is_ideal());
+        for bits in [0, 1, 25, 40] {
+            let dac = Converters {
+                dac_bits: Some(bits),
+                ..ok
+            };
+            let err = dac.validate().unwrap_err();
+            assert_eq!(field_of(err.clone()), "dac_bits");
+            // The same message as the converter's own check.
+            let own = Dac::new(bits, 1.0).unwrap_err().to_string();
+            assert_eq!(
+                err.to_string().trim_start_matches("dac_bits"),
+                own.trim_start_matches("dac.bits")
+            );
+            let adc = Converters {
+                adc_bits: Some(bits),
+                ..ok
+            };
+            assert_eq!(field_of(adc.validate().unwrap_err()), "adc_bits");
+        }
+        for v in [0.0, -0.2, f64::NAN, f64::INFINITY] {
+            let c = Converters {
+                read_voltage: v,
+                ..ok
+            };
+            assert_eq!(field_of(c.validate().unwrap_err()), "read_voltage_v");
+        }
+        Converters {
+            dac_bits: Some(2),
+            adc_bits: Some(24),
+            read_voltage: 1e-3,
+        }
+        .validate()
+        .unwrap();
+    }
+
+    #[test]
+    fn converters_build_the_periphery() {
+        let c = Converters {
+            dac_bits: Some(6),
+            adc_bits: None,
+            read_voltage: 0.2,
+        };
+        let p = c.periphery(0.5, 1e-4).unwrap();
+        assert_eq!(p.dac, Some(Dac::new(6, 0.5).unwrap()));
+        assert_eq!(p.adc, None);
+        let p = Converters::default().periphery(1.0, 1.0).unwrap();
+        assert_eq!(p, Periphery::default());
+        let both = Converters {
+            dac_bits: Some(4),
+            adc_bits: Some(8),
+            read_voltage: 0.2,
+        };
+        let p = both.periphery(1.0, 2e-5).unwrap();
+        assert_eq!(p.adc, Some(Adc::new(8, 2e-5).unwrap()));
+        assert_eq!(field_of(both.periphery(1.0, 0.0).unwrap_err()), "adc.i_max");
+    }
+
+    #[test]
+    fn converters_serde_keys() {
+        let c: Converters = toml::from_str("").unwrap();
+        assert_eq!(c, Converters::default());
+        let c: Converters =
+            toml::from_str("dac_bits = 6\nadc_bits = 8\nread_voltage_v = 0.3").unwrap();
+        assert_eq!(
+            c,
+            Converters {
+                dac_bits: Some(6),
+                adc_bits: Some(8),
+                read_voltage: 0.3
+            }
+        );
+        assert_eq!(
+            toml::from_str::<Converters>(&toml::to_string(&c).unwrap()).unwrap(),
+            c
+        );
+        assert_eq!(
+            serde_json::to_value(c).unwrap(),
+            serde_json::json!({ "dac_bits": 6, "adc_bits": 8, "read_voltage_v": 0.3 })
+        );
+        assert!(toml::from_str::<Converters>("read_voltage = 0.3").is_err());
+        for key in Converters::KEYS {
+            let text = if *key == "read_voltage_v" {
+                format!("{key} = 0.5")
+            } else {
+                format!("{key} = 5")
+            };
+            let c: Converters = toml::from_str(&text).unwrap();
+            assert_ne!(c, Converters::default(), "{key}");
+        }
+    }
+
+    /// A table that holds the converters among other keys.
+    #[derive(Debug, Deserialize)]
+    struct Section {
+        size: usize,
+        #[serde(flatten)]
+        converters: Converters,
+        #[serde(flatten)]
+        rest: std::collections::BTreeMap<String, toml::Value>,
+    }
+
+    #[test]
+    fn flattened_converters_take_their_keys_and_leave_the_rest() {
+        let s: Section =
+            toml::from_str("size = 8\nadc_bits = 6\nread_voltage_v = 0.1\nvectors = 3").unwrap();
+        assert_eq!(s.size, 8);
+        assert_eq!(
+            s.converters,
+            Converters {
+                dac_bits: None,
+                adc_bits: Some(6),
+                read_voltage: 0.1
+            }
+        );
+        assert_eq!(s.rest.keys().collect::<Vec<_>>(), ["vectors"]);
+        let s: Section = toml::from_str("size = 8").unwrap();
+        assert_eq!(s.converters, Converters::default());
+        assert!(s.rest.is_empty());
     }
 }

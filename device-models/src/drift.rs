@@ -23,7 +23,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::describe::{Parameter, Section, Value};
 use crate::spec::{check, SpecError};
+
+const TITLE: &str = "Drift";
+const TABLE: Option<&str> = Some("drift");
+const EQUATION: &str = "G(t) = G(t0)·(t/t0)^(−ν), ν ~ |N(μ_ν(g_r), σ_ν(g_r))|";
 
 /// `clip(slope·ln g_r + intercept, min, max)`: a drift statistic as a
 /// function of the normalised conductance.
@@ -74,6 +79,34 @@ impl LogLinear {
         x.clamp(self.min, self.max)
     }
 
+    /// The smallest and largest value over `g_r ∈ [g_r_low, 1]` (the
+    /// function is monotonic in `ln g_r`, so they are at the ends).
+    pub fn range_over(&self, g_r_low: f64) -> (f64, f64) {
+        let (a, b) = (self.at(g_r_low), self.at(1.0));
+        (a.min(b), a.max(b))
+    }
+
+    /// The four parameters under `key` (`"nu_mean"`), for the statistic
+    /// called `symbol` (`"μ_ν"`).
+    fn describe(&self, key: &str, symbol: &str) -> [Parameter; 4] {
+        [
+            Parameter::number(
+                format!("{key}.slope"),
+                self.slope,
+                "",
+                format!("{symbol}: coefficient of ln g_r"),
+            ),
+            Parameter::number(
+                format!("{key}.intercept"),
+                self.intercept,
+                "",
+                format!("{symbol} at g_r = 1"),
+            ),
+            Parameter::number(format!("{key}.min"), self.min, "", "lower clip"),
+            Parameter::number(format!("{key}.max"), self.max, "", "upper clip"),
+        ]
+    }
+
     fn validate(&self, field: &str) -> Result<(), SpecError> {
         check::finite(&format!("{field}.slope"), self.slope)?;
         check::finite(&format!("{field}.intercept"), self.intercept)?;
@@ -112,6 +145,50 @@ impl DriftSpec {
         self.nu_mean.validate("drift.nu_mean")?;
         self.nu_std.validate("drift.nu_std")?;
         Ok(())
+    }
+
+    /// The smallest and largest mean exponent μ_ν over a device's
+    /// conductance range `[g_min, g_max]` (S).
+    pub fn nu_mean_range(&self, g_min: f64, g_max: f64) -> (f64, f64) {
+        self.nu_mean.range_over(g_min / g_max)
+    }
+
+    /// The section of a device that does not drift.
+    pub fn describe_absent() -> Section {
+        Section::absent(TITLE, TABLE, "conductances do not drift").with_equation(EQUATION)
+    }
+
+    /// The parameters, with the derived ranges of μ_ν and σ_ν over a
+    /// device's conductance range `[g_min, g_max]` (S).
+    pub fn describe(&self, g_min: f64, g_max: f64) -> Section {
+        let mut s = Section::new(TITLE, TABLE).with_equation(EQUATION);
+        s.parameter(Parameter::number(
+            "t0_s",
+            self.t0_s,
+            "s",
+            "time of the reference read; no drift before it",
+        ));
+        for p in self.nu_mean.describe("nu_mean", "μ_ν") {
+            s.parameter(p);
+        }
+        for p in self.nu_std.describe("nu_std", "σ_ν") {
+            s.parameter(p);
+        }
+        let (lo, hi) = self.nu_mean_range(g_min, g_max);
+        s.derive(Parameter::new(
+            "μ_ν over the range",
+            Value::Range(lo, hi),
+            "",
+            "μ_ν(g_r) = clip(slope·ln g_r + intercept, min, max)",
+        ));
+        let (lo, hi) = self.nu_std.range_over(g_min / g_max);
+        s.derive(Parameter::new(
+            "σ_ν over the range",
+            Value::Range(lo, hi),
+            "",
+            "σ_ν(g_r), the same form",
+        ));
+        s
     }
 
     /// The drift factor `(t/t₀)^(−ν)` for a device with exponent `nu` at

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::describe::{Parameter, Section};
 use crate::spec::{check, SpecError};
 
 /// Fault rates (probabilities per device).
@@ -38,6 +39,41 @@ impl FaultSpec {
     /// No faults.
     pub fn is_none(&self) -> bool {
         self.stuck_on == 0.0 && self.stuck_off == 0.0
+    }
+
+    /// The probability that a device works, `1 − stuck_on − stuck_off`.
+    pub fn healthy_fraction(&self) -> f64 {
+        1.0 - self.stuck_on - self.stuck_off
+    }
+
+    /// The parameters, with the derived healthy fraction; absent when no
+    /// device fails.
+    pub fn describe(&self) -> Section {
+        const TITLE: &str = "Stuck-at faults";
+        const TABLE: Option<&str> = Some("faults");
+        if self.is_none() {
+            return Section::absent(TITLE, TABLE, "every device works");
+        }
+        let mut s = Section::new(TITLE, TABLE);
+        s.parameter(Parameter::number(
+            "stuck_on",
+            self.stuck_on,
+            "",
+            "probability of a device stuck at g_max",
+        ));
+        s.parameter(Parameter::number(
+            "stuck_off",
+            self.stuck_off,
+            "",
+            "probability of a device stuck at g_min",
+        ));
+        s.derive(Parameter::number(
+            "healthy",
+            self.healthy_fraction(),
+            "",
+            "probability of a working device",
+        ));
+        s
     }
 
     /// Checks the constraints of every field.

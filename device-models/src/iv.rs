@@ -12,6 +12,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::describe::{Parameter, Section};
 use crate::spec::{check, SpecError};
 
 /// The I-V of one cell as a function of its (low-field) conductance `g` (S)
@@ -50,6 +51,52 @@ impl IvSpec {
             check::positive("iv.a_per_volt", *a_per_volt)?;
         }
         Ok(())
+    }
+
+    /// The voltage scale `V₀ = 1/a` (V) of the sinh model; `None` for the
+    /// ohmic one.
+    pub fn v0(&self) -> Option<f64> {
+        match self {
+            IvSpec::Linear => None,
+            IvSpec::Sinh { a_per_volt } => Some(1.0 / a_per_volt),
+        }
+    }
+
+    /// NeuroSim's figure of merit `I(V_w)/I(V_w/2) = 2·cosh(a·V_w/2)` at
+    /// the write voltage `v_write` (V): 2 for the ohmic model. The inverse
+    /// of [`IvSpec::sinh_from_half_bias_ratio`].
+    pub fn half_bias_ratio(&self, v_write: f64) -> f64 {
+        match self {
+            IvSpec::Linear => 2.0,
+            IvSpec::Sinh { a_per_volt } => 2.0 * (a_per_volt * v_write / 2.0).cosh(),
+        }
+    }
+
+    /// The parameters, with the derived `V₀` and `I(1 V)/I(0.5 V)`.
+    pub fn describe(&self) -> Section {
+        let mut s = Section::new("Cell I-V", Some("iv"));
+        match self {
+            IvSpec::Linear => s.parameter(Parameter::text("model", "linear", "ohmic, I = g·V")),
+            IvSpec::Sinh { a_per_volt } => {
+                s.parameter(Parameter::text("model", "sinh", "I = (g/a)·sinh(a·V)"));
+                s.parameter(Parameter::number(
+                    "a_per_volt",
+                    *a_per_volt,
+                    "1/V",
+                    "voltage scale a = 1/V0",
+                ));
+            }
+        }
+        if let Some(v0) = self.v0() {
+            s.derive(Parameter::number("V0", v0, "V", "1/a: sinh(V/V0)"));
+            s.derive(Parameter::number(
+                "I(1 V)/I(0.5 V)",
+                self.half_bias_ratio(1.0),
+                "",
+                "NeuroSim's nonlinearity at a 1 V write (ohmic: 2)",
+            ));
+        }
+        s
     }
 
     /// The sinh model whose current ratio `I(V_w)/I(V_w/2)` is `ratio`

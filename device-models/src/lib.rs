@@ -15,6 +15,7 @@
 //! | [`faults`] | stuck-at-ON / stuck-at-OFF, fixed pattern per seed |
 //! | [`iv`] | ohmic and `sinh` cell I-V behind the [`CellIv`] trait |
 //! | [`library`] | published devices with their parameters and citations |
+//! | [`describe`] | every parameter's key, value, unit and meaning, and derived quantities ([`DeviceSpec::describe`]) |
 //! | [`array`](mod@array) | [`DeviceArray`]: program, pulse, drift and read a matrix of devices |
 //!
 //! A device is described by one [`DeviceSpec`] (plain serde data, validated
@@ -33,6 +34,7 @@
 //! ```
 
 pub mod array;
+pub mod describe;
 pub mod drift;
 pub mod faults;
 pub mod iv;

@@ -22,7 +22,11 @@
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::describe::{Parameter, Section, Value};
 use crate::spec::{check, SpecError};
+
+const TITLE: &str = "Programming";
+const TABLE: Option<&str> = Some("programming");
 
 /// Parameters of the programming model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,6 +53,13 @@ pub struct WriteVerify {
     pub max_iterations: u32,
     /// Accepted error, relative to g_max (> 0).
     pub tolerance: f64,
+}
+
+impl WriteVerify {
+    /// The accepted error in siemens, `tolerance·g_max`.
+    pub fn tolerance_siemens(&self, g_max: f64) -> f64 {
+        self.tolerance * g_max
+    }
 }
 
 impl ProgrammingSpec {
@@ -87,6 +98,90 @@ impl ProgrammingSpec {
             .rev()
             .fold(0.0, |acc, c| acc * g_r + c);
         sigma.max(0.0)
+    }
+
+    /// The spacing (S) of the programmable levels,
+    /// `(g_max − g_min)/(levels − 1)`; `None` for an analog device.
+    pub fn level_step(&self, g_min: f64, g_max: f64) -> Option<f64> {
+        self.levels
+            .map(|levels| (g_max - g_min) / f64::from(levels - 1))
+    }
+
+    /// The section of a device without a programming model.
+    pub fn describe_absent() -> Section {
+        Section::absent(TITLE, TABLE, "targets are written exactly")
+    }
+
+    /// The parameters, with the derived level step, σ_prog at a few
+    /// conductances and the write-verify tolerance in siemens, for a device
+    /// whose range is `[g_min, g_max]` (S).
+    pub fn describe(&self, g_min: f64, g_max: f64) -> Section {
+        let mut s = Section::new(TITLE, TABLE);
+        s.parameter(match self.levels {
+            Some(levels) => Parameter::count(
+                "levels",
+                u64::from(levels),
+                "equally spaced levels between g_min and g_max",
+            ),
+            None => Parameter::text("levels", "analog", "continuous targets, no levels"),
+        });
+        s.parameter(Parameter::new(
+            "sigma_poly",
+            Value::List(self.sigma_poly.clone()),
+            "S",
+            if self.sigma_poly.is_empty() {
+                "no programming noise"
+            } else {
+                "σ_prog(g_r) = Σ cₖ·g_rᵏ, g_r = g/g_max"
+            },
+        ));
+        match &self.write_verify {
+            None => s.parameter(Parameter::text("write_verify", "none", "single write")),
+            Some(wv) => {
+                s.parameter(Parameter::count(
+                    "write_verify.max_iterations",
+                    u64::from(wv.max_iterations),
+                    "attempts in all",
+                ));
+                s.parameter(Parameter::number(
+                    "write_verify.tolerance",
+                    wv.tolerance,
+                    "",
+                    "accepted error, relative to g_max",
+                ));
+            }
+        }
+        if let Some(step) = self.level_step(g_min, g_max) {
+            s.derive(Parameter::number(
+                "level step",
+                step,
+                "S",
+                "(g_max − g_min)/(levels − 1)",
+            ));
+        }
+        if !self.sigma_poly.is_empty() {
+            for (key, g_r) in [
+                ("σ_prog at g_r 0.1", 0.1),
+                ("σ_prog at g_r 0.5", 0.5),
+                ("σ_prog at g_r 1", 1.0),
+            ] {
+                s.derive(Parameter::number(
+                    key,
+                    self.sigma(g_r * g_max, g_max),
+                    "S",
+                    "programming noise σ",
+                ));
+            }
+        }
+        if let Some(wv) = &self.write_verify {
+            s.derive(Parameter::number(
+                "tolerance",
+                wv.tolerance_siemens(g_max),
+                "S",
+                "accepted error |g − g_T|, tolerance·g_max",
+            ));
+        }
+        s
     }
 
     /// The target after level quantisation: clamped to `[g_min, g_max]` and

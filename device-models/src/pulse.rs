@@ -36,7 +36,11 @@
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::describe::{Parameter, Section, Value};
 use crate::spec::{check, SpecError};
+
+const TITLE: &str = "Pulse updates";
+const TABLE: Option<&str> = Some("pulse");
 
 /// Slope of NeuroSim's NL → A table: the largest gap between the normalised
 /// curve and the straight line is `NL_GAP_PER_UNIT · |NL|`.
@@ -122,6 +126,223 @@ impl PulseSpec {
             PulseSpec::Exponential { c2c, .. } | PulseSpec::SoftBounds { c2c, .. } => *c2c,
         }
     }
+
+    /// The pulses `(LTP, LTD)` of a full noiseless sweep, g_min → g_max →
+    /// g_min: `pulses_ltp`/`pulses_ltd` for the exponential model; for soft
+    /// bounds, which never reach a bound, the pulses that cover 99 % of the
+    /// range, `⌈ln 100 / −ln(1 − α)⌉` (within 1 … 10⁶).
+    ///
+    /// ```
+    /// use xbar_devices::pulse::PulseSpec;
+    /// let soft = PulseSpec::SoftBounds { alpha_up: 0.1, alpha_down: 0.5, c2c: 0.0 };
+    /// assert_eq!(soft.full_sweep_pulses(), (44, 7)); // 0.9^44 < 0.01 < 0.9^43
+    /// ```
+    pub fn full_sweep_pulses(&self) -> (u32, u32) {
+        match self {
+            PulseSpec::Exponential {
+                pulses_ltp,
+                pulses_ltd,
+                ..
+            } => (*pulses_ltp, *pulses_ltd),
+            PulseSpec::SoftBounds {
+                alpha_up,
+                alpha_down,
+                ..
+            } => (soft_sweep_pulses(*alpha_up), soft_sweep_pulses(*alpha_down)),
+        }
+    }
+
+    /// NeuroSim's `A` of the LTP and LTD labels, in units of the curve's
+    /// pulses (the table value; `±∞` for a linear curve), by [`a_from_nl`].
+    /// `None` for the soft-bounds model.
+    pub fn neurosim_a(&self) -> Option<(f64, f64)> {
+        match self {
+            PulseSpec::Exponential { nl_ltp, nl_ltd, .. } => {
+                Some((a_from_nl(*nl_ltp), a_from_nl(*nl_ltd)))
+            }
+            PulseSpec::SoftBounds { .. } => None,
+        }
+    }
+
+    /// Conductance gained (S) by the first and by the last pulse of a full
+    /// noiseless LTP sweep from g_min ([`PulseSpec::full_sweep_pulses`]).
+    pub fn ltp_steps(&self, g_min: f64, g_max: f64) -> (f64, f64) {
+        match self {
+            PulseSpec::Exponential {
+                pulses_ltp, nl_ltp, ..
+            } => {
+                let ltp = ExponentialCurve::from_nl(g_min, g_max, *pulses_ltp, *nl_ltp);
+                (ltp.change(0.0, 1.0), ltp.change(ltp.p_max - 1.0, 1.0))
+            }
+            PulseSpec::SoftBounds { alpha_up, .. } => {
+                soft_steps(*alpha_up, soft_sweep_pulses(*alpha_up), g_max - g_min)
+            }
+        }
+    }
+
+    /// Conductance lost (S, positive) by the first and by the last pulse of
+    /// a full noiseless LTD sweep from g_max
+    /// ([`PulseSpec::full_sweep_pulses`]).
+    pub fn ltd_steps(&self, g_min: f64, g_max: f64) -> (f64, f64) {
+        match self {
+            PulseSpec::Exponential {
+                pulses_ltd, nl_ltd, ..
+            } => {
+                // Depression moves down the signed-A curve from P_max.
+                let ltd = ExponentialCurve::from_nl(g_min, g_max, *pulses_ltd, *nl_ltd);
+                (-ltd.change(ltd.p_max, -1.0), -ltd.change(1.0, -1.0))
+            }
+            PulseSpec::SoftBounds { alpha_down, .. } => {
+                soft_steps(*alpha_down, soft_sweep_pulses(*alpha_down), g_max - g_min)
+            }
+        }
+    }
+
+    /// The section of a device without a pulse model.
+    pub fn describe_absent() -> Section {
+        Section::absent(TITLE, TABLE, "no LTP/LTD pulse model")
+    }
+
+    /// The parameters, with the derived `A` of each label, the first and
+    /// last step of a full sweep and the C2C σ in siemens, for a device
+    /// whose range is `[g_min, g_max]` (S).
+    pub fn describe(&self, g_min: f64, g_max: f64) -> Section {
+        let mut s = Section::new(TITLE, TABLE);
+        let range = g_max - g_min;
+        match self {
+            PulseSpec::Exponential {
+                pulses_ltp,
+                pulses_ltd,
+                nl_ltp,
+                nl_ltd,
+                c2c,
+            } => {
+                s.parameter(Parameter::text(
+                    "model",
+                    "exponential",
+                    "NeuroSim exponential LTP/LTD curves",
+                ));
+                s.parameter(Parameter::count(
+                    "pulses_ltp",
+                    u64::from(*pulses_ltp),
+                    "pulses from g_min to g_max",
+                ));
+                s.parameter(Parameter::count(
+                    "pulses_ltd",
+                    u64::from(*pulses_ltd),
+                    "pulses from g_max to g_min",
+                ));
+                s.parameter(Parameter::number(
+                    "nl_ltp",
+                    *nl_ltp,
+                    "",
+                    "LTP nonlinearity label (NeuroSim), |NL| ≤ 9",
+                ));
+                s.parameter(Parameter::number(
+                    "nl_ltd",
+                    *nl_ltd,
+                    "",
+                    "LTD nonlinearity label (negative: saturating depression)",
+                ));
+                s.parameter(Parameter::number(
+                    "c2c",
+                    *c2c,
+                    "",
+                    "cycle-to-cycle σ per pulse, relative to g_max − g_min",
+                ));
+                if let Some((a_ltp, a_ltd)) = self.neurosim_a() {
+                    s.derive(Parameter::number(
+                        "A_ltp",
+                        a_ltp,
+                        "",
+                        "NeuroSim's A of nl_ltp, in units of pulses_ltp: G(P) = B·(1 − e^(−P/A)) + g_min",
+                    ));
+                    s.derive(Parameter::number(
+                        "A_ltd",
+                        a_ltd,
+                        "",
+                        "NeuroSim's A of nl_ltd, in units of pulses_ltd (inf: linear)",
+                    ));
+                }
+                s.derive(Parameter::number(
+                    "C2C σ",
+                    c2c * range,
+                    "S",
+                    "σ of one pulse's cycle-to-cycle noise, c2c·(g_max − g_min)",
+                ));
+            }
+            PulseSpec::SoftBounds {
+                alpha_up,
+                alpha_down,
+                c2c,
+            } => {
+                s.parameter(Parameter::text(
+                    "model",
+                    "soft-bounds",
+                    "steps proportional to the distance to the bound",
+                ));
+                s.parameter(Parameter::number(
+                    "alpha_up",
+                    *alpha_up,
+                    "",
+                    "fraction of g_max − g gained per up pulse",
+                ));
+                s.parameter(Parameter::number(
+                    "alpha_down",
+                    *alpha_down,
+                    "",
+                    "fraction of g − g_min lost per down pulse",
+                ));
+                s.parameter(Parameter::number(
+                    "c2c",
+                    *c2c,
+                    "",
+                    "cycle-to-cycle σ of each step, relative to the step",
+                ));
+                let (up, down) = self.full_sweep_pulses();
+                s.derive(Parameter::count(
+                    "LTP sweep",
+                    u64::from(up),
+                    "pulses that cover 99 % of the range, ⌈ln 100 / −ln(1 − alpha_up)⌉",
+                ));
+                s.derive(Parameter::count(
+                    "LTD sweep",
+                    u64::from(down),
+                    "pulses that cover 99 % of the range, ⌈ln 100 / −ln(1 − alpha_down)⌉",
+                ));
+            }
+        }
+        let (first, last) = self.ltp_steps(g_min, g_max);
+        s.derive(Parameter::new(
+            "ΔG LTP",
+            Value::Range(first, last),
+            "S",
+            "gained by the first … last pulse of a full sweep from g_min",
+        ));
+        let (first, last) = self.ltd_steps(g_min, g_max);
+        s.derive(Parameter::new(
+            "ΔG LTD",
+            Value::Range(first, last),
+            "S",
+            "lost by the first … last pulse of a full sweep from g_max",
+        ));
+        s
+    }
+}
+
+/// Pulses of a soft-bounds sweep that cover 99 % of the range: the distance
+/// to the bound after `n` pulses is `(1 − α)ⁿ` of the range.
+fn soft_sweep_pulses(alpha: f64) -> u32 {
+    let n = (100f64.ln() / -(1.0 - alpha).ln()).ceil();
+    n.clamp(1.0, 1_000_000.0) as u32
+}
+
+/// First and last step (S) of `pulses` soft-bounds pulses across `range`:
+/// step `k` (from 1) is `α·range·(1 − α)^(k − 1)`.
+fn soft_steps(alpha: f64, pulses: u32, range: f64) -> (f64, f64) {
+    let first = alpha * range;
+    let last = first * (1.0 - alpha).powi(pulses.saturating_sub(1) as i32);
+    (first, last)
 }
 
 fn open_unit(field: &str, value: f64) -> Result<f64, SpecError> {
@@ -228,6 +449,12 @@ impl ExponentialCurve {
             return self.g_min + (self.g_max - self.g_min) * x / self.p_max;
         }
         self.g_min + self.b() * -(-x / self.a).exp_m1()
+    }
+
+    /// Conductance change (S, signed) of `pulses` pulses from pulse number
+    /// `from`: `conductance(from + pulses) − conductance(from)`.
+    pub fn change(&self, from: f64, pulses: f64) -> f64 {
+        self.conductance(from + pulses) - self.conductance(from)
     }
 
     /// Pulse number of conductance `g` (clamped to `[G_min, G_max]`): the

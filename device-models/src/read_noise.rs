@@ -19,7 +19,11 @@
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::describe::{Parameter, Section};
 use crate::spec::{check, SpecError};
+
+const TITLE: &str = "Read noise";
+const TABLE: Option<&str> = Some("read_noise");
 
 /// A read-noise model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,6 +72,108 @@ impl ReadNoiseSpec {
             }
         }
         Ok(())
+    }
+
+    /// The model's name, as the `model` key of a device file spells it.
+    pub fn model(&self) -> &'static str {
+        match self {
+            ReadNoiseSpec::Relative { .. } => "relative",
+            ReadNoiseSpec::PcmOneOverF { .. } => "pcm-1/f",
+        }
+    }
+
+    /// The PCM model's `Q_s(g_r)`, the relative σ of a read at the time
+    /// where `ln((t + t_read)/(2·t_read)) = 1`; `None` for the relative model.
+    pub fn q_s(&self, g_r: f64) -> Option<f64> {
+        match self {
+            ReadNoiseSpec::Relative { .. } => None,
+            ReadNoiseSpec::PcmOneOverF {
+                q_coeff,
+                q_exponent,
+                g_r_floor,
+                q_max,
+                ..
+            } => Some(q_s(*q_coeff, *q_exponent, *g_r_floor, *q_max, g_r.ln())),
+        }
+    }
+
+    /// The section of a device whose reads are noiseless.
+    pub fn describe_absent() -> Section {
+        Section::absent(TITLE, TABLE, "reads are noiseless")
+    }
+
+    /// The parameters, with the derived `Q_s` at a few conductances for the
+    /// PCM model.
+    pub fn describe(&self) -> Section {
+        let mut s = Section::new(TITLE, TABLE);
+        match self {
+            ReadNoiseSpec::Relative { sigma } => {
+                s.parameter(Parameter::text(
+                    "model",
+                    self.model(),
+                    "g_read = g·(1 + σ·ξ)",
+                ));
+                s.parameter(Parameter::number(
+                    "sigma",
+                    *sigma,
+                    "",
+                    "relative σ of each read",
+                ));
+            }
+            ReadNoiseSpec::PcmOneOverF {
+                q_coeff,
+                q_exponent,
+                g_r_floor,
+                q_max,
+                t_read_s,
+            } => {
+                s.parameter(Parameter::text(
+                    "model",
+                    self.model(),
+                    "σ = |g|·Q_s(g_r)·√ln((t + t_read)/(2·t_read))",
+                ));
+                s.parameter(Parameter::number(
+                    "q_coeff",
+                    *q_coeff,
+                    "",
+                    "Q_s = min(q_coeff / max(g_r^q_exponent, g_r_floor), q_max)",
+                ));
+                s.parameter(Parameter::number(
+                    "q_exponent",
+                    *q_exponent,
+                    "",
+                    "exponent of g_r",
+                ));
+                s.parameter(Parameter::number(
+                    "g_r_floor",
+                    *g_r_floor,
+                    "",
+                    "floor of g_r^q_exponent",
+                ));
+                s.parameter(Parameter::number("q_max", *q_max, "", "upper clip of Q_s"));
+                s.parameter(Parameter::number(
+                    "t_read_s",
+                    *t_read_s,
+                    "s",
+                    "read duration",
+                ));
+                for (key, g_r) in [
+                    ("Q_s at g_r 0.01", 0.01),
+                    ("Q_s at g_r 0.1", 0.1),
+                    ("Q_s at g_r 1", 1.0),
+                ] {
+                    if let Some(q) = self.q_s(g_r) {
+                        s.derive(Parameter::number(
+                            key,
+                            q,
+                            "",
+                            "σ/|g| of a read at ln((t + t_read)/(2·t_read)) = 1",
+                        ));
+                    }
+                }
+            }
+        }
+        s
     }
 
     /// Standard deviation (S) of a read of conductance `g` on a device with
@@ -143,18 +249,22 @@ impl ReadNoiseAt {
                 g_r_floor,
                 q_max,
                 time_term,
-            } => {
-                // g_r^q = e^(q·ln g_r); e^(−∞) = 0 covers g = 0.
-                let power = if ln_g_r.is_nan() {
-                    0.0
-                } else {
-                    (q_exponent * ln_g_r).exp()
-                };
-                let q_s = (q_coeff / power.max(*g_r_floor)).min(*q_max);
-                g.abs() * q_s * time_term
-            }
+            } => g.abs() * q_s(*q_coeff, *q_exponent, *g_r_floor, *q_max, ln_g_r) * time_term,
         }
     }
+}
+
+/// `Q_s = min(q_coeff / max(g_r^q_exponent, g_r_floor), q_max)`, given
+/// `ln g_r` (`−∞` for `g = 0`).
+#[inline]
+fn q_s(q_coeff: f64, q_exponent: f64, g_r_floor: f64, q_max: f64, ln_g_r: f64) -> f64 {
+    // g_r^q = e^(q·ln g_r); e^(−∞) = 0 covers g = 0.
+    let power = if ln_g_r.is_nan() {
+        0.0
+    } else {
+        (q_exponent * ln_g_r).exp()
+    };
+    (q_coeff / power.max(g_r_floor)).min(q_max)
 }
 
 #[cfg(test)]

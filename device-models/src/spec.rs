@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::describe::{Parameter, Section, Value};
 use crate::drift::DriftSpec;
 use crate::faults::FaultSpec;
 use crate::iv::IvSpec;
@@ -224,5 +225,105 @@ impl DeviceSpec {
     /// The conductance range `g_max − g_min` (S).
     pub fn range(&self) -> f64 {
         self.g_max.siemens() - self.g_min.siemens()
+    }
+
+    /// The ON/OFF ratio `g_max/g_min`; `None` when `g_min = 0`.
+    pub fn on_off_ratio(&self) -> Option<f64> {
+        let g_min = self.g_min.siemens();
+        (g_min > 0.0).then(|| self.g_max.siemens() / g_min)
+    }
+
+    /// The pulses `(LTP, LTD)` of a full noiseless sweep of the pulse model,
+    /// g_min → g_max → g_min (see [`PulseSpec::full_sweep_pulses`]); `None`
+    /// for a device without a pulse model.
+    pub fn full_sweep_pulses(&self) -> Option<(u32, u32)> {
+        self.pulse.as_ref().map(PulseSpec::full_sweep_pulses)
+    }
+
+    /// The conductance range as a [`Section`]: `g_min`, `g_max` and the
+    /// derived span, ON/OFF ratio and resistance range.
+    pub fn describe_range(&self) -> Section {
+        let (g_min, g_max) = (self.g_min.siemens(), self.g_max.siemens());
+        let mut s = Section::new("Conductance range", None);
+        s.parameter(Parameter::number(
+            "g_min",
+            g_min,
+            "S",
+            "lowest programmable conductance",
+        ));
+        s.parameter(Parameter::number(
+            "g_max",
+            g_max,
+            "S",
+            "highest programmable conductance",
+        ));
+        s.derive(Parameter::number(
+            "range",
+            self.range(),
+            "S",
+            "g_max − g_min",
+        ));
+        if let Some(ratio) = self.on_off_ratio() {
+            s.derive(Parameter::number("on/off", ratio, "", "g_max/g_min"));
+            s.derive(Parameter::new(
+                "resistance",
+                Value::Range(self.g_max.ohms(), self.g_min.ohms()),
+                "Ω",
+                "1/g_max … 1/g_min",
+            ));
+        }
+        s
+    }
+
+    /// Every model of the device, described: parameters with their TOML
+    /// keys, values, SI units and meanings, and the quantities derived from
+    /// them, one [`Section`] per model in display order (conductance range,
+    /// `[programming]`, `[pulse]`, `[drift]`, `[read_noise]`,
+    /// `[variability]`, `[faults]`, `[iv]`). A model that is absent still
+    /// has its section, with [`Section::absent`] saying what that means.
+    ///
+    /// The identity fields (`name`, `description`, `technology`,
+    /// `citation`) are not physics and have no section: a front end shows
+    /// them as they are (the [`Citation`] implements `Display`).
+    ///
+    /// ```
+    /// use xbar_devices::describe::Value;
+    /// use xbar_devices::library;
+    ///
+    /// let rram = library::preset("ag-a-si").unwrap();
+    /// let sections = rram.describe();
+    /// let pulse = sections.iter().find(|s| s.table == Some("pulse")).unwrap();
+    /// let nl = pulse.parameters.iter().find(|p| p.key == "nl_ltp").unwrap();
+    /// assert_eq!(nl.value, Value::Number(2.4));
+    /// // NeuroSim's table: NL 2.40 → A = 0.499181 (in units of P_max).
+    /// let a = pulse.derived.iter().find(|p| p.key == "A_ltp").unwrap();
+    /// let Value::Number(a) = a.value else { panic!() };
+    /// assert!((a - 0.499181).abs() < 1e-6);
+    /// // Every dimensional parameter carries its SI unit.
+    /// let range = &sections[0];
+    /// assert_eq!((range.parameters[1].key.as_str(), range.parameters[1].unit), ("g_max", "S"));
+    /// ```
+    pub fn describe(&self) -> Vec<Section> {
+        let (g_min, g_max) = (self.g_min.siemens(), self.g_max.siemens());
+        vec![
+            self.describe_range(),
+            self.programming
+                .as_ref()
+                .map_or_else(ProgrammingSpec::describe_absent, |p| {
+                    p.describe(g_min, g_max)
+                }),
+            self.pulse
+                .as_ref()
+                .map_or_else(PulseSpec::describe_absent, |p| p.describe(g_min, g_max)),
+            self.drift
+                .as_ref()
+                .map_or_else(DriftSpec::describe_absent, |d| d.describe(g_min, g_max)),
+            self.read_noise
+                .as_ref()
+                .map_or_else(ReadNoiseSpec::describe_absent, ReadNoiseSpec::describe),
+            self.variability.describe(),
+            self.faults.describe(),
+            self.iv.describe(),
+        ]
     }
 }

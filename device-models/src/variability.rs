@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::describe::{Parameter, Section};
 use crate::spec::{check, SpecError};
 
 /// Relative (bounds) and absolute (labels) standard deviations of the
@@ -38,6 +39,35 @@ impl VariabilitySpec {
     /// No device-to-device variation.
     pub fn is_none(&self) -> bool {
         *self == VariabilitySpec::default()
+    }
+
+    /// The parameters; absent when there is no variation.
+    pub fn describe(&self) -> Section {
+        const TITLE: &str = "Device-to-device variability";
+        const TABLE: Option<&str> = Some("variability");
+        if self.is_none() {
+            return Section::absent(TITLE, TABLE, "every device has the nominal parameters");
+        }
+        let mut s = Section::new(TITLE, TABLE);
+        s.parameter(Parameter::number(
+            "g_min",
+            self.g_min,
+            "",
+            "relative σ of each device's g_min",
+        ));
+        s.parameter(Parameter::number(
+            "g_max",
+            self.g_max,
+            "",
+            "relative σ of each device's g_max",
+        ));
+        s.parameter(Parameter::number(
+            "nl",
+            self.nl,
+            "",
+            "absolute σ of each device's NL labels",
+        ));
+        s
     }
 
     /// Checks the constraints of every field.

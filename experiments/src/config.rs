@@ -497,6 +497,21 @@ impl TomlDocument {
         toml::from_str(self.text()).map_err(|e| self.serde_error(e.message(), e.span()))
     }
 
+    /// Deserializes the whole file through `read` (for a type chosen at run
+    /// time, such as a kind's sections), errors located as in
+    /// [`TomlDocument::deserialize`].
+    ///
+    /// # Errors
+    /// As [`TomlDocument::deserialize`].
+    pub fn deserialize_with<T>(
+        &self,
+        read: impl FnOnce(toml::Deserializer<'_>) -> Result<T, toml::de::Error>,
+    ) -> Result<T, ConfigError> {
+        toml::Deserializer::parse(self.text())
+            .and_then(read)
+            .map_err(|e| self.serde_error(e.message(), e.span()))
+    }
+
     /// An [`ConfigError::Invalid`] error about the key at dotted path
     /// `field` (e.g. `pulse.nl_ltp`, `programming.sigma_poly[1]`), located at
     /// its value — or, for a key the file does not set, at the nearest
@@ -715,16 +730,13 @@ fn location_in(text: &str, offset: usize) -> Location {
     Location { line, column }
 }
 
-/// The operating system's reason without the `(os error N)` suffix.
+/// Why a text file could not be read: [`crate::durable::reason`], or
+/// `not UTF-8 text`.
 fn io_reason(error: &std::io::Error) -> String {
     if error.kind() == std::io::ErrorKind::InvalidData {
         return "not UTF-8 text".to_string();
     }
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
+    crate::durable::reason(error)
 }
 
 /// Parses `text` (from file `path`, named in errors) as a `T`.

@@ -6,6 +6,46 @@ use std::fs::File;
 use std::io::Write;
 use std::path::Path;
 
+use tempfile::NamedTempFile;
+
+/// A temporary file `.xbarsim-*.tmp` beside `target`, filled by `fill` and
+/// flushed to disk, ready to be renamed onto `target`
+/// ([`tempfile::NamedTempFile::persist`]); dropped unpersisted, it is
+/// deleted. Errors are `(target, reason)`.
+///
+/// # Errors
+/// The directory cannot hold a temporary file, or `fill` or the flush fails.
+pub fn stage(
+    target: &Path,
+    fill: impl FnOnce(&mut File) -> Result<(), String>,
+) -> Result<NamedTempFile, (String, String)> {
+    let shown = || target.display().to_string();
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".xbarsim-").suffix(".tmp");
+    // A temporary file is private (0600); the output is an ordinary file
+    // (0666 less the umask, as `File::create` would make it), readable
+    // where results are shared.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut tmp = builder
+        .tempfile_in(parent(target))
+        .map_err(|e| (shown(), reason(&e)))?;
+    fill(tmp.as_file_mut()).map_err(|m| (shown(), m))?;
+    tmp.as_file_mut()
+        .flush()
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| (shown(), reason(&e)))?;
+    Ok(tmp)
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
 /// Writes `path` through `fill`, durably and atomically. Errors are
 /// `(file, reason)`.
 ///
@@ -16,32 +56,11 @@ pub fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut File) -> Result<(), String>,
 ) -> Result<(), (String, String)> {
-    let shown = || path.display().to_string();
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| (shown(), reason(&e)))?;
-    // Readable by the group and others, as results shared on a cluster
-    // must be (a temporary file starts private).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(|e| (shown(), reason(&e)))?;
-    }
-    fill(tmp.as_file_mut()).map_err(|m| (shown(), m))?;
-    tmp.as_file_mut()
-        .flush()
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| (shown(), reason(&e)))?;
-    tmp.persist(path).map_err(|e| (shown(), reason(&e.error)))?;
+    let tmp = stage(path, fill)?;
+    tmp.persist(path)
+        .map_err(|e| (path.display().to_string(), reason(&e.error)))?;
     // The rename itself reaches the disk with the directory.
-    if let Ok(d) = File::open(dir) {
+    if let Ok(d) = File::open(parent(path)) {
         let _ = d.sync_all();
     }
     Ok(())
@@ -55,7 +74,8 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), (String, String)> {
     write_with(path, |f| f.write_all(bytes).map_err(|e| reason(&e)))
 }
 
-/// The operating system's reason without the `(os error N)` suffix.
+/// The operating system's reason without the `(os error N)` suffix
+/// (`No such file or directory`).
 pub fn reason(error: &std::io::Error) -> String {
     let text = error.to_string();
     match text.find(" (os error") {

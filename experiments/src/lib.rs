@@ -7,10 +7,13 @@
 //! | module | contents |
 //! |---|---|
 //! | [`config`] | TOML files with errors located at file, line and key |
-//! | [`spec`] | the experiment schema: kinds, sections, `[sweep]`, `[[plot]]` → [`Experiment`] |
-//! | [`kinds`] | what one unit computes, for each kind |
+//! | [`spec`] | the experiment schema: common keys, `[sweep]`, `[[plot]]` → [`Experiment`] |
+//! | [`kinds`] | one module per experiment kind (sections, checks, run, row) and their registry |
+//! | [`sections`] | config sections several kinds read: `[array]`, `[data]` |
+//! | [`context`] | what the units of a run share: datasets, trained models |
+//! | [`row`] | typed result rows: the row struct is the table schema |
 //! | [`runner`] | parallel resumable runs, shards and merging, `run.json` |
-//! | [`table`] | typed result tables (polars) |
+//! | [`table`] | typed result tables (polars) and the one writer of CSV/Parquet |
 //! | [`measure`] | device characterisation: pulse curves, drift statistics |
 //! | [`data`] | the built-in MNIST subset |
 //! | [`durable`] | write-fsync-rename files |
@@ -53,15 +56,19 @@
 //! ```
 
 pub mod config;
+pub mod context;
 pub mod data;
 pub mod durable;
 pub mod kinds;
 pub mod measure;
+pub mod row;
 pub mod runner;
+pub mod sections;
 pub mod shipped;
 pub mod slurm;
 pub mod spec;
 pub mod table;
 
 pub use runner::{merge, run, Event, Manifest, RunError, RunOptions, Shard, Summary};
-pub use spec::{Experiment, Kind, Point};
+pub use kinds::{ExperimentKind, FieldError, Kind, KindError, Settings};
+pub use spec::{Experiment, Point};

@@ -56,27 +56,10 @@ impl Phase {
     }
 }
 
-/// The pulses per phase `(LTP, LTD)` a device's full curve takes:
-/// `pulses_ltp`/`pulses_ltd` for the exponential model; for soft bounds the
-/// pulses that cover 99 % of the range (`⌈ln 100 / −ln(1 − α)⌉`). `None`
-/// for a device without a pulse model.
+/// The pulses per phase `(LTP, LTD)` a device's full curve takes (see
+/// [`PulseSpec::full_sweep_pulses`]); `None` for a device without a pulse model.
 pub fn default_pulses(spec: &DeviceSpec) -> Option<(u32, u32)> {
-    let soft = |alpha: f64| {
-        let n = (100f64.ln() / -(1.0 - alpha).ln()).ceil();
-        n.clamp(1.0, 1_000_000.0) as u32
-    };
-    match spec.pulse.as_ref()? {
-        PulseSpec::Exponential {
-            pulses_ltp,
-            pulses_ltd,
-            ..
-        } => Some((*pulses_ltp, *pulses_ltd)),
-        PulseSpec::SoftBounds {
-            alpha_up,
-            alpha_down,
-            ..
-        } => Some((soft(*alpha_up), soft(*alpha_down))),
-    }
+    spec.pulse.as_ref().map(PulseSpec::full_sweep_pulses)
 }
 
 /// The error for a device without a pulse model, listing those that have one.

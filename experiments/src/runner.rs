@@ -35,8 +35,9 @@ use sha2::{Digest, Sha256};
 use xbar_plots::PlotSpec;
 
 use crate::durable::{reason, write_bytes};
-use crate::kinds::{self, hex, Context};
-use crate::spec::{swept_keys, Experiment, Kind};
+use crate::context::{hex, Context};
+use crate::kinds::{Kind, KindError};
+use crate::spec::{swept_keys, Experiment};
 use crate::table::{self, Cell, Rows};
 
 /// The program name and version written into every output.
@@ -76,9 +77,6 @@ impl Manifest {
     pub fn of(exp: &Experiment, data_override: Option<&Path>) -> Manifest {
         let mut points: Vec<_> = exp.points.clone();
         for p in &mut points {
-            p.plot.clear();
-            p.sweep = None;
-            p.description.clear();
             p.name.clear();
         }
         let identity = serde_json::json!({
@@ -122,12 +120,7 @@ impl Manifest {
 
     /// The table's column names.
     pub fn columns(&self) -> Vec<String> {
-        ["point", "repeat", "seed"]
-            .into_iter()
-            .map(str::to_string)
-            .chain(self.swept_keys.iter().cloned())
-            .chain(table::outputs(self.kind).iter().map(|s| s.to_string()))
-            .collect()
+        crate::spec::columns(self.kind, &self.swept_keys)
     }
 }
 
@@ -209,6 +202,20 @@ pub enum Event {
     },
 }
 
+/// One unit that failed: which, and the kind's error.
+#[derive(Debug, thiserror::Error)]
+#[error("{unit}: {source}")]
+pub struct UnitFailure {
+    /// Its point.
+    pub point: usize,
+    /// Its repeat.
+    pub repeat: u32,
+    /// The point's swept values, for messages: `point 3 (array.size = 1024), repeat 0`.
+    pub unit: String,
+    /// Why.
+    pub source: KindError,
+}
+
 /// Why a run stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -237,8 +244,9 @@ pub enum RunError {
         failed: usize,
         /// How many were to run.
         total: usize,
-        /// The first failure.
-        first: String,
+        /// The first failure (lowest point and repeat), with its cause.
+        #[source]
+        first: Box<UnitFailure>,
     },
     /// Units are missing from the directories being merged.
     #[error("{missing} of {total} units are missing (first: point {point}, repeat {repeat}); run the missing shards, then merge again")]
@@ -365,7 +373,7 @@ pub fn prepare(out: &Path, manifest: &Manifest, text: &str, force: bool) -> Resu
                 let entries = std::fs::read_dir(out).map_err(|e| io(out, &e))?;
                 let foreign = entries.flatten().any(|e| {
                     let name = e.file_name().to_string_lossy().to_string();
-                    !(OWN.contains(&name.as_str()) || name == "slurm" || name.starts_with(".tmp-"))
+                    !(OWN.contains(&name.as_str()) || name == "slurm" || name.starts_with(".xbarsim-"))
                 });
                 if foreign {
                     return Err(RunError::NotResults(out.display().to_string()));
@@ -444,12 +452,8 @@ pub fn run(
         opts.data_override.clone(),
         Some(opts.out.join("models")),
     );
-    if exp.kind == Kind::InferenceDrift {
-        let models = opts.out.join("models");
-        std::fs::create_dir_all(&models).map_err(|e| io(&models, &e))?;
-    }
     let written = AtomicUsize::new(0);
-    let failures: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let failures: Mutex<Vec<UnitFailure>> = Mutex::new(Vec::new());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.jobs.max(1))
         .build()
@@ -458,8 +462,10 @@ pub fn run(
         todo.par_iter().for_each(|&(point, repeat)| {
             let seed = manifest.repeat_seed(repeat);
             let t0 = Instant::now();
-            let outcome = kinds::run(&exp.points[point], seed, &ctx)
-                .and_then(|rows| check_finite(&manifest, rows))
+            let p = &exp.points[point];
+            let outcome = p
+                .settings
+                .run(&p.device, seed, &ctx)
                 .and_then(|rows| {
                     let unit = Unit {
                         point,
@@ -470,15 +476,20 @@ pub fn run(
                     };
                     let path = opts.out.join("points").join(unit_file(point, repeat));
                     let json = serde_json::to_vec(&unit).expect("finite cells serialise");
-                    write_bytes(&path, &json).map_err(|(p, m)| format!("{p}: {m}"))
+                    write_bytes(&path, &json)
+                        .map_err(|(p, m)| KindError::Output(format!("{p}: {m}")))
                 });
             let ok = outcome.is_ok();
-            if let Err(e) = outcome {
-                let described = describe(exp, point, repeat);
+            if let Err(source) = outcome {
                 failures
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push(format!("{described}: {e}"));
+                    .push(UnitFailure {
+                        point,
+                        repeat,
+                        unit: describe(exp, point, repeat),
+                        source,
+                    });
             } else {
                 let n = written.fetch_add(1, Ordering::SeqCst) + 1;
                 if opts.abort_after == Some(n) {
@@ -488,12 +499,14 @@ pub fn run(
             progress(Event::Unit { point, repeat, ok });
         });
     });
-    let failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
-    if let Some(first) = failures.first() {
+    let mut failures = failures.into_inner().unwrap_or_else(|p| p.into_inner());
+    failures.sort_by_key(|f| (f.point, f.repeat));
+    let failed = failures.len();
+    if let Some(first) = failures.into_iter().next() {
         return Err(RunError::Units {
-            failed: failures.len(),
+            failed,
             total: todo.len(),
-            first: first.clone(),
+            first: Box::new(first),
         });
     }
     let computed = todo.len();
@@ -527,21 +540,6 @@ fn describe(exp: &Experiment, point: usize, repeat: u32) -> String {
     } else {
         format!("point {point} ({}), repeat {repeat}", values.join(", "))
     }
-}
-
-/// Refuses a unit whose outputs are not all finite: no NaN reaches a table.
-fn check_finite(m: &Manifest, rows: Vec<Vec<Cell>>) -> Result<Vec<Vec<Cell>>, String> {
-    let names = table::outputs(m.kind);
-    for row in &rows {
-        for (name, cell) in names.iter().zip(row) {
-            if let Cell::Float(x) = cell {
-                if !x.is_finite() {
-                    return Err(format!("output `{name}` is {x} (not a finite number)"));
-                }
-            }
-        }
-    }
-    Ok(rows)
 }
 
 /// Joins the unit files of `dirs` (shards of one config) into `out`: the
@@ -735,6 +733,49 @@ pub fn assemble(manifest: &Manifest, units: &[Unit]) -> Rows {
         columns: manifest.columns(),
         rows,
     }
+}
+
+/// The table of one unit computed outside a sweep — a measuring command of
+/// the CLI is a one-point run of its kind: the same columns as a run's
+/// results (`point` 0, `repeat` 0, `seed`, then the outputs).
+pub fn one_unit(seed: u64, outputs: Rows) -> Rows {
+    let prefix = [Cell::Int(0), Cell::Int(0), Cell::Int(seed as i64)];
+    Rows {
+        columns: ["point", "repeat", "seed"]
+            .into_iter()
+            .map(str::to_string)
+            .chain(outputs.columns)
+            .collect(),
+        rows: outputs
+            .rows
+            .into_iter()
+            .map(|r| prefix.iter().cloned().chain(r).collect())
+            .collect(),
+    }
+}
+
+/// The provenance of a one-point run: program and version, kind, seed,
+/// and the config that reproduces it with `xbarsim run` (TOML text).
+///
+/// # Errors
+/// A setting TOML cannot represent (reported as text).
+pub fn point_provenance(point: &crate::spec::Point, seed: u64) -> serde_json::Value {
+    let mut config = format!(
+        "# Reproduces this table: xbarsim run THIS-FILE.toml\nname = {:?}\nkind = {:?}\nseed = {seed}\ndevice = \"device.toml\"\n",
+        point.name,
+        point.kind.name()
+    );
+    match toml::to_string(&point.settings) {
+        Ok(sections) => config.push_str(&sections),
+        Err(e) => config.push_str(&format!("# sections not representable in TOML: {e}\n")),
+    }
+    serde_json::json!({
+        "program": PROGRAM,
+        "kind": point.kind,
+        "seed": seed,
+        "config": config,
+        "columns": crate::spec::columns(point.kind, &[]),
+    })
 }
 
 /// The machine, for `run.json`: host, CPU model, logical CPUs, OS.

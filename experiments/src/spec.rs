@@ -44,339 +44,47 @@ use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
 use xbar_devices::{library, DeviceSpec};
 use xbar_plots::PlotSpec;
-use xbar_training::{NetworkConfig, TrainConfig};
 
 use crate::config::{device_to_toml, load_device_file, suggest, ConfigError, TomlDocument};
+pub use crate::kinds::{FieldError, Kind, Settings};
 
-/// What an experiment measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Kind {
-    /// LTP/LTD conductance curves under identical pulses (`[pulse]`).
-    DevicePulse,
-    /// Conductance statistics over time after programming (`[drift]`).
-    DeviceDrift,
-    /// Error of the bit-line currents against the ideal product, with wire
-    /// resistance (`[array]`).
-    CrossbarIrDrop,
-    /// Accuracy of a trained network on programmed arrays over drift time
-    /// (`[network]`, `[training]`, `[data]`, `[array]`, `[evaluation]`).
-    InferenceDrift,
-    /// Training on the arrays by device pulses (`[network]`, `[insitu]`,
-    /// `[data]`).
-    InsituTraining,
-}
-
-impl Kind {
-    /// The name in configs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::DevicePulse => "device-pulse",
-            Kind::DeviceDrift => "device-drift",
-            Kind::CrossbarIrDrop => "crossbar-ir-drop",
-            Kind::InferenceDrift => "inference-drift",
-            Kind::InsituTraining => "insitu-training",
-        }
-    }
-
-    /// The optional sections this kind reads.
-    pub fn sections(self) -> &'static [&'static str] {
-        match self {
-            Kind::DevicePulse => &["pulse"],
-            Kind::DeviceDrift => &["drift"],
-            Kind::CrossbarIrDrop => &["array"],
-            Kind::InferenceDrift => &["network", "training", "data", "array", "evaluation"],
-            Kind::InsituTraining => &["network", "insitu", "data"],
-        }
-    }
-}
-
-/// `[pulse]`: the pulse curve of `devices` devices.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PulseSection {
-    /// Devices pulsed together (mean and std over them; ≥ 1).
-    pub devices: usize,
-    /// +1 pulses; default: the device's full range.
-    pub pulses_ltp: Option<u32>,
-    /// −1 pulses after the LTP pulses; default: the device's full range.
-    pub pulses_ltd: Option<u32>,
-}
-
-impl Default for PulseSection {
-    fn default() -> Self {
-        PulseSection {
-            devices: 100,
-            pulses_ltp: None,
-            pulses_ltd: None,
-        }
-    }
-}
-
-/// `[drift]`: `devices` devices at each target, read at each time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DriftSection {
-    /// Devices per target (≥ 1).
-    pub devices: usize,
-    /// Targets as fractions of the range above `g_min`, in `[0, 1]`.
-    pub target_fractions: Vec<f64>,
-    /// Read times after programming (s, > 0).
-    pub times_s: Vec<f64>,
-    /// Add read noise to each read (else the noiseless drifted value).
-    pub read_noise: bool,
-}
-
-impl Default for DriftSection {
-    fn default() -> Self {
-        DriftSection {
-            devices: 1000,
-            target_fractions: crate::measure::DEFAULT_TARGET_FRACTIONS.to_vec(),
-            times_s: crate::measure::DEFAULT_TIMES.to_vec(),
-            read_noise: true,
-        }
-    }
-}
-
-/// `[array]`: the physical arrays and their periphery.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ArraySection {
-    /// Square arrays of `size × size` (or give `rows` and `cols`).
-    pub size: Option<usize>,
-    /// Word lines per array.
-    pub rows: Option<usize>,
-    /// Bit lines per array.
-    pub cols: Option<usize>,
-    /// Word-line and bit-line resistance per cell segment (Ω).
-    pub r_wire_ohm: Option<f64>,
-    /// Word-line resistance per segment (Ω), instead of `r_wire_ohm`.
-    pub r_wordline_ohm: Option<f64>,
-    /// Bit-line resistance per segment (Ω), instead of `r_wire_ohm`.
-    pub r_bitline_ohm: Option<f64>,
-    /// Driver (source) resistance (Ω).
-    pub r_source_ohm: f64,
-    /// Sense resistance (Ω).
-    pub r_sense_ohm: f64,
-    /// Input DAC resolution (bits); none = ideal.
-    pub dac_bits: Option<u32>,
-    /// Output ADC resolution (bits); none = ideal.
-    pub adc_bits: Option<u32>,
-    /// Largest input voltage (V).
-    pub read_voltage_v: f64,
-    /// Input vectors per array (`crossbar-ir-drop`).
-    pub vectors: usize,
-    /// Global drift compensation of each array's outputs (`inference-drift`).
-    pub drift_compensation: bool,
-}
-
-impl Default for ArraySection {
-    fn default() -> Self {
-        ArraySection {
-            size: None,
-            rows: None,
-            cols: None,
-            r_wire_ohm: None,
-            r_wordline_ohm: None,
-            r_bitline_ohm: None,
-            r_source_ohm: 0.0,
-            r_sense_ohm: 0.0,
-            dac_bits: None,
-            adc_bits: None,
-            read_voltage_v: 0.2,
-            vectors: 64,
-            drift_compensation: true,
-        }
-    }
-}
-
-impl ArraySection {
-    /// `(rows, cols)`: `size` for both, else `rows`/`cols`, else 256 × 256.
-    pub fn shape(&self) -> (usize, usize) {
-        let n = self.size.unwrap_or(256);
-        (self.rows.unwrap_or(n), self.cols.unwrap_or(n))
-    }
-
-    /// `(word line, bit line)` segment resistances (Ω).
-    pub fn wire_ohm(&self) -> (f64, f64) {
-        let both = self.r_wire_ohm.unwrap_or(0.0);
-        (
-            self.r_wordline_ohm.unwrap_or(both),
-            self.r_bitline_ohm.unwrap_or(both),
-        )
-    }
-
-    fn check(&self) -> Result<(), (&'static str, String)> {
-        if self.size.is_some() && (self.rows.is_some() || self.cols.is_some()) {
-            return Err((
-                "size",
-                "give either `size` (square arrays) or `rows` and `cols`, not both".into(),
-            ));
-        }
-        if self.r_wire_ohm.is_some()
-            && (self.r_wordline_ohm.is_some() || self.r_bitline_ohm.is_some())
-        {
-            return Err((
-                "r_wire_ohm",
-                "give either `r_wire_ohm` (both lines) or `r_wordline_ohm`/`r_bitline_ohm`, not both"
-                    .into(),
-            ));
-        }
-        let (rows, cols) = self.shape();
-        for (field, n) in [
-            ("size", self.size),
-            ("rows", Some(rows)),
-            ("cols", Some(cols)),
-        ] {
-            if n == Some(0) {
-                return Err((field, "expected at least 1, found 0".into()));
-            }
-        }
-        let ohms = [
-            ("r_wire_ohm", self.r_wire_ohm),
-            ("r_wordline_ohm", self.r_wordline_ohm),
-            ("r_bitline_ohm", self.r_bitline_ohm),
-            ("r_source_ohm", Some(self.r_source_ohm)),
-            ("r_sense_ohm", Some(self.r_sense_ohm)),
-        ];
-        for (field, r) in ohms {
-            if let Some(r) = r {
-                if !(r.is_finite() && r >= 0.0) {
-                    return Err((field, format!("expected a resistance ≥ 0 Ω, found {r}")));
-                }
-            }
-        }
-        if !(self.read_voltage_v.is_finite() && self.read_voltage_v > 0.0) {
-            return Err((
-                "read_voltage_v",
-                format!("expected a voltage > 0 V, found {}", self.read_voltage_v),
-            ));
-        }
-        if self.vectors == 0 {
-            return Err((
-                "vectors",
-                "expected at least 1 input vector, found 0".into(),
-            ));
-        }
-        for (field, bits) in [("dac_bits", self.dac_bits), ("adc_bits", self.adc_bits)] {
-            if let Some(b) = bits {
-                if !(2..=24).contains(&b) {
-                    return Err((field, format!("expected 2 to 24 bits, found {b}")));
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `[data]`: MNIST, from a directory of IDX files or the built-in subset.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DataSection {
-    /// Directory of the four IDX files (gzip or plain), relative to the
-    /// config file; none = the built-in subset (6 000 / 1 000 images).
-    pub dir: Option<PathBuf>,
-    /// Use the first N training images.
-    pub train_limit: Option<usize>,
-    /// Use the first N test images.
-    pub test_limit: Option<usize>,
-}
-
-/// `[evaluation]`: when and on how many device instances to test.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct EvaluationSection {
-    /// Read times after programming (s, ≥ 0).
-    pub times_s: Vec<f64>,
-    /// Independently programmed device instances (≥ 1).
-    pub instances: usize,
-}
-
-impl Default for EvaluationSection {
-    fn default() -> Self {
-        EvaluationSection {
-            times_s: vec![1.0, 3600.0, 86_400.0, 2_592_000.0, 31_536_000.0],
-            instances: 3,
-        }
-    }
-}
-
-/// `[insitu]`: training on the arrays by device pulses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct InsituSection {
-    /// Passes over the training set.
-    pub epochs: usize,
-    /// Samples per batch.
-    pub batch_size: usize,
-    /// SGD step size.
-    pub learning_rate: f64,
-    /// Weight magnitude mapped to the full conductance range.
-    pub w_max: f64,
-}
-
-impl Default for InsituSection {
-    fn default() -> Self {
-        InsituSection {
-            epochs: 1,
-            batch_size: 64,
-            learning_rate: 0.1,
-            w_max: 0.5,
-        }
-    }
+/// The keys every config has: what it is, its seed and repeats, its device,
+/// its sweep and figures. `D` is the device: the raw TOML value while
+/// reading, a [`DeviceSpec`] once resolved. The kind's sections are read
+/// separately, by the kind ([`Kind::read_settings`]).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Header<D> {
+    name: String,
+    #[serde(default)]
+    description: String,
+    kind: Kind,
+    #[serde(default = "one")]
+    seed: u64,
+    #[serde(default = "one_u32")]
+    repeats: u32,
+    device: D,
+    #[serde(default)]
+    sweep: Option<Table>,
+    #[serde(default)]
+    plot: Vec<PlotSpec>,
+    /// The kind's sections (and anything else), read by the kind.
+    #[serde(flatten)]
+    sections: Table,
 }
 
 /// One point of an experiment: the config with the point's swept values
-/// set and its device resolved. `D` is the device: a [`DeviceSpec`] once
-/// resolved, the raw TOML value while reading.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Point<D = DeviceSpec> {
+/// set, its device resolved and its sections read by its kind.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Point {
     /// Short name, used in messages and `run.json`.
     pub name: String,
-    /// Free text.
-    #[serde(default)]
-    pub description: String,
     /// What to measure.
     pub kind: Kind,
-    /// Base seed: repeat `r` uses `seed + r`.
-    #[serde(default = "one")]
-    pub seed: u64,
-    /// Independent repeats per point (≥ 1).
-    #[serde(default = "one_u32")]
-    pub repeats: u32,
     /// The device of every cell.
-    pub device: D,
-    /// `device-pulse` settings.
-    #[serde(default)]
-    pub pulse: Option<PulseSection>,
-    /// `device-drift` settings.
-    #[serde(default)]
-    pub drift: Option<DriftSection>,
-    /// Arrays and periphery.
-    #[serde(default)]
-    pub array: Option<ArraySection>,
-    /// Network shape (`inference-drift`, `insitu-training`).
-    #[serde(default)]
-    pub network: Option<NetworkConfig>,
-    /// Software training before mapping (`inference-drift`).
-    #[serde(default)]
-    pub training: Option<TrainConfig>,
-    /// In-situ training (`insitu-training`).
-    #[serde(default)]
-    pub insitu: Option<InsituSection>,
-    /// MNIST.
-    #[serde(default)]
-    pub data: Option<DataSection>,
-    /// Read times and instances (`inference-drift`).
-    #[serde(default)]
-    pub evaluation: Option<EvaluationSection>,
-    /// Swept keys (read by [`Experiment`]; ignored in a point).
-    #[serde(default)]
-    pub sweep: Option<Table>,
-    /// Figures drawn from the results.
-    #[serde(default)]
-    pub plot: Vec<PlotSpec>,
+    pub device: DeviceSpec,
+    /// The kind's sections.
+    #[serde(flatten)]
+    pub settings: Settings,
 }
 
 fn one() -> u64 {
@@ -449,8 +157,8 @@ impl Experiment {
     }
 
     fn from_document(doc: TomlDocument) -> Result<Experiment, ConfigError> {
-        // Types, unknown keys and missing keys of the base file, located.
-        let raw: Point<Value> = doc.deserialize()?;
+        // Types, unknown keys and missing keys of the common keys, located.
+        let raw: Header<Value> = doc.deserialize()?;
         let base: Table = toml::from_str(doc.text()).map_err(|e| doc.invalid("", e.message()))?;
         let dir = doc
             .path()
@@ -464,6 +172,9 @@ impl Experiment {
             ));
         }
         check_sections(&doc, &raw)?;
+        // The kind's sections, read with the file's spans: a wrong type or
+        // an unknown key deep inside a section is located at its key.
+        doc.deserialize_with(|d| raw.kind.read_settings(d))?;
         // An inline device table: its errors located in the file.
         if raw.device.is_table() {
             #[derive(Deserialize)]
@@ -476,7 +187,7 @@ impl Experiment {
         // The base point, with its errors located in the file.
         let resolved = resolve_devices(base.clone(), &dir).map_err(|e| e.locate(&doc, None))?;
         let point0 = to_point(&resolved).map_err(|e| doc.invalid("", &e))?;
-        check_point(&point0).map_err(|(key, message)| doc.invalid(&key, &message))?;
+        check_point(&point0).map_err(|e| doc.invalid(&e.path, &e.message))?;
 
         let dimensions = dimensions(&doc, raw.sweep.as_ref())?;
         // Each swept value alone on the base: a bad value is reported at its key.
@@ -498,7 +209,7 @@ impl Experiment {
                 let point = to_point(&tree)
                     .map_err(|m| doc.invalid(&at, &format!("value {shown}: {m}")))?;
                 check_point(&point)
-                    .map_err(|(key, m)| doc.invalid(&at, &format!("value {shown}: {key}: {m}")))?;
+                    .map_err(|e| doc.invalid(&at, &format!("value {shown}: {e}")))?;
             }
         }
         let count = dimensions
@@ -519,11 +230,11 @@ impl Experiment {
             let point = to_point(&tree)
                 .map_err(|m| doc.invalid("sweep", &format!("point {index}: {m}")))?;
             check_point(&point)
-                .map_err(|(key, m)| doc.invalid("sweep", &format!("point {index}: {key}: {m}")))?;
+                .map_err(|e| doc.invalid("sweep", &format!("point {index}: {e}")))?;
             points.push(point);
             swept.push(pairs);
         }
-        let columns = crate::table::columns(raw.kind, &dimensions);
+        let columns = columns(raw.kind, &swept_keys(&dimensions));
         for (i, plot) in raw.plot.iter().enumerate() {
             let named = [
                 ("x", Some(&plot.x)),
@@ -578,22 +289,14 @@ impl Experiment {
     }
 }
 
-/// Sections the kind does not read are refused, so that nothing a user sets
-/// is silently ignored.
-fn check_sections(doc: &TomlDocument, raw: &Point<Value>) -> Result<(), ConfigError> {
-    let set = [
-        ("pulse", raw.pulse.is_some()),
-        ("drift", raw.drift.is_some()),
-        ("array", raw.array.is_some()),
-        ("network", raw.network.is_some()),
-        ("training", raw.training.is_some()),
-        ("insitu", raw.insitu.is_some()),
-        ("data", raw.data.is_some()),
-        ("evaluation", raw.evaluation.is_some()),
-    ];
+/// A section of another kind is refused with a message that says so, so
+/// that nothing a user sets is silently ignored (other unknown keys are
+/// refused by the kind's own reading, with a suggestion).
+fn check_sections(doc: &TomlDocument, raw: &Header<Value>) -> Result<(), ConfigError> {
     let allowed = raw.kind.sections();
-    for (section, present) in set {
-        if present && !allowed.contains(&section) {
+    for section in raw.sections.keys() {
+        let elsewhere = Kind::ALL.iter().any(|k| k.sections().contains(&section.as_str()));
+        if elsewhere && !allowed.contains(&section.as_str()) {
             return Err(doc.invalid(
                 section,
                 &format!(
@@ -611,121 +314,21 @@ fn check_sections(doc: &TomlDocument, raw: &Point<Value>) -> Result<(), ConfigEr
     Ok(())
 }
 
-/// Physical and semantic constraints of one point: `(key path, message)`.
-fn check_point(p: &Point) -> Result<(), (String, String)> {
-    let at =
-        |section: &str, (field, message): (&str, String)| (format!("{section}.{field}"), message);
-    p.device
-        .validate()
-        .map_err(|e| (format!("device.{}", e.field), e.message.clone()))?;
-    if let Some(a) = &p.array {
-        a.check().map_err(|e| at("array", e))?;
-    }
-    if p.kind == Kind::CrossbarIrDrop {
-        if let Some(a) = &p.array {
-            if a.dac_bits.is_some() || a.adc_bits.is_some() {
-                return Err((
-                    "array.dac_bits".into(),
-                    "converters are not modelled by crossbar-ir-drop (it compares the analog currents); use inference-drift for DAC/ADC".into(),
-                ));
-            }
-        }
-    }
-    if let Some(pulse) = &p.pulse {
-        if pulse.devices == 0 {
-            return Err(at(
-                "pulse",
-                ("devices", "expected at least 1 device, found 0".into()),
-            ));
-        }
-    }
-    if p.kind == Kind::DevicePulse && p.device.pulse.is_none() {
-        return Err((
-            "device".into(),
-            crate::measure::no_pulse_model(&p.device).to_string(),
-        ));
-    }
-    if let Some(d) = &p.drift {
-        if d.devices == 0 {
-            return Err(at(
-                "drift",
-                ("devices", "expected at least 1 device, found 0".into()),
-            ));
-        }
-        positive_list(
-            "drift",
-            "target_fractions",
-            &d.target_fractions,
-            |f| (0.0..=1.0).contains(&f),
-            "fractions in [0, 1]",
-        )?;
-        positive_list("drift", "times_s", &d.times_s, |t| t > 0.0, "times > 0 s")?;
-    }
-    if let Some(e) = &p.evaluation {
-        if e.instances == 0 {
-            return Err(at(
-                "evaluation",
-                ("instances", "expected at least 1, found 0".into()),
-            ));
-        }
-        positive_list(
-            "evaluation",
-            "times_s",
-            &e.times_s,
-            |t| t >= 0.0,
-            "times ≥ 0 s",
-        )?;
-    }
-    if let Some(n) = &p.network {
-        n.validate()
-            .map_err(|e| (format!("network.{}", e.field), e.message.clone()))?;
-        if n.sizes.first() != Some(&784) {
-            return Err((
-                "network.sizes".into(),
-                format!(
-                    "expected 784 inputs (28×28 MNIST images) first, found {:?}",
-                    n.sizes
-                ),
-            ));
-        }
-    }
-    if let Some(t) = &p.training {
-        t.validate()
-            .map_err(|e| ("training".into(), e.to_string()))?;
-    }
-    if p.kind == Kind::InsituTraining {
-        crate::kinds::insitu_config(p, 0)
-            .validate()
-            .map_err(|e| ("insitu".into(), e.to_string()))?;
-    }
-    if p.kind == Kind::InferenceDrift {
-        crate::kinds::array_config(p)
-            .validate()
-            .map_err(|e| ("array".into(), e.to_string()))?;
-    }
-    Ok(())
+/// Physical and semantic constraints of one point, at the field's path.
+fn check_point(p: &Point) -> Result<(), FieldError> {
+    p.device.validate().map_err(|e| FieldError::device(&e))?;
+    p.settings.check(&p.device)
 }
 
-fn positive_list(
-    section: &str,
-    field: &str,
-    values: &[f64],
-    ok: impl Fn(f64) -> bool,
-    expected: &str,
-) -> Result<(), (String, String)> {
-    if values.is_empty() {
-        return Err((
-            format!("{section}.{field}"),
-            format!("expected a non-empty list of {expected}"),
-        ));
-    }
-    if let Some(v) = values.iter().find(|&&v| !(v.is_finite() && ok(v))) {
-        return Err((
-            format!("{section}.{field}"),
-            format!("expected {expected}, found {v}"),
-        ));
-    }
-    Ok(())
+/// Every column of a kind's results with these swept keys (in sweep order):
+/// `point`, `repeat`, `seed`, the swept keys, then the kind's outputs.
+pub fn columns(kind: Kind, swept_keys: &[String]) -> Vec<String> {
+    ["point", "repeat", "seed"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(swept_keys.iter().cloned())
+        .chain(kind.outputs().into_iter().map(str::to_string))
+        .collect()
 }
 
 /// The key path of swept key `key` (quoted: `sweep."array.size"`).
@@ -757,9 +360,18 @@ fn with_overrides(
 }
 
 fn to_point(tree: &Table) -> Result<Point, String> {
-    Value::Table(tree.clone())
-        .try_into::<Point>()
-        .map_err(|e| e.message().trim().to_string())
+    let message = |e: toml::de::Error| e.message().trim().to_string();
+    let header: Header<DeviceSpec> = Value::Table(tree.clone()).try_into().map_err(message)?;
+    let settings = header
+        .kind
+        .read_settings(Value::Table(tree.clone()))
+        .map_err(message)?;
+    Ok(Point {
+        name: header.name,
+        kind: header.kind,
+        device: header.device,
+        settings,
+    })
 }
 
 /// A device reference that could not be resolved.

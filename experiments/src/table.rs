@@ -2,8 +2,9 @@
 //! columns with units in their names, written as Parquet and CSV (polars).
 //!
 //! Columns: `point`, `repeat`, `seed`, one per swept key (named by its
-//! dotted path, e.g. `array.r_wire_ohm`), then the kind's outputs (see
-//! [`outputs`]).
+//! dotted path, e.g. `array.r_wire_ohm`), then the kind's outputs: the
+//! fields of its row type (see [`crate::row`] and
+//! [`crate::kinds::Kind::outputs`]).
 
 use std::path::Path;
 
@@ -13,8 +14,6 @@ use polars::prelude::{
 };
 use serde::{Deserialize, Serialize};
 use toml::Value;
-
-use crate::spec::{swept_keys, Dimension, Kind};
 
 /// One value of a results table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,60 +59,6 @@ impl std::fmt::Display for Cell {
             Cell::Str(s) => write!(f, "{s}"),
         }
     }
-}
-
-/// The output columns of each kind, in order.
-pub fn outputs(kind: Kind) -> &'static [&'static str] {
-    match kind {
-        Kind::DevicePulse => &[
-            "pulse",
-            "phase",
-            "conductance_mean_S",
-            "conductance_std_S",
-            "conductance_norm",
-        ],
-        Kind::DeviceDrift => &[
-            "target_S",
-            "time_s",
-            "conductance_mean_S",
-            "conductance_std_S",
-            "conductance_p05_S",
-            "conductance_median_S",
-            "conductance_p95_S",
-            "conductance_ratio",
-        ],
-        Kind::CrossbarIrDrop => &[
-            "rows",
-            "cols",
-            "error_mean_rel",
-            "error_max_rel",
-            "current_ratio",
-        ],
-        Kind::InferenceDrift => &[
-            "time_s",
-            "accuracy_pct",
-            "accuracy_std_pct",
-            "accuracy_min_pct",
-            "accuracy_max_pct",
-            "software_accuracy_pct",
-        ],
-        Kind::InsituTraining => &[
-            "epoch",
-            "train_loss",
-            "train_accuracy_pct",
-            "test_accuracy_pct",
-        ],
-    }
-}
-
-/// Every column of a kind's results with these sweep dimensions.
-pub fn columns(kind: Kind, dims: &[Dimension]) -> Vec<String> {
-    ["point", "repeat", "seed"]
-        .into_iter()
-        .map(str::to_string)
-        .chain(swept_keys(dims))
-        .chain(outputs(kind).iter().map(|s| s.to_string()))
-        .collect()
 }
 
 /// A table under construction: column names and rows of cells.
@@ -203,12 +148,27 @@ pub fn write(frame: &DataFrame, dir: &Path) -> Result<(), TableError> {
             .map_err(|e| e.to_string())
     })
     .map_err(|(path, message)| TableError::Polars { path, message })?;
-    crate::durable::write_with(&dir.join("results.csv"), |file| {
-        CsvWriter::new(file)
-            .finish(&mut frame)
-            .map_err(|e| e.to_string())
-    })
-    .map_err(|(path, message)| TableError::Polars { path, message })
+    let csv = csv_bytes(&frame)?;
+    crate::durable::write_bytes(&dir.join("results.csv"), &csv)
+        .map_err(|(path, message)| TableError::Polars { path, message })
+}
+
+/// `frame` as CSV text: a header of column names, one line per row. Every
+/// CSV table xbarsim writes — a run's `results.csv` and the tables of the
+/// measuring commands — comes from here.
+///
+/// # Errors
+/// polars' formatting error.
+pub fn csv_bytes(frame: &DataFrame) -> Result<Vec<u8>, TableError> {
+    let mut frame = frame.clone();
+    let mut bytes = Vec::new();
+    CsvWriter::new(&mut bytes)
+        .finish(&mut frame)
+        .map_err(|e| TableError::Polars {
+            path: "CSV".into(),
+            message: e.to_string(),
+        })?;
+    Ok(bytes)
 }
 
 /// Reads `dir/results.parquet`.

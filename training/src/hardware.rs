@@ -10,9 +10,18 @@
 //! levels, faults, device-to-device spread), then for each time `t`
 //! drifted and read once (read noise), optionally scaled by global drift
 //! compensation (Joshi et al., Nat. Commun. 11, 2473, 2020), and turned
-//! into effective conductances — the read conductances themselves with no
-//! wire resistance, or the IR-drop-exact `G_eff` of
-//! [`xbar_crossbar::TransferMatrix`] otherwise. Inputs (spikes, pixels) are
+//! into effective conductances `G_eff` (the conductances that give the
+//! bit-line currents of the tile, wires included, as one product) by the
+//! array's [`Solver`]:
+//!
+//! | [`ArrayConfig::solver`] | `G_eff` of each tile |
+//! |---|---|
+//! | `Auto` (default) | the read conductances when every wire resistance is 0, else as `Transfer` |
+//! | `Transfer` | the IR-drop-exact [`xbar_crossbar::TransferMatrix`] (M unit inputs through the factorised nodal matrix's port block), even with ideal wires |
+//! | `Ideal` | the read conductances, ignoring every wire resistance |
+//! | `Exact` | row by row from a full sparse nodal solve ([`xbar_crossbar::ExactSolver::node_voltages`]) of each unit input: a slower, independent reference for `Transfer` (the two agree to rounding, ≤ 1e-12 relative) |
+//!
+//! Inputs (spikes, pixels) are
 //! word-line voltages `x·V_read` through the DAC; each tile's
 //! differential bit-line currents are sensed, digitised by the ADC and
 //! added digitally across tiles; biases and neurons are digital.
@@ -29,7 +38,8 @@ use nalgebra::DMatrix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use xbar_crossbar::{
-    Adc, Crossbar, Dac, Mapping, MappingScheme, Tile, Tiling, TransferMatrix, Wires,
+    Adc, Converters, Crossbar, CrossbarError, Dac, ExactSolver, Mapping, MappingScheme, Solver,
+    Tile, Tiling, TransferMatrix, Wires,
 };
 use xbar_devices::{DeviceArray, DeviceError, DeviceSpec};
 
@@ -42,39 +52,12 @@ use crate::train::{fraction_correct, EVALUATION_PASS};
 /// Images used to calibrate converter ranges.
 pub const CALIBRATION_IMAGES: usize = 64;
 
-/// Wire resistances (Ω), as in [`xbar_crossbar::Wires`].
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct WireConfig {
-    /// Word-line segment resistance (Ω).
-    pub r_wordline: f64,
-    /// Bit-line segment resistance (Ω).
-    pub r_bitline: f64,
-    /// Driver (source) resistance (Ω).
-    pub r_source: f64,
-    /// Sense resistance (Ω).
-    pub r_sense: f64,
-}
-
-impl WireConfig {
-    fn wires(&self) -> Result<Wires, HardwareError> {
-        Ok(Wires::new(
-            self.r_wordline,
-            self.r_bitline,
-            self.r_source,
-            self.r_sense,
-        )?)
-    }
-
-    fn is_ideal(&self) -> bool {
-        self.r_wordline == 0.0
-            && self.r_bitline == 0.0
-            && self.r_source == 0.0
-            && self.r_sense == 0.0
-    }
-}
-
 /// The arrays a network runs on.
+///
+/// Serialises with the wires and converters as nested tables in their
+/// config keys (`wires = { r_wordline_ohm, … }`,
+/// `converters = { dac_bits, adc_bits, read_voltage_v }`); `solver` is
+/// optional (default `auto`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArrayConfig {
@@ -85,34 +68,37 @@ pub struct ArrayConfig {
     /// Bit lines per physical array (even: two per weight).
     pub tile_cols: usize,
     /// Wire resistances; all zero = ideal product.
-    pub wires: WireConfig,
-    /// Input DAC resolution (bits, 2..=24); `None` = ideal.
-    pub dac_bits: Option<u32>,
-    /// Output ADC resolution (bits, 2..=24); `None` = ideal.
-    pub adc_bits: Option<u32>,
-    /// Word-line voltage of an input of 1 (V).
-    pub read_voltage: f64,
+    pub wires: Wires,
+    /// DAC and ADC resolutions and the read voltage.
+    pub converters: Converters,
     /// Scale each tile's outputs by its global drift-compensation factor.
     pub drift_compensation: bool,
+    /// How each tile's effective conductances are obtained (see the
+    /// [module docs](self)).
+    #[serde(default)]
+    pub solver: Solver,
 }
 
 impl ArrayConfig {
     /// 256×256 arrays, ideal wires and converters, 0.2 V reads, with drift
-    /// compensation.
+    /// compensation, solver `Auto`.
     pub fn new(device: DeviceSpec) -> Self {
         ArrayConfig {
             device,
             tile_rows: 256,
             tile_cols: 256,
-            wires: WireConfig::default(),
-            dac_bits: None,
-            adc_bits: None,
-            read_voltage: 0.2,
+            wires: Wires::ideal(),
+            converters: Converters::default(),
             drift_compensation: true,
+            solver: Solver::Auto,
         }
     }
 
-    /// Checks every field.
+    /// Checks every field: the device, the tile shape, then
+    /// [`Wires::validate`] and [`Converters::validate`]. A bad tile, wire or
+    /// converter setting is a [`HardwareError::Config`] whose `field` is the
+    /// config key (`tile_rows`, `tile_cols`, `r_wordline_ohm`, …,
+    /// `dac_bits`, `adc_bits`, `read_voltage_v`).
     pub fn validate(&self) -> Result<(), HardwareError> {
         self.device.validate().map_err(DeviceError::from)?;
         if self.tile_rows == 0 {
@@ -127,18 +113,10 @@ impl ArrayConfig {
                 ),
             ));
         }
-        self.wires.wires()?;
-        // The converters' own checks (bits in range).
-        converters(self.dac_bits, self.adc_bits, 1.0, 1.0)?;
-        if !(self.read_voltage.is_finite() && self.read_voltage > 0.0) {
-            return Err(HardwareError::config(
-                "read_voltage",
-                format!(
-                    "expected a finite voltage > 0 V, found {}",
-                    self.read_voltage
-                ),
-            ));
-        }
+        self.wires.validate().map_err(HardwareError::from_setting)?;
+        self.converters
+            .validate()
+            .map_err(HardwareError::from_setting)?;
         Ok(())
     }
 }
@@ -170,6 +148,17 @@ impl HardwareError {
         HardwareError::Config {
             field: field.into(),
             message: message.into(),
+        }
+    }
+
+    /// A refused setting of the crossbar crate as a [`Config`](Self::Config)
+    /// error of the same field; any other error unchanged.
+    fn from_setting(e: CrossbarError) -> Self {
+        match e {
+            CrossbarError::InvalidParameter { field, message } => {
+                HardwareError::Config { field, message }
+            }
+            other => HardwareError::Crossbar(other),
         }
     }
 }
@@ -221,13 +210,14 @@ impl ProgrammedLayer {
     }
 
     /// Every tile read once at `t` (s): effective weights per tile, in
-    /// weight units (inputs × outputs of the tile), with IR drop when
-    /// `wires` has resistance and scaled by the tile's drift-compensation
-    /// factor when `compensate`.
+    /// weight units (inputs × outputs of the tile), with the IR drop of
+    /// `wires` as `solver` computes it ([`effective_conductances`]) and
+    /// scaled by the tile's drift-compensation factor when `compensate`.
     pub fn read(
         &mut self,
         t: f64,
-        wires: &WireConfig,
+        wires: &Wires,
+        solver: Solver,
         compensate: bool,
     ) -> Result<Vec<TileWeights>, HardwareError> {
         let mut out = Vec::with_capacity(self.tiles.len());
@@ -238,12 +228,7 @@ impl ProgrammedLayer {
             } else {
                 1.0
             };
-            let g_eff = if wires.is_ideal() {
-                g
-            } else {
-                let xbar = Crossbar::new(g, wires.wires()?)?;
-                TransferMatrix::new(&xbar)?.effective_conductances().clone()
-            };
+            let g_eff = effective_conductances(g, wires, solver)?;
             let w = self.mapping.conductances_to_weights(&g_eff)?;
             let (rows, cols) = w.shape();
             out.push(TileWeights {
@@ -272,6 +257,40 @@ impl ProgrammedLayer {
             }
         }
         layer
+    }
+}
+
+/// The effective conductances (S, M×N) of a tile of read conductances `g`
+/// with `wires`, by `solver` (see the [module docs](self)): row `i` is the
+/// bit-line currents for 1 V on word line `i`.
+pub(crate) fn effective_conductances(
+    g: DMatrix<f64>,
+    wires: &Wires,
+    solver: Solver,
+) -> Result<DMatrix<f64>, HardwareError> {
+    match solver {
+        Solver::Ideal => Ok(g),
+        Solver::Auto if wires.is_ideal() => Ok(g),
+        Solver::Auto | Solver::Transfer => {
+            let xbar = Crossbar::new(g, *wires)?;
+            Ok(TransferMatrix::new(&xbar)?.effective_conductances().clone())
+        }
+        Solver::Exact => {
+            let xbar = Crossbar::new(g, *wires)?;
+            let nodal = ExactSolver::new(&xbar)?;
+            let (m, n) = (xbar.rows(), xbar.cols());
+            let mut g_eff = DMatrix::zeros(m, n);
+            let mut unit = vec![0.0; m];
+            for i in 0..m {
+                unit[i] = 1.0;
+                let currents = nodal.node_voltages(&unit)?.sense_currents;
+                for (j, c) in currents.into_iter().enumerate() {
+                    g_eff[(i, j)] = c;
+                }
+                unit[i] = 0.0;
+            }
+            Ok(g_eff)
+        }
     }
 }
 
@@ -474,15 +493,16 @@ impl<'n> ProgrammedNetwork<'n> {
     pub fn read_network(&mut self, t: f64) -> Result<Network, HardwareError> {
         let mut layers = Vec::with_capacity(self.layers.len());
         for (pl, layer) in self.layers.iter_mut().zip(self.net.layers()) {
-            let tiles = pl.read(t, &self.array.wires, self.array.drift_compensation)?;
+            let tiles = pl.read(
+                t,
+                &self.array.wires,
+                self.array.solver,
+                self.array.drift_compensation,
+            )?;
             layers.push(pl.collapse(&tiles, &layer.bias));
         }
         Network::from_layers(self.net.config().clone(), layers)
             .map_err(|e| HardwareError::Data(e.to_string()))
-    }
-
-    fn converters(&self) -> bool {
-        self.array.dac_bits.is_some() || self.array.adc_bits.is_some()
     }
 
     /// Reads every array at `t` and classifies `data`; the input spikes
@@ -505,7 +525,7 @@ impl<'n> ProgrammedNetwork<'n> {
             seed: input_seed,
             pass: EVALUATION_PASS,
         };
-        if !self.converters() {
+        if self.array.converters.is_ideal() {
             let net = self.read_network(t)?;
             let predicted = predict::<f32, _>(config, net.layers(), data.images(), key);
             return Ok(fraction_correct(&predicted, data.labels()));
@@ -514,14 +534,26 @@ impl<'n> ProgrammedNetwork<'n> {
             self.calibrate(data, key)?;
         }
         let ranges = self.ranges.clone().unwrap_or_default();
-        let (dac_bits, adc_bits) = (self.array.dac_bits, self.array.adc_bits);
         let mut layers = Vec::with_capacity(self.layers.len());
         for ((pl, layer), &(x_max, y_max)) in
             self.layers.iter_mut().zip(self.net.layers()).zip(&ranges)
         {
-            let tiles = pl.read(t, &self.array.wires, self.array.drift_compensation)?;
-            let (dac, adc) = converters(dac_bits, adc_bits, x_max, y_max)?;
-            layers.push(ConvertedLayer::new(&layer.bias, tiles, dac, adc));
+            let tiles = pl.read(
+                t,
+                &self.array.wires,
+                self.array.solver,
+                self.array.drift_compensation,
+            )?;
+            let periphery = self
+                .array
+                .converters
+                .periphery(f64::from(x_max), f64::from(y_max))?;
+            layers.push(ConvertedLayer::new(
+                &layer.bias,
+                tiles,
+                periphery.dac,
+                periphery.adc,
+            ));
         }
         let predicted = predict::<f32, _>(config, &layers, data.images(), key);
         Ok(fraction_correct(&predicted, data.labels()))
@@ -535,7 +567,7 @@ impl<'n> ProgrammedNetwork<'n> {
         let mut probes = Vec::new();
         for (pl, layer) in self.layers.iter_mut().zip(self.net.layers()) {
             // Ideal converters, no compensation: what the ranges must hold.
-            let tiles = pl.read(t0, &self.array.wires, false)?;
+            let tiles = pl.read(t0, &self.array.wires, self.array.solver, false)?;
             probes.push(ConvertedLayer::new(&layer.bias, tiles, None, None));
         }
         let n = data.len().min(CALIBRATION_IMAGES) * data.pixels();
@@ -573,23 +605,6 @@ impl ConvertedLayer {
             max_partial: AtomicU32::new(0),
         }
     }
-}
-
-/// The converters of `dac_bits`/`adc_bits` (when set) with full scales
-/// `x_max` (input units) and `y_max` (weight units).
-fn converters(
-    dac_bits: Option<u32>,
-    adc_bits: Option<u32>,
-    x_max: f32,
-    y_max: f32,
-) -> Result<(Option<Dac>, Option<Adc>), HardwareError> {
-    let dac = dac_bits
-        .map(|b| Dac::new(b, f64::from(x_max)))
-        .transpose()?;
-    let adc = adc_bits
-        .map(|b| Adc::new(b, f64::from(y_max)))
-        .transpose()?;
-    Ok((dac, adc))
 }
 
 /// Test accuracy of `net` on `instances` independent device instances,
@@ -680,9 +695,142 @@ impl DeviceInjection {
                 let whole = (layer.inputs, 2 * layer.outputs);
                 let mut pl =
                     ProgrammedLayer::program(layer, &self.device, scale(layer), whole, key)?;
-                let tiles = pl.read(t, &WireConfig::default(), self.drift_max_s.is_some())?;
+                let tiles =
+                    pl.read(t, &Wires::ideal(), Solver::Auto, self.drift_max_s.is_some())?;
                 Ok(pl.collapse(&tiles, &layer.bias))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use xbar_devices::library;
+
+    /// A 6×8 tile of conductances from 10 to 100 µS.
+    fn tile() -> DMatrix<f64> {
+        DMatrix::from_fn(6, 8, |i, j| 1e-5 * (1.0 + ((3 * i + 5 * j) % 10) as f64))
+    }
+
+    #[test]
+    fn exact_and_transfer_agree_and_ideal_ignores_the_wires() {
+        let g = tile();
+        let wires = Wires::new(200.0, 150.0, 500.0, 300.0).unwrap();
+        let transfer = effective_conductances(g.clone(), &wires, Solver::Transfer).unwrap();
+        let exact = effective_conductances(g.clone(), &wires, Solver::Exact).unwrap();
+        for (e, t) in exact.iter().zip(transfer.iter()) {
+            assert!(*t > 0.0);
+            assert!(
+                (e - t).abs() <= 1e-12 * t.abs(),
+                "exact {e:e} vs transfer {t:e}"
+            );
+        }
+        // The wires matter: IR drop lowers the total current.
+        assert!(
+            transfer.sum() < 0.95 * g.sum(),
+            "{:e} vs {:e}",
+            transfer.sum(),
+            g.sum()
+        );
+        // `Auto` with wires is the transfer matrix, bit for bit.
+        let auto = effective_conductances(g.clone(), &wires, Solver::Auto).unwrap();
+        assert_eq!(auto, transfer);
+        // `Ideal` ignores the wires; so does `Auto` when there are none.
+        assert_eq!(
+            effective_conductances(g.clone(), &wires, Solver::Ideal).unwrap(),
+            g
+        );
+        let none = Wires::ideal();
+        assert_eq!(
+            effective_conductances(g.clone(), &none, Solver::Auto).unwrap(),
+            g
+        );
+        // With ideal wires every method gives the conductances.
+        for solver in [Solver::Transfer, Solver::Exact] {
+            let geff = effective_conductances(g.clone(), &none, solver).unwrap();
+            assert!((geff - &g).amax() <= 1e-15 * g.amax(), "{solver:?}");
+        }
+    }
+
+    #[test]
+    fn the_solver_reaches_the_tiles_read() {
+        let device = library::preset("ideal").unwrap();
+        let mut layer = Layer::<f32>::zeros(6, 4);
+        for (k, w) in layer.weights.iter_mut().enumerate() {
+            *w = ((k * 7 % 11) as f32 - 5.0) / 10.0;
+        }
+        let wires = Wires::new(200.0, 200.0, 0.0, 0.0).unwrap();
+        let read = |wires: &Wires, solver| {
+            let mut pl = ProgrammedLayer::program(&layer, &device, 0.5, (6, 8), 3).unwrap();
+            let tiles = pl.read(0.0, wires, solver, false).unwrap();
+            pl.collapse(&tiles, &layer.bias).weights
+        };
+        let plain = read(&Wires::ideal(), Solver::Auto);
+        assert_eq!(read(&wires, Solver::Ideal), plain);
+        let transfer = read(&wires, Solver::Transfer);
+        assert_ne!(transfer, plain);
+        assert_eq!(read(&wires, Solver::Auto), transfer);
+        let exact = read(&wires, Solver::Exact);
+        for (e, t) in exact.iter().zip(&transfer) {
+            assert!((e - t).abs() <= 1e-6 * t.abs().max(1e-3), "{e} vs {t}");
+        }
+    }
+
+    #[test]
+    fn validate_reports_the_config_key() {
+        let base = ArrayConfig::new(library::preset("ideal").unwrap());
+        base.validate().unwrap();
+        assert_eq!(base.solver, Solver::Auto);
+        let field = |a: ArrayConfig| match a.validate().unwrap_err() {
+            HardwareError::Config { field, .. } => field,
+            other => panic!("expected a config error, got {other:?}"),
+        };
+        let with_wires = |r_sense| ArrayConfig {
+            wires: Wires {
+                r_sense,
+                ..Wires::ideal()
+            },
+            ..base.clone()
+        };
+        assert_eq!(field(with_wires(-1.0)), "r_sense_ohm");
+        let converters = |dac_bits, read_voltage| ArrayConfig {
+            converters: Converters {
+                dac_bits,
+                adc_bits: None,
+                read_voltage,
+            },
+            ..base.clone()
+        };
+        assert_eq!(field(converters(Some(1), 0.2)), "dac_bits");
+        assert_eq!(field(converters(None, 0.0)), "read_voltage_v");
+        let odd = ArrayConfig {
+            tile_cols: 7,
+            ..base.clone()
+        };
+        assert_eq!(field(odd.clone()), "tile_cols");
+        let message = odd.validate().unwrap_err().to_string();
+        assert!(message.starts_with("array.tile_cols: "), "{message}");
+        let message = with_wires(f64::NAN).validate().unwrap_err().to_string();
+        assert!(message.starts_with("array.r_sense_ohm: "), "{message}");
+    }
+
+    #[test]
+    fn array_config_serde_round_trips() {
+        let a = ArrayConfig {
+            wires: Wires::new(1.0, 2.0, 3.0, 4.0).unwrap(),
+            converters: Converters {
+                dac_bits: Some(6),
+                adc_bits: Some(8),
+                read_voltage: 0.3,
+            },
+            solver: Solver::Exact,
+            ..ArrayConfig::new(library::preset("ideal").unwrap())
+        };
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["wires"]["r_bitline_ohm"], 2.0);
+        assert_eq!(json["converters"]["read_voltage_v"], 0.3);
+        assert_eq!(json["solver"], "exact");
+        assert_eq!(serde_json::from_value::<ArrayConfig>(json).unwrap(), a);
     }
 }

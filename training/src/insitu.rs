@@ -18,11 +18,12 @@
 use nalgebra::DMatrix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use xbar_crossbar::{Solver, Wires};
 use xbar_devices::pulse::PulseSpec;
 use xbar_devices::{DeviceError, DeviceSpec};
 
 use crate::bptt::{loss_and_gradients, Batch, EncodingKey, Firing};
-use crate::hardware::{HardwareError, ProgrammedLayer, WireConfig};
+use crate::hardware::{HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network, NetworkConfig};
 use crate::rng::{stream, Stream};
@@ -31,47 +32,38 @@ use crate::train::{
     EVALUATION_PASS,
 };
 
-/// How to train on the arrays.
+/// How to train on the arrays: the `[insitu]` section of a config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct InsituConfig {
-    /// The device of every cell (needs a pulse-update model).
-    pub device: DeviceSpec,
     /// Passes over the training set.
     pub epochs: usize,
     /// Samples per batch.
     pub batch_size: usize,
     /// SGD step size.
     pub learning_rate: f64,
-    /// Seed of devices, shuffling, input spikes and pulse rounding.
-    pub seed: u64,
     /// Weight magnitude mapped to the full conductance range (`w_max`).
     pub w_max: f64,
 }
 
-impl InsituConfig {
-    /// 1 epoch, batch 64, lr 0.1, `w_max = 0.5`, seed 1.
-    pub fn new(device: DeviceSpec) -> Self {
+impl Default for InsituConfig {
+    /// 1 epoch, batch 64, lr 0.1, `w_max = 0.5`.
+    fn default() -> Self {
         InsituConfig {
-            device,
             epochs: 1,
             batch_size: 64,
             learning_rate: 0.1,
-            seed: 1,
             w_max: 0.5,
         }
     }
+}
 
-    /// Checks every field; the device must have a pulse model.
+impl InsituConfig {
+    /// Checks every field; errors name the field (`learning_rate`).
+    ///
+    /// # Errors
+    /// The first field outside its domain.
     pub fn validate(&self) -> Result<(), TrainError> {
-        self.device
-            .validate()
-            .map_err(|e| HardwareError::from(DeviceError::from(e)))?;
-        if self.device.pulse.is_none() {
-            return Err(
-                HardwareError::Device(DeviceError::NoPulseModel(self.device.name.clone())).into(),
-            );
-        }
         let bad = |field: &str, message: String| TrainError::Config {
             field: field.into(),
             message,
@@ -111,14 +103,31 @@ pub fn pulse_fraction(pulse: &PulseSpec) -> f64 {
 pub struct InsituNetwork {
     net: Network,
     layers: Vec<ProgrammedLayer>,
+    device: DeviceSpec,
     config: InsituConfig,
+    seed: u64,
 }
 
 impl InsituNetwork {
     /// Programs `net`'s initial weights (clipped to `±w_max`) onto fresh
-    /// arrays, one G⁺/G⁻ array per layer.
-    pub fn new(net: Network, config: InsituConfig) -> Result<Self, TrainError> {
+    /// arrays of `device`, one G⁺/G⁻ array per layer. `seed` drives the
+    /// devices, shuffling, input spikes and pulse rounding.
+    ///
+    /// # Errors
+    /// A setting outside its domain, or a device without a pulse model.
+    pub fn new(
+        net: Network,
+        device: DeviceSpec,
+        config: InsituConfig,
+        seed: u64,
+    ) -> Result<Self, TrainError> {
         config.validate()?;
+        device
+            .validate()
+            .map_err(|e| HardwareError::from(DeviceError::from(e)))?;
+        if device.pulse.is_none() {
+            return Err(HardwareError::Device(DeviceError::NoPulseModel(device.name.clone())).into());
+        }
         let layers = net
             .layers()
             .iter()
@@ -129,17 +138,19 @@ impl InsituNetwork {
                 clipped.weights.iter_mut().for_each(|v| *v = v.clamp(-w, w));
                 ProgrammedLayer::program(
                     &clipped,
-                    &config.device,
+                    &device,
                     config.w_max,
                     (layer.inputs, 2 * layer.outputs),
-                    config.seed.wrapping_mul(0x9E37_79B9).wrapping_add(l as u64),
+                    seed.wrapping_mul(0x9E37_79B9).wrapping_add(l as u64),
                 )
             })
             .collect::<Result<Vec<_>, HardwareError>>()?;
         Ok(InsituNetwork {
             net,
             layers,
+            device,
             config,
+            seed,
         })
     }
 
@@ -155,7 +166,7 @@ impl InsituNetwork {
     fn read_layers(&mut self) -> Result<Vec<Layer<f32>>, TrainError> {
         let mut out = Vec::with_capacity(self.layers.len());
         for (pl, layer) in self.layers.iter_mut().zip(self.net.layers()) {
-            let tiles = pl.read(0.0, &WireConfig::default(), false)?;
+            let tiles = pl.read(0.0, &Wires::ideal(), Solver::Auto, false)?;
             out.push(pl.collapse(&tiles, &layer.bias));
         }
         Ok(out)
@@ -165,7 +176,7 @@ impl InsituNetwork {
     pub fn accuracy(&mut self, data: &Dataset) -> Result<f64, TrainError> {
         let layers = self.read_layers()?;
         let key = EncodingKey {
-            seed: self.config.seed,
+            seed: self.seed,
             pass: EVALUATION_PASS,
         };
         let predicted =
@@ -191,7 +202,7 @@ impl InsituNetwork {
         let schedule = EpochSchedule {
             epochs: self.config.epochs,
             batch_size: self.config.batch_size,
-            seed: self.config.seed,
+            seed: self.seed,
         };
         run_epochs(self, train, test, schedule, on_progress)
     }
@@ -210,13 +221,13 @@ impl Learner for InsituNetwork {
         key: EncodingKey,
         step: u64,
     ) -> Result<(f64, usize), TrainError> {
-        let cfg = &self.config;
-        let pulse = cfg.device.pulse.as_ref().ok_or_else(|| {
-            HardwareError::Device(DeviceError::NoPulseModel(cfg.device.name.clone()))
+        let (cfg, device) = (&self.config, &self.device);
+        let pulse = device.pulse.as_ref().ok_or_else(|| {
+            HardwareError::Device(DeviceError::NoPulseModel(device.name.clone()))
         })?;
         let dw_min = pulse_fraction(pulse) * cfg.w_max;
-        let (lr, seed) = (cfg.learning_rate, cfg.seed);
-        let range = (cfg.device.g_min.siemens(), cfg.device.g_max.siemens());
+        let (lr, seed) = (cfg.learning_rate, self.seed);
+        let range = (device.g_min.siemens(), device.g_max.siemens());
         let read = self.read_layers()?;
         let result = loss_and_gradients(self.net.config(), &read, batch, key, Firing::Heaviside);
         if !result.loss.is_finite() {

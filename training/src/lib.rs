@@ -69,9 +69,7 @@ mod bptt;
 mod real;
 mod rng;
 
-pub use hardware::{
-    evaluate, summarise, ArrayConfig, DeviceInjection, ProgrammedNetwork, WireConfig,
-};
+pub use hardware::{evaluate, summarise, ArrayConfig, DeviceInjection, ProgrammedNetwork};
 pub use insitu::{InsituConfig, InsituNetwork};
 pub use mnist::{Dataset, Split};
 pub use network::{Encoding, Layer, Network, NetworkConfig, NetworkKind, Readout, Surrogate};

@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use xbar_crossbar::{Converters, Wires};
 use xbar_devices::library;
-use xbar_training::hardware::{evaluate, ArrayConfig, ProgrammedNetwork, WireConfig};
+use xbar_training::hardware::{evaluate, ArrayConfig, ProgrammedNetwork};
 use xbar_training::{
     accuracy, model, train, Dataset, Encoding, InsituConfig, InsituNetwork, Network, NetworkConfig,
     Readout, Schedule, Split, TrainConfig,
@@ -131,11 +132,7 @@ fn noiseless_arrays_reproduce_the_software_network_exactly() {
     assert_eq!(hardware, software);
     // With 1 nΩ wires the IR-drop path (transfer matrices) agrees too.
     let wires = ArrayConfig {
-        wires: WireConfig {
-            r_wordline: 1e-9,
-            r_bitline: 1e-9,
-            ..WireConfig::default()
-        },
+        wires: Wires::new(1e-9, 1e-9, 0.0, 0.0).unwrap(),
         ..array.clone()
     };
     let mut near_ideal = ProgrammedNetwork::program(&net, &wires, 1).unwrap();
@@ -147,11 +144,7 @@ fn ir_drop_shrinks_effective_weights_and_costs_accuracy() {
     let (net, test) = trained(64, 2000, 1, 4);
     let ideal = library::preset("ideal").unwrap();
     let strong = ArrayConfig {
-        wires: WireConfig {
-            r_wordline: 20.0,
-            r_bitline: 20.0,
-            ..WireConfig::default()
-        },
+        wires: Wires::new(20.0, 20.0, 0.0, 0.0).unwrap(),
         ..ArrayConfig::new(ideal)
     };
     let mut programmed = ProgrammedNetwork::program(&net, &strong, 1).unwrap();
@@ -176,8 +169,11 @@ fn converters_cost_little_at_8_bits_and_much_at_2() {
     let base = ArrayConfig::new(library::preset("ideal").unwrap());
     let run = |dac, adc| {
         let array = ArrayConfig {
-            dac_bits: dac,
-            adc_bits: adc,
+            converters: Converters {
+                dac_bits: dac,
+                adc_bits: adc,
+                ..base.converters
+            },
             ..base.clone()
         };
         let mut p = ProgrammedNetwork::program(&net, &array, 1).unwrap();
@@ -227,8 +223,8 @@ fn insitu_training_learns_on_an_ideal_device_and_suffers_on_a_nonlinear_one() {
     let test = subset(Split::Test).take(500);
     let run = |device: &str| {
         let net = Network::new(small_config(64), 2).unwrap();
-        let config = InsituConfig::new(library::preset(device).unwrap());
-        let mut insitu = InsituNetwork::new(net, config).unwrap();
+        let device = library::preset(device).unwrap();
+        let mut insitu = InsituNetwork::new(net, device, InsituConfig::default(), 1).unwrap();
         let before = insitu.accuracy(&test).unwrap();
         let history = insitu.train(&train_set, Some(&test), &mut |_| {}).unwrap();
         (before, history[0].test_accuracy.unwrap())
@@ -240,7 +236,8 @@ fn insitu_training_learns_on_an_ideal_device_and_suffers_on_a_nonlinear_one() {
     assert!(nonlinear < ideal, "pcmo {nonlinear} vs ideal {ideal}");
     // A device without a pulse model is refused in words.
     let net = Network::new(small_config(8), 2).unwrap();
-    let err = InsituNetwork::new(net, InsituConfig::new(library::preset("ibm-pcm").unwrap()))
+    let pcm = library::preset("ibm-pcm").unwrap();
+    let err = InsituNetwork::new(net, pcm, InsituConfig::default(), 1)
         .err()
         .unwrap()
         .to_string();
@@ -264,8 +261,11 @@ fn converters_work_on_tiles_wider_than_1024_bit_lines() {
     let array = ArrayConfig {
         tile_rows: 1024,
         tile_cols: 2048,
-        adc_bits: Some(12),
-        dac_bits: Some(12),
+        converters: Converters {
+            adc_bits: Some(12),
+            dac_bits: Some(12),
+            ..Converters::default()
+        },
         ..ArrayConfig::new(library::preset("ideal").unwrap())
     };
     let mut p = ProgrammedNetwork::program(&net, &array, 1).unwrap();

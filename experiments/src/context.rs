@@ -1,0 +1,177 @@
+//! What the units of one run share: the config's directory (relative data
+//! and model paths), the `--data` override, the datasets and the trained
+//! models, each computed once even when several threads ask at once.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use sha2::{Digest, Sha256};
+use xbar_training::{model, Dataset, Network, Split};
+
+use crate::kinds::KindError;
+use crate::sections::DataSection;
+
+/// Shared by the units of one run.
+#[derive(Debug, Default)]
+pub struct Context {
+    /// Relative paths in the config are relative to this.
+    pub config_dir: PathBuf,
+    /// Replaces every `data.dir` (the `--data` flag).
+    pub data_override: Option<PathBuf>,
+    /// Trained models are kept here (`<hash>.safetensors`) and reused on
+    /// resume; `None` = in memory only.
+    pub models_dir: Option<PathBuf>,
+    datasets: Memo<Result<Arc<Dataset>, Arc<KindError>>>,
+    models: Memo<Result<Arc<Network>, Arc<KindError>>>,
+}
+
+/// Values computed once per key, even when several threads ask at once.
+#[derive(Debug)]
+struct Memo<V>(Mutex<HashMap<String, Arc<OnceLock<V>>>>);
+
+impl<V> Default for Memo<V> {
+    fn default() -> Self {
+        Memo(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<V: Clone> Memo<V> {
+    fn get(&self, key: &str, make: impl FnOnce() -> V) -> V {
+        let cell = {
+            let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            Arc::clone(map.entry(key.to_string()).or_default())
+        };
+        cell.get_or_init(make).clone()
+    }
+}
+
+impl Context {
+    /// A context for a config in `config_dir`.
+    pub fn new(
+        config_dir: PathBuf,
+        data_override: Option<PathBuf>,
+        models_dir: Option<PathBuf>,
+    ) -> Self {
+        Context {
+            config_dir,
+            data_override,
+            models_dir,
+            ..Context::default()
+        }
+    }
+
+    /// A path of the config, relative to its directory.
+    pub fn path(&self, relative: &Path) -> PathBuf {
+        self.config_dir.join(relative)
+    }
+
+    /// The directory a `[data]` section names (after `--data`), if any.
+    pub fn data_dir(&self, data: &DataSection) -> Option<PathBuf> {
+        self.data_override
+            .clone()
+            .or_else(|| data.dir.as_ref().map(|d| self.path(d)))
+    }
+
+    /// The split of `[data]`, loaded once per run.
+    ///
+    /// # Errors
+    /// Unreadable data, naming the file.
+    pub fn dataset(&self, data: &DataSection, split: Split) -> Result<Arc<Dataset>, KindError> {
+        let dir = self.data_dir(data);
+        let limit = match split {
+            Split::Train => data.train_limit,
+            Split::Test => data.test_limit,
+        };
+        let key = format!("{dir:?}/{split:?}/{limit:?}");
+        self.datasets
+            .get(&key, || {
+                crate::data::load(dir.as_deref(), split, limit)
+                    .map(Arc::new)
+                    .map_err(|e| Arc::new(KindError::Data(e)))
+            })
+            .map_err(KindError::Shared)
+    }
+
+    /// The network identified by `identity` (JSON of everything that
+    /// determines it): made by `make` once per run, kept as
+    /// `<models_dir>/<hash>.safetensors` and read back on resume.
+    ///
+    /// # Errors
+    /// `make`'s error, or a model file that cannot be written.
+    pub fn model(
+        &self,
+        identity: &serde_json::Value,
+        make: impl FnOnce() -> Result<Network, KindError>,
+    ) -> Result<Arc<Network>, KindError> {
+        let key = hex(&Sha256::digest(identity.to_string().as_bytes()))[..16].to_string();
+        self.models
+            .get(&key, || {
+                let file = self
+                    .models_dir
+                    .as_ref()
+                    .map(|d| d.join(format!("{key}.safetensors")));
+                if let Some(bytes) = file.as_ref().and_then(|f| std::fs::read(f).ok()) {
+                    if let Ok((net, _)) = model::from_bytes(&bytes) {
+                        return Ok(Arc::new(net));
+                    }
+                }
+                let net = make().map_err(Arc::new)?;
+                if let Some(file) = &file {
+                    save_model(file, &net, identity).map_err(Arc::new)?;
+                }
+                Ok(Arc::new(net))
+            })
+            .map_err(KindError::Shared)
+    }
+}
+
+impl Context {
+    /// A trained model file (relative to the config), read once per run.
+    ///
+    /// # Errors
+    /// A missing or malformed file, named.
+    pub fn model_file(&self, relative: &Path) -> Result<Arc<Network>, KindError> {
+        let file = self.path(relative);
+        let key = format!("file:{}", file.display());
+        self.models
+            .get(&key, || {
+                let fail = |message: String| {
+                    Arc::new(KindError::Model {
+                        file: file.display().to_string(),
+                        message,
+                    })
+                };
+                let bytes = std::fs::read(&file).map_err(|e| fail(crate::durable::reason(&e)))?;
+                let (net, _) = model::from_bytes(&bytes).map_err(|e| fail(e.to_string()))?;
+                Ok(Arc::new(net))
+            })
+            .map_err(KindError::Shared)
+    }
+}
+
+fn save_model(
+    file: &Path,
+    net: &Network,
+    identity: &serde_json::Value,
+) -> Result<(), KindError> {
+    let shown = || file.display().to_string();
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| KindError::Model {
+            file: shown(),
+            message: crate::durable::reason(&e),
+        })?;
+    }
+    let meta = [("training", identity.to_string())];
+    let bytes = model::to_bytes(net, &meta).map_err(|e| KindError::Model {
+        file: shown(),
+        message: e.to_string(),
+    })?;
+    crate::durable::write_bytes(file, &bytes)
+        .map_err(|(file, message)| KindError::Model { file, message })
+}
+
+/// Lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

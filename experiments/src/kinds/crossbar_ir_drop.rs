@@ -1,0 +1,113 @@
+//! `crossbar-ir-drop`: the error of the bit-line currents against the ideal
+//! product `I = V·G`, caused by wire resistance.
+//!
+//! Conductances uniform in `[g_min, g_max]` are programmed on the device
+//! (with its programming error), `vectors` input vectors are drawn uniform
+//! in `[0, V_read]`, and the currents of the circuit with the `[array]`
+//! wires ([`xbar_crossbar::Wires`]: word-line and bit-line segments, driver
+//! and sense resistance) are solved exactly — nodal analysis, Kirchhoff's
+//! current law at every node ([`xbar_crossbar::ExactSolver`]); `solver =
+//! "transfer"` uses the transfer matrix `G_eff` instead, equal to rounding —
+//! and compared with the ideal product of the same conductances:
+//! `error = |I − I_ideal| / I_ideal` per output, and
+//! `current_ratio = ΣI / ΣI_ideal`.
+
+use nalgebra::DMatrix;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+use xbar_crossbar::{Crossbar, Solver, Wires};
+use xbar_devices::{DeviceArray, DeviceSpec};
+
+use crate::context::Context;
+use crate::kinds::{ExperimentKind, FieldError, KindError};
+use crate::sections::ArraySection;
+
+crate::sections! {
+    /// `crossbar-ir-drop` settings.
+    pub struct Settings {
+        /// `[array]`: size, wires, read voltage, vectors, solver.
+        pub array: ArraySection,
+    }
+}
+
+/// The errors of one programmed array.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Word lines.
+    pub rows: u64,
+    /// Bit lines.
+    pub cols: u64,
+    /// Mean relative error of the bit-line currents.
+    pub error_mean_rel: f64,
+    /// Largest relative error.
+    pub error_max_rel: f64,
+    /// Total current with wires over the ideal total.
+    pub current_ratio: f64,
+}
+
+/// The `crossbar-ir-drop` kind.
+pub struct CrossbarIrDrop;
+
+impl CrossbarIrDrop {
+    /// The solver with wires: `auto` is the exact nodal solve.
+    fn solver(a: &ArraySection) -> Solver {
+        match a.solver {
+            Solver::Auto => Solver::Exact,
+            other => other,
+        }
+    }
+}
+
+impl ExperimentKind for CrossbarIrDrop {
+    type Settings = Settings;
+    type Row = Row;
+
+    fn check(s: &Settings, _: &DeviceSpec) -> Result<(), FieldError> {
+        let a = &s.array;
+        a.check()?;
+        if a.converters.dac_bits.is_some() || a.converters.adc_bits.is_some() {
+            return Err(FieldError::new(
+                "array.dac_bits",
+                "converters are not modelled by crossbar-ir-drop (it compares the analog currents); use inference-drift for DAC/ADC",
+            ));
+        }
+        if a.solver == Solver::Ideal {
+            return Err(FieldError::new(
+                "array.solver",
+                "crossbar-ir-drop compares the currents with wires against the ideal product; use exact or transfer (auto = exact)",
+            ));
+        }
+        Ok(())
+    }
+
+    fn run(s: &Settings, device: &DeviceSpec, seed: u64, _: &Context) -> Result<Vec<Row>, KindError> {
+        let a = &s.array;
+        let (rows, cols) = a.shape();
+        let (g_min, g_max) = (device.g_min.siemens(), device.g_max.siemens());
+        let v_read = a.converters.read_voltage;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let targets = DMatrix::from_fn(rows, cols, |_, _| rng.random_range(g_min..=g_max));
+        let inputs = DMatrix::from_fn(a.vectors, rows, |_, _| rng.random_range(0.0..=v_read));
+        let mut array = DeviceArray::new(device, rows, cols, seed)?;
+        array.program(&targets)?;
+        let g = array.conductances().clone();
+        let ideal = Crossbar::new(g.clone(), Wires::ideal())?.solve(&inputs, Solver::Ideal)?;
+        let exact = Crossbar::new(g, a.wires)?.solve(&inputs, Self::solver(a))?;
+        let errors: Vec<f64> = exact
+            .iter()
+            .zip(ideal.iter())
+            .filter(|(_, i)| **i > 0.0)
+            .map(|(e, i)| (e - i).abs() / i)
+            .collect();
+        let mean = errors.iter().sum::<f64>() / errors.len().max(1) as f64;
+        let max = errors.iter().fold(0.0f64, |m, e| m.max(*e));
+        Ok(vec![Row {
+            rows: rows as u64,
+            cols: cols as u64,
+            error_mean_rel: mean,
+            error_max_rel: max,
+            current_ratio: exact.sum() / ideal.sum(),
+        }])
+    }
+}

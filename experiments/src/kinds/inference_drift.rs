@@ -1,0 +1,271 @@
+//! `inference-drift`: the test accuracy of a trained network on programmed
+//! arrays, over drift time.
+//!
+//! The network is trained in software from `[network]` and `[training]`
+//! (once per distinct network, training, data and seed; kept in `models/`
+//! and reused on resume), or read from `evaluation.model`. It is then
+//! mapped onto differential pairs of the `[array]` tiles, programmed on
+//! `instances` independent device instances, and tested at each time in
+//! `evaluation.times_s` — drift, read noise, IR drop (by the `[array]`
+//! solver) and converters included; see [`xbar_training::hardware`].
+//! `xbarsim evaluate` is a one-point run of this kind.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use xbar_devices::DeviceSpec;
+use xbar_training::{
+    accuracy, evaluate, hardware::{HardwareError, InstanceAccuracy}, summarise, train, Network, NetworkConfig, Split,
+    TrainConfig,
+};
+
+use crate::context::Context;
+use crate::kinds::{at_least_one, check_list, ExperimentKind, FieldError, KindError};
+use crate::sections::{ArraySection, DataSection};
+
+/// `[evaluation]`: which model, when and on how many device instances.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvaluationSection {
+    /// Read times after programming (s, ≥ 0).
+    pub times_s: Vec<f64>,
+    /// Independently programmed device instances (≥ 1).
+    pub instances: usize,
+    /// A trained model (`.safetensors`, relative to the config) instead of
+    /// training one from `[network]` and `[training]`.
+    pub model: Option<PathBuf>,
+}
+
+impl Default for EvaluationSection {
+    fn default() -> Self {
+        EvaluationSection {
+            times_s: vec![1.0, 3600.0, 86_400.0, 2_592_000.0, 31_536_000.0],
+            instances: 3,
+            model: None,
+        }
+    }
+}
+
+crate::sections! {
+    /// `inference-drift` settings.
+    pub struct Settings {
+        /// `[network]`: the network trained in software (absent with a model file).
+        pub network: Option<NetworkConfig>,
+        /// `[training]`: its software training.
+        pub training: Option<TrainConfig>,
+        /// `[data]`: MNIST.
+        pub data: DataSection,
+        /// `[array]`: tiles, wires, converters, solver, drift compensation.
+        pub array: ArraySection,
+        /// `[evaluation]`: model, times and instances.
+        pub evaluation: EvaluationSection,
+    }
+}
+
+/// The accuracy over instances at one time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Time since programming (s).
+    pub time_s: f64,
+    /// Device instances tested.
+    pub instances: u64,
+    /// Mean test accuracy (%).
+    pub accuracy_pct: f64,
+    /// Sample standard deviation over instances (%; 0 for one).
+    pub accuracy_std_pct: f64,
+    /// Worst instance (%).
+    pub accuracy_min_pct: f64,
+    /// Best instance (%).
+    pub accuracy_max_pct: f64,
+    /// The same network in software (%).
+    pub software_accuracy_pct: f64,
+}
+
+/// The `inference-drift` kind.
+pub struct InferenceDrift;
+
+/// Which network a unit evaluates, and its software test accuracy.
+pub struct Evaluated {
+    /// The network.
+    pub network: Arc<Network>,
+    /// Its software test accuracy (fraction).
+    pub software: f64,
+    /// Test images.
+    pub test_images: usize,
+    /// Every (instance, time) accuracy.
+    pub instances: Vec<InstanceAccuracy>,
+}
+
+impl InferenceDrift {
+    /// The network of a unit: the model file, or trained in software
+    /// with `seed` (once per run and identity, kept in the models
+    /// directory).
+    ///
+    /// # Errors
+    /// An unreadable model, unreadable data, or training that fails.
+    pub fn network(s: &Settings, seed: u64, ctx: &Context) -> Result<Arc<Network>, KindError> {
+        if let Some(file) = &s.evaluation.model {
+            return ctx.model_file(file);
+        }
+        let network = s.network.clone().unwrap_or_default();
+        let mut training = s.training.clone().unwrap_or_default();
+        training.seed = seed;
+        let identity = serde_json::json!({
+            "network": network,
+            "training": training,
+            "data": s.data,
+            "data_override": ctx.data_override,
+        });
+        ctx.model(&identity, || {
+            let train_set = ctx.dataset(&s.data, Split::Train)?;
+            let mut net = Network::new(network.clone(), seed)?;
+            train(&mut net, &train_set, None, &training, &mut |_| {})?;
+            Ok(net)
+        })
+    }
+
+    /// Evaluates a unit, reporting each (instance, time) accuracy to
+    /// `on_result` as it is measured.
+    ///
+    /// # Errors
+    /// As [`InferenceDrift::network`], or arrays that refuse the network.
+    pub fn evaluate(
+        s: &Settings,
+        device: &DeviceSpec,
+        seed: u64,
+        ctx: &Context,
+        on_result: &mut dyn FnMut(&InstanceAccuracy),
+    ) -> Result<Evaluated, KindError> {
+        let network = Self::network(s, seed, ctx)?;
+        let test = ctx.dataset(&s.data, Split::Test)?;
+        let software = accuracy(&network, &test, seed);
+        let e = &s.evaluation;
+        let instances = evaluate(
+            &network,
+            &test,
+            &s.array.array_config(device),
+            &e.times_s,
+            e.instances,
+            seed,
+            on_result,
+        )?;
+        Ok(Evaluated {
+            network,
+            software,
+            test_images: test.len(),
+            instances,
+        })
+    }
+
+    /// The rows of an evaluation.
+    pub fn rows(e: &Evaluated) -> Vec<Row> {
+        let pct = |x: f64| 100.0 * x;
+        summarise(&e.instances)
+            .iter()
+            .map(|s| Row {
+                time_s: s.time_s,
+                instances: s.instances as u64,
+                accuracy_pct: pct(s.mean),
+                accuracy_std_pct: pct(s.std),
+                accuracy_min_pct: pct(s.min),
+                accuracy_max_pct: pct(s.max),
+                software_accuracy_pct: pct(e.software),
+            })
+            .collect()
+    }
+}
+
+impl ExperimentKind for InferenceDrift {
+    type Settings = Settings;
+    type Row = Row;
+
+    fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
+        if let Some(n) = &s.network {
+            n.validate()
+                .map_err(|e| FieldError::at("network", e.field, e.message.clone()))?;
+            if n.sizes.first() != Some(&784) {
+                return Err(FieldError::new(
+                    "network.sizes",
+                    format!(
+                        "expected 784 inputs (28×28 MNIST images) first, found {:?}",
+                        n.sizes
+                    ),
+                ));
+            }
+        }
+        if let Some(t) = &s.training {
+            t.validate().map_err(|e| train_field(&e))?;
+        }
+        if s.evaluation.model.is_some() && (s.network.is_some() || s.training.is_some()) {
+            return Err(FieldError::new(
+                "evaluation.model",
+                "a trained model file replaces [network] and [training]: remove them, or remove `model`",
+            ));
+        }
+        s.array.check()?;
+        s.array
+            .array_config(device)
+            .validate()
+            .map_err(|e| hardware_field(&e))?;
+        let e = &s.evaluation;
+        at_least_one("evaluation.instances", e.instances, "instance")?;
+        check_list("evaluation.times_s", &e.times_s, |t| t >= 0.0, "times ≥ 0 s")
+    }
+
+    fn run(s: &Settings, device: &DeviceSpec, seed: u64, ctx: &Context) -> Result<Vec<Row>, KindError> {
+        let evaluated = Self::evaluate(s, device, seed, ctx, &mut |_| {})?;
+        Ok(Self::rows(&evaluated))
+    }
+}
+
+/// A training error at its `training.<key>` path.
+pub fn train_field(e: &xbar_training::train::TrainError) -> FieldError {
+    match e {
+        xbar_training::train::TrainError::Config { field, message } => {
+            FieldError::at("training", field, message.clone())
+        }
+        other => FieldError::new("training", other.to_string()),
+    }
+}
+
+/// An array error at its `array.<key>` path (`tile_rows`/`tile_cols` are
+/// the section's `rows`/`cols`).
+pub fn hardware_field(e: &HardwareError) -> FieldError {
+    match e {
+        HardwareError::Config { field, message } => {
+            let key = match field.as_str() {
+                "tile_rows" => "rows",
+                "tile_cols" => "cols",
+                other => other,
+            };
+            FieldError::at("array", key, message.clone())
+        }
+        HardwareError::Device(xbar_devices::DeviceError::Spec(e)) => {
+            FieldError::device(e)
+        }
+        other => FieldError::new("array", other.to_string()),
+    }
+}
+
+/// The accuracy of one device instance at one time (`xbarsim evaluate
+/// --per-instance`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InstanceRow {
+    /// Time since programming (s).
+    pub time_s: f64,
+    /// Device instance (seed + instance).
+    pub instance: u64,
+    /// Test accuracy (%).
+    pub accuracy_pct: f64,
+}
+
+impl From<&InstanceAccuracy> for InstanceRow {
+    fn from(r: &InstanceAccuracy) -> Self {
+        InstanceRow {
+            time_s: r.time_s,
+            instance: r.instance as u64,
+            accuracy_pct: 100.0 * r.accuracy,
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! Typed result rows: a kind's row struct *is* its table schema.
+//!
+//! A kind declares one `#[derive(Serialize, Deserialize)]` struct whose
+//! field names are its output columns, units in the names
+//! (`conductance_mean_S`, `time_s`). [`columns`] reads the names from the
+//! type itself (no instance needed: they are known before anything runs,
+//! for checking `[[plot]]` columns), and [`cells`] turns one row into the
+//! table's cells in that order. There is no second list of names to keep
+//! in step with the struct.
+//!
+//! ```
+//! use serde::{Deserialize, Serialize};
+//! use xbar_experiments::row::{cells, columns};
+//! use xbar_experiments::table::Cell;
+//!
+//! #[allow(non_snake_case)]
+//! #[derive(Serialize, Deserialize)]
+//! struct Row {
+//!     time_s: f64,
+//!     count: u32,
+//!     conductance_mean_S: f64,
+//! }
+//! assert_eq!(columns::<Row>(), ["time_s", "count", "conductance_mean_S"]);
+//! let row = Row { time_s: 1.0, count: 3, conductance_mean_S: 2e-6 };
+//! assert_eq!(cells(&row).unwrap(), [Cell::Float(1.0), Cell::Int(3), Cell::Float(2e-6)]);
+//! // NaN never reaches a table.
+//! let bad = Row { time_s: f64::NAN, count: 3, conductance_mean_S: 2e-6 };
+//! assert_eq!(cells(&bad).unwrap_err(), "output `time_s` is not a finite number");
+//! ```
+
+use serde::de::{self, DeserializeOwned, Visitor};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::table::Cell;
+
+/// The field names of struct `R`, in declaration order (serde renames
+/// applied).
+///
+/// # Panics
+/// If `R` does not deserialise as a struct (a programming error in a kind's
+/// row type, caught by every test that runs the kind).
+pub fn columns<R: DeserializeOwned>() -> Vec<&'static str> {
+    let mut names = None;
+    let _ = R::deserialize(FieldNames(&mut names));
+    names.unwrap_or_else(|| {
+        panic!(
+            "{} is not a struct: a row type must be a struct with named fields",
+            std::any::type_name::<R>()
+        )
+    })
+}
+
+/// One row as cells, in [`columns`] order: integers stay integers, floats
+/// must be finite (serde_json writes NaN and ±∞ as null).
+///
+/// # Errors
+/// The column whose value is not finite (or not a number, text or boolean).
+pub fn cells<R: Serialize + DeserializeOwned>(row: &R) -> Result<Vec<Cell>, String> {
+    let Ok(Value::Object(map)) = serde_json::to_value(row) else {
+        return Err(format!(
+            "{} does not serialise as a struct",
+            std::any::type_name::<R>()
+        ));
+    };
+    columns::<R>()
+        .into_iter()
+        .map(|name| match map.get(name) {
+            Some(Value::Bool(b)) => Ok(Cell::Bool(*b)),
+            Some(Value::String(s)) => Ok(Cell::Str(s.clone())),
+            Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+                (Some(i), _) if !n.is_f64() => Ok(Cell::Int(i)),
+                (_, Some(x)) if x.is_finite() => Ok(Cell::Float(x)),
+                _ => Err(format!("output `{name}` is not a finite number")),
+            },
+            _ => Err(format!("output `{name}` is not a finite number")),
+        })
+        .collect()
+}
+
+/// Typed rows as a table of their columns.
+///
+/// # Errors
+/// A value that is not finite, named by its column.
+pub fn table<R: Serialize + DeserializeOwned>(rows: &[R]) -> Result<crate::table::Rows, String> {
+    Ok(crate::table::Rows {
+        columns: columns::<R>().into_iter().map(str::to_string).collect(),
+        rows: rows.iter().map(cells).collect::<Result<_, _>>()?,
+    })
+}
+
+/// A deserializer that answers only "which fields?": it records the field
+/// list serde passes to `deserialize_struct`, then stops.
+struct FieldNames<'a>(&'a mut Option<Vec<&'static str>>);
+
+#[derive(Debug)]
+struct Stop;
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("field names read")
+    }
+}
+
+impl std::error::Error for Stop {}
+
+impl de::Error for Stop {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Stop
+    }
+}
+
+impl<'de> de::Deserializer<'de> for FieldNames<'_> {
+    type Error = Stop;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Stop> {
+        Err(Stop)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Stop> {
+        *self.0 = Some(fields.to_vec());
+        Err(Stop)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[allow(non_snake_case)]
+    #[derive(Serialize, Deserialize)]
+    struct Example {
+        pulse: u32,
+        phase: String,
+        #[serde(rename = "g_S")]
+        g: f64,
+        ok: bool,
+    }
+
+    #[test]
+    fn columns_follow_the_struct_and_its_renames() {
+        assert_eq!(columns::<Example>(), ["pulse", "phase", "g_S", "ok"]);
+    }
+
+    #[test]
+    fn cells_keep_types_and_refuse_non_finite_values() {
+        let row = Example {
+            pulse: 7,
+            phase: "ltp".into(),
+            g: 3.0,
+            ok: true,
+        };
+        assert_eq!(
+            cells(&row).unwrap(),
+            [
+                Cell::Int(7),
+                Cell::Str("ltp".into()),
+                Cell::Float(3.0),
+                Cell::Bool(true)
+            ]
+        );
+        for bad in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            let row = Example {
+                pulse: 7,
+                phase: "ltp".into(),
+                g: bad,
+                ok: true,
+            };
+            assert_eq!(
+                cells(&row).unwrap_err(),
+                "output `g_S` is not a finite number"
+            );
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "not a struct")]
+    fn a_row_must_be_a_struct() {
+        columns::<Vec<f64>>();
+    }
+}

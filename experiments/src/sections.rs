@@ -1,0 +1,207 @@
+//! Config sections read by more than one kind: `[array]` and `[data]`.
+//! Their physical contents are the physics crates' own types, flattened
+//! into the section: [`Wires`] (`r_wire_ohm`, `r_wordline_ohm`, …) and
+//! [`Converters`] (`dac_bits`, `adc_bits`, `read_voltage_v`) are declared
+//! and validated once, in `xbar-crossbar`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use xbar_crossbar::{Converters, Solver, Wires};
+use xbar_devices::DeviceSpec;
+use xbar_training::ArrayConfig;
+
+use crate::kinds::FieldError;
+
+/// `[array]`: the physical arrays, their wires, converters and solver.
+///
+/// ```toml
+/// [array]
+/// size = 128            # or rows = 128, cols = 256
+/// r_wire_ohm = 2.5      # or r_wordline_ohm / r_bitline_ohm
+/// r_source_ohm = 100.0
+/// r_sense_ohm = 50.0
+/// dac_bits = 8          # inference-drift
+/// adc_bits = 8
+/// read_voltage_v = 0.2
+/// solver = "auto"       # auto | ideal | exact | transfer
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ArrayKeys")]
+pub struct ArraySection {
+    /// Square arrays of `size × size` (or give `rows` and `cols`).
+    pub size: Option<usize>,
+    /// Word lines per array.
+    pub rows: Option<usize>,
+    /// Bit lines per array.
+    pub cols: Option<usize>,
+    /// Wire, driver and sense resistances.
+    #[serde(flatten)]
+    pub wires: Wires,
+    /// DAC and ADC resolutions and the read voltage.
+    #[serde(flatten)]
+    pub converters: Converters,
+    /// How the currents are computed.
+    pub solver: Solver,
+    /// Input vectors per array (`crossbar-ir-drop`).
+    pub vectors: usize,
+    /// Global drift compensation of each array's outputs (`inference-drift`).
+    pub drift_compensation: bool,
+}
+
+impl Default for ArraySection {
+    fn default() -> Self {
+        ArraySection {
+            size: None,
+            rows: None,
+            cols: None,
+            wires: Wires::default(),
+            converters: Converters::default(),
+            solver: Solver::Auto,
+            vectors: 64,
+            drift_compensation: true,
+        }
+    }
+}
+
+/// `[array]` as written: the section's keys, the flattened physics types,
+/// and whatever else the file has (refused, with serde's wording so that
+/// the config error names the key and suggests the nearest one).
+#[derive(Deserialize)]
+struct ArrayKeys {
+    size: Option<usize>,
+    rows: Option<usize>,
+    cols: Option<usize>,
+    #[serde(flatten)]
+    wires: Wires,
+    #[serde(flatten)]
+    converters: Converters,
+    solver: Option<Solver>,
+    vectors: Option<usize>,
+    drift_compensation: Option<bool>,
+    #[serde(flatten)]
+    unknown: BTreeMap<String, toml::Value>,
+}
+
+impl TryFrom<ArrayKeys> for ArraySection {
+    type Error = String;
+
+    fn try_from(k: ArrayKeys) -> Result<Self, String> {
+        if let Some(key) = k.unknown.keys().next() {
+            let expected: Vec<String> = ArraySection::keys()
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect();
+            return Err(format!(
+                "unknown field `{key}`, expected one of {}",
+                expected.join(", ")
+            ));
+        }
+        let d = ArraySection::default();
+        Ok(ArraySection {
+            size: k.size,
+            rows: k.rows,
+            cols: k.cols,
+            wires: k.wires,
+            converters: k.converters,
+            solver: k.solver.unwrap_or(d.solver),
+            vectors: k.vectors.unwrap_or(d.vectors),
+            drift_compensation: k.drift_compensation.unwrap_or(d.drift_compensation),
+        })
+    }
+}
+
+/// The keys `[array]` itself declares (the rest come from [`Wires`] and
+/// [`Converters`]).
+const ARRAY_KEYS: [&str; 6] = [
+    "size",
+    "rows",
+    "cols",
+    "solver",
+    "vectors",
+    "drift_compensation",
+];
+
+impl ArraySection {
+    /// `(rows, cols)`: `size` for both, else `rows`/`cols`, else 256 × 256.
+    pub fn shape(&self) -> (usize, usize) {
+        let n = self.size.unwrap_or(256);
+        (self.rows.unwrap_or(n), self.cols.unwrap_or(n))
+    }
+
+    /// Every key `[array]` accepts.
+    pub fn keys() -> Vec<&'static str> {
+        ARRAY_KEYS
+            .iter()
+            .chain(Wires::KEYS)
+            .chain(Converters::KEYS)
+            .copied()
+            .collect()
+    }
+
+    /// The shape, and the wires and converters (by their own
+    /// validation), each at its `array.<key>` path.
+    ///
+    /// # Errors
+    /// The first problem.
+    pub fn check(&self) -> Result<(), FieldError> {
+        if self.size.is_some() && (self.rows.is_some() || self.cols.is_some()) {
+            return Err(FieldError::at(
+                "array",
+                "size",
+                "give either `size` (square arrays) or `rows` and `cols`, not both",
+            ));
+        }
+        let (rows, cols) = self.shape();
+        for (field, n) in [
+            ("size", self.size),
+            ("rows", Some(rows)),
+            ("cols", Some(cols)),
+        ] {
+            if n == Some(0) {
+                return Err(FieldError::at("array", field, "expected at least 1, found 0"));
+            }
+        }
+        self.wires.validate().map_err(|e| crossbar_field(&e))?;
+        self.converters.validate().map_err(|e| crossbar_field(&e))?;
+        crate::kinds::at_least_one("array.vectors", self.vectors, "input vector")
+    }
+
+    /// The arrays of a network on `device`.
+    pub fn array_config(&self, device: &DeviceSpec) -> ArrayConfig {
+        let (tile_rows, tile_cols) = self.shape();
+        ArrayConfig {
+            device: device.clone(),
+            tile_rows,
+            tile_cols,
+            wires: self.wires,
+            converters: self.converters,
+            drift_compensation: self.drift_compensation,
+            solver: self.solver,
+        }
+    }
+}
+
+/// A crossbar validation error at its `array.<key>` path.
+pub fn crossbar_field(e: &xbar_crossbar::CrossbarError) -> FieldError {
+    match e {
+        xbar_crossbar::CrossbarError::InvalidParameter { field, message } => {
+            FieldError::at("array", field, message.clone())
+        }
+        other => FieldError::new("array", other.to_string()),
+    }
+}
+
+/// `[data]`: MNIST, from a directory of IDX files or the built-in subset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DataSection {
+    /// Directory of the four IDX files (gzip or plain), relative to the
+    /// config file; none = the built-in subset (6 000 / 1 000 images).
+    pub dir: Option<PathBuf>,
+    /// Use the first N training images.
+    pub train_limit: Option<usize>,
+    /// Use the first N test images.
+    pub test_limit: Option<usize>,
+}
