@@ -32,18 +32,27 @@ use crate::output::{
 };
 
 /// The one-point run of `settings` on `device`, checked as a config would
-/// be (`flags` names where the settings came from in messages).
-fn point(name: &str, device: &Device, settings: Settings, flags: &str) -> Result<Point> {
+/// be. A field set by a flag is named by the flag (`flags`: config path →
+/// flag); others are named by their config path, with `hint`.
+fn point(
+    name: &str,
+    device: &Device,
+    settings: Settings,
+    flags: &[(&str, &str)],
+    hint: &str,
+) -> Result<Point> {
     let point = Point {
         name: name.into(),
         kind: settings.kind(),
         device: device.spec.clone(),
         settings,
     };
-    point
-        .settings
-        .check(&point.device)
-        .map_err(|e| CliError::new(format!("{e} (check {flags})")))?;
+    point.settings.check(&point.device).map_err(|e| {
+        match flags.iter().find(|(path, _)| *path == e.path) {
+            Some((_, flag)) => CliError::new(format!("{flag}: {}", e.message)),
+            None => CliError::new(format!("{e} (check {hint})")),
+        }
+    })?;
     Ok(point)
 }
 
@@ -82,8 +91,16 @@ pub fn write_table(path: &Path, rows: &Rows, sidecar: &Value) -> Result<()> {
     write_bytes_with_sidecar(path, &bytes, sidecar)
 }
 
-/// Runs `point` with `seed` and writes its table.
-fn run_and_write(command: &str, point: &Point, seed: u64, source: &str, output: &Path) -> Result<usize> {
+/// Runs `point` with `seed` and writes its table (`parameters`: the
+/// command's settings, for the sidecar).
+fn run_and_write(
+    command: &str,
+    point: &Point,
+    seed: u64,
+    source: &str,
+    output: &Path,
+    parameters: Value,
+) -> Result<usize> {
     let cells = point
         .settings
         .run(&point.device, seed, &context())
@@ -91,11 +108,20 @@ fn run_and_write(command: &str, point: &Point, seed: u64, source: &str, output: 
     let rows = one_unit(
         seed,
         Rows {
-            columns: point.kind.outputs().into_iter().map(str::to_string).collect(),
+            columns: point
+                .kind
+                .outputs()
+                .into_iter()
+                .map(str::to_string)
+                .collect(),
             rows: cells,
         },
     );
-    write_table(output, &rows, &sidecar(command, point, seed, source, json!({})))?;
+    write_table(
+        output,
+        &rows,
+        &sidecar(command, point, seed, source, parameters),
+    )?;
     Ok(rows.rows.len())
 }
 
@@ -116,8 +142,24 @@ pub fn pulse(args: &PulseArgs) -> Result<()> {
             pulses_ltd: Some(plan.1),
         },
     });
-    let point = point("device-pulse", &device, settings, "--count and --pulses")?;
-    let rows = run_and_write("device pulse", &point, args.seed, &device.source, &args.output)?;
+    let point = point(
+        "device-pulse",
+        &device,
+        settings,
+        &[("pulse.devices", "--count")],
+        "--device",
+    )?;
+    let parameters = json!({
+        "count": args.count, "pulses_ltp": plan.0, "pulses_ltd": plan.1,
+    });
+    let rows = run_and_write(
+        "device pulse",
+        &point,
+        args.seed,
+        &device.source,
+        &args.output,
+        parameters,
+    )?;
     print(&format!(
         "wrote {} ({} LTP + {} LTD pulses, {}, {}) and {}\n",
         args.output.display(),
@@ -133,7 +175,10 @@ pub fn pulse(args: &PulseArgs) -> Result<()> {
 pub fn drift(args: &DriftArgs) -> Result<()> {
     let device = device_arg::resolve(&args.device)?;
     check_output_path(&args.output)?;
-    let times = args.times.as_ref().map_or(DEFAULT_TIMES.to_vec(), |l| l.0.clone());
+    let times = args
+        .times
+        .as_ref()
+        .map_or(DEFAULT_TIMES.to_vec(), |l| l.0.clone());
     let targets = args
         .targets
         .as_ref()
@@ -147,15 +192,40 @@ pub fn drift(args: &DriftArgs) -> Result<()> {
             ..device_drift::DriftSection::default()
         },
     });
-    let point = point("device-drift", &device, settings, "--count, --targets and --times")?;
-    run_and_write("device drift", &point, args.seed, &device.source, &args.output)?;
+    let point = point(
+        "device-drift",
+        &device,
+        settings,
+        &[
+            ("drift.devices", "--count"),
+            ("drift.targets_S", "--targets"),
+            ("drift.times_s", "--times"),
+        ],
+        "--device",
+    )?;
+    let parameters = json!({
+        "count": args.count, "targets_S": targets, "times_s": times,
+        "read_noise": !args.no_read_noise,
+    });
+    run_and_write(
+        "device drift",
+        &point,
+        args.seed,
+        &device.source,
+        &args.output,
+        parameters,
+    )?;
     print(&format!(
         "wrote {} ({} × {}, {} per target{}) and {}\n",
         args.output.display(),
         plural(targets.len(), "target"),
         plural(times.len(), "time"),
         plural(args.count, "device"),
-        if args.no_read_noise { ", no read noise" } else { "" },
+        if args.no_read_noise {
+            ", no read noise"
+        } else {
+            ""
+        },
         sidecar_path(&args.output).display()
     ))
 }
@@ -214,10 +284,25 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         "evaluate",
         &device,
         Settings::InferenceDrift(settings.clone()),
-        "the array flags",
+        &[
+            ("array.rows", "--tile-rows"),
+            ("array.cols", "--tile-cols"),
+            ("array.r_wordline_ohm", "--r-wordline"),
+            ("array.r_bitline_ohm", "--r-bitline"),
+            ("array.r_source_ohm", "--r-source"),
+            ("array.r_sense_ohm", "--r-sense"),
+            ("array.dac_bits", "--dac-bits"),
+            ("array.adc_bits", "--adc-bits"),
+            ("array.read_voltage_v", "--read-voltage"),
+            ("evaluation.instances", "--instances"),
+            ("evaluation.times_s", "--times"),
+        ],
+        "--device and the array flags",
     )?;
     let ctx = context();
-    let test_set = ctx.dataset(&settings.data, Split::Test).map_err(kind_error)?;
+    let test_set = ctx
+        .dataset(&settings.data, Split::Test)
+        .map_err(kind_error)?;
     let test_images = test_set.len();
     let software = xbar_training::accuracy(&net, &test_set, args.seed);
     eprintln!(
@@ -262,8 +347,19 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let elapsed = start.elapsed().as_secs_f64();
     let typed = inference_drift::InferenceDrift::rows(&evaluated);
     let table = one_unit(args.seed, row::table(&typed).map_err(CliError::new)?);
+    let array = &settings.array;
     let extra = json!({
         "model": args.model.display().to_string(),
+        "array": {
+            "tile_rows": args.tiles.tile_rows, "tile_cols": args.tiles.tile_cols,
+            "wires": array.wires, "dac_bits": array.converters.dac_bits,
+            "adc_bits": array.converters.adc_bits,
+            "read_voltage_V": array.converters.read_voltage,
+            "drift_compensation": array.drift_compensation, "solver": array.solver,
+        },
+        "times_s": args.times.0,
+        "instances": args.instances,
+        "software_accuracy": software,
         "network": net.config(),
         "data": data_source(&args.data),
         "test_images": test_images,
@@ -318,13 +414,21 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
     let train_set = ctx
         .dataset(&settings.data, Split::Train)
         .map_err(kind_error)?;
-    let test_set = ctx.dataset(&settings.data, Split::Test).map_err(kind_error)?;
+    let test_set = ctx
+        .dataset(&settings.data, Split::Test)
+        .map_err(kind_error)?;
     crate::train_cmd::check_sizes(&network, &train_set, &test_set, "--hidden")?;
     let point = point(
         "train-insitu",
         &device,
         Settings::InsituTraining(settings.clone()),
-        "--lr, --w-max and --device",
+        &[
+            ("insitu.epochs", "--epochs"),
+            ("insitu.batch_size", "--batch-size"),
+            ("insitu.learning_rate", "--lr"),
+            ("insitu.w_max", "--w-max"),
+        ],
+        "--device and the network flags",
     )?;
     eprintln!(
         "in-situ training of {:?} on {} arrays, {} training images, {}",
@@ -354,7 +458,13 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
         "data": data_source(&args.data),
         "final_test_accuracy": history.last().and_then(|s| s.test_accuracy),
     });
-    let mut side = sidecar("train-insitu", &point, args.seed, &device.source, parameters.clone());
+    let mut side = sidecar(
+        "train-insitu",
+        &point,
+        args.seed,
+        &device.source,
+        parameters.clone(),
+    );
     side["timing"] = json!({
         "epoch_time_s": history.iter().map(|s| s.epoch_time_s).collect::<Vec<_>>(),
     });

@@ -31,7 +31,6 @@ fn load(data: &DataArgs, split: Split) -> Result<Dataset> {
     xbar_experiments::data::load(data.data.as_deref(), split, limit).map_err(CliError::new)
 }
 
-
 /// Everything a config file may set.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -446,4 +445,3 @@ pub fn read_model(path: &Path) -> Result<Network> {
         .map_err(|e| CliError::new(format!("model `{}`: {e}", path.display())))?;
     Ok(net)
 }
-

@@ -13,15 +13,27 @@ use xbar_experiments::config::load_device_file;
 mod common;
 use common::{assert_no_temporaries, fails, ok, sidecar, xbarsim};
 
-/// Parses a CSV written by xbarsim: header and rows of fields.
+/// Parses a CSV written by a measuring command: header and rows of
+/// fields, without the run columns (`point`, `repeat`, `seed`) that every
+/// one-point run starts with.
 fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
-    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    let header: Vec<String> = lines.next().unwrap().split(',').map(String::from).collect();
+    assert_eq!(
+        header[..3],
+        ["point", "repeat", "seed"],
+        "{}",
+        path.display()
+    );
     let rows = lines
-        .map(|l| l.split(',').map(String::from).collect())
+        .map(|l| {
+            let row: Vec<String> = l.split(',').map(String::from).collect();
+            assert_eq!(row[..2], ["0", "0"], "{l}");
+            row[3..].to_vec()
+        })
         .collect();
-    (header, rows)
+    (header[3..].to_vec(), rows)
 }
 
 fn num(field: &str) -> f64 {
@@ -176,8 +188,19 @@ fn pulse_curve_rows_phases_and_bounds() {
     assert!(stdout.contains("curve.csv") && stdout.contains("curve.csv.json"));
     let path = dir.path().join("curve.csv");
     let (header, rows) = read_csv(&path);
-    assert_eq!(header, ["pulse", "phase", "device", "conductance_S"]);
-    assert_eq!(rows.len(), 3 * (1 + 2 * 97));
+    assert_eq!(
+        header,
+        [
+            "pulse",
+            "phase",
+            "conductance_mean_S",
+            "conductance_std_S",
+            "conductance_min_S",
+            "conductance_max_S",
+            "conductance_norm"
+        ]
+    );
+    assert_eq!(rows.len(), 1 + 2 * 97);
     let spec = library::preset("ag-a-si").unwrap();
     let (g_min, g_max) = (spec.g_min.siemens(), spec.g_max.siemens());
     for row in &rows {
@@ -188,14 +211,18 @@ fn pulse_curve_rows_phases_and_bounds() {
             _ => "ltd",
         };
         assert_eq!(row[1], phase, "{row:?}");
-        assert!(["0", "1", "2"].contains(&row[2].as_str()));
-        let g = num(&row[3]);
+        let (mean, std, min, max) = (num(&row[2]), num(&row[3]), num(&row[4]), num(&row[5]));
         assert!(
-            (g_min..=g_max).contains(&g),
-            "{g} outside [{g_min}, {g_max}]"
+            g_min <= min && min <= mean && mean <= max && max <= g_max,
+            "{row:?} outside [{g_min}, {g_max}]"
+        );
+        assert!(std >= 0.0 && std <= (max - min), "{row:?}");
+        let norm = num(&row[6]);
+        assert!(
+            ((mean - g_min) / (g_max - g_min) - norm).abs() < 1e-9,
+            "{row:?}"
         );
     }
-    assert_eq!(rows[0], ["0", "initial", "0", "3.0769e-9"]);
     assert_eq!(rows.last().unwrap()[0], "194");
 
     let meta = sidecar(&path);
@@ -225,7 +252,11 @@ fn noiseless_device_has_monotone_phases_and_hits_the_bounds() {
     );
     let (_, rows) = read_csv(&dir.path().join("ideal.csv"));
     assert_eq!(rows.len(), 1 + 2 * 1000);
-    let g: Vec<f64> = rows.iter().map(|r| num(&r[3])).collect();
+    // One device: its conductance is the mean, and there is no spread.
+    assert!(rows
+        .iter()
+        .all(|r| num(&r[3]) == 0.0 && r[2] == r[4] && r[4] == r[5]));
+    let g: Vec<f64> = rows.iter().map(|r| num(&r[2])).collect();
     assert!(
         g[..=1000].windows(2).all(|w| w[1] > w[0]),
         "LTP not increasing"
@@ -250,7 +281,7 @@ fn pulses_flag_and_device_files() {
         ],
     );
     let (_, rows) = read_csv(&dir.path().join("c.csv"));
-    assert_eq!(rows.len(), 2 * 11);
+    assert_eq!(rows.len(), 11);
     let meta = sidecar(&dir.path().join("c.csv"));
     assert_eq!(meta["device"]["source"], "file:my.toml");
     assert_eq!(meta["parameters"]["pulses_ltp"], 5);
@@ -308,8 +339,17 @@ fn drift_table_has_stats_per_target_and_time_decreasing_means() {
     assert_eq!(
         header,
         [
-            "target_S", "time_s", "count", "mean_S", "std_S", "min_S", "p05_S", "median_S",
-            "p95_S", "max_S"
+            "target_S",
+            "time_s",
+            "devices",
+            "conductance_mean_S",
+            "conductance_std_S",
+            "conductance_min_S",
+            "conductance_p05_S",
+            "conductance_median_S",
+            "conductance_p95_S",
+            "conductance_max_S",
+            "conductance_ratio"
         ]
     );
     assert_eq!(rows.len(), 5 * 4);
@@ -357,7 +397,7 @@ fn drift_without_read_noise_and_custom_targets() {
     assert_eq!(rows.len(), 4);
     // Before t0 = 20 s and without read noise, both reads are the programmed state.
     assert_eq!(rows[0][3..], rows[1][3..]);
-    assert_eq!(rows[2][0], "1e-5");
+    assert_eq!(num(&rows[2][0]), 1e-5);
 }
 
 // ------------------------------------------------------------------ bad input

@@ -150,11 +150,7 @@ impl Context {
     }
 }
 
-fn save_model(
-    file: &Path,
-    net: &Network,
-    identity: &serde_json::Value,
-) -> Result<(), KindError> {
+fn save_model(file: &Path, net: &Network, identity: &serde_json::Value) -> Result<(), KindError> {
     let shown = || file.display().to_string();
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(|e| KindError::Model {

@@ -69,6 +69,6 @@ pub mod slurm;
 pub mod spec;
 pub mod table;
 
-pub use runner::{merge, run, Event, Manifest, RunError, RunOptions, Shard, Summary};
 pub use kinds::{ExperimentKind, FieldError, Kind, KindError, Settings};
+pub use runner::{merge, run, Event, Manifest, RunError, RunOptions, Shard, Summary};
 pub use spec::{Experiment, Point};

@@ -34,8 +34,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use xbar_plots::PlotSpec;
 
-use crate::durable::{reason, write_bytes};
 use crate::context::{hex, Context};
+use crate::durable::{reason, write_bytes};
 use crate::kinds::{Kind, KindError};
 use crate::spec::{swept_keys, Experiment};
 use crate::table::{self, Cell, Rows};
@@ -373,7 +373,9 @@ pub fn prepare(out: &Path, manifest: &Manifest, text: &str, force: bool) -> Resu
                 let entries = std::fs::read_dir(out).map_err(|e| io(out, &e))?;
                 let foreign = entries.flatten().any(|e| {
                     let name = e.file_name().to_string_lossy().to_string();
-                    !(OWN.contains(&name.as_str()) || name == "slurm" || name.starts_with(".xbarsim-"))
+                    !(OWN.contains(&name.as_str())
+                        || name == "slurm"
+                        || name.starts_with(".xbarsim-"))
                 });
                 if foreign {
                     return Err(RunError::NotResults(out.display().to_string()));
@@ -463,22 +465,18 @@ pub fn run(
             let seed = manifest.repeat_seed(repeat);
             let t0 = Instant::now();
             let p = &exp.points[point];
-            let outcome = p
-                .settings
-                .run(&p.device, seed, &ctx)
-                .and_then(|rows| {
-                    let unit = Unit {
-                        point,
-                        repeat,
-                        seed,
-                        elapsed_s: t0.elapsed().as_secs_f64(),
-                        rows,
-                    };
-                    let path = opts.out.join("points").join(unit_file(point, repeat));
-                    let json = serde_json::to_vec(&unit).expect("finite cells serialise");
-                    write_bytes(&path, &json)
-                        .map_err(|(p, m)| KindError::Output(format!("{p}: {m}")))
-                });
+            let outcome = p.settings.run(&p.device, seed, &ctx).and_then(|rows| {
+                let unit = Unit {
+                    point,
+                    repeat,
+                    seed,
+                    elapsed_s: t0.elapsed().as_secs_f64(),
+                    rows,
+                };
+                let path = opts.out.join("points").join(unit_file(point, repeat));
+                let json = serde_json::to_vec(&unit).expect("finite cells serialise");
+                write_bytes(&path, &json).map_err(|(p, m)| KindError::Output(format!("{p}: {m}")))
+            });
             let ok = outcome.is_ok();
             if let Err(source) = outcome {
                 failures

@@ -160,7 +160,11 @@ impl ArraySection {
             ("cols", Some(cols)),
         ] {
             if n == Some(0) {
-                return Err(FieldError::at("array", field, "expected at least 1, found 0"));
+                return Err(FieldError::at(
+                    "array",
+                    field,
+                    "expected at least 1, found 0",
+                ));
             }
         }
         self.wires.validate().map_err(|e| crossbar_field(&e))?;

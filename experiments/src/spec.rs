@@ -187,7 +187,7 @@ impl Experiment {
         // The base point, with its errors located in the file.
         let resolved = resolve_devices(base.clone(), &dir).map_err(|e| e.locate(&doc, None))?;
         let point0 = to_point(&resolved).map_err(|e| doc.invalid("", &e))?;
-        check_point(&point0).map_err(|e| doc.invalid(&e.path, &e.message))?;
+        check_point(&point0).map_err(|e| doc.invalid(&as_written(&base, &e.path), &e.message))?;
 
         let dimensions = dimensions(&doc, raw.sweep.as_ref())?;
         // Each swept value alone on the base: a bad value is reported at its key.
@@ -295,7 +295,9 @@ impl Experiment {
 fn check_sections(doc: &TomlDocument, raw: &Header<Value>) -> Result<(), ConfigError> {
     let allowed = raw.kind.sections();
     for section in raw.sections.keys() {
-        let elsewhere = Kind::ALL.iter().any(|k| k.sections().contains(&section.as_str()));
+        let elsewhere = Kind::ALL
+            .iter()
+            .any(|k| k.sections().contains(&section.as_str()));
         if elsewhere && !allowed.contains(&section.as_str()) {
             return Err(doc.invalid(
                 section,
@@ -312,6 +314,20 @@ fn check_sections(doc: &TomlDocument, raw: &Header<Value>) -> Result<(), ConfigE
         }
     }
     Ok(())
+}
+
+/// The key the file wrote for `path`: a line resistance given by the
+/// shorthand `r_wire_ohm` is reported there.
+fn as_written(base: &Table, path: &str) -> String {
+    for line in ["r_wordline_ohm", "r_bitline_ohm"] {
+        if let Some(section) = path.strip_suffix(&format!(".{line}")) {
+            let shorthand = format!("{section}.r_wire_ohm");
+            if get_path(base, path).is_none() && get_path(base, &shorthand).is_some() {
+                return shorthand;
+            }
+        }
+    }
+    path.to_string()
 }
 
 /// Physical and semantic constraints of one point, at the field's path.

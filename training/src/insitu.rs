@@ -126,7 +126,9 @@ impl InsituNetwork {
             .validate()
             .map_err(|e| HardwareError::from(DeviceError::from(e)))?;
         if device.pulse.is_none() {
-            return Err(HardwareError::Device(DeviceError::NoPulseModel(device.name.clone())).into());
+            return Err(
+                HardwareError::Device(DeviceError::NoPulseModel(device.name.clone())).into(),
+            );
         }
         let layers = net
             .layers()
@@ -222,9 +224,10 @@ impl Learner for InsituNetwork {
         step: u64,
     ) -> Result<(f64, usize), TrainError> {
         let (cfg, device) = (&self.config, &self.device);
-        let pulse = device.pulse.as_ref().ok_or_else(|| {
-            HardwareError::Device(DeviceError::NoPulseModel(device.name.clone()))
-        })?;
+        let pulse = device
+            .pulse
+            .as_ref()
+            .ok_or_else(|| HardwareError::Device(DeviceError::NoPulseModel(device.name.clone())))?;
         let dw_min = pulse_fraction(pulse) * cfg.w_max;
         let (lr, seed) = (cfg.learning_rate, self.seed);
         let range = (device.g_min.siemens(), device.g_max.siemens());

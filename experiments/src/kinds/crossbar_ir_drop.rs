@@ -81,7 +81,12 @@ impl ExperimentKind for CrossbarIrDrop {
         Ok(())
     }
 
-    fn run(s: &Settings, device: &DeviceSpec, seed: u64, _: &Context) -> Result<Vec<Row>, KindError> {
+    fn run(
+        s: &Settings,
+        device: &DeviceSpec,
+        seed: u64,
+        _: &Context,
+    ) -> Result<Vec<Row>, KindError> {
         let a = &s.array;
         let (rows, cols) = a.shape();
         let (g_min, g_max) = (device.g_min.siemens(), device.g_max.siemens());

@@ -24,7 +24,7 @@ pub struct DriftSection {
     pub target_fractions: Vec<f64>,
     /// Targets in siemens, instead of `target_fractions`.
     pub targets_S: Option<Vec<f64>>,
-    /// Read times after programming (s, > 0).
+    /// Read times after programming (s, ≥ 0).
     pub times_s: Vec<f64>,
     /// Add read noise to each read (else the noiseless drifted value).
     pub read_noise: bool,
@@ -111,7 +111,12 @@ impl ExperimentKind for DeviceDrift {
                         "give either `targets_S` or `target_fractions`, not both",
                     ));
                 }
-                check_list("drift.targets_S", targets, |g| g >= 0.0, "conductances ≥ 0 S")?;
+                check_list(
+                    "drift.targets_S",
+                    targets,
+                    |g| g >= 0.0,
+                    "conductances ≥ 0 S",
+                )?;
             }
             None => check_list(
                 "drift.target_fractions",
@@ -120,10 +125,15 @@ impl ExperimentKind for DeviceDrift {
                 "fractions in [0, 1]",
             )?,
         }
-        check_list("drift.times_s", &d.times_s, |t| t > 0.0, "times > 0 s")
+        check_list("drift.times_s", &d.times_s, |t| t >= 0.0, "times ≥ 0 s")
     }
 
-    fn run(s: &Settings, device: &DeviceSpec, seed: u64, _: &Context) -> Result<Vec<Row>, KindError> {
+    fn run(
+        s: &Settings,
+        device: &DeviceSpec,
+        seed: u64,
+        _: &Context,
+    ) -> Result<Vec<Row>, KindError> {
         let d = &s.drift;
         let targets = d.targets(device);
         let rows = drift_stats(device, d.devices, &targets, &d.times_s, seed, d.read_noise)?;

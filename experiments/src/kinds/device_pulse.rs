@@ -73,12 +73,20 @@ impl ExperimentKind for DevicePulse {
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
         at_least_one("pulse.devices", s.pulse.devices, "device")?;
         if device.pulse.is_none() {
-            return Err(FieldError::new("device", no_pulse_model(device).to_string()));
+            return Err(FieldError::new(
+                "device",
+                no_pulse_model(device).to_string(),
+            ));
         }
         Ok(())
     }
 
-    fn run(s: &Settings, device: &DeviceSpec, seed: u64, _: &Context) -> Result<Vec<Row>, KindError> {
+    fn run(
+        s: &Settings,
+        device: &DeviceSpec,
+        seed: u64,
+        _: &Context,
+    ) -> Result<Vec<Row>, KindError> {
         let p = &s.pulse;
         let (ltp, ltd) = default_pulses(device).ok_or_else(|| no_pulse_model(device))?;
         let plan = (p.pulses_ltp.unwrap_or(ltp), p.pulses_ltd.unwrap_or(ltd));

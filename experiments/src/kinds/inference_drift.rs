@@ -16,8 +16,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use xbar_devices::DeviceSpec;
 use xbar_training::{
-    accuracy, evaluate, hardware::{HardwareError, InstanceAccuracy}, summarise, train, Network, NetworkConfig, Split,
-    TrainConfig,
+    accuracy, evaluate,
+    hardware::{HardwareError, InstanceAccuracy},
+    summarise, train, Network, NetworkConfig, Split, TrainConfig,
 };
 
 use crate::context::Context;
@@ -210,10 +211,20 @@ impl ExperimentKind for InferenceDrift {
             .map_err(|e| hardware_field(&e))?;
         let e = &s.evaluation;
         at_least_one("evaluation.instances", e.instances, "instance")?;
-        check_list("evaluation.times_s", &e.times_s, |t| t >= 0.0, "times ≥ 0 s")
+        check_list(
+            "evaluation.times_s",
+            &e.times_s,
+            |t| t >= 0.0,
+            "times ≥ 0 s",
+        )
     }
 
-    fn run(s: &Settings, device: &DeviceSpec, seed: u64, ctx: &Context) -> Result<Vec<Row>, KindError> {
+    fn run(
+        s: &Settings,
+        device: &DeviceSpec,
+        seed: u64,
+        ctx: &Context,
+    ) -> Result<Vec<Row>, KindError> {
         let evaluated = Self::evaluate(s, device, seed, ctx, &mut |_| {})?;
         Ok(Self::rows(&evaluated))
     }
@@ -241,9 +252,7 @@ pub fn hardware_field(e: &HardwareError) -> FieldError {
             };
             FieldError::at("array", key, message.clone())
         }
-        HardwareError::Device(xbar_devices::DeviceError::Spec(e)) => {
-            FieldError::device(e)
-        }
+        HardwareError::Device(xbar_devices::DeviceError::Spec(e)) => FieldError::device(e),
         other => FieldError::new("array", other.to_string()),
     }
 }

@@ -6,7 +6,9 @@
 
 use serde::{Deserialize, Serialize};
 use xbar_devices::DeviceSpec;
-use xbar_training::{EpochStats, InsituConfig, InsituNetwork, Network, NetworkConfig, Progress, Split};
+use xbar_training::{
+    EpochStats, InsituConfig, InsituNetwork, Network, NetworkConfig, Progress, Split,
+};
 
 use crate::context::Context;
 use crate::kinds::{ExperimentKind, FieldError, KindError};
@@ -116,7 +118,12 @@ impl ExperimentKind for InsituTraining {
         Ok(())
     }
 
-    fn run(s: &Settings, device: &DeviceSpec, seed: u64, ctx: &Context) -> Result<Vec<Row>, KindError> {
+    fn run(
+        s: &Settings,
+        device: &DeviceSpec,
+        seed: u64,
+        ctx: &Context,
+    ) -> Result<Vec<Row>, KindError> {
         let (_, history) = Self::train(s, device, seed, ctx, &mut |_| {})?;
         Self::rows(&history)
     }
