@@ -9,7 +9,7 @@
 //! | [`config`] | TOML files with errors located at file, line and key |
 //! | [`spec`] | the experiment schema: common keys, `[sweep]`, `[[plot]]` → [`Experiment`] |
 //! | [`kinds`] | one module per experiment kind (sections, checks, run, row) and their registry |
-//! | [`sections`] | config sections several kinds read: `[array]`, `[data]` |
+//! | [`sections`](mod@sections) | config sections several kinds read: `[array]`, `[data]` |
 //! | [`context`] | what the units of a run share: datasets, trained models |
 //! | [`row`] | typed result rows: the row struct is the table schema |
 //! | [`runner`] | parallel resumable runs, shards and merging, `run.json` |

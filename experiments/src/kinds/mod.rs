@@ -3,7 +3,7 @@
 //! A kind is a type implementing [`ExperimentKind`], in its own module,
 //! owning
 //! - its **config sections** (`Settings`): a struct declared with
-//!   [`sections!`] whose fields are top-level TOML tables, each
+//!   [`sections!`](crate::sections!) whose fields are top-level TOML tables, each
 //!   deserialised straight into the physics crates' own types
 //!   ([`xbar_training::NetworkConfig`], [`xbar_crossbar::Wires`], …);
 //! - its **checks** (`check`): every constraint, reported at the field's
@@ -14,7 +14,7 @@
 //!   field names are the result columns, units in the names
 //!   ([`crate::row`] reads the schema from the type).
 //!
-//! The [`registry!`] invocation at the bottom of this file is the one list
+//! The `registry!` invocation at the bottom of this file is the one list
 //! of kinds: it generates [`Kind`] (the `kind = "…"` names), [`Settings`]
 //! (one variant per kind) and the dispatch. Adding a kind is one new module
 //! plus one line there.
@@ -38,7 +38,7 @@ pub mod insitu_training;
 
 /// What one experiment kind is: its sections, checks, run and row.
 pub trait ExperimentKind {
-    /// Its config sections (declared with [`sections!`]).
+    /// Its config sections (declared with [`sections!`](crate::sections!)).
     type Settings: Sections;
     /// One row of its results: field names are the columns.
     type Row: Serialize + DeserializeOwned;
@@ -64,7 +64,7 @@ pub trait ExperimentKind {
 
 /// A kind's config sections: a struct whose fields are top-level tables of
 /// the config file, each optional (absent = its `Default`). Implemented by
-/// [`sections!`]; read by [`read_sections`] with the file's spans intact,
+/// [`sections!`](crate::sections!); read by [`read_sections`] with the file's spans intact,
 /// so that a wrong type deep inside a section is located at its key.
 pub trait Sections: Default + Clone + Debug + PartialEq + Serialize {
     /// The section names (the struct's fields).
