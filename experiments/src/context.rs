@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use sha2::{Digest, Sha256};
 use xbar_training::{model, Dataset, Network, Split};
 
-use crate::kinds::KindError;
+use crate::error::KindError;
 use crate::sections::DataSection;
 
 /// Shared by the units of one run.

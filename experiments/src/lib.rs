@@ -9,6 +9,7 @@
 //! | [`config`] | TOML files with errors located at file, line and key |
 //! | [`spec`] | the experiment schema: common keys, `[sweep]`, `[[plot]]` → [`Experiment`] |
 //! | [`kinds`] | one module per experiment kind (sections, checks, run, row) and their registry |
+//! | [`error`] | a setting's located error, a unit's error with its source |
 //! | [`sections`](mod@sections) | config sections several kinds read: `[array]`, `[data]` |
 //! | [`context`] | what the units of a run share: datasets, trained models |
 //! | [`row`] | typed result rows: the row struct is the table schema |
@@ -59,6 +60,7 @@ pub mod config;
 pub mod context;
 pub mod data;
 pub mod durable;
+pub mod error;
 pub mod kinds;
 pub mod measure;
 pub mod row;

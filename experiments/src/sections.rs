@@ -12,7 +12,7 @@ use xbar_crossbar::{Converters, Solver, Wires};
 use xbar_devices::DeviceSpec;
 use xbar_training::ArrayConfig;
 
-use crate::kinds::FieldError;
+use crate::error::FieldError;
 
 /// `[array]`: the physical arrays, their wires, converters and solver.
 ///
@@ -169,7 +169,7 @@ impl ArraySection {
         }
         self.wires.validate().map_err(|e| crossbar_field(&e))?;
         self.converters.validate().map_err(|e| crossbar_field(&e))?;
-        crate::kinds::at_least_one("array.vectors", self.vectors, "input vector")
+        crate::error::at_least_one("array.vectors", self.vectors, "input vector")
     }
 
     /// The arrays of a network on `device`.
