@@ -29,11 +29,6 @@ use crate::context::Context;
 pub use crate::error::{at_least_one, check_list, FieldError, KindError};
 use crate::table::Cell;
 
-pub mod crossbar_ir_drop;
-pub mod device_drift;
-pub mod device_pulse;
-pub mod inference_drift;
-pub mod insitu_training;
 
 /// What one experiment kind is: its sections, checks, run and row.
 pub trait ExperimentKind {
@@ -180,10 +175,13 @@ pub fn read_sections<'de, S: Sections, D: Deserializer<'de>>(d: D) -> Result<S, 
     SectionsOf::<S>::deserialize(d).map(|s| s.0)
 }
 
-/// Generates [`Kind`], [`Settings`] and their dispatch from the list of
-/// kinds: `Variant = "config-name" => module::Type`.
+/// Generates the kind modules (`pub mod module;`), [`Kind`], [`Settings`]
+/// and their dispatch from the list of kinds:
+/// `Variant = "config-name" => module::Type`.
 macro_rules! registry {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal => $module:ident :: $ty:ident, )*) => {
+        $( pub mod $module; )*
+
         /// What an experiment measures (`kind = "…"` in a config).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum Kind {
