@@ -29,7 +29,6 @@ use crate::context::Context;
 pub use crate::error::{at_least_one, check_list, FieldError, KindError};
 use crate::table::Cell;
 
-
 /// What one experiment kind is: its sections, checks, run and row.
 pub trait ExperimentKind {
     /// Its config sections (declared with [`sections!`](crate::sections!)).
