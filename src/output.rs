@@ -1,12 +1,12 @@
-//! Output files: CSV tables with a JSON provenance sidecar, written
-//! atomically, and text on stdout.
+//! Output files with a JSON provenance sidecar, written atomically, and
+//! text on stdout. Tables are formatted by the experiments' one CSV writer
+//! ([`xbar_experiments::table::csv_bytes`], through
+//! [`crate::point_cmd::write_table`]); this module writes the bytes.
 //!
 //! * **Atomic**: each file is written to a temporary file in its own
 //!   directory and renamed over the target, so that a failure (or a full
-//!   disk) never leaves a partial file behind.
-//! * **CSV**: a header row whose column names carry their unit
-//!   (`conductance_S`, `time_s`), then one row per record; floats with
-//!   their shortest round-trip digits, never NaN or infinity.
+//!   disk) never leaves a partial file behind; a file and its sidecar
+//!   appear together or not at all.
 //! * **Sidecar** `<output>.json`: program and version, the command line, the
 //!   seed, the full device specification(s) (as JSON and as the TOML device
 //!   file that `--device` reads back) and the command's parameters — what it
@@ -33,64 +33,6 @@ pub fn fmt_f64(x: f64) -> String {
         format!("{x}")
     } else {
         format!("{x:e}")
-    }
-}
-
-/// One CSV field.
-pub enum Field {
-    /// A count or an index.
-    Int(u64),
-    /// A measured value; must be finite.
-    Float(f64),
-}
-
-/// A CSV table being built in memory.
-pub struct Csv {
-    columns: Vec<&'static str>,
-    text: String,
-}
-
-impl Csv {
-    /// A table with these column names (units in the names).
-    pub fn new(columns: &[&'static str]) -> Self {
-        let mut text = columns.join(",");
-        text.push('\n');
-        Csv {
-            columns: columns.to_vec(),
-            text,
-        }
-    }
-
-    /// Appends a row.
-    ///
-    /// # Errors
-    /// A non-finite float: xbarsim never writes NaN or infinity.
-    pub fn row(&mut self, fields: &[Field]) -> Result<()> {
-        debug_assert_eq!(fields.len(), self.columns.len());
-        for (k, field) in fields.iter().enumerate() {
-            if k > 0 {
-                self.text.push(',');
-            }
-            match field {
-                Field::Int(i) => self.text.push_str(&i.to_string()),
-                Field::Float(x) => {
-                    if !x.is_finite() {
-                        bail!(
-                            "internal error: non-finite value {x} in column `{}`; nothing was written",
-                            self.columns[k]
-                        );
-                    }
-                    self.text.push_str(&fmt_f64(*x));
-                }
-            }
-        }
-        self.text.push('\n');
-        Ok(())
-    }
-
-    /// The CSV text.
-    pub fn text(&self) -> &str {
-        &self.text
     }
 }
 
@@ -148,15 +90,6 @@ pub fn check_output_path(path: &Path) -> Result<PathBuf> {
         bail!("cannot write `{}`: it is a directory", path.display());
     }
     Ok(dir)
-}
-
-/// Writes the CSV `csv` to `path` and its sidecar to `<path>.json`, both
-/// atomically; on any error neither file is created or changed.
-///
-/// # Errors
-/// A missing directory, a permission problem, a full disk — naming the path.
-pub fn write_csv_with_sidecar(path: &Path, csv: &Csv, sidecar: &Value) -> Result<()> {
-    write_text_with_sidecar(path, csv.text(), sidecar)
 }
 
 /// Writes `text` to `path` and `sidecar` to `<path>.json`, both atomically;
@@ -294,14 +227,6 @@ mod tests {
         assert_eq!(fmt_f64(3600.0), "3600");
         assert_eq!(fmt_f64(3.1536e7), "3.1536e7");
         assert_eq!(fmt_f64(0.0), "0");
-    }
-
-    #[test]
-    fn csv_refuses_nan() {
-        let mut csv = Csv::new(&["device", "g_S"]);
-        csv.row(&[Field::Int(3), Field::Float(1e-6)]).unwrap();
-        assert_eq!(csv.text(), "device,g_S\n3,1e-6\n");
-        assert!(csv.row(&[Field::Int(4), Field::Float(f64::NAN)]).is_err());
     }
 
     #[test]

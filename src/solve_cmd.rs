@@ -10,7 +10,9 @@ use xbar_devices::IvSpec;
 use crate::cli::SolveArgs;
 use crate::error::{bail, CliError, Result};
 use crate::matrix_csv::{self, Quantity};
-use crate::output::{self, Csv, Field};
+use xbar_experiments::table::Rows;
+
+use crate::output;
 
 const CONDUCTANCES: Quantity = Quantity {
     name: "conductances",
@@ -116,7 +118,7 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         });
         add_wires(&mut parameters, &wires);
         let sidecar = output::provenance("solve --node-voltages", parameters);
-        output::write_csv_with_sidecar(path, &map, &sidecar)?;
+        crate::point_cmd::write_table(path, &map, &sidecar)?;
     }
     eprintln!(
         "solved {} input vector(s) on a {}×{} array with the {} solver in {:.3} s → {}",
@@ -130,36 +132,48 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
     Ok(())
 }
 
+/// One cell of the node-voltage map.
+#[allow(non_snake_case)]
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CellVoltages {
+    /// Word line.
+    row: u64,
+    /// Bit line.
+    col: u64,
+    /// Word-line node voltage (V).
+    wordline_V: f64,
+    /// Bit-line node voltage (V).
+    bitline_V: f64,
+    /// Voltage across the cell (V).
+    cell_V: f64,
+    /// Current through the cell (A).
+    cell_current_A: f64,
+}
+
 /// Every cell's word-line and bit-line voltage for the first input vector,
-/// from the full nodal solve.
-fn voltage_map(solver: &ExactSolver, inputs: &nalgebra::DMatrix<f64>) -> Result<Csv> {
+/// from the full nodal solve, as a table.
+fn voltage_map(solver: &ExactSolver, inputs: &nalgebra::DMatrix<f64>) -> Result<Rows> {
     let xbar = solver.crossbar();
     let first: Vec<f64> = inputs.row(0).iter().copied().collect();
     let nodes = solver
         .node_voltages(&first)
         .map_err(|e| CliError::new(e.to_string()))?;
-    let mut csv = Csv::new(&[
-        "row",
-        "col",
-        "wordline_V",
-        "bitline_V",
-        "cell_V",
-        "cell_current_A",
-    ]);
+    let mut cells = Vec::with_capacity(xbar.rows() * xbar.cols());
     for i in 0..xbar.rows() {
         for j in 0..xbar.cols() {
             let (w, b) = (nodes.wordline[(i, j)], nodes.bitline[(i, j)]);
-            csv.row(&[
-                Field::Int(i as u64),
-                Field::Int(j as u64),
-                Field::Float(w),
-                Field::Float(b),
-                Field::Float(w - b),
-                Field::Float(xbar.conductances()[(i, j)] * (w - b)),
-            ])?;
+            cells.push(CellVoltages {
+                row: i as u64,
+                col: j as u64,
+                wordline_V: w,
+                bitline_V: b,
+                cell_V: w - b,
+                cell_current_A: xbar.conductances()[(i, j)] * (w - b),
+            });
         }
     }
-    Ok(csv)
+    xbar_experiments::row::table(&cells)
+        .map_err(|e| CliError::new(format!("internal error: node voltages: {e}")))
 }
 
 /// The wires' own keys (`r_wordline_ohm`, …) into the sidecar parameters.
