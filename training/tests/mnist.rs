@@ -9,14 +9,15 @@ use flate2::Compression;
 use proptest::prelude::*;
 use xbar_training::mnist::{Dataset, MnistError, Split};
 
-/// The full MNIST files: `shared/` next to the repository checkout.
-const FULL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/mnist");
+mod common;
+
 /// The subset shipped in the repository.
 const SUBSET: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist-subset");
 
-fn load(dir: &str, split: Split) -> Dataset {
-    Dataset::load_split(Path::new(dir), split)
-        .unwrap_or_else(|e| panic!("loading MNIST {split} from {dir}: {e}"))
+fn load(dir: impl AsRef<Path>, split: Split) -> Dataset {
+    let dir = dir.as_ref();
+    Dataset::load_split(dir, split)
+        .unwrap_or_else(|e| panic!("loading MNIST {split} from {}: {e}", dir.display()))
 }
 
 fn histogram(labels: &[u8]) -> [usize; 10] {
@@ -85,7 +86,10 @@ fn assert_contains(msg: &str, parts: &[&str]) {
 
 #[test]
 fn full_training_set() {
-    let train = load(FULL, Split::Train);
+    let Some(full) = common::full_mnist("full_training_set") else {
+        return;
+    };
+    let train = load(&full, Split::Train);
     assert_eq!(train.len(), 60_000);
     assert_eq!(train.shape(), (28, 28));
     assert_eq!(train.pixels(), 784);
@@ -101,7 +105,10 @@ fn full_training_set() {
 
 #[test]
 fn full_test_set() {
-    let test = load(FULL, Split::Test);
+    let Some(full) = common::full_mnist("full_test_set") else {
+        return;
+    };
+    let test = load(&full, Split::Test);
     assert_eq!(test.len(), 10_000);
     assert_eq!(test.shape(), (28, 28));
     assert_eq!(
@@ -114,6 +121,7 @@ fn full_test_set() {
 
 #[test]
 fn shipped_subset_is_the_first_images_of_the_full_set() {
+    let full_dir = common::full_mnist("shipped_subset_is_the_first_images_of_the_full_set");
     for (split, n) in [(Split::Train, 6000), (Split::Test, 1000)] {
         let sub = load(SUBSET, split);
         assert_eq!(sub.len(), n, "{split}");
@@ -125,7 +133,8 @@ fn shipped_subset_is_the_first_images_of_the_full_set() {
             );
         }
         // Pixels are byte / 255, a one-to-one map: equal floats, equal bytes.
-        let full = load(FULL, split);
+        let Some(full_dir) = &full_dir else { continue };
+        let full = load(full_dir, split);
         assert!(
             sub == full.take(n),
             "{split} subset differs from the first {n} images"

@@ -10,12 +10,7 @@ use xbar_training::{
     Readout, Schedule, Split, TrainConfig,
 };
 
-fn mnist_dir() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/data/mnist"
-    ))
-}
+mod common;
 
 fn subset(split: Split) -> Dataset {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../data/mnist-subset"));
@@ -50,8 +45,11 @@ fn trained(hidden: usize, images: usize, epochs: usize, seed: u64) -> (Network, 
 /// with a wrong gradient, optimiser or data path stays far below 95 %.
 #[test]
 fn one_epoch_on_full_mnist_reaches_95_percent() {
-    let train_set = Dataset::load_split(&mnist_dir(), Split::Train).unwrap();
-    let test_set = Dataset::load_split(&mnist_dir(), Split::Test).unwrap();
+    let Some(mnist) = common::full_mnist("one_epoch_on_full_mnist_reaches_95_percent") else {
+        return;
+    };
+    let train_set = Dataset::load_split(&mnist, Split::Train).unwrap();
+    let test_set = Dataset::load_split(&mnist, Split::Test).unwrap();
     let mut net = Network::new(small_config(128), 1).unwrap();
     let config = TrainConfig {
         epochs: 1,
