@@ -36,6 +36,11 @@ pub fn fmt_f64(x: f64) -> String {
     }
 }
 
+/// A count and its noun: `1 epoch`, `3 epochs`.
+pub fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The sidecar's path: `<output>.json`.
 pub fn sidecar_path(output: &Path) -> PathBuf {
     let mut name = output.as_os_str().to_os_string();

@@ -27,8 +27,8 @@ use crate::cli::{DataArgs, DriftArgs, EvaluateArgs, InsituArgs, PulseArgs};
 use crate::device_arg::{self, Device};
 use crate::error::{CliError, Result};
 use crate::output::{
-    check_output_path, device_json, fmt_f64, markdown_table, print, provenance, sidecar_path,
-    write_bytes_with_sidecar,
+    check_output_path, device_json, fmt_f64, markdown_table, plural, print, provenance,
+    sidecar_path, write_bytes_with_sidecar,
 };
 
 /// The one-point run of `settings` on `device`, checked as a config would
@@ -123,10 +123,6 @@ fn run_and_write(
         &sidecar(command, point, seed, source, parameters),
     )?;
     Ok(rows.rows.len())
-}
-
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `xbarsim device pulse`: a one-point `device-pulse` run.
@@ -247,19 +243,9 @@ pub fn data_source(data: &DataArgs) -> String {
     }
 }
 
-/// Checks that every output path can be written before any work.
-fn check_outputs(paths: &[Option<&Path>]) -> Result<()> {
-    for p in paths.iter().flatten() {
-        check_output_path(p)?;
-    }
-    Ok(())
-}
-
 /// `xbarsim evaluate`: a one-point `inference-drift` run of a model file.
 pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
-    check_outputs(&[Some(&args.output), args.per_instance.as_deref()])?;
-    // Read first: a wrong path is reported before anything else.
-    let net = crate::train_cmd::read_model(&args.model)?;
+    crate::train_cmd::check_outputs(&[Some(&args.output), args.per_instance.as_deref()])?;
     let device = device_arg::resolve(&args.device)?;
     let settings = inference_drift::Settings {
         network: None,
@@ -300,11 +286,9 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         "--device and the array flags",
     )?;
     let ctx = context();
-    let test_set = ctx
-        .dataset(&settings.data, Split::Test)
-        .map_err(kind_error)?;
-    let test_images = test_set.len();
-    let software = xbar_training::accuracy(&net, &test_set, args.seed);
+    let prepared =
+        inference_drift::InferenceDrift::prepare(&settings, args.seed, &ctx).map_err(kind_error)?;
+    let (test_images, software) = (prepared.test.len(), prepared.software);
     eprintln!(
         "software accuracy {:.2} % on {test_images} test images; evaluating on {} ({} × {})",
         100.0 * software,
@@ -324,11 +308,11 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         bar
     });
     let start = Instant::now();
-    let evaluated = inference_drift::InferenceDrift::evaluate(
+    let instances = inference_drift::InferenceDrift::evaluate(
         &settings,
         &device.spec,
         args.seed,
-        &ctx,
+        &prepared,
         &mut |r| {
             if let Some(bar) = &bar {
                 bar.inc(1);
@@ -345,7 +329,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         bar.finish_and_clear();
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let typed = inference_drift::InferenceDrift::rows(&evaluated);
+    let typed = inference_drift::InferenceDrift::rows(software, &instances);
     let table = one_unit(args.seed, row::table(&typed).map_err(CliError::new)?);
     let array = &settings.array;
     let extra = json!({
@@ -360,15 +344,14 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         "times_s": args.times.0,
         "instances": args.instances,
         "software_accuracy": software,
-        "network": net.config(),
+        "network": prepared.network.config(),
         "data": data_source(&args.data),
         "test_images": test_images,
         "evaluation_time_s": elapsed,
     });
     let side = sidecar("evaluate", &point, args.seed, &device.source, extra);
     if let Some(p) = &args.per_instance {
-        let per: Vec<inference_drift::InstanceRow> = evaluated
-            .instances
+        let per: Vec<inference_drift::InstanceRow> = instances
             .iter()
             .map(inference_drift::InstanceRow::from)
             .collect();
@@ -397,7 +380,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
 /// `xbarsim train-insitu`: a one-point `insitu-training` run that also
 /// writes the trained model.
 pub fn train_insitu(args: &InsituArgs) -> Result<()> {
-    check_outputs(&[Some(&args.output), args.history.as_deref()])?;
+    crate::train_cmd::check_outputs(&[Some(&args.output), args.history.as_deref()])?;
     let device = device_arg::resolve(&args.device)?;
     let network = crate::train_cmd::network_from_flags(&args.network)?;
     let settings = insitu_training::Settings {

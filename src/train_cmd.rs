@@ -20,7 +20,7 @@ use xbar_experiments::table::Rows;
 use crate::cli::{DataArgs, NetworkArgs, TrainArgs};
 use crate::device_arg;
 use crate::error::{bail, CliError, Result};
-use crate::output::{check_output_path, print, provenance, write_bytes_with_sidecar};
+use crate::output::{check_output_path, plural, print, provenance, write_bytes_with_sidecar};
 
 /// Loads one split: from `--data DIR`, or the built-in subset.
 fn load(data: &DataArgs, split: Split) -> Result<Dataset> {
@@ -273,7 +273,7 @@ fn epoch_line(s: &EpochStats) -> String {
 
 /// Checks every output path before any work, so that a typo does not cost
 /// a training run.
-fn check_outputs(paths: &[Option<&Path>]) -> Result<()> {
+pub fn check_outputs(paths: &[Option<&Path>]) -> Result<()> {
     for p in paths.iter().flatten() {
         check_output_path(p)?;
     }
@@ -342,7 +342,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         network.sizes,
         net.parameter_count(),
         train_set.len(),
-        epochs(training.epochs),
+        plural(training.epochs, "epoch"),
         if training.noise.is_on() {
             ", hardware-aware"
         } else {
@@ -421,27 +421,4 @@ pub fn check_sizes(
         );
     }
     Ok(())
-}
-
-/// `"1 epoch"`, `"3 epochs"`.
-fn epochs(n: usize) -> String {
-    if n == 1 {
-        "1 epoch".into()
-    } else {
-        format!("{n} epochs")
-    }
-}
-
-/// Reads a model file.
-pub fn read_model(path: &Path) -> Result<Network> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        CliError::new(format!(
-            "cannot read model `{}`: {}",
-            path.display(),
-            crate::error::io_reason(&e)
-        ))
-    })?;
-    let (net, _) = model::from_bytes(&bytes)
-        .map_err(|e| CliError::new(format!("model `{}`: {e}", path.display())))?;
-    Ok(net)
 }

@@ -39,6 +39,17 @@ impl FieldError {
         FieldError::new(path, message)
     }
 
+    /// A training-settings error of section `section` (`[training]`,
+    /// `[insitu]`) at its `section.<key>` path.
+    pub fn train(section: &str, e: &xbar_training::train::TrainError) -> Self {
+        match e {
+            xbar_training::train::TrainError::Config { field, message } => {
+                FieldError::at(section, field, message.clone())
+            }
+            other => FieldError::new(section, other.to_string()),
+        }
+    }
+
     /// A device validation error: `device.<field>`.
     pub fn device(e: &xbar_devices::SpecError) -> Self {
         FieldError::at("device", &e.field, e.message.clone())
@@ -74,7 +85,7 @@ pub enum KindError {
     #[error("data: {0}")]
     Data(String),
     /// A model file that cannot be read or written.
-    #[error("model {file}: {message}")]
+    #[error("model `{file}`: {message}")]
     Model {
         /// The file.
         file: String,

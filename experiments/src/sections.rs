@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use xbar_crossbar::{Converters, Solver, Wires};
 use xbar_devices::DeviceSpec;
-use xbar_training::ArrayConfig;
+use xbar_training::{ArrayConfig, NetworkConfig};
 
 use crate::error::FieldError;
 
@@ -195,6 +195,26 @@ pub fn crossbar_field(e: &xbar_crossbar::CrossbarError) -> FieldError {
         }
         other => FieldError::new("array", other.to_string()),
     }
+}
+
+/// `[network]` on MNIST: the network's own checks, and 784 inputs
+/// (28×28 images), each at its `network.<key>` path.
+///
+/// # Errors
+/// The first field that breaks a constraint.
+pub fn check_network(n: &NetworkConfig) -> Result<(), FieldError> {
+    n.validate()
+        .map_err(|e| FieldError::at("network", e.field, e.message.clone()))?;
+    if n.sizes.first() != Some(&784) {
+        return Err(FieldError::new(
+            "network.sizes",
+            format!(
+                "expected 784 inputs (28×28 MNIST images) first, found {:?}",
+                n.sizes
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `[data]`: MNIST, from a directory of IDX files or the built-in subset.

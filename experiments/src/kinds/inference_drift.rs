@@ -18,12 +18,13 @@ use xbar_devices::DeviceSpec;
 use xbar_training::{
     accuracy, evaluate,
     hardware::{HardwareError, InstanceAccuracy},
+    Dataset,
     summarise, train, Network, NetworkConfig, Split, TrainConfig,
 };
 
 use crate::context::Context;
 use crate::kinds::{at_least_one, check_list, ExperimentKind, FieldError, KindError};
-use crate::sections::{ArraySection, DataSection};
+use crate::sections::{check_network, ArraySection, DataSection};
 
 /// `[evaluation]`: which model, when and on how many device instances.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,16 +87,15 @@ pub struct Row {
 /// The `inference-drift` kind.
 pub struct InferenceDrift;
 
-/// Which network a unit evaluates, and its software test accuracy.
-pub struct Evaluated {
+/// What a unit evaluates: the network, the test set and the network's
+/// software test accuracy.
+pub struct Prepared {
     /// The network.
     pub network: Arc<Network>,
+    /// The test images.
+    pub test: Arc<Dataset>,
     /// Its software test accuracy (fraction).
     pub software: f64,
-    /// Test images.
-    pub test_images: usize,
-    /// Every (instance, time) accuracy.
-    pub instances: Vec<InstanceAccuracy>,
 }
 
 impl InferenceDrift {
@@ -126,43 +126,51 @@ impl InferenceDrift {
         })
     }
 
-    /// Evaluates a unit, reporting each (instance, time) accuracy to
-    /// `on_result` as it is measured.
+    /// The network of a unit (see [`InferenceDrift::network`]), the test
+    /// set and the software accuracy.
     ///
     /// # Errors
-    /// As [`InferenceDrift::network`], or arrays that refuse the network.
+    /// As [`InferenceDrift::network`], or unreadable test data.
+    pub fn prepare(s: &Settings, seed: u64, ctx: &Context) -> Result<Prepared, KindError> {
+        let network = Self::network(s, seed, ctx)?;
+        let test = ctx.dataset(&s.data, Split::Test)?;
+        let software = accuracy(&network, &test, seed);
+        Ok(Prepared {
+            network,
+            test,
+            software,
+        })
+    }
+
+    /// The accuracy of every (instance, time) on the arrays, each reported
+    /// to `on_result` as it is measured.
+    ///
+    /// # Errors
+    /// Arrays that refuse the network or the data.
     pub fn evaluate(
         s: &Settings,
         device: &DeviceSpec,
         seed: u64,
-        ctx: &Context,
+        p: &Prepared,
         on_result: &mut dyn FnMut(&InstanceAccuracy),
-    ) -> Result<Evaluated, KindError> {
-        let network = Self::network(s, seed, ctx)?;
-        let test = ctx.dataset(&s.data, Split::Test)?;
-        let software = accuracy(&network, &test, seed);
+    ) -> Result<Vec<InstanceAccuracy>, KindError> {
         let e = &s.evaluation;
-        let instances = evaluate(
-            &network,
-            &test,
+        Ok(evaluate(
+            &p.network,
+            &p.test,
             &s.array.array_config(device),
             &e.times_s,
             e.instances,
             seed,
             on_result,
-        )?;
-        Ok(Evaluated {
-            network,
-            software,
-            test_images: test.len(),
-            instances,
-        })
+        )?)
     }
 
-    /// The rows of an evaluation.
-    pub fn rows(e: &Evaluated) -> Vec<Row> {
+    /// The rows of an evaluation of a network whose software accuracy is
+    /// `software`.
+    pub fn rows(software: f64, instances: &[InstanceAccuracy]) -> Vec<Row> {
         let pct = |x: f64| 100.0 * x;
-        summarise(&e.instances)
+        summarise(instances)
             .iter()
             .map(|s| Row {
                 time_s: s.time_s,
@@ -171,7 +179,7 @@ impl InferenceDrift {
                 accuracy_std_pct: pct(s.std),
                 accuracy_min_pct: pct(s.min),
                 accuracy_max_pct: pct(s.max),
-                software_accuracy_pct: pct(e.software),
+                software_accuracy_pct: pct(software),
             })
             .collect()
     }
@@ -183,20 +191,10 @@ impl ExperimentKind for InferenceDrift {
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
         if let Some(n) = &s.network {
-            n.validate()
-                .map_err(|e| FieldError::at("network", e.field, e.message.clone()))?;
-            if n.sizes.first() != Some(&784) {
-                return Err(FieldError::new(
-                    "network.sizes",
-                    format!(
-                        "expected 784 inputs (28×28 MNIST images) first, found {:?}",
-                        n.sizes
-                    ),
-                ));
-            }
+            check_network(n)?;
         }
         if let Some(t) = &s.training {
-            t.validate().map_err(|e| train_field(&e))?;
+            t.validate().map_err(|e| FieldError::train("training", &e))?;
         }
         if s.evaluation.model.is_some() && (s.network.is_some() || s.training.is_some()) {
             return Err(FieldError::new(
@@ -225,18 +223,9 @@ impl ExperimentKind for InferenceDrift {
         seed: u64,
         ctx: &Context,
     ) -> Result<Vec<Row>, KindError> {
-        let evaluated = Self::evaluate(s, device, seed, ctx, &mut |_| {})?;
-        Ok(Self::rows(&evaluated))
-    }
-}
-
-/// A training error at its `training.<key>` path.
-pub fn train_field(e: &xbar_training::train::TrainError) -> FieldError {
-    match e {
-        xbar_training::train::TrainError::Config { field, message } => {
-            FieldError::at("training", field, message.clone())
-        }
-        other => FieldError::new("training", other.to_string()),
+        let prepared = Self::prepare(s, seed, ctx)?;
+        let instances = Self::evaluate(s, device, seed, &prepared, &mut |_| {})?;
+        Ok(Self::rows(prepared.software, &instances))
     }
 }
 

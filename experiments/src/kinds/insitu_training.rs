@@ -12,7 +12,7 @@ use xbar_training::{
 
 use crate::context::Context;
 use crate::kinds::{ExperimentKind, FieldError, KindError};
-use crate::sections::DataSection;
+use crate::sections::{check_network, DataSection};
 
 crate::sections! {
     /// `insitu-training` settings.
@@ -91,24 +91,10 @@ impl ExperimentKind for InsituTraining {
     type Row = Row;
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
-        s.network
+        check_network(&s.network)?;
+        s.insitu
             .validate()
-            .map_err(|e| FieldError::at("network", e.field, e.message.clone()))?;
-        if s.network.sizes.first() != Some(&784) {
-            return Err(FieldError::new(
-                "network.sizes",
-                format!(
-                    "expected 784 inputs (28×28 MNIST images) first, found {:?}",
-                    s.network.sizes
-                ),
-            ));
-        }
-        s.insitu.validate().map_err(|e| match e {
-            xbar_training::train::TrainError::Config { field, message } => {
-                FieldError::at("insitu", &field, message)
-            }
-            other => FieldError::new("insitu", other.to_string()),
-        })?;
+            .map_err(|e| FieldError::train("insitu", &e))?;
         if device.pulse.is_none() {
             return Err(FieldError::new(
                 "device",
