@@ -104,6 +104,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 ));
             }
         }
+        Event::Damaged { file, reason } => bar.println(format!(
+            "warning: {}: damaged unit file ({reason}); computing that unit again",
+            file.display()
+        )),
         Event::Unit { ok, .. } => {
             if !ok {
                 *failed.lock().unwrap_or_else(|p| p.into_inner()) += 1;
@@ -203,9 +207,11 @@ pub fn slurm(args: &SlurmArgs) -> Result<()> {
     }
     let out = absolute(&args.out)?;
     // The directory and its manifest now, so that the shards find it ready
-    // (and a directory of another config is refused here, not on the cluster).
+    // (and a directory of another config, or one in use, is refused here,
+    // not on the cluster). The lock is released once the scripts are written.
     let manifest = xbar_experiments::Manifest::of(&exp, None);
-    xbar_experiments::runner::prepare(&out, &manifest, &exp.text, false).map_err(run_error)?;
+    let _lock =
+        xbar_experiments::runner::claim(&out, &manifest, &exp.text, false).map_err(run_error)?;
     let program = std::env::current_exe().map_err(|e| {
         CliError::new(format!(
             "cannot find this program's path: {}",

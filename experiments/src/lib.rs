@@ -18,6 +18,7 @@
 //! | [`measure`] | device characterisation: pulse curves, drift statistics |
 //! | [`data`] | the built-in MNIST subset |
 //! | [`durable`] | write-fsync-rename files |
+//! | [`lock`] | one run per results directory (advisory file lock) |
 //! | [`slurm`] | `sbatch` array scripts for sharded runs |
 //! | [`shipped`] | the configs shipped with the program, the quick-start among them |
 //!
@@ -62,6 +63,7 @@ pub mod data;
 pub mod durable;
 pub mod error;
 pub mod kinds;
+pub mod lock;
 pub mod measure;
 pub mod row;
 pub mod runner;

@@ -89,6 +89,40 @@ pub fn table<R: Serialize + DeserializeOwned>(rows: &[R]) -> Result<crate::table
     })
 }
 
+/// Reads cells back as one `R`: exactly one cell per column, each of its
+/// field's type — how a unit file read from disk is checked against the
+/// kind's schema before it joins a table.
+///
+/// # Errors
+/// A wrong number of cells, or the first cell that does not fit its field.
+pub fn parse<R: DeserializeOwned>(cells: &[Cell]) -> Result<R, String> {
+    let names = columns::<R>();
+    if cells.len() != names.len() {
+        return Err(format!(
+            "a row has {} values where the table has {} columns ({})",
+            cells.len(),
+            names.len(),
+            names.join(", ")
+        ));
+    }
+    let map: serde_json::Map<String, Value> = names
+        .iter()
+        .zip(cells)
+        .map(|(name, cell)| {
+            let value = match cell {
+                Cell::Bool(b) => Value::Bool(*b),
+                Cell::Int(i) => Value::from(*i),
+                Cell::Float(x) => serde_json::Number::from_f64(*x)
+                    .map(Value::Number)
+                    .ok_or_else(|| format!("`{name}` is not a finite number"))?,
+                Cell::Str(s) => Value::String(s.clone()),
+            };
+            Ok((name.to_string(), value))
+        })
+        .collect::<Result<_, String>>()?;
+    serde_json::from_value(Value::Object(map)).map_err(|e| e.to_string())
+}
+
 /// A deserializer that answers only "which fields?": it records the field
 /// list serde passes to `deserialize_struct`, then stops.
 struct FieldNames<'a>(&'a mut Option<Vec<&'static str>>);
@@ -140,7 +174,7 @@ mod tests {
     use serde::Deserialize;
 
     #[allow(non_snake_case)]
-    #[derive(Serialize, Deserialize)]
+    #[derive(Debug, Serialize, Deserialize)]
     struct Example {
         pulse: u32,
         phase: String,
@@ -183,6 +217,32 @@ mod tests {
                 "output `g_S` is not a finite number"
             );
         }
+    }
+
+    #[test]
+    fn parse_reads_cells_back_and_refuses_rows_of_another_shape() {
+        let cells = vec![
+            Cell::Int(7),
+            Cell::Str("ltp".into()),
+            Cell::Float(3.0),
+            Cell::Bool(true),
+        ];
+        let row: Example = parse(&cells).unwrap();
+        assert_eq!(
+            (row.pulse, row.phase.as_str(), row.g, row.ok),
+            (7, "ltp", 3.0, true)
+        );
+        let short = parse::<Example>(&cells[..3]).unwrap_err();
+        assert!(
+            short.starts_with("a row has 3 values where the table has 4 columns"),
+            "{short}"
+        );
+        let mut swapped = cells.clone();
+        swapped.swap(0, 1);
+        let err = parse::<Example>(&swapped).unwrap_err();
+        assert!(err.contains("invalid type"), "{err}");
+        let negative = [vec![Cell::Int(-1)], cells[1..].to_vec()].concat();
+        assert!(parse::<Example>(&negative).is_err());
     }
 
     #[test]

@@ -37,6 +37,7 @@ use xbar_plots::PlotSpec;
 use crate::context::{hex, Context};
 use crate::durable::{reason, write_bytes};
 use crate::kinds::{Kind, KindError};
+use crate::lock::{DirLock, LockError};
 use crate::spec::{swept_keys, Experiment};
 use crate::table::{self, Cell, Rows};
 
@@ -200,6 +201,14 @@ pub enum Event {
         /// Whether it succeeded.
         ok: bool,
     },
+    /// A unit file on disk was damaged (unreadable, or not of the kind's
+    /// row schema); the unit is computed again.
+    Damaged {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// One unit that failed: which, and the kind's error.
@@ -263,6 +272,17 @@ pub enum RunError {
     /// Directories of different configs were given to merge.
     #[error("{0}")]
     Mismatch(String),
+    /// Another run holds the directory, or it cannot be locked.
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    /// A unit file of a directory being merged is damaged.
+    #[error("{file}: damaged unit file ({reason}); run its shard again (damaged units are recomputed), then merge")]
+    Damaged {
+        /// The file.
+        file: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The table could not be built or written.
     #[error(transparent)]
     Table(#[from] table::TableError),
@@ -328,97 +348,241 @@ const OWN: [&str; 8] = [
     "config.toml",
 ];
 
-/// Prepares `out` for `manifest`: creates it, or checks that it holds the
-/// same config's results (or nothing), or clears another's with `force`.
+/// Locks `out` for a run of `manifest` and prepares it: creates it, or
+/// checks that it holds the same config's results (or nothing), or clears
+/// another config's with `force` — or without it, when that config
+/// finished nothing (a run that failed before its first unit loses
+/// nothing by being replaced). Temporary files left by an interrupted
+/// write are removed. Check and manifest are one step under the
+/// exclusive lock, so two runs never mix in one directory.
 ///
 /// # Errors
+/// [`RunError::Lock`] when another run holds `out`,
 /// [`RunError::OtherConfig`] (without `force`), [`RunError::NotResults`]
 /// for a directory of other files, I/O.
-pub fn prepare(out: &Path, manifest: &Manifest, text: &str, force: bool) -> Result<(), RunError> {
+pub fn claim(
+    out: &Path,
+    manifest: &Manifest,
+    text: &str,
+    force: bool,
+) -> Result<DirLock, RunError> {
     if out.exists() && !out.is_dir() {
         return Err(RunError::Io(
             out.display().to_string(),
             "exists and is not a directory".into(),
         ));
     }
-    if out.is_dir() {
-        match read_manifest(out)? {
-            Some(m) if m.config_sha256 == manifest.config_sha256 => {}
-            Some(m) if !force => {
-                return Err(RunError::OtherConfig {
-                    dir: out.display().to_string(),
-                    name: m.name,
-                    hash: m.config_sha256[..12].to_string(),
-                })
-            }
-            Some(_) => {
-                for name in OWN {
-                    let path = out.join(name);
-                    let removed = if path.is_dir() {
-                        std::fs::remove_dir_all(&path)
-                    } else {
-                        std::fs::remove_file(&path)
-                    };
-                    match removed {
-                        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                            return Err(io(&path, &e))
-                        }
-                        _ => {}
+    let lock = DirLock::exclusive(out, &manifest.name)?;
+    match read_manifest(out)? {
+        Some(m) if m.config_sha256 == manifest.config_sha256 => {}
+        Some(m) if !force && holds_results(out)? => {
+            return Err(RunError::OtherConfig {
+                dir: out.display().to_string(),
+                name: m.name,
+                hash: m.config_sha256[..12].to_string(),
+            })
+        }
+        Some(_) => {
+            for name in OWN {
+                let path = out.join(name);
+                let removed = if path.is_dir() {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
+                match removed {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(io(&path, &e))
                     }
+                    _ => {}
                 }
             }
-            None => {
-                // Only a run's own files (from a start cut short, or from
-                // another shard starting at the same moment) and `slurm/`.
-                let entries = std::fs::read_dir(out).map_err(|e| io(out, &e))?;
-                let foreign = entries.flatten().any(|e| {
-                    let name = e.file_name().to_string_lossy().to_string();
-                    !(OWN.contains(&name.as_str())
-                        || name == "slurm"
-                        || name.starts_with(".xbarsim-"))
-                });
-                if foreign {
-                    return Err(RunError::NotResults(out.display().to_string()));
+        }
+        None => {
+            // Only a run's own files (from a start cut short) and `slurm/`.
+            let entries = std::fs::read_dir(out).map_err(|e| io(out, &e))?;
+            let foreign = entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                !(OWN.contains(&name.as_str()) || name == "slurm" || is_ours_hidden(&name))
+            });
+            if foreign {
+                return Err(RunError::NotResults(out.display().to_string()));
+            }
+        }
+    }
+    remove_temporaries(out)?;
+    std::fs::create_dir_all(out.join("points")).map_err(|e| io(out, &e))?;
+    let json = serde_json::to_vec_pretty(manifest).expect("a manifest serialises");
+    put(&out.join("experiment.json"), &json)?;
+    put(&out.join("config.toml"), text.as_bytes())?;
+    Ok(lock)
+}
+
+/// Files of ours that start with a dot: the lock, and temporaries.
+fn is_ours_hidden(name: &str) -> bool {
+    name.starts_with(".xbarsim-") || name.starts_with(".xbar-plot-")
+}
+
+/// Whether `out` holds anything a run finished: a unit file or a table.
+fn holds_results(out: &Path) -> Result<bool, RunError> {
+    if out.join("results.parquet").exists() || out.join("results.csv").exists() {
+        return Ok(true);
+    }
+    let points = out.join("points");
+    match std::fs::read_dir(&points) {
+        Ok(entries) => Ok(entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(".json"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io(&points, &e)),
+    }
+}
+
+/// Removes the temporary files (`.xbarsim-*.tmp`, `.xbar-plot-*`) that a
+/// write interrupted by `kill -9` or a power cut left in `out` and its
+/// subdirectories. Called under the exclusive lock, when no other run can
+/// be writing them.
+fn remove_temporaries(out: &Path) -> Result<(), RunError> {
+    for dir in [
+        out.to_path_buf(),
+        out.join("points"),
+        out.join("figures"),
+        out.join("models"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().to_string();
+            let temporary = (name.starts_with(".xbarsim-") && name.ends_with(".tmp"))
+                || name.starts_with(".xbar-plot-");
+            if temporary {
+                match std::fs::remove_file(entry.path()) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(io(&entry.path(), &e))
+                    }
+                    _ => {}
                 }
             }
         }
     }
-    std::fs::create_dir_all(out.join("points")).map_err(|e| io(out, &e))?;
-    let json = serde_json::to_vec_pretty(manifest).expect("a manifest serialises");
-    put(&out.join("experiment.json"), &json)?;
-    put(&out.join("config.toml"), text.as_bytes())
+    Ok(())
+}
+
+/// Locks `out` for one shard of `manifest`: the first shard to arrive
+/// prepares the directory under the exclusive lock, then shares it; later
+/// shards of the same config share it at once.
+fn claim_shard(
+    out: &Path,
+    manifest: &Manifest,
+    text: &str,
+    force: bool,
+) -> Result<DirLock, RunError> {
+    // A shard that arrives while another prepares waits for it (briefly).
+    let mut last = None;
+    for _ in 0..50 {
+        match claim(out, manifest, text, force) {
+            Ok(lock) => return Ok(lock.downgrade()?),
+            Err(RunError::Lock(LockError::Busy { .. })) => {}
+            Err(e) => return Err(e),
+        }
+        match DirLock::shared(out) {
+            Ok(lock) => {
+                return match read_manifest(out)? {
+                    Some(m) if m.config_sha256 == manifest.config_sha256 => Ok(lock),
+                    Some(m) => Err(RunError::OtherConfig {
+                        dir: out.display().to_string(),
+                        name: m.name,
+                        hash: m.config_sha256[..12].to_string(),
+                    }),
+                    None => Err(RunError::NotResults(out.display().to_string())),
+                };
+            }
+            Err(e) => last = Some(e),
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(last.map_or_else(
+        || RunError::Io(out.display().to_string(), "cannot lock".into()),
+        RunError::Lock,
+    ))
 }
 
 fn put(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
     write_bytes(path, bytes).map_err(|(p, m)| RunError::Io(p, m))
 }
 
-/// The units on disk in `dir/points`, by `(point, repeat)`.
-fn finished(dir: &Path) -> Result<Vec<Unit>, RunError> {
+/// The unit files of `dir/points`: those that are sound, and the damaged
+/// ones with what is wrong with them. A sound unit parses, is named after
+/// its point and repeat, belongs to the manifest (point and repeat in
+/// range, the repeat's seed) and holds at least one row, each row of the
+/// kind's schema ([`Kind::check_row`]).
+///
+/// # Errors
+/// The directory cannot be read.
+fn finished(
+    dir: &Path,
+    manifest: &Manifest,
+) -> Result<(Vec<Unit>, Vec<(PathBuf, String)>), RunError> {
     let points = dir.join("points");
     let entries = match std::fs::read_dir(&points) {
         Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
         Err(e) => return Err(io(&points, &e)),
     };
     let mut units = Vec::new();
+    let mut damaged = Vec::new();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         if !(name.starts_with('p') && name.ends_with(".json")) {
             continue;
         }
-        let bytes = std::fs::read(entry.path()).map_err(|e| io(&entry.path(), &e))?;
-        let unit: Unit = serde_json::from_slice(&bytes).map_err(|e| {
-            RunError::Io(
-                entry.path().display().to_string(),
-                format!("not a unit file ({e}); delete it to recompute that unit"),
-            )
-        })?;
-        if name == unit_file(unit.point, unit.repeat) {
-            units.push(unit);
+        match read_unit(&entry.path(), &name, manifest) {
+            Ok(unit) => units.push(unit),
+            Err(reason) => damaged.push((entry.path(), reason)),
         }
     }
-    Ok(units)
+    damaged.sort();
+    Ok((units, damaged))
+}
+
+/// One unit file, checked (see [`finished`]).
+fn read_unit(path: &Path, name: &str, manifest: &Manifest) -> Result<Unit, String> {
+    let bytes = std::fs::read(path).map_err(|e| reason(&e))?;
+    let unit: Unit = serde_json::from_slice(&bytes).map_err(|e| format!("not a unit file: {e}"))?;
+    if name != unit_file(unit.point, unit.repeat) {
+        return Err(format!(
+            "it holds point {}, repeat {}",
+            unit.point, unit.repeat
+        ));
+    }
+    if unit.point >= manifest.points || unit.repeat >= manifest.repeats {
+        return Err(format!(
+            "the run has {} points × {} repeats",
+            manifest.points, manifest.repeats
+        ));
+    }
+    if unit.seed != manifest.repeat_seed(unit.repeat) {
+        return Err(format!(
+            "seed {}, where repeat {} of this run uses {}",
+            unit.seed,
+            unit.repeat,
+            manifest.repeat_seed(unit.repeat)
+        ));
+    }
+    if unit.rows.is_empty() {
+        return Err("it has no rows".into());
+    }
+    if !(unit.elapsed_s.is_finite() && unit.elapsed_s >= 0.0) {
+        return Err("its elapsed_s is not a time".into());
+    }
+    for (i, row) in unit.rows.iter().enumerate() {
+        manifest
+            .kind
+            .check_row(row)
+            .map_err(|e| format!("row {i}: {e}"))?;
+    }
+    Ok(unit)
 }
 
 /// Runs `exp` (or one shard of it) into `opts.out`, resuming what is there.
@@ -434,11 +598,15 @@ pub fn run(
 ) -> Result<Summary, RunError> {
     let start = Instant::now();
     let manifest = Manifest::of(exp, opts.data_override.as_deref());
-    prepare(&opts.out, &manifest, &exp.text, opts.force)?;
-    let done: BTreeSet<(usize, u32)> = finished(&opts.out)?
-        .iter()
-        .map(|u| (u.point, u.repeat))
-        .collect();
+    let _lock = match opts.shard {
+        None => claim(&opts.out, &manifest, &exp.text, opts.force)?,
+        Some(_) => claim_shard(&opts.out, &manifest, &exp.text, opts.force)?,
+    };
+    let (units, damaged) = finished(&opts.out, &manifest)?;
+    for (file, reason) in damaged {
+        progress(Event::Damaged { file, reason });
+    }
+    let done: BTreeSet<(usize, u32)> = units.iter().map(|u| (u.point, u.repeat)).collect();
     let todo: Vec<(usize, u32)> = manifest
         .units(opts.shard)
         .into_iter()
@@ -567,46 +735,36 @@ pub fn merge(dirs: &[PathBuf], out: &Path, jobs: usize) -> Result<Summary, RunEr
     }
     let (manifest, first_dir) =
         manifest.ok_or_else(|| RunError::Mismatch("no directories to merge were given".into()))?;
-    if !dirs.iter().any(|d| same_dir(d, out)) {
-        let text = std::fs::read(first_dir.join("config.toml"))
-            .map_err(|e| io(&first_dir.join("config.toml"), &e))?;
-        if out.is_dir() {
-            match read_manifest(out)? {
-                Some(m) if m.config_sha256 == manifest.config_sha256 => {}
-                Some(m) => {
-                    return Err(RunError::OtherConfig {
-                        dir: out.display().to_string(),
-                        name: m.name,
-                        hash: m.config_sha256[..12].to_string(),
-                    })
-                }
-                None => {
-                    if std::fs::read_dir(out)
-                        .map_err(|e| io(out, &e))?
-                        .flatten()
-                        .next()
-                        .is_some()
-                    {
-                        return Err(RunError::NotResults(out.display().to_string()));
-                    }
-                }
-            }
+    let config = first_dir.join("config.toml");
+    let text = std::fs::read_to_string(&config).map_err(|e| io(&config, &e))?;
+    let mut sound = Vec::new();
+    for dir in dirs {
+        let (units, damaged) = finished(dir, &manifest)?;
+        if let Some((file, reason)) = damaged.into_iter().next() {
+            return Err(RunError::Damaged {
+                file: file.display().to_string(),
+                reason,
+            });
         }
-        std::fs::create_dir_all(out.join("points")).map_err(|e| io(out, &e))?;
-        put(
-            &out.join("experiment.json"),
-            &serde_json::to_vec_pretty(&manifest).expect("serialises"),
-        )?;
-        put(&out.join("config.toml"), &text)?;
-        for dir in dirs {
-            for unit in finished(dir)? {
-                let path = out.join("points").join(unit_file(unit.point, unit.repeat));
-                if !path.exists() {
-                    put(&path, &serde_json::to_vec(&unit).expect("serialises"))?;
-                }
-            }
-        }
+        sound.push(units);
     }
+    // The output is locked for the whole merge: no run or other merge
+    // writes into it meanwhile, and none holds it (a shard still running
+    // there is reported by name).
+    let _lock = if dirs.iter().any(|d| same_dir(d, out)) {
+        let lock = DirLock::exclusive(out, &manifest.name)?;
+        remove_temporaries(out)?;
+        lock
+    } else {
+        let lock = claim(out, &manifest, &text, false)?;
+        for unit in sound.into_iter().flatten() {
+            let path = out.join("points").join(unit_file(unit.point, unit.repeat));
+            if !path.exists() {
+                put(&path, &serde_json::to_vec(&unit).expect("serialises"))?;
+            }
+        }
+        lock
+    };
     let files = finish(out, &manifest, dirs, start, jobs)?;
     Ok(Summary {
         resumed: manifest.units(None).len(),
@@ -632,7 +790,13 @@ fn finish(
     start: Instant,
     jobs: usize,
 ) -> Result<Vec<PathBuf>, RunError> {
-    let mut units = finished(out)?;
+    let (mut units, damaged) = finished(out, manifest)?;
+    if let Some((file, reason)) = damaged.into_iter().next() {
+        return Err(RunError::Damaged {
+            file: file.display().to_string(),
+            reason,
+        });
+    }
     units.sort_by_key(|u| (u.point, u.repeat));
     let have: BTreeSet<(usize, u32)> = units.iter().map(|u| (u.point, u.repeat)).collect();
     let all = manifest.units(None);

@@ -76,6 +76,16 @@ pub enum TableError {
     /// A column mixes incompatible types.
     #[error("column `{0}` mixes {1}")]
     Mixed(String, String),
+    /// A row with more or fewer cells than the table has columns.
+    #[error("row {row} has {cells} values where the table has {columns} columns")]
+    Ragged {
+        /// The row, from 0.
+        row: usize,
+        /// Its cells.
+        cells: usize,
+        /// The columns.
+        columns: usize,
+    },
     /// polars failed (I/O or format).
     #[error("{path}: {message}")]
     Polars {
@@ -94,6 +104,18 @@ impl Rows {
     /// A column that mixes numbers with text or booleans.
     pub fn to_frame(&self) -> Result<DataFrame, TableError> {
         let height = self.rows.len();
+        if let Some((i, row)) = self
+            .rows
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.len() != self.columns.len())
+        {
+            return Err(TableError::Ragged {
+                row: i,
+                cells: row.len(),
+                columns: self.columns.len(),
+            });
+        }
         let mut columns = Vec::with_capacity(self.columns.len());
         for (j, name) in self.columns.iter().enumerate() {
             let cells: Vec<&Cell> = self.rows.iter().map(|r| &r[j]).collect();
@@ -185,4 +207,24 @@ pub fn read(dir: &Path) -> Result<DataFrame, TableError> {
     ParquetReader::new(file)
         .finish()
         .map_err(|e| err(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ragged_row_is_an_error_not_a_panic() {
+        let rows = Rows {
+            columns: vec!["a".into(), "b".into()],
+            rows: vec![vec![Cell::Int(1), Cell::Float(2.0)], vec![Cell::Int(3)]],
+        };
+        let err = rows.to_frame().unwrap_err().to_string();
+        assert_eq!(err, "row 1 has 1 values where the table has 2 columns");
+        let whole = Rows {
+            rows: vec![vec![Cell::Int(1), Cell::Float(2.0)]],
+            ..rows
+        };
+        assert_eq!(whole.to_frame().unwrap().shape(), (1, 2));
+    }
 }

@@ -221,6 +221,18 @@ macro_rules! registry {
                 }
             }
 
+            /// Checks that `cells` are one row of this kind: one value per
+            /// output column, each of its field's type.
+            ///
+            /// # Errors
+            /// What does not fit, for a message naming the unit file.
+            pub fn check_row(self, cells: &[Cell]) -> Result<(), String> {
+                match self {
+                    $( Kind::$variant =>
+                        crate::row::parse::<<$module::$ty as ExperimentKind>::Row>(cells).map(|_| ()), )*
+                }
+            }
+
             /// Reads this kind's sections from a whole config.
             ///
             /// # Errors
