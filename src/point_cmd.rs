@@ -390,6 +390,7 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
             batch_size: args.batch_size,
             learning_rate: args.lr,
             w_max: args.w_max,
+            ..InsituConfig::default()
         },
         data: data_section(&args.data),
     };

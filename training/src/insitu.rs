@@ -26,6 +26,7 @@ use crate::bptt::{loss_and_gradients, Batch, EncodingKey, Firing};
 use crate::hardware::{HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network, NetworkConfig};
+use crate::neurosim::NeurosimConfig;
 use crate::rng::{stream, Stream};
 use crate::train::{
     fraction_correct, run_epochs, EpochSchedule, EpochStats, Learner, Progress, TrainError,
@@ -44,6 +45,25 @@ pub struct InsituConfig {
     pub learning_rate: f64,
     /// Weight magnitude mapped to the full conductance range (`w_max`).
     pub w_max: f64,
+    /// Which training scheme: `"snn"` (this module, the default) or
+    /// `"neurosim"` (MLP_NeuroSim's protocol, [`crate::neurosim`]).
+    pub protocol: Protocol,
+    /// `[insitu.neurosim]`: the NeuroSim protocol's settings (read only
+    /// under `protocol = "neurosim"`, which uses `epochs` and none of
+    /// `batch_size`, `learning_rate`, `w_max`).
+    pub neurosim: NeurosimConfig,
+}
+
+/// The in-situ training scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Protocol {
+    /// The spiking network of `[network]`, mini-batch BPTT, G⁺/G⁻ pairs.
+    #[default]
+    Snn,
+    /// MLP_NeuroSim V3.0's 400-100-10 MLP, per-image SGD, one device per
+    /// weight ([`crate::neurosim`]).
+    Neurosim,
 }
 
 impl Default for InsituConfig {
@@ -54,6 +74,8 @@ impl Default for InsituConfig {
             batch_size: 64,
             learning_rate: 0.1,
             w_max: 0.5,
+            protocol: Protocol::Snn,
+            neurosim: NeurosimConfig::default(),
         }
     }
 }
@@ -85,6 +107,9 @@ impl InsituConfig {
                 "w_max",
                 format!("expected a finite value > 0, found {}", self.w_max),
             ));
+        }
+        if self.protocol == Protocol::Neurosim {
+            self.neurosim.validate()?;
         }
         Ok(())
     }

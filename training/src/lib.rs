@@ -12,6 +12,7 @@
 //! | [`optim`] | Adam |
 //! | [`hardware`] | mapping onto programmed tiles of a device, drift, read noise, IR drop, DAC/ADC; accuracy over time and instances |
 //! | [`insitu`] | training on the arrays by device pulses |
+//! | [`neurosim`] | MLP_NeuroSim's in-situ protocol (400-100-10 MLP, per-image SGD, one device per weight), drift during training |
 //! | [`model`] | safetensors model files |
 //!
 //! The forward and backward passes run one sample at a time with
@@ -62,6 +63,7 @@ pub mod insitu;
 pub mod mnist;
 pub mod model;
 pub mod network;
+pub mod neurosim;
 pub mod optim;
 pub mod train;
 
@@ -70,7 +72,8 @@ mod real;
 mod rng;
 
 pub use hardware::{evaluate, summarise, ArrayConfig, DeviceInjection, ProgrammedNetwork};
-pub use insitu::{InsituConfig, InsituNetwork};
+pub use insitu::{InsituConfig, InsituNetwork, Protocol};
+pub use neurosim::{NeurosimConfig, NeurosimNetwork, WeightStorage};
 pub use mnist::{Dataset, Split};
 pub use network::{Encoding, Layer, Network, NetworkConfig, NetworkKind, Readout, Surrogate};
 pub use optim::AdamConfig;

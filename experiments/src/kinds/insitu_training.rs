@@ -2,12 +2,17 @@
 //! weight update applied as device pulses (the device's `[pulse]` model,
 //! with its nonlinearity, bounds and cycle-to-cycle noise); see
 //! [`xbar_training::insitu`]. `xbarsim train-insitu` is a one-point run of
-//! this kind.
+//! this kind. `[insitu] protocol = "neurosim"` trains MLP_NeuroSim's
+//! 400-100-10 MLP by its per-image protocol instead
+//! ([`xbar_training::neurosim`]; settings in `[insitu.neurosim]`, the
+//! `[network]` section unused), with drift during training when the device
+//! has a drift model and `insitu.neurosim.time_per_update_s > 0`.
 
 use serde::{Deserialize, Serialize};
 use xbar_devices::DeviceSpec;
 use xbar_training::{
-    EpochStats, InsituConfig, InsituNetwork, Network, NetworkConfig, Progress, Split,
+    EpochStats, InsituConfig, InsituNetwork, Network, NetworkConfig, NeurosimNetwork, Progress,
+    Protocol, Split,
 };
 
 use crate::context::Context;
@@ -37,6 +42,9 @@ pub struct Row {
     pub train_accuracy_pct: f64,
     /// Test accuracy through one read of the arrays after the epoch (%).
     pub test_accuracy_pct: f64,
+    /// Device time at the end of the epoch: updates ×
+    /// `insitu.neurosim.time_per_update_s` (0 without a time model).
+    pub training_time_s: f64,
 }
 
 /// The `insitu-training` kind.
@@ -64,15 +72,42 @@ impl InsituTraining {
         Ok((insitu, history))
     }
 
-    /// The rows of a history.
+    /// Trains a unit by the NeuroSim protocol; the per-epoch history.
+    ///
+    /// # Errors
+    /// Unreadable data, a device without an exponential pulse model.
+    pub fn train_neurosim(
+        s: &Settings,
+        device: &DeviceSpec,
+        seed: u64,
+        ctx: &Context,
+        on_progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<Vec<EpochStats>, KindError> {
+        let train_set = ctx.dataset(&s.data, Split::Train)?;
+        let test = ctx.dataset(&s.data, Split::Test)?;
+        let mut net = NeurosimNetwork::new(device, s.insitu.neurosim.clone(), seed)?;
+        Ok(net.train(&train_set, &test, s.insitu.epochs, on_progress)?)
+    }
+
+    /// The rows of a history (no time model: `training_time_s` = 0).
     ///
     /// # Errors
     /// An epoch without a test accuracy.
     pub fn rows(history: &[EpochStats]) -> Result<Vec<Row>, KindError> {
+        Self::rows_timed(history, 0.0)
+    }
+
+    /// The rows of a history whose epochs each last `epoch_s` of device
+    /// time.
+    ///
+    /// # Errors
+    /// An epoch without a test accuracy.
+    pub fn rows_timed(history: &[EpochStats], epoch_s: f64) -> Result<Vec<Row>, KindError> {
         history
             .iter()
             .map(|h| {
                 Ok(Row {
+                    training_time_s: h.epoch as f64 * epoch_s,
                     epoch: h.epoch as u64,
                     train_loss: h.train_loss,
                     train_accuracy_pct: 100.0 * h.train_accuracy,
@@ -92,6 +127,7 @@ impl ExperimentKind for InsituTraining {
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
         check_network(&s.network)?;
+        s.data.check()?;
         s.insitu
             .validate()
             .map_err(|e| FieldError::train("insitu", &e))?;
@@ -104,12 +140,21 @@ impl ExperimentKind for InsituTraining {
         Ok(())
     }
 
+    fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {
+        s.data.preflight(ctx, &[Split::Train, Split::Test])
+    }
+
     fn run(
         s: &Settings,
         device: &DeviceSpec,
         seed: u64,
         ctx: &Context,
     ) -> Result<Vec<Row>, KindError> {
+        if s.insitu.protocol == Protocol::Neurosim {
+            let history = Self::train_neurosim(s, device, seed, ctx, &mut |_| {})?;
+            let n = &s.insitu.neurosim;
+            return Self::rows_timed(&history, n.images_per_epoch as f64 * n.time_per_update_s);
+        }
         let (_, history) = Self::train(s, device, seed, ctx, &mut |_| {})?;
         Self::rows(&history)
     }

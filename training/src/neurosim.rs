@@ -1,0 +1,977 @@
+//! NeuroSim's in-situ training protocol (`[insitu] protocol = "neurosim"`).
+//!
+//! The online-learning benchmark of MLP_NeuroSim V3.0 (P.-Y. Chen, X. Peng,
+//! S. Yu, "NeuroSim: a circuit-level macro model for benchmarking
+//! neuro-inspired architectures in online learning", IEEE TCAD 37(12),
+//! 3067–3080, 2018; V3.0 user manual; the public source `Train.cpp`,
+//! `Test.cpp`, `Cell.cpp`, `Mapping.cpp`, `formula.cpp`, `Param.cpp`, read
+//! for behaviour), re-implemented here:
+//!
+//! **Data.** MNIST cropped to the central `crop × crop` pixels (20 × 20:
+//! NeuroSim's `patch` files), each pixel binarised `x ≥ input_threshold`
+//! (0.5) to 1, else 0. An epoch is `images_per_epoch` (8 000) images drawn
+//! uniformly *with replacement* from the training set (NeuroSim:
+//! `i = rand() % 60000`); the test after each epoch uses the whole test set.
+//!
+//! **Network.** `crop²`-`hidden`-10 (400-100-10) MLP, sigmoid neurons, no
+//! biases. The hidden outputs `a₁` are thresholded to one bit,
+//! `d₁ = [a₁ ≥ hidden_threshold]` (0.5), and only `d₁` drives the second
+//! array; backpropagation uses the analog `a₁`:
+//!
+//! ```text
+//! s₂ = −2·a₂(1 − a₂)(t − a₂)            (t one-hot; loss Σ(t − a₂)²)
+//! s₁ = a₁(1 − a₁)·W₂ᵀ s₂                 (W₂ read back from the devices)
+//! Δw₁ = −α₁·s₁·x      Δw₂ = −α₂·s₂·a₁     (α₁ = 0.4, α₂ = 0.2; one image per update)
+//! ```
+//!
+//! **Weights on devices** (`weight_storage = "reference"`, NeuroSim's form):
+//! one device per weight, `w = 2·(G − G_min)/(G_max − G_min) − 1 ∈ [−1, 1]`
+//! (`Array::ConductanceToWeight`, clamped to the bounds), and a reference
+//! column of mid-range cells `(G_max + G_min)/2` subtracted at the output.
+//! Initial weights are drawn uniformly from `{−1, −⅔, −⅓, 0, ⅓, ⅔, 1}`
+//! (`Mapping.cpp`: `(rand() % 7 − 3)/3`) and written exactly.
+//!
+//! **Read.** Column `j` of a layer with `N` rows sums the currents of the
+//! rows whose input bit is 1, `I = Σ G`, and the reference column's
+//! `I_ref = n_active·(G_max + G_min)/2`; an ADC of `b = adc_bits` bits
+//! (`Mapping.cpp`, `CurrentToDigits`, `DigitsToAlgorithm`) gives
+//!
+//! ```text
+//! D(I) = ⌊I / (N·(G_max − G_min)) · (2ᵇ − 1)⌋
+//! z_j  = (D(I) − D(I_ref)) / (2ᵇ − 1) · N
+//! ```
+//!
+//! i.e. `z = ½·Σ x·w` quantised in steps of `N/(2ᵇ − 1)`; the ADC does not
+//! saturate (NeuroSim casts to `int`). `adc_bits = 0` is an ideal read,
+//! `z = I/(G_max − G_min) − I_ref/(G_max − G_min)`.
+//!
+//! **Update** (`Cell.cpp`, `RealDevice::Write`; `formula.cpp`, `truncate`):
+//! the desired change becomes a signed pulse count relative to the levels of
+//! the curve of its direction,
+//!
+//! ```text
+//! n = sign(Δw)·round½(|Δw| / (w_max − w_min) · P)      P = pulses_ltp if Δw > 0 else pulses_ltd
+//! ```
+//!
+//! (`round½` rounds halves away from zero: `truncate(x, P, 0.5)`); `n = 0`
+//! leaves the cell untouched (no noise). Otherwise the cell moves `n` pulses
+//! along its LTP or LTD curve from its present pulse number, gets
+//! cycle-to-cycle noise `σ_C2C·(G_max − G_min)·√|n|·ξ` and is clamped to
+//! `[G_min, G_max]` — exactly
+//! [`xbar_devices::pulse::exponential_update`]. Device-to-device variation
+//! (`d2d_nl`) draws each cell's NL labels once, `NL + N(0, d2d_nl)` (NeuroSim:
+//! `getParamA(NL + gaussian_dist2)`), clipped to `[−9, 9]`.
+//!
+//! **Differential pair** (`weight_storage = "pair"`, optional, not
+//! NeuroSim's analog form): `w = (G⁺ − G⁻)/(G_max − G_min)`; an increase
+//! potentiates `G⁺`, a decrease potentiates `G⁻` (potentiation only, as in
+//! Burr et al., IEEE TED 62(11), 2015), each device spanning one weight unit,
+//! so `n = round½(|Δw|·P_LTP)`. Columns `G⁺` and `G⁻` go through the ADC
+//! separately, `z = ½·(D(I⁺) − D(I⁻))/(2ᵇ − 1)·N` (the same scale as the
+//! reference form). `refresh_every` updates, every pair is re-programmed
+//! (exactly, write-verify assumed): both devices RESET and the one of the
+//! weight's sign SET to `|w|`, i.e. `G⁺ = G_min + max(w, 0)·ΔG`,
+//! `G⁻ = G_min + max(−w, 0)·ΔG` — the headroom a potentiation-only pair
+//! needs, and a restart of both devices' drift clocks.
+//!
+//! **Drift during training** (`time_per_update_s > 0` and a device with a
+//! `[drift]` model): image `u` is read and written at `t = u·time_per_update_s`;
+//! the test after epoch `e` at `t = e·images_per_epoch·time_per_update_s`.
+//! Each device remembers the time of its last write `t_w` and the
+//! conductance it was left at `G_w`; every read sees
+//! `G(t) = G_w·((t − t_w)/t₀)^(−ν)` (no drift for `t − t_w ≤ t₀`,
+//! [`xbar_devices::drift::DriftSpec::factor`]), and pulses act on that
+//! drifted conductance. Every write is a new programming event: `t_w` is
+//! reset and `ν ~ |N(μ_ν(g_r), σ_ν(g_r))|` is drawn anew at the written
+//! conductance, from a stream of its own (so that `ν = 0` gives the
+//! no-drift result bit for bit).
+//!
+//! **Remaining differences from MLP_NeuroSim V3.0**, deliberate: currents
+//! are `V·G` without the 1T1R access transistor's series resistance (15 kΩ
+//! in NeuroSim's cell; it changes the current-to-weight map of low-resistance
+//! devices); no read noise (NeuroSim's default is off too); the D2D spread of
+//! `G_min`/`G_max` (off by default in NeuroSim) is not modelled; random
+//! numbers come from xbarsim's seeded streams, not `rand()`/`mt19937`, so
+//! runs agree with NeuroSim in distribution, not draw for draw.
+//!
+//! **What makes it fast.** Inputs are binary, so each image is a list of
+//! active rows and the read sums only those cells; layer 1's update
+//! `Δw₁ = −α₁·s₁[j]·x[k]` is the same for every active row `k` of hidden
+//! unit `j`, so its pulse count is computed once per unit and units with
+//! `n = 0` (most of them) are skipped; conductances are stored normalised
+//! (`g = (G − G_min)/(G_max − G_min)`), one contiguous row per output
+//! neuron; curves are shared unless D2D is on; the test pass runs over
+//! images in parallel (rayon), the training loop is sequential (per-image
+//! SGD is inherently serial) and allocation-free.
+//!
+//! ```
+//! use xbar_training::neurosim::{pulse_count, NeurosimConfig};
+//! // Δw = 0.05 on a 97-level device, weight range 2: 0.025·97 = 2.425 → 2 pulses.
+//! assert_eq!(pulse_count(0.05, 2.0, 97), 2);
+//! assert_eq!(pulse_count(-0.0155, 2.0, 97), -1); // 0.75 rounds up
+//! assert_eq!(NeurosimConfig::default().images_per_epoch, 8000);
+//! ```
+
+use std::time::Instant;
+
+use rand::Rng;
+use rand_distr::{Distribution, Normal, StandardNormal};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use xbar_devices::drift::DriftSpec;
+use xbar_devices::pulse::{exponential_update, ExponentialCurve, PulseSpec, NL_MAX};
+use xbar_devices::{DeviceError, DeviceSpec};
+
+use crate::hardware::HardwareError;
+use crate::mnist::Dataset;
+use crate::rng::{stream, Stream};
+use crate::train::{EpochStats, Progress, TrainError};
+
+/// How weights are stored on devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WeightStorage {
+    /// One device per weight and a reference column (NeuroSim's analog form).
+    #[default]
+    Reference,
+    /// A G⁺/G⁻ pair per weight, potentiation only (Burr et al. 2015).
+    Pair,
+}
+
+/// NeuroSim-protocol settings: the `[insitu.neurosim]` table. Defaults are
+/// MLP_NeuroSim V3.0's `Param.cpp` (SGD version).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NeurosimConfig {
+    /// Training images per epoch, drawn with replacement (8000).
+    pub images_per_epoch: usize,
+    /// Hidden neurons (100).
+    pub hidden: usize,
+    /// Side of the central crop of each image (20: 400 inputs).
+    pub crop: usize,
+    /// Pixel threshold of the binarised input (0.5).
+    pub input_threshold: f64,
+    /// Threshold of the 1-bit hidden outputs (0.5).
+    pub hidden_threshold: f64,
+    /// Learning rates of layer 1 and layer 2 (0.4, 0.2).
+    pub learning_rates: [f64; 2],
+    /// ADC bits on each column's partial sum (8); 0 = ideal read.
+    pub adc_bits: u32,
+    /// One device per weight with a reference column, or a pair.
+    pub weight_storage: WeightStorage,
+    /// σ of each cell's NL labels around the device's (device-to-device), 0.
+    pub d2d_nl: f64,
+    /// Time between two updates (s); > 0 lets devices with a drift model drift.
+    pub time_per_update_s: f64,
+    /// Re-program every pair after this many updates; 0 = never (pair only).
+    pub refresh_every: usize,
+}
+
+impl Default for NeurosimConfig {
+    fn default() -> Self {
+        NeurosimConfig {
+            images_per_epoch: 8000,
+            hidden: 100,
+            crop: 20,
+            input_threshold: 0.5,
+            hidden_threshold: 0.5,
+            learning_rates: [0.4, 0.2],
+            adc_bits: 8,
+            weight_storage: WeightStorage::Reference,
+            d2d_nl: 0.0,
+            time_per_update_s: 0.0,
+            refresh_every: 0,
+        }
+    }
+}
+
+fn bad(field: &str, message: String) -> TrainError {
+    TrainError::Config {
+        field: format!("neurosim.{field}"),
+        message,
+    }
+}
+
+impl NeurosimConfig {
+    /// Checks every field; errors name it (`neurosim.adc_bits`).
+    ///
+    /// # Errors
+    /// The first field outside its domain.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        for (field, v) in [
+            ("images_per_epoch", self.images_per_epoch),
+            ("hidden", self.hidden),
+            ("crop", self.crop),
+        ] {
+            if v == 0 {
+                return Err(bad(field, "expected ≥ 1, found 0".into()));
+            }
+        }
+        for (field, v) in [
+            ("input_threshold", self.input_threshold),
+            ("hidden_threshold", self.hidden_threshold),
+        ] {
+            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                return Err(bad(field, format!("expected a value in [0, 1], found {v}")));
+            }
+        }
+        for (i, lr) in self.learning_rates.iter().enumerate() {
+            if !(lr.is_finite() && *lr > 0.0) {
+                return Err(bad(
+                    &format!("learning_rates[{i}]"),
+                    format!("expected a finite value > 0, found {lr}"),
+                ));
+            }
+        }
+        if self.adc_bits > 24 {
+            return Err(bad(
+                "adc_bits",
+                format!("expected 0 (ideal) … 24, found {}", self.adc_bits),
+            ));
+        }
+        if !(self.d2d_nl.is_finite() && self.d2d_nl >= 0.0) {
+            return Err(bad(
+                "d2d_nl",
+                format!("expected a finite value ≥ 0, found {}", self.d2d_nl),
+            ));
+        }
+        if !(self.time_per_update_s.is_finite() && self.time_per_update_s >= 0.0) {
+            return Err(bad(
+                "time_per_update_s",
+                format!(
+                    "expected a finite time ≥ 0 s, found {}",
+                    self.time_per_update_s
+                ),
+            ));
+        }
+        if self.refresh_every > 0 && self.weight_storage != WeightStorage::Pair {
+            return Err(bad(
+                "refresh_every",
+                "a refresh re-programs a pair; set weight_storage = \"pair\" or refresh_every = 0"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// NeuroSim's pulse count for a weight change `dw` on a device of `levels`
+/// pulses across a weight range `w_range` (`w_max − w_min`):
+/// `sign(dw)·round½(|dw|/w_range·levels)`, halves rounded away from zero
+/// (`formula.cpp`, `truncate(x, levels, 0.5)`).
+pub fn pulse_count(dw: f64, w_range: f64, levels: u32) -> i32 {
+    let val = (dw / w_range).abs() * f64::from(levels);
+    let r = val.trunc();
+    let n = if val - r >= 0.5 { r + 1.0 } else { r };
+    let n = n.min(f64::from(i32::MAX)) as i32;
+    if dw < 0.0 {
+        -n
+    } else {
+        n
+    }
+}
+
+/// Binarised central crops: per image, the indices of its active inputs.
+#[derive(Debug, Clone)]
+pub struct BinaryImages {
+    active: Vec<Vec<u16>>,
+    labels: Vec<u8>,
+    inputs: usize,
+}
+
+impl BinaryImages {
+    /// The central `crop × crop` pixels of each image of `data`, 1 where
+    /// `pixel ≥ threshold`.
+    ///
+    /// # Errors
+    /// Images smaller than the crop.
+    pub fn new(data: &Dataset, crop: usize, threshold: f64) -> Result<Self, TrainError> {
+        let (rows, cols) = data.shape();
+        if rows < crop || cols < crop {
+            return Err(TrainError::Data(format!(
+                "images are {rows}×{cols} pixels, smaller than the {crop}×{crop} crop"
+            )));
+        }
+        if crop * crop > usize::from(u16::MAX) {
+            return Err(bad("crop", format!("expected at most 255, found {crop}")));
+        }
+        let (r0, c0) = ((rows - crop) / 2, (cols - crop) / 2);
+        let active = (0..data.len())
+            .map(|i| {
+                let img = data.image(i);
+                let mut on = Vec::new();
+                for r in 0..crop {
+                    for c in 0..crop {
+                        if f64::from(img[(r0 + r) * cols + c0 + c]) >= threshold {
+                            on.push((r * crop + c) as u16);
+                        }
+                    }
+                }
+                on
+            })
+            .collect();
+        Ok(BinaryImages {
+            active,
+            labels: data.labels().to_vec(),
+            inputs: crop * crop,
+        })
+    }
+
+    /// Number of images.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The active inputs of image `i`.
+    pub fn active(&self, i: usize) -> &[u16] {
+        &self.active[i]
+    }
+
+    /// The label of image `i`.
+    pub fn label(&self, i: usize) -> u8 {
+        self.labels[i]
+    }
+
+    /// Inputs per image, `crop²`.
+    pub fn inputs(&self) -> usize {
+        self.inputs
+    }
+}
+
+/// The LTP and LTD curves of one cell, normalised to `g ∈ [0, 1]`.
+#[derive(Debug, Clone, Copy)]
+struct Curves {
+    ltp: ExponentialCurve,
+    ltd: ExponentialCurve,
+}
+
+/// Drift state of one layer's devices.
+#[derive(Debug, Clone)]
+struct DriftState {
+    /// Time of each device's last write (s).
+    t_write: Vec<f64>,
+    /// Each device's drift exponent, drawn at its last write.
+    nu: Vec<f64>,
+}
+
+/// One layer's devices: `outputs` rows of `inputs` cells (one row per
+/// output neuron, NeuroSim's `cell[j][k]`), normalised conductances.
+#[derive(Debug, Clone)]
+struct DeviceLayer {
+    inputs: usize,
+    outputs: usize,
+    /// `g` (reference) or `g⁺` (pair), at the last write.
+    g: Vec<f64>,
+    /// `g⁻` (pair only).
+    gm: Vec<f64>,
+    /// Per-cell curves (D2D), or one shared.
+    curves: Vec<Curves>,
+    /// Drift of `g` and `gm` (same layout), when drift is on.
+    drift: Option<[DriftState; 2]>,
+}
+
+impl DeviceLayer {
+    fn curves(&self, idx: usize) -> &Curves {
+        if self.curves.len() == 1 {
+            &self.curves[0]
+        } else {
+            &self.curves[idx]
+        }
+    }
+}
+
+/// Everything about the device the protocol needs, normalised.
+#[derive(Debug, Clone)]
+struct DeviceModel {
+    pulses_ltp: u32,
+    pulses_ltd: u32,
+    nl_ltp: f64,
+    nl_ltd: f64,
+    c2c: f64,
+    /// `G_min/(G_max − G_min)`: the offset of a normalised conductance.
+    g_min_rel: f64,
+    /// `G_max/(G_max − G_min)`.
+    g_max_rel: f64,
+    drift: Option<DriftSpec>,
+}
+
+impl DeviceModel {
+    fn from_spec(device: &DeviceSpec) -> Result<Self, TrainError> {
+        device
+            .validate()
+            .map_err(|e| HardwareError::from(DeviceError::from(e)))?;
+        let Some(PulseSpec::Exponential {
+            pulses_ltp,
+            pulses_ltd,
+            nl_ltp,
+            nl_ltd,
+            c2c,
+        }) = device.pulse.clone()
+        else {
+            return Err(TrainError::Config {
+                field: "protocol".into(),
+                message: format!(
+                    "protocol \"neurosim\" needs a device with an exponential pulse model; {} has {}",
+                    device.name,
+                    if device.pulse.is_some() {
+                        "another pulse model"
+                    } else {
+                        "none"
+                    }
+                ),
+            });
+        };
+        let (g_min, g_max) = (device.g_min.siemens(), device.g_max.siemens());
+        let range = g_max - g_min;
+        Ok(DeviceModel {
+            pulses_ltp,
+            pulses_ltd,
+            nl_ltp,
+            nl_ltd,
+            c2c,
+            g_min_rel: g_min / range,
+            g_max_rel: g_max / range,
+            drift: device.drift.clone(),
+        })
+    }
+
+    fn curves(&self, nl_ltp: f64, nl_ltd: f64) -> Curves {
+        Curves {
+            ltp: ExponentialCurve::from_nl(0.0, 1.0, self.pulses_ltp, nl_ltp),
+            ltd: ExponentialCurve::from_nl(0.0, 1.0, self.pulses_ltd, nl_ltd),
+        }
+    }
+}
+
+/// A 400-100-10 MLP whose weights live on devices, trained by NeuroSim's
+/// protocol.
+///
+/// ```
+/// use xbar_devices::library;
+/// use xbar_training::neurosim::{NeurosimConfig, NeurosimNetwork};
+/// let config = NeurosimConfig { hidden: 4, crop: 2, ..NeurosimConfig::default() };
+/// let net = NeurosimNetwork::new(&library::preset("ideal").unwrap(), config, 1).unwrap();
+/// let w = net.weights(0, 0.0);
+/// assert_eq!(w.len(), 4 * 4);
+/// assert!(w.iter().all(|w| (-1.0..=1.0).contains(w)));
+/// ```
+#[derive(Debug, Clone)]
+pub struct NeurosimNetwork {
+    config: NeurosimConfig,
+    device: DeviceModel,
+    layers: [DeviceLayer; 2],
+    seed: u64,
+    /// Updates done so far (images trained on).
+    updates: u64,
+    /// Whether reads drift (a drift model and a time per update).
+    drifting: bool,
+}
+
+/// Scratch of one forward pass.
+#[derive(Debug, Clone)]
+struct Pass {
+    a1: Vec<f64>,
+    d1: Vec<u16>,
+    a2: Vec<f64>,
+}
+
+fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// Index of the first largest value (NeuroSim's `Test.cpp`).
+fn argmax(v: &[f64]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+impl NeurosimNetwork {
+    /// Programs the initial weights (uniform on `{−1, −⅔, …, 1}`, from
+    /// `seed`) onto fresh devices.
+    ///
+    /// # Errors
+    /// A setting outside its domain, or a device without an exponential
+    /// pulse model.
+    pub fn new(device: &DeviceSpec, config: NeurosimConfig, seed: u64) -> Result<Self, TrainError> {
+        config.validate()?;
+        let model = DeviceModel::from_spec(device)?;
+        let drifting = model.drift.is_some() && config.time_per_update_s > 0.0;
+        let sizes = [config.crop * config.crop, config.hidden, 10];
+        let pair = config.weight_storage == WeightStorage::Pair;
+        let make = |l: usize| -> DeviceLayer {
+            let (inputs, outputs) = (sizes[l], sizes[l + 1]);
+            let n = inputs * outputs;
+            let mut rng = stream(seed, Stream::Init, l as u64);
+            let (mut g, mut gm) = (Vec::with_capacity(n), Vec::new());
+            for _ in 0..n {
+                let w = f64::from(rng.random_range(0..7u8) as i32 - 3) / 3.0;
+                if pair {
+                    g.push(w.max(0.0));
+                    gm.push((-w).max(0.0));
+                } else {
+                    g.push(0.5 * (w + 1.0));
+                }
+            }
+            let curves = if config.d2d_nl > 0.0 {
+                let mut rng = stream(seed, Stream::WeightNoise, l as u64);
+                let normal = Normal::new(0.0, config.d2d_nl).expect("σ validated");
+                let label = |nl: f64, rng: &mut _| (nl + normal.sample(rng)).clamp(-NL_MAX, NL_MAX);
+                (0..n)
+                    .map(|_| {
+                        let ltp = label(model.nl_ltp, &mut rng);
+                        let ltd = label(model.nl_ltd, &mut rng);
+                        model.curves(ltp, ltd)
+                    })
+                    .collect()
+            } else {
+                vec![model.curves(model.nl_ltp, model.nl_ltd)]
+            };
+            DeviceLayer {
+                inputs,
+                outputs,
+                g,
+                gm,
+                curves,
+                drift: None,
+            }
+        };
+        let mut layers = [make(0), make(1)];
+        if drifting {
+            for (l, layer) in layers.iter_mut().enumerate() {
+                let mut rng = stream(seed, Stream::DriftInLoop, u64::MAX - l as u64);
+                let n = layer.g.len();
+                let mut state = |values: &[f64]| DriftState {
+                    t_write: vec![0.0; n],
+                    nu: values
+                        .iter()
+                        .map(|&g| draw_nu(&model, g, &mut rng))
+                        .collect(),
+                };
+                let plus = state(&layer.g);
+                let minus = if pair {
+                    state(&layer.gm)
+                } else {
+                    DriftState {
+                        t_write: Vec::new(),
+                        nu: Vec::new(),
+                    }
+                };
+                layer.drift = Some([plus, minus]);
+            }
+        }
+        Ok(NeurosimNetwork {
+            config,
+            device: model,
+            layers,
+            seed,
+            updates: 0,
+            drifting,
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &NeurosimConfig {
+        &self.config
+    }
+
+    /// Updates (images) trained so far.
+    pub fn updates(&self) -> u64 {
+        self.updates
+    }
+
+    /// Time of the next update (s): `updates · time_per_update_s`.
+    pub fn time_s(&self) -> f64 {
+        self.updates as f64 * self.config.time_per_update_s
+    }
+
+    /// The normalised conductances `(G − G_min)/(G_max − G_min)` of layer
+    /// `l` (0 or 1) as read at time `t` (s), row `j` (output neuron) after
+    /// row: `g` (reference form) or `g⁺` then `g⁻` (pair), each
+    /// `outputs·inputs` long.
+    pub fn conductances(&self, l: usize, t: f64) -> Vec<f64> {
+        let layer = &self.layers[l];
+        let mut out: Vec<f64> = (0..layer.g.len())
+            .map(|i| self.read_cell(l, 0, i, t))
+            .collect();
+        if !layer.gm.is_empty() {
+            out.extend((0..layer.gm.len()).map(|i| self.read_cell(l, 1, i, t)));
+        }
+        out
+    }
+
+    /// Each device's drift exponent and time of last write (s) for layer
+    /// `l`, side 0 (`g`/`g⁺`) or 1 (`g⁻`); `None` when reads do not drift.
+    pub fn drift_state(&self, l: usize, side: usize) -> Option<(&[f64], &[f64])> {
+        self.layers[l]
+            .drift
+            .as_ref()
+            .map(|d| (d[side].nu.as_slice(), d[side].t_write.as_slice()))
+    }
+
+    /// The conductances of the last writes (normalised), like
+    /// [`NeurosimNetwork::conductances`] without drift.
+    pub fn written(&self, l: usize, side: usize) -> &[f64] {
+        if side == 0 {
+            &self.layers[l].g
+        } else {
+            &self.layers[l].gm
+        }
+    }
+
+    /// The weights of layer `l` as read back at time `t`, `outputs·inputs`
+    /// values in `[−1, 1]`, row `j` after row.
+    pub fn weights(&self, l: usize, t: f64) -> Vec<f64> {
+        let layer = &self.layers[l];
+        (0..layer.g.len()).map(|i| self.weight(l, i, t)).collect()
+    }
+
+    /// One device's normalised conductance at time `t`.
+    fn read_cell(&self, l: usize, side: usize, i: usize, t: f64) -> f64 {
+        let layer = &self.layers[l];
+        let g = if side == 0 { layer.g[i] } else { layer.gm[i] };
+        match (&layer.drift, &self.device.drift) {
+            (Some(d), Some(spec)) if self.drifting => {
+                let f = spec.factor(d[side].nu[i], t - d[side].t_write[i]);
+                // G_w·f in normalised units; f = 1 leaves g bit for bit.
+                g + (g + self.device.g_min_rel) * (f - 1.0)
+            }
+            _ => g,
+        }
+    }
+
+    /// The weight of cell `i` of layer `l` read back at `t`, clamped to
+    /// `[−1, 1]` (`ConductanceToWeight`).
+    fn weight(&self, l: usize, i: usize, t: f64) -> f64 {
+        let w = if self.layers[l].gm.is_empty() {
+            2.0 * self.read_cell(l, 0, i, t) - 1.0
+        } else {
+            self.read_cell(l, 0, i, t) - self.read_cell(l, 1, i, t)
+        };
+        w.clamp(-1.0, 1.0)
+    }
+
+    /// The partial sums of layer `l` for the active rows `active`, through
+    /// the ADC, at time `t`, into `z`.
+    fn read_layer(&self, l: usize, active: &[u16], t: f64, z: &mut [f64]) {
+        let layer = &self.layers[l];
+        let rows = layer.inputs as f64;
+        let n_active = active.len() as f64;
+        let bits = self.config.adc_bits;
+        let levels = if bits == 0 {
+            0.0
+        } else {
+            f64::from((1u32 << bits) - 1)
+        };
+        let (gmin, pair) = (self.device.g_min_rel, !layer.gm.is_empty());
+        let drift = self.drifting;
+        let digits = |i: f64| (i / rows * levels).trunc();
+        for (j, zj) in z.iter_mut().enumerate().take(layer.outputs) {
+            let base = j * layer.inputs;
+            // Sums of normalised conductances; the G_min offset of each
+            // active cell is added as n_active·G_min/(G_max − G_min).
+            let (mut s, mut sm) = (0.0, 0.0);
+            if drift {
+                for &k in active {
+                    s += self.read_cell(l, 0, base + usize::from(k), t);
+                    if pair {
+                        sm += self.read_cell(l, 1, base + usize::from(k), t);
+                    }
+                }
+            } else {
+                let row = &layer.g[base..base + layer.inputs];
+                for &k in active {
+                    s += row[usize::from(k)];
+                }
+                if pair {
+                    let row = &layer.gm[base..base + layer.inputs];
+                    for &k in active {
+                        sm += row[usize::from(k)];
+                    }
+                }
+            }
+            let i_plus = s + n_active * gmin;
+            let i_ref = if pair {
+                sm + n_active * gmin
+            } else {
+                n_active * (0.5 + gmin)
+            };
+            let scale = if pair { 0.5 } else { 1.0 };
+            *zj = if bits == 0 {
+                scale * (i_plus - i_ref)
+            } else {
+                scale * (digits(i_plus) - digits(i_ref)) / levels * rows
+            };
+        }
+    }
+
+    /// Forward pass of one image at time `t`.
+    fn forward(&self, active: &[u16], t: f64, pass: &mut Pass) {
+        let mut z1 = vec![0.0; self.config.hidden];
+        self.read_layer(0, active, t, &mut z1);
+        pass.d1.clear();
+        for (j, z) in z1.iter().enumerate() {
+            let a = sigmoid(*z);
+            pass.a1[j] = a;
+            // round_th(a·(levels − 1), threshold) with one input bit.
+            if a >= self.config.hidden_threshold {
+                pass.d1.push(j as u16);
+            }
+        }
+        let mut z2 = [0.0; 10];
+        self.read_layer(1, &pass.d1, t, &mut z2);
+        for (a, z) in pass.a2.iter_mut().zip(z2) {
+            *a = sigmoid(z);
+        }
+    }
+
+    fn new_pass(&self) -> Pass {
+        Pass {
+            a1: vec![0.0; self.config.hidden],
+            d1: Vec::with_capacity(self.config.hidden),
+            a2: vec![0.0; 10],
+        }
+    }
+
+    /// Predicted classes of every image of `data` at time `t` (in parallel).
+    pub fn predict(&self, data: &BinaryImages, t: f64) -> Vec<usize> {
+        (0..data.len())
+            .into_par_iter()
+            .map_init(
+                || self.new_pass(),
+                |pass, i| {
+                    self.forward(data.active(i), t, pass);
+                    argmax(&pass.a2)
+                },
+            )
+            .collect()
+    }
+
+    /// Test accuracy on `data` at the present time.
+    pub fn accuracy(&self, data: &BinaryImages) -> f64 {
+        if data.is_empty() {
+            return 0.0;
+        }
+        let t = self.time_s();
+        let predicted = self.predict(data, t);
+        let correct = predicted
+            .iter()
+            .enumerate()
+            .filter(|(i, p)| usize::from(data.label(*i)) == **p)
+            .count();
+        correct as f64 / data.len() as f64
+    }
+
+    /// Applies `n` pulses to device `i` (side 0: `g`/`g⁺`, side 1: `g⁻`) of
+    /// layer `l` at time `t`: from its drifted conductance along its curve,
+    /// C2C noise, clamp; resets its drift clock and redraws ν.
+    fn pulse(&mut self, l: usize, side: usize, i: usize, n: i32, t: f64, rngs: &mut Rngs) {
+        let g_now = self.read_cell(l, side, i, t);
+        let layer = &self.layers[l];
+        let c = *layer.curves(i);
+        let next = exponential_update(g_now, n, &c.ltp, &c.ltd, self.device.c2c, &mut rngs.c2c);
+        self.set_cell(l, side, i, next, t, &mut rngs.drift);
+    }
+
+    /// Writes device `i` to `g` at time `t` (a programming event).
+    fn set_cell(&mut self, l: usize, side: usize, i: usize, g: f64, t: f64, rng: &mut impl Rng) {
+        let nu = if self.drifting {
+            Some(draw_nu(&self.device, g, rng))
+        } else {
+            None
+        };
+        let layer = &mut self.layers[l];
+        if side == 0 {
+            layer.g[i] = g;
+        } else {
+            layer.gm[i] = g;
+        }
+        if let (Some(d), Some(nu)) = (layer.drift.as_mut(), nu) {
+            d[side].t_write[i] = t;
+            d[side].nu[i] = nu;
+        }
+    }
+
+    /// Applies a weight change `dw` to cell `i` of layer `l`.
+    fn update_cell(&mut self, l: usize, i: usize, n: i32, t: f64, rngs: &mut Rngs) {
+        if n == 0 {
+            return;
+        }
+        if self.layers[l].gm.is_empty() {
+            self.pulse(l, 0, i, n, t, rngs);
+        } else if n > 0 {
+            self.pulse(l, 0, i, n, t, rngs);
+        } else {
+            self.pulse(l, 1, i, -n, t, rngs);
+        }
+    }
+
+    /// The pulse count of a weight change under the storage form.
+    fn pulses_for(&self, dw: f64) -> i32 {
+        let d = &self.device;
+        match self.config.weight_storage {
+            WeightStorage::Reference => {
+                let levels = if dw > 0.0 { d.pulses_ltp } else { d.pulses_ltd };
+                pulse_count(dw, 2.0, levels)
+            }
+            WeightStorage::Pair => pulse_count(dw, 1.0, d.pulses_ltp),
+        }
+    }
+
+    /// Trains on one image (index `i` of `data`): forward through the
+    /// arrays, backpropagation, pulses. Returns `(loss, correct)`.
+    fn train_image(&mut self, data: &BinaryImages, i: usize, pass: &mut Pass) -> (f64, bool) {
+        let t = self.time_s();
+        let active = data.active(i);
+        let label = usize::from(data.label(i));
+        self.forward(active, t, pass);
+        let mut s2 = [0.0; 10];
+        let mut loss = 0.0;
+        for (j, s) in s2.iter_mut().enumerate() {
+            let a = pass.a2[j];
+            let target = if j == label { 1.0 } else { 0.0 };
+            *s = -2.0 * a * (1.0 - a) * (target - a);
+            loss += (target - a) * (target - a);
+        }
+        let correct = argmax(&pass.a2) == label;
+        // s1 through the read-back weights of layer 2 (before its update).
+        let hidden = self.config.hidden;
+        let mut s1 = vec![0.0; hidden];
+        for (k, s) in s1.iter_mut().enumerate() {
+            let a = pass.a1[k];
+            let mut back = 0.0;
+            for (j, s2j) in s2.iter().enumerate() {
+                back += self.weight(1, j * hidden + k, t) * s2j;
+            }
+            *s = a * (1.0 - a) * back;
+        }
+        let mut rngs = Rngs {
+            c2c: stream(self.seed, Stream::Pulses, self.updates),
+            drift: stream(self.seed, Stream::DriftInLoop, self.updates),
+        };
+        let [lr1, lr2] = self.config.learning_rates;
+        // Layer 1: x ∈ {0, 1}, so Δw is the same for every active row.
+        let inputs = self.layers[0].inputs;
+        for (j, s) in s1.iter().enumerate() {
+            let n = self.pulses_for(-lr1 * s);
+            if n == 0 {
+                continue;
+            }
+            for &k in active {
+                self.update_cell(0, j * inputs + usize::from(k), n, t, &mut rngs);
+            }
+        }
+        // Layer 2: Δw = −α₂·s₂[j]·a₁[k] (analog a₁).
+        for (j, s) in s2.iter().enumerate() {
+            for k in 0..hidden {
+                let n = self.pulses_for(-lr2 * s * pass.a1[k]);
+                self.update_cell(1, j * hidden + k, n, t, &mut rngs);
+            }
+        }
+        self.updates += 1;
+        let every = self.config.refresh_every as u64;
+        if every > 0 && self.updates % every == 0 {
+            self.refresh(&mut rngs.drift);
+        }
+        (loss, correct)
+    }
+
+    /// Re-programs every pair: both RESET, the one of the weight's sign SET
+    /// to `|w|` (exactly), at the present time.
+    fn refresh(&mut self, rng: &mut impl Rng) {
+        let t = self.time_s();
+        for l in 0..2 {
+            for i in 0..self.layers[l].g.len() {
+                let w = self.weight(l, i, t);
+                self.set_cell(l, 0, i, w.max(0.0), t, rng);
+                self.set_cell(l, 1, i, (-w).max(0.0), t, rng);
+            }
+        }
+    }
+
+    /// Trains `epochs` epochs on `train`, testing on `test` after each.
+    ///
+    /// # Errors
+    /// An empty training set, or images that do not fit the crop.
+    pub fn train(
+        &mut self,
+        train: &Dataset,
+        test: &Dataset,
+        epochs: usize,
+        on_progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<Vec<EpochStats>, TrainError> {
+        let (crop, thr) = (self.config.crop, self.config.input_threshold);
+        let train = BinaryImages::new(train, crop, thr)?;
+        let test = BinaryImages::new(test, crop, thr)?;
+        self.train_binary(&train, &test, epochs, on_progress)
+    }
+
+    /// [`NeurosimNetwork::train`] on prepared images.
+    ///
+    /// # Errors
+    /// An empty training set, or an empty test set.
+    pub fn train_binary(
+        &mut self,
+        train: &BinaryImages,
+        test: &BinaryImages,
+        epochs: usize,
+        on_progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<Vec<EpochStats>, TrainError> {
+        if train.is_empty() || test.is_empty() {
+            return Err(TrainError::Data("empty training or test set".into()));
+        }
+        let mut history = Vec::with_capacity(epochs);
+        let mut pass = self.new_pass();
+        let per_epoch = self.config.images_per_epoch;
+        for epoch in 1..=epochs {
+            let start = Instant::now();
+            let mut order = stream(self.seed, Stream::Shuffle, epoch as u64);
+            let (mut loss, mut correct) = (0.0, 0usize);
+            for _ in 0..per_epoch {
+                let i = order.random_range(0..train.len());
+                let (l, c) = self.train_image(train, i, &mut pass);
+                loss += l;
+                correct += usize::from(c);
+            }
+            let epoch_time_s = start.elapsed().as_secs_f64();
+            let stats = EpochStats {
+                epoch,
+                train_loss: loss / per_epoch as f64,
+                train_accuracy: correct as f64 / per_epoch as f64,
+                test_accuracy: Some(self.accuracy(test)),
+                epoch_time_s,
+            };
+            on_progress(Progress::Epoch(&stats));
+            history.push(stats);
+        }
+        Ok(history)
+    }
+}
+
+/// The two random streams of one update: C2C noise, and ν draws (kept
+/// apart so that drift with ν = 0 leaves the C2C draws untouched).
+struct Rngs {
+    c2c: rand_xoshiro::Xoshiro256PlusPlus,
+    drift: rand_xoshiro::Xoshiro256PlusPlus,
+}
+
+/// ν ~ |N(μ_ν(g_r), σ_ν(g_r))| at normalised conductance `g`.
+fn draw_nu(model: &DeviceModel, g: f64, rng: &mut impl Rng) -> f64 {
+    let Some(spec) = &model.drift else {
+        return 0.0;
+    };
+    let g_r = ((g + model.g_min_rel) / model.g_max_rel).max(1e-12);
+    let mu = spec.nu_mean.at(g_r);
+    let sigma = spec.nu_std.at(g_r);
+    let xi: f64 = StandardNormal.sample(rng);
+    (mu + sigma * xi).abs()
+}
