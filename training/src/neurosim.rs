@@ -468,6 +468,8 @@ pub struct NeurosimNetwork {
     seed: u64,
     /// Updates done so far (images trained on).
     updates: u64,
+    /// Calls of [`NeurosimNetwork::update_weight`] so far.
+    manual_writes: u64,
     /// Whether reads drift (a drift model and a time per update).
     drifting: bool,
 }
@@ -575,6 +577,7 @@ impl NeurosimNetwork {
             layers,
             seed,
             updates: 0,
+            manual_writes: 0,
             drifting,
         })
     }
@@ -883,6 +886,37 @@ impl NeurosimNetwork {
             self.refresh(&mut rngs.drift);
         }
         (loss, correct)
+    }
+
+    /// One update: trains on image `i` of `data` (forward through the
+    /// arrays, backpropagation, pulses); `(loss, correct)`.
+    ///
+    /// # Panics
+    /// If `i >= data.len()` or the images have another number of inputs.
+    pub fn step(&mut self, data: &BinaryImages, i: usize) -> (f64, bool) {
+        assert_eq!(data.inputs(), self.layers[0].inputs, "inputs per image");
+        let mut pass = self.new_pass();
+        self.train_image(data, i, &mut pass)
+    }
+
+    /// Applies a desired change `dw` to weight `i` of layer `l` at the
+    /// present time as an update does (pulse count, curve, C2C from a
+    /// stream keyed by the update count); the signed pulse count.
+    ///
+    /// # Panics
+    /// If `l > 1` or `i` is not a weight of that layer.
+    pub fn update_weight(&mut self, l: usize, i: usize, dw: f64) -> i32 {
+        let t = self.time_s();
+        // Streams of their own, one per call (never an update's).
+        self.manual_writes += 1;
+        let key = (1 << 63) | self.manual_writes;
+        let mut rngs = Rngs {
+            c2c: stream(self.seed, Stream::Pulses, key),
+            drift: stream(self.seed, Stream::DriftInLoop, key),
+        };
+        let n = self.pulses_for(dw);
+        self.update_cell(l, i, n, t, &mut rngs);
+        n
     }
 
     /// Re-programs every pair: both RESET, the one of the weight's sign SET
