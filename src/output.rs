@@ -94,6 +94,21 @@ pub fn check_output_path(path: &Path) -> Result<PathBuf> {
     if path.is_dir() {
         bail!("cannot write `{}`: it is a directory", path.display());
     }
+    // A probe file created and removed now: a read-only file system or a
+    // directory without write permission is found before the work, not
+    // after it (the probe is deleted when dropped).
+    tempfile::Builder::new()
+        .prefix(".xbarsim-probe-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| {
+            CliError::new(format!(
+                "cannot write `{}`: directory `{}` is not writable ({})",
+                path.display(),
+                dir.display(),
+                io_reason(&e)
+            ))
+        })?;
     Ok(dir)
 }
 

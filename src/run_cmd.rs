@@ -104,10 +104,13 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 ));
             }
         }
-        Event::Damaged { file, reason } => bar.println(format!(
-            "warning: {}: damaged unit file ({reason}); computing that unit again",
-            file.display()
-        )),
+        // On stderr whether or not a progress bar is drawn.
+        Event::Damaged { file, reason } => bar.suspend(|| {
+            eprintln!(
+                "warning: {}: damaged unit file ({reason}); computing that unit again",
+                file.display()
+            )
+        }),
         Event::Unit { ok, .. } => {
             if !ok {
                 *failed.lock().unwrap_or_else(|p| p.into_inner()) += 1;

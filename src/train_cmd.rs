@@ -15,6 +15,7 @@ use xbar_training::{
 use xbar_training::{Encoding, Readout, Surrogate};
 
 use xbar_experiments::kinds::insitu_training::InsituTraining;
+use xbar_experiments::sections::check_network;
 use xbar_experiments::table::Rows;
 
 use crate::cli::{DataArgs, NetworkArgs, TrainArgs};
@@ -143,6 +144,9 @@ fn apply_network_flags(args: &NetworkArgs, config: &mut NetworkConfig) -> Result
     config
         .validate()
         .map_err(|e| CliError::new(format!("{e} (from --{} or the config file)", e.field)))?;
+    // The size against the machine's memory, before anything is allocated.
+    check_network(config)
+        .map_err(|e| CliError::new(format!("{e} (from --hidden or the config file)")))?;
     Ok(())
 }
 
@@ -151,7 +155,19 @@ fn train_settings(args: &TrainArgs) -> Result<(NetworkConfig, TrainConfig, Value
     let (mut network, mut training) = default_settings();
     let mut sources = vec![json!("defaults")];
     if let Some(path) = &args.config {
-        let file: TrainFile = xbar_experiments::config::read_toml(path)?;
+        let doc = xbar_experiments::config::TomlDocument::read(path)?;
+        let file: TrainFile = doc.deserialize()?;
+        // The file's own values, checked and located in it before any flag
+        // changes them.
+        if let Some(n) = &file.network {
+            check_network(n).map_err(|e| doc.invalid(&e.path, &e.message))?;
+        }
+        if let Some(t) = &file.training {
+            t.validate().map_err(|e| {
+                let e = xbar_experiments::FieldError::train("training", &e);
+                doc.invalid(&e.path, &e.message)
+            })?;
+        }
         if let Some(n) = file.network {
             network = n;
         }

@@ -53,6 +53,36 @@ impl Solver {
         }
     }
 
+    /// Peak memory (bytes) of solving `batch` vectors on a `rows × cols`
+    /// array by this method, roughly — to refuse sizes that cannot fit
+    /// before allocating anything, not an accounting:
+    /// - every method: the conductances (8 bytes per cell, a few copies),
+    ///   the inputs and outputs (`8·B·(M + N)`);
+    /// - `exact`, `transfer` (and `auto`, which may be either): the
+    ///   Cholesky factor of the `n = 2·M·N` nodal unknowns, about
+    ///   `4·n·log₂n` entries of 8 bytes under the fill-reducing ordering
+    ///   (this matches the 1.3 GiB measured for 1024×1024, see
+    ///   [`crate::exact`]), and the dense `P×P` port block, `P = M + N`.
+    ///
+    /// ```
+    /// use xbar_crossbar::Solver;
+    /// let gib = Solver::Exact.memory_bytes(1024, 1024, 64) / (1u64 << 30) as f64;
+    /// assert!((1.0..2.0).contains(&gib));
+    /// assert!(Solver::Ideal.memory_bytes(1024, 1024, 64) < 0.1 * (1u64 << 30) as f64);
+    /// ```
+    pub fn memory_bytes(self, rows: usize, cols: usize, batch: usize) -> f64 {
+        let (m, n, b) = (rows as f64, cols as f64, batch as f64);
+        let dense = 8.0 * (4.0 * m * n + b * (m + n));
+        match self {
+            Solver::Ideal => dense,
+            Solver::Exact | Solver::Transfer | Solver::Auto => {
+                let unknowns = 2.0 * m * n;
+                let factor = 4.0 * unknowns * unknowns.max(2.0).log2();
+                dense + 8.0 * (factor + (m + n) * (m + n))
+            }
+        }
+    }
+
     /// The name `from_name` accepts.
     pub fn name(self) -> &'static str {
         match self {

@@ -17,6 +17,7 @@
 //! | [`table`] | typed result tables (polars) and the one writer of CSV/Parquet |
 //! | [`measure`] | device characterisation: pulse curves, drift statistics |
 //! | [`data`] | the built-in MNIST subset |
+//! | [`resources`] | sizes checked against the machine's memory before anything is allocated |
 //! | [`durable`] | write-fsync-rename files |
 //! | [`lock`] | one run per results directory (advisory file lock) |
 //! | [`slurm`] | `sbatch` array scripts for sharded runs |
@@ -65,6 +66,7 @@ pub mod error;
 pub mod kinds;
 pub mod lock;
 pub mod measure;
+pub mod resources;
 pub mod row;
 pub mod runner;
 pub mod sections;

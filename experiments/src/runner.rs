@@ -272,6 +272,10 @@ pub enum RunError {
     /// Directories of different configs were given to merge.
     #[error("{0}")]
     Mismatch(String),
+    /// An input the config names (data, a model file) cannot be used;
+    /// found before the run created anything.
+    #[error(transparent)]
+    Input(#[from] crate::config::ConfigError),
     /// Another run holds the directory, or it cannot be locked.
     #[error(transparent)]
     Lock(#[from] LockError),
@@ -598,6 +602,19 @@ pub fn run(
 ) -> Result<Summary, RunError> {
     let start = Instant::now();
     let manifest = Manifest::of(exp, opts.data_override.as_deref());
+    let ctx = Context::new(
+        exp.dir(),
+        opts.data_override.clone(),
+        Some(opts.out.join("models")),
+    );
+    // Everything the units read is opened and checked before the results
+    // directory is created or touched: a missing or damaged input leaves
+    // nothing behind, and is reported at the config line that named it.
+    for (i, p) in exp.points.iter().enumerate() {
+        p.settings
+            .preflight(&ctx)
+            .map_err(|e| RunError::Input(exp.locate(i, &e)))?;
+    }
     let _lock = match opts.shard {
         None => claim(&opts.out, &manifest, &exp.text, opts.force)?,
         Some(_) => claim_shard(&opts.out, &manifest, &exp.text, opts.force)?,
@@ -617,11 +634,6 @@ pub fn run(
         done: resumed,
         todo: todo.len(),
     });
-    let ctx = Context::new(
-        exp.dir(),
-        opts.data_override.clone(),
-        Some(opts.out.join("models")),
-    );
     let written = AtomicUsize::new(0);
     let failures: Mutex<Vec<UnitFailure>> = Mutex::new(Vec::new());
     let pool = rayon::ThreadPoolBuilder::new()

@@ -172,6 +172,28 @@ impl ArraySection {
         crate::error::at_least_one("array.vectors", self.vectors, "input vector")
     }
 
+    /// The memory of solving `batch` input vectors on one array of this
+    /// shape by its solver, against what the machine has (see
+    /// [`crate::resources`]), at the key that set the shape.
+    ///
+    /// # Errors
+    /// A shape that cannot fit.
+    pub fn check_memory(&self, batch: usize) -> Result<(), FieldError> {
+        let (rows, cols) = self.shape();
+        let field = if self.size.is_some() || (self.rows.is_none() && self.cols.is_none()) {
+            "array.size"
+        } else if self.rows.is_some() {
+            "array.rows"
+        } else {
+            "array.cols"
+        };
+        crate::resources::check_memory(
+            field,
+            self.solver.memory_bytes(rows, cols, batch),
+            &format!("to solve one {rows}×{cols} array"),
+        )
+    }
+
     /// The arrays of a network on `device`.
     pub fn array_config(&self, device: &DeviceSpec) -> ArrayConfig {
         let (tile_rows, tile_cols) = self.shape();
@@ -205,6 +227,11 @@ pub fn crossbar_field(e: &xbar_crossbar::CrossbarError) -> FieldError {
 pub fn check_network(n: &NetworkConfig) -> Result<(), FieldError> {
     n.validate()
         .map_err(|e| FieldError::at("network", e.field, e.message.clone()))?;
+    crate::resources::check_memory(
+        "network.sizes",
+        n.training_memory_bytes(1),
+        &format!("for a network of {} parameters", n.parameter_count()),
+    )?;
     if n.sizes.first() != Some(&784) {
         return Err(FieldError::new(
             "network.sizes",
@@ -228,4 +255,54 @@ pub struct DataSection {
     pub train_limit: Option<usize>,
     /// Use the first N test images.
     pub test_limit: Option<usize>,
+}
+
+impl DataSection {
+    /// The limits, each at its `data.<key>` path: a limit of 0 images
+    /// would give a table of meaningless accuracies.
+    ///
+    /// # Errors
+    /// A limit of 0.
+    pub fn check(&self) -> Result<(), FieldError> {
+        for (field, limit) in [
+            ("train_limit", self.train_limit),
+            ("test_limit", self.test_limit),
+        ] {
+            if limit == Some(0) {
+                return Err(FieldError::at(
+                    "data",
+                    field,
+                    "expected at least 1 image, found 0 (remove the key to use every image)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens and checks the `splits` a run will read (loading them into
+    /// `ctx`, where the units find them), before the run creates anything;
+    /// an error is reported at `data.dir`.
+    ///
+    /// # Errors
+    /// A missing directory, a missing, truncated or corrupt IDX file.
+    pub fn preflight(
+        &self,
+        ctx: &crate::context::Context,
+        splits: &[xbar_training::Split],
+    ) -> Result<(), FieldError> {
+        for &split in splits {
+            ctx.dataset(self, split).map_err(|e| {
+                let message = match &e {
+                    crate::error::KindError::Shared(inner) => inner.to_string(),
+                    other => other.to_string(),
+                };
+                let message = message
+                    .strip_prefix("data: ")
+                    .unwrap_or(&message)
+                    .to_string();
+                FieldError::at("data", "dir", message)
+            })?;
+        }
+        Ok(())
+    }
 }

@@ -165,6 +165,7 @@ impl Experiment {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
+        check_name(&raw.name).map_err(|m| doc.invalid("name", &m))?;
         if raw.repeats == 0 || raw.repeats > MAX_REPEATS {
             return Err(doc.invalid(
                 "repeats",
@@ -280,6 +281,22 @@ impl Experiment {
         self.seed.wrapping_add(u64::from(repeat))
     }
 
+    /// A problem with point `point`'s setting at `error.path`, located in
+    /// the config: at its `[sweep]` entry when the point's value there was
+    /// swept, else at the key (or the nearest enclosing one the file sets).
+    pub fn locate(&self, point: usize, error: &FieldError) -> ConfigError {
+        let swept = self.swept.get(point).and_then(|pairs| {
+            pairs
+                .iter()
+                .find(|(k, _)| error.path == *k || error.path.starts_with(&format!("{k}.")))
+        });
+        let at = swept.map_or_else(|| error.path.clone(), |(k, _)| sweep_key(k));
+        match TomlDocument::parse(&self.path, &self.text) {
+            Ok(doc) => doc.invalid(&at, &error.message),
+            Err(e) => e,
+        }
+    }
+
     /// The directory relative paths in the config are relative to.
     pub fn dir(&self) -> PathBuf {
         self.path
@@ -287,6 +304,39 @@ impl Experiment {
             .map(Path::to_path_buf)
             .unwrap_or_default()
     }
+}
+
+/// Longest experiment name: it becomes a directory name.
+pub const MAX_NAME: usize = 100;
+
+/// An experiment name is the default results directory's name
+/// (`xbarsim-out/<name>`): a plain file name of letters, digits, `.`, `_`
+/// and `-`, not starting with a dot, so that it can never point outside
+/// `xbarsim-out/` (`../x`, `/abs`) or be empty.
+///
+/// # Errors
+/// What is wrong with it.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let expected = "expected a plain name of letters, digits, `.`, `_` and `-` (it names the results directory)";
+    if name.is_empty() {
+        return Err(format!("{expected}, found an empty name"));
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(format!(
+            "{expected}, at most {MAX_NAME} characters; found {}",
+            name.chars().count()
+        ));
+    }
+    if name.starts_with('.') {
+        return Err(format!("{expected}, not starting with `.`; found `{name}`"));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return Err(format!("{expected}; found {c:?} in `{name}`"));
+    }
+    Ok(())
 }
 
 /// A section of another kind is refused with a message that says so, so
@@ -447,7 +497,15 @@ fn resolve_device(name: &str, dir: &Path) -> Result<DeviceSpec, DeviceRefError> 
     }
     if name.ends_with(".toml") {
         let file = dir.join(name);
-        return load_device_file(&file).map_err(DeviceRefError::File);
+        // A file that cannot be read is reported at the config's key that
+        // names it; an error inside the file, at its own line.
+        return load_device_file(&file).map_err(|e| match e {
+            ConfigError::Read { reason, .. } => DeviceRefError::Unknown(
+                "device".into(),
+                format!("cannot read device file {}: {reason}", file.display()),
+            ),
+            other => DeviceRefError::File(other),
+        });
     }
     let hint = suggest(name, library::names())
         .map(|s| format!("; did you mean `{s}`?"))
@@ -530,6 +588,14 @@ fn dimensions(doc: &TomlDocument, sweep: Option<&Table>) -> Result<Vec<Dimension
         let at = sweep_key(key);
         if key.starts_with("sweep") || key == "plot" || key == "kind" || key == "repeats" {
             return Err(doc.invalid(&at, &format!("`{key}` cannot be swept")));
+        }
+        if key == "seed" || key == "name" || key == "description" {
+            let why = if key == "seed" {
+                "every point already runs with seed + r for r in 0..repeats; set `repeats` for more seeds"
+            } else {
+                "it is not a setting of the computation"
+            };
+            return Err(doc.invalid(&at, &format!("`{key}` cannot be swept: {why}")));
         }
         let Value::Array(list) = values else {
             return Err(doc.invalid(

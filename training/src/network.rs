@@ -212,6 +212,35 @@ impl NetworkConfig {
         Ok(())
     }
 
+    /// Weights and biases of the layers, `Σ (nᵢ + 1)·nᵢ₊₁` (saturating:
+    /// absurd sizes stay countable).
+    pub fn parameter_count(&self) -> usize {
+        self.sizes
+            .windows(2)
+            .map(|w| w[0].saturating_add(1).saturating_mul(w[1]))
+            .fold(0usize, usize::saturating_add)
+    }
+
+    /// Memory (bytes) that training this network on batches of
+    /// `batch_size` takes, roughly — to refuse sizes that cannot fit before
+    /// allocating, not an accounting: four `f32` copies of the parameters
+    /// (weights, gradients, two Adam moments) and, for back-propagation
+    /// through time, four `f32` states (input current, membrane, spike,
+    /// surrogate) per neuron, time step and sample.
+    ///
+    /// ```
+    /// use xbar_training::NetworkConfig;
+    /// let net = NetworkConfig::default(); // 784-128-10, 25 steps
+    /// assert_eq!(net.parameter_count(), 785 * 128 + 129 * 10);
+    /// let bytes = net.training_memory_bytes(64);
+    /// assert!(bytes > 16.0 * 101_770.0 && bytes < 1e9);
+    /// ```
+    pub fn training_memory_bytes(&self, batch_size: usize) -> f64 {
+        let neurons: f64 = self.sizes.iter().map(|&n| n as f64).sum();
+        16.0 * self.parameter_count() as f64
+            + 16.0 * neurons * self.time_steps() as f64 * batch_size as f64
+    }
+
     /// Number of weight layers.
     pub fn layers(&self) -> usize {
         self.sizes.len() - 1

@@ -66,6 +66,7 @@ impl ExperimentKind for CrossbarIrDrop {
     fn check(s: &Settings, _: &DeviceSpec) -> Result<(), FieldError> {
         let a = &s.array;
         a.check()?;
+        a.check_memory(a.vectors)?;
         if a.converters.dac_bits.is_some() || a.converters.adc_bits.is_some() {
             return Err(FieldError::new(
                 "array.dac_bits",

@@ -202,7 +202,9 @@ impl ExperimentKind for InferenceDrift {
                 "a trained model file replaces [network] and [training]: remove them, or remove `model`",
             ));
         }
+        s.data.check()?;
         s.array.check()?;
+        s.array.check_memory(1)?;
         s.array
             .array_config(device)
             .validate()
@@ -215,6 +217,20 @@ impl ExperimentKind for InferenceDrift {
             |t| t >= 0.0,
             "times ≥ 0 s",
         )
+    }
+
+    fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {
+        if let Some(file) = &s.evaluation.model {
+            ctx.model_file(file).map_err(|e| {
+                let message = match &e {
+                    KindError::Shared(inner) => inner.to_string(),
+                    other => other.to_string(),
+                };
+                FieldError::new("evaluation.model", message)
+            })?;
+            return s.data.preflight(ctx, &[Split::Test]);
+        }
+        s.data.preflight(ctx, &[Split::Train, Split::Test])
     }
 
     fn run(

@@ -43,6 +43,18 @@ pub trait ExperimentKind {
     /// The first field that breaks a constraint.
     fn check(settings: &Self::Settings, device: &DeviceSpec) -> Result<(), FieldError>;
 
+    /// Opens and checks every input a unit will read — data sets, model
+    /// files — before the run creates anything (loading them into `ctx`,
+    /// where the units find them), reported at the key that named them.
+    /// Kinds that read nothing keep the default.
+    ///
+    /// # Errors
+    /// The first input that cannot be used.
+    fn preflight(settings: &Self::Settings, ctx: &Context) -> Result<(), FieldError> {
+        let _ = (settings, ctx);
+        Ok(())
+    }
+
     /// One unit: the kind's measurement with `seed`.
     ///
     /// # Errors
@@ -257,6 +269,16 @@ macro_rules! registry {
             pub fn check(&self, device: &DeviceSpec) -> Result<(), FieldError> {
                 match self {
                     $( Settings::$variant(s) => <$module::$ty as ExperimentKind>::check(s, device), )*
+                }
+            }
+
+            /// The kind's preflight: every input opened and checked.
+            ///
+            /// # Errors
+            /// The first input that cannot be used, at its key.
+            pub fn preflight(&self, ctx: &Context) -> Result<(), FieldError> {
+                match self {
+                    $( Settings::$variant(s) => <$module::$ty as ExperimentKind>::preflight(s, ctx), )*
                 }
             }
 
