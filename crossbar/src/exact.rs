@@ -249,6 +249,77 @@ impl ExactSolver {
         Ok(out)
     }
 
+    /// Current each source delivers into its word line (A, B×M) for a batch
+    /// of input vectors (V, B×M): what the array draws from its drivers.
+    /// The array dissipates `Σᵢ Vᵢ·Iᵢ` (cells and wires together, by
+    /// Tellegen's theorem), so `Vᵀ·Y·V` with `Y` this map's matrix (the
+    /// input admittance, from M unit inputs) is the power of any input.
+    ///
+    /// When the circuit has drive and sense nodes (some wire, driver or
+    /// sense resistance on each line type) this is the ports' dense solve
+    /// of [`ExactSolver::solve`]; otherwise one full solve per vector.
+    ///
+    /// ```
+    /// use nalgebra::DMatrix;
+    /// use xbar_crossbar::{Crossbar, ExactSolver, Wires};
+    /// let g = DMatrix::from_element(8, 4, 1e-5);
+    /// let solver = ExactSolver::new(&Crossbar::new(g, Wires::new(2.0, 2.0, 0.0, 0.0)?)?)?;
+    /// let v = DMatrix::from_element(1, 8, 0.2);
+    /// let i = solver.source_currents(&v)?;
+    /// assert!(i[(0, 0)] < 0.2 * 4.0 * 1e-5 && i[(0, 0)] > 0.9 * 0.2 * 4.0 * 1e-5);
+    /// # Ok::<(), xbar_crossbar::CrossbarError>(())
+    /// ```
+    pub fn source_currents(&self, inputs: &DMatrix<f64>) -> Result<DMatrix<f64>> {
+        self.xbar.check_inputs(inputs)?;
+        let (batch, m) = (inputs.nrows(), self.xbar.rows());
+        let mut out = DMatrix::zeros(batch, m);
+        match &self.factor {
+            Some(factor) if self.nodal.net.port_solvable() => {
+                let net = &self.nodal.net;
+                let p = self.nodal.ports().len();
+                let block = (BLOCK_ELEMENTS / p).clamp(1, batch.max(1));
+                let mut rhs = faer::Mat::<f64>::zeros(p, block);
+                for start in (0..batch).step_by(block) {
+                    let k = block.min(batch - start);
+                    let mut x = rhs.as_mut().subcols_mut(0, k);
+                    x.fill(0.0);
+                    for c in 0..k {
+                        for i in 0..m {
+                            x[(i, c)] = net.g_drive * inputs[(start + c, i)];
+                        }
+                    }
+                    let par = if p * k >= 1 << 14 {
+                        Par::rayon(0)
+                    } else {
+                        Par::Seq
+                    };
+                    self.nodal.solve_ports(factor, x.rb_mut(), par);
+                    for c in 0..k {
+                        for i in 0..m {
+                            let v = inputs[(start + c, i)];
+                            out[(start + c, i)] = net.g_drive * (v - x[(i, c)]);
+                        }
+                    }
+                }
+            }
+            _ => {
+                let mut v = vec![0.0; m];
+                for b in 0..batch {
+                    v.iter_mut()
+                        .enumerate()
+                        .for_each(|(i, e)| *e = inputs[(b, i)]);
+                    let x = self.solve_full(self.nodal_rhs(&v))?;
+                    let nv = node_voltages(&self.nodal, self.xbar.conductances(), &x, &v);
+                    for (i, c) in nv.source_currents.into_iter().enumerate() {
+                        out[(b, i)] = c;
+                    }
+                }
+            }
+        }
+        check_finite(&out, "source currents")?;
+        Ok(out)
+    }
+
     /// Every node voltage and port current for one input vector (V).
     pub fn node_voltages(&self, input: &[f64]) -> Result<NodeVoltages> {
         let x = self.solve_full(self.nodal_rhs_checked(input)?)?;

@@ -1,0 +1,353 @@
+//! The technology file: every component figure the cost model uses, each
+//! with its source, so that users change them without touching code.
+//!
+//! A technology is a TOML table of `key = { value = <number>, source =
+//! "<citation>" }` entries (and a `name`); [`Technology::KEYS`] lists the
+//! keys, the struct's fields document their units (SI, in the key names).
+//! The library's presets ([`Technology::preset`], names in
+//! [`Technology::PRESETS`]) are compiled in from `cost/presets/*.toml`.
+//!
+//! [`Technology::from_toml`] reads one from text: a missing key, an unknown
+//! key, a value that is not a finite number ≥ 0 (> 0 where the model
+//! divides by it) or a missing source is a [`TechnologyError`] that names
+//! the origin, the line and column, and the key.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// One figure and where it comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quantity {
+    /// The number, in the unit of its key.
+    pub value: f64,
+    /// Its citation.
+    pub source: String,
+}
+
+/// A technology file that could not be used: `origin:line:col: key: message`.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{origin}:{line}:{column}: {key}: {message}")]
+pub struct TechnologyError {
+    /// The file name or preset the text came from.
+    pub origin: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// The key (empty when the text is not TOML at all).
+    pub key: String,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+macro_rules! technology {
+    ($( $(#[$doc:meta])* $key:ident: $positive:literal ),* $(,)?) => {
+        /// Component figures of one technology (see the [module docs](self)).
+        ///
+        /// ```
+        /// use xbar_cost::Technology;
+        /// let t = Technology::preset("generic-32nm").unwrap();
+        /// assert_eq!(t.feature_size_m.value, 32e-9);
+        /// assert!(t.adc_sample_rate_hz.source.contains("ISAAC"));
+        /// let bad = t.to_toml().replace("value = 1.28e9", "value = -1.0");
+        /// let err = Technology::from_toml(&bad, "mine.toml").unwrap_err();
+        /// assert_eq!(err.key, "adc_sample_rate_hz");
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Technology {
+            /// A name for reports.
+            pub name: String,
+            $( $(#[$doc])* pub $key: Quantity, )*
+        }
+
+        impl Technology {
+            /// Every figure's key, in file order.
+            pub const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
+
+            /// `(key, quantity, must be > 0)` for every figure.
+            fn entries(&self) -> Vec<(&'static str, &Quantity, bool)> {
+                vec![$((stringify!($key), &self.$key, $positive)),*]
+            }
+        }
+    };
+}
+
+technology! {
+    /// Feature size F (m).
+    feature_size_m: true,
+    /// Logic supply voltage (V).
+    supply_v: true,
+    /// Array wire resistance per length (Ω/m).
+    wire_resistance_ohm_per_m: false,
+    /// Array wire capacitance per length (F/m).
+    wire_capacitance_f_per_m: false,
+    /// Cell pitch along a line, in F.
+    cell_pitch_f: true,
+    /// Cell area, in F².
+    cell_area_f2: true,
+    /// Read pulse width (s): how long the read voltages are applied.
+    read_time_s: true,
+    /// Word-line driver energy per activated row per read (J).
+    driver_energy_j: false,
+    /// Driver area per word line (m²).
+    driver_area_m2: false,
+    /// DAC energy per input level above zero, per activated row (J).
+    dac_energy_per_level_j: false,
+    /// ADC Walden figure of merit (J per conversion step).
+    adc_walden_fom_j: false,
+    /// ADC Schreier figure of merit (dB).
+    adc_schreier_fom_db: true,
+    /// ADC conversions per second.
+    adc_sample_rate_hz: true,
+    /// Area of one ADC at `adc_area_reference_bits` (m²).
+    adc_area_m2: false,
+    /// The resolution `adc_area_m2` refers to (bits).
+    adc_area_reference_bits: true,
+    /// Energy of one accumulator-width addition (J).
+    add_energy_j: false,
+    /// Energy of one accumulator-width multiplication (J).
+    mult_energy_j: false,
+    /// Area of one adder (m²).
+    add_area_m2: false,
+    /// Area of one multiplier (m²).
+    mult_area_m2: false,
+    /// Buffer (SRAM) access energy per bit (J).
+    sram_energy_j_per_bit: false,
+    /// Buffer (SRAM) area per bit (m²).
+    sram_area_m2_per_bit: false,
+    /// Digital clock period (s).
+    digital_cycle_s: true,
+    /// Programming pulse amplitude (V).
+    write_voltage_v: false,
+    /// Programming pulse width (s).
+    write_pulse_s: false,
+    /// Programming pulses per cell when a network is written (write-verify).
+    write_pulses_per_cell: false,
+}
+
+/// The presets compiled into the library: `(name, TOML text)`.
+const PRESET_TEXTS: &[(&str, &str)] = &[
+    ("generic-45nm", include_str!("../presets/generic-45nm.toml")),
+    ("generic-32nm", include_str!("../presets/generic-32nm.toml")),
+    ("generic-22nm", include_str!("../presets/generic-22nm.toml")),
+];
+
+impl Technology {
+    /// Names of the library's presets.
+    pub const PRESETS: &'static [&'static str] = &["generic-45nm", "generic-32nm", "generic-22nm"];
+
+    /// A preset by name (`None` for an unknown name).
+    pub fn preset(name: &str) -> Option<Technology> {
+        PRESET_TEXTS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(n, text)| {
+                Technology::from_toml(text, &format!("preset {n}"))
+                    .expect("the shipped presets are valid (tested)")
+            })
+    }
+
+    /// The TOML text of a preset (what `from_toml` reads).
+    pub fn preset_text(name: &str) -> Option<&'static str> {
+        PRESET_TEXTS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+    }
+
+    /// Reads and checks a technology from TOML `text`; `origin` names it in
+    /// errors (a file name).
+    ///
+    /// # Errors
+    /// [`TechnologyError`] at the offending key's line and column.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Technology, TechnologyError> {
+        let locate = |offset: usize| {
+            let before = &text[..offset.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |p| p + 1) + 1;
+            (line, column)
+        };
+        let tech: Technology = toml::from_str(text).map_err(|e| {
+            let (line, column) = e.span().map_or((1, 1), |s| locate(s.start));
+            let message = e.message().to_string();
+            let key = Self::KEYS
+                .iter()
+                .chain(["name"].iter())
+                .find(|k| message.contains(&format!("`{k}`")))
+                .map_or_else(String::new, |k| k.to_string());
+            TechnologyError {
+                origin: origin.to_string(),
+                line,
+                column,
+                key,
+                message,
+            }
+        })?;
+        if let Err((key, message)) = tech.validate() {
+            // The key's own line: `key =` at the start of a line.
+            let offset = text
+                .match_indices(key)
+                .find(|(p, _)| {
+                    (*p == 0 || text.as_bytes()[p - 1] == b'\n')
+                        && text[p + key.len()..].trim_start().starts_with('=')
+                })
+                .map_or(0, |(p, _)| p);
+            let (line, column) = locate(offset);
+            return Err(TechnologyError {
+                origin: origin.to_string(),
+                line,
+                column,
+                key: key.to_string(),
+                message,
+            });
+        }
+        Ok(tech)
+    }
+
+    /// Checks every value: finite and ≥ 0 (> 0 where the model divides by
+    /// it), with a non-empty source. The error is `(key, message)`.
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        for (key, q, positive) in self.entries() {
+            let ok = q.value.is_finite()
+                && if positive {
+                    q.value > 0.0
+                } else {
+                    q.value >= 0.0
+                };
+            if !ok {
+                let want = if positive { "> 0" } else { "≥ 0" };
+                return Err((
+                    key,
+                    format!("expected a finite value {want}, found {}", q.value),
+                ));
+            }
+            if q.source.trim().is_empty() {
+                return Err((
+                    key,
+                    "expected a source (citation) for the value".to_string(),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The technology as TOML (round-trips through [`Technology::from_toml`]).
+    pub fn to_toml(&self) -> String {
+        let mut s = format!("name = {:?}\n", self.name);
+        for (key, q, _) in self.entries() {
+            s.push_str(&format!(
+                "{key} = {{ value = {:e}, source = {:?} }}\n",
+                q.value, q.source
+            ));
+        }
+        s
+    }
+
+    /// Length of one cell along a line (m): `cell_pitch_f · F`.
+    pub fn cell_pitch_m(&self) -> f64 {
+        self.cell_pitch_f.value * self.feature_size_m.value
+    }
+
+    /// Wire resistance of one segment between neighbouring cells (Ω).
+    pub fn segment_resistance_ohm(&self) -> f64 {
+        self.wire_resistance_ohm_per_m.value * self.cell_pitch_m()
+    }
+
+    /// Wire capacitance of one segment between neighbouring cells (F).
+    pub fn segment_capacitance_f(&self) -> f64 {
+        self.wire_capacitance_f_per_m.value * self.cell_pitch_m()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_preset_reads_and_round_trips() {
+        for name in Technology::PRESETS {
+            let t = Technology::preset(name).unwrap();
+            assert_eq!(&t.name, name);
+            let back = Technology::from_toml(&t.to_toml(), "round trip").unwrap();
+            assert_eq!(back, t);
+        }
+        assert!(Technology::preset("7nm-dreams").is_none());
+    }
+
+    #[test]
+    fn a_missing_value_is_located_and_named() {
+        let text = Technology::preset_text("generic-32nm").unwrap();
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with("adc_walden_fom_j"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let err = Technology::from_toml(&without, "t.toml").unwrap_err();
+        assert_eq!(err.key, "adc_walden_fom_j");
+        assert!(err.to_string().starts_with("t.toml:"), "{err}");
+        assert!(err.message.contains("missing"), "{err}");
+    }
+
+    #[test]
+    fn a_negative_value_is_located_at_its_line() {
+        let text = Technology::preset_text("generic-32nm").unwrap();
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("read_time_s"))
+            .unwrap()
+            + 1;
+        let bad = text.replace(
+            "read_time_s = { value = 10e-9",
+            "read_time_s = { value = -10e-9",
+        );
+        let err = Technology::from_toml(&bad, "t.toml").unwrap_err();
+        assert_eq!(
+            (err.key.as_str(), err.line, err.column),
+            ("read_time_s", line, 1)
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("t.toml:{line}:1: read_time_s: expected a finite value > 0, found -0.00000001")
+        );
+        // ≥ 0 keys take 0 but not less.
+        let zero = text.replace(
+            "add_energy_j = { value = 0.071e-12",
+            "add_energy_j = { value = 0.0",
+        );
+        Technology::from_toml(&zero, "t.toml").unwrap();
+        let neg = text.replace(
+            "add_energy_j = { value = 0.071e-12",
+            "add_energy_j = { value = -1.0",
+        );
+        assert_eq!(
+            Technology::from_toml(&neg, "t.toml").unwrap_err().key,
+            "add_energy_j"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_missing_sources_are_refused() {
+        let text = Technology::preset_text("generic-32nm").unwrap();
+        let extra = format!("{text}\nflux_capacitance = {{ value = 1.0, source = \"x\" }}\n");
+        let err = Technology::from_toml(&extra, "t.toml").unwrap_err();
+        assert!(err.message.contains("flux_capacitance"), "{err}");
+        let nosource = text.replace(
+            "digital_cycle_s = { value = 1e-9, source = \"1 GHz digital clock\" }",
+            "digital_cycle_s = { value = 1e-9, source = \"\" }",
+        );
+        assert_eq!(
+            Technology::from_toml(&nosource, "t.toml").unwrap_err().key,
+            "digital_cycle_s"
+        );
+    }
+
+    #[test]
+    fn segment_values_follow_the_pitch() {
+        let t = Technology::preset("generic-32nm").unwrap();
+        // 2F pitch at 32 nm = 64 nm; 2e7 Ω/m · 64 nm = 1.28 Ω; 0.2 fF/µm · 64 nm = 12.8 aF.
+        assert!((t.segment_resistance_ohm() - 1.28).abs() < 1e-12);
+        assert!((t.segment_capacitance_f() - 12.8e-18).abs() < 1e-30);
+    }
+}
