@@ -1,0 +1,30 @@
+//! # xbar-fit — device models from measured data
+//!
+//! Turns a lab's measurement files into the library's own device models
+//! ([`xbar_devices::DeviceSpec`]), with a 95 % confidence interval for every
+//! fitted parameter and the quality of every fit. It knows files (CSV, TSV,
+//! `.xlsx`) and statistics; the physics crate stays free of both, and the
+//! command line (`xbarsim device fit`) only calls it and writes the results.
+//!
+//! | module | what it does |
+//! |---|---|
+//! | [`measurements`] | tables from CSV/TSV/xlsx, wide and long pulse-train layouts, located errors |
+//! | [`pulse`] | NeuroSim exponential and soft-bounds fits per device, C2C, D2D, AIC/BIC choice |
+//! | [`stats`] | Levenberg–Marquardt with Jacobian covariance, χ² intervals, information criteria |
+//! | [`synth`] | synthetic pulse trains through the library's own update rules (tests, examples, benchmarks) |
+//!
+//! ```
+//! use xbar_fit::synth::{synthesize, SynthSpec};
+//! use xbar_fit::pulse::{fit_pulses, PulseOptions};
+//!
+//! let data = synthesize(&SynthSpec { devices: 4, ..SynthSpec::default() }, 1);
+//! let fit = fit_pulses(&data, &PulseOptions::default()).unwrap();
+//! assert_eq!(fit.chosen, "exponential");
+//! ```
+
+pub mod measurements;
+pub mod pulse;
+pub mod stats;
+pub mod synth;
+
+pub use measurements::DataError;

@@ -1,0 +1,911 @@
+//! Fitting the library's LTP/LTD pulse models to measured pulse trains.
+//!
+//! ## The step map
+//! Both pulse models of [`xbar_devices::pulse`] move a device by one pulse
+//! with a map that is linear in the present conductance `g`. Normalising
+//! `u = (g − g_min)/(g_max − g_min)`:
+//!
+//! * **NeuroSim exponential** (`G(x) = G_min + B·(1 − e^(−x/A))`, one pulse
+//!   moves `x` by ±1): an LTP pulse gives `Δu = (1 − e^(−1/A))·(B − u)` and
+//!   an LTD pulse `Δu = (1 − e^(1/A))·(B − u)` (signed `A`, `B` in units of
+//!   the range), the result clamped to `[0, 1]` — the device stops at the
+//!   bound after `P_max` pulses. With the slope `m` and intercept `c` of
+//!   `Δu = c + m·u`: `A = ∓1/ln(1 + m)` (LTP −, LTD +), `B = −c/m`, and the
+//!   pulses from bound to bound `P_max = −A·ln(1 − 1/B)`; the label is
+//!   `NL = nl_from_a(A/P_max)` ([`xbar_devices::pulse::nl_from_a`]).
+//! * **Soft bounds** (aihwkit's `SoftBoundsDevice`): `Δg = α_up·(G_max − g)`,
+//!   `Δg = −α_down·(g − G_min)`: the same map with the fixed points at the
+//!   bounds themselves, which the device approaches but never reaches.
+//!
+//! So each device is fitted by nonlinear least squares on its steps
+//! `g_{k+1} = f(g_k) + ε` (Levenberg–Marquardt from the ordinary
+//! least-squares line of `Δu` on `u`, [`crate::stats::least_squares`]):
+//! four parameters per model, `(m, c)` per polarity for the exponential
+//! model (whose bounds are the device's measured extremes, where the clamp
+//! holds it) and `(α, G_bound)` per polarity for soft bounds. Conditioning on
+//! the previous point makes each step's error the model's own cycle-to-cycle
+//! draw, independent from step to step, so the Jacobian gives valid 95 %
+//! intervals (`s²·(JᵀJ)⁻¹`, the delta method for `NL` and `P_max`).
+//! The library adds the exponential model's C2C draw *before* clamping to
+//! `[g_min, g_max]`, so near a bound an observation is a censored normal;
+//! the exponential fit uses its mean `E = f(μ) − f(μ − 1)`,
+//! `f(x) = x·Φ(x/σ) + σ·φ(x/σ)` (Tobin 1958), with σ re-estimated from the
+//! steps more than 3σ from both bounds — dropping or ignoring the censored
+//! points biases strongly nonlinear branches towards soft bounds.
+//!
+//! * C2C, exponential convention: `σ_C2C = s` (the residual σ relative to
+//!   `g_max − g_min`), with its χ² interval; soft-bounds convention: `σ`
+//!   relative to each step, `√(Σr²/Σ Δû²)`.
+//! * Model choice: AIC `n·ln(RSS/n) + 2k` or BIC `n·ln(RSS/n) + k·ln n` of
+//!   each device (`k` = 7 for the exponential model, whose clamp levels are
+//!   fitted too, 5 for soft bounds, both counting σ), summed over devices.
+//! * D2D: the fit per device, then the population of each parameter: mean,
+//!   σ, and the device-to-device σ with the estimation error removed
+//!   (`σ²_D2D = var(θ̂ᵢ) − mean(seᵢ²)`), written as the library's
+//!   [`VariabilitySpec`] (relative σ of `g_min`, `g_max`, absolute σ of NL).
+//!
+//! ```
+//! use xbar_fit::measurements::{Table, PulseData};
+//! use xbar_fit::pulse::{fit_pulses, PulseOptions};
+//!
+//! // A noiseless NeuroSim curve, 20 pulses, A = 10 pulses, 1–2 µS.
+//! let (g0, g1, p, a) = (1e-6f64, 2e-6f64, 20.0f64, 10.0f64);
+//! let b = (g1 - g0) / (1.0 - (-p / a).exp());
+//! let mut text = String::from("pulse_voltage_V,dev\n");
+//! for cycle in 0..2 {
+//!     for k in 1..=20 {
+//!         let g = g0 + b * (1.0 - (-(k as f64) / a).exp());
+//!         text += &format!("1,{g:e}\n");
+//!     }
+//!     for k in 1..=20 {
+//!         let x = p - k as f64; // depression along the mirror curve
+//!         let g = g1 - b * (1.0 - ((x - p) / a).exp());
+//!         text += &format!("-1,{g:e}\n");
+//!     }
+//! }
+//! let data = PulseData::from_table(&Table::from_csv_text("d.csv", &text, b',').unwrap()).unwrap();
+//! let fit = fit_pulses(&data, &PulseOptions::default()).unwrap();
+//! let e = fit.devices[0].exponential.as_ref().unwrap();
+//! assert!((e.pulses_ltp.value - 20.0).abs() < 1e-6);
+//! ```
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use xbar_devices::pulse::{nl_from_a, PulseSpec, NL_MAX};
+use xbar_devices::variability::VariabilitySpec;
+
+use crate::measurements::{DataError, DeviceTrain, PulseData};
+use crate::stats::{
+    information_criteria, least_squares, mean, median, sigma_estimate, std_dev, Estimate, LsFit,
+    Model,
+};
+
+/// Which information criterion chooses the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Criterion {
+    /// Akaike: `n·ln(RSS/n) + 2k`.
+    Aic,
+    /// Bayesian (Schwarz): `n·ln(RSS/n) + k·ln n`.
+    #[default]
+    Bic,
+}
+
+/// Which pulse model the device file keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModelChoice {
+    /// The best by the criterion.
+    #[default]
+    Auto,
+    /// NeuroSim exponential.
+    Exponential,
+    /// Soft bounds.
+    SoftBounds,
+}
+
+/// Options of [`fit_pulses`].
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct PulseOptions {
+    /// Huber loss (iteratively reweighted) instead of plain least squares.
+    pub robust: bool,
+    /// The criterion of the automatic choice.
+    pub criterion: Criterion,
+    /// The model to keep.
+    pub model: ModelChoice,
+}
+
+/// How well a model follows one device.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quality {
+    /// Steps fitted.
+    pub steps: usize,
+    /// RMSE of the conductance after each pulse, relative to g_max − g_min.
+    pub rmse_relative: f64,
+    /// R² of the conductance after each pulse.
+    pub r2: f64,
+    /// Akaike information criterion.
+    pub aic: f64,
+    /// Bayesian information criterion.
+    pub bic: f64,
+    /// Parameters counted by the criteria (σ included).
+    pub parameters: usize,
+}
+
+/// The exponential model fitted to one device.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ExponentialFit {
+    /// LTP nonlinearity label.
+    pub nl_ltp: Estimate,
+    /// LTD nonlinearity label (negative: saturating depression).
+    pub nl_ltd: Estimate,
+    /// Pulses from g_min to g_max (real-valued).
+    pub pulses_ltp: Estimate,
+    /// Pulses from g_max to g_min (real-valued).
+    pub pulses_ltd: Estimate,
+    /// C2C σ per pulse relative to g_max − g_min.
+    pub c2c: Estimate,
+    /// Fit quality.
+    pub quality: Quality,
+}
+
+/// The soft-bounds model fitted to one device.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)] // units in the names, as the report's keys
+pub struct SoftBoundsFit {
+    /// Fraction of the distance to g_max gained per up pulse.
+    pub alpha_up: Estimate,
+    /// Fraction of the distance to g_min lost per down pulse.
+    pub alpha_down: Estimate,
+    /// The lower asymptote (S).
+    pub g_min_S: Estimate,
+    /// The upper asymptote (S).
+    pub g_max_S: Estimate,
+    /// C2C σ relative to each step.
+    pub c2c: Estimate,
+    /// Fit quality.
+    pub quality: Quality,
+}
+
+/// Both models fitted to one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)] // units in the names, as the report's keys
+pub struct DeviceFit {
+    /// The device (column) name.
+    pub name: String,
+    /// Measured points.
+    pub points: usize,
+    /// Half-cycles (runs of one polarity).
+    pub half_cycles: usize,
+    /// Steps ending exactly at the bound their pulse pushes towards.
+    pub steps_at_bound: usize,
+    /// Smallest measured conductance (S): the exponential model's g_min.
+    pub g_min_S: f64,
+    /// Largest measured conductance (S): the exponential model's g_max.
+    pub g_max_S: f64,
+    /// The exponential fit, when the data allow it.
+    pub exponential: Option<ExponentialFit>,
+    /// Why there is no exponential fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exponential_note: Option<String>,
+    /// The soft-bounds fit, when the data allow it.
+    pub soft_bounds: Option<SoftBoundsFit>,
+    /// Why there is no soft-bounds fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft_bounds_note: Option<String>,
+}
+
+/// A parameter's distribution over the devices.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Population {
+    /// Devices with the parameter.
+    pub devices: usize,
+    /// Mean over devices, with the 95 % interval of the mean.
+    pub mean: Estimate,
+    /// Sample σ of the per-device estimates.
+    pub std: f64,
+    /// Device-to-device σ with the estimation error removed.
+    pub d2d_std: f64,
+}
+
+/// A model's totals over the devices.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ModelTotals {
+    /// Devices the model fits.
+    pub devices: usize,
+    /// Summed AIC over the devices both models fit.
+    pub aic: f64,
+    /// Summed BIC over the devices both models fit.
+    pub bic: f64,
+    /// Median RMSE relative to the range.
+    pub rmse_relative: f64,
+    /// Median R².
+    pub r2: f64,
+}
+
+/// The result of [`fit_pulses`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)] // units in the names, as the report's keys
+pub struct PulseFit {
+    /// Per device.
+    pub devices: Vec<DeviceFit>,
+    /// The criterion used.
+    pub criterion: Criterion,
+    /// `"exponential"` or `"soft-bounds"`: the kept model.
+    pub chosen: String,
+    /// Why it was chosen.
+    pub reason: String,
+    /// Exponential totals (absent when it fits too few devices).
+    pub exponential: Option<ModelTotals>,
+    /// Soft-bounds totals.
+    pub soft_bounds: Option<ModelTotals>,
+    /// Population of each parameter of the kept model, by key.
+    pub population: Vec<(String, Population)>,
+    /// Nominal g_min of the device file (S).
+    pub g_min_S: f64,
+    /// Nominal g_max of the device file (S).
+    pub g_max_S: f64,
+    /// The pulse model of the device file.
+    pub pulse: PulseSpec,
+    /// The device-to-device variability of the device file.
+    pub variability: VariabilitySpec,
+}
+
+/// One device's steps in normalised units.
+struct Steps {
+    u0: Vec<f64>,
+    u1: Vec<f64>,
+    up: Vec<bool>,
+}
+
+impl Steps {
+    fn tss(&self) -> f64 {
+        let m = mean(&self.u1);
+        self.u1.iter().map(|u| (u - m).powi(2)).sum()
+    }
+}
+
+/// Exponential step map: `[m_ltp, c_ltp, m_ltd, c_ltd]`. The noiseless
+/// step `μ = clamp(u + c + m·u, 0, 1)` is followed, as in the library, by the
+/// C2C draw and a second clamp, so an observation's mean is that of a
+/// normal of mean `μ` and σ `sigma` censored to `[0, 1]`:
+/// `E = f(μ) − f(μ − 1)`, `f(x) = x·Φ(x/σ) + σ·φ(x/σ)`.
+struct Exponential<'a> {
+    steps: &'a Steps,
+    sigma: f64,
+}
+
+fn phi(x: f64) -> f64 {
+    (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
+}
+
+fn cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
+}
+
+impl Exponential<'_> {
+    /// Noiseless step `μ`, whether the clamp is inactive, mean of the
+    /// observation and `dE/dμ`.
+    fn predict(&self, p: &[f64], u0: f64, up: bool) -> (f64, bool, f64, f64) {
+        let o = if up { 0 } else { 2 };
+        let raw = u0 + p[o + 1] + p[o] * u0;
+        let mu = raw.clamp(0.0, 1.0);
+        let free = (0.0..=1.0).contains(&raw);
+        let s = self.sigma;
+        if s < 1e-12 {
+            return (mu, free, mu, 1.0);
+        }
+        let f = |x: f64| x * cdf(x / s) + s * phi(x / s);
+        let e = f(mu) - f(mu - 1.0);
+        let de = cdf(mu / s) - cdf((mu - 1.0) / s);
+        (mu, free, e, de)
+    }
+}
+
+impl Model for Exponential<'_> {
+    fn dim(&self) -> usize {
+        4
+    }
+    fn residuals(&self, p: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        let s = self.steps;
+        for i in 0..s.u0.len() {
+            out.push(s.u1[i] - self.predict(p, s.u0[i], s.up[i]).2);
+        }
+    }
+    fn jacobian(&self, p: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        let s = self.steps;
+        for i in 0..s.u0.len() {
+            let o = if s.up[i] { 0 } else { 2 };
+            let (_, free, _, de) = self.predict(p, s.u0[i], s.up[i]);
+            let mut row = [0.0; 4];
+            if free {
+                row[o] = -s.u0[i] * de;
+                row[o + 1] = -de;
+            }
+            out.extend(row);
+        }
+    }
+}
+
+/// σ of the residuals of the steps whose noiseless value lies more than
+/// 3σ from both bounds (there the clamp does not shrink the spread), and
+/// their number.
+fn interior_sigma(model: &Exponential, p: &[f64]) -> (f64, usize) {
+    let s = model.steps;
+    let margin = 3.0 * model.sigma;
+    let (mut ss, mut n) = (0.0, 0usize);
+    for i in 0..s.u0.len() {
+        let (mu, _, e, _) = model.predict(p, s.u0[i], s.up[i]);
+        if mu > margin && mu < 1.0 - margin {
+            ss += (s.u1[i] - e).powi(2);
+            n += 1;
+        }
+    }
+    let dof = n.saturating_sub(4).max(1);
+    ((ss / dof as f64).sqrt(), n)
+}
+
+/// Soft-bounds step map: `[α_up, F_up, α_down, F_down]`.
+struct SoftBounds<'a>(&'a Steps);
+
+impl SoftBounds<'_> {
+    /// Prediction and its gradient.
+    fn predict(p: &[f64], u0: f64, up: bool) -> (f64, [f64; 4]) {
+        let (au, fu, ad, fd) = (p[0], p[1], p[2], p[3]);
+        let mut g = [0.0; 4];
+        // The library clamps to the bounds first.
+        let (v, dv_fu, dv_fd) = if u0 >= fu {
+            (fu, 1.0, 0.0)
+        } else if u0 <= fd {
+            (fd, 0.0, 1.0)
+        } else {
+            (u0, 0.0, 0.0)
+        };
+        if up {
+            let pred = v + au * (fu - v);
+            g[0] = fu - v;
+            g[1] = au + (1.0 - au) * dv_fu;
+            g[3] = (1.0 - au) * dv_fd;
+            (pred, g)
+        } else {
+            let pred = v - ad * (v - fd);
+            g[2] = -(v - fd);
+            g[3] = ad + (1.0 - ad) * dv_fd;
+            g[1] = (1.0 - ad) * dv_fu;
+            (pred, g)
+        }
+    }
+}
+
+impl Model for SoftBounds<'_> {
+    fn dim(&self) -> usize {
+        4
+    }
+    fn residuals(&self, p: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        let s = self.0;
+        for i in 0..s.u0.len() {
+            out.push(s.u1[i] - Self::predict(p, s.u0[i], s.up[i]).0);
+        }
+    }
+    fn jacobian(&self, p: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        let s = self.0;
+        for i in 0..s.u0.len() {
+            let g = Self::predict(p, s.u0[i], s.up[i]).1;
+            out.extend(g.iter().map(|x| -x));
+        }
+    }
+}
+
+/// Ordinary least squares of `Δu = c + m·u` over the steps of one polarity
+/// (`(m, c)`; `None` below two distinct `u`).
+fn ols(s: &Steps, up: bool, exclude_bound: bool) -> Option<(f64, f64)> {
+    let mut n = 0.0;
+    let (mut sx, mut sy, mut sxx, mut sxy) = (0.0, 0.0, 0.0, 0.0);
+    for i in 0..s.u0.len() {
+        if s.up[i] != up {
+            continue;
+        }
+        let x = s.u0[i];
+        // A device held at the bound it is pushed towards says nothing of the
+        // curve (the clamp holds it).
+        if exclude_bound && ((up && x >= 1.0 - 1e-12) || (!up && x <= 1e-12)) {
+            continue;
+        }
+        let y = s.u1[i] - x;
+        n += 1.0;
+        sx += x;
+        sy += y;
+        sxx += x * x;
+        sxy += x * y;
+    }
+    let var = sxx - sx * sx / n;
+    if n < 2.0 || var <= 1e-300 {
+        return None;
+    }
+    let m = (sxy - sx * sy / n) / var;
+    Some((m, (sy - m * sx) / n))
+}
+
+/// `(A, P_max)` in pulses of one exponential branch from its step map, or
+/// `None` when the map does not reach the far bound in finitely many pulses.
+pub fn branch_from_map(m: f64, c: f64, ltp: bool) -> Option<(f64, f64)> {
+    if 1.0 + m <= 0.0 || !m.is_finite() || !c.is_finite() {
+        return None;
+    }
+    if m.abs() < 1e-12 {
+        let p = if ltp { 1.0 / c } else { -1.0 / c };
+        return (p > 0.0 && p.is_finite()).then_some((f64::INFINITY.copysign(p), p));
+    }
+    let l = (1.0 + m).ln();
+    let a = if ltp { -1.0 / l } else { 1.0 / l };
+    let b = -c / m;
+    let arg = 1.0 - 1.0 / b;
+    if arg <= 0.0 {
+        return None;
+    }
+    let p = -a * arg.ln();
+    (p > 0.0 && p.is_finite()).then_some((a, p))
+}
+
+fn nl_of(m: f64, c: f64, ltp: bool) -> f64 {
+    match branch_from_map(m, c, ltp) {
+        Some((a, p)) => nl_from_a(a / p),
+        None => f64::NAN,
+    }
+}
+
+fn pulses_of(m: f64, c: f64, ltp: bool) -> f64 {
+    branch_from_map(m, c, ltp).map_or(f64::NAN, |(_, p)| p)
+}
+
+fn quality(fit: &LsFit, steps: &Steps, k: usize) -> Quality {
+    let (aic, bic) = information_criteria(fit.rss, fit.n, k);
+    Quality {
+        steps: fit.n,
+        rmse_relative: (fit.rss / fit.n as f64).sqrt(),
+        r2: 1.0 - fit.rss / steps.tss(),
+        aic,
+        bic,
+        parameters: k,
+    }
+}
+
+fn fit_exponential(steps: &Steps, robust: bool) -> Result<ExponentialFit, String> {
+    let up = ols(steps, true, true).ok_or("fewer than 2 distinct LTP steps below g_max")?;
+    let down = ols(steps, false, true).ok_or("fewer than 2 distinct LTD steps above g_min")?;
+    let mut start = vec![up.0, up.1, down.0, down.1];
+    // σ of the censored mean: from the plain fit, then from the interior
+    // residuals of each round.
+    let mut model = Exponential { steps, sigma: 0.0 };
+    let mut fit = least_squares(&model, &start, robust);
+    let mut interior = fit.n;
+    for _ in 0..3 {
+        let (sigma, n) = interior_sigma(&model, &fit.params);
+        model.sigma = sigma;
+        interior = n;
+        start.clone_from(&fit.params);
+        fit = least_squares(&model, &start, robust);
+    }
+    if !fit.converged {
+        return Err("Levenberg–Marquardt did not converge".into());
+    }
+    let (sigma, n) = interior_sigma(&model, &fit.params);
+    let p = &fit.params;
+    for (ltp, o, name) in [(true, 0, "LTP"), (false, 2, "LTD")] {
+        if branch_from_map(p[o], p[o + 1], ltp).is_none() {
+            return Err(format!(
+                "the {name} steps do not reach the far bound in finitely many pulses (their fixed point lies inside the measured range: a soft-bounds device)"
+            ));
+        }
+    }
+    let nl_ltp = fit.derived(|q| nl_of(q[0], q[1], true));
+    let nl_ltd = fit.derived(|q| nl_of(q[2], q[3], false));
+    let pulses_ltp = fit.derived(|q| pulses_of(q[0], q[1], true));
+    let pulses_ltd = fit.derived(|q| pulses_of(q[2], q[3], false));
+    let _ = interior;
+    Ok(ExponentialFit {
+        nl_ltp,
+        nl_ltd,
+        pulses_ltp,
+        pulses_ltd,
+        c2c: sigma_estimate(sigma, n.saturating_sub(4)),
+        quality: quality(&fit, steps, 7),
+    })
+}
+
+fn fit_soft_bounds(
+    steps: &Steps,
+    robust: bool,
+    g_min: f64,
+    range: f64,
+) -> Result<SoftBoundsFit, String> {
+    let (mu, cu) = ols(steps, true, false).ok_or("fewer than 2 distinct LTP steps")?;
+    let (md, cd) = ols(steps, false, false).ok_or("fewer than 2 distinct LTD steps")?;
+    let start = [-mu, -cu / mu, -md, -cd / md];
+    if !start.iter().all(|x| x.is_finite()) {
+        return Err("the steps do not depend on the conductance".into());
+    }
+    let fit = least_squares(&SoftBounds(steps), &start, robust);
+    if !fit.converged {
+        return Err("Levenberg–Marquardt did not converge".into());
+    }
+    let p = &fit.params;
+    if !(p[0] > 0.0 && p[0] < 1.0 && p[2] > 0.0 && p[2] < 1.0) {
+        return Err(format!(
+            "the fitted fractions α_up = {:.3}, α_down = {:.3} are outside (0, 1)",
+            p[0], p[2]
+        ));
+    }
+    if p[1] <= p[3] {
+        return Err("the fitted upper asymptote lies below the lower one".into());
+    }
+    // C2C relative to the step: √(Σ r² / Σ Δû²).
+    let mut steps2 = 0.0;
+    for i in 0..steps.u0.len() {
+        let pred = SoftBounds::predict(p, steps.u0[i], steps.up[i]).0;
+        let v = steps.u0[i].clamp(p[3], p[1]);
+        steps2 += (pred - v).powi(2);
+    }
+    let c2c = (fit.rss / steps2.max(1e-300)).sqrt();
+    let dof = fit.n.saturating_sub(4);
+    let to_s = |e: Estimate| e.map(|u| g_min + u * range);
+    Ok(SoftBoundsFit {
+        alpha_up: Estimate::normal(p[0], fit.se(0)),
+        alpha_down: Estimate::normal(p[2], fit.se(2)),
+        g_max_S: to_s(Estimate::normal(p[1], fit.se(1))),
+        g_min_S: to_s(Estimate::normal(p[3], fit.se(3))),
+        c2c: sigma_estimate(c2c, dof),
+        quality: quality(&fit, steps, 5),
+    })
+}
+
+/// Fewest steps of each polarity a device needs: the four parameters and σ.
+pub const MIN_STEPS_PER_POLARITY: usize = 3;
+
+fn fit_device(file: &str, d: &DeviceTrain, opts: &PulseOptions) -> Result<DeviceFit, DataError> {
+    let g_min = d.points.iter().map(|p| p.g).fold(f64::INFINITY, f64::min);
+    let g_max = d
+        .points
+        .iter()
+        .map(|p| p.g)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let n_up = d.steps.iter().filter(|s| s.polarity > 0).count();
+    let n_down = d.steps.len() - n_up;
+    if n_up < MIN_STEPS_PER_POLARITY || n_down < MIN_STEPS_PER_POLARITY {
+        return Err(DataError::column(
+            file,
+            &d.name,
+            format!(
+                "{} points ({n_up} LTP and {n_down} LTD steps): expected at least {MIN_STEPS_PER_POLARITY} steps of each polarity to fit 2 parameters per polarity and the noise",
+                d.points.len()
+            ),
+        ));
+    }
+    let range = g_max - g_min;
+    if range <= 1e-9 * g_max.max(1e-300) {
+        return Err(DataError::column(
+            file,
+            &d.name,
+            format!("the conductance never changes (always {g_min:e} S): expected a device that responds to pulses"),
+        ));
+    }
+    let mean_up = mean(
+        &d.steps
+            .iter()
+            .filter(|s| s.polarity > 0)
+            .map(|s| s.g1 - s.g0)
+            .collect::<Vec<_>>(),
+    );
+    let mean_down = mean(
+        &d.steps
+            .iter()
+            .filter(|s| s.polarity < 0)
+            .map(|s| s.g1 - s.g0)
+            .collect::<Vec<_>>(),
+    );
+    if mean_up <= 0.0 || mean_down >= 0.0 {
+        return Err(DataError::column(
+            file,
+            &d.name,
+            format!(
+                "the fit does not converge: potentiating pulses change the conductance by {mean_up:.3e} S and depressing pulses by {mean_down:.3e} S on average; try checking the sign of pulse_voltage_V/polarity (+ must increase the conductance) and that the device switches"
+            ),
+        ));
+    }
+    let mut steps = Steps {
+        u0: Vec::new(),
+        u1: Vec::new(),
+        up: Vec::new(),
+    };
+    let mut censored = 0;
+    for s in &d.steps {
+        let (u0, u1) = ((s.g0 - g_min) / range, (s.g1 - g_min) / range);
+        let up = s.polarity > 0;
+        if (up && u1 >= 1.0) || (!up && u1 <= 0.0) {
+            censored += 1;
+        }
+        steps.u0.push(u0);
+        steps.u1.push(u1);
+        steps.up.push(up);
+    }
+    let exponential = fit_exponential(&steps, opts.robust);
+    let soft = fit_soft_bounds(&steps, opts.robust, g_min, range);
+    if let (Err(e), Err(s)) = (&exponential, &soft) {
+        return Err(DataError::column(
+            file,
+            &d.name,
+            format!(
+                "the fit does not converge (exponential: {e}; soft bounds: {s}); try --robust against outliers, leaving out cycles where the device did not switch, or more pulses per half-cycle"
+            ),
+        ));
+    }
+    let (exponential, exponential_note) = match exponential {
+        Ok(e) => (Some(e), None),
+        Err(n) => (None, Some(n)),
+    };
+    let (soft_bounds, soft_bounds_note) = match soft {
+        Ok(s) => (Some(s), None),
+        Err(n) => (None, Some(n)),
+    };
+    Ok(DeviceFit {
+        name: d.name.clone(),
+        points: d.points.len(),
+        half_cycles: d.half_cycles(),
+        steps_at_bound: censored,
+        g_min_S: g_min,
+        g_max_S: g_max,
+        exponential,
+        exponential_note,
+        soft_bounds,
+        soft_bounds_note,
+    })
+}
+
+fn population(values: &[f64], errors: &[f64]) -> Population {
+    let n = values.len();
+    let m = mean(values);
+    let sd = std_dev(values);
+    let se2 = mean(&errors.iter().map(|e| e * e).collect::<Vec<_>>());
+    let d2d = (sd * sd - se2).max(0.0).sqrt();
+    let se_mean = if n > 1 {
+        sd / (n as f64).sqrt()
+    } else {
+        errors.first().copied().unwrap_or(f64::INFINITY)
+    };
+    Population {
+        devices: n,
+        mean: Estimate::normal(m, se_mean),
+        std: sd,
+        d2d_std: d2d,
+    }
+}
+
+fn totals<'a>(qs: impl Iterator<Item = &'a Quality>, devices: usize) -> ModelTotals {
+    let qs: Vec<&Quality> = qs.collect();
+    ModelTotals {
+        devices,
+        aic: qs.iter().map(|q| q.aic).sum(),
+        bic: qs.iter().map(|q| q.bic).sum(),
+        rmse_relative: median(&qs.iter().map(|q| q.rmse_relative).collect::<Vec<_>>()),
+        r2: median(&qs.iter().map(|q| q.r2).collect::<Vec<_>>()),
+    }
+}
+
+/// Fits both pulse models to every device, chooses one, and builds the
+/// device file's pulse model and variability.
+///
+/// # Errors
+/// A device with too few steps, one whose pulses do not move it the way
+/// their polarity says, or one neither model fits (named by its column);
+/// the chosen model fitting no device.
+pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, DataError> {
+    let devices: Vec<DeviceFit> = data
+        .devices
+        .par_iter()
+        .map(|d| fit_device(&data.file, d, opts))
+        .collect::<Result<_, _>>()?;
+    let n = devices.len();
+    let n_exp = devices.iter().filter(|d| d.exponential.is_some()).count();
+    let n_soft = devices.iter().filter(|d| d.soft_bounds.is_some()).count();
+    let both: Vec<&DeviceFit> = devices
+        .iter()
+        .filter(|d| d.exponential.is_some() && d.soft_bounds.is_some())
+        .collect();
+    let exp_totals = (n_exp > 0).then(|| {
+        totals(
+            both.iter()
+                .filter_map(|d| d.exponential.as_ref().map(|e| &e.quality)),
+            n_exp,
+        )
+    });
+    let soft_totals = (n_soft > 0).then(|| {
+        totals(
+            both.iter()
+                .filter_map(|d| d.soft_bounds.as_ref().map(|e| &e.quality)),
+            n_soft,
+        )
+    });
+    let score = |t: &ModelTotals| match opts.criterion {
+        Criterion::Aic => t.aic,
+        Criterion::Bic => t.bic,
+    };
+    let crit = match opts.criterion {
+        Criterion::Aic => "AIC",
+        Criterion::Bic => "BIC",
+    };
+    // A model that fails on more than a tenth of the devices is not offered.
+    let usable = |k: usize| k > 0 && 10 * k >= 9 * n;
+    let (exponential, reason) = match opts.model {
+        ModelChoice::Exponential => (true, "chosen by the user".to_string()),
+        ModelChoice::SoftBounds => (false, "chosen by the user".to_string()),
+        ModelChoice::Auto => match (usable(n_exp), usable(n_soft)) {
+            (true, true) => {
+                let (e, s) = (
+                    score(exp_totals.as_ref().expect("n_exp > 0")),
+                    score(soft_totals.as_ref().expect("n_soft > 0")),
+                );
+                (
+                    e <= s,
+                    format!(
+                        "{crit} summed over {} devices: exponential {e:.1}, soft bounds {s:.1}",
+                        both.len()
+                    ),
+                )
+            }
+            (true, false) => (
+                true,
+                format!("soft bounds fits only {n_soft} of {n} devices"),
+            ),
+            (false, true) => (
+                false,
+                format!("the exponential model fits only {n_exp} of {n} devices"),
+            ),
+            (false, false) => (
+                n_exp >= n_soft,
+                "neither model fits nine in ten devices".to_string(),
+            ),
+        },
+    };
+    let kept = if exponential { n_exp } else { n_soft };
+    if kept == 0 {
+        let name = if exponential {
+            "exponential"
+        } else {
+            "soft-bounds"
+        };
+        let note = devices
+            .iter()
+            .find_map(|d| {
+                if exponential {
+                    d.exponential_note.clone()
+                } else {
+                    d.soft_bounds_note.clone()
+                }
+            })
+            .unwrap_or_default();
+        return Err(DataError::file(
+            &data.file,
+            format!("the {name} model fits no device ({note}); try the other model (--model auto)"),
+        ));
+    }
+    let g_mins: Vec<f64>;
+    let g_maxs: Vec<f64>;
+    let mut pop = Vec::new();
+    let pulse;
+    let mut variability = VariabilitySpec::default();
+    if exponential {
+        let fits: Vec<(&DeviceFit, &ExponentialFit)> = devices
+            .iter()
+            .filter_map(|d| d.exponential.as_ref().map(|e| (d, e)))
+            .collect();
+        let get = |f: &dyn Fn(&ExponentialFit) -> Estimate| {
+            let v: Vec<Estimate> = fits.iter().map(|(_, e)| f(e)).collect();
+            population(
+                &v.iter().map(|e| e.value).collect::<Vec<_>>(),
+                &v.iter().map(|e| e.std_error).collect::<Vec<_>>(),
+            )
+        };
+        let nl_ltp = get(&|e| e.nl_ltp);
+        let nl_ltd = get(&|e| e.nl_ltd);
+        let p_ltp = get(&|e| e.pulses_ltp);
+        let p_ltd = get(&|e| e.pulses_ltd);
+        let c2c = get(&|e| e.c2c);
+        g_mins = fits.iter().map(|(d, _)| d.g_min_S).collect();
+        g_maxs = fits.iter().map(|(d, _)| d.g_max_S).collect();
+        let c2c_rms = mean(
+            &fits
+                .iter()
+                .map(|(_, e)| e.c2c.value.powi(2))
+                .collect::<Vec<_>>(),
+        )
+        .sqrt();
+        let round_pulses = |x: f64| x.round().clamp(1.0, f64::from(u32::MAX)) as u32;
+        pulse = PulseSpec::Exponential {
+            pulses_ltp: round_pulses(median(
+                &fits
+                    .iter()
+                    .map(|(_, e)| e.pulses_ltp.value)
+                    .collect::<Vec<_>>(),
+            )),
+            pulses_ltd: round_pulses(median(
+                &fits
+                    .iter()
+                    .map(|(_, e)| e.pulses_ltd.value)
+                    .collect::<Vec<_>>(),
+            )),
+            nl_ltp: nl_ltp.mean.value.clamp(-NL_MAX, NL_MAX),
+            nl_ltd: nl_ltd.mean.value.clamp(-NL_MAX, NL_MAX),
+            c2c: c2c_rms,
+        };
+        variability.nl = ((nl_ltp.d2d_std.powi(2) + nl_ltd.d2d_std.powi(2)) / 2.0)
+            .sqrt()
+            .min(NL_MAX);
+        for (k, p) in [
+            ("nl_ltp", nl_ltp),
+            ("nl_ltd", nl_ltd),
+            ("pulses_ltp", p_ltp),
+            ("pulses_ltd", p_ltd),
+            ("c2c", c2c),
+        ] {
+            pop.push((k.to_string(), p));
+        }
+    } else {
+        let fits: Vec<&SoftBoundsFit> = devices
+            .iter()
+            .filter_map(|d| d.soft_bounds.as_ref())
+            .collect();
+        let get = |f: &dyn Fn(&SoftBoundsFit) -> Estimate| {
+            let v: Vec<Estimate> = fits.iter().map(|e| f(e)).collect();
+            population(
+                &v.iter().map(|e| e.value).collect::<Vec<_>>(),
+                &v.iter().map(|e| e.std_error).collect::<Vec<_>>(),
+            )
+        };
+        let a_up = get(&|e| e.alpha_up);
+        let a_down = get(&|e| e.alpha_down);
+        let c2c = get(&|e| e.c2c);
+        g_mins = fits.iter().map(|e| e.g_min_S.value.max(0.0)).collect();
+        g_maxs = fits.iter().map(|e| e.g_max_S.value).collect();
+        let c2c_rms = mean(&fits.iter().map(|e| e.c2c.value.powi(2)).collect::<Vec<_>>()).sqrt();
+        pulse = PulseSpec::SoftBounds {
+            alpha_up: a_up.mean.value,
+            alpha_down: a_down.mean.value,
+            c2c: c2c_rms,
+        };
+        for (k, p) in [("alpha_up", a_up), ("alpha_down", a_down), ("c2c", c2c)] {
+            pop.push((k.to_string(), p));
+        }
+    }
+    let g_min_pop = population(&g_mins, &vec![0.0; g_mins.len()]);
+    let g_max_pop = population(&g_maxs, &vec![0.0; g_maxs.len()]);
+    let g_min = g_min_pop.mean.value.max(0.0);
+    let g_max = g_max_pop.mean.value;
+    if g_min > 0.0 {
+        variability.g_min = (g_min_pop.d2d_std / g_min).min(1.0);
+    }
+    variability.g_max = (g_max_pop.d2d_std / g_max).min(1.0);
+    pop.insert(0, ("g_max_S".to_string(), g_max_pop));
+    pop.insert(0, ("g_min_S".to_string(), g_min_pop));
+    Ok(PulseFit {
+        devices,
+        criterion: opts.criterion,
+        chosen: if exponential {
+            "exponential"
+        } else {
+            "soft-bounds"
+        }
+        .to_string(),
+        reason,
+        exponential: exp_totals,
+        soft_bounds: soft_totals,
+        population: pop,
+        g_min_S: g_min,
+        g_max_S: g_max,
+        pulse,
+        variability,
+    })
+}
