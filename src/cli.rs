@@ -191,7 +191,13 @@ pub struct SolveArgs {
     #[arg(long, value_name = "A", value_parser = parse_positive, allow_hyphen_values = true)]
     pub sinh_a: Option<f64>,
     /// Newton iteration limit of the nonlinear solve
-    #[arg(long, value_name = "N", default_value_t = 50, hide_short_help = true)]
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        hide_short_help = true,
+        allow_hyphen_values = true
+    )]
     pub max_iterations: usize,
     /// Output CSV file of currents (A); a sidecar OUTPUT.json is written next to it
     #[arg(short, long, value_name = "I.csv")]
@@ -236,10 +242,10 @@ impl WiresArgs {
 #[derive(Debug, Args)]
 pub struct ConverterArgs {
     /// Input DAC bits (none: ideal)
-    #[arg(long, value_name = "BITS")]
+    #[arg(long, value_name = "BITS", allow_hyphen_values = true)]
     pub dac_bits: Option<u32>,
     /// Output ADC bits per tile (none: ideal)
-    #[arg(long, value_name = "BITS")]
+    #[arg(long, value_name = "BITS", allow_hyphen_values = true)]
     pub adc_bits: Option<u32>,
     /// Word-line voltage of an input of 1 (V)
     #[arg(
@@ -267,10 +273,10 @@ impl ConverterArgs {
 #[derive(Debug, Args)]
 pub struct TileArgs {
     /// Word lines per array
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256)]
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256, allow_hyphen_values = true)]
     pub tile_rows: usize,
     /// Bit lines per array (two per weight)
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256)]
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 256, allow_hyphen_values = true)]
     pub tile_cols: usize,
 }
 
@@ -362,13 +368,19 @@ pub struct PulseArgs {
     pub device: String,
     /// Pulses in each phase (LTP, then LTD) [default: the device's
     /// pulses_ltp for LTP and pulses_ltd for LTD]
-    #[arg(short = 'n', long, value_name = "N", value_parser = parse_pulses)]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_pulses, allow_hyphen_values = true)]
     pub pulses: Option<u32>,
     /// Number of devices (independent cycle-to-cycle noise)
-    #[arg(short = 'k', long, value_name = "K", default_value = "1", value_parser = parse_count)]
+    #[arg(short = 'k', long, value_name = "K", default_value = "1", value_parser = parse_count, allow_hyphen_values = true)]
     pub count: usize,
     /// Seed of every random draw (same seed, same file)
-    #[arg(short, long, value_name = "S", default_value_t = 0)]
+    #[arg(
+        short,
+        long,
+        value_name = "S",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
     pub seed: u64,
     /// Output CSV file (its directory must exist); a sidecar FILE.json is written next to it
     #[arg(short, long, value_name = "FILE")]
@@ -383,17 +395,23 @@ pub struct DriftArgs {
     pub device: String,
     /// Times since programming (s), comma-separated, finite, ≥ 0
     /// [default: 1,60,3600,86400,2592000,31536000 — 1 s to 1 year]
-    #[arg(short, long, value_name = "T,...", value_parser = parse_times)]
+    #[arg(short, long, value_name = "T,...", value_parser = parse_times, allow_hyphen_values = true)]
     pub times: Option<List>,
     /// Target conductances (S), comma-separated, finite, ≥ 0
     /// [default: g_min + (g_max − g_min)·{0.1, 0.25, 0.5, 0.75, 1}]
-    #[arg(long, value_name = "G,...", value_parser = parse_targets)]
+    #[arg(long, value_name = "G,...", value_parser = parse_targets, allow_hyphen_values = true)]
     pub targets: Option<List>,
     /// Devices per target
-    #[arg(short = 'k', long, value_name = "K", default_value = "10000", value_parser = parse_count)]
+    #[arg(short = 'k', long, value_name = "K", default_value = "10000", value_parser = parse_count, allow_hyphen_values = true)]
     pub count: usize,
     /// Seed of every random draw (same seed, same file)
-    #[arg(short, long, value_name = "S", default_value_t = 0)]
+    #[arg(
+        short,
+        long,
+        value_name = "S",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
     pub seed: u64,
     /// Noiseless reads: drift only, no read noise
     #[arg(long)]
@@ -444,13 +462,13 @@ pub struct RunArgs {
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Threads [default: all cores]
-    #[arg(short, long, value_name = "N", value_parser = parse_jobs)]
+    #[arg(short, long, value_name = "N", value_parser = parse_jobs, allow_hyphen_values = true)]
     pub jobs: Option<usize>,
     /// Replace another config's results in the directory
     #[arg(long)]
     pub force: bool,
     /// Run only shard K of N (points p with p mod N = K-1); merge the shards with `xbarsim merge`
-    #[arg(long, value_name = "K/N")]
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
     pub shard: Option<xbar_experiments::Shard>,
     /// MNIST directory (four IDX files, gzip or plain) for every `[data]` section
     #[arg(long, value_name = "DIR")]
@@ -478,16 +496,16 @@ pub struct SlurmArgs {
     #[arg(value_name = "CONFIG")]
     pub config: PathBuf,
     /// Number of array tasks
-    #[arg(long, value_name = "N", value_parser = parse_jobs)]
+    #[arg(long, value_name = "N", value_parser = parse_jobs, allow_hyphen_values = true)]
     pub shards: usize,
     /// Results directory, on a file system every node sees
     #[arg(short, long, value_name = "DIR")]
     pub out: PathBuf,
     /// CPUs (threads) per task
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_jobs)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_jobs, allow_hyphen_values = true)]
     pub cpus_per_task: usize,
     /// Wall-time limit per task, e.g. 12:00:00
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
     pub time: Option<String>,
     /// Partition
     #[arg(long, value_name = "P")]
@@ -551,10 +569,10 @@ pub struct DataArgs {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Use only the first N training images
-    #[arg(long, value_name = "N", value_parser = parse_size)]
+    #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
     pub train_limit: Option<usize>,
     /// Use only the first N test images
-    #[arg(long, value_name = "N", value_parser = parse_size)]
+    #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
     pub test_limit: Option<usize>,
 }
 
@@ -562,13 +580,13 @@ pub struct DataArgs {
 #[derive(Debug, Args)]
 pub struct NetworkArgs {
     /// Hidden layer widths, comma-separated [default: 256]
-    #[arg(long, value_name = "LIST", value_parser = parse_widths)]
+    #[arg(long, value_name = "LIST", value_parser = parse_widths, allow_hyphen_values = true)]
     pub hidden: Option<Widths>,
     /// Neuron kind: spiking or relu [default: spiking]
     #[arg(long, value_name = "KIND")]
     pub kind: Option<String>,
     /// Time steps T [default: 25]
-    #[arg(long, value_name = "T")]
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
     pub steps: Option<usize>,
     /// Membrane decay β per step [default: 0.95]
     #[arg(long, value_name = "BETA", allow_hyphen_values = true)]
@@ -601,10 +619,10 @@ pub struct TrainArgs {
     #[command(flatten)]
     pub network: NetworkArgs,
     /// Passes over the training set [default: 10]
-    #[arg(long, value_name = "N", value_parser = parse_size)]
+    #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
     pub epochs: Option<usize>,
     /// Samples per batch [default: 128]
-    #[arg(long, value_name = "N", value_parser = parse_size)]
+    #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
     pub batch_size: Option<usize>,
     /// Adam learning rate [default: 5e-4]
     #[arg(long, value_name = "LR", allow_hyphen_values = true)]
@@ -613,7 +631,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "NAME")]
     pub schedule: Option<String>,
     /// Seed of initialisation, shuffling, input spikes and noise [default: 1]
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
     pub seed: Option<u64>,
     /// Hardware-aware training: 7 % weight noise, clip at 2.5σ
     #[arg(long)]
@@ -656,7 +674,7 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "LIST", value_parser = parse_times, default_value = "1,3600,86400,2592000,31536000", allow_hyphen_values = true)]
     pub times: List,
     /// Independent device instances
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 10)]
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 10, allow_hyphen_values = true)]
     pub instances: usize,
     #[command(flatten)]
     pub tiles: TileArgs,
@@ -672,7 +690,13 @@ pub struct EvaluateArgs {
     #[arg(long)]
     pub no_drift_compensation: bool,
     /// Seed of device instances (instance i: seed + i) and input spikes
-    #[arg(short, long, value_name = "S", default_value_t = 1)]
+    #[arg(
+        short,
+        long,
+        value_name = "S",
+        default_value_t = 1,
+        allow_hyphen_values = true
+    )]
     pub seed: u64,
     /// CSV to write: time_s, instances, accuracy_mean, accuracy_std, accuracy_min, accuracy_max
     #[arg(short, long, value_name = "FILE")]
@@ -696,10 +720,10 @@ pub struct InsituArgs {
     #[command(flatten)]
     pub network: NetworkArgs,
     /// Passes over the training set
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 1)]
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 1, allow_hyphen_values = true)]
     pub epochs: usize,
     /// Samples per batch
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 64)]
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 64, allow_hyphen_values = true)]
     pub batch_size: usize,
     /// SGD learning rate
     #[arg(
@@ -718,7 +742,13 @@ pub struct InsituArgs {
     )]
     pub w_max: f64,
     /// Seed of devices, shuffling, input spikes and pulse rounding
-    #[arg(short, long, value_name = "S", default_value_t = 1)]
+    #[arg(
+        short,
+        long,
+        value_name = "S",
+        default_value_t = 1,
+        allow_hyphen_values = true
+    )]
     pub seed: u64,
     /// Model file to write (the weights as the arrays hold them at the end)
     #[arg(short, long, value_name = "FILE")]

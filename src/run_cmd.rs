@@ -288,6 +288,7 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
             args.output.display()
         );
     }
+    crate::output::check_output_path(&args.output)?;
     let mut spec = PlotSpec::new(args.output.display().to_string(), &args.x, &args.y);
     spec.kind = kind;
     spec.error = error;

@@ -90,6 +90,13 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
             (currents, method.name())
         }
     };
+    if currents.iter().any(|i| !i.is_finite()) {
+        bail!(
+            "the currents of `{}` with `{}` are not finite numbers (they overflow double precision); expected conductances and voltages of physical size (S, V)",
+            args.conductances.display(),
+            args.inputs.display()
+        );
+    }
     let seconds = started.elapsed().as_secs_f64();
     let mut parameters = json!({
         "conductances_file": args.conductances.display().to_string(),
@@ -173,7 +180,7 @@ fn voltage_map(solver: &ExactSolver, inputs: &nalgebra::DMatrix<f64>) -> Result<
         }
     }
     xbar_experiments::row::table(&cells)
-        .map_err(|e| CliError::new(format!("internal error: node voltages: {e}")))
+        .map_err(|e| CliError::new(format!("node voltages: {e} (it overflows double precision); expected conductances and voltages of physical size (S, V)")))
 }
 
 /// The wires' own keys (`r_wordline_ohm`, …) into the sidecar parameters.

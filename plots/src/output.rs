@@ -10,6 +10,7 @@ use crate::error::PlotError;
 use crate::style::DPI;
 use crate::text::ExactText;
 use crate::Plot;
+use image::ImageEncoder;
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,13 +110,22 @@ pub(crate) fn write(
             persist(tmp, path)
         }
         Format::Png => {
-            let tmp = temp_next_to(path, ".png")?;
+            // Rendered and encoded in memory; only the finished bytes meet
+            // the disk, so a full disk is an I/O error naming the file.
+            let mut pixels = vec![0u8; px.0 as usize * px.1 as usize * 3];
             {
-                let root = ExactText(BitMapBackend::new(tmp.path(), px)).into_drawing_area();
+                let root =
+                    ExactText(BitMapBackend::with_buffer(&mut pixels, px)).into_drawing_area();
                 plot.render(&root).map_err(|e| render_error(path, e))?;
             }
-            let bytes = fs::read(tmp.path()).map_err(io_error(path))?;
-            fs::write(tmp.path(), png_with_dpi(&bytes, DPI)).map_err(io_error(path))?;
+            let mut png = Vec::new();
+            image::codecs::png::PngEncoder::new(&mut png)
+                .write_image(&pixels, px.0, px.1, image::ColorType::Rgb8)
+                .map_err(|e| render_error(path, e))?;
+            let mut tmp = temp_next_to(path, ".png")?;
+            tmp.write_all(&png_with_dpi(&png, DPI))
+                .and_then(|()| tmp.flush())
+                .map_err(io_error(path))?;
             persist(tmp, path)
         }
     }
