@@ -220,9 +220,25 @@ impl ProgrammedLayer {
         solver: Solver,
         compensate: bool,
     ) -> Result<Vec<TileWeights>, HardwareError> {
+        self.read_keeping(t, wires, solver, compensate, None)
+    }
+
+    /// As [`ProgrammedLayer::read`], and pushes each tile's read
+    /// conductances (S) onto `keep` (the cost model needs them).
+    pub fn read_keeping(
+        &mut self,
+        t: f64,
+        wires: &Wires,
+        solver: Solver,
+        compensate: bool,
+        mut keep: Option<&mut Vec<DMatrix<f64>>>,
+    ) -> Result<Vec<TileWeights>, HardwareError> {
         let mut out = Vec::with_capacity(self.tiles.len());
         for (tile, array) in &mut self.tiles {
             let g = array.read(t)?;
+            if let Some(keep) = keep.as_deref_mut() {
+                keep.push(g.clone());
+            }
             let factor = if compensate {
                 array.drift_compensation_factor(t)?
             } else {
@@ -303,19 +319,19 @@ fn scale(layer: &Layer<f32>) -> f64 {
 /// Effective weights of one tile (weight units), row-major.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TileWeights {
-    row0: usize,
-    col0: usize,
-    rows: usize,
-    cols: usize,
+    pub(crate) row0: usize,
+    pub(crate) col0: usize,
+    pub(crate) rows: usize,
+    pub(crate) cols: usize,
     weights: Vec<f32>,
 }
 
 /// A layer whose tiles' partial sums go through DAC and ADC.
-struct ConvertedLayer {
+pub(crate) struct ConvertedLayer {
     bias: Vec<f32>,
-    tiles: Vec<TileWeights>,
+    pub(crate) tiles: Vec<TileWeights>,
     /// Full scale in input units (an input of 1 is `V_read`).
-    dac: Option<Dac>,
+    pub(crate) dac: Option<Dac>,
     /// Full scale in weight units (`I·w_per_S/V_read`).
     adc: Option<Adc>,
     /// Largest |input| and |partial sum| seen (f32 bits), for calibration.
@@ -446,12 +462,12 @@ pub fn summarise(results: &[InstanceAccuracy]) -> Vec<TimeSummary> {
 
 /// A network programmed onto one instance of arrays.
 pub struct ProgrammedNetwork<'n> {
-    net: &'n Network,
-    array: ArrayConfig,
-    layers: Vec<ProgrammedLayer>,
+    pub(crate) net: &'n Network,
+    pub(crate) array: ArrayConfig,
+    pub(crate) layers: Vec<ProgrammedLayer>,
     /// Converter full scales per layer (input units, weight units), from
     /// calibration at `t₀`.
-    ranges: Option<Vec<(f32, f32)>>,
+    pub(crate) ranges: Option<Vec<(f32, f32)>>,
 }
 
 impl<'n> ProgrammedNetwork<'n> {
@@ -562,7 +578,11 @@ impl<'n> ProgrammedNetwork<'n> {
     /// Converter ranges from the programmed arrays at `t₀` on the first
     /// [`CALIBRATION_IMAGES`] images: the largest input and partial sum of
     /// each layer.
-    fn calibrate(&mut self, data: &Dataset, key: EncodingKey) -> Result<(), HardwareError> {
+    pub(crate) fn calibrate(
+        &mut self,
+        data: &Dataset,
+        key: EncodingKey,
+    ) -> Result<(), HardwareError> {
         let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
         let mut probes = Vec::new();
         for (pl, layer) in self.layers.iter_mut().zip(self.net.layers()) {
@@ -595,7 +615,12 @@ impl<'n> ProgrammedNetwork<'n> {
 }
 
 impl ConvertedLayer {
-    fn new(bias: &[f32], tiles: Vec<TileWeights>, dac: Option<Dac>, adc: Option<Adc>) -> Self {
+    pub(crate) fn new(
+        bias: &[f32],
+        tiles: Vec<TileWeights>,
+        dac: Option<Dac>,
+        adc: Option<Adc>,
+    ) -> Self {
         ConvertedLayer {
             bias: bias.to_vec(),
             tiles,

@@ -58,6 +58,7 @@
 //! assert!(accuracy(&net, &data, 1) > 0.9);
 //! ```
 
+pub mod costing;
 pub mod hardware;
 pub mod insitu;
 pub mod mnist;
