@@ -339,6 +339,17 @@ Examples:
   xbarsim device drift --device ibm-pcm --times 1,3600,86400,3.15e7 --targets 2.5e-6,1e-5 \\
       --count 10000 --seed 1 --output drift.csv")]
     Drift(DriftArgs),
+    /// Fit a device file to measured pulse trains (LTP/LTD cycles of many devices)
+    #[command(after_help = "\
+Fits the NeuroSim exponential and the soft-bounds pulse models to every device, keeps the \
+better by BIC (or --model), and writes a device file that --device and configs read, with \
+the JSON report as <output>.json. Errors name the file, line and column; nothing is written \
+then.
+
+Examples:
+  xbarsim device fit --pulses data/pulse-trains-synthetic.csv --output my-device.toml --figure fit.png
+  xbarsim device fit --pulses lab.xlsx --name my-rram --robust --output my-rram.toml")]
+    Fit(crate::fit_cmd::FitArgs),
 }
 
 /// `xbarsim device list`.

@@ -8,6 +8,7 @@ mod cli;
 mod device_arg;
 mod device_cmd;
 mod error;
+mod fit_cmd;
 mod matrix_csv;
 mod output;
 mod point_cmd;
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         Command::Device(DeviceCommand::Show(args)) => device_cmd::show(&args),
         Command::Device(DeviceCommand::Pulse(args)) => point_cmd::pulse(&args),
         Command::Device(DeviceCommand::Drift(args)) => point_cmd::drift(&args),
+        Command::Device(DeviceCommand::Fit(args)) => fit_cmd::fit(&args),
         Command::Run(args) => run_cmd::run(&args),
         Command::Merge(args) => run_cmd::merge(&args),
         Command::Slurm(args) => run_cmd::slurm(&args),

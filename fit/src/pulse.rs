@@ -909,3 +909,51 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
         variability,
     })
 }
+
+impl DeviceFit {
+    /// The device's noiseless conductance under the fitted `model`
+    /// (`"exponential"` or `"soft-bounds"`) after each pulse of `polarities`,
+    /// from `g0`, through the library's own update rules; `None` when that
+    /// model does not fit the device.
+    pub fn model_curve(&self, model: &str, polarities: &[i8], g0: f64) -> Option<Vec<f64>> {
+        use rand::SeedableRng;
+        use xbar_devices::pulse::{
+            a_from_nl, exponential_update, soft_bounds_update, ExponentialCurve,
+        };
+        // No noise is drawn (C2C 0); the update functions still take an RNG.
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
+        let mut g = g0;
+        let mut out = Vec::with_capacity(polarities.len());
+        if model == "exponential" {
+            let e = self.exponential.as_ref()?;
+            let curve = |nl: f64, p: f64| ExponentialCurve {
+                g_min: self.g_min_S,
+                g_max: self.g_max_S,
+                p_max: p,
+                a: a_from_nl(nl) * p,
+            };
+            let ltp = curve(e.nl_ltp.value, e.pulses_ltp.value);
+            let ltd = curve(e.nl_ltd.value, e.pulses_ltd.value);
+            for &p in polarities {
+                g = exponential_update(g, i32::from(p), &ltp, &ltd, 0.0, &mut rng);
+                out.push(g);
+            }
+        } else {
+            let s = self.soft_bounds.as_ref()?;
+            for &p in polarities {
+                g = soft_bounds_update(
+                    g,
+                    i32::from(p),
+                    s.g_min_S.value,
+                    s.g_max_S.value,
+                    s.alpha_up.value,
+                    s.alpha_down.value,
+                    0.0,
+                    &mut rng,
+                );
+                out.push(g);
+            }
+        }
+        Some(out)
+    }
+}

@@ -1,0 +1,428 @@
+//! `xbarsim device fit`: a device file from measured data. A thin layer over
+//! [`xbar_fit`]: read the files, fit, assemble the [`DeviceSpec`], print the
+//! report, write the TOML (with the JSON report as its sidecar) and the
+//! figure. Nothing is written unless every input reads and fits.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use xbar_devices::units::{format_si, format_significant as sig};
+use xbar_devices::{Conductance, DeviceSpec};
+use xbar_experiments::config::device_to_toml;
+use xbar_fit::measurements::{sha256_file, PulseData};
+use xbar_fit::pulse::{fit_pulses, Criterion, ModelChoice, PulseFit, PulseOptions};
+use xbar_fit::stats::Estimate;
+use xbar_fit::DataError;
+
+use crate::error::{bail, CliError, Result};
+use crate::output::{aligned_table, check_output_path, print, provenance, write_text_with_sidecar};
+
+/// `xbarsim device fit`.
+#[derive(Debug, Args)]
+pub struct FitArgs {
+    /// Pulse trains (CSV, TSV or .xlsx): wide (`pulse_voltage_V` or
+    /// `polarity`, then one conductance column in S per device) or long
+    /// (`device`, `pulse`, `polarity`, `conductance_S`, optional `cycle`)
+    #[arg(long, value_name = "FILE")]
+    pub pulses: Option<PathBuf>,
+    /// Device name in the file (default: the output file's stem)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Device file to write (TOML); the report goes to <output>.json
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Figure of the measured pulses, the fitted curve and the population
+    /// band: <figure> as given (.png or .svg), both when it has no extension
+    #[arg(long, value_name = "FILE")]
+    pub figure: Option<PathBuf>,
+    /// Pulse model to keep: auto (the best by --criterion), exponential or
+    /// soft-bounds
+    #[arg(long, value_name = "MODEL", default_value = "auto", value_parser = parse_model)]
+    pub model: ModelChoice,
+    /// Information criterion of the automatic choice: aic or bic
+    #[arg(long, value_name = "IC", default_value = "bic", value_parser = parse_criterion)]
+    pub criterion: Criterion,
+    /// Huber loss against outlying pulses instead of plain least squares
+    #[arg(long)]
+    pub robust: bool,
+}
+
+fn parse_model(text: &str) -> std::result::Result<ModelChoice, String> {
+    match text.trim() {
+        "auto" => Ok(ModelChoice::Auto),
+        "exponential" => Ok(ModelChoice::Exponential),
+        "soft-bounds" => Ok(ModelChoice::SoftBounds),
+        _ => Err(format!(
+            "expected auto, exponential or soft-bounds, found `{text}`"
+        )),
+    }
+}
+
+fn parse_criterion(text: &str) -> std::result::Result<Criterion, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "aic" => Ok(Criterion::Aic),
+        "bic" => Ok(Criterion::Bic),
+        _ => Err(format!("expected aic or bic, found `{text}`")),
+    }
+}
+
+impl From<DataError> for CliError {
+    fn from(e: DataError) -> Self {
+        CliError::new(e.to_string())
+    }
+}
+
+/// `value [low, high]` with 4 significant digits.
+fn with_ci(e: &Estimate) -> String {
+    if e.std_error.is_finite() {
+        format!(
+            "{} [{}, {}]",
+            sig(e.value, 4),
+            sig(e.ci_low, 3),
+            sig(e.ci_high, 3)
+        )
+    } else {
+        format!("{} [not identified]", sig(e.value, 4))
+    }
+}
+
+/// One row of the figure's table: a point of a curve.
+#[derive(Debug, Serialize, Deserialize)]
+#[allow(non_snake_case)]
+struct FigureRow {
+    pulse: i64,
+    conductance_S: f64,
+    curve: String,
+}
+
+/// `xbarsim device fit`.
+///
+/// # Errors
+/// No input; a bad file (located: file, line, column); a fit that does not
+/// converge; an output that cannot be written. Nothing is written then.
+pub fn fit(args: &FitArgs) -> Result<()> {
+    let Some(pulses_path) = &args.pulses else {
+        bail!("no measurements: expected --pulses FILE (pulse trains of LTP/LTD cycles)");
+    };
+    check_output_path(&args.output)?;
+    if let Some(fig) = &args.figure {
+        check_output_path(fig)?;
+    }
+    let data = PulseData::read(pulses_path)?;
+    let sha = sha256_file(pulses_path)?;
+    let opts = PulseOptions {
+        robust: args.robust,
+        criterion: args.criterion,
+        model: args.model,
+    };
+    let fit = fit_pulses(&data, &opts)?;
+    let name = match &args.name {
+        Some(n) => n.clone(),
+        None => args
+            .output
+            .file_stem()
+            .map_or("fitted".to_string(), |s| s.to_string_lossy().into_owned()),
+    };
+    let spec = device_spec(&name, pulses_path, &sha, &fit);
+    spec.validate()
+        .map_err(|e| CliError::new(format!("internal error: fitted device: {e}")))?;
+    let report = report_text(pulses_path, &data, &fit);
+    let figure = match &args.figure {
+        Some(path) => Some((path, figure_frame(&data, &fit)?)),
+        None => None,
+    };
+    let sidecar = provenance(
+        "device fit",
+        json!({
+            "pulses": { "file": pulses_path.display().to_string(), "sha256": sha, "layout": data.layout },
+            "model": args.model,
+            "criterion": args.criterion,
+            "robust": args.robust,
+        }),
+    );
+    let mut sidecar = sidecar;
+    sidecar["device"] = json!({ "spec": spec, "toml": device_to_toml(&spec) });
+    sidecar["pulse_fit"] = serde_json::to_value(&fit)
+        .map_err(|e| CliError::new(format!("internal error: report JSON: {e}")))?;
+    sidecar["report"] = json!(report);
+    if let Some((path, frame)) = figure {
+        draw_figure(path, &frame)?;
+    }
+    write_text_with_sidecar(&args.output, &device_to_toml(&spec), &sidecar)?;
+    print(&report)?;
+    print(&format!(
+        "wrote {} (report: {}.json)\n",
+        args.output.display(),
+        args.output.display()
+    ))?;
+    Ok(())
+}
+
+fn device_spec(name: &str, file: &Path, sha: &str, fit: &PulseFit) -> DeviceSpec {
+    let quality = match fit.chosen.as_str() {
+        "exponential" => fit.exponential,
+        _ => fit.soft_bounds,
+    };
+    let q = quality.map_or(String::new(), |t| {
+        format!(
+            ", median RMSE {} % of the range, median R² {}",
+            sig(100.0 * t.rmse_relative, 3),
+            sig(t.r2, 5)
+        )
+    });
+    DeviceSpec {
+        name: name.to_string(),
+        description: format!(
+            "Fitted by xbarsim {} device fit from {} (sha256 {sha}): {} devices; pulse model {} ({}){q}",
+            env!("CARGO_PKG_VERSION"),
+            file.display(),
+            fit.devices.len(),
+            fit.chosen,
+            fit.reason,
+        ),
+        technology: "measured".to_string(),
+        citation: None,
+        g_min: Conductance(fit.g_min_S),
+        g_max: Conductance(fit.g_max_S),
+        programming: None,
+        pulse: Some(fit.pulse.clone()),
+        drift: None,
+        read_noise: None,
+        variability: fit.variability,
+        faults: Default::default(),
+        iv: Default::default(),
+    }
+}
+
+fn report_text(file: &Path, data: &PulseData, fit: &PulseFit) -> String {
+    let mut t = format!(
+        "Pulse trains: {} ({} layout), {} devices\n",
+        file.display(),
+        data.layout,
+        data.devices.len()
+    );
+    let mut models = Vec::new();
+    for (name, totals) in [
+        ("exponential", fit.exponential),
+        ("soft-bounds", fit.soft_bounds),
+    ] {
+        if let Some(m) = totals {
+            models.push(vec![
+                name.to_string(),
+                m.devices.to_string(),
+                format!("{} %", sig(100.0 * m.rmse_relative, 3)),
+                sig(m.r2, 5),
+                format!("{:.1}", m.aic),
+                format!("{:.1}", m.bic),
+            ]);
+        }
+    }
+    t += &aligned_table(
+        &["model", "devices", "RMSE/range", "R²", "AIC", "BIC"],
+        &models,
+    );
+    t += &format!("kept: {} ({})\n\n", fit.chosen, fit.reason);
+    let rows: Vec<Vec<String>> = fit
+        .population
+        .iter()
+        .map(|(key, p)| {
+            let num = |x: f64| {
+                if key.ends_with("_S") {
+                    format_si(x, "S")
+                } else {
+                    sig(x, 3)
+                }
+            };
+            let mean = if key.ends_with("_S") {
+                format!(
+                    "{} [{}, {}]",
+                    num(p.mean.value),
+                    num(p.mean.ci_low),
+                    num(p.mean.ci_high)
+                )
+            } else {
+                with_ci(&p.mean)
+            };
+            vec![
+                key.clone(),
+                mean,
+                num(p.std),
+                num(p.d2d_std),
+                p.devices.to_string(),
+            ]
+        })
+        .collect();
+    t += "Population (mean [95 % CI of the mean], σ of the per-device fits, device-to-device σ):\n";
+    t += &aligned_table(
+        &["parameter", "mean [95 % CI]", "σ", "D2D σ", "devices"],
+        &rows,
+    );
+    t += "\nPer device:\n";
+    let mut rows = Vec::new();
+    for d in &fit.devices {
+        let mut row = vec![
+            d.name.clone(),
+            format_si(d.g_min_S, "S"),
+            format_si(d.g_max_S, "S"),
+        ];
+        if fit.chosen == "exponential" {
+            match &d.exponential {
+                Some(e) => row.extend([
+                    with_ci(&e.nl_ltp),
+                    with_ci(&e.nl_ltd),
+                    with_ci(&e.pulses_ltp),
+                    with_ci(&e.pulses_ltd),
+                    with_ci(&e.c2c),
+                    format!("{} %", sig(100.0 * e.quality.rmse_relative, 3)),
+                ]),
+                None => row.extend([
+                    format!("no fit: {}", d.exponential_note.clone().unwrap_or_default()),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]),
+            }
+        } else {
+            match &d.soft_bounds {
+                Some(s) => row.extend([
+                    with_ci(&s.alpha_up),
+                    with_ci(&s.alpha_down),
+                    with_ci(&s.c2c),
+                    format!("{} %", sig(100.0 * s.quality.rmse_relative, 3)),
+                ]),
+                None => row.extend([
+                    format!("no fit: {}", d.soft_bounds_note.clone().unwrap_or_default()),
+                    String::new(),
+                    String::new(),
+                    String::new(),
+                ]),
+            }
+        }
+        rows.push(row);
+    }
+    let header: &[&str] = if fit.chosen == "exponential" {
+        &[
+            "device",
+            "g_min",
+            "g_max",
+            "nl_ltp",
+            "nl_ltd",
+            "pulses_ltp",
+            "pulses_ltd",
+            "c2c",
+            "RMSE/range",
+        ]
+    } else {
+        &[
+            "device",
+            "g_min",
+            "g_max",
+            "alpha_up",
+            "alpha_down",
+            "c2c",
+            "RMSE/range",
+        ]
+    };
+    t += &aligned_table(header, &rows);
+    t
+}
+
+/// Measured pulses of the first three devices over the first LTP/LTD
+/// cycle, and the fitted model of every device run through the same pulses
+/// from its first measured point (mean ± σ over devices: the population
+/// band).
+fn figure_frame(data: &PulseData, fit: &PulseFit) -> Result<polars_frame::Frame> {
+    // The first LTP/LTD cycle of the first device: where its polarity
+    // changes the second time.
+    let first = &data.devices[0].points;
+    let end = first
+        .windows(2)
+        .filter(|w| w[1].polarity != w[0].polarity)
+        .nth(1)
+        .map_or(usize::MAX, |w| w[1].pulse);
+    let mut rows = Vec::new();
+    for d in data.devices.iter().take(3) {
+        for p in d.points.iter().take_while(|p| p.pulse < end) {
+            rows.push(FigureRow {
+                pulse: p.pulse as i64,
+                conductance_S: p.g,
+                curve: format!("measured {}", d.name),
+            });
+        }
+    }
+    for (train, dfit) in data.devices.iter().zip(&fit.devices) {
+        let Some(first) = train.points.first() else {
+            continue;
+        };
+        let pols: Vec<i8> = train.points[1..].iter().map(|p| p.polarity).collect();
+        let Some(curve) = dfit.model_curve(&fit.chosen, &pols, first.g) else {
+            continue;
+        };
+        rows.push(FigureRow {
+            pulse: first.pulse as i64,
+            conductance_S: first.g,
+            curve: format!("fit ({}), mean ± σ", fit.chosen),
+        });
+        for (p, g) in train.points[1..]
+            .iter()
+            .zip(curve)
+            .take_while(|(p, _)| p.pulse < end)
+        {
+            rows.push(FigureRow {
+                pulse: p.pulse as i64,
+                conductance_S: g,
+                curve: format!("fit ({}), mean ± σ", fit.chosen),
+            });
+        }
+    }
+    polars_frame::Frame::new(&rows)
+}
+
+fn draw_figure(path: &Path, frame: &polars_frame::Frame) -> Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let file = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut spec = xbar_plots::PlotSpec::new(file, "pulse", "conductance_S");
+    spec.series = Some("curve".into());
+    spec.series_label = Some(String::new());
+    spec.x_label = Some("pulse".into());
+    spec.y_label = Some("conductance (S)".into());
+    spec.width_in = Some(5.0);
+    spec.height_in = Some(3.2);
+    frame.draw(&spec, &dir)
+}
+
+/// The figure's rows as a results table (through the experiments crate's
+/// one table type, so that this crate needs no polars of its own).
+mod polars_frame {
+    use super::*;
+
+    pub struct Frame(xbar_experiments::table::Rows);
+
+    impl Frame {
+        pub fn new(rows: &[FigureRow]) -> Result<Frame> {
+            xbar_experiments::row::table(rows)
+                .map(Frame)
+                .map_err(|e| CliError::new(format!("internal error: figure table: {e}")))
+        }
+
+        pub fn draw(&self, spec: &xbar_plots::PlotSpec, dir: &Path) -> Result<()> {
+            let frame = self
+                .0
+                .to_frame()
+                .map_err(|e| CliError::new(format!("internal error: figure table: {e}")))?;
+            xbar_plots::draw(spec, &frame, dir)
+                .map_err(|e| CliError::new(format!("figure: {e}")))?;
+            Ok(())
+        }
+    }
+}
