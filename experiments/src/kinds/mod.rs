@@ -311,6 +311,9 @@ registry! {
     /// Accuracy of a trained network on programmed arrays over drift time
     /// (`[network]`, `[training]`, `[data]`, `[array]`, `[evaluation]`).
     InferenceDrift = "inference-drift" => inference_drift::InferenceDrift,
+    /// Accuracy with energy, latency and area per inference (`[network]`,
+    /// `[training]`, `[data]`, `[array]`, `[evaluation]`, `[cost]`).
+    InferenceCost = "inference-cost" => inference_cost::InferenceCost,
     /// Training on the arrays by device pulses (`[network]`, `[insitu]`,
     /// `[data]`).
     InsituTraining = "insitu-training" => insitu_training::InsituTraining,

@@ -1,0 +1,107 @@
+//! `inference-cost`: a trained model evaluated with its cost; the
+//! breakdown sums to the total, ADC sharing trades ADCs for latency, and a
+//! bad technology file is located in that file.
+
+use std::path::Path;
+
+use polars::prelude::DataFrame;
+use xbar_experiments::{run, table, Experiment, RunOptions};
+use xbar_training::{model, train, Network, NetworkConfig, Split, TrainConfig};
+
+fn run_in(exp: &Experiment, dir: &Path) -> Result<DataFrame, String> {
+    let opts = RunOptions {
+        out: dir.join("out"),
+        jobs: 1,
+        force: true,
+        shard: None,
+        data_override: None,
+        abort_after: None,
+    };
+    run(exp, &opts, &|_| {}).map_err(|e| e.to_string())?;
+    Ok(table::read(&opts.out).unwrap())
+}
+
+fn column(df: &DataFrame, name: &str) -> Vec<f64> {
+    df.column(name)
+        .unwrap()
+        .cast(&polars::prelude::DataType::Float64)
+        .unwrap()
+        .f64()
+        .unwrap()
+        .into_no_null_iter()
+        .collect()
+}
+
+#[test]
+fn costs_sum_share_adcs_and_locate_technology_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let network = NetworkConfig {
+        sizes: vec![784, 16, 10],
+        steps: 4,
+        ..NetworkConfig::default()
+    };
+    let data = xbar_experiments::data::load(None, Split::Train, Some(300)).unwrap();
+    let mut net = Network::new(network, 3).unwrap();
+    train(&mut net, &data, None, &TrainConfig::default(), &mut |_| {}).unwrap();
+    std::fs::write(
+        dir.path().join("m.safetensors"),
+        model::to_bytes(&net, &[]).unwrap(),
+    )
+    .unwrap();
+    let text = "name = \"c\"\nkind = \"inference-cost\"\ndevice = \"ideal\"\nseed = 3\n[data]\ntest_limit = 50\n[array]\nsize = 64\nr_wire_ohm = 1.0\nadc_bits = 6\n[evaluation]\nmodel = \"m.safetensors\"\ntimes_s = [1.0]\ninstances = 1\n[cost]\ntechnology = \"generic-32nm\"\n[sweep]\n\"cost.columns_per_adc\" = [2, 4]\n";
+    let exp = Experiment::parse(&dir.path().join("c.toml"), text).unwrap();
+    let df = run_in(&exp, dir.path()).unwrap();
+    let total = column(&df, "energy_per_inference_J");
+    let parts: Vec<Vec<f64>> = [
+        "array_energy_J",
+        "wordline_energy_J",
+        "driver_energy_J",
+        "adc_energy_J",
+        "accumulate_energy_J",
+        "neuron_energy_J",
+        "buffer_energy_J",
+    ]
+    .iter()
+    .map(|c| column(&df, c))
+    .collect();
+    for (k, &t) in total.iter().enumerate() {
+        let sum: f64 = parts.iter().map(|p| p[k]).sum();
+        assert!((sum - t).abs() < 1e-12 * t, "row {k}: {sum:e} vs {t:e}");
+        assert!(parts[0][k] > 0.0 && parts[3][k] > 0.0);
+    }
+    // Rows follow the sweep: 2 then 4 columns per ADC (every tile width is a
+    // multiple of 4: 32 and 20 bit lines).
+    let adcs = column(&df, "adcs");
+    let area = column(&df, "adc_area_m2");
+    let latency = column(&df, "latency_s");
+    assert_eq!(adcs[0], 2.0 * adcs[1]);
+    assert!((area[0] - 2.0 * area[1]).abs() < 1e-12 * area[0]);
+    assert!(latency[1] > latency[0]);
+    let energy_adc = column(&df, "adc_energy_J");
+    assert_eq!(energy_adc[0], energy_adc[1]);
+    // Same device, same spikes: the accuracy does not depend on the ADC sharing.
+    let acc = column(&df, "accuracy_pct");
+    assert_eq!(acc[0], acc[1]);
+    let rate = column(&df, "input_rate");
+    assert!(rate[0] > 0.05 && rate[0] < 0.5, "MNIST pixels spike at ~13 %: {}", rate[0]);
+
+    // A technology file with a negative value: located in that file.
+    let preset = xbar_cost::Technology::preset_text("generic-32nm").unwrap();
+    let line = preset
+        .lines()
+        .position(|l| l.starts_with("read_time_s"))
+        .unwrap()
+        + 1;
+    std::fs::write(
+        dir.path().join("tech.toml"),
+        preset.replace("read_time_s = { value = 10e-9", "read_time_s = { value = -1e-9"),
+    )
+    .unwrap();
+    let bad = text.replace("\"generic-32nm\"", "\"tech.toml\"");
+    let exp = Experiment::parse(&dir.path().join("c.toml"), &bad).unwrap();
+    let err = run_in(&exp, dir.path()).unwrap_err();
+    assert!(
+        err.contains(&format!("tech.toml:{line}:1: read_time_s: expected a finite value > 0")),
+        "{err}"
+    );
+}
