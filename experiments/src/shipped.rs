@@ -10,8 +10,13 @@ pub const QUICKSTART: &str = include_str!("../configs/quickstart.toml");
 /// NeuroSim's LTP/LTD curves of its seven-device table (device-pulse).
 pub const NEUROSIM_LTP_LTD: &str = include_str!("../configs/neurosim-ltp-ltd.toml");
 
-/// In-situ training on NeuroSim's devices (insitu-training).
+/// NeuroSim's in-situ training protocol on NeuroSim's device table
+/// (insitu-training, `protocol = "neurosim"`).
 pub const NEUROSIM_INSITU: &str = include_str!("../configs/neurosim-insitu.toml");
+
+/// PCM in-situ training with and without drift during training, one device
+/// per weight or a refreshed pair (insitu-training, `protocol = "neurosim"`).
+pub const NEUROSIM_PCM_DRIFT: &str = include_str!("../configs/neurosim-pcm-drift.toml");
 
 /// Joshi et al. 2020: accuracy over PCM drift, noise injection and global
 /// drift compensation (inference-drift).
@@ -35,6 +40,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("quickstart", QUICKSTART),
     ("neurosim-ltp-ltd", NEUROSIM_LTP_LTD),
     ("neurosim-insitu", NEUROSIM_INSITU),
+    ("neurosim-pcm-drift", NEUROSIM_PCM_DRIFT),
     ("joshi2020-drift", JOSHI2020_DRIFT),
     ("ir-drop-error", IR_DROP_ERROR),
     ("ir-drop-accuracy", IR_DROP_ACCURACY),

@@ -12,9 +12,10 @@ use toml_edit::{value, Array, DocumentMut, Item};
 use xbar_experiments::{run, shipped, table, Experiment, RunOptions};
 
 /// The reproduction configs and the columns their header promises.
-const PAPERS: [&str; 6] = [
+const PAPERS: [&str; 7] = [
     "neurosim-ltp-ltd",
     "neurosim-insitu",
+    "neurosim-pcm-drift",
     "joshi2020-drift",
     "ir-drop-error",
     "ir-drop-accuracy",
@@ -294,24 +295,18 @@ fn neurosim_ltp_gap_follows_the_nl_label() {
     check_figures(&exp, &out);
 }
 
-/// NeuroSim (TCAD 2018, Fig. 18 and Table I): cycle-to-cycle noise above
-/// about 2 % of the range is harmful to in-situ training, and an ideal
-/// device trains best. hzo-fefet (C2C < 0.5 %) must beat taox-hfox
-/// (C2C 3.7 %, 128 levels: one pulse's noise is 4.7 nominal steps) by at
-/// least 3 points, and the ideal device must beat taox-hfox by 3 points.
+/// NeuroSim's protocol (TCAD 2018, Table I: ideal ~94.8 %, Ag:a-Si ~73 %,
+/// PCMO ~10 %): a reduced run (4 epochs of 8 000 updates on the built-in
+/// subset) keeps the published ordering of three well-separated devices,
+/// with margins of 8 points each (measured: about 91, 75 and 45 % after 3
+/// epochs on the full set), and the ideal device learns (> 85 %).
 #[test]
-fn neurosim_insitu_low_noise_devices_train_better() {
+fn neurosim_insitu_reproduces_the_published_ordering() {
     let exp = reduced(
         "neurosim-insitu",
         vec![
-            (&["repeats"], value(2)),
-            (&["insitu", "epochs"], value(3)),
-            (&["data", "train_limit"], value(4000)),
-            (&["data", "test_limit"], value(1000)),
-            (
-                &["sweep", "device"],
-                names(&["taox-hfox", "hzo-fefet", "ideal"]),
-            ),
+            (&["insitu", "epochs"], value(4)),
+            (&["sweep", "device"], names(&["ideal", "ag-a-si", "pcmo"])),
         ],
     );
     let tmp = tempfile::tempdir().unwrap();
@@ -321,35 +316,77 @@ fn neurosim_insitu_low_noise_devices_train_better() {
         nums(&df, "epoch"),
         nums(&df, "test_accuracy_pct"),
     );
-    let last = epoch.iter().copied().fold(0.0, f64::max);
-    let final_acc = |d: &str| {
+    // Mean of the last two epochs: per-image SGD on noisy devices jumps
+    // by a few points from epoch to epoch.
+    let late = |d: &str| {
         let v: Vec<f64> = (0..df.height())
-            .filter(|&i| device[i] == d && epoch[i] == last)
+            .filter(|&i| device[i] == d && epoch[i] >= 3.0)
             .map(|i| test[i])
             .collect();
-        assert_eq!(v.len(), 2, "{d}: one final row per repeat");
+        assert_eq!(v.len(), 2, "{d}: epochs 3 and 4");
         mean(&v)
     };
-    let (taox, hzo, ideal) = (
-        final_acc("taox-hfox"),
-        final_acc("hzo-fefet"),
-        final_acc("ideal"),
-    );
+    let (ideal, ag, pcmo) = (late("ideal"), late("ag-a-si"), late("pcmo"));
     eprintln!(
-        "final test accuracy: taox-hfox {taox:.1} %, hzo-fefet {hzo:.1} %, ideal {ideal:.1} %"
+        "NeuroSim protocol, epochs 3–4: ideal {ideal:.1} %, ag-a-si {ag:.1} %, pcmo {pcmo:.1} %"
     );
-    assert!(taox > 50.0, "taox-hfox did not learn at all: {taox:.1} %");
-    assert!(
-        hzo >= taox + 3.0,
-        "hzo-fefet {hzo:.1} % vs taox-hfox {taox:.1} %"
+    assert!(ideal > 85.0, "ideal device {ideal:.1} %");
+    assert!(ideal >= ag + 8.0, "ideal {ideal:.1} % vs ag-a-si {ag:.1} %");
+    assert!(ag >= pcmo + 8.0, "ag-a-si {ag:.1} % vs pcmo {pcmo:.1} %");
+    check_figures(&exp, &out);
+}
+
+/// PCM drifting during in-situ training (one update per second, IBM PCM
+/// drift statistics), reduced to one epoch of 8 000 updates on the
+/// built-in subset: with one device per weight, drift costs at least 15
+/// points (measured on the full set: 83.4 → 46.1 % after one epoch); a pair
+/// refreshed every 100 updates keeps at least 15 points more than the
+/// single device under the same drift (80.3 %), and loses less to drift
+/// than the single device does.
+#[test]
+fn neurosim_pcm_drift_costs_single_devices_more_than_refreshed_pairs() {
+    let exp = reduced(
+        "neurosim-pcm-drift",
+        vec![(&["insitu", "epochs"], value(1))],
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let (df, out) = run_reduced(&exp, tmp.path());
+    let (point, test, time) = (
+        nums(&df, "point"),
+        nums(&df, "test_accuracy_pct"),
+        nums(&df, "training_time_s"),
     );
     assert!(
-        ideal >= taox + 3.0,
-        "ideal {ideal:.1} % vs taox-hfox {taox:.1} %"
+        time.iter().all(|&t| t == 8000.0),
+        "one epoch is 8 000 s: {time:?}"
+    );
+    let at = |p: f64| {
+        let v: Vec<f64> = (0..df.height())
+            .filter(|&i| point[i] == p)
+            .map(|i| test[i])
+            .collect();
+        assert_eq!(v.len(), 1, "point {p}");
+        v[0]
+    };
+    let (single, single_drift, pair, pair_drift) = (at(0.0), at(1.0), at(2.0), at(3.0));
+    eprintln!(
+        "epoch 1: single {single:.1} %, with drift {single_drift:.1} %; pair {pair:.1} %, with drift {pair_drift:.1} %"
     );
     assert!(
-        ideal >= hzo - 2.0,
-        "ideal {ideal:.1} % well below hzo-fefet {hzo:.1} %"
+        single > 75.0 && pair > 75.0,
+        "without drift: {single:.1} %, {pair:.1} %"
+    );
+    assert!(
+        single_drift <= single - 15.0,
+        "single device: {single:.1} → {single_drift:.1} %"
+    );
+    assert!(
+        pair_drift >= single_drift + 15.0,
+        "with drift: pair {pair_drift:.1} % vs single {single_drift:.1} %"
+    );
+    assert!(
+        pair - pair_drift < single - single_drift,
+        "drift costs the pair more than the single device"
     );
     check_figures(&exp, &out);
 }
