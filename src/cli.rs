@@ -84,6 +84,11 @@ pub enum Command {
     /// Train a network on the arrays themselves, by device pulses
     #[command(name = "train-insitu", long_about = INSITU_ABOUT, after_help = INSITU_EXAMPLES)]
     TrainInsitu(InsituArgs),
+    /// Energy, latency and area per inference of a trained model on arrays
+    #[command(
+        after_help = "Examples:\n  xbarsim cost --model model.safetensors --device ibm-pcm --r-wordline 1.3 --r-bitline 1.3 --adc-bits 6 --output cost.csv\n  xbarsim cost --model model.safetensors --technology my-node.toml --columns-per-adc 16 --output cost.csv"
+    )]
+    Cost(crate::cost_cmd::CostArgs),
 }
 
 const TRAIN_ABOUT: &str = "\

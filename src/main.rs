@@ -5,6 +5,7 @@
 //! usage errors). The commands live in one module per group.
 
 mod cli;
+mod cost_cmd;
 mod device_arg;
 mod device_cmd;
 mod error;
@@ -42,6 +43,7 @@ fn main() -> ExitCode {
         Command::Train(args) => train_cmd::train(&args),
         Command::Evaluate(args) => point_cmd::evaluate(&args),
         Command::TrainInsitu(args) => point_cmd::train_insitu(&args),
+        Command::Cost(args) => cost_cmd::cost(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,220 @@
+//! `xbarsim cost`: energy, latency and area per inference of a trained
+//! model on programmed arrays — a one-point run of the `inference-cost`
+//! kind, written by the experiments' table writer with its columns.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::json;
+use xbar_crossbar::Solver;
+use xbar_experiments::context::Context;
+use xbar_experiments::kinds::{inference_cost, inference_drift, Settings};
+use xbar_experiments::runner::one_unit;
+use xbar_experiments::sections::{ArraySection, DataSection};
+use xbar_experiments::{row, Point};
+
+use crate::cli::{ConverterArgs, DataArgs, TileArgs, WiresArgs};
+use crate::device_arg;
+use crate::error::{CliError, Result};
+use crate::output::{markdown_table, print};
+use crate::point_cmd::{data_source, sidecar, write_table};
+
+/// `xbarsim cost`.
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    /// Model file written by `xbarsim train`
+    #[arg(short, long, value_name = "FILE")]
+    pub model: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Device preset name or TOML device file
+    #[arg(short, long, value_name = "DEVICE", default_value = "ibm-pcm")]
+    pub device: String,
+    /// Time since programming (s)
+    #[arg(
+        long,
+        value_name = "T",
+        default_value_t = 1.0,
+        allow_hyphen_values = true
+    )]
+    pub time: f64,
+    /// Independent device instances (costs are their means)
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1,
+        allow_hyphen_values = true
+    )]
+    pub instances: usize,
+    #[command(flatten)]
+    pub tiles: TileArgs,
+    #[command(flatten)]
+    pub wires: WiresArgs,
+    /// How each tile's currents are computed: auto, ideal, exact or transfer
+    #[arg(long, value_name = "SOLVER", default_value = "auto", value_parser = parse_solver)]
+    pub solver: Solver,
+    #[command(flatten)]
+    pub converters: ConverterArgs,
+    /// Technology: generic-45nm, generic-32nm, generic-22nm or a TOML file
+    #[arg(long, value_name = "TECH", default_value = "generic-32nm")]
+    pub technology: String,
+    /// ADC resolution for the cost [default: --adc-bits, else 8]
+    #[arg(long, value_name = "BITS", allow_hyphen_values = true)]
+    pub cost_adc_bits: Option<u32>,
+    /// Bit lines sharing one ADC
+    #[arg(
+        long,
+        value_name = "K",
+        default_value_t = 8,
+        allow_hyphen_values = true
+    )]
+    pub columns_per_adc: usize,
+    /// Do not scale outputs by global drift compensation
+    #[arg(long)]
+    pub no_drift_compensation: bool,
+    /// Seed of device instances (instance i: seed + i) and input spikes
+    #[arg(
+        short,
+        long,
+        value_name = "S",
+        default_value_t = 1,
+        allow_hyphen_values = true
+    )]
+    pub seed: u64,
+    /// CSV to write (the `inference-cost` columns)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+fn parse_solver(text: &str) -> std::result::Result<Solver, String> {
+    Solver::from_name(text.trim())
+        .ok_or_else(|| format!("expected one of auto, ideal, exact, transfer, found `{text}`"))
+}
+
+/// Runs `xbarsim cost`.
+pub fn cost(args: &CostArgs) -> Result<()> {
+    crate::train_cmd::check_outputs(&[Some(&args.output)])?;
+    let device = device_arg::resolve(&args.device)?;
+    let settings = inference_cost::Settings {
+        network: None,
+        training: None,
+        data: DataSection {
+            dir: args.data.data.clone(),
+            train_limit: args.data.train_limit,
+            test_limit: args.data.test_limit,
+        },
+        array: ArraySection {
+            rows: Some(args.tiles.tile_rows),
+            cols: Some(args.tiles.tile_cols),
+            wires: args.wires.wires(),
+            converters: args.converters.converters(),
+            solver: args.solver,
+            drift_compensation: !args.no_drift_compensation,
+            ..ArraySection::default()
+        },
+        evaluation: inference_drift::EvaluationSection {
+            times_s: vec![args.time],
+            instances: args.instances,
+            model: Some(args.model.clone()),
+        },
+        cost: inference_cost::CostSection {
+            technology: args.technology.clone(),
+            adc_bits: args.cost_adc_bits,
+            columns_per_adc: args.columns_per_adc,
+        },
+    };
+    let point = Point {
+        name: "cost".into(),
+        kind: Settings::InferenceCost(settings.clone()).kind(),
+        device: device.spec.clone(),
+        settings: Settings::InferenceCost(settings),
+    };
+    let flags = [
+        ("array.rows", "--tile-rows"),
+        ("array.cols", "--tile-cols"),
+        ("array.dac_bits", "--dac-bits"),
+        ("array.adc_bits", "--adc-bits"),
+        ("array.read_voltage_v", "--read-voltage"),
+        ("evaluation.instances", "--instances"),
+        ("evaluation.times_s", "--time"),
+        ("cost.technology", "--technology"),
+        ("cost.adc_bits", "--cost-adc-bits"),
+        ("cost.columns_per_adc", "--columns-per-adc"),
+    ];
+    let located = |e: xbar_experiments::kinds::FieldError| match flags
+        .iter()
+        .find(|(path, _)| *path == e.path)
+    {
+        Some((_, flag)) => CliError::new(format!("{flag}: {}", e.message)),
+        None => CliError::new(e.to_string()),
+    };
+    point.settings.check(&point.device).map_err(located)?;
+    let ctx = Context::new(PathBuf::new(), None, None);
+    point.settings.preflight(&ctx).map_err(located)?;
+    let start = Instant::now();
+    let cells = point
+        .settings
+        .run(&point.device, args.seed, &ctx)
+        .map_err(|e| CliError::new(e.to_string()))?;
+    let elapsed = start.elapsed().as_secs_f64();
+    let columns: Vec<String> = point
+        .kind
+        .outputs()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let table = one_unit(
+        args.seed,
+        xbar_experiments::table::Rows {
+            columns,
+            rows: cells,
+        },
+    );
+    let extra = json!({
+        "model": args.model.display().to_string(),
+        "data": data_source(&args.data),
+        "technology": args.technology,
+        "evaluation_time_s": elapsed,
+    });
+    write_table(
+        &args.output,
+        &table,
+        &sidecar("cost", &point, args.seed, &device.source, extra),
+    )?;
+    let typed: Vec<inference_cost::Row> = table
+        .rows
+        .iter()
+        .map(|r| row::parse(&r[3..]).map_err(CliError::new))
+        .collect::<Result<_>>()?;
+    let printed: Vec<Vec<String>> = typed
+        .iter()
+        .map(|r| {
+            vec![
+                format!("{:.2}", r.accuracy_pct),
+                format!("{:.3e}", r.energy_per_inference_J),
+                format!("{:.3e}", r.array_energy_J),
+                format!("{:.3e}", r.adc_energy_J),
+                format!("{:.3e}", r.latency_s),
+                format!("{:.4}", r.area_m2 * 1e6),
+                format!("{:.3}", r.tops_per_W),
+            ]
+        })
+        .collect();
+    print(&format!(
+        "{}\n{elapsed:.1} s; written to {}\n",
+        markdown_table(
+            &[
+                "accuracy %",
+                "energy J",
+                "array J",
+                "ADC J",
+                "latency s",
+                "area mm²",
+                "TOPS/W"
+            ],
+            &printed
+        ),
+        args.output.display()
+    ))
+}
