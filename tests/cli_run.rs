@@ -6,37 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{fails, ok, xbarsim};
+use common::{fails, ok, write, xbarsim, SWEEP};
 use tempfile::TempDir;
-
-/// A small, fast sweep: 3 sizes × 2 wire resistances of exact IR-drop solves.
-const SWEEP: &str = r#"name = "small"
-kind = "crossbar-ir-drop"
-seed = 3
-repeats = 2
-device = "neurram-rram"
-
-[array]
-size = 8
-r_wire_ohm = 1.0
-vectors = 4
-
-[sweep]
-"array.size" = [8, 12, 16]
-"array.r_wire_ohm" = [1.0, 5.0]
-
-[[plot]]
-file = "error"
-x = "array.size"
-y = "error_mean_rel"
-series = "array.r_wire_ohm"
-"#;
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
-}
 
 /// Every file under `dir` with its bytes, sorted by path — except the lock
 /// file, which names whichever run last took the directory.

@@ -16,32 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Output, Stdio};
 use std::time::Duration;
 
-use common::{fails, ok, xbarsim};
+use common::{fails, ok, write, xbarsim, SWEEP};
 use tempfile::TempDir;
-
-/// 12 units (3 sizes × 2 resistances × 2 repeats) of exact solves, with
-/// a figure: fast, and every stage of a run (units, table, figures).
-const SWEEP: &str = r#"name = "faults"
-kind = "crossbar-ir-drop"
-seed = 3
-repeats = 2
-device = "neurram-rram"
-
-[array]
-size = 8
-r_wire_ohm = 1.0
-vectors = 4
-
-[sweep]
-"array.size" = [8, 12, 16]
-"array.r_wire_ohm" = [1.0, 5.0]
-
-[[plot]]
-file = "error"
-x = "array.size"
-y = "error_mean_rel"
-series = "array.r_wire_ohm"
-"#;
 
 /// The same sweep with larger arrays: long enough (a second or more) for
 /// concurrent starts to overlap and for kills to land mid-run.
@@ -49,12 +25,6 @@ fn slow_sweep(seed: u64) -> String {
     SWEEP
         .replace("seed = 3", &format!("seed = {seed}"))
         .replace("[8, 12, 16]", "[96, 128, 160, 192]")
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path
 }
 
 fn bin() -> Process {
@@ -534,7 +504,7 @@ fn experiment_names_that_are_not_plain_file_names_are_refused() {
         write(
             dir.path(),
             "n.toml",
-            &SWEEP.replace("\"faults\"", &format!("{name:?}")),
+            &SWEEP.replace("\"small\"", &format!("{name:?}")),
         );
         let e = fails(dir.path(), &["run", "n.toml"]);
         assert!(

@@ -65,3 +65,35 @@ pub fn assert_no_temporaries(dir: &Path) {
         assert!(!name.starts_with(".xbarsim-"), "left {name}");
     }
 }
+
+/// A small, fast sweep with a figure: 3 sizes × 2 wire resistances × 2
+/// repeats = 12 units of exact IR-drop solves (every stage of a run: units,
+/// table, figures).
+pub const SWEEP: &str = r#"name = "small"
+kind = "crossbar-ir-drop"
+seed = 3
+repeats = 2
+device = "neurram-rram"
+
+[array]
+size = 8
+r_wire_ohm = 1.0
+vectors = 4
+
+[sweep]
+"array.size" = [8, 12, 16]
+"array.r_wire_ohm" = [1.0, 5.0]
+
+[[plot]]
+file = "error"
+x = "array.size"
+y = "error_mean_rel"
+series = "array.r_wire_ohm"
+"#;
+
+/// Writes `text` to `dir/name`; returns the path.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
