@@ -25,7 +25,9 @@
 //! holds it) and `(α, G_bound)` per polarity for soft bounds. Conditioning on
 //! the previous point makes each step's error the model's own cycle-to-cycle
 //! draw, independent from step to step, so the Jacobian gives valid 95 %
-//! intervals (`s²·(JᵀJ)⁻¹`, the delta method for `NL` and `P_max`).
+//! intervals (the sandwich covariance `B⁻¹·(Σ rᵢ²·jᵢjᵢᵀ)·B⁻¹`, `B = JᵀJ`,
+//! which stays valid for the soft-bounds model's multiplicative noise and
+//! near the clamps; the delta method for `NL` and `P_max`).
 //! The library adds the exponential model's C2C draw *before* clamping to
 //! `[g_min, g_max]`, so near a bound an observation is a censored normal;
 //! the exponential fit uses its mean `E = f(μ) − f(μ − 1)`,
@@ -40,7 +42,7 @@
 //!   each device (`k` = 7 for the exponential model, whose clamp levels are
 //!   fitted too, 5 for soft bounds, both counting σ), summed over devices.
 //! * D2D: the fit per device, then the population of each parameter: mean,
-//!   σ, and the device-to-device σ with the estimation error removed
+//!   with Student's t interval, σ, and the device-to-device σ with the estimation error removed
 //!   (`σ²_D2D = var(θ̂ᵢ) − mean(seᵢ²)`), written as the library's
 //!   [`VariabilitySpec`] (relative σ of `g_min`, `g_max`, absolute σ of NL).
 //!
@@ -76,8 +78,8 @@ use xbar_devices::variability::VariabilitySpec;
 
 use crate::measurements::{DataError, DeviceTrain, PulseData};
 use crate::stats::{
-    information_criteria, least_squares, mean, median, sigma_estimate, std_dev, Estimate, LsFit,
-    Model,
+    information_criteria, least_squares, mean, median, sigma_estimate, std_dev, t975, Estimate,
+    LsFit, Model,
 };
 
 /// Which information criterion chooses the model.
@@ -671,14 +673,22 @@ fn population(values: &[f64], errors: &[f64]) -> Population {
     let sd = std_dev(values);
     let se2 = mean(&errors.iter().map(|e| e * e).collect::<Vec<_>>());
     let d2d = (sd * sd - se2).max(0.0).sqrt();
-    let se_mean = if n > 1 {
-        sd / (n as f64).sqrt()
+    // Student's t interval of the mean over the devices.
+    let mean_ci = if n > 1 {
+        let se = sd / (n as f64).sqrt();
+        let t = t975(n - 1);
+        Estimate {
+            value: m,
+            std_error: se,
+            ci_low: m - t * se,
+            ci_high: m + t * se,
+        }
     } else {
-        errors.first().copied().unwrap_or(f64::INFINITY)
+        Estimate::normal(m, errors.first().copied().unwrap_or(f64::INFINITY))
     };
     Population {
         devices: n,
-        mean: Estimate::normal(m, se_mean),
+        mean: mean_ci,
         std: sd,
         d2d_std: d2d,
     }
@@ -703,11 +713,13 @@ fn totals<'a>(qs: impl Iterator<Item = &'a Quality>, devices: usize) -> ModelTot
 /// their polarity says, or one neither model fits (named by its column);
 /// the chosen model fitting no device.
 pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, DataError> {
-    let devices: Vec<DeviceFit> = data
+    // In parallel; the first failing device in file order is reported.
+    let devices: Vec<Result<DeviceFit, DataError>> = data
         .devices
         .par_iter()
         .map(|d| fit_device(&data.file, d, opts))
-        .collect::<Result<_, _>>()?;
+        .collect();
+    let devices: Vec<DeviceFit> = devices.into_iter().collect::<Result<_, _>>()?;
     let n = devices.len();
     let n_exp = devices.iter().filter(|d| d.exponential.is_some()).count();
     let n_soft = devices.iter().filter(|d| d.soft_bounds.is_some()).count();

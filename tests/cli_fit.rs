@@ -1,0 +1,317 @@
+//! `xbarsim device fit`: the shipped example fitted and used by the other
+//! commands; bad data refused with located one-line errors and no output.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{fails, ok};
+use tempfile::TempDir;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pulse-trains-synthetic.csv")
+}
+
+/// Mean over the devices of the example's conductance after pulse `k`
+/// (1-based) of the first LTP half-cycle, relative to the mean range.
+fn measured_mean(k: usize) -> f64 {
+    let text = std::fs::read_to_string(example()).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .map(|l| l.split(',').map(|c| c.parse().unwrap()).collect())
+        .collect();
+    let row = &rows[k - 1];
+    assert!(row[0] > 0.0, "pulse {k} is potentiating");
+    row[1..].iter().sum::<f64>() / (row.len() - 1) as f64
+}
+
+#[test]
+fn the_fitted_device_runs_through_show_pulse_drift_and_configs() {
+    let dir = TempDir::new().unwrap();
+    let data = example();
+    let out = ok(
+        dir.path(),
+        &[
+            "device",
+            "fit",
+            "--pulses",
+            data.to_str().unwrap(),
+            "--name",
+            "fitted",
+            "--output",
+            "fitted.toml",
+            "--figure",
+            "fit.svg",
+        ],
+    );
+    assert!(out.contains("kept: exponential"), "{out}");
+    let toml_text = std::fs::read_to_string(dir.path().join("fitted.toml")).unwrap();
+    assert!(toml_text.contains("model = \"exponential\""), "{toml_text}");
+    // The report beside the TOML records the data file and its SHA-256.
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("fitted.toml.json")).unwrap(),
+    )
+    .unwrap();
+    let sha = report["parameters"]["pulses"]["sha256"].as_str().unwrap();
+    assert_eq!(sha.len(), 64);
+    assert!(toml_text.contains(sha));
+    if let Ok(o) = std::process::Command::new("sha256sum").arg(&data).output() {
+        let independent = String::from_utf8(o.stdout).unwrap();
+        assert!(independent.starts_with(sha), "{independent} vs {sha}");
+    }
+    assert_eq!(report["pulse_fit"]["devices"].as_array().unwrap().len(), 8);
+    let svg = std::fs::read_to_string(dir.path().join("fit.svg")).unwrap();
+    assert!(svg.contains("<polyline"));
+
+    let show = ok(dir.path(), &["device", "show", "fitted.toml"]);
+    assert!(show.contains("exponential"), "{show}");
+
+    // The fitted device's mean LTP curve (200 devices from g_min, with the
+    // fitted D2D spread) follows the measured mean of the 8 devices within
+    // 3 % of the range at pulses 10, 30 and 60.
+    ok(
+        dir.path(),
+        &[
+            "device",
+            "pulse",
+            "--device",
+            "fitted.toml",
+            "--pulses",
+            "100",
+            "-k",
+            "200",
+            "-o",
+            "curve.csv",
+        ],
+    );
+    let curve = std::fs::read_to_string(dir.path().join("curve.csv")).unwrap();
+    let mut lines = curve.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (pulse, mean) = (col("pulse"), col("conductance_mean_S"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    for k in [10usize, 30, 60] {
+        let row = rows
+            .iter()
+            .find(|r| r[pulse] == k.to_string())
+            .expect("pulse row");
+        let simulated: f64 = row[mean].parse().unwrap();
+        let measured = measured_mean(k);
+        // The first measured point is after pulse 1: shift by one pulse.
+        let measured_prev = if k > 1 {
+            measured_mean(k - 1)
+        } else {
+            measured
+        };
+        let range = 9.0e-6;
+        let err = (simulated - measured_prev)
+            .abs()
+            .min((simulated - measured).abs());
+        assert!(
+            err < 0.03 * range,
+            "pulse {k}: simulated {simulated:e}, measured {measured_prev:e}…{measured:e}"
+        );
+    }
+
+    ok(
+        dir.path(),
+        &[
+            "device",
+            "drift",
+            "--device",
+            "fitted.toml",
+            "-o",
+            "drift.csv",
+        ],
+    );
+    std::fs::write(
+        dir.path().join("exp.toml"),
+        "name = \"fitted-ltp-ltd\"\nkind = \"device-pulse\"\nseed = 1\ndevice = \"fitted.toml\"\n\n[pulse]\ndevices = 20\n",
+    )
+    .unwrap();
+    ok(dir.path(), &["run", "exp.toml", "--out", "res", "-q"]);
+    assert!(dir.path().join("res/results.csv").is_file());
+}
+
+#[test]
+fn soft_bounds_can_be_kept_and_used() {
+    let dir = TempDir::new().unwrap();
+    let data = example();
+    ok(
+        dir.path(),
+        &[
+            "device",
+            "fit",
+            "--pulses",
+            data.to_str().unwrap(),
+            "--model",
+            "soft-bounds",
+            "--robust",
+            "-o",
+            "soft.toml",
+        ],
+    );
+    let text = std::fs::read_to_string(dir.path().join("soft.toml")).unwrap();
+    assert!(text.contains("model = \"soft-bounds\""), "{text}");
+    ok(
+        dir.path(),
+        &[
+            "device",
+            "pulse",
+            "--device",
+            "soft.toml",
+            "-k",
+            "3",
+            "-o",
+            "c.csv",
+        ],
+    );
+}
+
+/// A train of `n` pulses per half-cycle for two devices, as CSV lines.
+fn good_rows(n: usize) -> String {
+    let mut s = String::new();
+    let mut g: f64 = 1e-6;
+    for pol in [1.0, -1.0, 1.0, -1.0] {
+        for _ in 0..n {
+            g += pol * 0.08 * if pol > 0.0 { 1e-5 - g } else { g - 1e-6 };
+            s += &format!("{pol},{g:e},{:e}\n", g * 1.1);
+        }
+    }
+    s
+}
+
+#[test]
+fn bad_data_is_refused_with_located_errors_and_no_output() {
+    let many = good_rows(30);
+    let cases: Vec<(&str, String, &str)> = vec![
+        ("empty.csv", String::new(), "empty.csv: empty file"),
+        (
+            "single.csv",
+            "pulse_voltage_V,a\n1.5,1e-6\n".into(),
+            "single.csv:2: a single measured point",
+        ),
+        (
+            "nocol.csv",
+            format!("voltage,a,b\n{many}"),
+            "nocol.csv: column `pulse_voltage_V`: missing",
+        ),
+        (
+            "nan.csv",
+            format!("pulse_voltage_V,a,b\n1,NaN,1e-6\n{many}"),
+            "nan.csv:2: column `a`: expected a conductance in S (a finite number), found NaN",
+        ),
+        (
+            "text.csv",
+            format!("pulse_voltage_V,a,b\n{many}1,2e-6,oops\n"),
+            "text.csv:122: column `b`: expected a conductance in S (a number), found `oops`",
+        ),
+        (
+            "negative.csv",
+            format!("pulse_voltage_V,a,b\n1,1e-6,-2e-6\n{many}"),
+            "negative.csv:2: column `b`: negative conductance",
+        ),
+        (
+            "units.csv",
+            format!("pulse_voltage_V,a,b\n{many}1,5.5,1e-6\n"),
+            "units.csv:122: column `a`: conductance 5.5 is above 1 S",
+        ),
+        (
+            "few.csv",
+            format!(
+                "pulse_voltage_V,a,b\n{}",
+                many.lines()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        // Column b measured only on the first 3 pulses.
+                        let mut c: Vec<&str> = l.split(',').collect();
+                        if i >= 3 {
+                            c[2] = "";
+                        }
+                        c.join(",") + "\n"
+                    })
+                    .collect::<String>()
+            ),
+            "few.csv: column `b`: 3 points (2 LTP and 0 LTD steps): expected at least 3 steps of each polarity",
+        ),
+        (
+            "swapped.csv",
+            format!(
+                "polarity,a,b\n{}",
+                many.lines()
+                    .map(|l| {
+                        let (p, rest) = l.split_once(',').unwrap();
+                        let p: f64 = p.parse().unwrap();
+                        format!("{},{rest}\n", -p)
+                    })
+                    .collect::<String>()
+            ),
+            "swapped.csv: column `a`: the fit does not converge: potentiating pulses change the conductance by",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let dir = TempDir::new().unwrap();
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let err = fails(
+            dir.path(),
+            &[
+                "device", "fit", "--pulses", name, "-o", "out.toml", "--figure", "f.png",
+            ],
+        );
+        assert!(
+            err.starts_with(&format!("error: {expected}")),
+            "{name}: {err}"
+        );
+        if name == "swapped.csv" {
+            assert!(err.contains("try checking the sign"), "{err}");
+        }
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|f| f != name)
+            .collect();
+        assert!(left.is_empty(), "{name}: files written: {left:?}");
+    }
+    let dir = TempDir::new().unwrap();
+    let err = fails(dir.path(), &["device", "fit", "-o", "x.toml"]);
+    assert!(err.contains("expected --pulses FILE"), "{err}");
+}
+
+#[test]
+fn long_layout_gives_the_same_fit_as_wide() {
+    let dir = TempDir::new().unwrap();
+    let wide = good_rows(25);
+    std::fs::write(
+        dir.path().join("wide.tsv"),
+        format!("pulse_voltage_V\ta\tb\n{}", wide.replace(',', "\t")),
+    )
+    .unwrap();
+    let mut long = String::from("device,cycle,pulse,polarity,conductance_S\n");
+    for (i, l) in wide.lines().enumerate() {
+        let c: Vec<&str> = l.split(',').collect();
+        let pol: f64 = c[0].parse().unwrap();
+        for (dev, g) in [("a", c[1]), ("b", c[2])] {
+            long += &format!("{dev},{},{},{},{g}\n", i / 50, i % 50, pol as i32);
+        }
+    }
+    std::fs::write(dir.path().join("long.csv"), long).unwrap();
+    ok(
+        dir.path(),
+        &["device", "fit", "--pulses", "wide.tsv", "-o", "w.toml"],
+    );
+    ok(
+        dir.path(),
+        &["device", "fit", "--pulses", "long.csv", "-o", "l.toml"],
+    );
+    let body = |f: &str| {
+        std::fs::read_to_string(dir.path().join(f))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("name") && !l.starts_with("description"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(body("w.toml"), body("l.toml"));
+}
