@@ -14,6 +14,7 @@
 //! | [`array`] | [`ArrayPower`] of a solved array, [`InputAdmittance`] (exact power of any input), [`RcLine`] |
 //! | [`adc`] | [`AdcModel`]: Murmann-survey energy against resolution, conversion time, area, column sharing |
 //! | [`network`] | [`NetworkCost`]: measured activity priced per component and layer; programming |
+//! | [`isaac`] | ISAAC's (ISCA 2016) component table added up, beside the paper's totals |
 //!
 //! This crate knows nothing of files or command lines: technologies are
 //! read from text, activity comes from the training crate's evaluation.
@@ -36,6 +37,7 @@
 
 pub mod adc;
 pub mod array;
+pub mod isaac;
 pub mod network;
 pub mod technology;
 
