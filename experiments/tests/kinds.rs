@@ -231,3 +231,43 @@ fn inference_drift_evaluates_a_model_file() {
     let e = Experiment::parse(&dir.path().join("e.toml"), &both).unwrap_err();
     assert_eq!(e.key(), Some("evaluation.model"), "{e}");
 }
+
+/// `[insitu] protocol = "neurosim"`: its settings are located at
+/// `insitu.neurosim.<key>`, a `[network]` section (unused by the protocol)
+/// and a device without NeuroSim's exponential curves are refused.
+#[test]
+fn neurosim_protocol_errors_are_located() {
+    let head = "name = \"x\"\nkind = \"insitu-training\"\ndevice = \"pcmo\"\n[insitu]\nprotocol = \"neurosim\"\n[insitu.neurosim]\n";
+    for (tail, (line, col, key)) in [
+        (
+            "refresh_every = 100\n",
+            (7, 17, "insitu.neurosim.refresh_every"),
+        ),
+        ("adc_bits = 40\n", (7, 12, "insitu.neurosim.adc_bits")),
+        (
+            "learning_rates = [0.4, -0.2]\n",
+            (7, 24, "insitu.neurosim.learning_rates[1]"),
+        ),
+    ] {
+        let (l, c, k, message) = located(&format!("{head}{tail}"));
+        assert_eq!((l, c, k.as_str()), (line, col, key), "{message}");
+    }
+    let (_, _, k, message) = located(&format!(
+        "{head}hidden = 10\n[network]\nsizes = [784, 10, 10]\n"
+    ));
+    assert_eq!(k, "network", "{message}");
+    assert!(
+        message.contains("not read under insitu.protocol"),
+        "{message}"
+    );
+    let text = "name = \"x\"\nkind = \"insitu-training\"\ndevice = \"ibm-pcm\"\n[insitu]\nprotocol = \"neurosim\"\n";
+    let (_, _, k, message) = located(text);
+    assert_eq!(k, "device", "{message}");
+    assert!(message.contains("exponential pulse model"), "{message}");
+    // The default protocol is still the SNN scheme.
+    let exp = parse("name = \"x\"\nkind = \"insitu-training\"\ndevice = \"pcmo\"\n").unwrap();
+    let xbar_experiments::Settings::InsituTraining(s) = &exp.points[0].settings else {
+        panic!("not insitu-training")
+    };
+    assert_eq!(s.insitu.protocol, xbar_training::Protocol::Snn);
+}

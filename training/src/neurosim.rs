@@ -804,14 +804,14 @@ impl NeurosimNetwork {
         }
     }
 
-    /// Applies a weight change `dw` to cell `i` of layer `l`.
+    /// Applies `n` pulses (signed) for weight `i` of layer `l`.
     fn update_cell(&mut self, l: usize, i: usize, n: i32, t: f64, rngs: &mut Rngs) {
         if n == 0 {
             return;
         }
-        if self.layers[l].gm.is_empty() {
-            self.pulse(l, 0, i, n, t, rngs);
-        } else if n > 0 {
+        // Reference form: LTP or LTD on the one device. Pair: potentiate
+        // G⁺ for an increase, G⁻ for a decrease.
+        if self.layers[l].gm.is_empty() || n > 0 {
             self.pulse(l, 0, i, n, t, rngs);
         } else {
             self.pulse(l, 1, i, -n, t, rngs);

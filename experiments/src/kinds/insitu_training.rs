@@ -126,11 +126,14 @@ impl ExperimentKind for InsituTraining {
     type Row = Row;
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
-        check_network(&s.network)?;
         s.data.check()?;
         s.insitu
             .validate()
             .map_err(|e| FieldError::train("insitu", &e))?;
+        if s.insitu.protocol == Protocol::Neurosim {
+            return check_neurosim(s, device);
+        }
+        check_network(&s.network)?;
         if device.pulse.is_none() {
             return Err(FieldError::new(
                 "device",
@@ -158,4 +161,34 @@ impl ExperimentKind for InsituTraining {
         let (_, history) = Self::train(s, device, seed, ctx, &mut |_| {})?;
         Self::rows(&history)
     }
+}
+
+/// The NeuroSim protocol's own checks: no `[network]` section (its network
+/// is `insitu.neurosim.crop² – hidden – 10`) and a device with NeuroSim's
+/// exponential LTP/LTD curves.
+fn check_neurosim(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
+    if s.network != NetworkConfig::default() {
+        return Err(FieldError::new(
+            "network",
+            "not read under insitu.protocol = \"neurosim\" (its network is set by insitu.neurosim.crop and insitu.neurosim.hidden); remove the section",
+        ));
+    }
+    if !matches!(
+        device.pulse,
+        Some(xbar_devices::pulse::PulseSpec::Exponential { .. })
+    ) {
+        return Err(FieldError::new(
+            "device",
+            format!(
+                "insitu.protocol = \"neurosim\" needs an exponential pulse model (NeuroSim's LTP/LTD curves); {} has {}",
+                device.name,
+                if device.pulse.is_some() {
+                    "another pulse model"
+                } else {
+                    "none"
+                }
+            ),
+        ));
+    }
+    Ok(())
 }
