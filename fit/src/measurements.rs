@@ -625,7 +625,7 @@ impl PulseData {
         let ccol = table.find("cycle");
         // device → [(cycle, pulse, g, polarity, line)]
         let mut order: Vec<String> = Vec::new();
-        let mut by_device: BTreeMap<String, Vec<(i64, i64, f64, i8, usize)>> = BTreeMap::new();
+        let mut by_device: BTreeMap<String, Vec<LongRow>> = BTreeMap::new();
         for r in 0..table.rows.len() {
             let line = table.line(r);
             let name = match &table.rows[r].1[dcol] {
@@ -702,6 +702,9 @@ impl PulseData {
         })
     }
 }
+
+/// `(cycle, pulse, conductance, polarity, line)` of one long-layout row.
+type LongRow = (i64, i64, f64, i8, usize);
 
 fn train(name: String, points: Vec<Point>) -> DeviceTrain {
     let steps = points

@@ -249,9 +249,9 @@ pub fn least_squares<M: Model>(model: &M, start: &[f64], robust: bool) -> LsFit 
     // when the noise is not of one variance (multiplicative C2C, the clamp
     // near the bounds); equal to s²·B⁻¹ when it is.
     let mut meat = DMatrix::<f64>::zeros(k, k);
-    for i in 0..n {
+    for (i, ri) in r.iter().enumerate() {
         let row = jw.row(i);
-        let ri2 = r[i] * r[i];
+        let ri2 = ri * ri;
         for a in 0..k {
             for b in 0..k {
                 meat[(a, b)] += ri2 * row[a] * row[b];
