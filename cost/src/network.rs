@@ -6,13 +6,13 @@
 //! ([`Design`]). Per inference, with `r` reads of a tile (a read is one
 //! product with at least one non-zero input: spiking arrays are
 //! event-driven, a tile with no spike in a step is not read), `a` active
-//! rows summed over reads, `q` their DAC levels summed, `N` bit lines:
+//! rows summed over reads, `N` bit lines:
 //!
 //! | component | energy |
 //! |---|---|
 //! | array | `Σ_reads Vᵀ·Y·V·t_read`, exact ([`crate::InputAdmittance`]), measured |
 //! | word lines | `Σ_reads Σ_active C_wl·Vᵢ²` ([`crate::RcLine`]) |
-//! | drivers, DACs | `a·E_driver + q·E_level` |
+//! | drivers, DACs | `E_driver·Σ_reads Σ_active (Vᵢ/V_read)² + a·E_DAC` (the DAC term only with a DAC) |
 //! | ADCs | `r·N·E_ADC(b)` ([`crate::AdcModel`]) |
 //! | accumulation | `r·N/2` shift-and-adds (one per differential pair and read) |
 //! | neurons | per neuron update: LIF `E_mult + 4·E_add` (decay, input, reset, bias, compare), ReLU `2·E_add` |
@@ -60,6 +60,10 @@ pub struct Design {
     pub output_bits: u32,
     /// Driver output resistance (Ω), for the word lines' settling.
     pub r_driver_ohm: f64,
+    /// Word-line voltage of a full-scale input (V).
+    pub read_voltage_v: f64,
+    /// Whether inputs go through a DAC (one conversion per active row).
+    pub dac: bool,
     /// The neurons.
     pub neuron: NeuronKind,
 }
@@ -184,7 +188,7 @@ pub struct LayerCost {
 /// let design = Design {
 ///     technology: Technology::preset("generic-32nm").unwrap(),
 ///     adc_bits: 6, columns_per_adc: 8, input_bits: 1, output_bits: 1,
-///     r_driver_ohm: 1e3, neuron: NeuronKind::Lif,
+///     r_driver_ohm: 1e3, read_voltage_v: 0.2, dac: false, neuron: NeuronKind::Lif,
 /// };
 /// let tile = TileActivity { rows: 128, cols: 64, reads: 10, active_rows: 200,
 ///     input_levels: 200, wordline_v2: 200.0 * 0.04, array_energy_j: 1e-12 };
@@ -252,10 +256,14 @@ impl NetworkCost {
                 let reads = tile.reads as f64 * per;
                 e.array_j += tile.array_energy_j * per;
                 e.wordline_j += line.capacitance_f() * tile.wordline_v2 * per;
-                e.driver_j += (tile.active_rows as f64 * t.driver_energy_j.value
-                    + tile.input_levels.saturating_sub(tile.active_rows) as f64
-                        * t.dac_energy_per_level_j.value)
-                    * per;
+                let swing = tile.wordline_v2 / (design.read_voltage_v * design.read_voltage_v);
+                let conversions = if design.dac {
+                    tile.active_rows as f64
+                } else {
+                    0.0
+                };
+                e.driver_j +=
+                    (swing * t.driver_energy_j.value + conversions * t.dac_energy_j.value) * per;
                 e.adc_j += reads * bank.read_energy_j;
                 e.accumulate_j += reads * (tile.cols / 2) as f64 * e_add;
                 area.cells_m2 += (tile.rows * tile.cols) as f64 * t.cell_area_f2.value * f2;
@@ -360,6 +368,8 @@ mod tests {
             input_bits: 1,
             output_bits: 1,
             r_driver_ohm: 1e3,
+            read_voltage_v: 0.2,
+            dac: false,
             neuron,
         }
     }

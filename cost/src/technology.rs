@@ -89,12 +89,12 @@ technology! {
     cell_area_f2: true,
     /// Read pulse width (s): how long the read voltages are applied.
     read_time_s: true,
-    /// Word-line driver energy per activated row per read (J).
+    /// Word-line driver energy per activated row per read at `V_read` (J).
     driver_energy_j: false,
     /// Driver area per word line (m²).
     driver_area_m2: false,
-    /// DAC energy per input level above zero, per activated row (J).
-    dac_energy_per_level_j: false,
+    /// Energy of one DAC conversion (per activated row and read, J).
+    dac_energy_j: false,
     /// ADC Walden figure of merit (J per conversion step).
     adc_walden_fom_j: false,
     /// ADC Schreier figure of merit (dB).

@@ -334,6 +334,44 @@ mod tests {
     }
 
     #[test]
+    fn energy_is_linear_in_the_spikes_for_fixed_weights() {
+        // Pixels of exactly 1 spike at every step (no random draw): rows
+        // S1 = {0, 3, 5}, S2 = {7, 10}, and both together.
+        let (net, _) = setup(NetworkKind::Spiking);
+        let image = |rows: &[usize]| {
+            let mut p = [0u8; 12];
+            rows.iter().for_each(|&r| p[r] = 255);
+            p
+        };
+        let layer0 = |rows: &[usize]| {
+            let mut p = ProgrammedNetwork::program(&net, &array(Wires::ideal()), 5).unwrap();
+            let e = p
+                .costed_accuracy_at(0.0, &idx(&image(rows), &[0]), 3, 10e-9)
+                .unwrap();
+            let t = e.layers[0]
+                .tiles
+                .iter()
+                .fold((0.0, 0u64, 0.0), |(a, r, v), t| {
+                    (a + t.array_energy_j, r + t.active_rows, v + t.wordline_v2)
+                });
+            t
+        };
+        let (a1, r1, v1) = layer0(&[0, 3, 5]);
+        let (a2, r2, v2) = layer0(&[7, 10]);
+        let (a12, r12, v12) = layer0(&[0, 3, 5, 7, 10]);
+        // Four steps, one read per step, and every row is in two tiles
+        // (12 bit lines over 8-wide tiles): 2·4·3, 2·4·2 and 2·4·5 active rows.
+        assert_eq!((r1, r2, r12), (24, 16, 40));
+        assert!((v12 - v1 - v2).abs() < 1e-12 * v12);
+        assert!(a1 > 0.0 && a2 > 0.0);
+        assert!(
+            (a12 - a1 - a2).abs() < 1e-12 * a12,
+            "{a12:e} vs {a1:e} + {a2:e}"
+        );
+        assert_eq!(layer0(&[]).0, 0.0);
+    }
+
+    #[test]
     fn array_energy_is_the_exact_power_of_the_spikes_and_is_deterministic() {
         let (net, data) = setup(NetworkKind::Spiking);
         let wires = Wires::new(2.0, 2.0, 0.0, 0.0).unwrap();

@@ -187,6 +187,8 @@ impl InferenceCost {
             input_bits: bits,
             output_bits: bits,
             r_driver_ohm: s.array.wires.r_source,
+            read_voltage_v: s.array.converters.read_voltage,
+            dac: s.array.converters.dac_bits.is_some(),
             neuron,
         })
     }
