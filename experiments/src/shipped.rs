@@ -35,6 +35,12 @@ pub const IR_DROP_ACCURACY: &str = include_str!("../configs/ir-drop-accuracy.tom
 pub const NANDAKUMAR_PCM_DISTRIBUTIONS: &str =
     include_str!("../configs/nandakumar-pcm-distributions.toml");
 
+/// Accuracy, energy, area and latency against ADC bits and column sharing.
+pub const COST_ADC_PRECISION: &str = include_str!("../configs/cost-adc-precision.toml");
+
+/// Spiking against ReLU networks on the same arrays: accuracy against energy.
+pub const SPIKES_VS_ACTIVATIONS: &str = include_str!("../configs/spikes-vs-activations.toml");
+
 /// Every shipped config, as `(name, text)`; the name is the file's stem.
 pub const ALL: &[(&str, &str)] = &[
     ("quickstart", QUICKSTART),
@@ -45,6 +51,8 @@ pub const ALL: &[(&str, &str)] = &[
     ("ir-drop-error", IR_DROP_ERROR),
     ("ir-drop-accuracy", IR_DROP_ACCURACY),
     ("nandakumar-pcm-distributions", NANDAKUMAR_PCM_DISTRIBUTIONS),
+    ("cost-adc-precision", COST_ADC_PRECISION),
+    ("spikes-vs-activations", SPIKES_VS_ACTIVATIONS),
 ];
 
 /// The text of shipped config `name`.
