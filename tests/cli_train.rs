@@ -20,7 +20,7 @@ use common::{assert_no_temporaries, fails, sidecar, xbarsim};
 /// `insitu-training` and `inference-drift`: the run columns, then the
 /// kind's outputs (percentages, read back here as fractions).
 const HISTORY_HEADER: &str =
-    "point,repeat,seed,epoch,train_loss,train_accuracy_pct,test_accuracy_pct";
+    "point,repeat,seed,epoch,train_loss,train_accuracy_pct,test_accuracy_pct,training_time_s";
 const ACCURACY_HEADER: &str = "point,repeat,seed,time_s,instances,accuracy_pct,accuracy_std_pct,accuracy_min_pct,accuracy_max_pct,software_accuracy_pct";
 
 /// Equal up to the rounding of a percentage written as CSV and read back.
@@ -295,7 +295,9 @@ fn train_writes_a_model_a_history_and_a_sidecar_and_learns() {
         assert!(row[1] > 0.0, "{row:?}");
         assert!((0.0..=1.0).contains(&row[2]), "{row:?}");
         assert!((0.0..=1.0).contains(&row[3]), "{row:?}");
-        assert_eq!(row.len(), 4, "{row:?}");
+        // No device time model in software training.
+        assert_eq!(row[4], 0.0, "{row:?}");
+        assert_eq!(row.len(), 5, "{row:?}");
     }
     assert!(rows[1][1] < rows[0][1], "loss did not fall: {rows:?}");
     let final_accuracy = rows[1][3];
