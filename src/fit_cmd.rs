@@ -11,8 +11,10 @@ use serde_json::json;
 use xbar_devices::units::{format_si, format_significant as sig};
 use xbar_devices::{Conductance, DeviceSpec};
 use xbar_experiments::config::device_to_toml;
-use xbar_fit::measurements::{sha256_file, PulseData};
+use xbar_fit::measurements::{series, sha256_file, PulseData, Table};
 use xbar_fit::pulse::{fit_pulses, Criterion, ModelChoice, PulseFit, PulseOptions};
+use xbar_fit::read_noise::fit_read_noise;
+use xbar_fit::retention::{fit_retention, RetentionFit};
 use xbar_fit::stats::Estimate;
 use xbar_fit::DataError;
 
@@ -27,6 +29,14 @@ pub struct FitArgs {
     /// (`device`, `pulse`, `polarity`, `conductance_S`, optional `cycle`)
     #[arg(long, value_name = "FILE")]
     pub pulses: Option<PathBuf>,
+    /// Retention (drift): `time_s`, then one conductance column (S) per
+    /// device (or long: `device`, `time_s`, `conductance_S`)
+    #[arg(long, value_name = "FILE")]
+    pub retention: Option<PathBuf>,
+    /// Repeated reads: one conductance column (S) per device, one row per
+    /// read (or long: `device`, `conductance_S`)
+    #[arg(long, value_name = "FILE")]
+    pub read_noise: Option<PathBuf>,
     /// Device name in the file (default: the output file's stem)
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -103,21 +113,95 @@ struct FigureRow {
 /// No input; a bad file (located: file, line, column); a fit that does not
 /// converge; an output that cannot be written. Nothing is written then.
 pub fn fit(args: &FitArgs) -> Result<()> {
-    let Some(pulses_path) = &args.pulses else {
-        bail!("no measurements: expected --pulses FILE (pulse trains of LTP/LTD cycles)");
-    };
+    if args.pulses.is_none() && args.retention.is_none() && args.read_noise.is_none() {
+        bail!("no measurements: expected at least one of --pulses FILE, --retention FILE, --read-noise FILE");
+    }
     check_output_path(&args.output)?;
     if let Some(fig) = &args.figure {
+        if args.pulses.is_none() {
+            bail!("--figure shows pulse trains: expected --pulses FILE too");
+        }
         check_output_path(fig)?;
     }
-    let data = PulseData::read(pulses_path)?;
-    let sha = sha256_file(pulses_path)?;
-    let opts = PulseOptions {
-        robust: args.robust,
-        criterion: args.criterion,
-        model: args.model,
+    let mut sources = Vec::new();
+    let mut report = String::new();
+    let mut sidecar_fits = serde_json::Map::new();
+    // Pulse trains: the conductance range, the pulse model and the D2D spread.
+    let mut pulses = None;
+    if let Some(path) = &args.pulses {
+        let data = PulseData::read(path)?;
+        let opts = PulseOptions {
+            robust: args.robust,
+            criterion: args.criterion,
+            model: args.model,
+        };
+        let fit = fit_pulses(&data, &opts)?;
+        sources.push(("pulses", path.clone(), sha256_file(path)?));
+        report += &report_text(path, &data, &fit);
+        sidecar_fits.insert("pulses".into(), to_json(&fit)?);
+        pulses = Some((data, fit));
+    }
+    let retention = match &args.retention {
+        Some(path) => Some((path, Table::read(path)?)),
+        None => None,
     };
-    let fit = fit_pulses(&data, &opts)?;
+    let read_noise = match &args.read_noise {
+        Some(path) => Some((path, Table::read(path)?)),
+        None => None,
+    };
+    // Without pulse trains, the range is that of the measured conductances.
+    let (g_min, g_max) = match &pulses {
+        Some((_, fit)) => (fit.g_min_S, fit.g_max_S),
+        None => {
+            let mut all = Vec::new();
+            for (_, table) in retention.iter().chain(&read_noise) {
+                for s in series(table, "time_s", false, &["read", "time_s"])? {
+                    all.extend(s.g);
+                }
+            }
+            let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = all.iter().copied().fold(0.0, f64::max);
+            if !(hi > lo) {
+                bail!("the measured conductances span no range (all {hi:e} S): expected devices at several conductances");
+            }
+            (lo, hi)
+        }
+    };
+    let mut drift = None;
+    if let Some((path, table)) = &retention {
+        let fit = fit_retention(table, g_max)?;
+        sources.push(("retention", (*path).clone(), sha256_file(path)?));
+        report += &retention_text(path, &fit);
+        sidecar_fits.insert("retention".into(), to_json(&fit)?);
+        drift = Some(fit.drift.clone());
+    }
+    let mut noise = None;
+    if let Some((path, table)) = &read_noise {
+        let fit = fit_read_noise(table)?;
+        sources.push(("read-noise", (*path).clone(), sha256_file(path)?));
+        report += &format!(
+            "\nRead noise: {}, {} devices: relative σ {} (pooled; per device {} … {})\n",
+            path.display(),
+            fit.devices.len(),
+            with_ci(&fit.sigma),
+            sig(
+                fit.devices
+                    .iter()
+                    .map(|d| d.sigma.value)
+                    .fold(f64::INFINITY, f64::min),
+                3
+            ),
+            sig(
+                fit.devices
+                    .iter()
+                    .map(|d| d.sigma.value)
+                    .fold(0.0, f64::max),
+                3
+            ),
+        );
+        sidecar_fits.insert("read_noise".into(), to_json(&fit)?);
+        noise = Some(fit.read_noise.clone());
+    }
     let name = match &args.name {
         Some(n) => n.clone(),
         None => args
@@ -125,27 +209,72 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             .file_stem()
             .map_or("fitted".to_string(), |s| s.to_string_lossy().into_owned()),
     };
-    let spec = device_spec(&name, pulses_path, &sha, &fit);
+    let origin: Vec<String> = sources
+        .iter()
+        .map(|(what, path, sha)| format!("{what} {} (sha256 {sha})", path.display()))
+        .collect();
+    let mut description = format!(
+        "Fitted by xbarsim {} device fit from {}",
+        env!("CARGO_PKG_VERSION"),
+        origin.join(", ")
+    );
+    if let Some((_, fit)) = &pulses {
+        description += &pulse_summary(fit);
+    }
+    if let Some(d) = &drift {
+        description += &format!(
+            "; drift ν {} at t0 {} s",
+            sig(d.nu_mean.intercept, 3),
+            d.t0_s
+        );
+    }
+    if let Some(xbar_devices::read_noise::ReadNoiseSpec::Relative { sigma }) = &noise {
+        description += &format!("; relative read noise {}", sig(*sigma, 3));
+    }
+    let spec = DeviceSpec {
+        name,
+        description,
+        technology: "measured".to_string(),
+        citation: None,
+        g_min: Conductance(g_min),
+        g_max: Conductance(g_max),
+        programming: None,
+        pulse: pulses.as_ref().map(|(_, f)| f.pulse.clone()),
+        drift,
+        read_noise: noise,
+        variability: pulses
+            .as_ref()
+            .map(|(_, f)| f.variability)
+            .unwrap_or_default(),
+        faults: Default::default(),
+        iv: Default::default(),
+    };
     spec.validate()
         .map_err(|e| CliError::new(format!("internal error: fitted device: {e}")))?;
-    let report = report_text(pulses_path, &data, &fit);
-    let figure = match &args.figure {
-        Some(path) => Some((path, figure_frame(&data, &fit)?)),
-        None => None,
+    let figure = match (&args.figure, &pulses) {
+        (Some(path), Some((data, fit))) => Some((path, figure_frame(data, fit)?)),
+        _ => None,
     };
-    let sidecar = provenance(
+    let inputs: serde_json::Map<String, serde_json::Value> = sources
+        .iter()
+        .map(|(what, path, sha)| {
+            (
+                (*what).to_string(),
+                json!({ "file": path.display().to_string(), "sha256": sha }),
+            )
+        })
+        .collect();
+    let mut sidecar = provenance(
         "device fit",
         json!({
-            "pulses": { "file": pulses_path.display().to_string(), "sha256": sha, "layout": data.layout },
+            "inputs": inputs,
             "model": args.model,
             "criterion": args.criterion,
             "robust": args.robust,
         }),
     );
-    let mut sidecar = sidecar;
     sidecar["device"] = json!({ "spec": spec, "toml": device_to_toml(&spec) });
-    sidecar["pulse_fit"] = serde_json::to_value(&fit)
-        .map_err(|e| CliError::new(format!("internal error: report JSON: {e}")))?;
+    sidecar["fits"] = serde_json::Value::Object(sidecar_fits);
     sidecar["report"] = json!(report);
     if let Some((path, frame)) = figure {
         draw_figure(path, &frame)?;
@@ -160,7 +289,12 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     Ok(())
 }
 
-fn device_spec(name: &str, file: &Path, sha: &str, fit: &PulseFit) -> DeviceSpec {
+fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(value)
+        .map_err(|e| CliError::new(format!("internal error: report JSON: {e}")))
+}
+
+fn pulse_summary(fit: &PulseFit) -> String {
     let quality = match fit.chosen.as_str() {
         "exponential" => fit.exponential,
         _ => fit.soft_bounds,
@@ -172,28 +306,51 @@ fn device_spec(name: &str, file: &Path, sha: &str, fit: &PulseFit) -> DeviceSpec
             sig(t.r2, 5)
         )
     });
-    DeviceSpec {
-        name: name.to_string(),
-        description: format!(
-            "Fitted by xbarsim {} device fit from {} (sha256 {sha}): {} devices; pulse model {} ({}){q}",
-            env!("CARGO_PKG_VERSION"),
-            file.display(),
-            fit.devices.len(),
-            fit.chosen,
-            fit.reason,
-        ),
-        technology: "measured".to_string(),
-        citation: None,
-        g_min: Conductance(fit.g_min_S),
-        g_max: Conductance(fit.g_max_S),
-        programming: None,
-        pulse: Some(fit.pulse.clone()),
-        drift: None,
-        read_noise: None,
-        variability: fit.variability,
-        faults: Default::default(),
-        iv: Default::default(),
+    format!(
+        ": {} devices; pulse model {} ({}){q}",
+        fit.devices.len(),
+        fit.chosen,
+        fit.reason
+    )
+}
+
+fn retention_text(file: &Path, fit: &RetentionFit) -> String {
+    let mut t = format!(
+        "\nRetention: {}, {} devices, t0 = {} s\n",
+        file.display(),
+        fit.devices.len(),
+        fit.t0_s
+    );
+    t += &format!(
+        "ν: mean {}, σ {}, D2D σ {}",
+        with_ci(&fit.nu_mean.mean),
+        sig(fit.nu_mean.std, 3),
+        sig(fit.nu_mean.d2d_std, 3)
+    );
+    if let Some(s) = &fit.nu_slope {
+        let kept = if fit.drift.nu_mean.slope != 0.0 {
+            "kept"
+        } else {
+            "not kept: its interval holds 0"
+        };
+        t += &format!("; slope against ln g_r {} ({kept})", with_ci(s));
     }
+    t.push('\n');
+    let rows: Vec<Vec<String>> = fit
+        .devices
+        .iter()
+        .map(|d| {
+            vec![
+                d.name.clone(),
+                d.points.to_string(),
+                format_si(d.g0_s, "S"),
+                with_ci(&d.nu),
+                sig(d.r2, 4),
+            ]
+        })
+        .collect();
+    t += &aligned_table(&["device", "reads", "G(t0)", "ν [95 % CI]", "R²"], &rows);
+    t
 }
 
 fn report_text(file: &Path, data: &PulseData, fit: &PulseFit) -> String {

@@ -54,14 +54,22 @@ fn the_fitted_device_runs_through_show_pulse_drift_and_configs() {
         &std::fs::read_to_string(dir.path().join("fitted.toml.json")).unwrap(),
     )
     .unwrap();
-    let sha = report["parameters"]["pulses"]["sha256"].as_str().unwrap();
+    let sha = report["parameters"]["inputs"]["pulses"]["sha256"]
+        .as_str()
+        .unwrap();
     assert_eq!(sha.len(), 64);
     assert!(toml_text.contains(sha));
     if let Ok(o) = std::process::Command::new("sha256sum").arg(&data).output() {
         let independent = String::from_utf8(o.stdout).unwrap();
         assert!(independent.starts_with(sha), "{independent} vs {sha}");
     }
-    assert_eq!(report["pulse_fit"]["devices"].as_array().unwrap().len(), 8);
+    assert_eq!(
+        report["fits"]["pulses"]["devices"]
+            .as_array()
+            .unwrap()
+            .len(),
+        8
+    );
     let svg = std::fs::read_to_string(dir.path().join("fit.svg")).unwrap();
     assert!(svg.contains("<polyline"));
 
@@ -133,6 +141,48 @@ fn the_fitted_device_runs_through_show_pulse_drift_and_configs() {
     .unwrap();
     ok(dir.path(), &["run", "exp.toml", "--out", "res", "-q"]);
     assert!(dir.path().join("res/results.csv").is_file());
+
+    // A (tiny, untrained) network evaluated on arrays of the fitted device.
+    common::xbarsim(dir.path())
+        .args([
+            "train",
+            "--train-limit",
+            "600",
+            "--test-limit",
+            "200",
+            "--epochs",
+            "1",
+            "--hidden",
+            "32",
+            "--steps",
+            "8",
+            "--no-progress",
+            "--output",
+            "m.safetensors",
+        ])
+        .assert()
+        .success();
+    common::xbarsim(dir.path())
+        .args([
+            "evaluate",
+            "--model",
+            "m.safetensors",
+            "--test-limit",
+            "200",
+            "--device",
+            "fitted.toml",
+            "--instances",
+            "2",
+            "--times",
+            "1,86400",
+            "--no-progress",
+            "--output",
+            "acc.csv",
+        ])
+        .assert()
+        .success();
+    let acc = std::fs::read_to_string(dir.path().join("acc.csv")).unwrap();
+    assert_eq!(acc.lines().count(), 3, "{acc}");
 }
 
 #[test]
@@ -276,7 +326,7 @@ fn bad_data_is_refused_with_located_errors_and_no_output() {
     }
     let dir = TempDir::new().unwrap();
     let err = fails(dir.path(), &["device", "fit", "-o", "x.toml"]);
-    assert!(err.contains("expected --pulses FILE"), "{err}");
+    assert!(err.contains("expected at least one of --pulses FILE"), "{err}");
 }
 
 #[test]
@@ -314,4 +364,109 @@ fn long_layout_gives_the_same_fit_as_wide() {
             .join("\n")
     };
     assert_eq!(body("w.toml"), body("l.toml"));
+}
+
+/// Retention and repeated reads next to the pulse trains: the device file
+/// gets `[drift]` (ν of the closed form `G(t) = G₀·(t/t₀)^(−ν)` written
+/// here) and `[read_noise]`, and `device drift` follows the fitted law.
+#[test]
+fn retention_and_read_noise_complete_the_device() {
+    let dir = TempDir::new().unwrap();
+    let mut retention = String::from("time_s,a,b,c\n");
+    for t in [10.0f64, 100.0, 1000.0, 1e4, 1e5] {
+        let g = |g0: f64, nu: f64| g0 * (t / 10.0).powf(-nu);
+        retention += &format!(
+            "{t},{:e},{:e},{:e}\n",
+            g(2e-6, 0.05),
+            g(5e-6, 0.05),
+            g(8e-6, 0.05)
+        );
+    }
+    std::fs::write(dir.path().join("ret.csv"), retention).unwrap();
+    // Reads alternating ±1 %: relative σ = 0.01·√(n/(n − 1)), n = 6.
+    let mut reads = String::from("read,a,b\n");
+    for k in 0..6 {
+        let s = if k % 2 == 0 { 1.01 } else { 0.99 };
+        reads += &format!("{k},{:e},{:e}\n", 3e-6 * s, 6e-6 * s);
+    }
+    std::fs::write(dir.path().join("reads.csv"), reads).unwrap();
+    let data = example();
+    let out = ok(
+        dir.path(),
+        &[
+            "device",
+            "fit",
+            "--pulses",
+            data.to_str().unwrap(),
+            "--retention",
+            "ret.csv",
+            "--read-noise",
+            "reads.csv",
+            "-o",
+            "full.toml",
+        ],
+    );
+    assert!(
+        out.contains("Retention: ret.csv, 3 devices, t0 = 10 s"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("full.toml")).unwrap();
+    let doc: toml::Table = text.parse().unwrap();
+    let nu = doc["drift"]["nu_mean"]["intercept"].as_float().unwrap();
+    assert!((nu - 0.05).abs() < 1e-12, "{nu}");
+    assert_eq!(doc["drift"]["t0_s"].as_float(), Some(10.0));
+    let sigma = doc["read_noise"]["sigma"].as_float().unwrap();
+    assert!(
+        (sigma - 0.01 * (6.0f64 / 5.0).sqrt()).abs() < 1e-12,
+        "{sigma}"
+    );
+    // `device drift` without read noise: G(t)/G(t0) = (t/t0)^(−0.05).
+    ok(
+        dir.path(),
+        &[
+            "device",
+            "drift",
+            "--device",
+            "full.toml",
+            "--times",
+            "10,1000",
+            "--targets",
+            "5e-6",
+            "--count",
+            "10",
+            "--no-read-noise",
+            "-o",
+            "d.csv",
+        ],
+    );
+    let d = std::fs::read_to_string(dir.path().join("d.csv")).unwrap();
+    let header: Vec<&str> = d.lines().next().unwrap().split(',').collect();
+    let ratio = header
+        .iter()
+        .position(|h| *h == "conductance_ratio")
+        .unwrap();
+    let last: Vec<&str> = d.lines().last().unwrap().split(',').collect();
+    let r: f64 = last[ratio].parse().unwrap();
+    assert!((r - 100f64.powf(-0.05)).abs() < 1e-9, "{r}");
+    // Retention alone makes a device too (range from the measured values).
+    ok(
+        dir.path(),
+        &["device", "fit", "--retention", "ret.csv", "-o", "ret.toml"],
+    );
+    // A time of 0 is refused at its cell.
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "time_s,a\n0,1e-6\n1,2e-6\n2,3e-6\n",
+    )
+    .unwrap();
+    let err = fails(
+        dir.path(),
+        &["device", "fit", "--retention", "bad.csv", "-o", "x.toml"],
+    );
+    assert!(
+        err.starts_with(
+            "error: bad.csv:2: column `time_s`: expected a time after programming > 0 s"
+        ),
+        "{err}"
+    );
 }

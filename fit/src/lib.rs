@@ -10,6 +10,8 @@
 //! |---|---|
 //! | [`measurements`] | tables from CSV/TSV/xlsx, wide and long pulse-train layouts, located errors |
 //! | [`pulse`] | NeuroSim exponential and soft-bounds fits per device, C2C, D2D, AIC/BIC choice |
+//! | [`retention`] | drift exponent ν per device and over devices, its dependence on the conductance |
+//! | [`read_noise`] | relative read noise from repeated reads |
 //! | [`stats`] | Levenberg–Marquardt with Jacobian covariance, χ² intervals, information criteria |
 //! | [`synth`] | synthetic pulse trains through the library's own update rules (tests, examples, benchmarks) |
 //!
@@ -24,6 +26,8 @@
 
 pub mod measurements;
 pub mod pulse;
+pub mod read_noise;
+pub mod retention;
 pub mod stats;
 pub mod synth;
 

@@ -667,6 +667,12 @@ fn fit_device(file: &str, d: &DeviceTrain, opts: &PulseOptions) -> Result<Device
     })
 }
 
+/// The population of per-device estimates `values` with standard errors
+/// `errors`: mean with Student's t interval, σ, D2D σ.
+pub fn population_of(values: &[f64], errors: &[f64]) -> Population {
+    population(values, errors)
+}
+
 fn population(values: &[f64], errors: &[f64]) -> Population {
     let n = values.len();
     let m = mean(values);
