@@ -331,3 +331,49 @@ fn reads_follow_the_drift_law_from_each_cells_last_write() {
         "{recent} rewritten, {old} untouched"
     );
 }
+
+/// A potentiation-only pair: an increase moves only G⁺, a decrease only
+/// G⁻ (both along the LTP curve, one device spanning one weight unit); a
+/// refresh leaves one device of every pair at G_min and the weight as read.
+#[test]
+fn pair_updates_potentiate_one_side_and_refresh_resets_the_other() {
+    use xbar_training::WeightStorage;
+    let mut device = library::preset("ideal").unwrap();
+    device.name = "ideal-pair".into();
+    let config = NeurosimConfig {
+        weight_storage: WeightStorage::Pair,
+        ..NeurosimConfig::default()
+    };
+    let mut net = NeurosimNetwork::new(&device, config.clone(), 17).unwrap();
+    let i = cells_at(&net, 0.0)[0];
+    assert_eq!((net.written(0, 0)[i], net.written(0, 1)[i]), (0.0, 0.0));
+    // +0.1 → round(0.1·1000) = 100 pulses on G⁺: g⁺ = 0.1.
+    assert_eq!(net.update_weight(0, i, 0.1), 100);
+    assert!((net.written(0, 0)[i] - 0.1).abs() < 1e-12);
+    // −0.25 → 250 pulses on G⁻ (reported negative): w = 0.1 − 0.25.
+    assert_eq!(net.update_weight(0, i, -0.25), -250);
+    assert!((net.written(0, 1)[i] - 0.25).abs() < 1e-12);
+    assert!((net.weights(0, 0.0)[i] + 0.15).abs() < 1e-12);
+    // Refresh after every update.
+    let mut net = NeurosimNetwork::new(
+        &device,
+        NeurosimConfig {
+            refresh_every: 1,
+            ..config
+        },
+        17,
+    )
+    .unwrap();
+    let data = BinaryImages::new(&subset(Split::Train).take(20), 20, 0.5).unwrap();
+    for k in 0..data.len() {
+        net.step(&data, k);
+    }
+    for l in 0..2 {
+        let (plus, minus) = (net.written(l, 0), net.written(l, 1));
+        let w = net.weights(l, 0.0);
+        for c in 0..plus.len() {
+            assert!(plus[c].min(minus[c]) == 0.0, "layer {l} cell {c}");
+            assert_eq!(w[c], plus[c] - minus[c]);
+        }
+    }
+}
