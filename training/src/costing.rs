@@ -51,7 +51,9 @@ struct FixedSum {
 impl FixedSum {
     fn add(&self, value: f64, quantum: f64) {
         let units = (value / quantum).round();
-        if !(units > 0.0) {
+        // Energies and V² are ≥ 0; zero (or a NaN, which cannot happen)
+        // adds nothing.
+        if units.is_nan() || units <= 0.0 {
             return;
         }
         let units = units as u128;
