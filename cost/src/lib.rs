@@ -11,7 +11,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`technology`] | [`Technology`]: component figures with sources, presets, located errors |
-//! | [`array`] | [`ArrayPower`] of a solved array, [`InputAdmittance`] (exact power of any input), [`RcLine`] |
+//! | [`array`](mod@array) | [`ArrayPower`] of a solved array, [`InputAdmittance`] (exact power of any input), [`RcLine`] |
 //! | [`adc`] | [`AdcModel`]: Murmann-survey energy against resolution, conversion time, area, column sharing |
 //! | [`network`] | [`NetworkCost`]: measured activity priced per component and layer; programming |
 //! | [`isaac`] | ISAAC's (ISCA 2016) component table added up, beside the paper's totals |
