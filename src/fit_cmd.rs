@@ -12,6 +12,7 @@ use xbar_devices::units::{format_si, format_significant as sig};
 use xbar_devices::{Conductance, DeviceSpec};
 use xbar_experiments::config::device_to_toml;
 use xbar_fit::measurements::{series, sha256_file, PulseData, Table};
+use xbar_fit::programming::fit_programming;
 use xbar_fit::pulse::{fit_pulses, Criterion, ModelChoice, PulseFit, PulseOptions};
 use xbar_fit::read_noise::fit_read_noise;
 use xbar_fit::retention::{fit_retention, RetentionFit};
@@ -37,6 +38,10 @@ pub struct FitArgs {
     /// read (or long: `device`, `conductance_S`)
     #[arg(long, value_name = "FILE")]
     pub read_noise: Option<PathBuf>,
+    /// Program-and-verify writes: `target_S` and the achieved
+    /// `conductance_S`, one row per write (the σ(g_T) polynomial)
+    #[arg(long, value_name = "FILE")]
+    pub programming: Option<PathBuf>,
     /// Device name in the file (default: the output file's stem)
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -113,8 +118,12 @@ struct FigureRow {
 /// No input; a bad file (located: file, line, column); a fit that does not
 /// converge; an output that cannot be written. Nothing is written then.
 pub fn fit(args: &FitArgs) -> Result<()> {
-    if args.pulses.is_none() && args.retention.is_none() && args.read_noise.is_none() {
-        bail!("no measurements: expected at least one of --pulses FILE, --retention FILE, --read-noise FILE");
+    if args.pulses.is_none()
+        && args.retention.is_none()
+        && args.read_noise.is_none()
+        && args.programming.is_none()
+    {
+        bail!("no measurements: expected at least one of --pulses FILE, --retention FILE, --read-noise FILE, --programming FILE");
     }
     check_output_path(&args.output)?;
     if let Some(fig) = &args.figure {
@@ -149,6 +158,10 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         Some(path) => Some((path, Table::read(path)?)),
         None => None,
     };
+    let programming = match &args.programming {
+        Some(path) => Some((path, Table::read(path)?)),
+        None => None,
+    };
     // Without pulse trains, the range is that of the measured conductances.
     let (g_min, g_max) = match &pulses {
         Some((_, fit)) => (fit.g_min_S, fit.g_max_S),
@@ -157,6 +170,12 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             for (_, table) in retention.iter().chain(&read_noise) {
                 for s in series(table, "time_s", false, &["read", "time_s"])? {
                     all.extend(s.g);
+                }
+            }
+            if let Some((_, table)) = &programming {
+                let col = table.require("conductance_S", "one row per write")?;
+                for r in 0..table.rows.len() {
+                    all.extend(table.conductance(r, col)?);
                 }
             }
             let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
@@ -202,6 +221,20 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         sidecar_fits.insert("read_noise".into(), to_json(&fit)?);
         noise = Some(fit.read_noise.clone());
     }
+    let mut programming_spec = None;
+    if let Some((path, table)) = &programming {
+        let fit = fit_programming(table, g_max)?;
+        sources.push(("programming", (*path).clone(), sha256_file(path)?));
+        let coefficients: Vec<String> = fit.sigma_poly.iter().map(with_ci).collect();
+        report += &format!(
+            "\nProgramming: {}, {} targets: σ(g_r) = Σ c_k·g_r^k with c = {} S\n",
+            path.display(),
+            fit.targets.len(),
+            coefficients.join(", ")
+        );
+        sidecar_fits.insert("programming".into(), to_json(&fit)?);
+        programming_spec = Some(fit.programming.clone());
+    }
     let name = match &args.name {
         Some(n) => n.clone(),
         None => args
@@ -238,7 +271,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         citation: None,
         g_min: Conductance(g_min),
         g_max: Conductance(g_max),
-        programming: None,
+        programming: programming_spec,
         pulse: pulses.as_ref().map(|(_, f)| f.pulse.clone()),
         drift,
         read_noise: noise,

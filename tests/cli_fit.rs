@@ -326,7 +326,10 @@ fn bad_data_is_refused_with_located_errors_and_no_output() {
     }
     let dir = TempDir::new().unwrap();
     let err = fails(dir.path(), &["device", "fit", "-o", "x.toml"]);
-    assert!(err.contains("expected at least one of --pulses FILE"), "{err}");
+    assert!(
+        err.contains("expected at least one of --pulses FILE"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -390,6 +393,15 @@ fn retention_and_read_noise_complete_the_device() {
         reads += &format!("{k},{:e},{:e}\n", 3e-6 * s, 6e-6 * s);
     }
     std::fs::write(dir.path().join("reads.csv"), reads).unwrap();
+    // Writes at ±0.2 µS around two targets: a constant σ (degree 1 with two
+    // targets: c₁ = 0), σ = 0.2 µS·√(4/3).
+    let mut writes = String::from("target_S,conductance_S\n");
+    for t in [4e-6, 8e-6] {
+        for e in [-2e-7, 2e-7, -2e-7, 2e-7] {
+            writes += &format!("{t:e},{:e}\n", t + e);
+        }
+    }
+    std::fs::write(dir.path().join("writes.csv"), writes).unwrap();
     let data = example();
     let out = ok(
         dir.path(),
@@ -420,6 +432,29 @@ fn retention_and_read_noise_complete_the_device() {
         (sigma - 0.01 * (6.0f64 / 5.0).sqrt()).abs() < 1e-12,
         "{sigma}"
     );
+    // Programming alone (the range from the achieved conductances).
+    ok(
+        dir.path(),
+        &[
+            "device",
+            "fit",
+            "--programming",
+            "writes.csv",
+            "-o",
+            "prog.toml",
+        ],
+    );
+    let doc: toml::Table = std::fs::read_to_string(dir.path().join("prog.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let poly = doc["programming"]["sigma_poly"].as_array().unwrap();
+    let c0 = poly[0].as_float().unwrap();
+    assert!(
+        (c0 - 2e-7 * (4.0f64 / 3.0).sqrt()).abs() < 1e-18,
+        "{poly:?}"
+    );
+    assert!(poly[1].as_float().unwrap().abs() < 1e-18, "{poly:?}");
     // `device drift` without read noise: G(t)/G(t0) = (t/t0)^(−0.05).
     ok(
         dir.path(),

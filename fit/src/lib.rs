@@ -12,6 +12,7 @@
 //! | [`pulse`] | NeuroSim exponential and soft-bounds fits per device, C2C, D2D, AIC/BIC choice |
 //! | [`retention`] | drift exponent ν per device and over devices, its dependence on the conductance |
 //! | [`read_noise`] | relative read noise from repeated reads |
+//! | [`programming`] | the programming-noise polynomial σ(g_T) from target-versus-achieved writes |
 //! | [`stats`] | Levenberg–Marquardt with Jacobian covariance, χ² intervals, information criteria |
 //! | [`synth`] | synthetic pulse trains through the library's own update rules (tests, examples, benchmarks) |
 //!
@@ -25,6 +26,7 @@
 //! ```
 
 pub mod measurements;
+pub mod programming;
 pub mod pulse;
 pub mod read_noise;
 pub mod retention;
