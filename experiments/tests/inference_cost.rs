@@ -83,7 +83,11 @@ fn costs_sum_share_adcs_and_locate_technology_errors() {
     let acc = column(&df, "accuracy_pct");
     assert_eq!(acc[0], acc[1]);
     let rate = column(&df, "input_rate");
-    assert!(rate[0] > 0.05 && rate[0] < 0.5, "MNIST pixels spike at ~13 %: {}", rate[0]);
+    assert!(
+        rate[0] > 0.05 && rate[0] < 0.5,
+        "MNIST pixels spike at ~13 %: {}",
+        rate[0]
+    );
 
     // A technology file with a negative value: located in that file.
     let preset = xbar_cost::Technology::preset_text("generic-32nm").unwrap();
@@ -94,14 +98,19 @@ fn costs_sum_share_adcs_and_locate_technology_errors() {
         + 1;
     std::fs::write(
         dir.path().join("tech.toml"),
-        preset.replace("read_time_s = { value = 10e-9", "read_time_s = { value = -1e-9"),
+        preset.replace(
+            "read_time_s = { value = 10e-9",
+            "read_time_s = { value = -1e-9",
+        ),
     )
     .unwrap();
     let bad = text.replace("\"generic-32nm\"", "\"tech.toml\"");
     let exp = Experiment::parse(&dir.path().join("c.toml"), &bad).unwrap();
     let err = run_in(&exp, dir.path()).unwrap_err();
     assert!(
-        err.contains(&format!("tech.toml:{line}:1: read_time_s: expected a finite value > 0")),
+        err.contains(&format!(
+            "tech.toml:{line}:1: read_time_s: expected a finite value > 0"
+        )),
         "{err}"
     );
 }
