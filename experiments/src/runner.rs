@@ -524,6 +524,7 @@ fn put(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
 ///
 /// # Errors
 /// The directory cannot be read.
+#[allow(clippy::type_complexity)] // the units found, and each damaged file with why
 fn finished(
     dir: &Path,
     manifest: &Manifest,
