@@ -255,3 +255,62 @@ impl RcLine {
         1.02 * r * c + 2.3 * (rd * c + rd * cl + r * cl)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `Vᵀ·Y·V` against the sources' power of a full solve, for every line
+    /// layout: grids, merged lines (driver or sense resistance only) and
+    /// fixed lines (no resistance: the full-solve fallback of
+    /// `source_currents`), with ideal wires giving `diag(Σⱼ g)`.
+    #[test]
+    fn the_admittance_gives_the_power_of_a_full_solve_for_every_layout() {
+        let g = DMatrix::from_fn(5, 4, |i, j| 1e-5 * (1.0 + ((3 * i + 7 * j) % 9) as f64));
+        let v = [0.2, 0.0, 0.13, 0.05, 0.2];
+        for wires in [
+            Wires::new(3.0, 2.0, 10.0, 5.0).unwrap(),
+            Wires::new(0.0, 2.0, 0.0, 0.0).unwrap(),
+            Wires::new(2.0, 0.0, 0.0, 0.0).unwrap(),
+            Wires::new(0.0, 0.0, 50.0, 20.0).unwrap(),
+            Wires::new(0.0, 0.0, 0.0, 30.0).unwrap(),
+            Wires::ideal(),
+        ] {
+            let xbar = Crossbar::new(g.clone(), wires).unwrap();
+            let nodes = ExactSolver::new(&xbar).unwrap().node_voltages(&v).unwrap();
+            let p = ArrayPower::of_solution(&xbar, &nodes, &v);
+            let y = InputAdmittance::new(&xbar, Solver::Exact).unwrap();
+            let rel = (y.power_w(&v) - p.sources_w).abs() / p.sources_w;
+            assert!(rel < 1e-12, "{wires:?}: {rel:e}");
+            assert!(
+                (p.total_w() - p.sources_w).abs() < 1e-12 * p.sources_w,
+                "{wires:?}"
+            );
+            // The raw solve is symmetric (a reciprocal network) before
+            // `InputAdmittance` symmetrises the rounding.
+            let raw = ExactSolver::new(&xbar)
+                .unwrap()
+                .source_currents(&DMatrix::identity(5, 5))
+                .unwrap();
+            assert!(
+                (&raw - raw.transpose()).amax() <= 1e-12 * raw.amax(),
+                "{wires:?}"
+            );
+            // Spikes (equal voltages on some rows) give the dense power.
+            let active = [0, 2, 4];
+            let dense: Vec<f64> = (0..5)
+                .map(|i| if active.contains(&i) { 0.2 } else { 0.0 })
+                .collect();
+            let a = y.power_of_rows_w(&active, 0.2);
+            assert!((a - y.power_w(&dense)).abs() < 1e-15 * a);
+        }
+        let ideal = InputAdmittance::new(
+            &Crossbar::new(g.clone(), Wires::ideal()).unwrap(),
+            Solver::Auto,
+        )
+        .unwrap();
+        for i in 0..5 {
+            assert_eq!(ideal.matrix()[(i, i)], g.row(i).sum());
+        }
+    }
+}
