@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Spikes against activations: the same MNIST task (784-128-10) as spiking
 # networks (rate coding at T = 5, 10, 25; direct coding at T = 10) and as a
-# ReLU network with 8-bit inputs, each trained in software, then costed on
+# ReLU network with 8-bit inputs (3 epochs, and 10 epochs to match the best
+# spiking accuracy), each trained in software, then costed on
 # the same device and arrays (`xbarsim cost`: ibm-pcm, 128x128 tiles,
 # 1.3 ohm wire segments, 6-bit ADCs shared by 8 columns, generic-32nm).
 # Writes docs/cost/spikes-vs-activations.csv (one row per network, with
@@ -36,7 +37,7 @@ run() { # name, train flags..., -- cost flags...
     while [[ $# -gt 0 && "$1" != "--" ]]; do train+=("$1"); shift; done
     [[ $# -gt 0 ]] && shift
     cost=("$@")
-    "$bin" train --data "$data" --hidden 128 --epochs "$epochs" --seed 1 --no-progress \
+    "$bin" train --data "$data" --hidden 128 --epochs "${EPOCHS:-$epochs}" --seed 1 --no-progress \
         "${train[@]}" --output "$work/$name.safetensors" >&2
     "$bin" cost --model "$work/$name.safetensors" "${array[@]}" "${cost[@]}" \
         --output "$work/$name.csv" >&2
@@ -48,5 +49,6 @@ run spiking-rate-T10 --kind spiking --encoding rate --steps 10
 run spiking-rate-T25 --kind spiking --encoding rate --steps 25
 run spiking-direct-T10 --kind spiking --encoding direct --steps 10 -- --dac-bits 8
 run relu-8bit --kind relu -- --dac-bits 8
+EPOCHS=10 run relu-8bit-10-epochs --kind relu -- --dac-bits 8
 { echo "$header"; cat "$work/rows.csv"; } > "$out"
 echo "written $out" >&2
