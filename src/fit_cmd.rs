@@ -11,6 +11,7 @@ use serde_json::json;
 use xbar_devices::units::{format_si, format_significant as sig};
 use xbar_devices::{Conductance, DeviceSpec};
 use xbar_experiments::config::device_to_toml;
+use xbar_fit::iv::fit_iv;
 use xbar_fit::measurements::{series, sha256_file, PulseData, Table};
 use xbar_fit::programming::fit_programming;
 use xbar_fit::pulse::{fit_pulses, Criterion, ModelChoice, PulseFit, PulseOptions};
@@ -42,6 +43,10 @@ pub struct FitArgs {
     /// `conductance_S`, one row per write (the σ(g_T) polynomial)
     #[arg(long, value_name = "FILE")]
     pub programming: Option<PathBuf>,
+    /// Current-voltage sweeps: `voltage_V`, `current_A`, optional `device`
+    /// (the sinh cell I-V)
+    #[arg(long, value_name = "FILE")]
+    pub iv: Option<PathBuf>,
     /// Device name in the file (default: the output file's stem)
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -123,7 +128,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         && args.read_noise.is_none()
         && args.programming.is_none()
     {
-        bail!("no measurements: expected at least one of --pulses FILE, --retention FILE, --read-noise FILE, --programming FILE");
+        bail!("no measurements: expected at least one of --pulses FILE, --retention FILE, --read-noise FILE, --programming FILE (--iv FILE adds the cell I-V to one of them)");
     }
     check_output_path(&args.output)?;
     if let Some(fig) = &args.figure {
@@ -235,6 +240,20 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         sidecar_fits.insert("programming".into(), to_json(&fit)?);
         programming_spec = Some(fit.programming.clone());
     }
+    let mut iv_spec = xbar_devices::IvSpec::default();
+    if let Some(path) = &args.iv {
+        let fit = fit_iv(&Table::read(path)?)?;
+        sources.push(("iv", path.clone(), sha256_file(path)?));
+        report += &format!(
+            "\nI-V: {}, {} devices: I = (g/a)·sinh(a·V), a = {} 1/V (mean over devices; D2D σ {})\n",
+            path.display(),
+            fit.devices.len(),
+            with_ci(&fit.a.mean),
+            sig(fit.a.d2d_std, 3)
+        );
+        sidecar_fits.insert("iv".into(), to_json(&fit)?);
+        iv_spec = fit.iv;
+    }
     let name = match &args.name {
         Some(n) => n.clone(),
         None => args
@@ -280,7 +299,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             .map(|(_, f)| f.variability)
             .unwrap_or_default(),
         faults: Default::default(),
-        iv: Default::default(),
+        iv: iv_spec,
     };
     spec.validate()
         .map_err(|e| CliError::new(format!("internal error: fitted device: {e}")))?;

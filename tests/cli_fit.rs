@@ -432,6 +432,32 @@ fn retention_and_read_noise_complete_the_device() {
         (sigma - 0.01 * (6.0f64 / 5.0).sqrt()).abs() < 1e-12,
         "{sigma}"
     );
+    // The sinh I-V of one sweep, a = 4 /V exactly.
+    let mut iv = String::from("voltage_V,current_A\n");
+    for k in -10..=10 {
+        let v = 0.05 * f64::from(k);
+        iv += &format!("{v},{:e}\n", 1e-5 / 4.0 * (4.0 * v).sinh());
+    }
+    std::fs::write(dir.path().join("iv.csv"), iv).unwrap();
+    ok(
+        dir.path(),
+        &[
+            "device",
+            "fit",
+            "--retention",
+            "ret.csv",
+            "--iv",
+            "iv.csv",
+            "-o",
+            "iv.toml",
+        ],
+    );
+    let doc: toml::Table = std::fs::read_to_string(dir.path().join("iv.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(doc["iv"]["model"].as_str(), Some("sinh"));
+    assert!((doc["iv"]["a_per_volt"].as_float().unwrap() - 4.0).abs() < 1e-8);
     // Programming alone (the range from the achieved conductances).
     ok(
         dir.path(),

@@ -13,6 +13,7 @@
 //! | [`retention`] | drift exponent ν per device and over devices, its dependence on the conductance |
 //! | [`read_noise`] | relative read noise from repeated reads |
 //! | [`programming`] | the programming-noise polynomial σ(g_T) from target-versus-achieved writes |
+//! | [`iv`] | the sinh cell I-V `I = (g/a)·sinh(aV)` from sweeps |
 //! | [`stats`] | Levenberg–Marquardt with Jacobian covariance, χ² intervals, information criteria |
 //! | [`synth`] | synthetic pulse trains through the library's own update rules (tests, examples, benchmarks) |
 //!
@@ -25,6 +26,7 @@
 //! assert_eq!(fit.chosen, "exponential");
 //! ```
 
+pub mod iv;
 pub mod measurements;
 pub mod programming;
 pub mod pulse;

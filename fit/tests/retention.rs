@@ -169,3 +169,27 @@ fn programming_noise_polynomial_is_recovered() {
     }
     assert!(covered >= 108, "{covered} of 120");
 }
+
+/// `I = (g/a)·sinh(aV)` with a = 3.5 /V, g = 20 µS, sweeps of ±0.6 V in 41
+/// points with 0.5 % current noise: a's interval covers 3.5 in ≥ 90 % of
+/// 80 seeds, each estimate within 5 %.
+#[test]
+fn sinh_iv_is_recovered() {
+    use xbar_fit::iv::fit_iv;
+    let mut covered = 0;
+    for seed in 0..80u64 {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let noise = Normal::new(0.0, 0.005).unwrap();
+        let mut text = String::from("voltage_V,current_A\n");
+        for k in -20..=20 {
+            let v = 0.03 * f64::from(k);
+            let i = 20e-6 / 3.5 * (3.5 * v).sinh() * (1.0 + noise.sample(&mut rng));
+            text += &format!("{v},{i:e}\n");
+        }
+        let fit = fit_iv(&Table::from_csv_text("iv.csv", &text, b',').unwrap()).unwrap();
+        let a = fit.devices[0].a_per_volt;
+        assert!((a.value / 3.5 - 1.0).abs() < 0.05, "{a:?}");
+        covered += usize::from(a.covers(3.5));
+    }
+    assert!(covered >= 72, "{covered} of 80");
+}

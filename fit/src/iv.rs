@@ -1,0 +1,213 @@
+//! The sinh cell I-V from current-voltage sweeps.
+//!
+//! The library's nonlinear cell ([`xbar_devices::iv`]) conducts
+//! `I = (g/a)·sinh(a·V)` (the Stanford/ASU RRAM form): `g` the small-signal
+//! conductance, `a = 1/V₀` the voltage scale. Per device, `(g, a)` are fitted
+//! by Levenberg–Marquardt (sandwich standard errors, Student's t intervals,
+//! [`crate::stats`]) from the
+//! closed-form start of the cubic `I ≈ g·V + (g·a²/6)·V³`; the device file
+//! keeps the mean `a` over the devices (`g` is the state, not a parameter
+//! of the model).
+//!
+//! Table: `voltage_V`, `current_A`, and optionally `device` (one sweep per
+//! device).
+//!
+//! ```
+//! use xbar_fit::iv::fit_iv;
+//! use xbar_fit::measurements::Table;
+//!
+//! let mut text = String::from("voltage_V,current_A\n");
+//! for k in -10..=10 {
+//!     let v = 0.05 * k as f64;
+//!     text += &format!("{v},{:e}\n", 1e-5 / 4.0 * (4.0 * v).sinh());
+//! }
+//! let fit = fit_iv(&Table::from_csv_text("iv.csv", &text, b',').unwrap()).unwrap();
+//! assert!((fit.devices[0].a_per_volt.value - 4.0).abs() < 1e-8);
+//! ```
+
+use serde::{Deserialize, Serialize};
+use xbar_devices::IvSpec;
+
+use crate::measurements::{Cell, DataError, Table};
+use crate::pulse::Population;
+use crate::stats::{least_squares, Estimate, Model};
+
+/// One device's sinh fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceIv {
+    /// Device name (`"device"` for a single sweep).
+    pub name: String,
+    /// Points.
+    pub points: usize,
+    /// Small-signal conductance (S).
+    pub g_s: Estimate,
+    /// Voltage scale a (1/V).
+    pub a_per_volt: Estimate,
+    /// RMSE relative to the largest |I|.
+    pub rmse_relative: f64,
+}
+
+/// The I-V fit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IvFit {
+    /// Per device.
+    pub devices: Vec<DeviceIv>,
+    /// `a` over the devices.
+    pub a: Population,
+    /// The device file's section.
+    pub iv: IvSpec,
+}
+
+/// `I/I_max = (p₀/p₁)·sinh(p₁·V)·(1/I_max)` with `p₀ = g` scaled.
+struct Sinh<'a> {
+    v: &'a [f64],
+    i: &'a [f64],
+    scale: f64,
+}
+
+impl Model for Sinh<'_> {
+    fn dim(&self) -> usize {
+        2
+    }
+    fn residuals(&self, p: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        let (g, a) = (p[0] * self.scale, p[1]);
+        for (v, i) in self.v.iter().zip(self.i) {
+            out.push((i - g / a * (a * v).sinh()) / self.scale);
+        }
+    }
+    fn jacobian(&self, p: &[f64], out: &mut Vec<f64>) {
+        out.clear();
+        let (g, a) = (p[0] * self.scale, p[1]);
+        for v in self.v {
+            let s = (a * v).sinh();
+            let c = (a * v).cosh();
+            out.push(-s / a);
+            out.push(-(g * (v * c / a - s / (a * a))) / self.scale);
+        }
+    }
+}
+
+fn fit_one(name: &str, v: &[f64], i: &[f64], file: &str) -> Result<DeviceIv, DataError> {
+    if v.len() < 4 {
+        return Err(DataError::column(
+            file,
+            "current_A",
+            format!(
+                "device `{name}`: {} points: expected at least 4 to fit g and a",
+                v.len()
+            ),
+        ));
+    }
+    // Start: least squares of I = c₁·V + c₃·V³.
+    let (mut s11, mut s13, mut s33, mut y1, mut y3) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (v, i) in v.iter().zip(i) {
+        let (v1, v3) = (*v, v.powi(3));
+        s11 += v1 * v1;
+        s13 += v1 * v3;
+        s33 += v3 * v3;
+        y1 += v1 * i;
+        y3 += v3 * i;
+    }
+    let det = s11 * s33 - s13 * s13;
+    let vmax = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    let imax = i.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+    if det <= 0.0 || vmax == 0.0 || imax == 0.0 {
+        return Err(DataError::column(
+            file,
+            "voltage_V",
+            format!("device `{name}`: expected a sweep over several nonzero voltages and currents"),
+        ));
+    }
+    let c1 = (y1 * s33 - y3 * s13) / det;
+    let c3 = (s11 * y3 - s13 * y1) / det;
+    let a0 = if c1 > 0.0 && c3 > 0.0 {
+        (6.0 * c3 / c1).sqrt()
+    } else {
+        0.1 / vmax
+    };
+    let scale = imax / vmax;
+    let model = Sinh { v, i, scale };
+    let fit = least_squares(&model, &[c1.max(1e-300) / scale, a0], false);
+    if !fit.converged || fit.params[1] <= 0.0 {
+        return Err(DataError::column(
+            file,
+            "current_A",
+            format!(
+                "device `{name}`: the sinh fit does not converge (a = {:.3} 1/V); try a sweep that reaches the nonlinear region, or leave the cell ohmic",
+                fit.params[1]
+            ),
+        ));
+    }
+    Ok(DeviceIv {
+        name: name.to_string(),
+        points: v.len(),
+        g_s: student(fit.params[0] * scale, fit.se(0) * scale, fit.n - 2),
+        a_per_volt: student(fit.params[1], fit.se(1), fit.n - 2),
+        rmse_relative: (fit.rss / fit.n as f64).sqrt() * scale / imax,
+    })
+}
+
+/// `value ± t₀.₉₇₅(dof)·se`.
+fn student(value: f64, se: f64, dof: usize) -> Estimate {
+    let t = crate::stats::t975(dof);
+    Estimate {
+        value,
+        std_error: se,
+        ci_low: value - t * se,
+        ci_high: value + t * se,
+    }
+}
+
+/// Fits `(g, a)` per device.
+///
+/// # Errors
+/// Missing columns, bad values, fewer than 4 points, a fit that does not
+/// converge.
+pub fn fit_iv(table: &Table) -> Result<IvFit, DataError> {
+    let vcol = table.require("voltage_V", "one row per point of the sweep")?;
+    let icol = table.require("current_A", "one row per point of the sweep")?;
+    let dcol = table.find("device");
+    let mut order: Vec<String> = Vec::new();
+    let mut data: Vec<(Vec<f64>, Vec<f64>)> = Vec::new();
+    for r in 0..table.rows.len() {
+        let name = match dcol.map(|c| &table.rows[r].1[c]) {
+            None | Some(Cell::Empty) => "device".to_string(),
+            Some(Cell::Number(x)) => format!("{x}"),
+            Some(Cell::Text(t)) => t.clone(),
+        };
+        let v = table.required_number(r, vcol, "a voltage in V")?;
+        let i = table.required_number(r, icol, "a current in A")?;
+        let k = match order.iter().position(|n| *n == name) {
+            Some(k) => k,
+            None => {
+                order.push(name);
+                data.push((Vec::new(), Vec::new()));
+                order.len() - 1
+            }
+        };
+        data[k].0.push(v);
+        data[k].1.push(i);
+    }
+    if order.is_empty() {
+        return Err(DataError::file(
+            &table.file,
+            "no data rows after the header",
+        ));
+    }
+    let devices = order
+        .iter()
+        .zip(&data)
+        .map(|(n, (v, i))| fit_one(n, v, i, &table.file))
+        .collect::<Result<Vec<_>, _>>()?;
+    let a: Vec<f64> = devices.iter().map(|d| d.a_per_volt.value).collect();
+    let se: Vec<f64> = devices.iter().map(|d| d.a_per_volt.std_error).collect();
+    let a = crate::pulse::population_of(&a, &se);
+    Ok(IvFit {
+        devices,
+        iv: IvSpec::Sinh {
+            a_per_volt: a.mean.value,
+        },
+        a,
+    })
+}
