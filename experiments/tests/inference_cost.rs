@@ -114,3 +114,46 @@ fn costs_sum_share_adcs_and_locate_technology_errors() {
         "{err}"
     );
 }
+
+/// The shipped `spikes-vs-activations` and `cost-adc-precision` configs,
+/// reduced (fewer images, one epoch): the trends their READMEs state.
+#[test]
+fn shipped_cost_configs_show_their_trends_reduced() {
+    let dir = tempfile::tempdir().unwrap();
+    let reduce = |text: &str| {
+        text.replace("train_limit = 6000", "train_limit = 600")
+            .replace("test_limit = 1000", "test_limit = 100")
+            .replace("epochs = 3", "epochs = 1")
+    };
+    let text = reduce(xbar_experiments::shipped::get("spikes-vs-activations").unwrap());
+    let exp = Experiment::parse(&dir.path().join("s.toml"), &text).unwrap();
+    let df = run_in(&exp, &dir.path().join("s")).unwrap();
+    let energy = column(&df, "energy_per_inference_J");
+    // Points: rate T = 5, 10, 25; direct T = 10; ReLU.
+    assert_eq!(energy.len(), 5);
+    assert!(energy[0] < energy[1] && energy[1] < energy[2], "{energy:?}");
+    let ratio = energy[2] / energy[0];
+    assert!(ratio > 3.0 && ratio < 6.0, "T = 25 against T = 5: {ratio}");
+    let relu = energy[4];
+    assert!(energy[..4].iter().all(|&e| e > relu), "{energy:?}");
+    let rate = column(&df, "input_rate");
+    assert!(rate[0] > 0.05 && rate[0] < 0.3, "{rate:?}");
+
+    let text = reduce(xbar_experiments::shipped::get("cost-adc-precision").unwrap());
+    let exp = Experiment::parse(&dir.path().join("a.toml"), &text).unwrap();
+    let df = run_in(&exp, &dir.path().join("a")).unwrap();
+    let (adc, acc) = (column(&df, "adc_energy_J"), column(&df, "accuracy_pct"));
+    // 6 resolutions × 3 sharings, resolution outer: ADC energy ×2 per bit
+    // (Walden regime up to 8 bits), the same for every sharing. Not exactly
+    // 2: the hidden spikes, hence the reads of the second layer, change a
+    // little with the resolution.
+    for b in 0..5 {
+        let r = adc[3 * (b + 1)] / adc[3 * b];
+        assert!((r - 2.0).abs() < 0.02, "bits {}: {r}", b + 3);
+    }
+    for b in 0..6 {
+        assert_eq!(acc[3 * b], acc[3 * b + 1]);
+        assert_eq!(acc[3 * b], acc[3 * b + 2]);
+        assert_eq!(adc[3 * b], adc[3 * b + 2]);
+    }
+}
