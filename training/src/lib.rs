@@ -74,9 +74,9 @@ mod rng;
 
 pub use hardware::{evaluate, summarise, ArrayConfig, DeviceInjection, ProgrammedNetwork};
 pub use insitu::{InsituConfig, InsituNetwork, Protocol};
-pub use neurosim::{NeurosimConfig, NeurosimNetwork, WeightStorage};
 pub use mnist::{Dataset, Split};
 pub use network::{Encoding, Layer, Network, NetworkConfig, NetworkKind, Readout, Surrogate};
+pub use neurosim::{NeurosimConfig, NeurosimNetwork, WeightStorage};
 pub use optim::AdamConfig;
 pub use real::Real;
 pub use train::{accuracy, train, EpochStats, NoiseInjection, Progress, Schedule, TrainConfig};
