@@ -14,6 +14,10 @@ fn main() {
     let data = synthesize(&spec, 1);
     print!(
         "{}",
-        to_wide_csv(&data, 1.5, "synthetic benchmark data: 60 devices x 1000 pulses (seed 1)")
+        to_wide_csv(
+            &data,
+            1.5,
+            "synthetic benchmark data: 60 devices x 1000 pulses (seed 1)"
+        )
     );
 }
