@@ -679,7 +679,14 @@ fn population(values: &[f64], errors: &[f64]) -> Population {
     let n = values.len();
     let m = mean(values);
     let sd = std_dev(values);
-    let se2 = mean(&errors.iter().map(|e| e * e).collect::<Vec<_>>());
+    // Estimates without a finite standard error do not lower the D2D σ.
+    let se2 = mean(
+        &errors
+            .iter()
+            .filter(|e| e.is_finite())
+            .map(|e| e * e)
+            .collect::<Vec<_>>(),
+    );
     let d2d = (sd * sd - se2).max(0.0).sqrt();
     // Student's t interval of the mean over the devices.
     let mean_ci = if n > 1 {
