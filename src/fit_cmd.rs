@@ -185,7 +185,8 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             }
             let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = all.iter().copied().fold(0.0, f64::max);
-            if !(hi > lo) {
+            // `hi <= lo` also when nothing was read (lo = ∞); no NaN here.
+            if hi <= lo {
                 bail!("the measured conductances span no range (all {hi:e} S): expected devices at several conductances");
             }
             (lo, hi)
