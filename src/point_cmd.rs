@@ -393,6 +393,7 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
             ..InsituConfig::default()
         },
         data: data_section(&args.data),
+        cost: Default::default(),
     };
     let ctx = context();
     let train_set = ctx

@@ -20,7 +20,7 @@ use common::{assert_no_temporaries, fails, sidecar, xbarsim};
 /// `insitu-training` and `inference-drift`: the run columns, then the
 /// kind's outputs (percentages, read back here as fractions).
 const HISTORY_HEADER: &str =
-    "point,repeat,seed,epoch,train_loss,train_accuracy_pct,test_accuracy_pct,training_time_s";
+    "point,repeat,seed,epoch,train_loss,train_accuracy_pct,test_accuracy_pct,training_time_s,write_pulses,write_energy_J,write_time_s";
 const ACCURACY_HEADER: &str = "point,repeat,seed,time_s,instances,accuracy_pct,accuracy_std_pct,accuracy_min_pct,accuracy_max_pct,software_accuracy_pct";
 
 /// Equal up to the rounding of a percentage written as CSV and read back.
@@ -295,9 +295,10 @@ fn train_writes_a_model_a_history_and_a_sidecar_and_learns() {
         assert!(row[1] > 0.0, "{row:?}");
         assert!((0.0..=1.0).contains(&row[2]), "{row:?}");
         assert!((0.0..=1.0).contains(&row[3]), "{row:?}");
-        // No device time model in software training.
+        // No device time model in software training, and no writes.
         assert_eq!(row[4], 0.0, "{row:?}");
-        assert_eq!(row.len(), 5, "{row:?}");
+        assert_eq!(&row[5..], &[0.0, 0.0, 0.0], "{row:?}");
+        assert_eq!(row.len(), 8, "{row:?}");
     }
     assert!(rows[1][1] < rows[0][1], "loss did not fall: {rows:?}");
     let final_accuracy = rows[1][3];
@@ -580,6 +581,11 @@ fn insitu_training_on_the_ideal_device_learns_and_evaluate_reads_it() {
     let rows = read_csv(&dir.path().join("h.csv"), HISTORY_HEADER);
     assert_eq!(rows.len(), 1);
     assert!(close(rows[0][3], accuracy), "{rows:?} vs {accuracy}");
+    // In-situ training wrote the arrays: pulses, their energy and time.
+    assert!(
+        rows[0][5] > 0.0 && rows[0][6] > 0.0 && rows[0][7] > 0.0,
+        "{rows:?}"
+    );
     assert_eq!(
         shape(&safetensors_header(&model), "layers.0.weight"),
         [32, 784]

@@ -13,7 +13,7 @@
 //! | [`technology`] | [`Technology`]: component figures with sources, presets, located errors |
 //! | [`array`](mod@array) | [`ArrayPower`] of a solved array, [`InputAdmittance`] (exact power of any input), [`RcLine`] |
 //! | [`adc`] | [`AdcModel`]: Murmann-survey energy against resolution, conversion time, area, column sharing |
-//! | [`network`] | [`NetworkCost`]: measured activity priced per component and layer; programming |
+//! | [`network`] | [`NetworkCost`]: measured activity priced per component and layer; writes ([`WriteActivity`]: programming, in-situ training) |
 //! | [`isaac`] | ISAAC's (ISCA 2016) component table added up, beside the paper's totals |
 //!
 //! This crate knows nothing of files or command lines: technologies are
@@ -44,7 +44,7 @@ pub mod technology;
 pub use adc::{AdcBank, AdcModel};
 pub use array::{ArrayPower, InputAdmittance, RcLine};
 pub use network::{
-    programming_cost, AreaBreakdown, Design, EnergyBreakdown, LayerActivity, LayerCost,
-    NetworkCost, NeuronKind, TileActivity,
+    programming_cost, write_cost, AreaBreakdown, Design, EnergyBreakdown, LayerActivity, LayerCost,
+    NetworkCost, NeuronKind, TileActivity, WriteActivity,
 };
 pub use technology::{Quantity, Technology, TechnologyError};

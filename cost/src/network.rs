@@ -31,6 +31,14 @@
 //! **Operations** follow the dense convention: `2·inputs·outputs` per layer
 //! and inference (one multiply-accumulate = 2 ops) whatever the spikes, so
 //! TOPS/W compares spiking and non-spiking networks on the same task.
+//!
+//! **Writes** (programming a network, the pulses of in-situ training):
+//! each pulse costs `V_w²·g·t_p` in its cell, `g` the cell's conductance
+//! just before the pulse, plus `(C_wl + C_bl)·V_w²` to charge the selected
+//! word and bit lines ([`WriteActivity::energy_j`]). Arrays are written in
+//! parallel, each one pulse at a time ([`write_cost`]).
+
+use serde::{Deserialize, Serialize};
 
 use crate::adc::AdcModel;
 use crate::array::RcLine;
@@ -335,11 +343,50 @@ impl NetworkCost {
     }
 }
 
+/// What writing did to one array of `rows × cols`: the pulses applied and
+/// the sum over them of the cell's conductance just before each pulse.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct WriteActivity {
+    /// Word lines.
+    pub rows: usize,
+    /// Bit lines.
+    pub cols: usize,
+    /// Write pulses applied.
+    pub pulses: u64,
+    /// `Σ g` over those pulses (S).
+    pub sum_g_s: f64,
+}
+
+impl WriteActivity {
+    /// Energy (J) of these writes: every pulse `V_w²·g·t_p` in its cell
+    /// plus `(C_wl + C_bl)·V_w²` to charge the selected word line (`cols`
+    /// segments) and bit line (`rows` segments):
+    /// `V_w²·(t_p·Σg + pulses·(rows + cols)·C_segment)`. The one write
+    /// formula of the crate ([`programming_cost`] and in-situ training
+    /// use it).
+    pub fn energy_j(&self, tech: &Technology) -> f64 {
+        let v = tech.write_voltage_v.value;
+        let c_lines = (self.rows + self.cols) as f64 * tech.segment_capacitance_f();
+        v * v * (tech.write_pulse_s.value * self.sum_g_s + self.pulses as f64 * c_lines)
+    }
+}
+
+/// Energy (J) and time (s) of the writes of several arrays: energies add
+/// up; the arrays are written in parallel, each one pulse at a time, so
+/// the time is `t_p` times the pulses of the busiest array (for equally
+/// loaded arrays: all pulses × `t_p` / arrays).
+pub fn write_cost(tech: &Technology, arrays: &[WriteActivity]) -> (f64, f64) {
+    let energy = arrays.iter().map(|a| a.energy_j(tech)).sum();
+    let busiest = arrays.iter().map(|a| a.pulses).max().unwrap_or(0);
+    (energy, busiest as f64 * tech.write_pulse_s.value)
+}
+
 /// Energy (J) and time (s) of programming `cells` cells of mean
 /// conductance `g_mean` (S) on arrays of `rows × cols`, `arrays` of them
-/// written in parallel: `write_pulses_per_cell` pulses each, each pulse
-/// `V²·g·t_p` in the cell plus `(C_wl + C_bl)·V²` to charge the selected
-/// lines, one cell at a time per array.
+/// written in parallel and equally loaded: `write_pulses_per_cell` pulses
+/// each, priced by [`WriteActivity::energy_j`] (`V²·g·t_p` in the cell
+/// plus `(C_wl + C_bl)·V²` to charge the selected lines), one cell at a
+/// time per array.
 pub fn programming_cost(
     tech: &Technology,
     g_mean: f64,
@@ -347,12 +394,17 @@ pub fn programming_cost(
     (rows, cols): (usize, usize),
     arrays: usize,
 ) -> (f64, f64) {
-    let v = tech.write_voltage_v.value;
-    let tp = tech.write_pulse_s.value;
     let pulses = tech.write_pulses_per_cell.value * cells as f64;
-    let c_lines = (rows + cols) as f64 * tech.segment_capacitance_f();
-    let energy = pulses * (v * v * g_mean * tp + c_lines * v * v);
-    let time = pulses / arrays.max(1) as f64 * tp;
+    // Fractional pulses (a mean per cell) are allowed here: price one
+    // pulse and scale.
+    let one = WriteActivity {
+        rows,
+        cols,
+        pulses: 1,
+        sum_g_s: g_mean,
+    };
+    let energy = pulses * one.energy_j(tech);
+    let time = pulses / arrays.max(1) as f64 * tech.write_pulse_s.value;
     (energy, time)
 }
 
@@ -447,6 +499,43 @@ mod tests {
         // Latency grows by exactly 8 more conversions per product.
         let extra = 25.0 * 8.0 / 1.28e9;
         assert!((shared.latency_s - base.latency_s - extra).abs() < 1e-9 * extra);
+    }
+
+    #[test]
+    fn write_energy_of_a_few_pulses_by_hand() {
+        let t = Technology::preset("generic-32nm").unwrap();
+        // A 2×3 array: 3 pulses meeting 10, 20 and 30 µS, and a 4×4 array
+        // with 5 pulses at 1 µS each.
+        let small = WriteActivity {
+            rows: 2,
+            cols: 3,
+            pulses: 3,
+            sum_g_s: 60e-6,
+        };
+        let other = WriteActivity {
+            rows: 4,
+            cols: 4,
+            pulses: 5,
+            sum_g_s: 5e-6,
+        };
+        let seg = 0.2e-9 * 2.0 * 32e-9; // 12.8 aF
+        let by_hand = 2.56 * (50e-9 * 60e-6 + 3.0 * 5.0 * seg);
+        let e = small.energy_j(&t);
+        assert!(
+            (e - by_hand).abs() < 1e-12 * by_hand,
+            "{e:e} vs {by_hand:e}"
+        );
+        let both = by_hand + 2.56 * (50e-9 * 5e-6 + 5.0 * 8.0 * seg);
+        let (e, time) = write_cost(&t, &[small, other]);
+        assert!((e - both).abs() < 1e-12 * both, "{e:e} vs {both:e}");
+        // In parallel: the busier array (5 pulses) sets the time.
+        assert!((time - 5.0 * 50e-9).abs() < 1e-12 * time);
+        let idle = WriteActivity {
+            rows: 128,
+            cols: 128,
+            ..WriteActivity::default()
+        };
+        assert_eq!(write_cost(&t, &[idle, idle]), (0.0, 0.0));
     }
 
     #[test]

@@ -363,12 +363,18 @@ impl DeviceArray {
     /// Applies `pulses[(i, j)]` pulses to device `(i, j)`: positive counts
     /// potentiate (LTP), negative ones depress (LTD), with the device's
     /// pulse model and cycle-to-cycle noise. Conductances stay within each
-    /// device's `[g_min, g_max]`; drift exponents are kept.
+    /// device's `[g_min, g_max]`; drift exponents are kept. Returns the
+    /// pulses applied and the sum of the conductance each met just before
+    /// it ([`pulse::PulseTally`], for the write energy; a stuck device
+    /// counts its pulses along its model's trajectory).
     ///
     /// # Errors
     /// [`DeviceError::NoPulseModel`] if the device has no `[pulse]` model,
     /// [`DeviceError::Shape`] for a wrongly shaped `pulses`.
-    pub fn apply_pulses(&mut self, pulses: &DMatrix<i32>) -> Result<(), DeviceError> {
+    pub fn apply_pulses(
+        &mut self,
+        pulses: &DMatrix<i32>,
+    ) -> Result<pulse::PulseTally, DeviceError> {
         self.check_shape(pulses.nrows(), pulses.ncols())?;
         let model = self
             .device
@@ -380,14 +386,15 @@ impl DeviceArray {
         let key = StreamKey::new(self.seed, Purpose::Pulse, self.pulses);
         self.pulses += 1;
         let pulses = pulses.as_slice();
+        let count: u64 = pulses.iter().map(|n| u64::from(n.unsigned_abs())).sum();
         let (g_min, g_max, a_ltp, a_ltd) = (&self.g_min, &self.g_max, &self.a_ltp, &self.a_ltd);
-        match model {
+        let sum_g_s = match model {
             PulseSpec::Exponential {
                 pulses_ltp,
                 pulses_ltd,
                 c2c,
                 ..
-            } => key.update(self.conductance.as_mut_slice(), |k, g, rng| {
+            } => key.update_summed(self.conductance.as_mut_slice(), |k, g, rng| {
                 let curve = |p_max: u32, a: f64| ExponentialCurve {
                     g_min: g_min.get(k),
                     g_max: g_max.get(k),
@@ -396,14 +403,14 @@ impl DeviceArray {
                 };
                 let ltp = curve(pulses_ltp, a_ltp.get(k));
                 let ltd = curve(pulses_ltd, a_ltd.get(k));
-                pulse::exponential_update(g, pulses[k], &ltp, &ltd, c2c, rng)
+                pulse::exponential_update_tallied(g, pulses[k], &ltp, &ltd, c2c, rng)
             }),
             PulseSpec::SoftBounds {
                 alpha_up,
                 alpha_down,
                 c2c,
-            } => key.update(self.conductance.as_mut_slice(), |k, g, rng| {
-                pulse::soft_bounds_update(
+            } => key.update_summed(self.conductance.as_mut_slice(), |k, g, rng| {
+                pulse::soft_bounds_update_tallied(
                     g,
                     pulses[k],
                     g_min.get(k),
@@ -414,12 +421,15 @@ impl DeviceArray {
                     rng,
                 )
             }),
-        }
+        };
         self.apply_faults();
         if let Some(state) = self.state.get_mut() {
             log_relative(&self.conductance, &self.g_max, &mut state.ln_g_r);
         }
-        Ok(())
+        Ok(pulse::PulseTally {
+            pulses: count,
+            sum_g_s,
+        })
     }
 
     /// Noiseless conductances (S) at time `t` (s) since programming:

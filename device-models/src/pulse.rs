@@ -457,6 +457,47 @@ impl ExponentialCurve {
         self.conductance(from + pulses) - self.conductance(from)
     }
 
+    /// `Σ_{k=0}^{m−1} conductance(x0 + s·k)`, `m = |n|`, `s = sign(n)`:
+    /// the conductance met by each of `n` pulses from pulse number `x0`
+    /// (pulses past `P_max` or 0 meet the bound). `g0` is
+    /// `conductance(x0)` and `g_end` is `conductance(x0 + n)`, which an
+    /// update has computed already. With `G(x0 + s·k) = G_∞ − D·e^(−kε)`,
+    /// `ε = s/A`, the `m` pulses inside the range sum to the geometric
+    /// series `m·g0 + (G(x0 + s·m) − g0)·(m/(1 − e^(−mε)) − 1/(1 − e^(−ε)))`;
+    /// the bracket is evaluated as `(φ(mε) − φ(ε))/ε + (m − 1)/2` with
+    /// `φ(x) = (x/2)·coth(x/2) − 1` (a series for small `x`), which stays
+    /// accurate for nearly linear curves and is `(m − 1)/2` for the line.
+    /// Cost: O(1) per update, not per pulse (two `tanh` at most, one `exp`
+    /// more only when the pulses reach a bound).
+    pub fn pulse_sum(&self, x0: f64, n: i32, g0: f64, g_end: f64) -> f64 {
+        if n == 0 {
+            return 0.0;
+        }
+        let m = f64::from(n.unsigned_abs());
+        let s = f64::from(n.signum());
+        let room = if n > 0 { self.p_max - x0 } else { x0 };
+        let inside = m.min(room.max(0.0).floor() + 1.0);
+        let bound = if n > 0 { self.g_max } else { self.g_min };
+        let beyond = (m - inside) * bound;
+        let g_last = if inside == m && (0.0..=self.p_max).contains(&(x0 + s * m)) {
+            g_end
+        } else {
+            // The curve continued past its end (not clamped).
+            let x = x0 + s * inside;
+            if self.a.is_infinite() {
+                self.g_min + (self.g_max - self.g_min) * x / self.p_max
+            } else {
+                self.g_min + self.b() * -(-x / self.a).exp_m1()
+            }
+        };
+        let eps = s / self.a; // 0 for the straight line
+        let mut h = (inside - 1.0) / 2.0;
+        if eps != 0.0 {
+            h += (half_coth_minus_one(inside * eps) - half_coth_minus_one(eps)) / eps;
+        }
+        inside * g0 + (g_last - g0) * h + beyond
+    }
+
     /// Pulse number of conductance `g` (clamped to `[G_min, G_max]`): the
     /// inverse of [`ExponentialCurve::conductance`].
     pub fn pulse_number(&self, g: f64) -> f64 {
@@ -466,6 +507,19 @@ impl ExponentialCurve {
         }
         let x = -self.a * (-(g - self.g_min) / self.b()).ln_1p();
         x.clamp(0.0, self.p_max)
+    }
+}
+
+/// `φ(x) = (x/2)·coth(x/2) − 1 = x/(1 − e^(−x)) − 1 − x/2` (even in `x`):
+/// its Taylor series `x²/12 − x⁴/720 + x⁶/30240 − x⁸/1209600` below
+/// `|x| = 0.1` (truncation < 3e-15 relative), the closed form above.
+fn half_coth_minus_one(x: f64) -> f64 {
+    let x = x.abs();
+    if x < 0.1 {
+        let x2 = x * x;
+        x2 * (1.0 / 12.0 - x2 * (1.0 / 720.0 - x2 * (1.0 / 30240.0 - x2 / 1_209_600.0)))
+    } else {
+        0.5 * x / (0.5 * x).tanh() - 1.0
     }
 }
 
@@ -479,17 +533,53 @@ pub fn exponential_update<R: rand::Rng + ?Sized>(
     c2c: f64,
     rng: &mut R,
 ) -> f64 {
+    exponential_update_tallied(g, n, ltp, ltd, c2c, rng).0
+}
+
+/// [`exponential_update`], also returning `Σ g` (S) over the `|n|` pulses
+/// of the conductance each pulse meets: `g` for the first, then the curve's
+/// values one pulse apart, [`ExponentialCurve::pulse_sum`] (C2C noise is
+/// drawn once per update, after the pulses, so the states in between are
+/// on the curve). This is what a pulse's energy `V²·g·t` needs.
+pub fn exponential_update_tallied<R: rand::Rng + ?Sized>(
+    g: f64,
+    n: i32,
+    ltp: &ExponentialCurve,
+    ltd: &ExponentialCurve,
+    c2c: f64,
+    rng: &mut R,
+) -> (f64, f64) {
     if n == 0 {
-        return g;
+        return (g, 0.0);
     }
     let curve = if n > 0 { ltp } else { ltd };
-    let x = curve.pulse_number(g) + f64::from(n);
+    let x0 = curve.pulse_number(g);
+    let x = x0 + f64::from(n);
     let mut next = curve.conductance(x);
+    let g0 = g.clamp(curve.g_min, curve.g_max);
+    let sum = g - g0 + curve.pulse_sum(x0, n, g0, next);
     if c2c > 0.0 {
         let xi: f64 = StandardNormal.sample(rng);
         next += c2c * (curve.g_max - curve.g_min) * f64::from(n.unsigned_abs()).sqrt() * xi;
     }
-    next.clamp(curve.g_min, curve.g_max)
+    (next.clamp(curve.g_min, curve.g_max), sum)
+}
+
+/// Write pulses applied to devices and the sum of the conductance each
+/// pulse met just before it (what the write energy `Σ V²·g·t` needs).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct PulseTally {
+    /// Pulses applied (`Σ |n|`).
+    pub pulses: u64,
+    /// `Σ g` over those pulses (S).
+    pub sum_g_s: f64,
+}
+
+impl std::ops::AddAssign for PulseTally {
+    fn add_assign(&mut self, other: PulseTally) {
+        self.pulses += other.pulses;
+        self.sum_g_s += other.sum_g_s;
+    }
 }
 
 /// Applies `n` pulses to one device on the soft-bounds model, one step at a
@@ -505,8 +595,30 @@ pub fn soft_bounds_update<R: rand::Rng + ?Sized>(
     c2c: f64,
     rng: &mut R,
 ) -> f64 {
+    soft_bounds_update_tallied(g, n, g_min, g_max, alpha_up, alpha_down, c2c, rng).0
+}
+
+/// [`soft_bounds_update`], also returning `Σ g` (S) over the `|n|` pulses
+/// of the conductance each pulse meets (`g` itself for the first pulse;
+/// one addition per pulse, which the update loops over anyway).
+#[allow(clippy::too_many_arguments)]
+pub fn soft_bounds_update_tallied<R: rand::Rng + ?Sized>(
+    g: f64,
+    n: i32,
+    g_min: f64,
+    g_max: f64,
+    alpha_up: f64,
+    alpha_down: f64,
+    c2c: f64,
+    rng: &mut R,
+) -> (f64, f64) {
+    let mut sum = 0.0;
+    if n != 0 {
+        sum = g - g.clamp(g_min, g_max);
+    }
     let mut g = g.clamp(g_min, g_max);
     for _ in 0..n.unsigned_abs() {
+        sum += g;
         let step = if n > 0 {
             alpha_up * (g_max - g)
         } else {
@@ -520,7 +632,7 @@ pub fn soft_bounds_update<R: rand::Rng + ?Sized>(
         };
         g = (g + step * factor).clamp(g_min, g_max);
     }
-    g
+    (g, sum)
 }
 
 #[cfg(test)]
@@ -596,6 +708,59 @@ mod tests {
         let c = ExponentialCurve::from_nl(1e-6, 2e-6, 10, 0.0);
         assert!((c.conductance(5.0) - 1.5e-6).abs() < 1e-18);
         assert!((c.pulse_number(1.25e-6) - 2.5).abs() < 1e-12);
+    }
+
+    /// The closed-form tally against a pulse-by-pulse walk along the curve
+    /// (each pulse meets the clamped curve value one pulse further), for
+    /// saturating, mirrored, nearly linear and linear curves, both
+    /// directions, from inside the range and into the bounds.
+    #[test]
+    fn tallied_updates_sum_the_conductance_each_pulse_meets() {
+        let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(1);
+        for (nl_ltp, nl_ltd) in [
+            (2.4, -4.88),
+            (1.0, 1.0),
+            (0.01, -0.01),
+            (0.0, 0.0),
+            (9.0, -9.0),
+        ] {
+            let ltp = ExponentialCurve::from_nl(1e-6, 11e-6, 40, nl_ltp);
+            let ltd = ExponentialCurve::from_nl(1e-6, 11e-6, 60, nl_ltd);
+            for g in [1e-6, 1.3e-6, 4.1e-6, 7.7e-6, 10.9e-6, 11e-6] {
+                for n in [1i32, 2, 5, 17, 39, 80, -1, -3, -20, -59, -100] {
+                    let curve = if n > 0 { &ltp } else { &ltd };
+                    let x0 = curve.pulse_number(g);
+                    let s = f64::from(n.signum());
+                    let walk: f64 = (0..n.unsigned_abs())
+                        .map(|k| {
+                            if k == 0 {
+                                g
+                            } else {
+                                curve.conductance(x0 + s * f64::from(k))
+                            }
+                        })
+                        .sum();
+                    let (next, sum) = exponential_update_tallied(g, n, &ltp, &ltd, 0.0, &mut rng);
+                    assert!(
+                        (sum - walk).abs() < 1e-12 * walk,
+                        "NL {nl_ltp}/{nl_ltd}, g {g:e}, n {n}: {sum:e} vs {walk:e}"
+                    );
+                    assert_eq!(next, exponential_update(g, n, &ltp, &ltd, 0.0, &mut rng));
+                }
+            }
+        }
+        // Soft bounds, no noise: 3 up pulses from 0.5 with α = 0.1 on
+        // [0, 1] meet 0.5, 0.55, 0.595.
+        let (g, sum) = soft_bounds_update_tallied(0.5, 3, 0.0, 1.0, 0.1, 0.1, 0.0, &mut rng);
+        assert!((sum - 1.645).abs() < 1e-14 && (g - 0.6355).abs() < 1e-14);
+        assert_eq!(
+            exponential_update_tallied(3e-6, 0, &ltp_of(), &ltp_of(), 0.0, &mut rng),
+            (3e-6, 0.0)
+        );
+    }
+
+    fn ltp_of() -> ExponentialCurve {
+        ExponentialCurve::from_nl(1e-6, 11e-6, 40, 1.0)
     }
 
     #[test]

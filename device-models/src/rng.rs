@@ -115,6 +115,31 @@ impl StreamKey {
 }
 
 impl StreamKey {
+    /// Like [`StreamKey::update`], with `f` returning `(value, x)`; returns
+    /// `Σ x` over every element, summed per block and then over blocks in
+    /// order (the same bits whatever the threads).
+    pub fn update_summed<F>(&self, values: &mut [f64], f: F) -> f64
+    where
+        F: Fn(usize, f64, &mut BlockRng) -> (f64, f64) + Sync,
+    {
+        let sums: Vec<f64> = values
+            .par_chunks_mut(BLOCK)
+            .enumerate()
+            .map(|(block, chunk)| {
+                let mut rng = self.block_rng(block);
+                let base = block * BLOCK;
+                let mut sum = 0.0;
+                for (offset, slot) in chunk.iter_mut().enumerate() {
+                    let (value, x) = f(base + offset, *slot, &mut rng);
+                    *slot = value;
+                    sum += x;
+                }
+                sum
+            })
+            .collect();
+        sums.iter().sum()
+    }
+
     /// Updates every value with exactly one standard normal deviate each:
     /// `values[k] = f(k, values[k], ξ_k)`. The block's deviates are drawn
     /// into a buffer first and then consumed in order, which keeps the

@@ -18,6 +18,7 @@
 use nalgebra::DMatrix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use xbar_cost::WriteActivity;
 use xbar_crossbar::{Solver, Wires};
 use xbar_devices::pulse::PulseSpec;
 use xbar_devices::{DeviceError, DeviceSpec};
@@ -131,6 +132,8 @@ pub struct InsituNetwork {
     device: DeviceSpec,
     config: InsituConfig,
     seed: u64,
+    /// Each layer's array: pulses applied and `Σ g` over them, so far.
+    writes: Vec<WriteActivity>,
 }
 
 impl InsituNetwork {
@@ -172,13 +175,33 @@ impl InsituNetwork {
                 )
             })
             .collect::<Result<Vec<_>, HardwareError>>()?;
+        let writes = layers
+            .iter()
+            .map(|pl| {
+                let (rows, cols) = pl.tiles[0].1.shape();
+                WriteActivity {
+                    rows,
+                    cols,
+                    ..WriteActivity::default()
+                }
+            })
+            .collect();
         Ok(InsituNetwork {
             net,
             layers,
             device,
             config,
             seed,
+            writes,
         })
+    }
+
+    /// Each layer's array (one per layer): the write pulses applied since
+    /// the start of training and `Σ g` of the conductance each met
+    /// ([`xbar_devices::DeviceArray::apply_pulses`]), for the write energy
+    /// ([`xbar_cost::write_cost`]).
+    pub fn writes(&self) -> &[WriteActivity] {
+        &self.writes
     }
 
     /// The weights as the arrays hold them now (one noisy read at t = 0).
@@ -266,7 +289,9 @@ impl Learner for InsituNetwork {
             // One array per layer (see `new`).
             let array = &mut self.layers[l].tiles[0].1;
             let pulses = pulse_counts(array.conductances(), grad, lr, dw_min, range, &mut rng);
-            array.apply_pulses(&pulses).map_err(HardwareError::from)?;
+            let tally = array.apply_pulses(&pulses).map_err(HardwareError::from)?;
+            self.writes[l].pulses += tally.pulses;
+            self.writes[l].sum_g_s += tally.sum_g_s;
             let bias = &mut self.net.layers_mut()[l].bias;
             for (b, g) in bias.iter_mut().zip(&grad.bias) {
                 *b -= lr as f32 * g;
@@ -277,6 +302,10 @@ impl Learner for InsituNetwork {
 
     fn test_accuracy(&mut self, test: &Dataset, _seed: u64) -> Result<f64, TrainError> {
         self.accuracy(test)
+    }
+
+    fn writes(&self) -> Vec<WriteActivity> {
+        self.writes.clone()
     }
 }
 

@@ -118,8 +118,11 @@ use rand::Rng;
 use rand_distr::{Distribution, Normal, StandardNormal};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use xbar_cost::WriteActivity;
 use xbar_devices::drift::DriftSpec;
-use xbar_devices::pulse::{exponential_update, ExponentialCurve, PulseSpec, NL_MAX};
+use xbar_devices::pulse::{
+    exponential_update_tallied, ExponentialCurve, PulseSpec, PulseTally, NL_MAX,
+};
 use xbar_devices::{DeviceError, DeviceSpec};
 
 use crate::hardware::HardwareError;
@@ -373,6 +376,9 @@ struct DeviceLayer {
     curves: Vec<Curves>,
     /// Drift of `g` and `gm` (same layout), when drift is on.
     drift: Option<[DriftState; 2]>,
+    /// Pulses applied so far and `Σ g` (normalised) of the conductance
+    /// each met.
+    writes: PulseTally,
 }
 
 impl DeviceLayer {
@@ -397,6 +403,8 @@ struct DeviceModel {
     g_min_rel: f64,
     /// `G_max/(G_max − G_min)`.
     g_max_rel: f64,
+    /// `G_max − G_min` (S).
+    range_s: f64,
     drift: Option<DriftSpec>,
 }
 
@@ -436,6 +444,7 @@ impl DeviceModel {
             c2c,
             g_min_rel: g_min / range,
             g_max_rel: g_max / range,
+            range_s: range,
             drift: device.drift.clone(),
         })
     }
@@ -545,6 +554,7 @@ impl NeurosimNetwork {
                 gm,
                 curves,
                 drift: None,
+                writes: PulseTally::default(),
             }
         };
         let mut layers = [make(0), make(1)];
@@ -585,6 +595,28 @@ impl NeurosimNetwork {
     /// The settings.
     pub fn config(&self) -> &NeurosimConfig {
         &self.config
+    }
+
+    /// Each layer's array: the write pulses applied so far and `Σ G` (S)
+    /// of the conductance each met just before it, for the write energy
+    /// ([`xbar_cost::write_cost`]). The arrays are `inputs` word lines by
+    /// `outputs + 1` bit lines (the reference column) or `2·outputs`
+    /// (pairs). Re-programming by `refresh_every` is not a pulse train
+    /// here and is not counted.
+    pub fn writes(&self) -> [WriteActivity; 2] {
+        let pair = self.config.weight_storage == WeightStorage::Pair;
+        let d = &self.device;
+        self.layers.each_ref().map(|layer| WriteActivity {
+            rows: layer.inputs,
+            cols: if pair {
+                2 * layer.outputs
+            } else {
+                layer.outputs + 1
+            },
+            pulses: layer.writes.pulses,
+            // G = ΔG·(g + G_min/ΔG) for each pulse.
+            sum_g_s: d.range_s * (layer.writes.sum_g_s + layer.writes.pulses as f64 * d.g_min_rel),
+        })
     }
 
     /// Updates (images) trained so far.
@@ -781,7 +813,13 @@ impl NeurosimNetwork {
         let g_now = self.read_cell(l, side, i, t);
         let layer = &self.layers[l];
         let c = *layer.curves(i);
-        let next = exponential_update(g_now, n, &c.ltp, &c.ltd, self.device.c2c, &mut rngs.c2c);
+        // The tally costs O(1) per written cell, not per pulse: two
+        // `exp_m1` and a few flops (`ExponentialCurve::pulse_sum`).
+        let (next, sum_g) =
+            exponential_update_tallied(g_now, n, &c.ltp, &c.ltd, self.device.c2c, &mut rngs.c2c);
+        let writes = &mut self.layers[l].writes;
+        writes.pulses += u64::from(n.unsigned_abs());
+        writes.sum_g_s += sum_g;
         self.set_cell(l, side, i, next, t, &mut rngs.drift);
     }
 
@@ -983,6 +1021,7 @@ impl NeurosimNetwork {
                 train_accuracy: correct as f64 / per_epoch as f64,
                 test_accuracy: Some(self.accuracy(test)),
                 epoch_time_s,
+                writes: self.writes().to_vec(),
             };
             on_progress(Progress::Epoch(&stats));
             history.push(stats);

@@ -208,6 +208,11 @@ pub struct EpochStats {
     pub test_accuracy: Option<f64>,
     /// Wall time of the epoch's training (s), without the test evaluation.
     pub epoch_time_s: f64,
+    /// In-situ training: each array's write pulses and `Σ g` over them,
+    /// from the start of training to the end of this epoch (empty for
+    /// training in software).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub writes: Vec<xbar_cost::WriteActivity>,
 }
 
 /// Progress reports for a front end (progress bar, log).
@@ -300,6 +305,10 @@ pub(crate) trait Learner {
     ) -> Result<(f64, usize), TrainError>;
     /// Accuracy on `test` after an epoch.
     fn test_accuracy(&mut self, test: &Dataset, seed: u64) -> Result<f64, TrainError>;
+    /// Write pulses so far, per array (none for training in software).
+    fn writes(&self) -> Vec<xbar_cost::WriteActivity> {
+        Vec::new()
+    }
 }
 
 /// How batches are drawn.
@@ -377,6 +386,7 @@ pub(crate) fn run_epochs(
             train_accuracy: correct as f64 / seen as f64,
             test_accuracy,
             epoch_time_s,
+            writes: learner.writes(),
         };
         on_progress(Progress::Epoch(&stats));
         history.push(stats);

@@ -151,6 +151,9 @@ struct Software {
     g_min_rel: f64,
     levels: f64,
     pulses: f64,
+    /// Per layer: pulses applied and `Σ (g + g_min_rel)` (normalised
+    /// conductance) of the weight each met, `g = (w + 1)/2`.
+    writes: [(u64, f64); 2],
 }
 
 impl Software {
@@ -198,17 +201,32 @@ impl Software {
             };
             dw.signum() * n * 2.0 / self.pulses
         };
+        // Each of the n pulses of a step meets the weight one pulse further
+        // along (clamped), in conductance units g + g_min_rel.
+        let (pulses, g_min_rel) = (self.pulses, self.g_min_rel);
+        let tally = |w: f64, step: f64, writes: &mut (u64, f64)| {
+            let n = (step.abs() * pulses / 2.0).round() as u64;
+            for k in 0..n {
+                let met = (w + step.signum() * k as f64 * 2.0 / pulses).clamp(-1.0, 1.0);
+                writes.1 += 0.5 * (met + 1.0) + g_min_rel;
+            }
+            writes.0 += n;
+        };
         let n_in = self.sizes[0];
         for (j, s) in s1.iter().enumerate() {
             for &k in active {
                 let w = &mut self.w[0][j * n_in + k];
-                *w = (*w + quantise(-lr[0] * s)).clamp(-1.0, 1.0);
+                let step = quantise(-lr[0] * s);
+                tally(*w, step, &mut self.writes[0]);
+                *w = (*w + step).clamp(-1.0, 1.0);
             }
         }
         for (j, s) in s2.iter().enumerate() {
             for (k, a) in a1.iter().enumerate() {
                 let w = &mut self.w[1][j * h + k];
-                *w = (*w + quantise(-lr[1] * s * a)).clamp(-1.0, 1.0);
+                let step = quantise(-lr[1] * s * a);
+                tally(*w, step, &mut self.writes[1]);
+                *w = (*w + step).clamp(-1.0, 1.0);
             }
         }
         (0..10).fold(0, |b, j| if a2[j] > a2[b] { j } else { b })
@@ -231,6 +249,7 @@ fn ideal_device_equals_quantised_software_sgd() {
         g_min_rel: 1.0 / 9.0,
         levels: 255.0,
         pulses: 1000.0,
+        writes: [(0, 0.0); 2],
     };
     let mut changed = 0;
     for i in 0..data.len() {
@@ -255,6 +274,19 @@ fn ideal_device_equals_quantised_software_sgd() {
             .fold(0.0, f64::max);
         assert!(worst < 1e-9, "layer {l}: largest weight difference {worst}");
     }
+    // The write tally: exactly the software's pulses, and Σ G over them
+    // (G = 9 µS·(g + g_min_rel)) to the weights' agreement.
+    for (l, w) in net.writes().iter().enumerate() {
+        let (pulses, sum) = sw.writes[l];
+        assert_eq!(w.pulses, pulses, "layer {l}");
+        let sum_s = 9e-6 * sum;
+        assert!(
+            (w.sum_g_s - sum_s).abs() < 1e-9 * sum_s,
+            "layer {l}: Σg {:e} vs {sum_s:e}",
+            w.sum_g_s
+        );
+    }
+    assert!(sw.writes[0].0 > 10_000, "{:?}", sw.writes);
 }
 
 fn with_drift(mut device: DeviceSpec, nu: f64, spread: f64) -> DeviceSpec {

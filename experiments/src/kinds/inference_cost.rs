@@ -49,16 +49,13 @@ impl Default for CostSection {
 }
 
 impl CostSection {
-    /// The technology: the preset, or the file read relative to `ctx`.
+    /// Checks `technology` names a preset or a `.toml` file (the file
+    /// itself is read by [`CostSection::technology`], in preflight).
     ///
     /// # Errors
-    /// An unknown preset, an unreadable file, or a file with a missing,
-    /// unknown or negative value (located in the file).
-    pub fn technology(&self, ctx: &Context) -> Result<Technology, FieldError> {
-        if let Some(t) = Technology::preset(&self.technology) {
-            return Ok(t);
-        }
-        if !self.technology.ends_with(".toml") {
+    /// At `cost.technology`.
+    pub fn check_technology(&self) -> Result<(), FieldError> {
+        if Technology::preset(&self.technology).is_none() && !self.technology.ends_with(".toml") {
             return Err(FieldError::new(
                 "cost.technology",
                 format!(
@@ -68,6 +65,19 @@ impl CostSection {
                 ),
             ));
         }
+        Ok(())
+    }
+
+    /// The technology: the preset, or the file read relative to `ctx`.
+    ///
+    /// # Errors
+    /// An unknown preset, an unreadable file, or a file with a missing,
+    /// unknown or negative value (located in the file).
+    pub fn technology(&self, ctx: &Context) -> Result<Technology, FieldError> {
+        if let Some(t) = Technology::preset(&self.technology) {
+            return Ok(t);
+        }
+        self.check_technology()?;
         let path = ctx.path(Path::new(&self.technology));
         let text = std::fs::read_to_string(&path).map_err(|e| {
             FieldError::new(
@@ -234,18 +244,7 @@ impl ExperimentKind for InferenceCost {
                 ));
             }
         }
-        if Technology::preset(&s.cost.technology).is_none() && !s.cost.technology.ends_with(".toml")
-        {
-            return Err(FieldError::new(
-                "cost.technology",
-                format!(
-                    "expected a preset ({}) or a .toml file, found {:?}",
-                    Technology::PRESETS.join(", "),
-                    s.cost.technology
-                ),
-            ));
-        }
-        Ok(())
+        s.cost.check_technology()
     }
 
     fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {

@@ -7,8 +7,18 @@
 //! ([`xbar_training::neurosim`]; settings in `[insitu.neurosim]`, the
 //! `[network]` section unused), with drift during training when the device
 //! has a drift model and `insitu.neurosim.time_per_update_s > 0`.
+//!
+//! Both protocols count every write pulse applied to a device and the
+//! conductance it met; the rows price them with the technology of the
+//! optional `[cost]` section (the `inference-cost` section; only its
+//! `technology` is read, default `generic-32nm`) by
+//! [`xbar_cost::write_cost`]: per pulse `V_w²·g·t_p` plus the selected
+//! lines' `(C_wl + C_bl)·V_w²`; the arrays (one per layer) are written in
+//! parallel, each one pulse at a time, so the write time is `t_p` times the
+//! pulses of the busiest array.
 
 use serde::{Deserialize, Serialize};
+use xbar_cost::{write_cost, Technology};
 use xbar_devices::DeviceSpec;
 use xbar_training::{
     EpochStats, InsituConfig, InsituNetwork, Network, NetworkConfig, NeurosimNetwork, Progress,
@@ -16,6 +26,7 @@ use xbar_training::{
 };
 
 use crate::context::Context;
+use crate::kinds::inference_cost::CostSection;
 use crate::kinds::{ExperimentKind, FieldError, KindError};
 use crate::sections::{check_network, DataSection};
 
@@ -28,11 +39,15 @@ crate::sections! {
         pub insitu: InsituConfig,
         /// `[data]`: MNIST.
         pub data: DataSection,
+        /// `[cost]`: the technology that prices the write pulses (only
+        /// `technology` is read).
+        pub cost: CostSection,
     }
 }
 
 /// One epoch of training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)]
 pub struct Row {
     /// Epoch, from 1.
     pub epoch: u64,
@@ -45,6 +60,13 @@ pub struct Row {
     /// Device time at the end of the epoch: updates ×
     /// `insitu.neurosim.time_per_update_s` (0 without a time model).
     pub training_time_s: f64,
+    /// Write pulses applied to devices from the start to the end of the
+    /// epoch.
+    pub write_pulses: u64,
+    /// Their energy (J): cells and selected lines, `[cost]` technology.
+    pub write_energy_J: f64,
+    /// Their time (s): arrays in parallel, one pulse at a time each.
+    pub write_time_s: f64,
 }
 
 /// The `insitu-training` kind.
@@ -89,24 +111,36 @@ impl InsituTraining {
         Ok(net.train(&train_set, &test, s.insitu.epochs, on_progress)?)
     }
 
-    /// The rows of a history (no time model: `training_time_s` = 0).
+    /// The rows of a history (no time model: `training_time_s` = 0;
+    /// writes priced with the default `[cost]` technology).
     ///
     /// # Errors
     /// An epoch without a test accuracy.
     pub fn rows(history: &[EpochStats]) -> Result<Vec<Row>, KindError> {
-        Self::rows_timed(history, 0.0)
+        let name = CostSection::default().technology;
+        let tech = Technology::preset(&name)
+            .ok_or_else(|| KindError::Output(format!("no technology preset {name}")))?;
+        Self::rows_timed(history, 0.0, &tech)
     }
 
     /// The rows of a history whose epochs each last `epoch_s` of device
-    /// time.
+    /// time, writes priced with `tech`.
     ///
     /// # Errors
     /// An epoch without a test accuracy.
-    pub fn rows_timed(history: &[EpochStats], epoch_s: f64) -> Result<Vec<Row>, KindError> {
+    pub fn rows_timed(
+        history: &[EpochStats],
+        epoch_s: f64,
+        tech: &Technology,
+    ) -> Result<Vec<Row>, KindError> {
         history
             .iter()
             .map(|h| {
+                let (energy, write_time_s) = write_cost(tech, &h.writes);
                 Ok(Row {
+                    write_pulses: h.writes.iter().map(|w| w.pulses).sum(),
+                    write_energy_J: energy,
+                    write_time_s,
                     training_time_s: h.epoch as f64 * epoch_s,
                     epoch: h.epoch as u64,
                     train_loss: h.train_loss,
@@ -127,6 +161,7 @@ impl ExperimentKind for InsituTraining {
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
         s.data.check()?;
+        check_cost(&s.cost)?;
         s.insitu
             .validate()
             .map_err(|e| FieldError::train("insitu", &e))?;
@@ -144,6 +179,7 @@ impl ExperimentKind for InsituTraining {
     }
 
     fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {
+        s.cost.technology(ctx)?;
         s.data.preflight(ctx, &[Split::Train, Split::Test])
     }
 
@@ -153,14 +189,35 @@ impl ExperimentKind for InsituTraining {
         seed: u64,
         ctx: &Context,
     ) -> Result<Vec<Row>, KindError> {
+        let tech = s.cost.technology(ctx)?;
         if s.insitu.protocol == Protocol::Neurosim {
             let history = Self::train_neurosim(s, device, seed, ctx, &mut |_| {})?;
             let n = &s.insitu.neurosim;
-            return Self::rows_timed(&history, n.images_per_epoch as f64 * n.time_per_update_s);
+            let epoch_s = n.images_per_epoch as f64 * n.time_per_update_s;
+            return Self::rows_timed(&history, epoch_s, &tech);
         }
         let (_, history) = Self::train(s, device, seed, ctx, &mut |_| {})?;
-        Self::rows(&history)
+        Self::rows_timed(&history, 0.0, &tech)
     }
+}
+
+/// `[cost]`: a technology name or file; the periphery keys of
+/// `inference-cost` are not read here and are refused.
+fn check_cost(cost: &CostSection) -> Result<(), FieldError> {
+    let default = CostSection::default();
+    if cost.adc_bits.is_some() {
+        return Err(FieldError::new(
+            "cost.adc_bits",
+            "not read by insitu-training (only cost.technology is); remove it",
+        ));
+    }
+    if cost.columns_per_adc != default.columns_per_adc {
+        return Err(FieldError::new(
+            "cost.columns_per_adc",
+            "not read by insitu-training (only cost.technology is); remove it",
+        ));
+    }
+    cost.check_technology()
 }
 
 /// The NeuroSim protocol's own checks: no `[network]` section (its network
