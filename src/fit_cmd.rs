@@ -50,11 +50,11 @@ pub struct FitArgs {
     /// Device name in the file (default: the output file's stem)
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
-    /// Device file to write (TOML); the report goes to <output>.json
+    /// Device file to write (TOML); the report goes to FILE.json
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
     /// Figure of the measured pulses, the fitted curve and the population
-    /// band: <figure> as given (.png or .svg), both when it has no extension
+    /// band: FILE as given (.png or .svg), both when it has no extension
     #[arg(long, value_name = "FILE")]
     pub figure: Option<PathBuf>,
     /// Pulse model to keep: auto (the best by --criterion), exponential or
