@@ -470,6 +470,7 @@ impl ExponentialCurve {
     /// Cost: O(1) per update, not per pulse: a few flops when every pulse
     /// stays inside the curve and `|m·ε| < 0.1`; two `tanh` beyond, and a
     /// `floor` and an `exp` only when the pulses reach a bound.
+    #[inline]
     pub fn pulse_sum(&self, x0: f64, n: i32, g0: f64, g_end: f64) -> f64 {
         if n == 0 {
             return 0.0;
@@ -517,6 +518,7 @@ impl ExponentialCurve {
 /// `x²/12 − x⁴/720 + x⁶/30240 − x⁸/1209600` term by term, with no division
 /// and no cancellation (truncation < 3e-15 relative); above, the closed
 /// form.
+#[inline]
 fn coth_bracket(m: f64, eps: f64) -> f64 {
     let x = (m * eps).abs();
     if x < 0.1 {
