@@ -92,9 +92,9 @@ fn neurosim_counts_the_pulses_it_applied() {
     assert_eq!(net.writes().map(|w| w.pulses), [0, 0]);
     let mut applied = [0u64; 2];
     for (k, dw) in [0.3, -0.05, 0.9, -1.4, 0.02, 2.0, -2.0].iter().enumerate() {
-        for l in 0..2 {
+        for (l, count) in applied.iter_mut().enumerate() {
             let n = net.update_weight(l, (7 * k + l) % 16, *dw);
-            applied[l] += u64::from(n.unsigned_abs());
+            *count += u64::from(n.unsigned_abs());
         }
     }
     let writes = net.writes();
