@@ -21,9 +21,9 @@ use xbar_devices::DeviceSpec;
 use xbar_training::{NetworkKind, ProgrammedNetwork};
 
 use crate::context::Context;
-use crate::kinds::inference_drift::{self, hardware_field, EvaluationSection, InferenceDrift};
-use crate::kinds::{at_least_one, check_list, ExperimentKind, FieldError, KindError};
-use crate::sections::{check_network, ArraySection, DataSection};
+use crate::kinds::inference_drift::{self, EvaluationSection, InferenceDrift};
+use crate::kinds::{at_least_one, ExperimentKind, FieldError, KindError};
+use crate::sections::{ArraySection, DataSection};
 
 /// `[cost]`: the technology and the periphery choices the arrays do not fix.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -209,32 +209,8 @@ impl ExperimentKind for InferenceCost {
     type Row = Row;
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
-        if let Some(n) = &s.network {
-            check_network(n)?;
-        }
-        if let Some(t) = &s.training {
-            t.validate()
-                .map_err(|e| FieldError::train("training", &e))?;
-        }
-        if s.evaluation.model.is_some() && (s.network.is_some() || s.training.is_some()) {
-            return Err(FieldError::new(
-                "evaluation.model",
-                "a trained model file replaces [network] and [training]: remove them, or remove `model`",
-            ));
-        }
-        s.array.check()?;
-        s.array
-            .array_config(device)
-            .validate()
-            .map_err(|e| hardware_field(&e))?;
-        let e = &s.evaluation;
-        at_least_one("evaluation.instances", e.instances, "instance")?;
-        check_list(
-            "evaluation.times_s",
-            &e.times_s,
-            |t| t >= 0.0,
-            "times ≥ 0 s",
-        )?;
+        // The sections it shares with inference-drift, by that kind's checks.
+        InferenceDrift::check(&Self::drift_settings(s), device)?;
         at_least_one("cost.columns_per_adc", s.cost.columns_per_adc, "column")?;
         if let Some(b) = s.cost.adc_bits {
             if !(1..=24).contains(&b) {
