@@ -292,10 +292,8 @@ impl DataSection {
     ) -> Result<(), FieldError> {
         for &split in splits {
             ctx.dataset(self, split).map_err(|e| {
-                let message = match &e {
-                    crate::error::KindError::Shared(inner) => inner.to_string(),
-                    other => other.to_string(),
-                };
+                // `Shared` displays its inner error (transparent).
+                let message = e.to_string();
                 let message = message
                     .strip_prefix("data: ")
                     .unwrap_or(&message)

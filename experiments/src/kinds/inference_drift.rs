@@ -18,8 +18,7 @@ use xbar_devices::DeviceSpec;
 use xbar_training::{
     accuracy, evaluate,
     hardware::{HardwareError, InstanceAccuracy},
-    Dataset,
-    summarise, train, Network, NetworkConfig, Split, TrainConfig,
+    summarise, train, Dataset, Network, NetworkConfig, Split, TrainConfig,
 };
 
 use crate::context::Context;
@@ -194,7 +193,8 @@ impl ExperimentKind for InferenceDrift {
             check_network(n)?;
         }
         if let Some(t) = &s.training {
-            t.validate().map_err(|e| FieldError::train("training", &e))?;
+            t.validate()
+                .map_err(|e| FieldError::train("training", &e))?;
         }
         if s.evaluation.model.is_some() && (s.network.is_some() || s.training.is_some()) {
             return Err(FieldError::new(
@@ -221,13 +221,8 @@ impl ExperimentKind for InferenceDrift {
 
     fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {
         if let Some(file) = &s.evaluation.model {
-            ctx.model_file(file).map_err(|e| {
-                let message = match &e {
-                    KindError::Shared(inner) => inner.to_string(),
-                    other => other.to_string(),
-                };
-                FieldError::new("evaluation.model", message)
-            })?;
+            ctx.model_file(file)
+                .map_err(|e| FieldError::new("evaluation.model", e.to_string()))?;
             return s.data.preflight(ctx, &[Split::Test]);
         }
         s.data.preflight(ctx, &[Split::Train, Split::Test])
