@@ -301,7 +301,7 @@ fn parse_positive(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_solver(text: &str) -> Result<Solver, String> {
+pub(crate) fn parse_solver(text: &str) -> Result<Solver, String> {
     Solver::from_name(text.trim())
         .ok_or_else(|| format!("expected one of auto, ideal, exact, transfer, found `{text}`"))
 }
@@ -714,10 +714,10 @@ pub struct EvaluateArgs {
         allow_hyphen_values = true
     )]
     pub seed: u64,
-    /// CSV to write: time_s, instances, accuracy_mean, accuracy_std, accuracy_min, accuracy_max
+    /// CSV to write: point, repeat, seed, time_s, instances, accuracy_pct, accuracy_std_pct, accuracy_min_pct, accuracy_max_pct, software_accuracy_pct
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-    /// Also write every instance's accuracy: time_s, instance, accuracy
+    /// Also write every instance's accuracy: time_s, instance, accuracy_pct
     #[arg(long, value_name = "FILE")]
     pub per_instance: Option<PathBuf>,
     /// No progress bar

@@ -14,7 +14,7 @@ use xbar_experiments::runner::one_unit;
 use xbar_experiments::sections::{ArraySection, DataSection};
 use xbar_experiments::{row, Point};
 
-use crate::cli::{ConverterArgs, DataArgs, TileArgs, WiresArgs};
+use crate::cli::{parse_solver, ConverterArgs, DataArgs, TileArgs, WiresArgs};
 use crate::device_arg;
 use crate::error::{CliError, Result};
 use crate::output::{markdown_table, print};
@@ -85,11 +85,6 @@ pub struct CostArgs {
     /// CSV to write (the `inference-cost` columns)
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-}
-
-fn parse_solver(text: &str) -> std::result::Result<Solver, String> {
-    Solver::from_name(text.trim())
-        .ok_or_else(|| format!("expected one of auto, ideal, exact, transfer, found `{text}`"))
 }
 
 /// Runs `xbarsim cost`.
