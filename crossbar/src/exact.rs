@@ -218,11 +218,34 @@ impl ExactSolver {
     fn solve_at_ports(&self, factor: &Factor, inputs: &DMatrix<f64>) -> Result<DMatrix<f64>> {
         let net = &self.nodal.net;
         let (m, n) = (net.m, net.n);
+        debug_assert_eq!(self.nodal.ports().len(), m + n);
+        let mut out = DMatrix::zeros(inputs.nrows(), n);
+        self.for_port_blocks(factor, inputs, |start, x| {
+            for c in 0..x.ncols() {
+                for j in 0..n {
+                    out[(start + c, j)] = net.g_sense * x[(m + j, c)];
+                }
+            }
+        });
+        check_finite(&out, "bit-line currents")?;
+        Ok(out)
+    }
+
+    /// The ports' dense solve for a batch of input vectors (V, B×M), one
+    /// block of vectors at a time (multithreaded when the block is large):
+    /// `read(start, x)` receives the port voltages `x` (P×k: word-line
+    /// drive nodes, then bit-line sense nodes) of vectors `start..start+k`.
+    fn for_port_blocks(
+        &self,
+        factor: &Factor,
+        inputs: &DMatrix<f64>,
+        mut read: impl FnMut(usize, faer::MatRef<'_, f64>),
+    ) {
+        let net = &self.nodal.net;
+        let m = net.m;
         let p = self.nodal.ports().len();
-        debug_assert_eq!(p, m + n);
         let batch = inputs.nrows();
         let block = (BLOCK_ELEMENTS / p).clamp(1, batch.max(1));
-        let mut out = DMatrix::zeros(batch, n);
         let mut rhs = faer::Mat::<f64>::zeros(p, block);
         for start in (0..batch).step_by(block) {
             let k = block.min(batch - start);
@@ -239,14 +262,8 @@ impl ExactSolver {
                 Par::Seq
             };
             self.nodal.solve_ports(factor, x.rb_mut(), par);
-            for c in 0..k {
-                for j in 0..n {
-                    out[(start + c, j)] = net.g_sense * x[(m + j, c)];
-                }
-            }
+            read(start, x.as_ref());
         }
-        check_finite(&out, "bit-line currents")?;
-        Ok(out)
     }
 
     /// Current each source delivers into its word line (A, B×M) for a batch
@@ -275,32 +292,15 @@ impl ExactSolver {
         let mut out = DMatrix::zeros(batch, m);
         match &self.factor {
             Some(factor) if self.nodal.net.port_solvable() => {
-                let net = &self.nodal.net;
-                let p = self.nodal.ports().len();
-                let block = (BLOCK_ELEMENTS / p).clamp(1, batch.max(1));
-                let mut rhs = faer::Mat::<f64>::zeros(p, block);
-                for start in (0..batch).step_by(block) {
-                    let k = block.min(batch - start);
-                    let mut x = rhs.as_mut().subcols_mut(0, k);
-                    x.fill(0.0);
-                    for c in 0..k {
-                        for i in 0..m {
-                            x[(i, c)] = net.g_drive * inputs[(start + c, i)];
-                        }
-                    }
-                    let par = if p * k >= 1 << 14 {
-                        Par::rayon(0)
-                    } else {
-                        Par::Seq
-                    };
-                    self.nodal.solve_ports(factor, x.rb_mut(), par);
-                    for c in 0..k {
+                let g_drive = self.nodal.net.g_drive;
+                self.for_port_blocks(factor, inputs, |start, x| {
+                    for c in 0..x.ncols() {
                         for i in 0..m {
                             let v = inputs[(start + c, i)];
-                            out[(start + c, i)] = net.g_drive * (v - x[(i, c)]);
+                            out[(start + c, i)] = g_drive * (v - x[(i, c)]);
                         }
                     }
-                }
+                });
             }
             _ => {
                 let mut v = vec![0.0; m];
