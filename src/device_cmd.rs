@@ -128,6 +128,11 @@ fn list_row(spec: &DeviceSpec, markdown: bool) -> Vec<String> {
             format!("α {alpha_up}/{alpha_down}"),
             percent(*c2c),
         ),
+        Some(PulseSpec::Measured(curve)) => (
+            format!("measured {}/{} bins", curve.ltp.bins(), curve.ltd.bins()),
+            "-".to_string(),
+            "per bin".to_string(),
+        ),
     };
     let source = match &spec.citation {
         None => "-".to_string(),

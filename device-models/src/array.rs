@@ -154,6 +154,9 @@ pub struct DeviceArray {
     programs: u64,
     reads: u64,
     pulses: u64,
+    /// Each device's last pulse polarity (±1, 0 = none since made or
+    /// programmed), kept only for a measured curve with a turn table.
+    polarity: Option<Vec<i8>>,
 }
 
 impl DeviceArray {
@@ -231,6 +234,7 @@ impl DeviceArray {
             programs: 0,
             reads: 0,
             pulses: 0,
+            polarity: None,
         };
         // Keep each device's bounds ordered after the D2D draws.
         if let (PerDevice::Each(_), _) | (_, PerDevice::Each(_)) = (&array.g_min, &array.g_max) {
@@ -357,6 +361,8 @@ impl DeviceArray {
         }
         self.apply_faults();
         self.state = OnceLock::new();
+        // A programmed device has no pulse history (no turn step next).
+        self.polarity = None;
         Ok(())
     }
 
@@ -421,6 +427,27 @@ impl DeviceArray {
                     rng,
                 )
             }),
+            PulseSpec::Measured(curve) => {
+                let nominal = self.device.g_min.siemens();
+                let range = self.device.g_max.siemens() - nominal;
+                if curve.has_turn() && self.polarity.is_none() {
+                    self.polarity = Some(vec![0; pulses.len()]);
+                }
+                let last = self.polarity.as_deref();
+                let sum = key.update_summed(self.conductance.as_mut_slice(), |k, g, rng| {
+                    let (lo, hi) = (g_min.get(k), g_max.get(k));
+                    let prev = last.map_or(0, |v| v[k]);
+                    let map = (nominal, (hi - lo) / range);
+                    curve.update(g, pulses[k], prev, (lo, hi), map, rng)
+                });
+                if let Some(last) = self.polarity.as_mut() {
+                    last.par_iter_mut()
+                        .zip(pulses.par_iter())
+                        .filter(|(_, n)| **n != 0)
+                        .for_each(|(p, n)| *p = n.signum() as i8);
+                }
+                sum
+            }
         };
         self.apply_faults();
         if let Some(state) = self.state.get_mut() {

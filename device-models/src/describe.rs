@@ -442,6 +442,28 @@ mod tests {
                 alpha_down: 0.05,
                 c2c: 0.2,
             },
+            PulseSpec::Measured(Box::new(pulse::MeasuredCurve {
+                ltp: pulse::StepTable {
+                    edges_s: vec![2e-6, 10e-6, 25e-6],
+                    dg_s: vec![1e-6, 0.2e-6],
+                    sigma_s: vec![0.1e-6, 0.05e-6],
+                },
+                ltd: pulse::StepTable {
+                    edges_s: vec![1e-6, 12e-6, 20e-6],
+                    dg_s: vec![-0.3e-6, -0.8e-6],
+                    sigma_s: vec![0.02e-6, 0.1e-6],
+                },
+                turn_ltp: Some(pulse::StepTable {
+                    edges_s: vec![1e-6, 25e-6],
+                    dg_s: vec![2e-6],
+                    sigma_s: vec![0.3e-6],
+                }),
+                turn_ltd: Some(pulse::StepTable {
+                    edges_s: vec![1e-6, 25e-6],
+                    dg_s: vec![-3e-6],
+                    sigma_s: vec![0.3e-6],
+                }),
+            })),
         ];
         let noises = [
             base.read_noise.clone().unwrap(),
@@ -551,6 +573,17 @@ mod tests {
             scaled.g_max.0 *= 10.0;
             let p = scaled.programming.as_mut().unwrap();
             p.sigma_poly.iter_mut().for_each(|c| *c *= 10.0);
+            if let Some(PulseSpec::Measured(curve)) = scaled.pulse.as_mut() {
+                let tables = [&mut curve.ltp, &mut curve.ltd].into_iter();
+                let tables = tables
+                    .chain(curve.turn_ltp.as_mut())
+                    .chain(curve.turn_ltd.as_mut());
+                for t in tables {
+                    for v in [&mut t.edges_s, &mut t.dg_s, &mut t.sigma_s] {
+                        v.iter_mut().for_each(|x| *x *= 10.0);
+                    }
+                }
+            }
             assert_scales(&spec, &scaled, |unit| match unit {
                 "S" => 10.0,
                 "Ω" => 0.1,
@@ -675,6 +708,7 @@ mod tests {
                 } => {
                     pulse::soft_bounds_update(g, n, g_min, g_max, *alpha_up, *alpha_down, 0.0, rng)
                 }
+                PulseSpec::Measured(curve) => curve.sweep(g, n, 0, 1, (g_min, g_max))[0],
             };
             let mut sweep = |from: f64, n: u32, sign: i32| {
                 let mut g = vec![from];

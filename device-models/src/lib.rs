@@ -41,6 +41,7 @@ pub mod iv;
 pub mod library;
 pub mod programming;
 pub mod pulse;
+pub mod pulse_table;
 pub mod read_noise;
 pub mod rng;
 pub mod spec;

@@ -32,12 +32,19 @@
 //! each up pulse moves `Δg = α_up·(G_max − g)`, each down pulse
 //! `Δg = −α_down·(g − G_min)`, every step multiplied by `(1 + σ_C2C·ξ)`,
 //! result clamped to `[G_min, G_max]`.
+//!
+//! ## Measured curve
+//! `model = "measured"`: the step `ΔG(G)` of each polarity read from binned
+//! tables, with a per-bin C2C σ and an optional turn step at a reversal;
+//! see [`crate::pulse_table`] for the rule and its sources.
 
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
 use crate::describe::{Parameter, Section, Value};
 use crate::spec::{check, SpecError};
+
+pub use crate::pulse_table::{MeasuredCurve, StepTable};
 
 const TITLE: &str = "Pulse updates";
 const TABLE: Option<&str> = Some("pulse");
@@ -78,6 +85,9 @@ pub enum PulseSpec {
         #[serde(default)]
         c2c: f64,
     },
+    /// A measured curve: binned step tables per polarity
+    /// ([`crate::pulse_table`]).
+    Measured(Box<MeasuredCurve>),
 }
 
 impl PulseSpec {
@@ -116,14 +126,26 @@ impl PulseSpec {
                 open_unit("pulse.alpha_down", *alpha_down)?;
                 check::non_negative("pulse.c2c", *c2c)?;
             }
+            PulseSpec::Measured(curve) => curve.validate(f64::NEG_INFINITY, f64::INFINITY)?,
         }
         Ok(())
     }
 
-    /// The cycle-to-cycle σ as written in the spec.
+    /// [`PulseSpec::validate`], and for a measured curve also that its
+    /// tables lie within the device's `[g_min, g_max]` (S).
+    pub fn validate_within(&self, g_min: f64, g_max: f64) -> Result<(), SpecError> {
+        match self {
+            PulseSpec::Measured(curve) => curve.validate(g_min, g_max),
+            _ => self.validate(),
+        }
+    }
+
+    /// The cycle-to-cycle σ as written in the spec (relative, see each
+    /// model); 0 for a measured curve, whose σ is given per bin in siemens.
     pub fn c2c(&self) -> f64 {
         match self {
             PulseSpec::Exponential { c2c, .. } | PulseSpec::SoftBounds { c2c, .. } => *c2c,
+            PulseSpec::Measured(_) => 0.0,
         }
     }
 
@@ -149,6 +171,10 @@ impl PulseSpec {
                 alpha_down,
                 ..
             } => (soft_sweep_pulses(*alpha_up), soft_sweep_pulses(*alpha_down)),
+            PulseSpec::Measured(curve) => {
+                let (g_min, g_max) = curve.span();
+                curve.full_sweep_pulses(g_min, g_max)
+            }
         }
     }
 
@@ -160,7 +186,7 @@ impl PulseSpec {
             PulseSpec::Exponential { nl_ltp, nl_ltd, .. } => {
                 Some((a_from_nl(*nl_ltp), a_from_nl(*nl_ltd)))
             }
-            PulseSpec::SoftBounds { .. } => None,
+            PulseSpec::SoftBounds { .. } | PulseSpec::Measured(_) => None,
         }
     }
 
@@ -177,6 +203,7 @@ impl PulseSpec {
             PulseSpec::SoftBounds { alpha_up, .. } => {
                 soft_steps(*alpha_up, soft_sweep_pulses(*alpha_up), g_max - g_min)
             }
+            PulseSpec::Measured(curve) => curve.ltp_steps(g_min, g_max),
         }
     }
 
@@ -195,6 +222,7 @@ impl PulseSpec {
             PulseSpec::SoftBounds { alpha_down, .. } => {
                 soft_steps(*alpha_down, soft_sweep_pulses(*alpha_down), g_max - g_min)
             }
+            PulseSpec::Measured(curve) => curve.ltd_steps(g_min, g_max),
         }
     }
 
@@ -311,6 +339,7 @@ impl PulseSpec {
                     "pulses that cover 99 % of the range, ⌈ln 100 / −ln(1 − alpha_down)⌉",
                 ));
             }
+            PulseSpec::Measured(curve) => curve.describe_into(&mut s, g_min, g_max),
         }
         let (first, last) = self.ltp_steps(g_min, g_max);
         s.derive(Parameter::new(

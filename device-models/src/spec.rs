@@ -208,7 +208,7 @@ impl DeviceSpec {
             p.validate()?;
         }
         if let Some(p) = &self.pulse {
-            p.validate()?;
+            p.validate_within(g_min, g_max)?;
         }
         if let Some(d) = &self.drift {
             d.validate()?;

@@ -459,3 +459,241 @@ fn global_drift_compensation_restores_the_summed_conductance() {
     let ideal = DeviceArray::new(&library::preset("ideal").unwrap(), 4, 4, 0).unwrap();
     assert_eq!(ideal.drift_compensation_factor(year).unwrap(), 1.0);
 }
+
+/// Closed-form NeuroSim curves of Ag:a-Si written here from the manual
+/// (A from NeuroSim's table: 0.499181 and 0.200303 of P_max = 97), not
+/// through the crate: `(G_LTP(P), P_LTP(g), G_LTD(P), P_LTD(g))`.
+#[allow(clippy::type_complexity)]
+fn manual_curves(
+    g_min: f64,
+    g_max: f64,
+) -> (
+    impl Fn(f64) -> f64,
+    impl Fn(f64) -> f64,
+    impl Fn(f64) -> f64,
+    impl Fn(f64) -> f64,
+) {
+    let p_max: f64 = 97.0;
+    let (a_p, a_d) = (0.499181 * p_max, 0.200303 * p_max);
+    let b_p = (g_max - g_min) / (1.0 - (-p_max / a_p).exp());
+    let b_d = (g_max - g_min) / (1.0 - (-p_max / a_d).exp());
+    let g_ltp = move |p: f64| b_p * (1.0 - (-p.clamp(0.0, p_max) / a_p).exp()) + g_min;
+    let p_ltp = move |g: f64| -a_p * (1.0 - (g - g_min) / b_p).ln();
+    let g_ltd = move |p: f64| -b_d * (1.0 - ((p.clamp(0.0, p_max) - p_max) / a_d).exp()) + g_max;
+    let p_ltd = move |g: f64| p_max + a_d * (1.0 - (g_max - g) / b_d).ln();
+    (g_ltp, p_ltp, g_ltd, p_ltd)
+}
+
+/// The worst distance (relative to the range) between single pulses on a
+/// table of `bins` bins built from the NeuroSim step map (the step of one
+/// pulse at each bin centre, from the manual's closed forms) and the
+/// closed-form curves, over 97 LTP then 97 LTD pulses.
+fn table_walk_error(bins: usize) -> (f64, f64) {
+    use xbar_devices::pulse::{MeasuredCurve, StepTable};
+    let mut spec = library::preset("ag-a-si").unwrap();
+    let (g_min, g_max) = (spec.g_min.siemens(), spec.g_max.siemens());
+    let range = g_max - g_min;
+    let (g_ltp, p_ltp, g_ltd, p_ltd) = manual_curves(g_min, g_max);
+    let edges: Vec<f64> = (0..=bins)
+        .map(|i| g_min + range * i as f64 / bins as f64)
+        .map(|g: f64| g.min(g_max))
+        .collect();
+    let centres: Vec<f64> = edges.windows(2).map(|w| 0.5 * (w[0] + w[1])).collect();
+    let table = |dg: Vec<f64>| StepTable {
+        edges_s: edges.clone(),
+        sigma_s: vec![0.0; dg.len()],
+        dg_s: dg,
+    };
+    let curve = MeasuredCurve {
+        ltp: table(centres.iter().map(|&g| g_ltp(p_ltp(g) + 1.0) - g).collect()),
+        ltd: table(centres.iter().map(|&g| g_ltd(p_ltd(g) - 1.0) - g).collect()),
+        turn_ltp: None,
+        turn_ltd: None,
+    };
+    spec.pulse = Some(PulseSpec::Measured(Box::new(curve)));
+    spec.validate().unwrap();
+    let mut array = DeviceArray::new(&spec, 1, 1, 0).unwrap();
+    let (mut worst_ltp, mut worst_ltd) = (0.0f64, 0.0f64);
+    for p in 1..=97 {
+        array.apply_pulses(&DMatrix::from_element(1, 1, 1)).unwrap();
+        let err = (array.conductances()[0] - g_ltp(f64::from(p))).abs() / range;
+        worst_ltp = worst_ltp.max(err);
+    }
+    for p in 1..=97 {
+        array
+            .apply_pulses(&DMatrix::from_element(1, 1, -1))
+            .unwrap();
+        let err = (array.conductances()[0] - g_ltd(97.0 - f64::from(p))).abs() / range;
+        worst_ltd = worst_ltd.max(err);
+    }
+    let (up, down) = spec.full_sweep_pulses().unwrap();
+    assert!(
+        (60..=97).contains(&up) && (30..=97).contains(&down),
+        "{up}/{down}"
+    );
+    (worst_ltp, worst_ltd)
+}
+
+/// A measured-curve table of the NeuroSim step map walks the closed-form
+/// curves of Ag:a-Si (NL 2.40/−4.88): the step map is linear in g, so the
+/// interpolation between centres is exact and the error comes from the
+/// half bins at each end, where the step is held at its outermost centre's
+/// value (≈ slope·w/2 per pulse: 0.05 × 0.5 % of the range on the steep
+/// LTD side), and from the kink where the closed form stops at P_max. At
+/// 100 bins every pulse is within 1e-3 of the range, at 400 bins within
+/// 5e-4 (measured: 7.4e-4 and 3.9e-4).
+#[test]
+fn a_table_of_the_neurosim_step_map_walks_the_closed_form() {
+    let (ltp, ltd) = table_walk_error(100);
+    let (ltp4, ltd4) = table_walk_error(400);
+    println!("table vs closed form, worst of the range: 100 bins LTP {ltp:.2e} LTD {ltd:.2e}; 400 bins LTP {ltp4:.2e} LTD {ltd4:.2e}");
+    assert!(ltp < 1e-3 && ltd < 1e-3, "{ltp} {ltd}");
+    assert!(ltp4 < 5e-4 && ltd4 < 5e-4, "{ltp4} {ltd4}");
+}
+
+/// Per-bin C2C: 10⁵ devices at one conductance, one pulse each: the step's
+/// mean and σ are the table's, interpolated between bin centres (σ within
+/// 3 %, i.e. > 6 standard errors); the first − pulse after + pulses takes
+/// the turn table, the second the branch, and programming forgets the turn.
+#[test]
+fn measured_steps_have_the_binned_mean_and_spread_and_turn_once() {
+    use xbar_devices::pulse::{MeasuredCurve, StepTable};
+    let mut spec = library::preset("ag-a-si").unwrap();
+    spec.variability = Default::default();
+    spec.programming = None;
+    spec.g_min = xbar_devices::Conductance(1e-6);
+    spec.g_max = xbar_devices::Conductance(10e-6);
+    let curve = MeasuredCurve {
+        ltp: StepTable {
+            edges_s: vec![1e-6, 4e-6, 7e-6, 9e-6],
+            dg_s: vec![0.4e-6, 0.2e-6, 0.1e-6],
+            sigma_s: vec![0.05e-6, 0.1e-6, 0.02e-6],
+        },
+        ltd: StepTable {
+            edges_s: vec![2e-6, 10e-6],
+            dg_s: vec![-0.3e-6],
+            sigma_s: vec![0.03e-6],
+        },
+        turn_ltp: None,
+        turn_ltd: Some(StepTable {
+            edges_s: vec![1e-6, 10e-6],
+            dg_s: vec![-1.5e-6],
+            sigma_s: vec![0.2e-6],
+        }),
+    };
+    spec.pulse = Some(PulseSpec::Measured(Box::new(curve)));
+    spec.validate().unwrap();
+    // (g, expected mean, expected σ): at a centre (5.5 µS: bin 1) and a
+    // quarter of the way from centre 2.5 to centre 5.5 µS.
+    for (g, mu, sigma) in [(5.5e-6, 0.2e-6, 0.1e-6), (3.25e-6, 0.35e-6, 0.0625e-6)] {
+        let mut array = DeviceArray::new(&spec, N, 1, 5).unwrap();
+        array.program(&column(g)).unwrap();
+        array.apply_pulses(&DMatrix::from_element(N, 1, 1)).unwrap();
+        let (m, s) = mean_std(array.conductances().iter().map(|x| x - g));
+        assert!(
+            (m - mu).abs() < 4.0 * sigma / (N as f64).sqrt(),
+            "{g:e}: mean {m:e} vs {mu:e}"
+        );
+        assert!(
+            (s / sigma - 1.0).abs() < 0.03,
+            "{g:e}: σ {s:e} vs {sigma:e}"
+        );
+    }
+    // The turn: + then − − from 6 µS.
+    let mut array = DeviceArray::new(&spec, N, 1, 6).unwrap();
+    array.program(&column(6e-6)).unwrap();
+    array.apply_pulses(&DMatrix::from_element(N, 1, 1)).unwrap();
+    let before: Vec<f64> = array.conductances().iter().copied().collect();
+    array
+        .apply_pulses(&DMatrix::from_element(N, 1, -1))
+        .unwrap();
+    let (m, s) = mean_std(array.conductances().iter().zip(&before).map(|(a, b)| a - b));
+    assert!(
+        (m + 1.5e-6).abs() < 4.0 * 0.2e-6 / (N as f64).sqrt() && (s / 0.2e-6 - 1.0).abs() < 0.03
+    );
+    let before: Vec<f64> = array.conductances().iter().copied().collect();
+    array
+        .apply_pulses(&DMatrix::from_element(N, 1, -1))
+        .unwrap();
+    let (m, s) = mean_std(array.conductances().iter().zip(&before).map(|(a, b)| a - b));
+    assert!(
+        (m + 0.3e-6).abs() < 4.0 * 0.03e-6 / (N as f64).sqrt() && (s / 0.03e-6 - 1.0).abs() < 0.03
+    );
+    // Programmed devices have no pulse history: a − pulse is a branch step.
+    array.program(&column(6e-6)).unwrap();
+    array
+        .apply_pulses(&DMatrix::from_element(N, 1, -1))
+        .unwrap();
+    let (m, _) = mean_std(array.conductances().iter().map(|x| x - 6e-6));
+    assert!(
+        (m + 0.3e-6).abs() < 4.0 * 0.03e-6 / (N as f64).sqrt(),
+        "{m:e}"
+    );
+    // The LTD branch saturates at its own bottom (2 µS), above g_min.
+    let mut array = DeviceArray::new(&spec, 1, 1, 7).unwrap();
+    array.program(&DMatrix::from_element(1, 1, 3e-6)).unwrap();
+    array
+        .apply_pulses(&DMatrix::from_element(1, 1, -40))
+        .unwrap();
+    assert!((array.conductances()[0] - 2e-6).abs() < 1e-15);
+    // Same seed, same pulses: bit-identical.
+    let run = || {
+        let mut a = DeviceArray::new(&spec, 8, 8, 11).unwrap();
+        a.apply_pulses(&DMatrix::from_element(8, 8, 3)).unwrap();
+        a.apply_pulses(&DMatrix::from_element(8, 8, -2)).unwrap();
+        a.conductances().clone()
+    };
+    assert_eq!(run(), run());
+}
+
+/// Validation names the offending field of a measured table.
+#[test]
+fn measured_tables_are_validated_field_by_field() {
+    use xbar_devices::pulse::{MeasuredCurve, StepTable};
+    let mut spec = library::preset("ag-a-si").unwrap();
+    let (g_min, g_max) = (spec.g_min.siemens(), spec.g_max.siemens());
+    let good = StepTable {
+        edges_s: vec![g_min, 0.5 * (g_min + g_max), g_max],
+        dg_s: vec![1e-9, 2e-9],
+        sigma_s: vec![0.0, 1e-10],
+    };
+    let with = |f: &dyn Fn(&mut StepTable)| {
+        let mut t = good.clone();
+        f(&mut t);
+        let mut s = spec.clone();
+        s.pulse = Some(PulseSpec::Measured(Box::new(MeasuredCurve {
+            ltp: good.clone(),
+            ltd: t,
+            turn_ltp: None,
+            turn_ltd: None,
+        })));
+        s.validate().map(|_| ()).map_err(|e| e.field)
+    };
+    assert_eq!(with(&|_| ()), Ok(()));
+    assert_eq!(
+        with(&|t| t.edges_s.swap(0, 1)).unwrap_err(),
+        "pulse.ltd.edges_S[1]"
+    );
+    assert_eq!(
+        with(&|t| t.edges_s.pop().map(|_| ()).unwrap()).unwrap_err(),
+        "pulse.ltd.edges_S"
+    );
+    assert_eq!(
+        with(&|t| t.sigma_s[1] = -1e-9).unwrap_err(),
+        "pulse.ltd.sigma_S[1]"
+    );
+    assert_eq!(
+        with(&|t| t.sigma_s.push(0.0)).unwrap_err(),
+        "pulse.ltd.sigma_S"
+    );
+    assert_eq!(
+        with(&|t| t.dg_s[0] = f64::NAN).unwrap_err(),
+        "pulse.ltd.dg_S[0]"
+    );
+    assert_eq!(
+        with(&|t| t.edges_s[2] = 2.0 * g_max).unwrap_err(),
+        "pulse.ltd.edges_S"
+    );
+    spec.pulse = None;
+    assert!(spec.validate().is_ok());
+}

@@ -117,11 +117,16 @@ impl InsituConfig {
 }
 
 /// Weight change of one nominal pulse relative to `G_max − G_min`:
-/// `1/P_max` (exponential model) or `α_up/2` (soft bounds, at mid-range).
+/// `1/P_max` (exponential model), `α_up/2` (soft bounds, at mid-range) or
+/// the mean LTP step at mid-range over the range (measured curve).
 pub fn pulse_fraction(pulse: &PulseSpec) -> f64 {
     match pulse {
         PulseSpec::Exponential { pulses_ltp, .. } => 1.0 / f64::from(*pulses_ltp),
         PulseSpec::SoftBounds { alpha_up, .. } => alpha_up / 2.0,
+        PulseSpec::Measured(curve) => {
+            let (g_min, g_max) = curve.span();
+            curve.mid_step_fraction(g_min, g_max)
+        }
     }
 }
 
