@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use xbar_crossbar::{Converters, Solver, Wires};
+use xbar_experiments::sections::ArraySection;
 
 const ABOUT: &str = "Compute-in-memory simulator for memristor crossbars";
 
@@ -675,9 +676,10 @@ pub struct TrainArgs {
     pub no_progress: bool,
 }
 
-/// `xbarsim evaluate`.
+/// What `evaluate` and `cost` share: a trained model programmed onto tiled
+/// arrays of a device, read through converters.
 #[derive(Debug, Args)]
-pub struct EvaluateArgs {
+pub struct ProgrammedModelArgs {
     /// Model file written by `xbarsim train`
     #[arg(short, long, value_name = "FILE")]
     pub model: PathBuf,
@@ -686,12 +688,6 @@ pub struct EvaluateArgs {
     /// Device preset name or TOML device file
     #[arg(short, long, value_name = "DEVICE", default_value = "ibm-pcm")]
     pub device: String,
-    /// Times since programming (s), comma-separated
-    #[arg(long, value_name = "LIST", value_parser = parse_times, default_value = "1,3600,86400,2592000,31536000", allow_hyphen_values = true)]
-    pub times: List,
-    /// Independent device instances
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 10, allow_hyphen_values = true)]
-    pub instances: usize,
     #[command(flatten)]
     pub tiles: TileArgs,
     #[command(flatten)]
@@ -714,6 +710,49 @@ pub struct EvaluateArgs {
         allow_hyphen_values = true
     )]
     pub seed: u64,
+}
+
+impl ProgrammedModelArgs {
+    /// The flag that sets each config field, for errors found by a kind's
+    /// check.
+    pub const FLAGS: [(&'static str, &'static str); 10] = [
+        ("evaluation.model", "--model"),
+        ("array.rows", "--tile-rows"),
+        ("array.cols", "--tile-cols"),
+        ("array.r_wordline_ohm", "--r-wordline"),
+        ("array.r_bitline_ohm", "--r-bitline"),
+        ("array.r_source_ohm", "--r-source"),
+        ("array.r_sense_ohm", "--r-sense"),
+        ("array.dac_bits", "--dac-bits"),
+        ("array.adc_bits", "--adc-bits"),
+        ("array.read_voltage_v", "--read-voltage"),
+    ];
+
+    /// The `[array]` section these flags stand for.
+    pub fn array_section(&self) -> ArraySection {
+        ArraySection {
+            rows: Some(self.tiles.tile_rows),
+            cols: Some(self.tiles.tile_cols),
+            wires: self.wires.wires(),
+            converters: self.converters.converters(),
+            solver: self.solver,
+            drift_compensation: !self.no_drift_compensation,
+            ..ArraySection::default()
+        }
+    }
+}
+
+/// `xbarsim evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub on: ProgrammedModelArgs,
+    /// Times since programming (s), comma-separated
+    #[arg(long, value_name = "LIST", value_parser = parse_times, default_value = "1,3600,86400,2592000,31536000", allow_hyphen_values = true)]
+    pub times: List,
+    /// Independent device instances
+    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 10, allow_hyphen_values = true)]
+    pub instances: usize,
     /// CSV to write: point, repeat, seed, time_s, instances, accuracy_pct, accuracy_std_pct, accuracy_min_pct, accuracy_max_pct, software_accuracy_pct
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,

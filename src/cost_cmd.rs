@@ -7,30 +7,23 @@ use std::time::Instant;
 
 use clap::Args;
 use serde_json::json;
-use xbar_crossbar::Solver;
-use xbar_experiments::context::Context;
 use xbar_experiments::kinds::{inference_cost, inference_drift, Settings};
+use xbar_experiments::row;
 use xbar_experiments::runner::one_unit;
-use xbar_experiments::sections::{ArraySection, DataSection};
-use xbar_experiments::{row, Point};
 
-use crate::cli::{parse_solver, ConverterArgs, DataArgs, TileArgs, WiresArgs};
+use crate::cli::ProgrammedModelArgs;
 use crate::device_arg;
 use crate::error::{CliError, Result};
 use crate::output::{markdown_table, print};
-use crate::point_cmd::{data_source, sidecar, write_table};
+use crate::point_cmd::{
+    context, data_section, data_source, flags, located, point, sidecar, write_table,
+};
 
 /// `xbarsim cost`.
 #[derive(Debug, Args)]
 pub struct CostArgs {
-    /// Model file written by `xbarsim train`
-    #[arg(short, long, value_name = "FILE")]
-    pub model: PathBuf,
     #[command(flatten)]
-    pub data: DataArgs,
-    /// Device preset name or TOML device file
-    #[arg(short, long, value_name = "DEVICE", default_value = "ibm-pcm")]
-    pub device: String,
+    pub on: ProgrammedModelArgs,
     /// Time since programming (s)
     #[arg(
         long,
@@ -47,15 +40,6 @@ pub struct CostArgs {
         allow_hyphen_values = true
     )]
     pub instances: usize,
-    #[command(flatten)]
-    pub tiles: TileArgs,
-    #[command(flatten)]
-    pub wires: WiresArgs,
-    /// How each tile's currents are computed: auto, ideal, exact or transfer
-    #[arg(long, value_name = "SOLVER", default_value = "auto", value_parser = parse_solver)]
-    pub solver: Solver,
-    #[command(flatten)]
-    pub converters: ConverterArgs,
     /// Technology: generic-45nm, generic-32nm, generic-22nm or a TOML file
     #[arg(long, value_name = "TECH", default_value = "generic-32nm")]
     pub technology: String,
@@ -70,18 +54,6 @@ pub struct CostArgs {
         allow_hyphen_values = true
     )]
     pub columns_per_adc: usize,
-    /// Do not scale outputs by global drift compensation
-    #[arg(long)]
-    pub no_drift_compensation: bool,
-    /// Seed of device instances (instance i: seed + i) and input spikes
-    #[arg(
-        short,
-        long,
-        value_name = "S",
-        default_value_t = 1,
-        allow_hyphen_values = true
-    )]
-    pub seed: u64,
     /// CSV to write (the `inference-cost` columns)
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -89,29 +61,18 @@ pub struct CostArgs {
 
 /// Runs `xbarsim cost`.
 pub fn cost(args: &CostArgs) -> Result<()> {
+    let on = &args.on;
     crate::train_cmd::check_outputs(&[Some(&args.output)])?;
-    let device = device_arg::resolve(&args.device)?;
+    let device = device_arg::resolve(&on.device)?;
     let settings = inference_cost::Settings {
         network: None,
         training: None,
-        data: DataSection {
-            dir: args.data.data.clone(),
-            train_limit: args.data.train_limit,
-            test_limit: args.data.test_limit,
-        },
-        array: ArraySection {
-            rows: Some(args.tiles.tile_rows),
-            cols: Some(args.tiles.tile_cols),
-            wires: args.wires.wires(),
-            converters: args.converters.converters(),
-            solver: args.solver,
-            drift_compensation: !args.no_drift_compensation,
-            ..ArraySection::default()
-        },
+        data: data_section(&on.data),
+        array: on.array_section(),
         evaluation: inference_drift::EvaluationSection {
             times_s: vec![args.time],
             instances: args.instances,
-            model: Some(args.model.clone()),
+            model: Some(on.model.clone()),
         },
         cost: inference_cost::CostSection {
             technology: args.technology.clone(),
@@ -119,38 +80,30 @@ pub fn cost(args: &CostArgs) -> Result<()> {
             columns_per_adc: args.columns_per_adc,
         },
     };
-    let point = Point {
-        name: "cost".into(),
-        kind: Settings::InferenceCost(settings.clone()).kind(),
-        device: device.spec.clone(),
-        settings: Settings::InferenceCost(settings),
-    };
-    let flags = [
-        ("array.rows", "--tile-rows"),
-        ("array.cols", "--tile-cols"),
-        ("array.dac_bits", "--dac-bits"),
-        ("array.adc_bits", "--adc-bits"),
-        ("array.read_voltage_v", "--read-voltage"),
+    let flags = flags(&[
         ("evaluation.instances", "--instances"),
         ("evaluation.times_s", "--time"),
         ("cost.technology", "--technology"),
         ("cost.adc_bits", "--cost-adc-bits"),
         ("cost.columns_per_adc", "--columns-per-adc"),
-    ];
-    let located = |e: xbar_experiments::kinds::FieldError| match flags
-        .iter()
-        .find(|(path, _)| *path == e.path)
-    {
-        Some((_, flag)) => CliError::new(format!("{flag}: {}", e.message)),
-        None => CliError::new(e.to_string()),
-    };
-    point.settings.check(&point.device).map_err(located)?;
-    let ctx = Context::new(PathBuf::new(), None, None);
-    point.settings.preflight(&ctx).map_err(located)?;
+    ]);
+    let hint = "--device and the array flags";
+    let point = point(
+        "cost",
+        &device,
+        Settings::InferenceCost(settings),
+        &flags,
+        hint,
+    )?;
+    let ctx = context();
+    point
+        .settings
+        .preflight(&ctx)
+        .map_err(|e| located(&flags, hint, e))?;
     let start = Instant::now();
     let cells = point
         .settings
-        .run(&point.device, args.seed, &ctx)
+        .run(&point.device, on.seed, &ctx)
         .map_err(|e| CliError::new(e.to_string()))?;
     let elapsed = start.elapsed().as_secs_f64();
     let columns: Vec<String> = point
@@ -160,22 +113,22 @@ pub fn cost(args: &CostArgs) -> Result<()> {
         .map(str::to_string)
         .collect();
     let table = one_unit(
-        args.seed,
+        on.seed,
         xbar_experiments::table::Rows {
             columns,
             rows: cells,
         },
     );
     let extra = json!({
-        "model": args.model.display().to_string(),
-        "data": data_source(&args.data),
+        "model": on.model.display().to_string(),
+        "data": data_source(&on.data),
         "technology": args.technology,
         "evaluation_time_s": elapsed,
     });
     write_table(
         &args.output,
         &table,
-        &sidecar("cost", &point, args.seed, &device.source, extra),
+        &sidecar("cost", &point, on.seed, &device.source, extra),
     )?;
     let typed: Vec<inference_cost::Row> = table
         .rows

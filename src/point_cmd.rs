@@ -14,16 +14,16 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{json, Value};
 use xbar_experiments::context::Context;
 use xbar_experiments::kinds::{
-    device_drift, device_pulse, inference_drift, insitu_training, KindError, Settings,
+    device_drift, device_pulse, inference_drift, insitu_training, FieldError, KindError, Settings,
 };
 use xbar_experiments::measure::{default_pulses, default_targets, no_pulse_model, DEFAULT_TIMES};
 use xbar_experiments::runner::{one_unit, point_provenance};
-use xbar_experiments::sections::{ArraySection, DataSection};
+use xbar_experiments::sections::DataSection;
 use xbar_experiments::table::Rows;
 use xbar_experiments::{row, Point};
 use xbar_training::{InsituConfig, Split};
 
-use crate::cli::{DataArgs, DriftArgs, EvaluateArgs, InsituArgs, PulseArgs};
+use crate::cli::{DataArgs, DriftArgs, EvaluateArgs, InsituArgs, ProgrammedModelArgs, PulseArgs};
 use crate::device_arg::{self, Device};
 use crate::error::{CliError, Result};
 use crate::output::{
@@ -34,7 +34,7 @@ use crate::output::{
 /// The one-point run of `settings` on `device`, checked as a config would
 /// be. A field set by a flag is named by the flag (`flags`: config path →
 /// flag); others are named by their config path, with `hint`.
-fn point(
+pub fn point(
     name: &str,
     device: &Device,
     settings: Settings,
@@ -47,18 +47,34 @@ fn point(
         device: device.spec.clone(),
         settings,
     };
-    point.settings.check(&point.device).map_err(|e| {
-        match flags.iter().find(|(path, _)| *path == e.path) {
-            Some((_, flag)) => CliError::new(format!("{flag}: {}", e.message)),
-            None => CliError::new(format!("{e} (check {hint})")),
-        }
-    })?;
+    point
+        .settings
+        .check(&point.device)
+        .map_err(|e| located(flags, hint, e))?;
     Ok(point)
+}
+
+/// A kind's field error, named by the flag that set the field (`flags`:
+/// config path → flag), else by its config path with `hint`.
+pub fn located(flags: &[(&str, &str)], hint: &str, e: FieldError) -> CliError {
+    match flags.iter().find(|(path, _)| *path == e.path) {
+        Some((_, flag)) => CliError::new(format!("{flag}: {}", e.message)),
+        None => CliError::new(format!("{e} (check {hint})")),
+    }
+}
+
+/// The flags of [`ProgrammedModelArgs`] and a command's own.
+pub fn flags<'a>(own: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    ProgrammedModelArgs::FLAGS
+        .iter()
+        .chain(own)
+        .copied()
+        .collect()
 }
 
 /// The context of a one-point run: paths relative to the working
 /// directory, models kept in memory.
-fn context() -> Context {
+pub fn context() -> Context {
     Context::new(PathBuf::new(), None, None)
 }
 
@@ -227,7 +243,7 @@ pub fn drift(args: &DriftArgs) -> Result<()> {
 }
 
 /// `[data]` from the data flags.
-fn data_section(data: &DataArgs) -> DataSection {
+pub fn data_section(data: &DataArgs) -> DataSection {
     DataSection {
         dir: data.data.clone(),
         train_limit: data.train_limit,
@@ -245,49 +261,33 @@ pub fn data_source(data: &DataArgs) -> String {
 
 /// `xbarsim evaluate`: a one-point `inference-drift` run of a model file.
 pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
+    let on = &args.on;
     crate::train_cmd::check_outputs(&[Some(&args.output), args.per_instance.as_deref()])?;
-    let device = device_arg::resolve(&args.device)?;
+    let device = device_arg::resolve(&on.device)?;
     let settings = inference_drift::Settings {
         network: None,
         training: None,
-        data: data_section(&args.data),
-        array: ArraySection {
-            rows: Some(args.tiles.tile_rows),
-            cols: Some(args.tiles.tile_cols),
-            wires: args.wires.wires(),
-            converters: args.converters.converters(),
-            solver: args.solver,
-            drift_compensation: !args.no_drift_compensation,
-            ..ArraySection::default()
-        },
+        data: data_section(&on.data),
+        array: on.array_section(),
         evaluation: inference_drift::EvaluationSection {
             times_s: args.times.0.clone(),
             instances: args.instances,
-            model: Some(args.model.clone()),
+            model: Some(on.model.clone()),
         },
     };
     let point = point(
         "evaluate",
         &device,
         Settings::InferenceDrift(settings.clone()),
-        &[
-            ("array.rows", "--tile-rows"),
-            ("array.cols", "--tile-cols"),
-            ("array.r_wordline_ohm", "--r-wordline"),
-            ("array.r_bitline_ohm", "--r-bitline"),
-            ("array.r_source_ohm", "--r-source"),
-            ("array.r_sense_ohm", "--r-sense"),
-            ("array.dac_bits", "--dac-bits"),
-            ("array.adc_bits", "--adc-bits"),
-            ("array.read_voltage_v", "--read-voltage"),
+        &flags(&[
             ("evaluation.instances", "--instances"),
             ("evaluation.times_s", "--times"),
-        ],
+        ]),
         "--device and the array flags",
     )?;
     let ctx = context();
     let prepared =
-        inference_drift::InferenceDrift::prepare(&settings, args.seed, &ctx).map_err(kind_error)?;
+        inference_drift::InferenceDrift::prepare(&settings, on.seed, &ctx).map_err(kind_error)?;
     let (test_images, software) = (prepared.test.len(), prepared.software);
     eprintln!(
         "software accuracy {:.2} % on {test_images} test images; evaluating on {} ({} × {})",
@@ -311,7 +311,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let instances = inference_drift::InferenceDrift::evaluate(
         &settings,
         &device.spec,
-        args.seed,
+        on.seed,
         &prepared,
         &mut |r| {
             if let Some(bar) = &bar {
@@ -330,12 +330,12 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     }
     let elapsed = start.elapsed().as_secs_f64();
     let typed = inference_drift::InferenceDrift::rows(software, &instances);
-    let table = one_unit(args.seed, row::table(&typed).map_err(CliError::new)?);
+    let table = one_unit(on.seed, row::table(&typed).map_err(CliError::new)?);
     let array = &settings.array;
     let extra = json!({
-        "model": args.model.display().to_string(),
+        "model": on.model.display().to_string(),
         "array": {
-            "tile_rows": args.tiles.tile_rows, "tile_cols": args.tiles.tile_cols,
+            "tile_rows": on.tiles.tile_rows, "tile_cols": on.tiles.tile_cols,
             "wires": array.wires, "dac_bits": array.converters.dac_bits,
             "adc_bits": array.converters.adc_bits,
             "read_voltage_V": array.converters.read_voltage,
@@ -345,11 +345,11 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         "instances": args.instances,
         "software_accuracy": software,
         "network": prepared.network.config(),
-        "data": data_source(&args.data),
+        "data": data_source(&on.data),
         "test_images": test_images,
         "evaluation_time_s": elapsed,
     });
-    let side = sidecar("evaluate", &point, args.seed, &device.source, extra);
+    let side = sidecar("evaluate", &point, on.seed, &device.source, extra);
     if let Some(p) = &args.per_instance {
         let per: Vec<inference_drift::InstanceRow> = instances
             .iter()
