@@ -27,6 +27,7 @@
 //! ```
 
 pub mod iv;
+pub mod measured_curve;
 pub mod measurements;
 pub mod programming;
 pub mod pulse;

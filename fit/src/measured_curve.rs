@@ -1,0 +1,535 @@
+//! The measured-curve pulse model built from pulse trains: binned `ΔG(G)`
+//! per polarity with the cycle-to-cycle σ per bin
+//! ([`xbar_devices::pulse_table`]), scored on the same steps and with the
+//! same likelihood convention as the analytic fits of [`crate::pulse`].
+//!
+//! ## Construction
+//! Each device `k` is normalised by its measured extremes,
+//! `u = (g − g_min,k)/(g_max,k − g_min,k)` (the library's D2D map of a
+//! table), and its steps `(u₀, u₁)` are pooled over devices by polarity. A
+//! step whose previous step had the other polarity is a *turn* step (the
+//! first pulse after a reversal); the others build the branch tables:
+//!
+//! * a branch spans `[min, max]` of its steps' `u₀` and `u₁` (its own
+//!   bounds: LTP saturates at its top, LTD at its bottom), cut into `bins`
+//!   equal bins by `u₀`; from the left, a bin with fewer than
+//!   [`MIN_STEPS_PER_BIN`] steps is merged with the next (a short last group
+//!   with the previous one), so bins are unequal where data are sparse;
+//! * per bin: `μ` = mean of `u₁ − u₀`, `σ` = its sample standard deviation
+//!   (the C2C σ of the bin, including what the devices do differently);
+//! * the turn steps of each polarity build a turn table the same way (over
+//!   the range of their `u₀`), kept only when it lowers the criterion.
+//!
+//! The tables go to siemens through the nominal range: `g_min`, `g_max` =
+//! the means of the devices' extremes (the same as the exponential fit's).
+//!
+//! ## Likelihood and criteria
+//! A step's residual is `r = u₁ − ū₁`, `ū₁` the model's noiseless next state
+//! (interpolated mean step, branch saturation, clamp to `[0, 1]`), normal
+//! with the interpolated σ. With the analytic fits' convention (`−2 ln L`
+//! less `n·(ln 2π + 1)`, which for a constant ML σ is `n·ln(RSS/n)`), a
+//! device scores `Σ (ln σᵢ² + rᵢ²/σᵢ²) − n`. Parameters, counted honestly:
+//! every bin value (`μ` and `σ`) and the two bounds of every table, once
+//! for the population, and the two extremes of every device (as the
+//! exponential fit counts its clamp levels). Totals: `AIC = Σ_k L_k + 2K`,
+//! `BIC = Σ_k (L_k + 2·ln n_k) + K_table·ln N` (`N` all steps).
+//!
+//! ```
+//! use xbar_fit::measurements::{PulseData, Table};
+//! use xbar_fit::measured_curve::fit_measured;
+//! // A device whose steps shrink linearly: +0.1·(1 − u) per up pulse, −0.1·u per
+//! // down pulse on [1, 2] µS, 3 cycles of 30 + 30 pulses, no noise.
+//! let mut text = String::from("pulse_voltage_V,dev\n1,1e-6\n");
+//! let mut u: f64 = 0.0;
+//! for _ in 0..3 {
+//!     for _ in 0..30 { u += 0.1 * (1.0 - u); text += &format!("1,{:e}\n", 1e-6 * (1.0 + u)); }
+//!     for _ in 0..30 { u -= 0.1 * u; text += &format!("-1,{:e}\n", 1e-6 * (1.0 + u)); }
+//! }
+//! let data = PulseData::from_table(&Table::from_csv_text("d.csv", &text, b',').unwrap()).unwrap();
+//! let fit = fit_measured(&data, 10).unwrap();
+//! assert!(fit.curve.ltp.bins() >= 2);
+//! ```
+
+use serde::{Deserialize, Serialize};
+use xbar_devices::pulse::{MeasuredCurve, PulseSpec, StepTable};
+use xbar_devices::variability::VariabilitySpec;
+
+use crate::measurements::{DataError, PulseData};
+use crate::pulse::{population_of, Criterion, ModelChoice, ModelTotals, PulseFit, Quality};
+use crate::stats::{mean, median};
+
+/// Default bins per branch (CrossSim's generator uses 50 on long records;
+/// 20 keeps ≥ 5 steps per bin on a few hundred pulses per polarity).
+pub const DEFAULT_BINS: usize = 20;
+
+/// Fewest steps in a bin; sparser bins are merged with a neighbour.
+pub const MIN_STEPS_PER_BIN: usize = 5;
+
+/// Smallest σ (relative to the range) a bin may have in the likelihood
+/// (noiseless data would otherwise score −∞).
+const SIGMA_FLOOR: f64 = 1e-9;
+
+/// Which pulse model the device file keeps, the measured curve included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Choice {
+    /// The best by the criterion among the three.
+    #[default]
+    Auto,
+    /// NeuroSim exponential.
+    Exponential,
+    /// Soft bounds.
+    SoftBounds,
+    /// The measured curve (binned step tables).
+    Measured,
+}
+
+impl Choice {
+    /// The choice among the analytic models ([`crate::pulse::fit_pulses`]).
+    pub fn analytic(self) -> ModelChoice {
+        match self {
+            Choice::Exponential => ModelChoice::Exponential,
+            Choice::SoftBounds => ModelChoice::SoftBounds,
+            Choice::Auto | Choice::Measured => ModelChoice::Auto,
+        }
+    }
+}
+
+/// The measured curve on one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)] // units in the names, as the report's keys
+pub struct MeasuredDevice {
+    /// The device (column) name.
+    pub name: String,
+    /// Its smallest measured conductance (S).
+    pub g_min_S: f64,
+    /// Its largest measured conductance (S).
+    pub g_max_S: f64,
+    /// How well the table follows it (AIC/BIC with its 2 extremes only).
+    pub quality: Quality,
+}
+
+/// The result of [`fit_measured`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)] // units in the names, as the report's keys
+pub struct MeasuredFit {
+    /// The tables, in siemens of the nominal range.
+    pub curve: MeasuredCurve,
+    /// Nominal g_min (S): mean of the devices' smallest conductances.
+    pub g_min_S: f64,
+    /// Nominal g_max (S): mean of the devices' largest conductances.
+    pub g_max_S: f64,
+    /// Per device.
+    pub devices: Vec<MeasuredDevice>,
+    /// Totals over the devices, the table's parameters included once.
+    pub totals: ModelTotals,
+    /// Parameters of the tables (bin values and bounds).
+    pub table_parameters: usize,
+    /// Bins merged away for having fewer than [`MIN_STEPS_PER_BIN`] steps.
+    pub merged_bins: usize,
+    /// Turn steps (first pulse after a reversal) into LTP and into LTD.
+    pub turn_steps: [usize; 2],
+}
+
+/// One pooled step in normalised units.
+#[derive(Clone, Copy)]
+struct UStep {
+    u0: f64,
+    u1: f64,
+    up: bool,
+    turn: bool,
+    device: usize,
+}
+
+/// Bins `steps` (by `u0`) over `[lo, hi]`: `(table in u, merged bins)`.
+fn bin_table(steps: &[&UStep], lo: f64, hi: f64, bins: usize) -> (StepTable, usize) {
+    let bins = bins.max(1);
+    let (lo, hi) = if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 1e-6, hi + 1e-6)
+    };
+    let w = (hi - lo) / bins as f64;
+    let mut members: Vec<Vec<f64>> = vec![Vec::new(); bins];
+    for s in steps {
+        let i = (((s.u0 - lo) / w).floor().max(0.0) as usize).min(bins - 1);
+        members[i].push(s.u1 - s.u0);
+    }
+    // Greedy merge from the left: groups of consecutive bins with ≥ MIN steps.
+    let mut groups: Vec<(usize, usize, Vec<f64>)> = Vec::new(); // (first, last, steps)
+    let mut open: Option<(usize, usize, Vec<f64>)> = None;
+    for (i, m) in members.into_iter().enumerate() {
+        let mut g = open.take().unwrap_or((i, i, Vec::new()));
+        g.1 = i;
+        g.2.extend(m);
+        if g.2.len() >= MIN_STEPS_PER_BIN {
+            groups.push(g);
+        } else {
+            open = Some(g);
+        }
+    }
+    if let Some(g) = open {
+        match groups.last_mut() {
+            Some(last) => {
+                last.1 = g.1;
+                last.2.extend(g.2);
+            }
+            None => groups.push(g),
+        }
+    }
+    let merged = bins - groups.len();
+    let mut edges = vec![lo];
+    let (mut dg, mut sigma) = (Vec::new(), Vec::new());
+    for (_, last, v) in &groups {
+        edges.push(if *last == bins - 1 {
+            hi
+        } else {
+            lo + w * (*last + 1) as f64
+        });
+        let m = if v.is_empty() { 0.0 } else { mean(v) };
+        let s = if v.len() > 1 {
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        dg.push(m);
+        sigma.push(s);
+    }
+    (
+        StepTable {
+            edges_s: edges,
+            dg_s: dg,
+            sigma_s: sigma,
+        },
+        merged,
+    )
+}
+
+fn range_of<'a>(vals: impl Iterator<Item = &'a UStep>, both: bool) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for s in vals {
+        lo = lo.min(s.u0);
+        hi = hi.max(s.u0);
+        if both {
+            lo = lo.min(s.u1);
+            hi = hi.max(s.u1);
+        }
+    }
+    (lo.max(0.0), hi.min(1.0))
+}
+
+/// `(Σ over steps of ln σ² + r²/σ² − 1, Σ r², n)` per device of the curve
+/// `c` in normalised units.
+fn scores(c: &MeasuredCurve, steps: &[UStep], devices: usize) -> Vec<(f64, f64, usize)> {
+    let mut out = vec![(0.0, 0.0, 0usize); devices];
+    for s in steps {
+        let (branch, turn) = if s.up {
+            (&c.ltp, &c.turn_ltp)
+        } else {
+            (&c.ltd, &c.turn_ltd)
+        };
+        let table = match turn {
+            Some(t) if s.turn => t,
+            _ => branch,
+        };
+        let (mu, sigma) = table.at(s.u0);
+        let mut next = s.u0 + mu;
+        next = if s.up {
+            next.min(c.ltp.bounds().1.max(s.u0))
+        } else {
+            next.max(c.ltd.bounds().0.min(s.u0))
+        };
+        let r = s.u1 - next.clamp(0.0, 1.0);
+        let var = sigma.max(SIGMA_FLOOR).powi(2);
+        let o = &mut out[s.device];
+        o.0 += var.ln() + r * r / var - 1.0;
+        o.1 += r * r;
+        o.2 += 1;
+    }
+    out
+}
+
+fn table_parameters(c: &MeasuredCurve) -> usize {
+    [
+        Some(&c.ltp),
+        Some(&c.ltd),
+        c.turn_ltp.as_ref(),
+        c.turn_ltd.as_ref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|t| 2 * t.bins() + 2)
+    .sum()
+}
+
+/// Builds the measured curve from every device's steps with `bins` bins
+/// per branch, and scores it (see the [module doc](self)).
+///
+/// # Errors
+/// A device whose conductance never changes, or a polarity without steps.
+pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataError> {
+    let mut steps = Vec::new();
+    let mut extremes = Vec::new();
+    for (k, d) in data.devices.iter().enumerate() {
+        let lo = d.points.iter().map(|p| p.g).fold(f64::INFINITY, f64::min);
+        let hi = d
+            .points
+            .iter()
+            .map(|p| p.g)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let range = hi - lo;
+        if range <= 1e-9 * hi.max(1e-300) {
+            return Err(DataError::column(
+                &data.file,
+                &d.name,
+                format!("the conductance never changes (always {lo:e} S): expected a device that responds to pulses"),
+            ));
+        }
+        extremes.push((lo, hi));
+        let mut last = 0i8;
+        for s in &d.steps {
+            steps.push(UStep {
+                u0: (s.g0 - lo) / range,
+                u1: (s.g1 - lo) / range,
+                up: s.polarity > 0,
+                turn: last != 0 && last != s.polarity,
+                device: k,
+            });
+            last = s.polarity;
+        }
+    }
+    let mut tables = Vec::new();
+    let mut merged = 0;
+    let mut turn_steps = [0usize; 2];
+    for up in [true, false] {
+        let branch: Vec<&UStep> = steps.iter().filter(|s| s.up == up && !s.turn).collect();
+        if branch.len() < MIN_STEPS_PER_BIN {
+            return Err(DataError::file(
+                &data.file,
+                format!(
+                    "{} {} steps outside the turns: expected at least {MIN_STEPS_PER_BIN} to build the measured curve",
+                    branch.len(),
+                    if up { "LTP" } else { "LTD" }
+                ),
+            ));
+        }
+        let (lo, hi) = range_of(branch.iter().copied(), true);
+        let (table, m) = bin_table(&branch, lo, hi, bins);
+        merged += m;
+        let turns: Vec<&UStep> = steps.iter().filter(|s| s.up == up && s.turn).collect();
+        turn_steps[usize::from(!up)] = turns.len();
+        let turn = (turns.len() >= MIN_STEPS_PER_BIN).then(|| {
+            let (lo, hi) = range_of(turns.iter().copied(), false);
+            bin_table(&turns, lo, hi, bins).0
+        });
+        tables.push((table, turn));
+    }
+    let (ltd, turn_ltd) = tables.pop().expect("two polarities");
+    let (ltp, turn_ltp) = tables.pop().expect("two polarities");
+    let n_dev = data.devices.len();
+    let n_total = steps.len() as f64;
+    // Keep each turn table only when it lowers the BIC.
+    let total_bic = |c: &MeasuredCurve| {
+        let s = scores(c, &steps, n_dev);
+        s.iter().map(|x| x.0).sum::<f64>() + table_parameters(c) as f64 * n_total.ln()
+    };
+    let mut curve = MeasuredCurve {
+        ltp,
+        ltd,
+        turn_ltp: None,
+        turn_ltd: None,
+    };
+    for which in [0, 1] {
+        let candidate = if which == 0 { &turn_ltp } else { &turn_ltd };
+        if let Some(t) = candidate {
+            let mut with = curve.clone();
+            if which == 0 {
+                with.turn_ltp = Some(t.clone());
+            } else {
+                with.turn_ltd = Some(t.clone());
+            }
+            if total_bic(&with) < total_bic(&curve) {
+                curve = with;
+            }
+        }
+    }
+    let per_device = scores(&curve, &steps, n_dev);
+    let k_table = table_parameters(&curve);
+    let mut devices = Vec::with_capacity(n_dev);
+    for (k, d) in data.devices.iter().enumerate() {
+        let (ll, rss, n) = per_device[k];
+        let u1: Vec<f64> = steps
+            .iter()
+            .filter(|s| s.device == k)
+            .map(|s| s.u1)
+            .collect();
+        let m = mean(&u1);
+        let tss: f64 = u1.iter().map(|u| (u - m).powi(2)).sum();
+        let nf = n.max(1) as f64;
+        devices.push(MeasuredDevice {
+            name: d.name.clone(),
+            g_min_S: extremes[k].0,
+            g_max_S: extremes[k].1,
+            quality: Quality {
+                steps: n,
+                rmse_relative: (rss / nf).sqrt(),
+                r2: 1.0 - rss / tss,
+                aic: ll + 4.0,
+                bic: ll + 2.0 * nf.ln(),
+                parameters: 2,
+            },
+        });
+    }
+    let g_min = mean(&extremes.iter().map(|e| e.0).collect::<Vec<_>>()).max(0.0);
+    let g_max = mean(&extremes.iter().map(|e| e.1).collect::<Vec<_>>());
+    let range = g_max - g_min;
+    let to_siemens = |t: &mut StepTable| {
+        t.edges_s
+            .iter_mut()
+            .for_each(|e| *e = (g_min + *e * range).clamp(g_min, g_max));
+        t.dg_s.iter_mut().for_each(|d| *d *= range);
+        t.sigma_s.iter_mut().for_each(|s| *s *= range);
+    };
+    let mut siemens = curve.clone();
+    to_siemens(&mut siemens.ltp);
+    to_siemens(&mut siemens.ltd);
+    siemens.turn_ltp.as_mut().map(to_siemens);
+    siemens.turn_ltd.as_mut().map(to_siemens);
+    let totals = ModelTotals {
+        devices: n_dev,
+        aic: devices.iter().map(|d| d.quality.aic).sum::<f64>() + 2.0 * k_table as f64,
+        bic: devices.iter().map(|d| d.quality.bic).sum::<f64>() + k_table as f64 * n_total.ln(),
+        rmse_relative: median(
+            &devices
+                .iter()
+                .map(|d| d.quality.rmse_relative)
+                .collect::<Vec<_>>(),
+        ),
+        r2: median(&devices.iter().map(|d| d.quality.r2).collect::<Vec<_>>()),
+    };
+    Ok(MeasuredFit {
+        curve: siemens,
+        g_min_S: g_min,
+        g_max_S: g_max,
+        devices,
+        totals,
+        table_parameters: k_table,
+        merged_bins: merged,
+        turn_steps,
+    })
+}
+
+impl MeasuredFit {
+    /// Device `k`'s noiseless conductance after each pulse of `polarities`
+    /// from `g0`, through the library's update rule on its own extremes
+    /// (the first pulse after a reversal follows the turn table; the
+    /// record's first pulse has no history).
+    pub fn model_curve(&self, k: usize, polarities: &[i8], g0: f64) -> Option<Vec<f64>> {
+        let d = self.devices.get(k)?;
+        let scale = (d.g_max_S - d.g_min_S) / (self.g_max_S - self.g_min_S);
+        let quiet = |t: &StepTable| StepTable {
+            sigma_s: vec![0.0; t.sigma_s.len()],
+            ..t.clone()
+        };
+        let c = MeasuredCurve {
+            ltp: quiet(&self.curve.ltp),
+            ltd: quiet(&self.curve.ltd),
+            turn_ltp: self.curve.turn_ltp.as_ref().map(quiet),
+            turn_ltd: self.curve.turn_ltd.as_ref().map(quiet),
+        };
+        let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand::SeedableRng>::seed_from_u64(0);
+        let (mut g, mut last) = (g0, 0i8);
+        let mut out = Vec::with_capacity(polarities.len());
+        for &p in polarities {
+            g = c
+                .update(
+                    g,
+                    i32::from(p),
+                    last,
+                    (d.g_min_S, d.g_max_S),
+                    (self.g_min_S, scale),
+                    &mut rng,
+                )
+                .0;
+            last = p;
+            out.push(g);
+        }
+        Some(out)
+    }
+}
+
+/// Applies the model choice with the measured curve in the running:
+/// with [`Choice::Measured`], or with [`Choice::Auto`] when the measured
+/// curve has the lowest criterion total of the fitted models, the device
+/// file's pulse model, range, variability and population become the
+/// measured curve's (D2D: the relative σ of the devices' extremes; no NL).
+pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: Choice) {
+    let crit = match fit.criterion {
+        Criterion::Aic => "AIC",
+        Criterion::Bic => "BIC",
+    };
+    let score = |t: &ModelTotals| match fit.criterion {
+        Criterion::Aic => t.aic,
+        Criterion::Bic => t.bic,
+    };
+    let ours = score(&measured.totals);
+    // The analytic totals on the same devices: a model that fails on a
+    // device is not comparable and is left out of the choice.
+    let n = fit.devices.len();
+    let summed = |q: &dyn Fn(&crate::pulse::DeviceFit) -> Option<Quality>| {
+        let qs: Vec<Quality> = fit.devices.iter().filter_map(q).collect();
+        (qs.len() == n && n > 0).then(|| match fit.criterion {
+            Criterion::Aic => qs.iter().map(|q| q.aic).sum::<f64>(),
+            Criterion::Bic => qs.iter().map(|q| q.bic).sum::<f64>(),
+        })
+    };
+    let mut analytic: Vec<(&str, f64)> = Vec::new();
+    let mut left_out = Vec::new();
+    for (name, total) in [
+        ("exponential", summed(&|d| d.exponential.map(|e| e.quality))),
+        ("soft bounds", summed(&|d| d.soft_bounds.map(|e| e.quality))),
+    ] {
+        match total {
+            Some(t) => analytic.push((name, t)),
+            None => left_out.push(name),
+        }
+    }
+    let mut listing = analytic
+        .iter()
+        .map(|(n, s)| format!("{n} {s:.1}"))
+        .chain(std::iter::once(format!("measured {ours:.1}")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !left_out.is_empty() {
+        listing += &format!("; {} fits not every device", left_out.join(" and "));
+    }
+    let take = match choice {
+        Choice::Measured => true,
+        Choice::Auto => analytic.iter().all(|(_, s)| ours < *s),
+        _ => false,
+    };
+    if choice == Choice::Auto {
+        fit.reason = format!("{crit} summed over {n} devices: {listing}");
+    }
+    if !take {
+        return;
+    }
+    if choice == Choice::Measured {
+        fit.reason = format!("chosen by the user ({crit}: {listing})");
+    }
+    let lows: Vec<f64> = measured.devices.iter().map(|d| d.g_min_S).collect();
+    let highs: Vec<f64> = measured.devices.iter().map(|d| d.g_max_S).collect();
+    let low = population_of(&lows, &vec![0.0; lows.len()]);
+    let high = population_of(&highs, &vec![0.0; highs.len()]);
+    let mut variability = VariabilitySpec::default();
+    if measured.g_min_S > 0.0 {
+        variability.g_min = (low.d2d_std / measured.g_min_S).min(1.0);
+    }
+    variability.g_max = (high.d2d_std / measured.g_max_S).min(1.0);
+    fit.chosen = "measured".to_string();
+    fit.pulse = PulseSpec::Measured(Box::new(measured.curve.clone()));
+    fit.g_min_S = measured.g_min_S;
+    fit.g_max_S = measured.g_max_S;
+    fit.variability = variability;
+    fit.population = vec![("g_min_S".to_string(), low), ("g_max_S".to_string(), high)];
+}
