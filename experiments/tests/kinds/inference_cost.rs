@@ -2,35 +2,9 @@
 //! breakdown sums to the total, ADC sharing trades ADCs for latency, and a
 //! bad technology file is located in that file.
 
-use std::path::Path;
-
-use polars::prelude::DataFrame;
-use xbar_experiments::{run, table, Experiment, RunOptions};
+use super::{column, run_in};
+use xbar_experiments::Experiment;
 use xbar_training::{model, train, Network, NetworkConfig, Split, TrainConfig};
-
-fn run_in(exp: &Experiment, dir: &Path) -> Result<DataFrame, String> {
-    let opts = RunOptions {
-        out: dir.join("out"),
-        jobs: 1,
-        force: true,
-        shard: None,
-        data_override: None,
-        abort_after: None,
-    };
-    run(exp, &opts, &|_| {}).map_err(|e| e.to_string())?;
-    Ok(table::read(&opts.out).unwrap())
-}
-
-fn column(df: &DataFrame, name: &str) -> Vec<f64> {
-    df.column(name)
-        .unwrap()
-        .cast(&polars::prelude::DataType::Float64)
-        .unwrap()
-        .f64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect()
-}
 
 #[test]
 fn costs_sum_share_adcs_and_locate_technology_errors() {

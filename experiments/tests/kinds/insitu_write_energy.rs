@@ -3,39 +3,10 @@
 //! file with a bad value, and a reduced NeuroSim-protocol run whose columns
 //! must sit between the bounds the device's conductance range sets.
 
-use std::path::Path;
-
-use polars::prelude::DataFrame;
-use xbar_experiments::config::ConfigError;
-use xbar_experiments::{run, table, Experiment, RunOptions};
+use super::{column, options, parse};
+use xbar_experiments::{run, table, Experiment};
 
 const HEAD: &str = "name = \"x\"\nkind = \"insitu-training\"\ndevice = \"ag-a-si\"\nseed = 3\n[insitu]\nprotocol = \"neurosim\"\nepochs = 2\n[insitu.neurosim]\nhidden = 16\nimages_per_epoch = 300\n[data]\ntest_limit = 200\n";
-
-fn parse(text: &str) -> Result<Experiment, ConfigError> {
-    Experiment::parse(Path::new("cfg.toml"), text)
-}
-
-fn options(dir: &Path) -> RunOptions {
-    RunOptions {
-        out: dir.join("out"),
-        jobs: 1,
-        force: false,
-        shard: None,
-        data_override: None,
-        abort_after: None,
-    }
-}
-
-fn column(df: &DataFrame, name: &str) -> Vec<f64> {
-    df.column(name)
-        .unwrap()
-        .cast(&polars::prelude::DataType::Float64)
-        .unwrap()
-        .f64()
-        .unwrap()
-        .into_no_null_iter()
-        .collect()
-}
 
 #[test]
 fn cost_section_errors_are_located() {

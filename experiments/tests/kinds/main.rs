@@ -23,17 +23,25 @@ fn located(text: &str) -> (usize, usize, String, String) {
     )
 }
 
-fn run_in(exp: &Experiment, dir: &Path) -> DataFrame {
-    let opts = RunOptions {
+mod inference_cost;
+mod insitu_write_energy;
+
+fn options(dir: &Path) -> RunOptions {
+    RunOptions {
         out: dir.join("out"),
         jobs: 2,
         force: false,
         shard: None,
         data_override: None,
         abort_after: None,
-    };
-    run(exp, &opts, &|_| {}).unwrap();
-    table::read(&opts.out).unwrap()
+    }
+}
+
+/// Runs `exp` into `dir/out` and reads its table back.
+fn run_in(exp: &Experiment, dir: &Path) -> Result<DataFrame, String> {
+    let opts = options(dir);
+    run(exp, &opts, &|_| {}).map_err(|e| e.to_string())?;
+    table::read(&opts.out).map_err(|e| e.to_string())
 }
 
 fn column(df: &DataFrame, name: &str) -> Vec<f64> {
@@ -108,7 +116,7 @@ fn the_table_schema_is_the_row_type() {
     let text = "name = \"p\"\nkind = \"device-pulse\"\ndevice = \"pcmo\"\n[pulse]\ndevices = 4\npulses_ltp = 5\npulses_ltd = 5\n[sweep]\n\"pulse.devices\" = [4, 8]\n";
     let exp = parse(text).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let df = run_in(&exp, dir.path());
+    let df = run_in(&exp, dir.path()).unwrap();
     let names: Vec<String> = df
         .get_column_names()
         .iter()
@@ -144,7 +152,7 @@ fn the_array_solver_is_chosen_in_the_config_and_exact_equals_transfer() {
     let mut results = Vec::new();
     for solver in ["auto", "exact", "transfer"] {
         let exp = parse(&format!("{base}solver = \"{solver}\"\n")).unwrap();
-        let df = run_in(&exp, &dir.path().join(solver));
+        let df = run_in(&exp, &dir.path().join(solver)).unwrap();
         results.push((
             column(&df, "error_mean_rel")[0],
             column(&df, "current_ratio")[0],
@@ -181,7 +189,8 @@ fn absolute_drift_targets_equal_the_same_fractions() {
     let by_fraction = run_in(
         &parse(&format!("{head}target_fractions = [0.25, 0.5]\n")).unwrap(),
         &dir.path().join("f"),
-    );
+    )
+    .unwrap();
     let by_value = run_in(
         &parse(&format!(
             "{head}targets_S = [{:?}, {:?}]\n",
@@ -189,7 +198,8 @@ fn absolute_drift_targets_equal_the_same_fractions() {
         ))
         .unwrap(),
         &dir.path().join("s"),
-    );
+    )
+    .unwrap();
     for name in ["target_S", "conductance_mean_S", "conductance_p95_S"] {
         assert_eq!(
             column(&by_fraction, name),
@@ -220,7 +230,7 @@ fn inference_drift_evaluates_a_model_file() {
     std::fs::write(&file, model::to_bytes(&net, &[]).unwrap()).unwrap();
     let text = "name = \"e\"\nkind = \"inference-drift\"\ndevice = \"ideal\"\nseed = 3\n[data]\ntest_limit = 100\n[array]\nsize = 64\n[evaluation]\nmodel = \"m.safetensors\"\ntimes_s = [1.0]\ninstances = 1\n";
     let exp = Experiment::parse(&dir.path().join("e.toml"), text).unwrap();
-    let df = run_in(&exp, dir.path());
+    let df = run_in(&exp, dir.path()).unwrap();
     // A noiseless device with ideal wires gives back the software accuracy.
     let test = xbar_experiments::data::load(None, Split::Test, Some(100)).unwrap();
     let software = 100.0 * xbar_training::accuracy(&net, &test, 3);
