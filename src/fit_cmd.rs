@@ -12,9 +12,10 @@ use xbar_devices::units::{format_si, format_significant as sig};
 use xbar_devices::{Conductance, DeviceSpec};
 use xbar_experiments::config::device_to_toml;
 use xbar_fit::iv::fit_iv;
+use xbar_fit::measured_curve::{self, Choice, MeasuredFit};
 use xbar_fit::measurements::{series, sha256_file, PulseData, Table};
 use xbar_fit::programming::fit_programming;
-use xbar_fit::pulse::{fit_pulses, Criterion, ModelChoice, PulseFit, PulseOptions};
+use xbar_fit::pulse::{fit_pulses, Criterion, PulseFit, PulseOptions};
 use xbar_fit::read_noise::fit_read_noise;
 use xbar_fit::retention::{fit_retention, RetentionFit};
 use xbar_fit::stats::Estimate;
@@ -57,10 +58,14 @@ pub struct FitArgs {
     /// band: FILE as given (.png or .svg), both when it has no extension
     #[arg(long, value_name = "FILE")]
     pub figure: Option<PathBuf>,
-    /// Pulse model to keep: auto (the best by --criterion), exponential or
-    /// soft-bounds
+    /// Pulse model to keep: auto (the best by --criterion), exponential,
+    /// soft-bounds or measured (binned step tables)
     #[arg(long, value_name = "MODEL", default_value = "auto", value_parser = parse_model)]
-    pub model: ModelChoice,
+    pub model: Choice,
+    /// Bins per branch of the measured-curve model (bins with fewer than 5
+    /// steps are merged with a neighbour)
+    #[arg(long, value_name = "N", default_value_t = measured_curve::DEFAULT_BINS, value_parser = clap::value_parser!(usize))]
+    pub bins: usize,
     /// Information criterion of the automatic choice: aic or bic
     #[arg(long, value_name = "IC", default_value = "bic", value_parser = parse_criterion)]
     pub criterion: Criterion,
@@ -69,13 +74,14 @@ pub struct FitArgs {
     pub robust: bool,
 }
 
-fn parse_model(text: &str) -> std::result::Result<ModelChoice, String> {
+fn parse_model(text: &str) -> std::result::Result<Choice, String> {
     match text.trim() {
-        "auto" => Ok(ModelChoice::Auto),
-        "exponential" => Ok(ModelChoice::Exponential),
-        "soft-bounds" => Ok(ModelChoice::SoftBounds),
+        "auto" => Ok(Choice::Auto),
+        "exponential" => Ok(Choice::Exponential),
+        "soft-bounds" => Ok(Choice::SoftBounds),
+        "measured" => Ok(Choice::Measured),
         _ => Err(format!(
-            "expected auto, exponential or soft-bounds, found `{text}`"
+            "expected auto, exponential, soft-bounds or measured, found `{text}`"
         )),
     }
 }
@@ -147,13 +153,28 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         let opts = PulseOptions {
             robust: args.robust,
             criterion: args.criterion,
-            model: args.model,
+            model: args.model.analytic(),
         };
-        let fit = fit_pulses(&data, &opts)?;
+        if args.bins == 0 {
+            bail!("--bins: expected at least 1 bin, found 0");
+        }
+        let mut fit = fit_pulses(&data, &opts)?;
+        // The measured curve competes unless the user chose a closed form.
+        let measured = match fit_measured_for(&data, args) {
+            Ok(m) => m,
+            Err(e) if args.model == Choice::Measured => return Err(e.into()),
+            Err(_) => None,
+        };
+        if let Some(m) = &measured {
+            measured_curve::choose(&mut fit, m, args.model);
+        }
         sources.push(("pulses", path.clone(), sha256_file(path)?));
-        report += &report_text(path, &data, &fit);
+        report += &report_text(path, &data, &fit, measured.as_ref());
         sidecar_fits.insert("pulses".into(), to_json(&fit)?);
-        pulses = Some((data, fit));
+        if let Some(m) = &measured {
+            sidecar_fits.insert("pulses_measured_curve".into(), to_json(m)?);
+        }
+        pulses = Some((data, fit, measured));
     }
     let retention = match &args.retention {
         Some(path) => Some((path, Table::read(path)?)),
@@ -169,7 +190,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     };
     // Without pulse trains, the range is that of the measured conductances.
     let (g_min, g_max) = match &pulses {
-        Some((_, fit)) => (fit.g_min_S, fit.g_max_S),
+        Some((_, fit, _)) => (fit.g_min_S, fit.g_max_S),
         None => {
             let mut all = Vec::new();
             for (_, table) in retention.iter().chain(&read_noise) {
@@ -271,8 +292,8 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         env!("CARGO_PKG_VERSION"),
         origin.join(", ")
     );
-    if let Some((_, fit)) = &pulses {
-        description += &pulse_summary(fit);
+    if let Some((_, fit, measured)) = &pulses {
+        description += &pulse_summary(fit, measured.as_ref());
     }
     if let Some(d) = &drift {
         description += &format!(
@@ -292,12 +313,12 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         g_min: Conductance(g_min),
         g_max: Conductance(g_max),
         programming: programming_spec,
-        pulse: pulses.as_ref().map(|(_, f)| f.pulse.clone()),
+        pulse: pulses.as_ref().map(|(_, f, _)| f.pulse.clone()),
         drift,
         read_noise: noise,
         variability: pulses
             .as_ref()
-            .map(|(_, f)| f.variability)
+            .map(|(_, f, _)| f.variability)
             .unwrap_or_default(),
         faults: Default::default(),
         iv: iv_spec,
@@ -305,7 +326,9 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     spec.validate()
         .map_err(|e| CliError::new(format!("internal error: fitted device: {e}")))?;
     let figure = match (&args.figure, &pulses) {
-        (Some(path), Some((data, fit))) => Some((path, figure_frame(data, fit)?)),
+        (Some(path), Some((data, fit, measured))) => {
+            Some((path, figure_frame(data, fit, measured.as_ref())?))
+        }
         _ => None,
     };
     let inputs: serde_json::Map<String, serde_json::Value> = sources
@@ -347,9 +370,21 @@ fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value> {
         .map_err(|e| CliError::new(format!("internal error: report JSON: {e}")))
 }
 
-fn pulse_summary(fit: &PulseFit) -> String {
+/// The measured-curve model, when the user did not choose a closed form.
+fn fit_measured_for(
+    data: &PulseData,
+    args: &FitArgs,
+) -> std::result::Result<Option<MeasuredFit>, DataError> {
+    match args.model {
+        Choice::Exponential | Choice::SoftBounds => Ok(None),
+        Choice::Auto | Choice::Measured => measured_curve::fit_measured(data, args.bins).map(Some),
+    }
+}
+
+fn pulse_summary(fit: &PulseFit, measured: Option<&MeasuredFit>) -> String {
     let quality = match fit.chosen.as_str() {
         "exponential" => fit.exponential,
+        "measured" => measured.map(|m| m.totals),
         _ => fit.soft_bounds,
     };
     let q = quality.map_or(String::new(), |t| {
@@ -406,7 +441,12 @@ fn retention_text(file: &Path, fit: &RetentionFit) -> String {
     t
 }
 
-fn report_text(file: &Path, data: &PulseData, fit: &PulseFit) -> String {
+fn report_text(
+    file: &Path,
+    data: &PulseData,
+    fit: &PulseFit,
+    measured: Option<&MeasuredFit>,
+) -> String {
     let mut t = format!(
         "Pulse trains: {} ({} layout), {} devices\n",
         file.display(),
@@ -417,6 +457,7 @@ fn report_text(file: &Path, data: &PulseData, fit: &PulseFit) -> String {
     for (name, totals) in [
         ("exponential", fit.exponential),
         ("soft-bounds", fit.soft_bounds),
+        ("measured", measured.map(|m| m.totals)),
     ] {
         if let Some(m) = totals {
             models.push(vec![
@@ -433,7 +474,24 @@ fn report_text(file: &Path, data: &PulseData, fit: &PulseFit) -> String {
         &["model", "devices", "RMSE/range", "R²", "AIC", "BIC"],
         &models,
     );
-    t += &format!("kept: {} ({})\n\n", fit.chosen, fit.reason);
+    t += &format!("kept: {} ({})\n", fit.chosen, fit.reason);
+    if let Some(m) = measured {
+        let bins = |t: Option<&xbar_devices::pulse::StepTable>| {
+            t.map_or("-".to_string(), |t| t.bins().to_string())
+        };
+        t += &format!(
+            "measured curve: bins LTP {} / LTD {}, turn tables into LTP {} / into LTD {} (turn steps {} / {}), {} sparse bins merged, {} table parameters\n",
+            m.curve.ltp.bins(),
+            m.curve.ltd.bins(),
+            bins(m.curve.turn_ltp.as_ref()),
+            bins(m.curve.turn_ltd.as_ref()),
+            m.turn_steps[0],
+            m.turn_steps[1],
+            m.merged_bins,
+            m.table_parameters
+        );
+    }
+    t += "\n";
     let rows: Vec<Vec<String>> = fit
         .population
         .iter()
@@ -477,7 +535,14 @@ fn report_text(file: &Path, data: &PulseData, fit: &PulseFit) -> String {
             format_si(d.g_min_S, "S"),
             format_si(d.g_max_S, "S"),
         ];
-        if fit.chosen == "exponential" {
+        if fit.chosen == "measured" {
+            let q = measured
+                .and_then(|m| m.devices.iter().find(|x| x.name == d.name))
+                .map(|x| x.quality);
+            row.push(q.map_or(String::new(), |q| {
+                format!("{} %", sig(100.0 * q.rmse_relative, 3))
+            }));
+        } else if fit.chosen == "exponential" {
             match &d.exponential {
                 Some(e) => row.extend([
                     with_ci(&e.nl_ltp),
@@ -514,7 +579,9 @@ fn report_text(file: &Path, data: &PulseData, fit: &PulseFit) -> String {
         }
         rows.push(row);
     }
-    let header: &[&str] = if fit.chosen == "exponential" {
+    let header: &[&str] = if fit.chosen == "measured" {
+        &["device", "g_min", "g_max", "RMSE/range"]
+    } else if fit.chosen == "exponential" {
         &[
             "device",
             "g_min",
@@ -545,7 +612,11 @@ fn report_text(file: &Path, data: &PulseData, fit: &PulseFit) -> String {
 /// cycle, and the fitted model of every device run through the same pulses
 /// from its first measured point (mean ± σ over devices: the population
 /// band).
-fn figure_frame(data: &PulseData, fit: &PulseFit) -> Result<polars_frame::Frame> {
+fn figure_frame(
+    data: &PulseData,
+    fit: &PulseFit,
+    measured: Option<&MeasuredFit>,
+) -> Result<polars_frame::Frame> {
     // The first LTP/LTD cycle of the first device: where its polarity
     // changes the second time.
     let first = &data.devices[0].points;
@@ -564,12 +635,17 @@ fn figure_frame(data: &PulseData, fit: &PulseFit) -> Result<polars_frame::Frame>
             });
         }
     }
-    for (train, dfit) in data.devices.iter().zip(&fit.devices) {
+    for (k, (train, dfit)) in data.devices.iter().zip(&fit.devices).enumerate() {
         let Some(first) = train.points.first() else {
             continue;
         };
         let pols: Vec<i8> = train.points[1..].iter().map(|p| p.polarity).collect();
-        let Some(curve) = dfit.model_curve(&fit.chosen, &pols, first.g) else {
+        let curve = match (fit.chosen.as_str(), measured) {
+            ("measured", Some(m)) => m.model_curve(k, &pols, first.g),
+            ("measured", None) => None,
+            (model, _) => dfit.model_curve(model, &pols, first.g),
+        };
+        let Some(curve) = curve else {
             continue;
         };
         rows.push(FigureRow {

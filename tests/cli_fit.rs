@@ -531,3 +531,164 @@ fn retention_and_read_noise_complete_the_device() {
         "{err}"
     );
 }
+
+/// Pulse trains of 8 devices (4 cycles of 60 + 60 pulses) that the closed
+/// forms cannot follow, written here: LTP `Δg = 0.06·(10 µS − g)`, LTD
+/// `Δg = −0.08·(g − 2 µS)`, and the first depressing pulse after
+/// potentiation drops 1.5 µS; normal C2C 0.03/0.02/0.1 µS; start at 1 µS.
+fn jump_csv() -> String {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(21);
+    // Box–Muller: a standard normal deviate from two uniforms.
+    let mut normal = move || {
+        let (u, v): (f64, f64) = (1.0 - rng.random::<f64>(), rng.random::<f64>());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    };
+    let mut rows = vec![String::from("pulse_voltage_V")];
+    let (devices, cycles, n) = (8, 4, 60);
+    let mut cols: Vec<Vec<f64>> = Vec::new();
+    for _ in 0..devices {
+        let mut g = 1e-6;
+        let mut col = vec![g];
+        for _ in 0..cycles {
+            for _ in 0..n {
+                g += 0.06 * (10e-6 - g) + 0.03e-6 * normal();
+                col.push(g);
+            }
+            for i in 0..n {
+                g += if i == 0 {
+                    -1.5e-6 + 0.1e-6 * normal()
+                } else {
+                    -0.08 * (g - 2e-6) + 0.02e-6 * normal()
+                };
+                col.push(g);
+            }
+        }
+        cols.push(col);
+    }
+    for k in 0..devices {
+        rows[0] += &format!(",dev{k}");
+    }
+    for r in 0..cols[0].len() {
+        let p = if r == 0 || (r - 1) % (2 * n) < n {
+            1
+        } else {
+            -1
+        };
+        let mut line = format!("{p}");
+        for c in &cols {
+            line += &format!(",{:e}", c[r]);
+        }
+        rows.push(line);
+    }
+    rows.join("\n") + "\n"
+}
+
+/// The measured-curve model end to end: fitted from a device with a jump
+/// at the turn (kept by BIC, third row of the report), its TOML through
+/// `device show` and `device pulse` (the jump is there: the first LTD pulse
+/// drops 1.5 ± 0.15 µS on the mean of 200 devices), an in-situ training
+/// config (reduced run) and a `device-pulse` experiment; `--model` keeps a
+/// closed form when asked; a broken table is refused naming its field.
+#[test]
+fn the_measured_curve_is_fitted_kept_and_used() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("jump.csv"), jump_csv()).unwrap();
+    let out = ok(
+        dir.path(),
+        &[
+            "device",
+            "fit",
+            "--pulses",
+            "jump.csv",
+            "-o",
+            "jump.toml",
+            "--figure",
+            "jump.png",
+        ],
+    );
+    assert!(out.contains("kept: measured"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("measured ")), "{out}");
+    assert!(dir.path().join("jump.png").is_file());
+    let text = std::fs::read_to_string(dir.path().join("jump.toml")).unwrap();
+    let doc: toml::Table = text.parse().unwrap();
+    assert_eq!(doc["pulse"]["model"].as_str(), Some("measured"), "{text}");
+    assert!(doc["pulse"].get("turn_ltd").is_some(), "{text}");
+    let show = ok(dir.path(), &["device", "show", "jump.toml"]);
+    assert!(
+        show.contains("turn_ltd.dg_S") && show.contains("undefined"),
+        "{show}"
+    );
+    ok(
+        dir.path(),
+        &[
+            "device",
+            "pulse",
+            "--device",
+            "jump.toml",
+            "--pulses",
+            "60",
+            "-k",
+            "200",
+            "-o",
+            "curve.csv",
+        ],
+    );
+    let curve = std::fs::read_to_string(dir.path().join("curve.csv")).unwrap();
+    let mut lines = curve.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (pulse, mean) = (col("pulse"), col("conductance_mean_S"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let at = |k: usize| -> f64 {
+        rows.iter()
+            .find(|r| r[pulse] == k.to_string())
+            .expect("row")[mean]
+            .parse()
+            .unwrap()
+    };
+    let drop = at(60) - at(61);
+    assert!(
+        (drop - 1.5e-6).abs() < 0.15e-6,
+        "first LTD pulse drops {drop:e} S"
+    );
+    // In-situ training (reduced) and a device-pulse experiment on it.
+    std::fs::write(
+        dir.path().join("insitu.toml"),
+        "name = \"insitu-measured\"\nkind = \"insitu-training\"\ndevice = \"jump.toml\"\nseed = 2\n[insitu]\nepochs = 1\n[data]\ntrain_limit = 300\ntest_limit = 100\n",
+    )
+    .unwrap();
+    ok(dir.path(), &["run", "insitu.toml", "--out", "ins", "-q"]);
+    let results = std::fs::read_to_string(dir.path().join("ins/results.csv")).unwrap();
+    assert!(results.lines().count() >= 2, "{results}");
+    assert!(
+        !results.contains("NaN") && !results.contains("inf"),
+        "{results}"
+    );
+    std::fs::write(
+        dir.path().join("dp.toml"),
+        "name = \"dp\"\nkind = \"device-pulse\"\nseed = 1\ndevice = \"jump.toml\"\n\n[pulse]\ndevices = 20\n",
+    )
+    .unwrap();
+    ok(dir.path(), &["run", "dp.toml", "--out", "dp", "-q"]);
+    // A closed form kept on request.
+    let out = ok(
+        dir.path(),
+        &[
+            "device",
+            "fit",
+            "--pulses",
+            "jump.csv",
+            "-o",
+            "soft.toml",
+            "--model",
+            "soft-bounds",
+        ],
+    );
+    assert!(out.contains("kept: soft-bounds"), "{out}");
+    // A broken table: edges out of order, refused with its field.
+    let broken = text.replacen("edges_S = [", "edges_S = [1.0, ", 1);
+    std::fs::write(dir.path().join("broken.toml"), broken).unwrap();
+    let err = fails(dir.path(), &["device", "show", "broken.toml"]);
+    assert!(err.contains("pulse.ltp.edges_S"), "{err}");
+}
