@@ -169,14 +169,8 @@ impl ProgrammedNetwork<'_> {
         input_seed: u64,
         read_time_s: f64,
     ) -> Result<CostedEvaluation, HardwareError> {
+        self.check_data(data)?;
         let config = self.net.config().clone();
-        if data.pixels() != config.sizes[0] {
-            return Err(HardwareError::Data(format!(
-                "images have {} pixels but the network has {} inputs",
-                data.pixels(),
-                config.sizes[0]
-            )));
-        }
         let key = EncodingKey {
             seed: input_seed,
             pass: EVALUATION_PASS,

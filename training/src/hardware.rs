@@ -521,6 +521,18 @@ impl<'n> ProgrammedNetwork<'n> {
             .map_err(|e| HardwareError::Data(e.to_string()))
     }
 
+    /// The images must have one pixel per network input.
+    pub(crate) fn check_data(&self, data: &Dataset) -> Result<(), HardwareError> {
+        let inputs = self.net.config().sizes[0];
+        if data.pixels() != inputs {
+            return Err(HardwareError::Data(format!(
+                "images have {} pixels but the network has {inputs} inputs",
+                data.pixels()
+            )));
+        }
+        Ok(())
+    }
+
     /// Reads every array at `t` and classifies `data`; the input spikes
     /// come from `input_seed`.
     pub fn accuracy_at(
@@ -529,14 +541,8 @@ impl<'n> ProgrammedNetwork<'n> {
         data: &Dataset,
         input_seed: u64,
     ) -> Result<f64, HardwareError> {
+        self.check_data(data)?;
         let config = self.net.config();
-        if data.pixels() != config.sizes[0] {
-            return Err(HardwareError::Data(format!(
-                "images have {} pixels but the network has {} inputs",
-                data.pixels(),
-                config.sizes[0]
-            )));
-        }
         let key = EncodingKey {
             seed: input_seed,
             pass: EVALUATION_PASS,
