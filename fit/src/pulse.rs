@@ -82,6 +82,10 @@ use crate::stats::{
     LsFit, Model,
 };
 
+mod lm;
+#[cfg(test)]
+mod tests;
+
 /// Which information criterion chooses the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -261,19 +265,45 @@ struct Steps {
 }
 
 impl Steps {
+    /// The device's steps in units of `range` above `g_min`, and how many
+    /// end at the bound their pulse pushes towards.
+    fn of(d: &DeviceTrain, g_min: f64, range: f64) -> (Self, usize) {
+        let n = d.steps.len();
+        let mut steps = Steps {
+            u0: Vec::with_capacity(n),
+            u1: Vec::with_capacity(n),
+            up: Vec::with_capacity(n),
+        };
+        let mut censored = 0;
+        for s in &d.steps {
+            let (u0, u1) = ((s.g0 - g_min) / range, (s.g1 - g_min) / range);
+            let up = s.polarity > 0;
+            if (up && u1 >= 1.0) || (!up && u1 <= 0.0) {
+                censored += 1;
+            }
+            steps.u0.push(u0);
+            steps.u1.push(u1);
+            steps.up.push(up);
+        }
+        (steps, censored)
+    }
+
     fn tss(&self) -> f64 {
         let m = mean(&self.u1);
         self.u1.iter().map(|u| (u - m).powi(2)).sum()
     }
 }
 
-/// Exponential step map: `[m_ltp, c_ltp, m_ltd, c_ltd]`. The noiseless
-/// step `μ = clamp(u + c + m·u, 0, 1)` is followed, as in the library, by the
-/// C2C draw and a second clamp, so an observation's mean is that of a
-/// normal of mean `μ` and σ `sigma` censored to `[0, 1]`:
-/// `E = f(μ) − f(μ − 1)`, `f(x) = x·Φ(x/σ) + σ·φ(x/σ)`.
-struct Exponential<'a> {
-    steps: &'a Steps,
+/// One polarity's steps of the exponential model, `p = [m, c]`. The
+/// noiseless step `μ = clamp(u + c + m·u, 0, 1)` is followed, as in the
+/// library, by the C2C draw and a second clamp, so an observation's mean is
+/// that of a normal of mean `μ` and σ `sigma` censored to `[0, 1]`:
+/// `E = f(μ) − f(μ − 1)`, `f(x) = x·Φ(x/σ) + σ·φ(x/σ)`. The residuals of
+/// the two polarities share no parameter, so each is its own 2-parameter
+/// problem (they share only σ and, with `--robust`, the Huber scale).
+struct Branch {
+    u0: Vec<f64>,
+    u1: Vec<f64>,
     sigma: f64,
 }
 
@@ -285,66 +315,75 @@ fn cdf(x: f64) -> f64 {
     0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
 }
 
-impl Exponential<'_> {
-    /// Noiseless step `μ`, whether the clamp is inactive, mean of the
-    /// observation and `dE/dμ`.
-    fn predict(&self, p: &[f64], u0: f64, up: bool) -> (f64, bool, f64, f64) {
-        let o = if up { 0 } else { 2 };
-        let raw = u0 + p[o + 1] + p[o] * u0;
+/// The censored mean `E(μ)` and `dE/dμ = Φ(μ/σ) − Φ((μ − 1)/σ)`. A term
+/// whose argument lies more than 8σ below 0 (`f(x)` there is below
+/// `1e-16·σ`) is left out, and more than 8σ from both bounds `E = μ`.
+fn censored_mean(mu: f64, s: f64) -> (f64, f64) {
+    if s < 1e-12 || (mu > 8.0 * s && mu < 1.0 - 8.0 * s) {
+        return (mu, 1.0);
+    }
+    let f = |x: f64| x * cdf(x / s) + s * phi(x / s);
+    let (mut e, mut de) = (0.0, 0.0);
+    if mu >= -8.0 * s {
+        e += f(mu);
+        de += cdf(mu / s);
+    }
+    if mu - 1.0 >= -8.0 * s {
+        e -= f(mu - 1.0);
+        de -= cdf((mu - 1.0) / s);
+    }
+    (e, de)
+}
+
+impl Branch {
+    /// Steps of one polarity.
+    fn of(steps: &Steps, up: bool) -> Self {
+        let (mut u0, mut u1) = (Vec::new(), Vec::new());
+        for i in 0..steps.u0.len() {
+            if steps.up[i] == up {
+                u0.push(steps.u0[i]);
+                u1.push(steps.u1[i]);
+            }
+        }
+        Branch { u0, u1, sigma: 0.0 }
+    }
+
+    /// Noiseless step `μ`, whether the clamp is inactive, the observation's
+    /// mean and `dE/dμ`.
+    fn predict(&self, p: &[f64; 2], u0: f64) -> (f64, bool, f64, f64) {
+        let raw = u0 + p[1] + p[0] * u0;
         let mu = raw.clamp(0.0, 1.0);
         let free = (0.0..=1.0).contains(&raw);
-        let s = self.sigma;
-        // More than 8σ from both bounds the censoring changes the mean by
-        // less than 1e-16 of σ: the plain value (and no erfc).
-        if s < 1e-12 || (mu > 8.0 * s && mu < 1.0 - 8.0 * s) {
-            return (mu, free, mu, 1.0);
-        }
-        let f = |x: f64| x * cdf(x / s) + s * phi(x / s);
-        let e = f(mu) - f(mu - 1.0);
-        let de = cdf(mu / s) - cdf((mu - 1.0) / s);
+        let (e, de) = censored_mean(mu, self.sigma);
         (mu, free, e, de)
     }
 }
 
-impl Model for Exponential<'_> {
-    fn dim(&self) -> usize {
-        4
+impl lm::Rows<2> for Branch {
+    fn len(&self) -> usize {
+        self.u0.len()
     }
-    fn residuals(&self, p: &[f64], out: &mut Vec<f64>) {
-        out.clear();
-        let s = self.steps;
-        for i in 0..s.u0.len() {
-            out.push(s.u1[i] - self.predict(p, s.u0[i], s.up[i]).2);
-        }
-    }
-    fn jacobian(&self, p: &[f64], out: &mut Vec<f64>) {
-        out.clear();
-        let s = self.steps;
-        for i in 0..s.u0.len() {
-            let o = if s.up[i] { 0 } else { 2 };
-            let (_, free, _, de) = self.predict(p, s.u0[i], s.up[i]);
-            let mut row = [0.0; 4];
-            if free {
-                row[o] = -s.u0[i] * de;
-                row[o + 1] = -de;
-            }
-            out.extend(row);
-        }
+    fn row(&self, p: &[f64; 2], i: usize) -> (f64, [f64; 2]) {
+        let u0 = self.u0[i];
+        let (_, free, e, de) = self.predict(p, u0);
+        let j = if free { [-u0 * de, -de] } else { [0.0, 0.0] };
+        (self.u1[i] - e, j)
     }
 }
 
-/// σ of the residuals of the steps whose noiseless value lies more than
-/// 3σ from both bounds (there the clamp does not shrink the spread), and
-/// their number.
-fn interior_sigma(model: &Exponential, p: &[f64]) -> (f64, usize) {
-    let s = model.steps;
-    let margin = 3.0 * model.sigma;
+/// σ of the residuals of the steps (both polarities, `p = [m, c]` of each)
+/// whose noiseless value lies more than 3σ from both bounds (there the clamp
+/// does not shrink the spread), and their number.
+fn interior_sigma(branches: [(&Branch, &[f64; 2]); 2]) -> (f64, usize) {
     let (mut ss, mut n) = (0.0, 0usize);
-    for i in 0..s.u0.len() {
-        let (mu, _, e, _) = model.predict(p, s.u0[i], s.up[i]);
-        if mu > margin && mu < 1.0 - margin {
-            ss += (s.u1[i] - e).powi(2);
-            n += 1;
+    for (b, p) in branches {
+        let margin = 3.0 * b.sigma;
+        for i in 0..b.u0.len() {
+            let (mu, _, e, _) = b.predict(p, b.u0[i]);
+            if mu > margin && mu < 1.0 - margin {
+                ss += (b.u1[i] - e).powi(2);
+                n += 1;
+            }
         }
     }
     let dof = n.saturating_sub(4).max(1);
@@ -383,6 +422,17 @@ impl SoftBounds<'_> {
     }
 }
 
+impl lm::Rows<4> for SoftBounds<'_> {
+    fn len(&self) -> usize {
+        self.0.u0.len()
+    }
+    fn row(&self, p: &[f64; 4], i: usize) -> (f64, [f64; 4]) {
+        let s = self.0;
+        let (pred, g) = Self::predict(p, s.u0[i], s.up[i]);
+        (s.u1[i] - pred, g.map(|x| -x))
+    }
+}
+
 impl Model for SoftBounds<'_> {
     fn dim(&self) -> usize {
         4
@@ -401,6 +451,119 @@ impl Model for SoftBounds<'_> {
             let g = Self::predict(p, s.u0[i], s.up[i]).1;
             out.extend(g.iter().map(|x| -x));
         }
+    }
+}
+
+/// Huber weights (`k = 1.345·σ̂`, σ̂ from the median absolute residual) of
+/// residuals `r`, as [`crate::stats::least_squares`] computes them.
+fn huber_weights(r: &[f64]) -> Vec<f64> {
+    let abs: Vec<f64> = r.iter().map(|x| x.abs()).collect();
+    let scale = (median(&abs) / 0.6745).max(1e-300);
+    let c = 1.345 * scale;
+    r.iter()
+        .map(|ri| {
+            if ri.abs() <= c {
+                1.0
+            } else {
+                (c / ri.abs()).sqrt()
+            }
+        })
+        .collect()
+}
+
+/// Levenberg–Marquardt ([`lm::minimize`]) on one problem, with `robust`
+/// Huber's loss by six rounds of reweighting (as
+/// [`crate::stats::least_squares`]); `lambda` is the largest final damping
+/// of the rounds.
+fn solve<const K: usize, R: lm::Rows<K>>(rows: &R, start: [f64; K], robust: bool) -> lm::Solved<K> {
+    let mut fit = lm::minimize(rows, start, None);
+    if robust {
+        let mut r = vec![0.0; rows.len()];
+        for _ in 1..6 {
+            for (i, ri) in r.iter_mut().enumerate() {
+                *ri = rows.residual(&fit.p, i);
+            }
+            let w = huber_weights(&r);
+            let next = lm::minimize(rows, fit.p, Some(&w));
+            fit = lm::Solved {
+                lambda: next.lambda.max(fit.lambda),
+                ..next
+            };
+        }
+    }
+    fit
+}
+
+/// The two polarities of the exponential model: each branch's own solver,
+/// with `robust` the Huber weights from the residuals of both (one scale).
+fn solve_branches(
+    up: &Branch,
+    down: &Branch,
+    start: [[f64; 2]; 2],
+    robust: bool,
+) -> [lm::Solved<2>; 2] {
+    let mut fits = [
+        lm::minimize(up, start[0], None),
+        lm::minimize(down, start[1], None),
+    ];
+    if robust {
+        let n_up = up.u0.len();
+        let mut r = vec![0.0; n_up + down.u0.len()];
+        for _ in 1..6 {
+            for (i, ri) in r.iter_mut().enumerate() {
+                *ri = if i < n_up {
+                    lm::Rows::residual(up, &fits[0].p, i)
+                } else {
+                    lm::Rows::residual(down, &fits[1].p, i - n_up)
+                };
+            }
+            let w = huber_weights(&r);
+            fits = [
+                lm::minimize(up, fits[0].p, Some(&w[..n_up])),
+                lm::minimize(down, fits[1].p, Some(&w[n_up..])),
+            ];
+        }
+    }
+    fits
+}
+
+/// The least-squares result in the form the intervals take ([`LsFit::se`],
+/// [`LsFit::derived`]): blocks of `B` parameters solved apart (their rows
+/// share no parameter, so the covariance is block-diagonal), the sandwich
+/// covariance with HC1's `n/(n − k)` over all `n` rows and `k` parameters,
+/// as [`crate::stats::least_squares`] gives it for the whole problem. Its
+/// `residuals` are left empty (nothing here reads them).
+fn ls_fit<const B: usize>(blocks: &[&lm::Solved<B>]) -> LsFit {
+    let k = B * blocks.len();
+    let n: usize = blocks.iter().map(|b| b.sums.n).sum();
+    let dof = n.saturating_sub(k).max(1);
+    let scale = n as f64 / dof as f64;
+    let mut params = Vec::with_capacity(k);
+    let mut covariance = Some(vec![0.0; k * k]);
+    for (o, b) in blocks.iter().enumerate() {
+        params.extend(b.p);
+        match (b.sums.sandwich(scale), covariance.as_mut()) {
+            (Some(c), Some(out)) => {
+                for (i, row) in c.iter().enumerate() {
+                    for (j, x) in row.iter().enumerate() {
+                        out[(o * B + i) * k + o * B + j] = *x;
+                    }
+                }
+            }
+            _ => covariance = None,
+        }
+    }
+    let ss_w: f64 = blocks.iter().map(|b| b.sums.ss_w).sum();
+    LsFit {
+        params,
+        covariance,
+        rss: blocks.iter().map(|b| b.sums.rss).sum(),
+        sigma: (ss_w / dof as f64).sqrt(),
+        n,
+        residuals: Vec::new(),
+        converged: blocks
+            .iter()
+            .all(|b| b.converged && b.p.iter().all(|x| x.is_finite())),
     }
 }
 
@@ -481,23 +644,21 @@ fn quality(fit: &LsFit, steps: &Steps, k: usize) -> Quality {
 fn fit_exponential(steps: &Steps, robust: bool) -> Result<ExponentialFit, String> {
     let up = ols(steps, true, true).ok_or("fewer than 2 distinct LTP steps below g_max")?;
     let down = ols(steps, false, true).ok_or("fewer than 2 distinct LTD steps above g_min")?;
-    let mut start = vec![up.0, up.1, down.0, down.1];
+    let (mut ltp, mut ltd) = (Branch::of(steps, true), Branch::of(steps, false));
     // σ of the censored mean: from the plain fit, then from the interior
     // residuals of each round.
-    let mut model = Exponential { steps, sigma: 0.0 };
-    let mut fit = least_squares(&model, &start, robust);
-    let mut interior = fit.n;
+    let mut fits = solve_branches(&ltp, &ltd, [[up.0, up.1], [down.0, down.1]], robust);
     for _ in 0..3 {
-        let (sigma, n) = interior_sigma(&model, &fit.params);
-        model.sigma = sigma;
-        interior = n;
-        start.clone_from(&fit.params);
-        fit = least_squares(&model, &start, robust);
+        let (sigma, _) = interior_sigma([(&ltp, &fits[0].p), (&ltd, &fits[1].p)]);
+        ltp.sigma = sigma;
+        ltd.sigma = sigma;
+        fits = solve_branches(&ltp, &ltd, [fits[0].p, fits[1].p], robust);
     }
+    let fit = ls_fit(&[&fits[0], &fits[1]]);
     if !fit.converged {
         return Err("Levenberg–Marquardt did not converge".into());
     }
-    let (sigma, n) = interior_sigma(&model, &fit.params);
+    let (sigma, n) = interior_sigma([(&ltp, &fits[0].p), (&ltd, &fits[1].p)]);
     let p = &fit.params;
     for (ltp, o, name) in [(true, 0, "LTP"), (false, 2, "LTD")] {
         if branch_from_map(p[o], p[o + 1], ltp).is_none() {
@@ -510,7 +671,6 @@ fn fit_exponential(steps: &Steps, robust: bool) -> Result<ExponentialFit, String
     let nl_ltd = fit.derived(|q| nl_of(q[2], q[3], false));
     let pulses_ltp = fit.derived(|q| pulses_of(q[0], q[1], true));
     let pulses_ltd = fit.derived(|q| pulses_of(q[2], q[3], false));
-    let _ = interior;
     Ok(ExponentialFit {
         nl_ltp,
         nl_ltd,
@@ -533,7 +693,20 @@ fn fit_soft_bounds(
     if !start.iter().all(|x| x.is_finite()) {
         return Err("the steps do not depend on the conductance".into());
     }
-    let fit = least_squares(&SoftBounds(steps), &start, robust);
+    // Where the optimum holds some step at an asymptote (the library's
+    // clamp), the objective has a kink there, which the general solver of
+    // `stats::least_squares` (a trust region) walks more reliably than the
+    // plain damping of `lm`: such devices (soft-bounds devices measured up
+    // to their bounds), and any whose last steps needed heavy damping, are
+    // fitted by it.
+    let model = SoftBounds(steps);
+    let fast = solve(&model, start, robust);
+    let clamped = (0..steps.u0.len()).any(|i| steps.u0[i] >= fast.p[1] || steps.u0[i] <= fast.p[3]);
+    let fit = if fast.converged && !clamped && fast.lambda <= 1e-2 {
+        ls_fit(&[&fast])
+    } else {
+        least_squares(&model, &start, robust)
+    };
     if !fit.converged {
         return Err("Levenberg–Marquardt did not converge".into());
     }
@@ -620,22 +793,7 @@ fn fit_device(file: &str, d: &DeviceTrain, opts: &PulseOptions) -> Result<Device
             ),
         ));
     }
-    let mut steps = Steps {
-        u0: Vec::new(),
-        u1: Vec::new(),
-        up: Vec::new(),
-    };
-    let mut censored = 0;
-    for s in &d.steps {
-        let (u0, u1) = ((s.g0 - g_min) / range, (s.g1 - g_min) / range);
-        let up = s.polarity > 0;
-        if (up && u1 >= 1.0) || (!up && u1 <= 0.0) {
-            censored += 1;
-        }
-        steps.u0.push(u0);
-        steps.u1.push(u1);
-        steps.up.push(up);
-    }
+    let (steps, censored) = Steps::of(d, g_min, range);
     let exponential = fit_exponential(&steps, opts.robust);
     let soft = fit_soft_bounds(&steps, opts.robust, g_min, range);
     if let (Err(e), Err(s)) = (&exponential, &soft) {
