@@ -458,6 +458,26 @@ impl MeasuredFit {
     }
 }
 
+/// Totals of the exponential and the soft-bounds fits over every device
+/// each fits (the report's rows beside the measured curve's; `None` for a
+/// model that fits no device).
+pub fn analytic_totals(fit: &PulseFit) -> [Option<ModelTotals>; 2] {
+    let of = |q: &dyn Fn(&crate::pulse::DeviceFit) -> Option<Quality>| {
+        let qs: Vec<Quality> = fit.devices.iter().filter_map(q).collect();
+        (!qs.is_empty()).then(|| ModelTotals {
+            devices: qs.len(),
+            aic: qs.iter().map(|q| q.aic).sum(),
+            bic: qs.iter().map(|q| q.bic).sum(),
+            rmse_relative: median(&qs.iter().map(|q| q.rmse_relative).collect::<Vec<_>>()),
+            r2: median(&qs.iter().map(|q| q.r2).collect::<Vec<_>>()),
+        })
+    };
+    [
+        of(&|d| d.exponential.map(|e| e.quality)),
+        of(&|d| d.soft_bounds.map(|e| e.quality)),
+    ]
+}
+
 /// Applies the model choice with the measured curve in the running:
 /// with [`Choice::Measured`], or with [`Choice::Auto`] when the measured
 /// curve has the lowest criterion total of the fitted models, the device
