@@ -613,7 +613,7 @@ fn report_text(
 /// Measured pulses of the first three devices over the first LTP/LTD
 /// cycle, and the fitted model of every device run through the same pulses
 /// from its first measured point (mean ± σ over devices: the population
-/// band).
+/// band); a kept measured curve is drawn beside a closed form.
 fn figure_frame(
     data: &PulseData,
     fit: &PulseFit,
@@ -637,34 +637,48 @@ fn figure_frame(
             });
         }
     }
-    for (k, (train, dfit)) in data.devices.iter().zip(&fit.devices).enumerate() {
-        let Some(first) = train.points.first() else {
-            continue;
-        };
-        let pols: Vec<i8> = train.points[1..].iter().map(|p| p.polarity).collect();
-        let curve = match (fit.chosen.as_str(), measured) {
-            ("measured", Some(m)) => m.model_curve(k, &pols, first.g),
-            ("measured", None) => None,
-            (model, _) => dfit.model_curve(model, &pols, first.g),
-        };
-        let Some(curve) = curve else {
-            continue;
-        };
-        rows.push(FigureRow {
-            pulse: first.pulse as i64,
-            conductance_S: first.g,
-            curve: format!("fit ({}), mean ± σ", fit.chosen),
-        });
-        for (p, g) in train.points[1..]
-            .iter()
-            .zip(curve)
-            .take_while(|(p, _)| p.pulse < end)
-        {
+    // The kept model; beside a kept measured curve, also the closed form
+    // that fits every device (exponential first), for comparison.
+    let mut models = vec![fit.chosen.clone()];
+    if fit.chosen == "measured" {
+        let fits_all = |f: &dyn Fn(&xbar_fit::pulse::DeviceFit) -> bool| fit.devices.iter().all(f);
+        if fits_all(&|d| d.exponential.is_some()) {
+            models.push("exponential".into());
+        } else if fits_all(&|d| d.soft_bounds.is_some()) {
+            models.push("soft-bounds".into());
+        }
+    }
+    for model in &models {
+        let label = format!("fit ({model}), mean ± σ");
+        for (k, (train, dfit)) in data.devices.iter().zip(&fit.devices).enumerate() {
+            let Some(first) = train.points.first() else {
+                continue;
+            };
+            let pols: Vec<i8> = train.points[1..].iter().map(|p| p.polarity).collect();
+            let curve = match (model.as_str(), measured) {
+                ("measured", Some(m)) => m.model_curve(k, &pols, first.g),
+                ("measured", None) => None,
+                (model, _) => dfit.model_curve(model, &pols, first.g),
+            };
+            let Some(curve) = curve else {
+                continue;
+            };
             rows.push(FigureRow {
-                pulse: p.pulse as i64,
-                conductance_S: g,
-                curve: format!("fit ({}), mean ± σ", fit.chosen),
+                pulse: first.pulse as i64,
+                conductance_S: first.g,
+                curve: label.clone(),
             });
+            for (p, g) in train.points[1..]
+                .iter()
+                .zip(curve)
+                .take_while(|(p, _)| p.pulse < end)
+            {
+                rows.push(FigureRow {
+                    pulse: p.pulse as i64,
+                    conductance_S: g,
+                    curve: label.clone(),
+                });
+            }
         }
     }
     polars_frame::Frame::new(&rows)
