@@ -614,6 +614,14 @@ fn the_measured_curve_is_fitted_kept_and_used() {
     let doc: toml::Table = text.parse().unwrap();
     assert_eq!(doc["pulse"]["model"].as_str(), Some("measured"), "{text}");
     assert!(doc["pulse"].get("turn_ltd").is_some(), "{text}");
+    // TOML round trip: parsed, written again, parsed to the same device.
+    let spec: xbar_devices::DeviceSpec = toml::from_str(&text).unwrap();
+    let again: xbar_devices::DeviceSpec = toml::from_str(&toml::to_string(&spec).unwrap()).unwrap();
+    assert_eq!(spec, again);
+    assert!(matches!(
+        spec.pulse,
+        Some(xbar_devices::pulse::PulseSpec::Measured(_))
+    ));
     let show = ok(dir.path(), &["device", "show", "jump.toml"]);
     assert!(
         show.contains("turn_ltd.dg_S") && show.contains("undefined"),
