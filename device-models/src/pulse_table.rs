@@ -407,7 +407,8 @@ impl MeasuredCurve {
     }
 
     /// The pulses `(LTP, LTD)` of a full noiseless sweep, g_min → top of
-    /// LTP → bottom of LTD ([`MeasuredCurve::sweep_to_end`]'s rule).
+    /// LTP → bottom of LTD: each until within 0.5 % of the range of the
+    /// branch's end or until the steps stop (at most 10⁶ pulses).
     pub fn full_sweep_pulses(&self, g_min: f64, g_max: f64) -> (u32, u32) {
         let (up, ..) = self.sweep_to_end(g_min, 1, g_min, g_max);
         let top = self.sweep(g_min, 1, 0, up, (g_min, g_max));
