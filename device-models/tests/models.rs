@@ -697,3 +697,48 @@ fn measured_tables_are_validated_field_by_field() {
     spec.pulse = None;
     assert!(spec.validate().is_ok());
 }
+
+/// Device-to-device: a device whose drawn bounds are `[lo, hi]` reads the
+/// nominal table through the affine map of its range onto the nominal one,
+/// so a noiseless + pulse from the middle of its own range moves it by
+/// `s·μ(mid)`, `s = (hi − lo)/(g_max − g_min)`, exactly, for every device.
+#[test]
+fn measured_tables_scale_with_each_devices_drawn_range() {
+    use xbar_devices::pulse::{MeasuredCurve, StepTable};
+    let mut spec = library::preset("ag-a-si").unwrap();
+    spec.programming = None;
+    spec.g_min = xbar_devices::Conductance(1e-6);
+    spec.g_max = xbar_devices::Conductance(10e-6);
+    spec.variability.g_min = 0.05;
+    spec.variability.g_max = 0.1;
+    let table = |dg: Vec<f64>| StepTable {
+        edges_s: vec![1e-6, 4e-6, 7e-6, 10e-6],
+        sigma_s: vec![0.0; dg.len()],
+        dg_s: dg,
+    };
+    spec.pulse = Some(PulseSpec::Measured(Box::new(MeasuredCurve {
+        ltp: table(vec![0.6e-6, 0.3e-6, 0.1e-6]),
+        ltd: table(vec![-0.1e-6, -0.2e-6, -0.4e-6]),
+        turn_ltp: None,
+        turn_ltd: None,
+    })));
+    spec.validate().unwrap();
+    let n = 1000;
+    let mut array = DeviceArray::new(&spec, 1, n, 9).unwrap();
+    let bounds: Vec<(f64, f64)> = (0..n).map(|k| array.bounds(0, k)).collect();
+    let mids = DMatrix::from_fn(1, n, |_, k| 0.5 * (bounds[k].0 + bounds[k].1));
+    array.program(&mids).unwrap();
+    array.apply_pulses(&DMatrix::from_element(1, n, 1)).unwrap();
+    let mut spread = 0.0f64;
+    for (k, (lo, hi)) in bounds.iter().enumerate() {
+        let s = (hi - lo) / 9e-6;
+        spread = spread.max((s - 1.0).abs());
+        // Nominal mid 5.5 µS lies on the centre of bin 1: μ = 0.3 µS.
+        let step = array.conductances()[k] - mids[k];
+        assert!(
+            (step - s * 0.3e-6).abs() < 1e-12 * hi,
+            "device {k}: {step:e}"
+        );
+    }
+    assert!(spread > 0.05, "the bounds were drawn: {spread}");
+}
