@@ -158,16 +158,25 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         if args.bins == 0 {
             bail!("--bins: expected at least 1 bin, found 0");
         }
-        let mut fit = fit_pulses(&data, &opts)?;
+        let analytic = fit_pulses(&data, &opts);
         // The measured curve competes unless the user chose a closed form.
         let measured = match fit_measured_for(&data, args) {
             Ok(m) => m,
-            Err(e) if args.model == Choice::Measured => return Err(e.into()),
+            Err(e) if args.model == Choice::Measured || analytic.is_err() => {
+                return Err(analytic.err().unwrap_or(e).into())
+            }
             Err(_) => None,
         };
-        if let Some(m) = &measured {
-            measured_curve::choose(&mut fit, m, args.model);
-        }
+        let fit = match (analytic, &measured) {
+            (Ok(mut fit), Some(m)) => {
+                measured_curve::choose(&mut fit, m, args.model);
+                fit
+            }
+            (Ok(fit), None) => fit,
+            // Neither closed form fits: the measured curve alone.
+            (Err(e), Some(m)) => measured_curve::measured_only(m, args.criterion, &e.to_string()),
+            (Err(e), None) => return Err(e.into()),
+        };
         sources.push(("pulses", path.clone(), sha256_file(path)?));
         report += &report_text(path, &data, &fit, measured.as_ref());
         sidecar_fits.insert("pulses".into(), to_json(&fit)?);

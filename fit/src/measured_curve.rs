@@ -285,6 +285,41 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
                 format!("the conductance never changes (always {lo:e} S): expected a device that responds to pulses"),
             ));
         }
+        // The closed forms' rules: a few steps of each polarity per device,
+        let n_up = d.steps.iter().filter(|s| s.polarity > 0).count();
+        let n_down = d.steps.len() - n_up;
+        let min = crate::pulse::MIN_STEPS_PER_POLARITY;
+        if n_up < min || n_down < min {
+            return Err(DataError::column(
+                &data.file,
+                &d.name,
+                format!(
+                    "{} points ({n_up} LTP and {n_down} LTD steps): expected at least {min} steps of each polarity",
+                    d.points.len()
+                ),
+            ));
+        }
+        // and + pulses must raise the conductance on
+        // average and − pulses lower it (a sign error in the file).
+        let mean_of = |up: bool| {
+            mean(
+                &d.steps
+                    .iter()
+                    .filter(|s| (s.polarity > 0) == up)
+                    .map(|s| s.g1 - s.g0)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let (mean_up, mean_down) = (mean_of(true), mean_of(false));
+        if !(mean_up > 0.0 && mean_down < 0.0) {
+            return Err(DataError::column(
+                &data.file,
+                &d.name,
+                format!(
+                    "potentiating pulses change the conductance by {mean_up:.3e} S and depressing pulses by {mean_down:.3e} S on average; check the sign of pulse_voltage_V/polarity (+ must increase the conductance) and that the device switches"
+                ),
+            ));
+        }
         extremes.push((lo, hi));
         let mut last = 0i8;
         for s in &d.steps {
@@ -476,6 +511,27 @@ pub fn analytic_totals(fit: &PulseFit) -> [Option<ModelTotals>; 2] {
         of(&|d| d.exponential.map(|e| e.quality)),
         of(&|d| d.soft_bounds.map(|e| e.quality)),
     ]
+}
+
+/// The pulse fit of data that neither closed form fits (`why`: their
+/// error): the measured curve alone, kept.
+pub fn measured_only(measured: &MeasuredFit, criterion: Criterion, why: &str) -> PulseFit {
+    let mut fit = PulseFit {
+        devices: Vec::new(),
+        criterion,
+        chosen: String::new(),
+        reason: String::new(),
+        exponential: None,
+        soft_bounds: None,
+        population: Vec::new(),
+        g_min_S: measured.g_min_S,
+        g_max_S: measured.g_max_S,
+        pulse: PulseSpec::Measured(Box::new(measured.curve.clone())),
+        variability: VariabilitySpec::default(),
+    };
+    choose(&mut fit, measured, Choice::Measured);
+    fit.reason = format!("the closed forms do not fit: {why}");
+    fit
 }
 
 /// Applies the model choice with the measured curve in the running:
