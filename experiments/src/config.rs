@@ -999,7 +999,7 @@ c2c = 0.01
         let text = PULSE.replace("\"exponential\"", "\"exponentail\"");
         let message = check(&text, 6, "pulse.model");
         assert!(
-            message.contains("unknown model `exponentail`, expected one of exponential, soft-bounds; did you mean `exponential`?"),
+            message.contains("unknown model `exponentail`, expected one of exponential, soft-bounds, measured; did you mean `exponential`?"),
             "{message}"
         );
     }
