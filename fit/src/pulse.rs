@@ -19,10 +19,14 @@
 //!
 //! So each device is fitted by nonlinear least squares on its steps
 //! `g_{k+1} = f(g_k) + ε` (Levenberg–Marquardt from the ordinary
-//! least-squares line of `Δu` on `u`, [`crate::stats::least_squares`]):
-//! four parameters per model, `(m, c)` per polarity for the exponential
-//! model (whose bounds are the device's measured extremes, where the clamp
-//! holds it) and `(α, G_bound)` per polarity for soft bounds. Conditioning on
+//! least-squares line of `Δu` on `u`, on the normal equations with analytic
+//! gradients, one pass over the steps per iteration: the private `lm`
+//! module): four parameters per model, `(m, c)` per polarity for the
+//! exponential model (whose bounds are the device's measured extremes, where
+//! the clamp holds it; the polarities share no parameter, so each is a
+//! 2-parameter problem of its own) and `(α, G_bound)` per polarity for soft
+//! bounds (where the optimum holds a step at an asymptote, by the general
+//! solver [`crate::stats::least_squares`]). Conditioning on
 //! the previous point makes each step's error the model's own cycle-to-cycle
 //! draw, independent from step to step, so the Jacobian gives valid 95 %
 //! intervals (the sandwich covariance `B⁻¹·(Σ rᵢ²·jᵢjᵢᵀ)·B⁻¹`, `B = JᵀJ`,
