@@ -143,25 +143,7 @@ fn the_fitted_device_runs_through_show_pulse_drift_and_configs() {
     assert!(dir.path().join("res/results.csv").is_file());
 
     // A (tiny, untrained) network evaluated on arrays of the fitted device.
-    common::xbarsim(dir.path())
-        .args([
-            "train",
-            "--train-limit",
-            "600",
-            "--test-limit",
-            "200",
-            "--epochs",
-            "1",
-            "--hidden",
-            "32",
-            "--steps",
-            "8",
-            "--no-progress",
-            "--output",
-            "m.safetensors",
-        ])
-        .assert()
-        .success();
+    common::train_tiny(dir.path(), "m.safetensors", &[]);
     common::xbarsim(dir.path())
         .args([
             "evaluate",

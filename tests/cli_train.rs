@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 mod common;
-use common::{assert_no_temporaries, fails, sidecar, xbarsim};
+use common::{assert_no_temporaries, fails, sidecar, xbarsim, TINY};
 
 /// History and accuracy tables are one-point runs of the experiment kinds
 /// `insitu-training` and `inference-drift`: the run columns, then the
@@ -27,21 +27,6 @@ const ACCURACY_HEADER: &str = "point,repeat,seed,time_s,instances,accuracy_pct,a
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12
 }
-
-/// Small, fast training settings (an untrained network: ~0.1 accuracy).
-const TINY: &[&str] = &[
-    "--train-limit",
-    "600",
-    "--test-limit",
-    "200",
-    "--epochs",
-    "1",
-    "--hidden",
-    "32",
-    "--steps",
-    "8",
-    "--no-progress",
-];
 
 /// Settings that learn: 2 epochs on 2000 images, 64 hidden units. Observed
 /// test accuracy 0.76–0.80 on 1000 images over seeds 1–6, 0.815 on the first

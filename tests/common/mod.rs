@@ -13,6 +13,33 @@ pub fn xbarsim(dir: &Path) -> Command {
     cmd
 }
 
+/// Small, fast training settings (an untrained network: ~0.1 accuracy).
+pub const TINY: &[&str] = &[
+    "--train-limit",
+    "600",
+    "--test-limit",
+    "200",
+    "--epochs",
+    "1",
+    "--hidden",
+    "32",
+    "--steps",
+    "8",
+    "--no-progress",
+];
+
+/// `xbarsim train` with [`TINY`] settings and `extra` flags, writing the
+/// model `dir/model`.
+pub fn train_tiny(dir: &Path, model: &str, extra: &[&str]) {
+    xbarsim(dir)
+        .arg("train")
+        .args(TINY)
+        .args(extra)
+        .args(["--output", model])
+        .assert()
+        .success();
+}
+
 /// Runs `args` in `dir`, expects success, returns stdout.
 pub fn ok(dir: &Path, args: &[&str]) -> String {
     let out = xbarsim(dir)
