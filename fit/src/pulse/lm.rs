@@ -24,7 +24,7 @@ use nalgebra::SMatrix;
 
 /// Relative step below which the iteration has converged: the fitted values
 /// then move by far less than their standard errors (the pulse module's
-/// tests bound it at 1e-3 of one).
+/// tests compare them with the general solver's to 0.5 % of one).
 const XTOL: f64 = 1e-10;
 /// Most passes over the rows (MINPACK's default for two to four
 /// parameters is 200·(K + 1)).
