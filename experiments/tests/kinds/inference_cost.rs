@@ -2,26 +2,13 @@
 //! breakdown sums to the total, ADC sharing trades ADCs for latency, and a
 //! bad technology file is located in that file.
 
-use super::{column, run_in};
+use super::{column, run_in, tiny_model};
 use xbar_experiments::Experiment;
-use xbar_training::{model, train, Network, NetworkConfig, Split, TrainConfig};
 
 #[test]
 fn costs_sum_share_adcs_and_locate_technology_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let network = NetworkConfig {
-        sizes: vec![784, 16, 10],
-        steps: 4,
-        ..NetworkConfig::default()
-    };
-    let data = xbar_experiments::data::load(None, Split::Train, Some(300)).unwrap();
-    let mut net = Network::new(network, 3).unwrap();
-    train(&mut net, &data, None, &TrainConfig::default(), &mut |_| {}).unwrap();
-    std::fs::write(
-        dir.path().join("m.safetensors"),
-        model::to_bytes(&net, &[]).unwrap(),
-    )
-    .unwrap();
+    tiny_model(&dir.path().join("m.safetensors"));
     let text = "name = \"c\"\nkind = \"inference-cost\"\ndevice = \"ideal\"\nseed = 3\n[data]\ntest_limit = 50\n[array]\nsize = 64\nr_wire_ohm = 1.0\nadc_bits = 6\n[evaluation]\nmodel = \"m.safetensors\"\ntimes_s = [1.0]\ninstances = 1\n[cost]\ntechnology = \"generic-32nm\"\n[sweep]\n\"cost.columns_per_adc\" = [2, 4]\n";
     let exp = Experiment::parse(&dir.path().join("c.toml"), text).unwrap();
     let df = run_in(&exp, dir.path()).unwrap();

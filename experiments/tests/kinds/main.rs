@@ -44,6 +44,22 @@ fn run_in(exp: &Experiment, dir: &Path) -> Result<DataFrame, String> {
     table::read(&opts.out).map_err(|e| e.to_string())
 }
 
+/// A small network (784-16-10, 4 steps) trained one epoch on 300 shipped
+/// images with seed 3, written to `file`.
+fn tiny_model(file: &Path) -> xbar_training::Network {
+    use xbar_training::{model, train, Network, NetworkConfig, Split, TrainConfig};
+    let network = NetworkConfig {
+        sizes: vec![784, 16, 10],
+        steps: 4,
+        ..NetworkConfig::default()
+    };
+    let data = xbar_experiments::data::load(None, Split::Train, Some(300)).unwrap();
+    let mut net = Network::new(network, 3).unwrap();
+    train(&mut net, &data, None, &TrainConfig::default(), &mut |_| {}).unwrap();
+    std::fs::write(file, model::to_bytes(&net, &[]).unwrap()).unwrap();
+    net
+}
+
 fn column(df: &DataFrame, name: &str) -> Vec<f64> {
     df.column(name)
         .unwrap()
@@ -216,23 +232,13 @@ fn absolute_drift_targets_equal_the_same_fractions() {
 
 #[test]
 fn inference_drift_evaluates_a_model_file() {
-    use xbar_training::{model, train, Network, NetworkConfig, Split, TrainConfig};
     let dir = tempfile::tempdir().unwrap();
-    let network = NetworkConfig {
-        sizes: vec![784, 16, 10],
-        steps: 4,
-        ..NetworkConfig::default()
-    };
-    let data = xbar_experiments::data::load(None, Split::Train, Some(300)).unwrap();
-    let mut net = Network::new(network, 3).unwrap();
-    train(&mut net, &data, None, &TrainConfig::default(), &mut |_| {}).unwrap();
-    let file = dir.path().join("m.safetensors");
-    std::fs::write(&file, model::to_bytes(&net, &[]).unwrap()).unwrap();
+    let net = tiny_model(&dir.path().join("m.safetensors"));
     let text = "name = \"e\"\nkind = \"inference-drift\"\ndevice = \"ideal\"\nseed = 3\n[data]\ntest_limit = 100\n[array]\nsize = 64\n[evaluation]\nmodel = \"m.safetensors\"\ntimes_s = [1.0]\ninstances = 1\n";
     let exp = Experiment::parse(&dir.path().join("e.toml"), text).unwrap();
     let df = run_in(&exp, dir.path()).unwrap();
     // A noiseless device with ideal wires gives back the software accuracy.
-    let test = xbar_experiments::data::load(None, Split::Test, Some(100)).unwrap();
+    let test = xbar_experiments::data::load(None, xbar_training::Split::Test, Some(100)).unwrap();
     let software = 100.0 * xbar_training::accuracy(&net, &test, 3);
     assert_eq!(column(&df, "software_accuracy_pct"), [software]);
     assert_eq!(column(&df, "accuracy_pct"), [software]);
