@@ -94,18 +94,9 @@ fn the_fitted_device_runs_through_show_pulse_drift_and_configs() {
             "curve.csv",
         ],
     );
-    let curve = std::fs::read_to_string(dir.path().join("curve.csv")).unwrap();
-    let mut lines = curve.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (pulse, mean) = (col("pulse"), col("conductance_mean_S"));
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let curve = mean_curve(&dir.path().join("curve.csv"));
     for k in [10usize, 30, 60] {
-        let row = rows
-            .iter()
-            .find(|r| r[pulse] == k.to_string())
-            .expect("pulse row");
-        let simulated: f64 = row[mean].parse().unwrap();
+        let simulated = curve[k];
         let measured = measured_mean(k);
         // The first measured point is after pulse 1: shift by one pulse.
         let measured_prev = if k > 1 {
@@ -624,20 +615,8 @@ fn the_measured_curve_is_fitted_kept_and_used() {
             "curve.csv",
         ],
     );
-    let curve = std::fs::read_to_string(dir.path().join("curve.csv")).unwrap();
-    let mut lines = curve.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
-    let (pulse, mean) = (col("pulse"), col("conductance_mean_S"));
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
-    let at = |k: usize| -> f64 {
-        rows.iter()
-            .find(|r| r[pulse] == k.to_string())
-            .expect("row")[mean]
-            .parse()
-            .unwrap()
-    };
-    let drop = at(60) - at(61);
+    let curve = mean_curve(&dir.path().join("curve.csv"));
+    let drop = curve[60] - curve[61];
     assert!(
         (drop - 1.5e-6).abs() < 0.15e-6,
         "first LTD pulse drops {drop:e} S"
@@ -761,4 +740,22 @@ fn data_no_closed_form_fits_keep_the_measured_curve() {
     );
     assert!(err.contains("does not converge"), "{err}");
     assert!(!dir.path().join("exp.toml").exists());
+}
+
+/// The `conductance_mean_S` column of a `device pulse` CSV, indexed by
+/// pulse (rows come in pulse order from 0).
+fn mean_curve(path: &Path) -> Vec<f64> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (pulse, mean) = (col("pulse"), col("conductance_mean_S"));
+    lines
+        .enumerate()
+        .map(|(k, line)| {
+            let row: Vec<&str> = line.split(',').collect();
+            assert_eq!(row[pulse], k.to_string(), "rows in pulse order");
+            row[mean].parse().unwrap()
+        })
+        .collect()
 }
