@@ -464,10 +464,9 @@ fn report_text(
     );
     let mut models = Vec::new();
     // Each model's totals over the devices it fits.
-    let [exponential, soft_bounds] = measured_curve::analytic_totals(fit);
     for (name, totals) in [
-        ("exponential", exponential),
-        ("soft-bounds", soft_bounds),
+        ("exponential", fit.exponential),
+        ("soft-bounds", fit.soft_bounds),
         ("measured", measured.map(|m| m.totals)),
     ] {
         if let Some(m) = totals {

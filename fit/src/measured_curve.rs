@@ -493,26 +493,6 @@ impl MeasuredFit {
     }
 }
 
-/// Totals of the exponential and the soft-bounds fits over every device
-/// each fits (the report's rows beside the measured curve's; `None` for a
-/// model that fits no device).
-pub fn analytic_totals(fit: &PulseFit) -> [Option<ModelTotals>; 2] {
-    let of = |q: &dyn Fn(&crate::pulse::DeviceFit) -> Option<Quality>| {
-        let qs: Vec<Quality> = fit.devices.iter().filter_map(q).collect();
-        (!qs.is_empty()).then(|| ModelTotals {
-            devices: qs.len(),
-            aic: qs.iter().map(|q| q.aic).sum(),
-            bic: qs.iter().map(|q| q.bic).sum(),
-            rmse_relative: median(&qs.iter().map(|q| q.rmse_relative).collect::<Vec<_>>()),
-            r2: median(&qs.iter().map(|q| q.r2).collect::<Vec<_>>()),
-        })
-    };
-    [
-        of(&|d| d.exponential.map(|e| e.quality)),
-        of(&|d| d.soft_bounds.map(|e| e.quality)),
-    ]
-}
-
 /// The pulse fit of data that neither closed form fits (`why`: their
 /// error): the measured curve alone, kept.
 pub fn measured_only(measured: &MeasuredFit, criterion: Criterion, why: &str) -> PulseFit {
@@ -552,18 +532,13 @@ pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: Choice) {
     // The analytic totals on the same devices: a model that fails on a
     // device is not comparable and is left out of the choice.
     let n = fit.devices.len();
-    let summed = |q: &dyn Fn(&crate::pulse::DeviceFit) -> Option<Quality>| {
-        let qs: Vec<Quality> = fit.devices.iter().filter_map(q).collect();
-        (qs.len() == n && n > 0).then(|| match fit.criterion {
-            Criterion::Aic => qs.iter().map(|q| q.aic).sum::<f64>(),
-            Criterion::Bic => qs.iter().map(|q| q.bic).sum::<f64>(),
-        })
-    };
+    let complete =
+        |t: Option<ModelTotals>| t.filter(|t| n > 0 && t.devices == n).map(|t| score(&t));
     let mut analytic: Vec<(&str, f64)> = Vec::new();
     let mut left_out = Vec::new();
     for (name, total) in [
-        ("exponential", summed(&|d| d.exponential.map(|e| e.quality))),
-        ("soft bounds", summed(&|d| d.soft_bounds.map(|e| e.quality))),
+        ("exponential", complete(fit.exponential)),
+        ("soft bounds", complete(fit.soft_bounds)),
     ] {
         match total {
             Some(t) => analytic.push((name, t)),

@@ -245,9 +245,10 @@ pub struct PulseFit {
     pub chosen: String,
     /// Why it was chosen.
     pub reason: String,
-    /// Exponential totals (absent when it fits too few devices).
+    /// Exponential totals over the devices it fits (absent when it fits
+    /// none). The choice compares the models on the devices both fit.
     pub exponential: Option<ModelTotals>,
-    /// Soft-bounds totals.
+    /// Soft-bounds totals over the devices it fits (absent when none).
     pub soft_bounds: Option<ModelTotals>,
     /// Population of each parameter of the kept model, by key.
     pub population: Vec<(String, Population)>,
@@ -871,10 +872,10 @@ fn population(values: &[f64], errors: &[f64]) -> Population {
     }
 }
 
-fn totals<'a>(qs: impl Iterator<Item = &'a Quality>, devices: usize) -> ModelTotals {
-    let qs: Vec<&Quality> = qs.collect();
+/// Sums of AIC and BIC, medians of RMSE and R² over per-device qualities.
+pub(crate) fn totals(qs: Vec<Quality>) -> ModelTotals {
     ModelTotals {
-        devices,
+        devices: qs.len(),
         aic: qs.iter().map(|q| q.aic).sum(),
         bic: qs.iter().map(|q| q.bic).sum(),
         rmse_relative: median(&qs.iter().map(|q| q.rmse_relative).collect::<Vec<_>>()),
@@ -904,23 +905,20 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
         .iter()
         .filter(|d| d.exponential.is_some() && d.soft_bounds.is_some())
         .collect();
-    let exp_totals = (n_exp > 0).then(|| {
-        totals(
-            both.iter()
-                .filter_map(|d| d.exponential.as_ref().map(|e| &e.quality)),
-            n_exp,
-        )
-    });
-    let soft_totals = (n_soft > 0).then(|| {
-        totals(
-            both.iter()
-                .filter_map(|d| d.soft_bounds.as_ref().map(|e| &e.quality)),
-            n_soft,
-        )
-    });
+    let exponential_quality = |d: &DeviceFit| d.exponential.as_ref().map(|e| e.quality);
+    let soft_quality = |d: &DeviceFit| d.soft_bounds.as_ref().map(|e| e.quality);
+    // Each model's totals over the devices it fits (the report's rows)…
+    let exp_totals =
+        (n_exp > 0).then(|| totals(devices.iter().filter_map(exponential_quality).collect()));
+    let soft_totals =
+        (n_soft > 0).then(|| totals(devices.iter().filter_map(soft_quality).collect()));
     let score = |t: &ModelTotals| match opts.criterion {
         Criterion::Aic => t.aic,
         Criterion::Bic => t.bic,
+    };
+    // … and the comparison over the devices both fit, like with like.
+    let on_both = |q: &dyn Fn(&DeviceFit) -> Option<Quality>| {
+        score(&totals(both.iter().filter_map(|d| q(d)).collect()))
     };
     let crit = match opts.criterion {
         Criterion::Aic => "AIC",
@@ -933,10 +931,7 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
         ModelChoice::SoftBounds => (false, "chosen by the user".to_string()),
         ModelChoice::Auto => match (usable(n_exp), usable(n_soft)) {
             (true, true) => {
-                let (e, s) = (
-                    score(exp_totals.as_ref().expect("n_exp > 0")),
-                    score(soft_totals.as_ref().expect("n_soft > 0")),
-                );
+                let (e, s) = (on_both(&exponential_quality), on_both(&soft_quality));
                 (
                     e <= s,
                     format!(

@@ -370,6 +370,12 @@ fn measured_curve_follows_a_jump_at_the_turn_that_closed_forms_cannot() {
     );
     assert_eq!(fit.chosen, "measured", "{}", fit.reason);
     assert!(measured.totals.bic < soft_bic - 1000.0);
+    // The soft-bounds totals are over the 8 devices it fits, although the
+    // exponential model fits none (they once summed over no device: 0).
+    let soft = fit.soft_bounds.expect("soft bounds fits every device");
+    assert_eq!(soft.devices, 8);
+    assert!((soft.bic - soft_bic).abs() < 1e-9 * soft_bic.abs());
+    assert!(soft.rmse_relative > 3.0 * measured.totals.rmse_relative);
     assert!(measured.curve.turn_ltd.is_some());
     // Simulated trajectories against the generator's mean.
     let device = |pulse, fit: &xbar_fit::pulse::PulseFit| {
