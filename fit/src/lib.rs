@@ -11,7 +11,7 @@
 //! | [`measurements`] | tables from CSV/TSV/xlsx, wide and long pulse-train layouts, located errors |
 //! | [`pulse`] | NeuroSim exponential and soft-bounds fits per device, C2C, D2D, AIC/BIC choice |
 //! | [`retention`] | drift exponent ν per device and over devices, its dependence on the conductance |
-//! | [`read_noise`] | relative read noise from repeated reads |
+//! | [`read_noise`] | relative and PCM 1/f read noise from repeated reads (with `time_s`), chosen by AIC/BIC |
 //! | [`programming`] | the programming-noise polynomial σ(g_T) from target-versus-achieved writes |
 //! | [`iv`] | the sinh cell I-V `I = (g/a)·sinh(aV)` from sweeps |
 //! | [`stats`] | Levenberg–Marquardt with Jacobian covariance, χ² intervals, information criteria |
