@@ -16,7 +16,7 @@ use xbar_fit::measured_curve::{self, Choice, MeasuredFit};
 use xbar_fit::measurements::{series, sha256_file, PulseData, Table};
 use xbar_fit::programming::fit_programming;
 use xbar_fit::pulse::{fit_pulses, Criterion, PulseFit, PulseOptions};
-use xbar_fit::read_noise::fit_read_noise;
+use xbar_fit::read_noise::{fit_read_noise_with, ReadNoiseFit, ReadNoiseOptions};
 use xbar_fit::retention::{fit_retention, RetentionFit};
 use xbar_fit::stats::Estimate;
 use xbar_fit::DataError;
@@ -36,8 +36,9 @@ pub struct FitArgs {
     /// device (or long: `device`, `time_s`, `conductance_S`)
     #[arg(long, value_name = "FILE")]
     pub retention: Option<PathBuf>,
-    /// Repeated reads: one conductance column (S) per device, one row per
-    /// read (or long: `device`, `conductance_S`)
+    /// Repeated reads: optional `time_s` (time since programming: then the
+    /// PCM 1/f model competes), one conductance column (S) per device, one
+    /// row per read (or long: `device`, [`time_s`,] `conductance_S`)
     #[arg(long, value_name = "FILE")]
     pub read_noise: Option<PathBuf>,
     /// Program-and-verify writes: `target_S` and the achieved
@@ -72,6 +73,16 @@ pub struct FitArgs {
     /// Huber loss against outlying pulses instead of plain least squares
     #[arg(long)]
     pub robust: bool,
+    /// PCM 1/f read noise (reads with `time_s`): read duration t_read in s
+    /// (default: the library's IBM PCM value)
+    #[arg(long, value_name = "S")]
+    pub t_read_s: Option<f64>,
+    /// PCM 1/f read noise: floor of g_r^q_exponent (default: IBM PCM)
+    #[arg(long, value_name = "X")]
+    pub g_r_floor: Option<f64>,
+    /// PCM 1/f read noise: clip of Q_s (default: IBM PCM)
+    #[arg(long, value_name = "X")]
+    pub q_max: Option<f64>,
 }
 
 fn parse_model(text: &str) -> std::result::Result<Choice, String> {
@@ -232,28 +243,23 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     }
     let mut noise = None;
     if let Some((path, table)) = &read_noise {
-        let fit = fit_read_noise(table)?;
+        let opts = ReadNoiseOptions {
+            criterion: args.criterion,
+            // g_r against the device file's g_max (the pulse fit's, else the
+            // largest measured conductance): the library reads q_coeff so.
+            g_max_s: Some(g_max),
+            g_r_floor: args.g_r_floor,
+            q_max: args.q_max,
+            t_read_s: args.t_read_s,
+        };
+        let fit = fit_read_noise_with(table, &opts)?;
         sources.push(("read-noise", (*path).clone(), sha256_file(path)?));
-        report += &format!(
-            "\nRead noise: {}, {} devices: relative σ {} (pooled; per device {} … {})\n",
-            path.display(),
-            fit.devices.len(),
-            with_ci(&fit.sigma),
-            sig(
-                fit.devices
-                    .iter()
-                    .map(|d| d.sigma.value)
-                    .fold(f64::INFINITY, f64::min),
-                3
-            ),
-            sig(
-                fit.devices
-                    .iter()
-                    .map(|d| d.sigma.value)
-                    .fold(0.0, f64::max),
-                3
-            ),
-        );
+        let g_max_from = if pulses.is_some() {
+            "the pulse fit's g_max"
+        } else {
+            "the largest measured conductance, the device file's g_max"
+        };
+        report += &read_noise_text(path, &fit, g_max_from);
         sidecar_fits.insert("read_noise".into(), to_json(&fit)?);
         noise = Some(fit.read_noise.clone());
     }
@@ -311,8 +317,22 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             d.t0_s
         );
     }
-    if let Some(xbar_devices::read_noise::ReadNoiseSpec::Relative { sigma }) = &noise {
-        description += &format!("; relative read noise {}", sig(*sigma, 3));
+    match &noise {
+        Some(xbar_devices::read_noise::ReadNoiseSpec::Relative { sigma }) => {
+            description += &format!("; relative read noise {}", sig(*sigma, 3));
+        }
+        Some(xbar_devices::read_noise::ReadNoiseSpec::PcmOneOverF {
+            q_coeff,
+            q_exponent,
+            ..
+        }) => {
+            description += &format!(
+                "; PCM 1/f read noise q_coeff {}, q_exponent {}",
+                sig(*q_coeff, 3),
+                sig(*q_exponent, 3)
+            );
+        }
+        None => {}
     }
     let spec = DeviceSpec {
         name,
@@ -409,6 +429,46 @@ fn pulse_summary(fit: &PulseFit, measured: Option<&MeasuredFit>) -> String {
         fit.chosen,
         fit.reason
     )
+}
+
+fn read_noise_text(file: &Path, fit: &ReadNoiseFit, g_max_from: &str) -> String {
+    let per_device = |f: fn(f64, f64) -> f64, start: f64| {
+        sig(fit.devices.iter().map(|d| d.sigma.value).fold(start, f), 3)
+    };
+    let mut t = format!(
+        "\nRead noise: {}, {} devices, {} groups at {} times: relative σ {} (pooled; per device {} … {}); AIC {}, BIC {}\n",
+        file.display(),
+        fit.devices.len(),
+        fit.groups,
+        fit.times,
+        with_ci(&fit.sigma),
+        per_device(f64::min, f64::INFINITY),
+        per_device(f64::max, 0.0),
+        sig(fit.relative.aic, 6),
+        sig(fit.relative.bic, 6),
+    );
+    if let Some(f) = &fit.one_over_f {
+        let defaults = if f.library_defaults.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({}: the library's IBM PCM values)",
+                f.library_defaults.join(", ")
+            )
+        };
+        t += &format!(
+            "  PCM 1/f: q_coeff {}, q_exponent {} (g_max {} S, {g_max_from}; t_read {} s, g_r_floor {}, q_max {}{defaults}); AIC {}, BIC {}\n",
+            with_ci(&f.q_coeff),
+            with_ci(&f.q_exponent),
+            sig(f.g_max_s, 4),
+            f.t_read_s,
+            f.g_r_floor,
+            f.q_max,
+            sig(f.score.aic, 6),
+            sig(f.score.bic, 6),
+        );
+    }
+    t + &format!("  read noise kept: {} ({})\n", fit.chosen, fit.reason)
 }
 
 fn retention_text(file: &Path, fit: &RetentionFit) -> String {

@@ -759,3 +759,118 @@ fn mean_curve(path: &Path) -> Vec<f64> {
         })
         .collect()
 }
+
+/// Standard normal draws from SplitMix64 and Box–Muller (the test's own,
+/// so the data owe nothing to the crates under test).
+fn normals(seed: u64, n: usize) -> Vec<f64> {
+    let mut s = seed;
+    let mut uniform = || {
+        s = s.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = s;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|_| {
+            let (u, v) = (1.0 - uniform(), uniform());
+            (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        })
+        .collect()
+}
+
+/// Reads on the PCM 1/f law written here (Nandakumar et al. 2019):
+/// `g + g·q·g_r^(−p)·√ln((t + t_read)/(2·t_read))·ξ`, q = 0.0088, p = 0.65,
+/// t_read = 250 ns, g_max = 25 µS; 24 devices over g_r 0.05…1, bursts of 8
+/// reads at 10 µs, 1 ms, 0.1 s and 10 s. `time_s`, then one column per device.
+fn pcm_reads_csv() -> String {
+    let (q, p, t_read, g_max) = (0.0088f64, 0.65, 250e-9, 25e-6);
+    let n = 24;
+    let mut xi = normals(17, n * 32).into_iter();
+    let mut text = String::from("time_s");
+    for i in 0..n {
+        text += &format!(",d{i}");
+    }
+    text += "\n";
+    for t in [1e-5f64, 1e-3, 0.1, 10.0] {
+        for _ in 0..8 {
+            text += &format!("{t}");
+            for i in 0..n {
+                let g = g_max * 0.05f64.powf(1.0 - i as f64 / (n - 1) as f64);
+                let sd = g * q * (g / g_max).powf(-p) * ((t + t_read) / (2.0 * t_read)).ln().sqrt();
+                text += &format!(",{:e}", g + sd * xi.next().unwrap());
+            }
+            text += "\n";
+        }
+    }
+    text
+}
+
+/// `--read-noise` with `time_s`: the 1/f model is fitted and kept by BIC,
+/// the TOML's `[read_noise]` is exactly what the report says was fitted
+/// (the library's IBM floor, clip and t_read), `device show` reads it, and
+/// q_coeff is expressed against the file's g_max: `q·(25 µS/g_max)^p`.
+#[test]
+fn pcm_one_over_f_read_noise_is_fitted_and_kept() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("reads.csv"), pcm_reads_csv()).unwrap();
+    let out = ok(
+        dir.path(),
+        &[
+            "device",
+            "fit",
+            "--read-noise",
+            "reads.csv",
+            "-o",
+            "pcm.toml",
+        ],
+    );
+    assert!(out.contains("read noise kept: pcm-1/f (BIC"), "{out}");
+    assert!(out.contains("the library's IBM PCM values"), "{out}");
+    let path = dir.path().join("pcm.toml");
+    let doc: toml::Table = std::fs::read_to_string(&path).unwrap().parse().unwrap();
+    let rn = doc["read_noise"].as_table().unwrap();
+    assert_eq!(rn["model"].as_str(), Some("pcm-1/f"));
+    let fitted = &common::sidecar(&path)["fits"]["read_noise"]["one_over_f"];
+    for (key, json) in [
+        ("q_coeff", &fitted["q_coeff"]["value"]),
+        ("q_exponent", &fitted["q_exponent"]["value"]),
+        ("g_r_floor", &fitted["g_r_floor"]),
+        ("q_max", &fitted["q_max"]),
+        ("t_read_s", &fitted["t_read_s"]),
+    ] {
+        assert_eq!(rn[key].as_float(), json.as_f64(), "{key}");
+    }
+    assert_eq!(rn["g_r_floor"].as_float(), Some(1e-3));
+    assert_eq!(rn["q_max"].as_float(), Some(0.2));
+    assert_eq!(rn["t_read_s"].as_float(), Some(250e-9));
+    let g_max = doc["g_max"].as_float().unwrap();
+    let p = rn["q_exponent"].as_float().unwrap();
+    assert!((p - 0.65).abs() < 0.12, "{p}");
+    let q = rn["q_coeff"].as_float().unwrap();
+    let want = 0.0088 * (25e-6 / g_max).powf(0.65);
+    assert!((q / want - 1.0).abs() < 0.2, "{q} against {want}");
+    let show = ok(dir.path(), &["device", "show", "pcm.toml"]);
+    assert!(show.contains("pcm-1/f"), "{show}");
+    // Bad times: located one-line errors, exit 2, nothing written.
+    // The first read's time (line 2) replaced.
+    let with_time = |t: &str| {
+        let text = pcm_reads_csv();
+        let (head, rest) = text.split_once('\n').unwrap();
+        let (_, row) = rest.split_once(',').unwrap();
+        format!("{head}\n{t},{row}")
+    };
+    for (bad, what) in [
+        (with_time("0"), "time since programming > 0 s"),
+        (with_time("soon"), "time_s"),
+    ] {
+        std::fs::write(dir.path().join("bad.csv"), bad).unwrap();
+        let err = fails(
+            dir.path(),
+            &["device", "fit", "--read-noise", "bad.csv", "-o", "bad.toml"],
+        );
+        assert!(err.contains("bad.csv:2") && err.contains("time_s"), "{err}");
+        assert!(err.contains(what), "{err}");
+        assert!(!dir.path().join("bad.toml").exists());
+    }
+}
