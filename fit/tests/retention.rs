@@ -322,3 +322,24 @@ fn sinh_iv_is_recovered() {
     }
     assert!(covered >= 72, "{covered} of 80");
 }
+
+/// The long layout (`device`, `time_s`, `conductance_S`) of the same reads
+/// gives the same fit as the wide one.
+#[test]
+fn long_read_noise_layout_matches_wide() {
+    let wide = pcm_reads(7, true);
+    let mut long = String::from("device,time_s,conductance_S\n");
+    let mut lines = wide.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        for (name, g) in header[1..].iter().zip(&cells[1..]) {
+            long += &format!("{name},{},{g}\n", cells[0]);
+        }
+    }
+    let fit =
+        |text: &str| fit_read_noise(&Table::from_csv_text("n.csv", text, b',').unwrap()).unwrap();
+    let (w, l) = (fit(&wide), fit(&long));
+    assert_eq!(w.read_noise, l.read_noise);
+    assert_eq!((l.groups, l.times, l.chosen.as_str()), (120, 4, "pcm-1/f"));
+}
