@@ -38,7 +38,7 @@ pub struct FitArgs {
     pub retention: Option<PathBuf>,
     /// Repeated reads: optional `time_s` (time since programming: then the
     /// PCM 1/f model competes), one conductance column (S) per device, one
-    /// row per read (or long: `device`, [`time_s`,] `conductance_S`)
+    /// row per read (or long: `device`, optional `time_s`, `conductance_S`)
     #[arg(long, value_name = "FILE")]
     pub read_noise: Option<PathBuf>,
     /// Program-and-verify writes: `target_S` and the achieved
