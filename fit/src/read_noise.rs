@@ -33,7 +33,7 @@
 //! factor [`MIN_RANGE`]): the group's read σ is
 //! `m·q_coeff·g_r^(−q_exponent)·L(t)`, `L(t) = √ln((t + t_read)/(2·t_read))`,
 //! with `g_r = m/g_max` (the floor and the clip `q_max` are not active in the
-//! fit: check that the fitted `Q_s` stays below `q_max` over the data).
+//! fit; the kept model's reason says when they act at the smallest device).
 //! `SS/σ²` is χ²ₖ, so `v = SS/(k·m²·L²)` is a gamma variable of mean
 //! `exp(η)`, `η = 2·ln q_coeff − 2·q_exponent·ln g_r`: maximum likelihood by
 //! Fisher scoring (a gamma GLM with log link, weights `k`), the covariance
@@ -349,9 +349,19 @@ pub fn fit_read_noise_with(
             };
             let (a, b) = (relative.by(opts.criterion), f.score.by(opts.criterion));
             if b < a {
+                // The fit ignores the floor and the clip: say where they act.
+                let gr_lo = lo / g_max;
+                let q_lo = f.q_coeff.value / gr_lo.powf(f.q_exponent.value).max(g_r_floor);
+                let clip = if q_lo > q_max || gr_lo.powf(f.q_exponent.value) < g_r_floor {
+                    format!(
+                        "; Q_s at the smallest device (g_r {gr_lo:.3}) is {q_lo:.3}: the floor or the clip q_max = {q_max} acts there, the fit did not model it"
+                    )
+                } else {
+                    String::new()
+                };
                 (
                     "pcm-1/f",
-                    format!("{name} {b:.1} against {a:.1} for relative"),
+                    format!("{name} {b:.1} against {a:.1} for relative{clip}"),
                     ReadNoiseSpec::PcmOneOverF {
                         q_coeff: f.q_coeff.value,
                         q_exponent: f.q_exponent.value,

@@ -198,6 +198,23 @@ fn pcm_one_over_f_read_noise_is_recovered() {
         sum_q += q.value;
         sum_p += p.value;
     }
+    // A q_max below Q_s(0.05) = 0.0617 is kept as given, and the report
+    // says that the clip acts where the fit did not model it.
+    let clipped = ReadNoiseOptions {
+        q_max: Some(0.05),
+        ..opts
+    };
+    let table = Table::from_csv_text("n.csv", &pcm_reads(0, true), b',').unwrap();
+    let fit = fit_read_noise_with(&table, &clipped).unwrap();
+    assert!(
+        fit.reason.contains("q_max = 0.05 acts there"),
+        "{}",
+        fit.reason
+    );
+    assert_eq!(
+        fit.one_over_f.unwrap().library_defaults,
+        ["g_r_floor", "t_read_s"]
+    );
     let n = seeds as f64;
     assert!((sum_q / n / 0.0088 - 1.0).abs() < 0.015, "{}", sum_q / n);
     assert!((sum_p / n - 0.65).abs() < 0.008, "{}", sum_p / n);
