@@ -101,16 +101,7 @@ impl StreamKey {
     where
         F: Fn(usize, f64, &mut BlockRng) -> f64 + Sync,
     {
-        values
-            .par_chunks_mut(BLOCK)
-            .enumerate()
-            .for_each(|(block, chunk)| {
-                let mut rng = self.block_rng(block);
-                let base = block * BLOCK;
-                for (offset, slot) in chunk.iter_mut().enumerate() {
-                    *slot = f(base + offset, *slot, &mut rng);
-                }
-            });
+        self.update_summed(values, |k, v, rng| (f(k, v, rng), 0.0));
     }
 }
 
