@@ -520,14 +520,8 @@ pub fn measured_only(measured: &MeasuredFit, criterion: Criterion, why: &str) ->
 /// file's pulse model, range, variability and population become the
 /// measured curve's (D2D: the relative σ of the devices' extremes; no NL).
 pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: Choice) {
-    let crit = match fit.criterion {
-        Criterion::Aic => "AIC",
-        Criterion::Bic => "BIC",
-    };
-    let score = |t: &ModelTotals| match fit.criterion {
-        Criterion::Aic => t.aic,
-        Criterion::Bic => t.bic,
-    };
+    let crit = fit.criterion.name();
+    let score = |t: &ModelTotals| fit.criterion.pick(t.aic, t.bic);
     let ours = score(&measured.totals);
     // The analytic totals on the same devices: a model that fails on a
     // device is not comparable and is left out of the choice.

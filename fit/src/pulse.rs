@@ -101,6 +101,24 @@ pub enum Criterion {
     Bic,
 }
 
+impl Criterion {
+    /// `"AIC"` or `"BIC"`, as the reports write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Criterion::Aic => "AIC",
+            Criterion::Bic => "BIC",
+        }
+    }
+
+    /// This criterion's value of a model: `aic` or `bic`.
+    pub fn pick(self, aic: f64, bic: f64) -> f64 {
+        match self {
+            Criterion::Aic => aic,
+            Criterion::Bic => bic,
+        }
+    }
+}
+
 /// Which pulse model the device file keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -912,18 +930,12 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
         (n_exp > 0).then(|| totals(devices.iter().filter_map(exponential_quality).collect()));
     let soft_totals =
         (n_soft > 0).then(|| totals(devices.iter().filter_map(soft_quality).collect()));
-    let score = |t: &ModelTotals| match opts.criterion {
-        Criterion::Aic => t.aic,
-        Criterion::Bic => t.bic,
-    };
+    let score = |t: &ModelTotals| opts.criterion.pick(t.aic, t.bic);
     // … and the comparison over the devices both fit, like with like.
     let on_both = |q: &dyn Fn(&DeviceFit) -> Option<Quality>| {
         score(&totals(both.iter().filter_map(|d| q(d)).collect()))
     };
-    let crit = match opts.criterion {
-        Criterion::Aic => "AIC",
-        Criterion::Bic => "BIC",
-    };
+    let crit = opts.criterion.name();
     // A model that fails on more than a tenth of the devices is not offered.
     let usable = |k: usize| k > 0 && 10 * k >= 9 * n;
     let (exponential, reason) = match opts.model {

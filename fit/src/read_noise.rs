@@ -106,10 +106,7 @@ impl ModelScore {
     }
 
     fn by(&self, c: Criterion) -> f64 {
-        match c {
-            Criterion::Aic => self.aic,
-            Criterion::Bic => self.bic,
-        }
+        c.pick(self.aic, self.bic)
     }
 }
 
@@ -343,10 +340,7 @@ pub fn fit_read_noise_with(
     let relative_spec = ReadNoiseSpec::Relative { sigma: sigma.value };
     let (chosen, reason, read_noise) = match (one_over_f.clone().flatten(), why_not) {
         (Some(f), _) => {
-            let name = match opts.criterion {
-                Criterion::Aic => "AIC",
-                Criterion::Bic => "BIC",
-            };
+            let name = opts.criterion.name();
             let (a, b) = (relative.by(opts.criterion), f.score.by(opts.criterion));
             if b < a {
                 // The fit ignores the floor and the clip: say where they act.
