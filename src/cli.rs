@@ -295,7 +295,7 @@ fn parse_resistance(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_positive(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_positive(text: &str) -> Result<f64, String> {
     match text.trim().parse::<f64>() {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
         _ => Err(format!("expected a finite number > 0, found `{text}`")),
@@ -833,7 +833,7 @@ fn parse_widths(text: &str) -> Result<Widths, String> {
         .map(Widths)
 }
 
-fn parse_size(text: &str) -> Result<usize, String> {
+pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
     match parse_whole(text) {
         Ok(n) if n >= 1 && n <= usize::MAX as u64 => Ok(n as usize),
         _ => Err(format!("expected a whole number ≥ 1, found `{text}`")),

@@ -21,6 +21,7 @@ use xbar_fit::retention::{fit_retention, RetentionFit};
 use xbar_fit::stats::Estimate;
 use xbar_fit::DataError;
 
+use crate::cli::{parse_positive, parse_size};
 use crate::error::{bail, CliError, Result};
 use crate::output::{aligned_table, check_output_path, print, provenance, write_text_with_sidecar};
 
@@ -65,7 +66,7 @@ pub struct FitArgs {
     pub model: Choice,
     /// Bins per branch of the measured-curve model (bins with fewer than 5
     /// steps are merged with a neighbour)
-    #[arg(long, value_name = "N", default_value_t = measured_curve::DEFAULT_BINS, value_parser = clap::value_parser!(usize))]
+    #[arg(long, value_name = "N", default_value_t = measured_curve::DEFAULT_BINS, value_parser = parse_size, allow_hyphen_values = true)]
     pub bins: usize,
     /// Information criterion of the automatic choice: aic or bic
     #[arg(long, value_name = "IC", default_value = "bic", value_parser = parse_criterion)]
@@ -75,13 +76,13 @@ pub struct FitArgs {
     pub robust: bool,
     /// PCM 1/f read noise (reads with `time_s`): read duration t_read in s
     /// (default: the library's IBM PCM value)
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = parse_positive, allow_hyphen_values = true)]
     pub t_read_s: Option<f64>,
     /// PCM 1/f read noise: floor of g_r^q_exponent (default: IBM PCM)
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = parse_positive, allow_hyphen_values = true)]
     pub g_r_floor: Option<f64>,
     /// PCM 1/f read noise: clip of Q_s (default: IBM PCM)
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", value_parser = parse_positive, allow_hyphen_values = true)]
     pub q_max: Option<f64>,
 }
 
@@ -166,9 +167,6 @@ pub fn fit(args: &FitArgs) -> Result<()> {
             criterion: args.criterion,
             model: args.model.analytic(),
         };
-        if args.bins == 0 {
-            bail!("--bins: expected at least 1 bin, found 0");
-        }
         let analytic = fit_pulses(&data, &opts);
         // The measured curve competes unless the user chose a closed form.
         let measured = match fit_measured_for(&data, args) {

@@ -874,3 +874,52 @@ fn pcm_one_over_f_read_noise_is_fitted_and_kept() {
         assert!(!dir.path().join("bad.toml").exists());
     }
 }
+
+/// The numeric flags of `device fit` are checked where they are parsed:
+/// a negative, zero, NaN or text value is one line naming the flag (not
+/// clap's "unexpected argument '-1'"), exit 2, and nothing is written.
+#[test]
+fn bad_flag_values_name_the_flag() {
+    let dir = TempDir::new().unwrap();
+    std::fs::write(dir.path().join("reads.csv"), pcm_reads_csv()).unwrap();
+    for (flag, value, expected) in [
+        (
+            "--t-read-s",
+            "-1",
+            "expected a finite number > 0, found `-1`",
+        ),
+        ("--t-read-s", "0", "expected a finite number > 0, found `0`"),
+        (
+            "--q-max",
+            "nan",
+            "expected a finite number > 0, found `nan`",
+        ),
+        (
+            "--g-r-floor",
+            "x",
+            "expected a finite number > 0, found `x`",
+        ),
+        ("--bins", "-3", "expected a whole number ≥ 1, found `-3`"),
+        ("--bins", "0", "expected a whole number ≥ 1, found `0`"),
+    ] {
+        let err = fails(
+            dir.path(),
+            &[
+                "device",
+                "fit",
+                "--read-noise",
+                "reads.csv",
+                "-o",
+                "out.toml",
+                flag,
+                value,
+            ],
+        );
+        assert!(
+            err.contains(&format!("'{flag} <")) && err.ends_with(expected),
+            "{flag} {value}: {err}"
+        );
+        assert!(!dir.path().join("out.toml").exists());
+        assert!(!dir.path().join("out.toml.json").exists());
+    }
+}
