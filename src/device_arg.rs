@@ -1,9 +1,10 @@
-//! `--device X`: a library preset by name, or a TOML device file.
+//! `--device X`: a library preset by name, or a TOML device file, by the
+//! rule of [`resolve_device`] with the working directory as base.
 
 use std::path::Path;
 
-use xbar_devices::{library, DeviceSpec};
-use xbar_experiments::config::{load_device_file, suggest};
+use xbar_devices::DeviceSpec;
+use xbar_experiments::config::{resolve_device, DeviceRefError};
 
 use crate::error::{bail, Result};
 
@@ -15,33 +16,26 @@ pub struct Device {
     pub source: String,
 }
 
-/// Resolves `arg`: a path when it ends in `.toml` (or is an existing file
-/// that is not a preset name), else a library preset.
+/// Resolves `arg` with [`resolve_device`], relative paths relative to the
+/// working directory.
 ///
 /// # Errors
 /// A located error for a bad device file; an unknown preset with the
 /// nearest name, e.g. ``unknown device `pcmo2`; did you mean `pcmo`?``.
 pub fn resolve(arg: &str) -> Result<Device> {
-    let path = Path::new(arg);
-    let is_file = arg.ends_with(".toml") || (library::preset(arg).is_none() && path.is_file());
-    if is_file {
-        let spec = load_device_file(path)?;
-        return Ok(Device {
+    match resolve_device(arg, Path::new("")) {
+        Ok((spec, source)) => Ok(Device {
             spec,
-            source: format!("file:{arg}"),
-        });
-    }
-    if let Some(spec) = library::preset(arg) {
-        return Ok(Device {
-            spec,
-            source: format!("library:{arg}"),
-        });
-    }
-    match suggest(arg, library::names()) {
-        Some(name) => {
+            source: source.to_string(),
+        }),
+        Err(DeviceRefError::File(e)) => Err(e.into()),
+        Err(DeviceRefError::Unknown {
+            suggestion: Some(name),
+            ..
+        }) => {
             bail!("unknown device `{arg}`; did you mean `{name}`? (run `xbarsim device list`)")
         }
-        None => bail!(
+        Err(DeviceRefError::Unknown { suggestion: None, .. }) => bail!(
             "unknown device `{arg}`: not a library device nor a .toml device file (run `xbarsim device list`)"
         ),
     }

@@ -100,5 +100,8 @@ fn cost_writes_the_kinds_columns_and_refuses_bad_input() {
     let mut args: Vec<&str> = base.to_vec();
     args.extend_from_slice(&["--technology", "t.toml", "--output", "c.csv"]);
     let e = fails(d, &args);
-    assert!(e.contains("t.toml:") && e.contains("missing field"), "{e}");
+    assert!(
+        e.contains("t.toml:") && e.contains("missing key `feature_size_m`"),
+        "{e}"
+    );
 }

@@ -7,13 +7,18 @@
 //! The library's presets ([`Technology::preset`], names in
 //! [`Technology::PRESETS`]) are compiled in from `cost/presets/*.toml`.
 //!
-//! [`Technology::from_toml`] reads one from text: a missing key, an unknown
-//! key, a value that is not a finite number ≥ 0 (> 0 where the model
-//! divides by it) or a missing source is a [`TechnologyError`] that names
-//! the origin, the line and column, and the key.
+//! [`Technology::from_toml`] reads one from text through the located TOML
+//! reader ([`xbar_toml`], as configs and device files are read): a missing
+//! key, an unknown key or a wrong type, and a value that is not a finite
+//! number ≥ 0 (> 0 where the model divides by it) or has no source
+//! ([`TechnologyError`]), are a [`ConfigError`] that names the origin, the
+//! line and column, and the key.
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use xbar_toml::{ConfigError, TomlDocument};
 
 /// One figure and where it comes from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -25,20 +30,35 @@ pub struct Quantity {
     pub source: String,
 }
 
-/// A technology file that could not be used: `origin:line:col: key: message`.
+/// A figure that breaks its constraint ([`Technology::validate`]); the
+/// text is what [`Technology::from_toml`] reports at the key's line.
 #[derive(Debug, Clone, PartialEq, Error)]
-#[error("{origin}:{line}:{column}: {key}: {message}")]
-pub struct TechnologyError {
-    /// The file name or preset the text came from.
-    pub origin: String,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
-    /// The key (empty when the text is not TOML at all).
-    pub key: String,
-    /// What was expected and what was found.
-    pub message: String,
+pub enum TechnologyError {
+    /// Not a finite number ≥ 0 (> 0 where the model divides by it).
+    #[error("expected a finite value {}, found {value}", if *.positive { "> 0" } else { "≥ 0" })]
+    OutOfRange {
+        /// The figure's key.
+        key: &'static str,
+        /// Whether it must be > 0 (else ≥ 0).
+        positive: bool,
+        /// The value found.
+        value: f64,
+    },
+    /// No citation for the value.
+    #[error("expected a source (citation) for the value")]
+    NoSource {
+        /// The figure's key.
+        key: &'static str,
+    },
+}
+
+impl TechnologyError {
+    /// The key of the figure.
+    pub fn key(&self) -> &'static str {
+        match self {
+            TechnologyError::OutOfRange { key, .. } | TechnologyError::NoSource { key } => key,
+        }
+    }
 }
 
 macro_rules! technology {
@@ -52,7 +72,7 @@ macro_rules! technology {
         /// assert!(t.adc_sample_rate_hz.source.contains("ISAAC"));
         /// let bad = t.to_toml().replace("value = 1.28e9", "value = -1.0");
         /// let err = Technology::from_toml(&bad, "mine.toml").unwrap_err();
-        /// assert_eq!(err.key, "adc_sample_rate_hz");
+        /// assert_eq!(err.key(), Some("adc_sample_rate_hz"));
         /// ```
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -161,54 +181,23 @@ impl Technology {
     /// errors (a file name).
     ///
     /// # Errors
-    /// [`TechnologyError`] at the offending key's line and column.
-    pub fn from_toml(text: &str, origin: &str) -> Result<Technology, TechnologyError> {
-        let locate = |offset: usize| {
-            let before = &text[..offset.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |p| p + 1) + 1;
-            (line, column)
-        };
-        let tech: Technology = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map_or((1, 1), |s| locate(s.start));
-            let message = e.message().to_string();
-            let key = Self::KEYS
-                .iter()
-                .chain(["name"].iter())
-                .find(|k| message.contains(&format!("`{k}`")))
-                .map_or_else(String::new, |k| k.to_string());
-            TechnologyError {
-                origin: origin.to_string(),
-                line,
-                column,
-                key,
-                message,
-            }
-        })?;
-        if let Err((key, message)) = tech.validate() {
-            // The key's own line: `key =` at the start of a line.
-            let offset = text
-                .match_indices(key)
-                .find(|(p, _)| {
-                    (*p == 0 || text.as_bytes()[p - 1] == b'\n')
-                        && text[p + key.len()..].trim_start().starts_with('=')
-                })
-                .map_or(0, |(p, _)| p);
-            let (line, column) = locate(offset);
-            return Err(TechnologyError {
-                origin: origin.to_string(),
-                line,
-                column,
-                key: key.to_string(),
-                message,
-            });
-        }
+    /// A located [`ConfigError`]: TOML syntax, an unknown, missing or
+    /// mistyped key at its line, a [`TechnologyError`] at its key's line.
+    pub fn from_toml(text: &str, origin: &str) -> Result<Technology, ConfigError> {
+        let doc = TomlDocument::parse(Path::new(origin), text)?;
+        let tech: Technology = doc.deserialize()?;
+        tech.validate()
+            .map_err(|e| doc.invalid_at_key(e.key(), &e.to_string()))?;
         Ok(tech)
     }
 
     /// Checks every value: finite and ≥ 0 (> 0 where the model divides by
-    /// it), with a non-empty source. The error is `(key, message)`.
-    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+    /// it), with a non-empty source.
+    ///
+    /// # Errors
+    /// The first figure, in [`Technology::KEYS`] order, that breaks its
+    /// constraint.
+    pub fn validate(&self) -> Result<(), TechnologyError> {
         for (key, q, positive) in self.entries() {
             let ok = q.value.is_finite()
                 && if positive {
@@ -217,17 +206,14 @@ impl Technology {
                     q.value >= 0.0
                 };
             if !ok {
-                let want = if positive { "> 0" } else { "≥ 0" };
-                return Err((
+                return Err(TechnologyError::OutOfRange {
                     key,
-                    format!("expected a finite value {want}, found {}", q.value),
-                ));
+                    positive,
+                    value: q.value,
+                });
             }
             if q.source.trim().is_empty() {
-                return Err((
-                    key,
-                    "expected a source (citation) for the value".to_string(),
-                ));
+                return Err(TechnologyError::NoSource { key });
             }
         }
         Ok(())
@@ -285,9 +271,9 @@ mod tests {
             .map(|l| format!("{l}\n"))
             .collect();
         let err = Technology::from_toml(&without, "t.toml").unwrap_err();
-        assert_eq!(err.key, "adc_walden_fom_j");
+        assert_eq!(err.key(), Some("adc_walden_fom_j"));
         assert!(err.to_string().starts_with("t.toml:"), "{err}");
-        assert!(err.message.contains("missing"), "{err}");
+        assert!(err.to_string().contains("missing"), "{err}");
     }
 
     #[test]
@@ -304,8 +290,8 @@ mod tests {
         );
         let err = Technology::from_toml(&bad, "t.toml").unwrap_err();
         assert_eq!(
-            (err.key.as_str(), err.line, err.column),
-            ("read_time_s", line, 1)
+            (err.key(), err.line(), err.column()),
+            (Some("read_time_s"), Some(line), Some(1))
         );
         assert_eq!(
             err.to_string(),
@@ -322,8 +308,8 @@ mod tests {
             "add_energy_j = { value = -1.0",
         );
         assert_eq!(
-            Technology::from_toml(&neg, "t.toml").unwrap_err().key,
-            "add_energy_j"
+            Technology::from_toml(&neg, "t.toml").unwrap_err().key(),
+            Some("add_energy_j")
         );
     }
 
@@ -332,14 +318,17 @@ mod tests {
         let text = Technology::preset_text("generic-32nm").unwrap();
         let extra = format!("{text}\nflux_capacitance = {{ value = 1.0, source = \"x\" }}\n");
         let err = Technology::from_toml(&extra, "t.toml").unwrap_err();
-        assert!(err.message.contains("flux_capacitance"), "{err}");
+        assert!(err.to_string().contains("flux_capacitance"), "{err}");
         let nosource = text.replace(
             "digital_cycle_s = { value = 1e-9, source = \"1 GHz digital clock\" }",
             "digital_cycle_s = { value = 1e-9, source = \"\" }",
         );
-        assert_eq!(
-            Technology::from_toml(&nosource, "t.toml").unwrap_err().key,
-            "digital_cycle_s"
+        let err = Technology::from_toml(&nosource, "t.toml").unwrap_err();
+        assert_eq!(err.key(), Some("digital_cycle_s"));
+        assert!(
+            err.to_string()
+                .ends_with(": digital_cycle_s: expected a source (citation) for the value"),
+            "{err}"
         );
     }
 

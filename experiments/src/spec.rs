@@ -42,10 +42,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use toml::{Table, Value};
-use xbar_devices::{library, DeviceSpec};
+use xbar_devices::DeviceSpec;
 use xbar_plots::PlotSpec;
 
-use crate::config::{device_to_toml, load_device_file, suggest, ConfigError, TomlDocument};
+use crate::config::{
+    device_to_toml, resolve_device, suggest, ConfigError, DeviceRefError, TomlDocument,
+};
 pub use crate::kinds::{FieldError, Kind, Settings};
 
 /// The keys every config has: what it is, its seed and repeats, its device,
@@ -405,15 +407,11 @@ fn sweep_key(key: &str) -> String {
 /// `base` with the swept `pairs` set: device references first (so that
 /// `device.g_max` edits a library device's expanded parameters, or the
 /// swapped-in device when `device` itself is swept), then the rest.
-fn with_overrides(
-    base: &Table,
-    pairs: &[(String, Value)],
-    dir: &Path,
-) -> Result<Table, DeviceRefError> {
+fn with_overrides(base: &Table, pairs: &[(String, Value)], dir: &Path) -> Result<Table, RefError> {
     let mut tree = base.clone();
     let is_device = |k: &str| DEVICE_PATHS.contains(&k);
     let set = |tree: &mut Table, key: &str, value: &Value| {
-        set_path(tree, key, value.clone()).map_err(|m| DeviceRefError::Unknown(sweep_key(key), m))
+        set_path(tree, key, value.clone()).map_err(|m| RefError::Unknown(sweep_key(key), m))
     };
     for (key, value) in pairs.iter().filter(|(k, _)| is_device(k)) {
         set(&mut tree, key, value)?;
@@ -442,27 +440,27 @@ fn to_point(tree: &Table) -> Result<Point, String> {
 
 /// A device reference that could not be resolved.
 #[derive(Debug)]
-enum DeviceRefError {
+enum RefError {
     /// Not a library name nor a `.toml` file (key path, message).
     Unknown(String, String),
     /// The device file's own error (already located in that file).
     File(ConfigError),
 }
 
-impl DeviceRefError {
+impl RefError {
     fn locate(self, doc: &TomlDocument, at: Option<&str>) -> ConfigError {
         match self {
-            DeviceRefError::Unknown(key, message) => doc.invalid(at.unwrap_or(&key), &message),
-            DeviceRefError::File(e) => e,
+            RefError::Unknown(key, message) => doc.invalid(at.unwrap_or(&key), &message),
+            RefError::File(e) => e,
         }
     }
 
     /// An unknown device that came from a swept value is reported at its
     /// `[sweep]` entry.
-    fn at(self, pairs: &[(String, Value)]) -> DeviceRefError {
+    fn at(self, pairs: &[(String, Value)]) -> RefError {
         match self {
-            DeviceRefError::Unknown(key, m) if pairs.iter().any(|(k, _)| *k == key) => {
-                DeviceRefError::Unknown(sweep_key(&key), m)
+            RefError::Unknown(key, m) if pairs.iter().any(|(k, _)| *k == key) => {
+                RefError::Unknown(sweep_key(&key), m)
             }
             other => other,
         }
@@ -474,13 +472,13 @@ impl DeviceRefError {
 const DEVICE_PATHS: [&str; 2] = ["device", "training.noise.device.device"];
 
 /// Replaces every device given by name or file with its parameters.
-fn resolve_devices(mut tree: Table, dir: &Path) -> Result<Table, DeviceRefError> {
+fn resolve_devices(mut tree: Table, dir: &Path) -> Result<Table, RefError> {
     for path in DEVICE_PATHS {
         let Some(Value::String(name)) = get_path(&tree, path) else {
             continue;
         };
-        let spec = resolve_device(name, dir).map_err(|e| match e {
-            DeviceRefError::Unknown(_, m) => DeviceRefError::Unknown(path.into(), m),
+        let spec = device_at(name, dir).map_err(|e| match e {
+            RefError::Unknown(_, m) => RefError::Unknown(path.into(), m),
             other => other,
         })?;
         let table: Table = toml::from_str(&device_to_toml(&spec))
@@ -490,33 +488,21 @@ fn resolve_devices(mut tree: Table, dir: &Path) -> Result<Table, DeviceRefError>
     Ok(tree)
 }
 
-/// A library device by name, or a device file relative to `dir`.
-fn resolve_device(name: &str, dir: &Path) -> Result<DeviceSpec, DeviceRefError> {
-    if let Some(spec) = library::preset(name) {
-        return Ok(spec);
+/// A device reference resolved by [`resolve_device`] with the config's
+/// directory as base. A file that cannot be read is reported at the
+/// config's key that names it; an error inside the file, at its own line.
+fn device_at(name: &str, dir: &Path) -> Result<DeviceSpec, RefError> {
+    match resolve_device(name, dir) {
+        Ok((spec, _)) => Ok(spec),
+        Err(DeviceRefError::File(ConfigError::Read { path, reason })) => Err(RefError::Unknown(
+            "device".into(),
+            format!("cannot read device file {}: {reason}", path.display()),
+        )),
+        Err(DeviceRefError::File(e)) => Err(RefError::File(e)),
+        Err(e @ DeviceRefError::Unknown { .. }) => {
+            Err(RefError::Unknown("device".into(), e.to_string()))
+        }
     }
-    if name.ends_with(".toml") {
-        let file = dir.join(name);
-        // A file that cannot be read is reported at the config's key that
-        // names it; an error inside the file, at its own line.
-        return load_device_file(&file).map_err(|e| match e {
-            ConfigError::Read { reason, .. } => DeviceRefError::Unknown(
-                "device".into(),
-                format!("cannot read device file {}: {reason}", file.display()),
-            ),
-            other => DeviceRefError::File(other),
-        });
-    }
-    let hint = suggest(name, library::names())
-        .map(|s| format!("; did you mean `{s}`?"))
-        .unwrap_or_default();
-    Err(DeviceRefError::Unknown(
-        "device".into(),
-        format!(
-            "unknown device `{name}`: expected a library device ({}), a device file ending in .toml, or an inline table{hint}",
-            library::names().join(", ")
-        ),
-    ))
 }
 
 fn get_path<'t>(tree: &'t Table, path: &str) -> Option<&'t Value> {
