@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use sha2::{Digest, Sha256};
 use xbar_training::{model, Dataset, Network, Split};
 
-use crate::error::KindError;
+use crate::error::{FieldError, KindError};
 use crate::sections::DataSection;
 
 /// Shared by the units of one run.
@@ -93,6 +93,20 @@ impl Context {
             .map_err(KindError::Shared)
     }
 
+    /// Opens and checks the `splits` of `data` a run will read (loading
+    /// them here, where the units find them), before the run creates
+    /// anything; an error is reported at `data.dir`.
+    ///
+    /// # Errors
+    /// A missing directory, a missing, truncated or corrupt IDX file.
+    pub fn preflight_data(&self, data: &DataSection, splits: &[Split]) -> Result<(), FieldError> {
+        for &split in splits {
+            self.dataset(data, split)
+                .map_err(|e| FieldError::at("data", "dir", data_reason(&e)))?;
+        }
+        Ok(())
+    }
+
     /// The network identified by `identity` (JSON of everything that
     /// determines it): made by `make` once per run, kept as
     /// `<models_dir>/<hash>.safetensors` and read back on resume.
@@ -165,6 +179,16 @@ fn save_model(file: &Path, net: &Network, identity: &serde_json::Value) -> Resul
     })?;
     crate::durable::write_bytes(file, &bytes)
         .map_err(|(file, message)| KindError::Model { file, message })
+}
+
+/// Why data could not be loaded, without the `data: ` that
+/// [`KindError::Data`] adds (the error is reported at `data.dir`).
+fn data_reason(e: &KindError) -> String {
+    match e {
+        KindError::Shared(inner) => data_reason(inner),
+        KindError::Data(reason) => reason.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// Lower-case hexadecimal.

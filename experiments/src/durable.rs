@@ -75,14 +75,8 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), (String, String)> {
 }
 
 /// The operating system's reason without the `(os error N)` suffix
-/// (`No such file or directory`).
-pub fn reason(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
-}
+/// (`No such file or directory`), as every located error gives it.
+pub use xbar_toml::io_reason as reason;
 
 #[cfg(test)]
 mod tests {

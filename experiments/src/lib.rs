@@ -6,7 +6,7 @@
 //!
 //! | module | contents |
 //! |---|---|
-//! | [`config`] | TOML files with errors located at file, line and key |
+//! | [`config`] | device files and device references ([`config::resolve_device`]); the located TOML reader of [`xbar_toml`], re-exported |
 //! | [`spec`] | the experiment schema: common keys, `[sweep]`, `[[plot]]` → [`Experiment`] |
 //! | [`kinds`] | one module per experiment kind (sections, checks, run, row) and their registry |
 //! | [`error`] | a setting's located error, a unit's error with its source |

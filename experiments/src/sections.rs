@@ -278,29 +278,4 @@ impl DataSection {
         }
         Ok(())
     }
-
-    /// Opens and checks the `splits` a run will read (loading them into
-    /// `ctx`, where the units find them), before the run creates anything;
-    /// an error is reported at `data.dir`.
-    ///
-    /// # Errors
-    /// A missing directory, a missing, truncated or corrupt IDX file.
-    pub fn preflight(
-        &self,
-        ctx: &crate::context::Context,
-        splits: &[xbar_training::Split],
-    ) -> Result<(), FieldError> {
-        for &split in splits {
-            ctx.dataset(self, split).map_err(|e| {
-                // `Shared` displays its inner error (transparent).
-                let message = e.to_string();
-                let message = message
-                    .strip_prefix("data: ")
-                    .unwrap_or(&message)
-                    .to_string();
-                FieldError::at("data", "dir", message)
-            })?;
-        }
-        Ok(())
-    }
 }

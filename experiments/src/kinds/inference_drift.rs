@@ -223,9 +223,9 @@ impl ExperimentKind for InferenceDrift {
         if let Some(file) = &s.evaluation.model {
             ctx.model_file(file)
                 .map_err(|e| FieldError::new("evaluation.model", e.to_string()))?;
-            return s.data.preflight(ctx, &[Split::Test]);
+            return ctx.preflight_data(&s.data, &[Split::Test]);
         }
-        s.data.preflight(ctx, &[Split::Train, Split::Test])
+        ctx.preflight_data(&s.data, &[Split::Train, Split::Test])
     }
 
     fn run(

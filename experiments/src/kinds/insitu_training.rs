@@ -180,7 +180,7 @@ impl ExperimentKind for InsituTraining {
 
     fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {
         s.cost.technology(ctx)?;
-        s.data.preflight(ctx, &[Split::Train, Split::Test])
+        ctx.preflight_data(&s.data, &[Split::Train, Split::Test])
     }
 
     fn run(
