@@ -15,10 +15,11 @@
 //! and by Tellegen's theorem their sum equals the power the sources
 //! deliver, `P = Σᵢ Vᵢ·I_src,ᵢ` ([`ArrayPower::sources_w`]). The circuit is
 //! linear, so `P = Vᵀ·Y·V` with the input admittance `Y` (M×M, symmetric):
-//! [`InputAdmittance`] computes `Y` once per programmed array from `M` unit
-//! inputs through the factorised nodal matrix, after which the exact power
-//! of any input vector costs one quadratic form. The energy of one read is
-//! `P·t_read` (the read pulse width of the technology).
+//! [`InputAdmittance`] (in `xbar-training`, whose evaluations measure it)
+//! computes `Y` once per programmed array from `M` unit inputs through the
+//! factorised nodal matrix, after which the exact power of any input vector
+//! costs one quadratic form. The energy of one read is `P·t_read` (the read
+//! pulse width of the technology).
 //!
 //! # Lines
 //! A word line of `n` segments, each `r` Ω and `c` F, driven through `R_d`
@@ -36,8 +37,9 @@
 //! (they are `> 10³` times the wire resistance for the devices of the
 //! library, so they change `t₀.₉` by less than a percent).
 
-use nalgebra::DMatrix;
-use xbar_crossbar::{Crossbar, CrossbarError, ExactSolver, NodeVoltages, Solver, Wires};
+use xbar_crossbar::{Crossbar, NodeVoltages};
+#[cfg(doc)]
+use xbar_training::InputAdmittance;
 
 /// Where the power of one solved read goes (W).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -119,96 +121,6 @@ impl ArrayPower {
     }
 }
 
-/// The input admittance `Y` (S, M×M) of a programmed array: the power of
-/// input `V` is `Vᵀ·Y·V` (see the [module docs](self)).
-///
-/// ```
-/// use nalgebra::DMatrix;
-/// use xbar_cost::InputAdmittance;
-/// use xbar_crossbar::{Crossbar, Solver, Wires};
-/// let g = DMatrix::from_fn(3, 2, |i, j| 1e-5 * (1 + i + j) as f64);
-/// let ideal = InputAdmittance::new(&Crossbar::new(g.clone(), Wires::ideal())?, Solver::Auto)?;
-/// // No wires: Y is diagonal with the row sums of G.
-/// assert!((ideal.power_w(&[1.0, 0.0, 0.0]) - 3e-5).abs() < 1e-18);
-/// # Ok::<(), xbar_crossbar::CrossbarError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputAdmittance {
-    y: DMatrix<f64>,
-}
-
-impl InputAdmittance {
-    /// `Y` of `xbar` as `solver` sees it: with `Ideal` (or `Auto` and ideal
-    /// wires) the wires are ignored and `Y = diag(Σⱼ g[i,j])`; otherwise `M`
-    /// unit inputs through the exact nodal solve
-    /// ([`ExactSolver::source_currents`]).
-    ///
-    /// # Errors
-    /// What the solver refuses.
-    pub fn new(xbar: &Crossbar, solver: Solver) -> Result<Self, CrossbarError> {
-        let m = xbar.rows();
-        let ignore_wires = matches!(solver, Solver::Ideal)
-            || (matches!(solver, Solver::Auto) && xbar.wires().is_ideal());
-        let y = if ignore_wires {
-            let g = xbar.conductances();
-            DMatrix::from_diagonal(&nalgebra::DVector::from_fn(m, |i, _| g.row(i).sum()))
-        } else {
-            let y = ExactSolver::new(xbar)?.source_currents(&DMatrix::identity(m, m))?;
-            // Symmetric in exact arithmetic (a reciprocal network):
-            // symmetrise the rounding.
-            (&y + y.transpose()) * 0.5
-        };
-        Ok(InputAdmittance { y })
-    }
-
-    /// From read conductances and wires, as [`InputAdmittance::new`].
-    ///
-    /// # Errors
-    /// Invalid conductances or wires, or what the solver refuses.
-    pub fn of_conductances(
-        g: DMatrix<f64>,
-        wires: &Wires,
-        solver: Solver,
-    ) -> Result<Self, CrossbarError> {
-        Self::new(&Crossbar::new(g, *wires)?, solver)
-    }
-
-    /// The matrix `Y` (S).
-    pub fn matrix(&self) -> &DMatrix<f64> {
-        &self.y
-    }
-
-    /// `Vᵀ·Y·V` (W) for input voltages `v` (V, length M).
-    pub fn power_w(&self, v: &[f64]) -> f64 {
-        let mut p = 0.0;
-        for (k, &vk) in v.iter().enumerate() {
-            if vk == 0.0 {
-                continue;
-            }
-            let col = self.y.column(k);
-            let mut s = 0.0;
-            for (i, &vi) in v.iter().enumerate() {
-                s += col[i] * vi;
-            }
-            p += vk * s;
-        }
-        p
-    }
-
-    /// `Vᵀ·Y·V` (W) for inputs that are `scale` (V) on the rows in `active`
-    /// and 0 elsewhere (spikes): `scale²·Σ_{k,l ∈ active} Y[k,l]`.
-    pub fn power_of_rows_w(&self, active: &[usize], scale: f64) -> f64 {
-        let mut s = 0.0;
-        for &k in active {
-            let col = self.y.column(k);
-            for &l in active {
-                s += col[l];
-            }
-        }
-        scale * scale * s
-    }
-}
-
 /// One array line as a distributed RC wire (see the [module docs](self)).
 ///
 /// ```
@@ -259,6 +171,9 @@ impl RcLine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nalgebra::DMatrix;
+    use xbar_crossbar::{ExactSolver, Solver, Wires};
+    use xbar_training::InputAdmittance;
 
     /// `Vᵀ·Y·V` against the sources' power of a full solve, for every line
     /// layout: grids, merged lines (driver or sense resistance only) and

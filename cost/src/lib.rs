@@ -11,17 +11,24 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`technology`] | [`Technology`]: component figures with sources, presets, located errors |
-//! | [`array`](mod@array) | [`ArrayPower`] of a solved array, [`InputAdmittance`] (exact power of any input), [`RcLine`] |
+//! | [`array`](mod@array) | [`ArrayPower`] of a solved array, [`RcLine`] |
 //! | [`adc`] | [`AdcModel`]: Murmann-survey energy against resolution, conversion time, area, column sharing |
-//! | [`network`] | [`NetworkCost`]: measured activity priced per component and layer; writes ([`WriteActivity`]: programming, in-situ training) |
+//! | [`network`] | [`NetworkCost`]: measured activity priced per component and layer; writes ([`write_energy_j`] of a `WriteTally`: programming, in-situ training) |
 //! | [`isaac`] | ISAAC's (ISCA 2016) component table added up, beside the paper's totals |
 //!
 //! This crate knows nothing of files or command lines: technologies are
-//! read from text, activity comes from the training crate's evaluation.
+//! read from text. It prices what the other crates measure, and depends on
+//! them, never the reverse: the activity of an inference
+//! (`xbar_training::ActivityProbe`, filled by
+//! `ProgrammedNetwork::evaluate_at`; the exact array power by
+//! `xbar_training::InputAdmittance`) and the write tallies of devices
+//! (`xbar_devices::pulse::WriteTally`). `xbar-training` does not depend on
+//! this crate.
 //!
 //! ```
 //! use nalgebra::DMatrix;
-//! use xbar_cost::{InputAdmittance, Technology};
+//! use xbar_cost::Technology;
+//! use xbar_training::InputAdmittance;
 //! use xbar_crossbar::{Crossbar, Solver, Wires};
 //!
 //! let tech = Technology::preset("generic-32nm").unwrap();
@@ -42,9 +49,9 @@ pub mod network;
 pub mod technology;
 
 pub use adc::{AdcBank, AdcModel};
-pub use array::{ArrayPower, InputAdmittance, RcLine};
+pub use array::{ArrayPower, RcLine};
 pub use network::{
-    programming_cost, write_cost, AreaBreakdown, Design, EnergyBreakdown, LayerActivity, LayerCost,
-    NetworkCost, NeuronKind, TileActivity, WriteActivity,
+    programming_cost, write_cost, write_energy_j, AreaBreakdown, Design, EnergyBreakdown,
+    LayerCost, NetworkCost, NeuronKind,
 };
 pub use technology::{Quantity, Technology, TechnologyError};

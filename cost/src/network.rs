@@ -1,8 +1,9 @@
 //! The cost of an inference: measured activity of every array, priced by a
 //! [`Technology`].
 //!
-//! The inputs are what an evaluation measured ([`LayerActivity`],
-//! [`TileActivity`]: totals over `inferences` inputs) and the design
+//! The inputs are what an evaluation measured (`xbar-training`'s
+//! [`LayerActivity`] and [`TileActivity`], recorded by its
+//! `ActivityProbe`: totals over `inferences` inputs) and the design
 //! ([`Design`]). Per inference, with `r` reads of a tile (a read is one
 //! product with at least one non-zero input: spiking arrays are
 //! event-driven, a tile with no spike in a step is not read), `a` active
@@ -10,7 +11,7 @@
 //!
 //! | component | energy |
 //! |---|---|
-//! | array | `Σ_reads Vᵀ·Y·V·t_read`, exact ([`crate::InputAdmittance`]), measured |
+//! | array | `Σ_reads Vᵀ·Y·V·t_read`, exact ([`xbar_training::InputAdmittance`]), measured |
 //! | word lines | `Σ_reads Σ_active C_wl·Vᵢ²` ([`crate::RcLine`]) |
 //! | drivers, DACs | `E_driver·Σ_reads Σ_active (Vᵢ/V_read)² + a·E_DAC` (the DAC term only with a DAC) |
 //! | ADCs | `r·N·E_ADC(b)` ([`crate::AdcModel`]) |
@@ -35,10 +36,12 @@
 //! **Writes** (programming a network, the pulses of in-situ training):
 //! each pulse costs `V_w²·g·t_p` in its cell, `g` the cell's conductance
 //! just before the pulse, plus `(C_wl + C_bl)·V_w²` to charge the selected
-//! word and bit lines ([`WriteActivity::energy_j`]). Arrays are written in
-//! parallel, each one pulse at a time ([`write_cost`]).
+//! word and bit lines ([`write_energy_j`] of a [`WriteTally`], the tally
+//! devices and in-situ training keep). Arrays are written in parallel, each
+//! one pulse at a time ([`write_cost`]).
 
-use serde::{Deserialize, Serialize};
+use xbar_devices::pulse::WriteTally;
+use xbar_training::{LayerActivity, TileActivity};
 
 use crate::adc::AdcModel;
 use crate::array::RcLine;
@@ -74,40 +77,6 @@ pub struct Design {
     pub dac: bool,
     /// The neurons.
     pub neuron: NeuronKind,
-}
-
-/// What one array did over all evaluated inputs.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct TileActivity {
-    /// Word lines.
-    pub rows: usize,
-    /// Bit lines.
-    pub cols: usize,
-    /// Reads (products with at least one non-zero input).
-    pub reads: u64,
-    /// Active rows, summed over reads.
-    pub active_rows: u64,
-    /// DAC levels of the active rows, summed over reads.
-    pub input_levels: u64,
-    /// `Σ_reads Σ_active Vᵢ²` (V²), for the word lines' `C·V²`.
-    pub wordline_v2: f64,
-    /// `Σ_reads Vᵀ·Y·V·t_read` (J): the exact array energy.
-    pub array_energy_j: f64,
-}
-
-/// What one layer did over all evaluated inputs.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LayerActivity {
-    /// Logical inputs (word lines of the layer).
-    pub inputs: usize,
-    /// Logical outputs (neurons).
-    pub outputs: usize,
-    /// Products per inference (time steps, or 1).
-    pub products_per_inference: usize,
-    /// Neuron updates, summed over inputs.
-    pub neuron_updates: u64,
-    /// Its arrays.
-    pub tiles: Vec<TileActivity>,
 }
 
 /// Energy per inference by component (J).
@@ -192,7 +161,8 @@ pub struct LayerCost {
 /// The cost of an inference (see the [module docs](self)).
 ///
 /// ```
-/// use xbar_cost::{Design, LayerActivity, NetworkCost, NeuronKind, Technology, TileActivity};
+/// use xbar_cost::{Design, NetworkCost, NeuronKind, Technology};
+/// use xbar_training::{LayerActivity, TileActivity};
 /// let design = Design {
 ///     technology: Technology::preset("generic-32nm").unwrap(),
 ///     adc_bits: 6, columns_per_adc: 8, input_bits: 1, output_bits: 1,
@@ -343,40 +313,24 @@ impl NetworkCost {
     }
 }
 
-/// What writing did to one array of `rows × cols`: the pulses applied and
-/// the sum over them of the cell's conductance just before each pulse.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct WriteActivity {
-    /// Word lines.
-    pub rows: usize,
-    /// Bit lines.
-    pub cols: usize,
-    /// Write pulses applied.
-    pub pulses: u64,
-    /// `Σ g` over those pulses (S).
-    pub sum_g_s: f64,
-}
-
-impl WriteActivity {
-    /// Energy (J) of these writes: every pulse `V_w²·g·t_p` in its cell
-    /// plus `(C_wl + C_bl)·V_w²` to charge the selected word line (`cols`
-    /// segments) and bit line (`rows` segments):
-    /// `V_w²·(t_p·Σg + pulses·(rows + cols)·C_segment)`. The one write
-    /// formula of the crate ([`programming_cost`] and in-situ training
-    /// use it).
-    pub fn energy_j(&self, tech: &Technology) -> f64 {
-        let v = tech.write_voltage_v.value;
-        let c_lines = (self.rows + self.cols) as f64 * tech.segment_capacitance_f();
-        v * v * (tech.write_pulse_s.value * self.sum_g_s + self.pulses as f64 * c_lines)
-    }
+/// Energy (J) of the writes `w` to one array: every pulse `V_w²·g·t_p` in
+/// its cell plus `(C_wl + C_bl)·V_w²` to charge the selected word line
+/// (`cols` segments) and bit line (`rows` segments):
+/// `V_w²·(t_p·Σg + pulses·(rows + cols)·C_segment)`. The one write formula
+/// of the crate ([`write_cost`], [`programming_cost`] and in-situ training
+/// use it).
+pub fn write_energy_j(tech: &Technology, w: &WriteTally) -> f64 {
+    let v = tech.write_voltage_v.value;
+    let c_lines = (w.rows + w.cols) as f64 * tech.segment_capacitance_f();
+    v * v * (tech.write_pulse_s.value * w.sum_g_s + w.pulses as f64 * c_lines)
 }
 
 /// Energy (J) and time (s) of the writes of several arrays: energies add
 /// up; the arrays are written in parallel, each one pulse at a time, so
 /// the time is `t_p` times the pulses of the busiest array (for equally
 /// loaded arrays: all pulses × `t_p` / arrays).
-pub fn write_cost(tech: &Technology, arrays: &[WriteActivity]) -> (f64, f64) {
-    let energy = arrays.iter().map(|a| a.energy_j(tech)).sum();
+pub fn write_cost(tech: &Technology, arrays: &[WriteTally]) -> (f64, f64) {
+    let energy = arrays.iter().map(|a| write_energy_j(tech, a)).sum();
     let busiest = arrays.iter().map(|a| a.pulses).max().unwrap_or(0);
     (energy, busiest as f64 * tech.write_pulse_s.value)
 }
@@ -384,7 +338,7 @@ pub fn write_cost(tech: &Technology, arrays: &[WriteActivity]) -> (f64, f64) {
 /// Energy (J) and time (s) of programming `cells` cells of mean
 /// conductance `g_mean` (S) on arrays of `rows × cols`, `arrays` of them
 /// written in parallel and equally loaded: `write_pulses_per_cell` pulses
-/// each, priced by [`WriteActivity::energy_j`] (`V²·g·t_p` in the cell
+/// each, priced by [`write_energy_j`] (`V²·g·t_p` in the cell
 /// plus `(C_wl + C_bl)·V²` to charge the selected lines), one cell at a
 /// time per array.
 pub fn programming_cost(
@@ -397,13 +351,13 @@ pub fn programming_cost(
     let pulses = tech.write_pulses_per_cell.value * cells as f64;
     // Fractional pulses (a mean per cell) are allowed here: price one
     // pulse and scale.
-    let one = WriteActivity {
+    let one = WriteTally {
         rows,
         cols,
         pulses: 1,
         sum_g_s: g_mean,
     };
-    let energy = pulses * one.energy_j(tech);
+    let energy = pulses * write_energy_j(tech, &one);
     let time = pulses / arrays.max(1) as f64 * tech.write_pulse_s.value;
     (energy, time)
 }
@@ -506,13 +460,13 @@ mod tests {
         let t = Technology::preset("generic-32nm").unwrap();
         // A 2×3 array: 3 pulses meeting 10, 20 and 30 µS, and a 4×4 array
         // with 5 pulses at 1 µS each.
-        let small = WriteActivity {
+        let small = WriteTally {
             rows: 2,
             cols: 3,
             pulses: 3,
             sum_g_s: 60e-6,
         };
-        let other = WriteActivity {
+        let other = WriteTally {
             rows: 4,
             cols: 4,
             pulses: 5,
@@ -520,7 +474,7 @@ mod tests {
         };
         let seg = 0.2e-9 * 2.0 * 32e-9; // 12.8 aF
         let by_hand = 2.56 * (50e-9 * 60e-6 + 3.0 * 5.0 * seg);
-        let e = small.energy_j(&t);
+        let e = write_energy_j(&t, &small);
         assert!(
             (e - by_hand).abs() < 1e-12 * by_hand,
             "{e:e} vs {by_hand:e}"
@@ -530,11 +484,7 @@ mod tests {
         assert!((e - both).abs() < 1e-12 * both, "{e:e} vs {both:e}");
         // In parallel: the busier array (5 pulses) sets the time.
         assert!((time - 5.0 * 50e-9).abs() < 1e-12 * time);
-        let idle = WriteActivity {
-            rows: 128,
-            cols: 128,
-            ..WriteActivity::default()
-        };
+        let idle = WriteTally::new(128, 128);
         assert_eq!(write_cost(&t, &[idle, idle]), (0.0, 0.0));
     }
 

@@ -22,8 +22,9 @@ use std::io::ErrorKind;
 use std::process::{Command, Stdio};
 
 use nalgebra::DMatrix;
-use xbar_cost::{ArrayPower, InputAdmittance, RcLine};
+use xbar_cost::{ArrayPower, RcLine};
 use xbar_crossbar::{Crossbar, ExactSolver, Solver, Wires};
+use xbar_training::InputAdmittance;
 
 fn required() -> bool {
     std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))

@@ -371,8 +371,9 @@ impl DeviceArray {
     /// pulse model and cycle-to-cycle noise. Conductances stay within each
     /// device's `[g_min, g_max]`; drift exponents are kept. Returns the
     /// pulses applied and the sum of the conductance each met just before
-    /// it ([`pulse::PulseTally`], for the write energy; a stuck device
-    /// counts its pulses along its model's trajectory).
+    /// it, on this array's shape ([`pulse::WriteTally`], for the write
+    /// energy; a stuck device counts its pulses along its model's
+    /// trajectory).
     ///
     /// # Errors
     /// [`DeviceError::NoPulseModel`] if the device has no `[pulse]` model,
@@ -380,7 +381,7 @@ impl DeviceArray {
     pub fn apply_pulses(
         &mut self,
         pulses: &DMatrix<i32>,
-    ) -> Result<pulse::PulseTally, DeviceError> {
+    ) -> Result<pulse::WriteTally, DeviceError> {
         self.check_shape(pulses.nrows(), pulses.ncols())?;
         let model = self
             .device
@@ -453,7 +454,10 @@ impl DeviceArray {
         if let Some(state) = self.state.get_mut() {
             log_relative(&self.conductance, &self.g_max, &mut state.ln_g_r);
         }
-        Ok(pulse::PulseTally {
+        let (rows, cols) = self.shape();
+        Ok(pulse::WriteTally {
+            rows,
+            cols,
             pulses: count,
             sum_g_s,
         })

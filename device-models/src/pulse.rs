@@ -612,18 +612,39 @@ pub fn exponential_update_tallied<R: rand::Rng + ?Sized>(
     (next.clamp(curve.g_min, curve.g_max), sum)
 }
 
-/// Write pulses applied to devices and the sum of the conductance each
-/// pulse met just before it (what the write energy `Σ V²·g·t` needs).
+/// What writing did to one array of `rows × cols` devices: the pulses
+/// applied and the sum over them of the conductance each pulse met just
+/// before it (what the write energy `Σ V²·g·t` needs). The one write tally
+/// of the workspace: [`crate::DeviceArray::apply_pulses`] returns it,
+/// in-situ training sums it per array, and the cost crate prices it
+/// (`xbar_cost::write_cost`).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct PulseTally {
+pub struct WriteTally {
+    /// Word lines of the array.
+    pub rows: usize,
+    /// Bit lines of the array.
+    pub cols: usize,
     /// Pulses applied (`Σ |n|`).
     pub pulses: u64,
     /// `Σ g` over those pulses (S).
     pub sum_g_s: f64,
 }
 
-impl std::ops::AddAssign for PulseTally {
-    fn add_assign(&mut self, other: PulseTally) {
+impl WriteTally {
+    /// No pulses yet on an array of `rows × cols`.
+    pub fn new(rows: usize, cols: usize) -> Self {
+        WriteTally {
+            rows,
+            cols,
+            ..WriteTally::default()
+        }
+    }
+}
+
+/// Adds the pulses and `Σ g` of `other` (written to the same array: the
+/// shape stays `self`'s).
+impl std::ops::AddAssign for WriteTally {
+    fn add_assign(&mut self, other: WriteTally) {
         self.pulses += other.pulses;
         self.sum_g_s += other.sum_g_s;
     }
@@ -804,6 +825,25 @@ mod tests {
             exponential_update_tallied(3e-6, 0, &ltp_of(), &ltp_of(), 0.0, &mut rng),
             (3e-6, 0.0)
         );
+    }
+
+    #[test]
+    fn a_write_tally_adds_pulses_and_sums_on_its_array() {
+        let mut t = WriteTally::new(4, 6);
+        assert_eq!((t.rows, t.cols, t.pulses, t.sum_g_s), (4, 6, 0, 0.0));
+        t += WriteTally {
+            rows: 4,
+            cols: 6,
+            pulses: 3,
+            sum_g_s: 6e-5,
+        };
+        t += WriteTally {
+            pulses: 2,
+            sum_g_s: 1e-5,
+            ..WriteTally::default()
+        };
+        assert_eq!((t.rows, t.cols, t.pulses), (4, 6, 5));
+        assert!((t.sum_g_s - 7e-5).abs() < 1e-18);
     }
 
     fn ltp_of() -> ExponentialCurve {

@@ -287,7 +287,7 @@ impl MeasuredCurve {
     /// the nominal table (`g_nom = g_min + (g − lo)/s`, steps times `s`).
     /// Returns the new conductance and `Σ g` over the pulses of the
     /// conductance each met (for the write energy, as
-    /// [`crate::pulse::PulseTally`]).
+    /// [`crate::pulse::WriteTally`]).
     pub fn update<R: rand::Rng + ?Sized>(
         &self,
         g: f64,

@@ -494,6 +494,10 @@ pub(crate) fn loss_and_gradients<F: Real>(
     }
 }
 
+/// Evaluation passes draw input spikes from this tag, distinct from every
+/// training epoch.
+pub(crate) const EVALUATION_PASS: u32 = u32::MAX;
+
 /// Predicted class of every image (forward only), in parallel.
 pub(crate) fn predict<F: Real, S: Synapses<F>>(
     config: &NetworkConfig,
@@ -514,6 +518,16 @@ pub(crate) fn predict<F: Real, S: Synapses<F>>(
             },
         )
         .collect()
+}
+
+/// The fraction of `predicted` classes that equal `labels`.
+pub(crate) fn fraction_correct(predicted: &[usize], labels: &[u8]) -> f64 {
+    let correct = predicted
+        .iter()
+        .zip(labels)
+        .filter(|(&p, &l)| p == usize::from(l))
+        .count();
+    correct as f64 / labels.len().max(1) as f64
 }
 
 /// Mean loss of a batch (forward only) — for finite differences.

@@ -43,11 +43,10 @@ use xbar_crossbar::{
 };
 use xbar_devices::{DeviceArray, DeviceError, DeviceSpec};
 
-use crate::bptt::{predict, EncodingKey, Synapses};
+use crate::bptt::Synapses;
 use crate::mnist::Dataset;
-use crate::network::{Layer, Network, NetworkKind};
+use crate::network::{Layer, Network};
 use crate::rng::{stream, Stream};
-use crate::train::{fraction_correct, EVALUATION_PASS};
 
 /// Images used to calibrate converter ranges.
 pub const CALIBRATION_IMAGES: usize = 64;
@@ -164,6 +163,7 @@ impl HardwareError {
 }
 
 /// One layer on its tiles of devices.
+#[derive(Clone)]
 pub(crate) struct ProgrammedLayer {
     pub inputs: usize,
     pub outputs: usize,
@@ -335,8 +335,8 @@ pub(crate) struct ConvertedLayer {
     /// Full scale in weight units (`I·w_per_S/V_read`).
     adc: Option<Adc>,
     /// Largest |input| and |partial sum| seen (f32 bits), for calibration.
-    max_input: AtomicU32,
-    max_partial: AtomicU32,
+    pub(crate) max_input: AtomicU32,
+    pub(crate) max_partial: AtomicU32,
 }
 
 fn record_max(cell: &AtomicU32, value: f32) {
@@ -532,92 +532,6 @@ impl<'n> ProgrammedNetwork<'n> {
         }
         Ok(())
     }
-
-    /// Reads every array at `t` and classifies `data`; the input spikes
-    /// come from `input_seed`.
-    pub fn accuracy_at(
-        &mut self,
-        t: f64,
-        data: &Dataset,
-        input_seed: u64,
-    ) -> Result<f64, HardwareError> {
-        self.check_data(data)?;
-        let config = self.net.config();
-        let key = EncodingKey {
-            seed: input_seed,
-            pass: EVALUATION_PASS,
-        };
-        if self.array.converters.is_ideal() {
-            let net = self.read_network(t)?;
-            let predicted = predict::<f32, _>(config, net.layers(), data.images(), key);
-            return Ok(fraction_correct(&predicted, data.labels()));
-        }
-        if self.ranges.is_none() {
-            self.calibrate(data, key)?;
-        }
-        let ranges = self.ranges.clone().unwrap_or_default();
-        let mut layers = Vec::with_capacity(self.layers.len());
-        for ((pl, layer), &(x_max, y_max)) in
-            self.layers.iter_mut().zip(self.net.layers()).zip(&ranges)
-        {
-            let tiles = pl.read(
-                t,
-                &self.array.wires,
-                self.array.solver,
-                self.array.drift_compensation,
-            )?;
-            let periphery = self
-                .array
-                .converters
-                .periphery(f64::from(x_max), f64::from(y_max))?;
-            layers.push(ConvertedLayer::new(
-                &layer.bias,
-                tiles,
-                periphery.dac,
-                periphery.adc,
-            ));
-        }
-        let predicted = predict::<f32, _>(config, &layers, data.images(), key);
-        Ok(fraction_correct(&predicted, data.labels()))
-    }
-
-    /// Converter ranges from the programmed arrays at `t₀` on the first
-    /// [`CALIBRATION_IMAGES`] images: the largest input and partial sum of
-    /// each layer.
-    pub(crate) fn calibrate(
-        &mut self,
-        data: &Dataset,
-        key: EncodingKey,
-    ) -> Result<(), HardwareError> {
-        let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
-        let mut probes = Vec::new();
-        for (pl, layer) in self.layers.iter_mut().zip(self.net.layers()) {
-            // Ideal converters, no compensation: what the ranges must hold.
-            let tiles = pl.read(t0, &self.array.wires, self.array.solver, false)?;
-            probes.push(ConvertedLayer::new(&layer.bias, tiles, None, None));
-        }
-        let n = data.len().min(CALIBRATION_IMAGES) * data.pixels();
-        predict::<f32, _>(self.net.config(), &probes, &data.images()[..n], key);
-        let spiking = self.net.config().kind == NetworkKind::Spiking;
-        self.ranges = Some(
-            probes
-                .iter()
-                .enumerate()
-                .map(|(l, p)| {
-                    let x = f32::from_bits(p.max_input.load(Ordering::Relaxed));
-                    let y = f32::from_bits(p.max_partial.load(Ordering::Relaxed));
-                    // Spikes and pixels are at most 1: the DAC spans [0, 1].
-                    let x_max = if spiking || l == 0 {
-                        1.0
-                    } else {
-                        x.max(f32::MIN_POSITIVE)
-                    };
-                    (x_max, y.max(f32::MIN_POSITIVE))
-                })
-                .collect(),
-        );
-        Ok(())
-    }
 }
 
 impl ConvertedLayer {
@@ -661,7 +575,7 @@ pub fn evaluate(
         let mut programmed =
             ProgrammedNetwork::program(net, array, seed.wrapping_add(instance as u64))?;
         for &t in times {
-            let accuracy = programmed.accuracy_at(t, data, seed)?;
+            let accuracy = programmed.evaluate_at(t, data, seed, None)?;
             let r = InstanceAccuracy {
                 time_s: t,
                 instance,

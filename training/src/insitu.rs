@@ -18,21 +18,19 @@
 use nalgebra::DMatrix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
-use xbar_cost::WriteActivity;
 use xbar_crossbar::{Solver, Wires};
-use xbar_devices::pulse::PulseSpec;
+use xbar_devices::pulse::{PulseSpec, WriteTally};
 use xbar_devices::{DeviceError, DeviceSpec};
 
-use crate::bptt::{loss_and_gradients, Batch, EncodingKey, Firing};
+use crate::bptt::{
+    fraction_correct, loss_and_gradients, Batch, EncodingKey, Firing, EVALUATION_PASS,
+};
 use crate::hardware::{HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network, NetworkConfig};
 use crate::neurosim::NeurosimConfig;
 use crate::rng::{stream, Stream};
-use crate::train::{
-    fraction_correct, run_epochs, EpochSchedule, EpochStats, Learner, Progress, TrainError,
-    EVALUATION_PASS,
-};
+use crate::train::{run_epochs, EpochSchedule, EpochStats, Learner, Progress, TrainError};
 
 /// How to train on the arrays: the `[insitu]` section of a config.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,7 +136,7 @@ pub struct InsituNetwork {
     config: InsituConfig,
     seed: u64,
     /// Each layer's array: pulses applied and `Σ g` over them, so far.
-    writes: Vec<WriteActivity>,
+    writes: Vec<WriteTally>,
 }
 
 impl InsituNetwork {
@@ -184,11 +182,7 @@ impl InsituNetwork {
             .iter()
             .map(|pl| {
                 let (rows, cols) = pl.tiles[0].1.shape();
-                WriteActivity {
-                    rows,
-                    cols,
-                    ..WriteActivity::default()
-                }
+                WriteTally::new(rows, cols)
             })
             .collect();
         Ok(InsituNetwork {
@@ -204,8 +198,8 @@ impl InsituNetwork {
     /// Each layer's array (one per layer): the write pulses applied since
     /// the start of training and `Σ g` of the conductance each met
     /// ([`xbar_devices::DeviceArray::apply_pulses`]), for the write energy
-    /// ([`xbar_cost::write_cost`]).
-    pub fn writes(&self) -> &[WriteActivity] {
+    /// (`xbar_cost::write_cost`).
+    pub fn writes(&self) -> &[WriteTally] {
         &self.writes
     }
 
@@ -295,8 +289,7 @@ impl Learner for InsituNetwork {
             let array = &mut self.layers[l].tiles[0].1;
             let pulses = pulse_counts(array.conductances(), grad, lr, dw_min, range, &mut rng);
             let tally = array.apply_pulses(&pulses).map_err(HardwareError::from)?;
-            self.writes[l].pulses += tally.pulses;
-            self.writes[l].sum_g_s += tally.sum_g_s;
+            self.writes[l] += tally;
             let bias = &mut self.net.layers_mut()[l].bias;
             for (b, g) in bias.iter_mut().zip(&grad.bias) {
                 *b -= lr as f32 * g;
@@ -309,7 +302,7 @@ impl Learner for InsituNetwork {
         self.accuracy(test)
     }
 
-    fn writes(&self) -> Vec<WriteActivity> {
+    fn writes(&self) -> Vec<WriteTally> {
         self.writes.clone()
     }
 }

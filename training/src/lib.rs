@@ -11,6 +11,8 @@
 //! | [`mod@train`] | surrogate-gradient BPTT training with Adam, [`NoiseInjection`] (hardware-aware) |
 //! | [`optim`] | Adam |
 //! | [`hardware`] | mapping onto programmed tiles of a device, drift, read noise, IR drop, DAC/ADC; accuracy over time and instances |
+//! | [`evaluation`] | the one evaluation of a programmed network, [`ProgrammedNetwork::evaluate_at`], with an optional [`ActivityProbe`] |
+//! | [`activity`] | what the arrays do during an evaluation, for the cost model: [`ActivityProbe`], [`LayerActivity`], [`TileActivity`], [`InputAdmittance`] (exact array power) |
 //! | [`insitu`] | training on the arrays by device pulses |
 //! | [`neurosim`] | MLP_NeuroSim's in-situ protocol (400-100-10 MLP, per-image SGD, one device per weight), drift during training |
 //! | [`model`] | safetensors model files |
@@ -58,7 +60,8 @@
 //! assert!(accuracy(&net, &data, 1) > 0.9);
 //! ```
 
-pub mod costing;
+pub mod activity;
+pub mod evaluation;
 pub mod hardware;
 pub mod insitu;
 pub mod mnist;
@@ -72,6 +75,7 @@ mod bptt;
 mod real;
 mod rng;
 
+pub use activity::{ActivityProbe, InputAdmittance, LayerActivity, TileActivity};
 pub use hardware::{evaluate, summarise, ArrayConfig, DeviceInjection, ProgrammedNetwork};
 pub use insitu::{InsituConfig, InsituNetwork, Protocol};
 pub use mnist::{Dataset, Split};

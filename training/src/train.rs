@@ -18,8 +18,11 @@ use std::time::Instant;
 use rand::seq::SliceRandom;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
+use xbar_devices::pulse::WriteTally;
 
-use crate::bptt::{loss_and_gradients, predict, Batch, EncodingKey, Firing};
+use crate::bptt::{
+    fraction_correct, loss_and_gradients, predict, Batch, EncodingKey, Firing, EVALUATION_PASS,
+};
 use crate::hardware::DeviceInjection;
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network, NetworkConfig};
@@ -212,7 +215,7 @@ pub struct EpochStats {
     /// from the start of training to the end of this epoch (empty for
     /// training in software).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub writes: Vec<xbar_cost::WriteActivity>,
+    pub writes: Vec<WriteTally>,
 }
 
 /// Progress reports for a front end (progress bar, log).
@@ -306,7 +309,7 @@ pub(crate) trait Learner {
     /// Accuracy on `test` after an epoch.
     fn test_accuracy(&mut self, test: &Dataset, seed: u64) -> Result<f64, TrainError>;
     /// Write pulses so far, per array (none for training in software).
-    fn writes(&self) -> Vec<xbar_cost::WriteActivity> {
+    fn writes(&self) -> Vec<WriteTally> {
         Vec::new()
     }
 }
@@ -492,10 +495,6 @@ fn clip(layer: &mut Layer<f32>, c: f64) {
     }
 }
 
-/// Evaluation passes draw input spikes from this tag, distinct from every
-/// training epoch.
-pub(crate) const EVALUATION_PASS: u32 = u32::MAX;
-
 /// Fraction of `data` that `net` classifies right (software forward pass;
 /// rate-coded inputs drawn from `seed`).
 pub fn accuracy(net: &Network, data: &Dataset, seed: u64) -> f64 {
@@ -505,13 +504,4 @@ pub fn accuracy(net: &Network, data: &Dataset, seed: u64) -> f64 {
     };
     let predicted = predict::<f32, _>(net.config(), net.layers(), data.images(), key);
     fraction_correct(&predicted, data.labels())
-}
-
-pub(crate) fn fraction_correct(predicted: &[usize], labels: &[u8]) -> f64 {
-    let correct = predicted
-        .iter()
-        .zip(labels)
-        .filter(|(&p, &l)| p == usize::from(l))
-        .count();
-    correct as f64 / labels.len().max(1) as f64
 }

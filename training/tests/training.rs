@@ -126,7 +126,7 @@ fn noiseless_arrays_reproduce_the_software_network_exactly() {
         assert!(worst <= f32::EPSILON, "round-trip relative error {worst}");
     }
     let software = accuracy(&net, &test, 1);
-    let hardware = programmed.accuracy_at(0.0, &test, 1).unwrap();
+    let hardware = programmed.evaluate_at(0.0, &test, 1, None).unwrap();
     assert_eq!(hardware, software);
     // With 1 nΩ wires the IR-drop path (transfer matrices) agrees too.
     let wires = ArrayConfig {
@@ -134,7 +134,10 @@ fn noiseless_arrays_reproduce_the_software_network_exactly() {
         ..array.clone()
     };
     let mut near_ideal = ProgrammedNetwork::program(&net, &wires, 1).unwrap();
-    assert_eq!(near_ideal.accuracy_at(0.0, &test, 1).unwrap(), software);
+    assert_eq!(
+        near_ideal.evaluate_at(0.0, &test, 1, None).unwrap(),
+        software
+    );
 }
 
 #[test]
@@ -157,7 +160,7 @@ fn ir_drop_shrinks_effective_weights_and_costs_accuracy() {
     let ratio = sum(&read) / sum(&net);
     assert!(ratio < 0.9 && ratio > 0.05, "|W_eff| / |W| = {ratio}");
     let software = accuracy(&net, &test, 1);
-    let hardware = programmed.accuracy_at(0.0, &test, 1).unwrap();
+    let hardware = programmed.evaluate_at(0.0, &test, 1, None).unwrap();
     assert!(hardware < software, "{hardware} vs {software}");
 }
 
@@ -175,7 +178,7 @@ fn converters_cost_little_at_8_bits_and_much_at_2() {
             ..base.clone()
         };
         let mut p = ProgrammedNetwork::program(&net, &array, 1).unwrap();
-        p.accuracy_at(0.0, &test, 1).unwrap()
+        p.evaluate_at(0.0, &test, 1, None).unwrap()
     };
     let ideal = run(None, None);
     let eight = run(Some(8), Some(8));
@@ -267,7 +270,7 @@ fn converters_work_on_tiles_wider_than_1024_bit_lines() {
         ..ArrayConfig::new(library::preset("ideal").unwrap())
     };
     let mut p = ProgrammedNetwork::program(&net, &array, 1).unwrap();
-    let with_adc = p.accuracy_at(0.0, &test, 1).unwrap();
+    let with_adc = p.evaluate_at(0.0, &test, 1, None).unwrap();
     let software = accuracy(&net, &test, 1);
     assert!(
         (with_adc - software).abs() <= 0.03,

@@ -7,8 +7,10 @@
 //!
 //! The network comes as in `inference-drift` (trained from `[network]` and
 //! `[training]`, or `evaluation.model`); it is evaluated at each time of
-//! `evaluation.times_s` on `evaluation.instances` device instances with
-//! [`xbar_training::costing`], and the measured activity is priced by
+//! `evaluation.times_s` on `evaluation.instances` device instances by the
+//! same evaluation as `inference-drift` (the same accuracy, bit for bit),
+//! with an [`ActivityProbe`] recording what the arrays did; that activity
+//! is priced by
 //! [`xbar_cost::NetworkCost`] with the technology and periphery of
 //! `[cost]`. Costs are means over instances. `xbarsim cost` is a one-point
 //! run of this kind.
@@ -18,7 +20,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use xbar_cost::{programming_cost, Design, NetworkCost, NeuronKind, Technology};
 use xbar_devices::DeviceSpec;
-use xbar_training::{NetworkKind, ProgrammedNetwork};
+use xbar_training::{ActivityProbe, NetworkKind, ProgrammedNetwork};
 
 use crate::context::Context;
 use crate::kinds::inference_drift::{self, EvaluationSection, InferenceDrift};
@@ -248,9 +250,12 @@ impl ExperimentKind for InferenceCost {
             let mut acc = 0.0;
             let mut costs = Vec::with_capacity(e.instances);
             for p in &mut programmed {
-                let ev = p.costed_accuracy_at(t, &prepared.test, seed, read_time)?;
-                acc += ev.accuracy;
-                costs.push((NetworkCost::new(&design, &ev.layers, ev.inferences), ev));
+                let mut probe = ActivityProbe::new(read_time);
+                acc += p.evaluate_at(t, &prepared.test, seed, Some(&mut probe))?;
+                costs.push((
+                    NetworkCost::new(&design, &probe.layers, probe.inferences),
+                    probe,
+                ));
             }
             let n = e.instances as f64;
             let mean =
@@ -295,7 +300,8 @@ impl ExperimentKind for InferenceCost {
             rows.push(Row {
                 time_s: t,
                 instances: e.instances as u64,
-                accuracy_pct: 100.0 * acc / n,
+                // The mean, then %: as `inference-drift` (`summarise`), bit for bit.
+                accuracy_pct: 100.0 * (acc / n),
                 software_accuracy_pct: 100.0 * prepared.software,
                 energy_per_inference_J: mean(&|c| c.energy.total_j()),
                 array_energy_J: mean(&|c| c.energy.array_j),

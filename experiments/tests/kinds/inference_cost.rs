@@ -118,3 +118,39 @@ fn shipped_cost_configs_show_their_trends_reduced() {
         assert_eq!(adc[3 * b], adc[3 * b + 2]);
     }
 }
+
+/// `inference-drift` and `inference-cost` evaluate a network by the same
+/// function (`ProgrammedNetwork::evaluate_at`, the cost kind with a probe):
+/// the same `accuracy_pct`, bit for bit, for the same config and seed —
+/// without converters (tiles collapsed, no calibration read) and with a
+/// DAC and an ADC (calibrated at t₀), on a device with drift and read
+/// noise, three instances, two times.
+#[test]
+fn inference_cost_gives_the_accuracy_of_inference_drift_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    tiny_model(&dir.path().join("m.safetensors"));
+    for (k, array) in [
+        "size = 64\nr_wire_ohm = 1.0\n",
+        "size = 64\nr_wire_ohm = 1.0\ndac_bits = 4\nadc_bits = 5\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let run = |kind: &str| {
+            let text = format!(
+                "name = \"same\"\nkind = \"{kind}\"\ndevice = \"ibm-pcm\"\nseed = 3\n[data]\ntest_limit = 100\n[array]\n{array}[evaluation]\nmodel = \"m.safetensors\"\ntimes_s = [1.0, 86400.0]\ninstances = 3\n"
+            );
+            let exp = Experiment::parse(&dir.path().join(format!("{kind}.toml")), &text).unwrap();
+            run_in(&exp, &dir.path().join(format!("{kind}-{k}"))).unwrap()
+        };
+        let (drift, cost) = (run("inference-drift"), run("inference-cost"));
+        let accuracy = column(&drift, "accuracy_pct");
+        assert_eq!(accuracy.len(), 2);
+        assert_eq!(accuracy, column(&cost, "accuracy_pct"), "{array}");
+        assert_eq!(
+            column(&drift, "software_accuracy_pct"),
+            column(&cost, "software_accuracy_pct")
+        );
+        assert!(accuracy.iter().all(|a| *a > 20.0), "{accuracy:?}");
+    }
+}

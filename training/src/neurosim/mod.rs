@@ -115,347 +115,22 @@
 use std::time::Instant;
 
 use rand::Rng;
-use rand_distr::{Distribution, Normal, StandardNormal};
+use rand_distr::{Distribution, Normal};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
-use xbar_cost::WriteActivity;
-use xbar_devices::drift::DriftSpec;
-use xbar_devices::pulse::{
-    exponential_update_tallied, ExponentialCurve, PulseSpec, PulseTally, NL_MAX,
-};
-use xbar_devices::{DeviceError, DeviceSpec};
+use xbar_devices::pulse::{exponential_update_tallied, WriteTally, NL_MAX};
+use xbar_devices::DeviceSpec;
 
-use crate::hardware::HardwareError;
 use crate::mnist::Dataset;
 use crate::rng::{stream, Stream};
 use crate::train::{EpochStats, Progress, TrainError};
 
-/// How weights are stored on devices.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum WeightStorage {
-    /// One device per weight and a reference column (NeuroSim's analog form).
-    #[default]
-    Reference,
-    /// A G⁺/G⁻ pair per weight, potentiation only (Burr et al. 2015).
-    Pair,
-}
+mod config;
+mod data;
+mod device;
 
-/// NeuroSim-protocol settings: the `[insitu.neurosim]` table. Defaults are
-/// MLP_NeuroSim V3.0's `Param.cpp` (SGD version).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct NeurosimConfig {
-    /// Training images per epoch, drawn with replacement (8000).
-    pub images_per_epoch: usize,
-    /// Hidden neurons (100).
-    pub hidden: usize,
-    /// Side of the central crop of each image (20: 400 inputs).
-    pub crop: usize,
-    /// Pixel threshold of the binarised input (0.5).
-    pub input_threshold: f64,
-    /// Threshold of the 1-bit hidden outputs (0.5).
-    pub hidden_threshold: f64,
-    /// Learning rates of layer 1 and layer 2 (0.4, 0.2).
-    pub learning_rates: [f64; 2],
-    /// ADC bits on each column's partial sum (8); 0 = ideal read.
-    pub adc_bits: u32,
-    /// One device per weight with a reference column, or a pair.
-    pub weight_storage: WeightStorage,
-    /// σ of each cell's NL labels around the device's (device-to-device), 0.
-    pub d2d_nl: f64,
-    /// Time between two updates (s); > 0 lets devices with a drift model drift.
-    pub time_per_update_s: f64,
-    /// Re-program every pair after this many updates; 0 = never (pair only).
-    pub refresh_every: usize,
-}
-
-impl Default for NeurosimConfig {
-    fn default() -> Self {
-        NeurosimConfig {
-            images_per_epoch: 8000,
-            hidden: 100,
-            crop: 20,
-            input_threshold: 0.5,
-            hidden_threshold: 0.5,
-            learning_rates: [0.4, 0.2],
-            adc_bits: 8,
-            weight_storage: WeightStorage::Reference,
-            d2d_nl: 0.0,
-            time_per_update_s: 0.0,
-            refresh_every: 0,
-        }
-    }
-}
-
-fn bad(field: &str, message: String) -> TrainError {
-    TrainError::Config {
-        field: format!("neurosim.{field}"),
-        message,
-    }
-}
-
-impl NeurosimConfig {
-    /// Checks every field; errors name it (`neurosim.adc_bits`).
-    ///
-    /// # Errors
-    /// The first field outside its domain.
-    pub fn validate(&self) -> Result<(), TrainError> {
-        for (field, v) in [
-            ("images_per_epoch", self.images_per_epoch),
-            ("hidden", self.hidden),
-            ("crop", self.crop),
-        ] {
-            if v == 0 {
-                return Err(bad(field, "expected ≥ 1, found 0".into()));
-            }
-        }
-        for (field, v) in [
-            ("input_threshold", self.input_threshold),
-            ("hidden_threshold", self.hidden_threshold),
-        ] {
-            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
-                return Err(bad(field, format!("expected a value in [0, 1], found {v}")));
-            }
-        }
-        for (i, lr) in self.learning_rates.iter().enumerate() {
-            if !(lr.is_finite() && *lr > 0.0) {
-                return Err(bad(
-                    &format!("learning_rates[{i}]"),
-                    format!("expected a finite value > 0, found {lr}"),
-                ));
-            }
-        }
-        if self.adc_bits > 24 {
-            return Err(bad(
-                "adc_bits",
-                format!("expected 0 (ideal) … 24, found {}", self.adc_bits),
-            ));
-        }
-        if !(self.d2d_nl.is_finite() && self.d2d_nl >= 0.0) {
-            return Err(bad(
-                "d2d_nl",
-                format!("expected a finite value ≥ 0, found {}", self.d2d_nl),
-            ));
-        }
-        if !(self.time_per_update_s.is_finite() && self.time_per_update_s >= 0.0) {
-            return Err(bad(
-                "time_per_update_s",
-                format!(
-                    "expected a finite time ≥ 0 s, found {}",
-                    self.time_per_update_s
-                ),
-            ));
-        }
-        if self.refresh_every > 0 && self.weight_storage != WeightStorage::Pair {
-            return Err(bad(
-                "refresh_every",
-                "a refresh re-programs a pair; set weight_storage = \"pair\" or refresh_every = 0"
-                    .into(),
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// NeuroSim's pulse count for a weight change `dw` on a device of `levels`
-/// pulses across a weight range `w_range` (`w_max − w_min`):
-/// `sign(dw)·round½(|dw|/w_range·levels)`, halves rounded away from zero
-/// (`formula.cpp`, `truncate(x, levels, 0.5)`).
-pub fn pulse_count(dw: f64, w_range: f64, levels: u32) -> i32 {
-    let val = (dw / w_range).abs() * f64::from(levels);
-    let r = val.trunc();
-    let n = if val - r >= 0.5 { r + 1.0 } else { r };
-    let n = n.min(f64::from(i32::MAX)) as i32;
-    if dw < 0.0 {
-        -n
-    } else {
-        n
-    }
-}
-
-/// Binarised central crops: per image, the indices of its active inputs.
-#[derive(Debug, Clone)]
-pub struct BinaryImages {
-    active: Vec<Vec<u16>>,
-    labels: Vec<u8>,
-    inputs: usize,
-}
-
-impl BinaryImages {
-    /// The central `crop × crop` pixels of each image of `data`, 1 where
-    /// `pixel ≥ threshold`.
-    ///
-    /// # Errors
-    /// Images smaller than the crop.
-    pub fn new(data: &Dataset, crop: usize, threshold: f64) -> Result<Self, TrainError> {
-        let (rows, cols) = data.shape();
-        if rows < crop || cols < crop {
-            return Err(TrainError::Data(format!(
-                "images are {rows}×{cols} pixels, smaller than the {crop}×{crop} crop"
-            )));
-        }
-        if crop * crop > usize::from(u16::MAX) {
-            return Err(bad("crop", format!("expected at most 255, found {crop}")));
-        }
-        let (r0, c0) = ((rows - crop) / 2, (cols - crop) / 2);
-        let active = (0..data.len())
-            .map(|i| {
-                let img = data.image(i);
-                let mut on = Vec::new();
-                for r in 0..crop {
-                    for c in 0..crop {
-                        if f64::from(img[(r0 + r) * cols + c0 + c]) >= threshold {
-                            on.push((r * crop + c) as u16);
-                        }
-                    }
-                }
-                on
-            })
-            .collect();
-        Ok(BinaryImages {
-            active,
-            labels: data.labels().to_vec(),
-            inputs: crop * crop,
-        })
-    }
-
-    /// Number of images.
-    pub fn len(&self) -> usize {
-        self.labels.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
-    }
-
-    /// The active inputs of image `i`.
-    pub fn active(&self, i: usize) -> &[u16] {
-        &self.active[i]
-    }
-
-    /// The label of image `i`.
-    pub fn label(&self, i: usize) -> u8 {
-        self.labels[i]
-    }
-
-    /// Inputs per image, `crop²`.
-    pub fn inputs(&self) -> usize {
-        self.inputs
-    }
-}
-
-/// The LTP and LTD curves of one cell, normalised to `g ∈ [0, 1]`.
-#[derive(Debug, Clone, Copy)]
-struct Curves {
-    ltp: ExponentialCurve,
-    ltd: ExponentialCurve,
-}
-
-/// Drift state of one layer's devices.
-#[derive(Debug, Clone)]
-struct DriftState {
-    /// Time of each device's last write (s).
-    t_write: Vec<f64>,
-    /// Each device's drift exponent, drawn at its last write.
-    nu: Vec<f64>,
-}
-
-/// One layer's devices: `outputs` rows of `inputs` cells (one row per
-/// output neuron, NeuroSim's `cell[j][k]`), normalised conductances.
-#[derive(Debug, Clone)]
-struct DeviceLayer {
-    inputs: usize,
-    outputs: usize,
-    /// `g` (reference) or `g⁺` (pair), at the last write.
-    g: Vec<f64>,
-    /// `g⁻` (pair only).
-    gm: Vec<f64>,
-    /// Per-cell curves (D2D), or one shared.
-    curves: Vec<Curves>,
-    /// Drift of `g` and `gm` (same layout), when drift is on.
-    drift: Option<[DriftState; 2]>,
-    /// Pulses applied so far and `Σ g` (normalised) of the conductance
-    /// each met.
-    writes: PulseTally,
-}
-
-impl DeviceLayer {
-    fn curves(&self, idx: usize) -> &Curves {
-        if self.curves.len() == 1 {
-            &self.curves[0]
-        } else {
-            &self.curves[idx]
-        }
-    }
-}
-
-/// Everything about the device the protocol needs, normalised.
-#[derive(Debug, Clone)]
-struct DeviceModel {
-    pulses_ltp: u32,
-    pulses_ltd: u32,
-    nl_ltp: f64,
-    nl_ltd: f64,
-    c2c: f64,
-    /// `G_min/(G_max − G_min)`: the offset of a normalised conductance.
-    g_min_rel: f64,
-    /// `G_max/(G_max − G_min)`.
-    g_max_rel: f64,
-    /// `G_max − G_min` (S).
-    range_s: f64,
-    drift: Option<DriftSpec>,
-}
-
-impl DeviceModel {
-    fn from_spec(device: &DeviceSpec) -> Result<Self, TrainError> {
-        device
-            .validate()
-            .map_err(|e| HardwareError::from(DeviceError::from(e)))?;
-        let Some(PulseSpec::Exponential {
-            pulses_ltp,
-            pulses_ltd,
-            nl_ltp,
-            nl_ltd,
-            c2c,
-        }) = device.pulse.clone()
-        else {
-            return Err(TrainError::Config {
-                field: "protocol".into(),
-                message: format!(
-                    "protocol \"neurosim\" needs a device with an exponential pulse model; {} has {}",
-                    device.name,
-                    if device.pulse.is_some() {
-                        "another pulse model"
-                    } else {
-                        "none"
-                    }
-                ),
-            });
-        };
-        let (g_min, g_max) = (device.g_min.siemens(), device.g_max.siemens());
-        let range = g_max - g_min;
-        Ok(DeviceModel {
-            pulses_ltp,
-            pulses_ltd,
-            nl_ltp,
-            nl_ltd,
-            c2c,
-            g_min_rel: g_min / range,
-            g_max_rel: g_max / range,
-            range_s: range,
-            drift: device.drift.clone(),
-        })
-    }
-
-    fn curves(&self, nl_ltp: f64, nl_ltd: f64) -> Curves {
-        Curves {
-            ltp: ExponentialCurve::from_nl(0.0, 1.0, self.pulses_ltp, nl_ltp),
-            ltd: ExponentialCurve::from_nl(0.0, 1.0, self.pulses_ltd, nl_ltd),
-        }
-    }
-}
+pub use config::{pulse_count, NeurosimConfig, WeightStorage};
+pub use data::BinaryImages;
+use device::{draw_nu, DeviceLayer, DeviceModel, DriftState, Rngs};
 
 /// A 400-100-10 MLP whose weights live on devices, trained by NeuroSim's
 /// protocol.
@@ -554,7 +229,8 @@ impl NeurosimNetwork {
                 gm,
                 curves,
                 drift: None,
-                writes: PulseTally::default(),
+                pulses: 0,
+                sum_g_rel: 0.0,
             }
         };
         let mut layers = [make(0), make(1)];
@@ -599,23 +275,23 @@ impl NeurosimNetwork {
 
     /// Each layer's array: the write pulses applied so far and `Σ G` (S)
     /// of the conductance each met just before it, for the write energy
-    /// ([`xbar_cost::write_cost`]). The arrays are `inputs` word lines by
+    /// (`xbar_cost::write_cost`). The arrays are `inputs` word lines by
     /// `outputs + 1` bit lines (the reference column) or `2·outputs`
     /// (pairs). Re-programming by `refresh_every` is not a pulse train
     /// here and is not counted.
-    pub fn writes(&self) -> [WriteActivity; 2] {
+    pub fn writes(&self) -> [WriteTally; 2] {
         let pair = self.config.weight_storage == WeightStorage::Pair;
         let d = &self.device;
-        self.layers.each_ref().map(|layer| WriteActivity {
+        self.layers.each_ref().map(|layer| WriteTally {
             rows: layer.inputs,
             cols: if pair {
                 2 * layer.outputs
             } else {
                 layer.outputs + 1
             },
-            pulses: layer.writes.pulses,
+            pulses: layer.pulses,
             // G = ΔG·(g + G_min/ΔG) for each pulse.
-            sum_g_s: d.range_s * (layer.writes.sum_g_s + layer.writes.pulses as f64 * d.g_min_rel),
+            sum_g_s: d.range_s * (layer.sum_g_rel + layer.pulses as f64 * d.g_min_rel),
         })
     }
 
@@ -817,9 +493,9 @@ impl NeurosimNetwork {
         // `exp_m1` and a few flops (`ExponentialCurve::pulse_sum`).
         let (next, sum_g) =
             exponential_update_tallied(g_now, n, &c.ltp, &c.ltd, self.device.c2c, &mut rngs.c2c);
-        let writes = &mut self.layers[l].writes;
-        writes.pulses += u64::from(n.unsigned_abs());
-        writes.sum_g_s += sum_g;
+        let layer = &mut self.layers[l];
+        layer.pulses += u64::from(n.unsigned_abs());
+        layer.sum_g_rel += sum_g;
         self.set_cell(l, side, i, next, t, &mut rngs.drift);
     }
 
@@ -1028,23 +704,4 @@ impl NeurosimNetwork {
         }
         Ok(history)
     }
-}
-
-/// The two random streams of one update: C2C noise, and ν draws (kept
-/// apart so that drift with ν = 0 leaves the C2C draws untouched).
-struct Rngs {
-    c2c: rand_xoshiro::Xoshiro256PlusPlus,
-    drift: rand_xoshiro::Xoshiro256PlusPlus,
-}
-
-/// ν ~ |N(μ_ν(g_r), σ_ν(g_r))| at normalised conductance `g`.
-fn draw_nu(model: &DeviceModel, g: f64, rng: &mut impl Rng) -> f64 {
-    let Some(spec) = &model.drift else {
-        return 0.0;
-    };
-    let g_r = ((g + model.g_min_rel) / model.g_max_rel).max(1e-12);
-    let mu = spec.nu_mean.at(g_r);
-    let sigma = spec.nu_std.at(g_r);
-    let xi: f64 = StandardNormal.sample(rng);
-    (mu + sigma * xi).abs()
 }

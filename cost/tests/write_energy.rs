@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 
 use nalgebra::DMatrix;
-use xbar_cost::{write_cost, Technology, WriteActivity};
+use xbar_cost::{write_cost, Technology};
+use xbar_devices::pulse::WriteTally;
 use xbar_devices::{library, DeviceArray};
 use xbar_training::neurosim::{NeurosimConfig, NeurosimNetwork};
 use xbar_training::{Dataset, Encoding, InsituConfig, InsituNetwork, Network, NetworkConfig};
@@ -47,12 +48,14 @@ fn a_few_cells_by_hand() {
     assert!((after[0] - 2.027e-6).abs() < 1e-18 && (after[1] - 4.982e-6).abs() < 1e-18);
 
     let tech = Technology::preset("generic-32nm").unwrap();
-    let writes = WriteActivity {
+    // The tally is on the array's shape: what the price needs.
+    let writes = WriteTally {
         rows: 1,
         cols: 2,
         pulses: tally.pulses,
         sum_g_s: tally.sum_g_s,
     };
+    assert_eq!(tally, writes);
     // Each pulse: V²·g·t_p in its cell, (1 + 2) line segments charged to V.
     let by_hand = V2 * TP * sum_g + 5.0 * 3.0 * SEGMENT_F * V2;
     let (energy, time) = write_cost(&tech, &[writes]);
