@@ -41,7 +41,9 @@
 //! one pulse at a time ([`write_cost`]).
 
 use xbar_devices::pulse::WriteTally;
-use xbar_training::{LayerActivity, TileActivity};
+use xbar_training::LayerActivity;
+#[cfg(doc)]
+use xbar_training::TileActivity;
 
 use crate::adc::AdcModel;
 use crate::array::RcLine;
@@ -365,6 +367,7 @@ pub fn programming_cost(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use xbar_training::TileActivity;
 
     fn design(neuron: NeuronKind) -> Design {
         Design {

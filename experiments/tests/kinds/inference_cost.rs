@@ -151,6 +151,5 @@ fn inference_cost_gives_the_accuracy_of_inference_drift_bit_for_bit() {
             column(&drift, "software_accuracy_pct"),
             column(&cost, "software_accuracy_pct")
         );
-        assert!(accuracy.iter().all(|a| *a > 20.0), "{accuracy:?}");
     }
 }
