@@ -20,6 +20,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use safetensors::tensor::{Dtype, SafeTensors, TensorView};
 
@@ -28,10 +29,86 @@ use crate::network::{Layer, Network, NetworkConfig};
 /// `format` metadata value of a network file.
 pub const FORMAT: &str = "xbarsim-network";
 
-/// A model file that cannot be read as a network.
+/// Why bytes are not a network file (or a network cannot become one);
+/// each variant keeps the part of the file at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct ModelError(String);
+pub enum ModelError {
+    /// Not a safetensors file (the safetensors reader's reason).
+    #[error("not a safetensors file ({0})")]
+    NotSafetensors(String),
+    /// A safetensors file whose `format` metadata is another program's.
+    #[error("not an xbarsim network: its metadata `format` is `{0}`, expected `{FORMAT}`")]
+    Format(String),
+    /// A safetensors file without `format` metadata.
+    #[error(
+        "not an xbarsim network: a safetensors file without the `format = {FORMAT}` metadata \
+         that `xbarsim train` writes"
+    )]
+    NoFormat,
+    /// The `network` metadata is not a network configuration (JSON).
+    #[error("metadata `network` is not a network configuration: {0}")]
+    NetworkJson(String),
+    /// The `network` metadata is a configuration outside its domain.
+    #[error("metadata `network`: {0}")]
+    NetworkConfig(crate::network::ConfigError),
+    /// A tensor the network needs is absent.
+    #[error("tensor `{0}` is missing")]
+    MissingTensor(String),
+    /// A tensor of another type or shape than the network needs.
+    #[error("tensor `{name}`: expected F32 of shape {expected:?}, found {found}")]
+    Tensor {
+        /// Its name (`layers.{l}.weight`, `layers.{l}.bias`).
+        name: String,
+        /// The shape the network needs.
+        expected: Vec<usize>,
+        /// Its type and shape.
+        found: String,
+    },
+    /// The tensors do not make the network the metadata describes.
+    #[error("{0}")]
+    Layers(crate::network::ConfigError),
+    /// The safetensors writer refused.
+    #[error("{0}")]
+    Write(String),
+}
+
+/// A model file that cannot be read: the file, and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelFileError {
+    /// The file cannot be read from disk.
+    #[error("model `{}`: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not a network file.
+    #[error("model `{}`: {source}", path.display())]
+    Model {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: ModelError,
+    },
+}
+
+/// Reads the network file at `path` and its metadata.
+///
+/// # Errors
+/// An unreadable file, or one [`from_bytes`] refuses; both name the file.
+pub fn read(path: &Path) -> Result<(Network, HashMap<String, String>), ModelFileError> {
+    let bytes = std::fs::read(path).map_err(|source| ModelFileError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    from_bytes(&bytes).map_err(|source| ModelFileError::Model {
+        path: path.to_path_buf(),
+        source,
+    })
+}
 
 /// Serialises `net` with extra `metadata` (e.g. `"training"`, `"seed"`).
 pub fn to_bytes(net: &Network, metadata: &[(&str, String)]) -> Result<Vec<u8>, ModelError> {
@@ -43,7 +120,7 @@ pub fn to_bytes(net: &Network, metadata: &[(&str, String)]) -> Result<Vec<u8>, M
     meta.insert("format_version".into(), "1".into());
     meta.insert(
         "network".into(),
-        serde_json::to_string(net.config()).map_err(|e| ModelError(e.to_string()))?,
+        serde_json::to_string(net.config()).map_err(|e| ModelError::Write(e.to_string()))?,
     );
     meta.insert("xbarsim_version".into(), env!("CARGO_PKG_VERSION").into());
     let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
@@ -67,11 +144,11 @@ pub fn to_bytes(net: &Network, metadata: &[(&str, String)]) -> Result<Vec<u8>, M
         .map(|(name, shape, data)| {
             TensorView::new(Dtype::F32, shape.clone(), data)
                 .map(|v| (name.clone(), v))
-                .map_err(|e| ModelError(e.to_string()))
+                .map_err(|e| ModelError::Write(e.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let bytes =
-        safetensors::tensor::serialize(views, Some(meta)).map_err(|e| ModelError(e.to_string()))?;
+    let bytes = safetensors::tensor::serialize(views, Some(meta))
+        .map_err(|e| ModelError::Write(e.to_string()))?;
     canonical(bytes)
 }
 
@@ -81,12 +158,12 @@ fn canonical(bytes: Vec<u8>) -> Result<Vec<u8>, ModelError> {
     let n = u64::from_le_bytes(
         bytes[..8]
             .try_into()
-            .map_err(|_| ModelError("short file".into()))?,
+            .map_err(|_| ModelError::Write("short file".into()))?,
     ) as usize;
     let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n])
-        .map_err(|e| ModelError(format!("internal: header JSON: {e}")))?;
+        .map_err(|e| ModelError::Write(format!("internal: header JSON: {e}")))?;
     // serde_json's map is ordered by key.
-    let mut text = serde_json::to_vec(&header).map_err(|e| ModelError(e.to_string()))?;
+    let mut text = serde_json::to_vec(&header).map_err(|e| ModelError::Write(e.to_string()))?;
     // Same padding rule as safetensors: the data starts 8-byte aligned.
     while text.len() % 8 != 0 {
         text.push(b' ');
@@ -104,44 +181,30 @@ fn canonical(bytes: Vec<u8>) -> Result<Vec<u8>, ModelError> {
 /// Not a safetensors file, not written by xbarsim, a missing or misshapen
 /// tensor, or a non-finite parameter — each said in words.
 pub fn from_bytes(bytes: &[u8]) -> Result<(Network, HashMap<String, String>), ModelError> {
-    let (_, header) = SafeTensors::read_metadata(bytes)
-        .map_err(|e| ModelError(format!("not a safetensors file ({e})")))?;
+    let (_, header) =
+        SafeTensors::read_metadata(bytes).map_err(|e| ModelError::NotSafetensors(e.to_string()))?;
     let meta = header.metadata().clone().unwrap_or_default();
     match meta.get("format").map(String::as_str) {
         Some(FORMAT) => {}
-        Some(other) => {
-            return Err(ModelError(format!(
-                "not an xbarsim network: its metadata `format` is `{other}`, expected `{FORMAT}`"
-            )))
-        }
-        None => {
-            return Err(ModelError(format!(
-            "not an xbarsim network: a safetensors file without the `format = {FORMAT}` metadata \
-                 that `xbarsim train` writes"
-        )))
-        }
+        Some(other) => return Err(ModelError::Format(other.to_string())),
+        None => return Err(ModelError::NoFormat),
     }
     let config: NetworkConfig =
-        serde_json::from_str(meta.get("network").map_or("", String::as_str)).map_err(|e| {
-            ModelError(format!(
-                "metadata `network` is not a network configuration: {e}"
-            ))
-        })?;
-    config
-        .validate()
-        .map_err(|e| ModelError(format!("metadata `network`: {e}")))?;
-    let tensors = SafeTensors::deserialize(bytes)
-        .map_err(|e| ModelError(format!("not a safetensors file ({e})")))?;
+        serde_json::from_str(meta.get("network").map_or("", String::as_str))
+            .map_err(|e| ModelError::NetworkJson(e.to_string()))?;
+    config.validate().map_err(ModelError::NetworkConfig)?;
+    let tensors =
+        SafeTensors::deserialize(bytes).map_err(|e| ModelError::NotSafetensors(e.to_string()))?;
     let read = |name: &str, shape: &[usize]| -> Result<Vec<f32>, ModelError> {
         let t = tensors
             .tensor(name)
-            .map_err(|_| ModelError(format!("tensor `{name}` is missing")))?;
+            .map_err(|_| ModelError::MissingTensor(name.to_string()))?;
         if t.dtype() != Dtype::F32 || t.shape() != shape {
-            return Err(ModelError(format!(
-                "tensor `{name}`: expected F32 of shape {shape:?}, found {:?} of shape {:?}",
-                t.dtype(),
-                t.shape()
-            )));
+            return Err(ModelError::Tensor {
+                name: name.to_string(),
+                expected: shape.to_vec(),
+                found: format!("{:?} of shape {:?}", t.dtype(), t.shape()),
+            });
         }
         Ok(t.data()
             .chunks_exact(4)
@@ -162,7 +225,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Network, HashMap<String, String>), Mo
         layer.bias = bias;
         layers.push(layer);
     }
-    let net = Network::from_layers(config, layers).map_err(|e| ModelError(e.to_string()))?;
+    let net = Network::from_layers(config, layers).map_err(ModelError::Layers)?;
     Ok((net, meta))
 }
 
@@ -210,5 +273,29 @@ mod tests {
         .unwrap();
         let err = from_bytes(&other).unwrap_err().to_string();
         assert!(err.contains("not an xbarsim network"), "{err}");
+        assert_eq!(from_bytes(&other).unwrap_err(), ModelError::NoFormat);
+    }
+
+    #[test]
+    fn a_model_file_error_names_the_file_and_keeps_the_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("none.safetensors");
+        let e = read(&missing).unwrap_err();
+        assert!(matches!(&e, ModelFileError::Io { path, .. } if *path == missing));
+        assert!(e.to_string().starts_with("model `"), "{e}");
+        let net = Network::new(NetworkConfig::default(), 4).unwrap();
+        let bytes = to_bytes(&net, &[]).unwrap();
+        let file = dir.path().join("cut.safetensors");
+        std::fs::write(&file, &bytes[..bytes.len() - 10]).unwrap();
+        match read(&file).unwrap_err() {
+            ModelFileError::Model { path, source } => {
+                assert_eq!(path, file);
+                assert!(matches!(source, ModelError::NotSafetensors(_)), "{source}");
+            }
+            other => panic!("expected a model error, got {other}"),
+        }
+        let good = dir.path().join("m.safetensors");
+        std::fs::write(&good, &bytes).unwrap();
+        assert_eq!(read(&good).unwrap().0, net);
     }
 }
