@@ -923,3 +923,71 @@ fn bad_flag_values_name_the_flag() {
         assert!(!dir.path().join("out.toml.json").exists());
     }
 }
+
+/// The command line only prints and writes what the library returns: for
+/// the shipped example, `fit_device` called directly gives the report the
+/// command prints (section by section), the device file it writes and the
+/// records of its sidecar.
+#[test]
+fn the_command_prints_and_writes_what_the_library_fits() {
+    use xbar_fit::device::{fit_device, FitSettings};
+    use xbar_fit::report::render;
+
+    let dir = TempDir::new().unwrap();
+    let data = example();
+    let out = ok(
+        dir.path(),
+        &[
+            "device",
+            "fit",
+            "--pulses",
+            data.to_str().unwrap(),
+            "--model",
+            "measured",
+            "-o",
+            "lib.toml",
+        ],
+    );
+    let fitted = fit_device(&FitSettings {
+        pulses: Some(data.clone()),
+        name: Some("lib".into()),
+        model: "measured".parse().unwrap(),
+        ..FitSettings::default()
+    })
+    .unwrap();
+    // Every section's text, in order, is what the command printed.
+    let mut rest = out.as_str();
+    for section in &fitted.report {
+        let text = render(std::slice::from_ref(section));
+        let at = rest
+            .find(&text)
+            .unwrap_or_else(|| panic!("section `{}` not printed:\n{text}\n{out}", section.key));
+        rest = &rest[at + text.len()..];
+    }
+    assert_eq!(
+        out,
+        format!(
+            "{}wrote lib.toml (report: lib.toml.json)\n",
+            fitted.report_text()
+        )
+    );
+    assert!(out.starts_with("Pulse trains: "), "{out}");
+    // The device file is the library's spec.
+    let toml_text = std::fs::read_to_string(dir.path().join("lib.toml")).unwrap();
+    assert_eq!(
+        toml_text,
+        xbar_experiments::config::device_to_toml(&fitted.spec)
+    );
+    // The sidecar holds the library's records.
+    let side: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("lib.toml.json")).unwrap())
+            .unwrap();
+    assert_eq!(side["fits"], serde_json::to_value(&fitted.fits).unwrap());
+    assert_eq!(
+        side["parameters"],
+        serde_json::to_value(&fitted.parameters).unwrap()
+    );
+    assert_eq!(side["parameters"]["model"], "measured");
+    assert_eq!(side["report"], fitted.report_text());
+    assert_eq!(side["device"]["spec"]["name"], "lib");
+}

@@ -18,7 +18,7 @@ fn main() {
         let t = Instant::now();
         let fit = fit_pulses(&data, &PulseOptions::default()).expect("fits");
         times.push(t.elapsed().as_secs_f64());
-        kept = fit.chosen;
+        kept = fit.chosen.to_string();
     }
     times.sort_by(f64::total_cmp);
     println!(

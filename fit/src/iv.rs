@@ -26,10 +26,12 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use xbar_devices::units::format_significant as sig;
 use xbar_devices::IvSpec;
 
 use crate::measurements::{Cell, DataError, Table};
 use crate::pulse::Population;
+use crate::report::{with_ci, Section};
 use crate::stats::{least_squares, Estimate, Model};
 
 /// One device's sinh fit.
@@ -210,4 +212,20 @@ pub fn fit_iv(table: &Table) -> Result<IvFit, DataError> {
         },
         a,
     })
+}
+
+impl IvFit {
+    /// The report of the fit of `file`: the voltage scale `a` over the
+    /// devices.
+    pub fn report(&self, file: &str) -> Section {
+        Section::new(
+            "iv",
+            format!(
+                "I-V: {file}, {} devices: I = (g/a)·sinh(a·V), a = {} 1/V (mean over devices; D2D σ {})",
+                self.devices.len(),
+                with_ci(&self.a.mean),
+                sig(self.a.d2d_std, 3)
+            ),
+        )
+    }
 }

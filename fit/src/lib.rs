@@ -8,8 +8,11 @@
 //!
 //! | module | what it does |
 //! |---|---|
+//! | [`device`] | a device file from measurement files: every fit, the [`DeviceSpec`](xbar_devices::DeviceSpec), its report, figure and records |
+//! | [`report`] | a fit's report as typed sections (titles, lines, tables), and their text |
+//! | [`figure`] | a pulse fit's figure as plain series of points (drawn by a front end) |
 //! | [`measurements`] | tables from CSV/TSV/xlsx, wide and long pulse-train layouts, located errors |
-//! | [`pulse`] | NeuroSim exponential and soft-bounds fits per device, C2C, D2D, AIC/BIC choice |
+//! | [`pulse`] | NeuroSim exponential and soft-bounds fits per device, C2C, D2D, AIC/BIC choice; `PulseModel`, `ModelChoice` |
 //! | [`retention`] | drift exponent ν per device and over devices, its dependence on the conductance |
 //! | [`read_noise`] | relative and PCM 1/f read noise from repeated reads (with `time_s`), chosen by AIC/BIC |
 //! | [`programming`] | the programming-noise polynomial σ(g_T) from target-versus-achieved writes |
@@ -19,19 +22,22 @@
 //!
 //! ```
 //! use xbar_fit::synth::{synthesize, SynthSpec};
-//! use xbar_fit::pulse::{fit_pulses, PulseOptions};
+//! use xbar_fit::pulse::{fit_pulses, PulseModel, PulseOptions};
 //!
 //! let data = synthesize(&SynthSpec { devices: 4, ..SynthSpec::default() }, 1);
 //! let fit = fit_pulses(&data, &PulseOptions::default()).unwrap();
-//! assert_eq!(fit.chosen, "exponential");
+//! assert_eq!(fit.chosen, PulseModel::Exponential);
 //! ```
 
+pub mod device;
+pub mod figure;
 pub mod iv;
 pub mod measured_curve;
 pub mod measurements;
 pub mod programming;
 pub mod pulse;
 pub mod read_noise;
+pub mod report;
 pub mod retention;
 pub mod stats;
 pub mod synth;

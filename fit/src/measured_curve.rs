@@ -55,7 +55,9 @@ use xbar_devices::pulse::{MeasuredCurve, PulseSpec, StepTable};
 use xbar_devices::variability::VariabilitySpec;
 
 use crate::measurements::{DataError, PulseData};
-use crate::pulse::{population_of, Criterion, ModelChoice, ModelTotals, PulseFit, Quality};
+use crate::pulse::{
+    population_of, Criterion, ModelChoice, ModelTotals, PulseFit, PulseModel, Quality,
+};
 use crate::stats::{mean, median};
 
 /// Default bins per branch (CrossSim's generator uses 50 on long records;
@@ -68,32 +70,6 @@ pub const MIN_STEPS_PER_BIN: usize = 5;
 /// Smallest σ (relative to the range) a bin may have in the likelihood
 /// (noiseless data would otherwise score −∞).
 const SIGMA_FLOOR: f64 = 1e-9;
-
-/// Which pulse model the device file keeps, the measured curve included.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Choice {
-    /// The best by the criterion among the three.
-    #[default]
-    Auto,
-    /// NeuroSim exponential.
-    Exponential,
-    /// Soft bounds.
-    SoftBounds,
-    /// The measured curve (binned step tables).
-    Measured,
-}
-
-impl Choice {
-    /// The choice among the analytic models ([`crate::pulse::fit_pulses`]).
-    pub fn analytic(self) -> ModelChoice {
-        match self {
-            Choice::Exponential => ModelChoice::Exponential,
-            Choice::SoftBounds => ModelChoice::SoftBounds,
-            Choice::Auto | Choice::Measured => ModelChoice::Auto,
-        }
-    }
-}
 
 /// The measured curve on one device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -499,7 +475,7 @@ pub fn measured_only(measured: &MeasuredFit, criterion: Criterion, why: &str) ->
     let mut fit = PulseFit {
         devices: Vec::new(),
         criterion,
-        chosen: String::new(),
+        chosen: PulseModel::Measured,
         reason: String::new(),
         exponential: None,
         soft_bounds: None,
@@ -509,17 +485,17 @@ pub fn measured_only(measured: &MeasuredFit, criterion: Criterion, why: &str) ->
         pulse: PulseSpec::Measured(Box::new(measured.curve.clone())),
         variability: VariabilitySpec::default(),
     };
-    choose(&mut fit, measured, Choice::Measured);
+    choose(&mut fit, measured, ModelChoice::Only(PulseModel::Measured));
     fit.reason = format!("the closed forms do not fit: {why}");
     fit
 }
 
 /// Applies the model choice with the measured curve in the running:
-/// with [`Choice::Measured`], or with [`Choice::Auto`] when the measured
+/// when the user chose it, or with [`ModelChoice::Auto`] when the measured
 /// curve has the lowest criterion total of the fitted models, the device
 /// file's pulse model, range, variability and population become the
 /// measured curve's (D2D: the relative σ of the devices' extremes; no NL).
-pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: Choice) {
+pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: ModelChoice) {
     let crit = fit.criterion.name();
     let score = |t: &ModelTotals| fit.criterion.pick(t.aic, t.bic);
     let ours = score(&measured.totals);
@@ -530,10 +506,11 @@ pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: Choice) {
         |t: Option<ModelTotals>| t.filter(|t| n > 0 && t.devices == n).map(|t| score(&t));
     let mut analytic: Vec<(&str, f64)> = Vec::new();
     let mut left_out = Vec::new();
-    for (name, total) in [
-        ("exponential", complete(fit.exponential)),
-        ("soft bounds", complete(fit.soft_bounds)),
+    for (model, total) in [
+        (PulseModel::Exponential, complete(fit.exponential)),
+        (PulseModel::SoftBounds, complete(fit.soft_bounds)),
     ] {
+        let name = model.words();
         match total {
             Some(t) => analytic.push((name, t)),
             None => left_out.push(name),
@@ -549,17 +526,16 @@ pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: Choice) {
         listing += &format!("; {} fits not every device", left_out.join(" and "));
     }
     let take = match choice {
-        Choice::Measured => true,
-        Choice::Auto => analytic.iter().all(|(_, s)| ours < *s),
-        _ => false,
+        ModelChoice::Only(model) => model == PulseModel::Measured,
+        ModelChoice::Auto => analytic.iter().all(|(_, s)| ours < *s),
     };
-    if choice == Choice::Auto {
+    if choice == ModelChoice::Auto {
         fit.reason = format!("{crit} summed over {n} devices: {listing}");
     }
     if !take {
         return;
     }
-    if choice == Choice::Measured {
+    if choice.is(PulseModel::Measured) {
         fit.reason = format!("chosen by the user ({crit}: {listing})");
     }
     let lows: Vec<f64> = measured.devices.iter().map(|d| d.g_min_S).collect();
@@ -571,7 +547,7 @@ pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: Choice) {
         variability.g_min = (low.d2d_std / measured.g_min_S).min(1.0);
     }
     variability.g_max = (high.d2d_std / measured.g_max_S).min(1.0);
-    fit.chosen = "measured".to_string();
+    fit.chosen = PulseModel::Measured;
     fit.pulse = PulseSpec::Measured(Box::new(measured.curve.clone()));
     fit.g_min_S = measured.g_min_S;
     fit.g_max_S = measured.g_max_S;

@@ -35,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use xbar_devices::programming::ProgrammingSpec;
 
 use crate::measurements::{DataError, Table};
+use crate::report::{with_ci, Section};
 use crate::stats::{mean, std_dev, t975, Estimate};
 
 /// The writes to one target.
@@ -181,4 +182,20 @@ pub fn fit_programming(table: &Table, g_max: f64) -> Result<ProgrammingFit, Data
         },
         sigma_poly,
     })
+}
+
+impl ProgrammingFit {
+    /// The report of the fit of `file`: the polynomial's coefficients with
+    /// their intervals.
+    pub fn report(&self, file: &str) -> Section {
+        let coefficients: Vec<String> = self.sigma_poly.iter().map(with_ci).collect();
+        Section::new(
+            "programming",
+            format!(
+                "Programming: {file}, {} targets: σ(g_r) = Σ c_k·g_r^k with c = {} S",
+                self.targets.len(),
+                coefficients.join(", ")
+            ),
+        )
+    }
 }

@@ -77,60 +77,34 @@
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xbar_devices::pulse::{nl_from_a, PulseSpec, NL_MAX};
+use xbar_devices::pulse::{PulseSpec, NL_MAX};
 use xbar_devices::variability::VariabilitySpec;
 
+use crate::measured_curve::MeasuredFit;
 use crate::measurements::{DataError, DeviceTrain, PulseData};
-use crate::stats::{
-    information_criteria, least_squares, mean, median, sigma_estimate, std_dev, t975, Estimate,
-    LsFit, Model,
-};
+use crate::stats::{information_criteria, mean, median, std_dev, t975, Estimate, LsFit};
 
+mod choice;
+mod exponential;
 mod lm;
+mod report;
+mod soft_bounds;
 #[cfg(test)]
 mod tests;
 
-/// Which information criterion chooses the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Criterion {
-    /// Akaike: `n·ln(RSS/n) + 2k`.
-    Aic,
-    /// Bayesian (Schwarz): `n·ln(RSS/n) + k·ln n`.
-    #[default]
-    Bic,
-}
+pub use choice::{Criterion, ModelChoice, PulseModel};
+pub use exponential::{branch_from_map, ExponentialFit};
+pub use soft_bounds::SoftBoundsFit;
 
-impl Criterion {
-    /// `"AIC"` or `"BIC"`, as the reports write it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Criterion::Aic => "AIC",
-            Criterion::Bic => "BIC",
-        }
-    }
-
-    /// This criterion's value of a model: `aic` or `bic`.
-    pub fn pick(self, aic: f64, bic: f64) -> f64 {
-        match self {
-            Criterion::Aic => aic,
-            Criterion::Bic => bic,
-        }
-    }
-}
-
-/// Which pulse model the device file keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum ModelChoice {
-    /// The best by the criterion.
-    #[default]
-    Auto,
-    /// NeuroSim exponential.
-    Exponential,
-    /// Soft bounds.
-    SoftBounds,
-}
+use exponential::fit_exponential;
+use soft_bounds::fit_soft_bounds;
+// What the tests reach through `super::*`.
+#[cfg(test)]
+use {
+    crate::stats::sigma_estimate,
+    exponential::{censored_mean, nl_of, phi, pulses_of, Branch},
+    soft_bounds::SoftBounds,
+};
 
 /// Options of [`fit_pulses`].
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -158,41 +132,6 @@ pub struct Quality {
     pub bic: f64,
     /// Parameters counted by the criteria (σ included).
     pub parameters: usize,
-}
-
-/// The exponential model fitted to one device.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct ExponentialFit {
-    /// LTP nonlinearity label.
-    pub nl_ltp: Estimate,
-    /// LTD nonlinearity label (negative: saturating depression).
-    pub nl_ltd: Estimate,
-    /// Pulses from g_min to g_max (real-valued).
-    pub pulses_ltp: Estimate,
-    /// Pulses from g_max to g_min (real-valued).
-    pub pulses_ltd: Estimate,
-    /// C2C σ per pulse relative to g_max − g_min.
-    pub c2c: Estimate,
-    /// Fit quality.
-    pub quality: Quality,
-}
-
-/// The soft-bounds model fitted to one device.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[allow(non_snake_case)] // units in the names, as the report's keys
-pub struct SoftBoundsFit {
-    /// Fraction of the distance to g_max gained per up pulse.
-    pub alpha_up: Estimate,
-    /// Fraction of the distance to g_min lost per down pulse.
-    pub alpha_down: Estimate,
-    /// The lower asymptote (S).
-    pub g_min_S: Estimate,
-    /// The upper asymptote (S).
-    pub g_max_S: Estimate,
-    /// C2C σ relative to each step.
-    pub c2c: Estimate,
-    /// Fit quality.
-    pub quality: Quality,
 }
 
 /// Both models fitted to one device.
@@ -259,8 +198,8 @@ pub struct PulseFit {
     pub devices: Vec<DeviceFit>,
     /// The criterion used.
     pub criterion: Criterion,
-    /// `"exponential"` or `"soft-bounds"`: the kept model.
-    pub chosen: String,
+    /// The kept model.
+    pub chosen: PulseModel,
     /// Why it was chosen.
     pub reason: String,
     /// Exponential totals over the devices it fits (absent when it fits
@@ -317,166 +256,6 @@ impl Steps {
     }
 }
 
-/// One polarity's steps of the exponential model, `p = [m, c]`. The
-/// noiseless step `μ = clamp(u + c + m·u, 0, 1)` is followed, as in the
-/// library, by the C2C draw and a second clamp, so an observation's mean is
-/// that of a normal of mean `μ` and σ `sigma` censored to `[0, 1]`:
-/// `E = f(μ) − f(μ − 1)`, `f(x) = x·Φ(x/σ) + σ·φ(x/σ)`. The residuals of
-/// the two polarities share no parameter, so each is its own 2-parameter
-/// problem (they share only σ and, with `--robust`, the Huber scale).
-struct Branch {
-    u0: Vec<f64>,
-    u1: Vec<f64>,
-    sigma: f64,
-}
-
-fn phi(x: f64) -> f64 {
-    (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt()
-}
-
-fn cdf(x: f64) -> f64 {
-    0.5 * libm::erfc(-x / std::f64::consts::SQRT_2)
-}
-
-/// The censored mean `E(μ)` and `dE/dμ = Φ(μ/σ) − Φ((μ − 1)/σ)`. A term
-/// whose argument lies more than 8σ below 0 (`f(x)` there is below
-/// `1e-16·σ`) is left out, and more than 8σ from both bounds `E = μ`.
-fn censored_mean(mu: f64, s: f64) -> (f64, f64) {
-    if s < 1e-12 || (mu > 8.0 * s && mu < 1.0 - 8.0 * s) {
-        return (mu, 1.0);
-    }
-    let f = |x: f64| x * cdf(x / s) + s * phi(x / s);
-    let (mut e, mut de) = (0.0, 0.0);
-    if mu >= -8.0 * s {
-        e += f(mu);
-        de += cdf(mu / s);
-    }
-    if mu - 1.0 >= -8.0 * s {
-        e -= f(mu - 1.0);
-        de -= cdf((mu - 1.0) / s);
-    }
-    (e, de)
-}
-
-impl Branch {
-    /// Steps of one polarity.
-    fn of(steps: &Steps, up: bool) -> Self {
-        let (mut u0, mut u1) = (Vec::new(), Vec::new());
-        for i in 0..steps.u0.len() {
-            if steps.up[i] == up {
-                u0.push(steps.u0[i]);
-                u1.push(steps.u1[i]);
-            }
-        }
-        Branch { u0, u1, sigma: 0.0 }
-    }
-
-    /// Noiseless step `μ`, whether the clamp is inactive, the observation's
-    /// mean and `dE/dμ`.
-    fn predict(&self, p: &[f64; 2], u0: f64) -> (f64, bool, f64, f64) {
-        let raw = u0 + p[1] + p[0] * u0;
-        let mu = raw.clamp(0.0, 1.0);
-        let free = (0.0..=1.0).contains(&raw);
-        let (e, de) = censored_mean(mu, self.sigma);
-        (mu, free, e, de)
-    }
-}
-
-impl lm::Rows<2> for Branch {
-    fn len(&self) -> usize {
-        self.u0.len()
-    }
-    fn row(&self, p: &[f64; 2], i: usize) -> (f64, [f64; 2]) {
-        let u0 = self.u0[i];
-        let (_, free, e, de) = self.predict(p, u0);
-        let j = if free { [-u0 * de, -de] } else { [0.0, 0.0] };
-        (self.u1[i] - e, j)
-    }
-}
-
-/// σ of the residuals of the steps (both polarities, `p = [m, c]` of each)
-/// whose noiseless value lies more than 3σ from both bounds (there the clamp
-/// does not shrink the spread), and their number.
-fn interior_sigma(branches: [(&Branch, &[f64; 2]); 2]) -> (f64, usize) {
-    let (mut ss, mut n) = (0.0, 0usize);
-    for (b, p) in branches {
-        let margin = 3.0 * b.sigma;
-        for i in 0..b.u0.len() {
-            let (mu, _, e, _) = b.predict(p, b.u0[i]);
-            if mu > margin && mu < 1.0 - margin {
-                ss += (b.u1[i] - e).powi(2);
-                n += 1;
-            }
-        }
-    }
-    let dof = n.saturating_sub(4).max(1);
-    ((ss / dof as f64).sqrt(), n)
-}
-
-/// Soft-bounds step map: `[α_up, F_up, α_down, F_down]`.
-struct SoftBounds<'a>(&'a Steps);
-
-impl SoftBounds<'_> {
-    /// Prediction and its gradient.
-    fn predict(p: &[f64], u0: f64, up: bool) -> (f64, [f64; 4]) {
-        let (au, fu, ad, fd) = (p[0], p[1], p[2], p[3]);
-        let mut g = [0.0; 4];
-        // The library clamps to the bounds first.
-        let (v, dv_fu, dv_fd) = if u0 >= fu {
-            (fu, 1.0, 0.0)
-        } else if u0 <= fd {
-            (fd, 0.0, 1.0)
-        } else {
-            (u0, 0.0, 0.0)
-        };
-        if up {
-            let pred = v + au * (fu - v);
-            g[0] = fu - v;
-            g[1] = au + (1.0 - au) * dv_fu;
-            g[3] = (1.0 - au) * dv_fd;
-            (pred, g)
-        } else {
-            let pred = v - ad * (v - fd);
-            g[2] = -(v - fd);
-            g[3] = ad + (1.0 - ad) * dv_fd;
-            g[1] = (1.0 - ad) * dv_fu;
-            (pred, g)
-        }
-    }
-}
-
-impl lm::Rows<4> for SoftBounds<'_> {
-    fn len(&self) -> usize {
-        self.0.u0.len()
-    }
-    fn row(&self, p: &[f64; 4], i: usize) -> (f64, [f64; 4]) {
-        let s = self.0;
-        let (pred, g) = Self::predict(p, s.u0[i], s.up[i]);
-        (s.u1[i] - pred, g.map(|x| -x))
-    }
-}
-
-impl Model for SoftBounds<'_> {
-    fn dim(&self) -> usize {
-        4
-    }
-    fn residuals(&self, p: &[f64], out: &mut Vec<f64>) {
-        out.clear();
-        let s = self.0;
-        for i in 0..s.u0.len() {
-            out.push(s.u1[i] - Self::predict(p, s.u0[i], s.up[i]).0);
-        }
-    }
-    fn jacobian(&self, p: &[f64], out: &mut Vec<f64>) {
-        out.clear();
-        let s = self.0;
-        for i in 0..s.u0.len() {
-            let g = Self::predict(p, s.u0[i], s.up[i]).1;
-            out.extend(g.iter().map(|x| -x));
-        }
-    }
-}
-
 /// Huber weights (`k = 1.345·σ̂`, σ̂ from the median absolute residual) of
 /// residuals `r`, as [`crate::stats::least_squares`] computes them.
 fn huber_weights(r: &[f64]) -> Vec<f64> {
@@ -515,39 +294,6 @@ fn solve<const K: usize, R: lm::Rows<K>>(rows: &R, start: [f64; K], robust: bool
         }
     }
     fit
-}
-
-/// The two polarities of the exponential model: each branch's own solver,
-/// with `robust` the Huber weights from the residuals of both (one scale).
-fn solve_branches(
-    up: &Branch,
-    down: &Branch,
-    start: [[f64; 2]; 2],
-    robust: bool,
-) -> [lm::Solved<2>; 2] {
-    let mut fits = [
-        lm::minimize(up, start[0], None),
-        lm::minimize(down, start[1], None),
-    ];
-    if robust {
-        let n_up = up.u0.len();
-        let mut r = vec![0.0; n_up + down.u0.len()];
-        for _ in 1..6 {
-            for (i, ri) in r.iter_mut().enumerate() {
-                *ri = if i < n_up {
-                    lm::Rows::residual(up, &fits[0].p, i)
-                } else {
-                    lm::Rows::residual(down, &fits[1].p, i - n_up)
-                };
-            }
-            let w = huber_weights(&r);
-            fits = [
-                lm::minimize(up, fits[0].p, Some(&w[..n_up])),
-                lm::minimize(down, fits[1].p, Some(&w[n_up..])),
-            ];
-        }
-    }
-    fits
 }
 
 /// The least-squares result in the form the intervals take ([`LsFit::se`],
@@ -620,38 +366,6 @@ fn ols(s: &Steps, up: bool, exclude_bound: bool) -> Option<(f64, f64)> {
     Some((m, (sy - m * sx) / n))
 }
 
-/// `(A, P_max)` in pulses of one exponential branch from its step map, or
-/// `None` when the map does not reach the far bound in finitely many pulses.
-pub fn branch_from_map(m: f64, c: f64, ltp: bool) -> Option<(f64, f64)> {
-    if 1.0 + m <= 0.0 || !m.is_finite() || !c.is_finite() {
-        return None;
-    }
-    if m.abs() < 1e-12 {
-        let p = if ltp { 1.0 / c } else { -1.0 / c };
-        return (p > 0.0 && p.is_finite()).then_some((f64::INFINITY.copysign(p), p));
-    }
-    let l = (1.0 + m).ln();
-    let a = if ltp { -1.0 / l } else { 1.0 / l };
-    let b = -c / m;
-    let arg = 1.0 - 1.0 / b;
-    if arg <= 0.0 {
-        return None;
-    }
-    let p = -a * arg.ln();
-    (p > 0.0 && p.is_finite()).then_some((a, p))
-}
-
-fn nl_of(m: f64, c: f64, ltp: bool) -> f64 {
-    match branch_from_map(m, c, ltp) {
-        Some((a, p)) => nl_from_a(a / p),
-        None => f64::NAN,
-    }
-}
-
-fn pulses_of(m: f64, c: f64, ltp: bool) -> f64 {
-    branch_from_map(m, c, ltp).map_or(f64::NAN, |(_, p)| p)
-}
-
 fn quality(fit: &LsFit, steps: &Steps, k: usize) -> Quality {
     let (aic, bic) = information_criteria(fit.rss, fit.n, k);
     Quality {
@@ -662,105 +376,6 @@ fn quality(fit: &LsFit, steps: &Steps, k: usize) -> Quality {
         bic,
         parameters: k,
     }
-}
-
-fn fit_exponential(steps: &Steps, robust: bool) -> Result<ExponentialFit, String> {
-    let up = ols(steps, true, true).ok_or("fewer than 2 distinct LTP steps below g_max")?;
-    let down = ols(steps, false, true).ok_or("fewer than 2 distinct LTD steps above g_min")?;
-    let (mut ltp, mut ltd) = (Branch::of(steps, true), Branch::of(steps, false));
-    // σ of the censored mean: from the plain fit, then from the interior
-    // residuals of each round.
-    let mut fits = solve_branches(&ltp, &ltd, [[up.0, up.1], [down.0, down.1]], robust);
-    for _ in 0..3 {
-        let (sigma, _) = interior_sigma([(&ltp, &fits[0].p), (&ltd, &fits[1].p)]);
-        ltp.sigma = sigma;
-        ltd.sigma = sigma;
-        fits = solve_branches(&ltp, &ltd, [fits[0].p, fits[1].p], robust);
-    }
-    let fit = ls_fit(&[&fits[0], &fits[1]]);
-    if !fit.converged {
-        return Err("Levenberg–Marquardt did not converge".into());
-    }
-    let (sigma, n) = interior_sigma([(&ltp, &fits[0].p), (&ltd, &fits[1].p)]);
-    let p = &fit.params;
-    for (ltp, o, name) in [(true, 0, "LTP"), (false, 2, "LTD")] {
-        if branch_from_map(p[o], p[o + 1], ltp).is_none() {
-            return Err(format!(
-                "the {name} steps do not reach the far bound in finitely many pulses (their fixed point lies inside the measured range: a soft-bounds device)"
-            ));
-        }
-    }
-    let nl_ltp = fit.derived(|q| nl_of(q[0], q[1], true));
-    let nl_ltd = fit.derived(|q| nl_of(q[2], q[3], false));
-    let pulses_ltp = fit.derived(|q| pulses_of(q[0], q[1], true));
-    let pulses_ltd = fit.derived(|q| pulses_of(q[2], q[3], false));
-    Ok(ExponentialFit {
-        nl_ltp,
-        nl_ltd,
-        pulses_ltp,
-        pulses_ltd,
-        c2c: sigma_estimate(sigma, n.saturating_sub(4)),
-        quality: quality(&fit, steps, 7),
-    })
-}
-
-fn fit_soft_bounds(
-    steps: &Steps,
-    robust: bool,
-    g_min: f64,
-    range: f64,
-) -> Result<SoftBoundsFit, String> {
-    let (mu, cu) = ols(steps, true, false).ok_or("fewer than 2 distinct LTP steps")?;
-    let (md, cd) = ols(steps, false, false).ok_or("fewer than 2 distinct LTD steps")?;
-    let start = [-mu, -cu / mu, -md, -cd / md];
-    if !start.iter().all(|x| x.is_finite()) {
-        return Err("the steps do not depend on the conductance".into());
-    }
-    // Where the optimum holds some step at an asymptote (the library's
-    // clamp), the objective has a kink there, which the general solver of
-    // `stats::least_squares` (a trust region) walks more reliably than the
-    // plain damping of `lm`: such devices (soft-bounds devices measured up
-    // to their bounds), and any whose last steps needed heavy damping, are
-    // fitted by it.
-    let model = SoftBounds(steps);
-    let fast = solve(&model, start, robust);
-    let clamped = (0..steps.u0.len()).any(|i| steps.u0[i] >= fast.p[1] || steps.u0[i] <= fast.p[3]);
-    let fit = if fast.converged && !clamped && fast.lambda <= 1e-2 {
-        ls_fit(&[&fast])
-    } else {
-        least_squares(&model, &start, robust)
-    };
-    if !fit.converged {
-        return Err("Levenberg–Marquardt did not converge".into());
-    }
-    let p = &fit.params;
-    if !(p[0] > 0.0 && p[0] < 1.0 && p[2] > 0.0 && p[2] < 1.0) {
-        return Err(format!(
-            "the fitted fractions α_up = {:.3}, α_down = {:.3} are outside (0, 1)",
-            p[0], p[2]
-        ));
-    }
-    if p[1] <= p[3] {
-        return Err("the fitted upper asymptote lies below the lower one".into());
-    }
-    // C2C relative to the step: √(Σ r² / Σ Δû²).
-    let mut steps2 = 0.0;
-    for i in 0..steps.u0.len() {
-        let pred = SoftBounds::predict(p, steps.u0[i], steps.up[i]).0;
-        let v = steps.u0[i].clamp(p[3], p[1]);
-        steps2 += (pred - v).powi(2);
-    }
-    let c2c = (fit.rss / steps2.max(1e-300)).sqrt();
-    let dof = fit.n.saturating_sub(4);
-    let to_s = |e: Estimate| e.map(|u| g_min + u * range);
-    Ok(SoftBoundsFit {
-        alpha_up: Estimate::normal(p[0], fit.se(0)),
-        alpha_down: Estimate::normal(p[2], fit.se(2)),
-        g_max_S: to_s(Estimate::normal(p[1], fit.se(1))),
-        g_min_S: to_s(Estimate::normal(p[3], fit.se(3))),
-        c2c: sigma_estimate(c2c, dof),
-        quality: quality(&fit, steps, 5),
-    })
 }
 
 /// Fewest steps of each polarity a device needs: the four parameters and σ.
@@ -939,32 +554,36 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
     // A model that fails on more than a tenth of the devices is not offered.
     let usable = |k: usize| k > 0 && 10 * k >= 9 * n;
     let (exponential, reason) = match opts.model {
-        ModelChoice::Exponential => (true, "chosen by the user".to_string()),
-        ModelChoice::SoftBounds => (false, "chosen by the user".to_string()),
-        ModelChoice::Auto => match (usable(n_exp), usable(n_soft)) {
-            (true, true) => {
-                let (e, s) = (on_both(&exponential_quality), on_both(&soft_quality));
-                (
-                    e <= s,
-                    format!(
-                        "{crit} summed over {} devices: exponential {e:.1}, soft bounds {s:.1}",
-                        both.len()
-                    ),
-                )
+        ModelChoice::Only(PulseModel::Exponential) => (true, "chosen by the user".to_string()),
+        ModelChoice::Only(PulseModel::SoftBounds) => (false, "chosen by the user".to_string()),
+        // The measured curve is chosen against the better closed form
+        // ([`crate::measured_curve::choose`]).
+        ModelChoice::Auto | ModelChoice::Only(PulseModel::Measured) => {
+            match (usable(n_exp), usable(n_soft)) {
+                (true, true) => {
+                    let (e, s) = (on_both(&exponential_quality), on_both(&soft_quality));
+                    (
+                        e <= s,
+                        format!(
+                            "{crit} summed over {} devices: exponential {e:.1}, soft bounds {s:.1}",
+                            both.len()
+                        ),
+                    )
+                }
+                (true, false) => (
+                    true,
+                    format!("soft bounds fits only {n_soft} of {n} devices"),
+                ),
+                (false, true) => (
+                    false,
+                    format!("the exponential model fits only {n_exp} of {n} devices"),
+                ),
+                (false, false) => (
+                    n_exp >= n_soft,
+                    "neither model fits nine in ten devices".to_string(),
+                ),
             }
-            (true, false) => (
-                true,
-                format!("soft bounds fits only {n_soft} of {n} devices"),
-            ),
-            (false, true) => (
-                false,
-                format!("the exponential model fits only {n_exp} of {n} devices"),
-            ),
-            (false, false) => (
-                n_exp >= n_soft,
-                "neither model fits nine in ten devices".to_string(),
-            ),
-        },
+        }
     };
     let kept = if exponential { n_exp } else { n_soft };
     if kept == 0 {
@@ -1090,11 +709,10 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
         devices,
         criterion: opts.criterion,
         chosen: if exponential {
-            "exponential"
+            PulseModel::Exponential
         } else {
-            "soft-bounds"
-        }
-        .to_string(),
+            PulseModel::SoftBounds
+        },
         reason,
         exponential: exp_totals,
         soft_bounds: soft_totals,
@@ -1106,50 +724,33 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
     })
 }
 
-impl DeviceFit {
-    /// The device's noiseless conductance under the fitted `model`
-    /// (`"exponential"` or `"soft-bounds"`) after each pulse of `polarities`,
-    /// from `g0`, through the library's own update rules; `None` when that
-    /// model does not fit the device.
-    pub fn model_curve(&self, model: &str, polarities: &[i8], g0: f64) -> Option<Vec<f64>> {
-        use rand::SeedableRng;
-        use xbar_devices::pulse::{
-            a_from_nl, exponential_update, soft_bounds_update, ExponentialCurve,
-        };
-        // No noise is drawn (C2C 0); the update functions still take an RNG.
-        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0);
-        let mut g = g0;
-        let mut out = Vec::with_capacity(polarities.len());
-        if model == "exponential" {
-            let e = self.exponential.as_ref()?;
-            let curve = |nl: f64, p: f64| ExponentialCurve {
-                g_min: self.g_min_S,
-                g_max: self.g_max_S,
-                p_max: p,
-                a: a_from_nl(nl) * p,
-            };
-            let ltp = curve(e.nl_ltp.value, e.pulses_ltp.value);
-            let ltd = curve(e.nl_ltd.value, e.pulses_ltd.value);
-            for &p in polarities {
-                g = exponential_update(g, i32::from(p), &ltp, &ltd, 0.0, &mut rng);
-                out.push(g);
-            }
-        } else {
-            let s = self.soft_bounds.as_ref()?;
-            for &p in polarities {
-                g = soft_bounds_update(
-                    g,
-                    i32::from(p),
-                    s.g_min_S.value,
-                    s.g_max_S.value,
-                    s.alpha_up.value,
-                    s.alpha_down.value,
-                    0.0,
-                    &mut rng,
-                );
-                out.push(g);
-            }
+impl PulseFit {
+    /// `model`'s totals over the devices it fits: the closed forms' from
+    /// this fit, the measured curve's from `measured`; `None` when the model
+    /// fits no device or was not fitted.
+    pub fn totals(&self, model: PulseModel, measured: Option<&MeasuredFit>) -> Option<ModelTotals> {
+        match model {
+            PulseModel::Exponential => self.exponential,
+            PulseModel::SoftBounds => self.soft_bounds,
+            PulseModel::Measured => measured.map(|m| m.totals),
         }
-        Some(out)
+    }
+}
+
+impl DeviceFit {
+    /// The device's noiseless conductance under the fitted closed-form
+    /// `model` after each pulse of `polarities`, from `g0`, through the
+    /// library's own update rules; `None` when that model does not fit the
+    /// device (or is the measured curve, which is not fitted per device:
+    /// [`crate::measured_curve::MeasuredFit::model_curve`]).
+    pub fn model_curve(&self, model: PulseModel, polarities: &[i8], g0: f64) -> Option<Vec<f64>> {
+        match model {
+            PulseModel::Exponential => {
+                let e = self.exponential.as_ref()?;
+                Some(e.curve(self.g_min_S, self.g_max_S, polarities, g0))
+            }
+            PulseModel::SoftBounds => Some(self.soft_bounds.as_ref()?.curve(polarities, g0)),
+            PulseModel::Measured => None,
+        }
     }
 }

@@ -59,9 +59,11 @@
 
 use serde::{Deserialize, Serialize};
 use xbar_devices::read_noise::ReadNoiseSpec;
+use xbar_devices::units::format_significant as sig;
 
 use crate::measurements::{series, DataError, Table};
 use crate::pulse::Criterion;
+use crate::report::{with_ci, Section};
 use crate::stats::{mean, sigma_estimate, Estimate};
 
 /// The smallest ratio of the largest to the smallest device mean for which
@@ -505,5 +507,57 @@ mod tests {
         let (qc, qe, _) = fit_one_over_f(&groups, 9 * 15, g_max, t_read).unwrap();
         assert!((qc.value / q - 1.0).abs() < 1e-10, "{qc:?}");
         assert!((qe.value - p).abs() < 1e-10, "{qe:?}");
+    }
+}
+
+impl ReadNoiseFit {
+    /// The report of the fit of `file`: the relative model (pooled σ, its
+    /// range over the devices, criteria), the 1/f model when fitted, and
+    /// the model kept. `g_max_from` says where the 1/f fit's `g_max` came
+    /// from (the pulse fit's, or the largest measured conductance).
+    pub fn report(&self, file: &str, g_max_from: &str) -> Section {
+        let per_device = |f: fn(f64, f64) -> f64, start: f64| {
+            sig(self.devices.iter().map(|d| d.sigma.value).fold(start, f), 3)
+        };
+        let mut s = Section::new(
+            "read-noise",
+            format!(
+                "Read noise: {file}, {} devices, {} groups at {} times: relative σ {} (pooled; per device {} … {}); AIC {}, BIC {}",
+                self.devices.len(),
+                self.groups,
+                self.times,
+                with_ci(&self.sigma),
+                per_device(f64::min, f64::INFINITY),
+                per_device(f64::max, 0.0),
+                sig(self.relative.aic, 6),
+                sig(self.relative.bic, 6),
+            ),
+        );
+        if let Some(f) = &self.one_over_f {
+            let defaults = if f.library_defaults.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " ({}: the library's IBM PCM values)",
+                    f.library_defaults.join(", ")
+                )
+            };
+            s.line(format!(
+                "  PCM 1/f: q_coeff {}, q_exponent {} (g_max {} S, {g_max_from}; t_read {} s, g_r_floor {}, q_max {}{defaults}); AIC {}, BIC {}",
+                with_ci(&f.q_coeff),
+                with_ci(&f.q_exponent),
+                sig(f.g_max_s, 4),
+                f.t_read_s,
+                f.g_r_floor,
+                f.q_max,
+                sig(f.score.aic, 6),
+                sig(f.score.bic, 6),
+            ));
+        }
+        s.line(format!(
+            "  read noise kept: {} ({})",
+            self.chosen, self.reason
+        ));
+        s
     }
 }

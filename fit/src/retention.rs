@@ -31,9 +31,11 @@
 
 use serde::{Deserialize, Serialize};
 use xbar_devices::drift::{DriftSpec, LogLinear};
+use xbar_devices::units::{format_si, format_significant as sig};
 
 use crate::measurements::{series, DataError, Table};
 use crate::pulse::Population;
+use crate::report::{with_ci, Section};
 use crate::stats::{mean, t975, Estimate};
 
 /// ν of one device.
@@ -188,4 +190,49 @@ pub fn fit_retention(table: &Table, g_max: f64) -> Result<RetentionFit, DataErro
             nu_std: LogLinear::constant(nu_mean.d2d_std),
         },
     })
+}
+
+impl RetentionFit {
+    /// The report of the fit of `file`: ν over the devices (and its slope
+    /// against the conductance, kept or not), then each device.
+    pub fn report(&self, file: &str) -> Section {
+        let mut s = Section::new(
+            "retention",
+            format!(
+                "Retention: {file}, {} devices, t0 = {} s",
+                self.devices.len(),
+                self.t0_s
+            ),
+        );
+        let mut nu = format!(
+            "ν: mean {}, σ {}, D2D σ {}",
+            with_ci(&self.nu_mean.mean),
+            sig(self.nu_mean.std, 3),
+            sig(self.nu_mean.d2d_std, 3)
+        );
+        if let Some(slope) = &self.nu_slope {
+            let kept = if self.drift.nu_mean.slope != 0.0 {
+                "kept"
+            } else {
+                "not kept: its interval holds 0"
+            };
+            nu += &format!("; slope against ln g_r {} ({kept})", with_ci(slope));
+        }
+        s.line(nu);
+        let rows: Vec<Vec<String>> = self
+            .devices
+            .iter()
+            .map(|d| {
+                vec![
+                    d.name.clone(),
+                    d.points.to_string(),
+                    format_si(d.g0_s, "S"),
+                    with_ci(&d.nu),
+                    sig(d.r2, 4),
+                ]
+            })
+            .collect();
+        s.table(&["device", "reads", "G(t0)", "ν [95 % CI]", "R²"], rows);
+        s
+    }
 }

@@ -2,7 +2,7 @@
 //! published closed-form NeuroSim curves.
 
 use xbar_fit::measurements::{PulseData, Table};
-use xbar_fit::pulse::{fit_pulses, ModelChoice, PulseOptions};
+use xbar_fit::pulse::{fit_pulses, ModelChoice, PulseModel, PulseOptions};
 use xbar_fit::synth::{synthesize_with_truth, SynthModel, SynthSpec};
 
 /// 50 seeds of 20 devices (3 cycles of 120 + 120 pulses, C2C 0.5 %, D2D 5 %
@@ -31,7 +31,12 @@ fn exponential_parameters_are_recovered_with_covering_intervals() {
     for seed in 0..seeds {
         let (data, truth) = synthesize_with_truth(&spec, seed);
         let fit = fit_pulses(&data, &PulseOptions::default()).unwrap();
-        assert_eq!(fit.chosen, "exponential", "seed {seed}: {}", fit.reason);
+        assert_eq!(
+            fit.chosen,
+            PulseModel::Exponential,
+            "seed {seed}: {}",
+            fit.reason
+        );
         for (d, t) in fit.devices.iter().zip(&truth) {
             let e = d.exponential.as_ref().expect("every device fits");
             fits += 1;
@@ -136,7 +141,12 @@ fn soft_bounds_devices_are_recognised_and_recovered() {
     for seed in 0..10 {
         let (data, _) = synthesize_with_truth(&spec, seed);
         let fit = fit_pulses(&data, &PulseOptions::default()).unwrap();
-        assert_eq!(fit.chosen, "soft-bounds", "seed {seed}: {}", fit.reason);
+        assert_eq!(
+            fit.chosen,
+            PulseModel::SoftBounds,
+            "seed {seed}: {}",
+            fit.reason
+        );
         let xbar_devices::pulse::PulseSpec::SoftBounds {
             alpha_up,
             alpha_down,
@@ -203,7 +213,7 @@ fn published_closed_form_curves_are_fitted_back_exactly() {
     let table = Table::from_csv_text("closed-form.csv", &text, b',').unwrap();
     let data = PulseData::from_table(&table).unwrap();
     let fit = fit_pulses(&data, &PulseOptions::default()).unwrap();
-    assert_eq!(fit.chosen, "exponential", "{}", fit.reason);
+    assert_eq!(fit.chosen, PulseModel::Exponential, "{}", fit.reason);
     for (d, (g0, g1)) in fit.devices.iter().zip(devices) {
         let e = d.exponential.as_ref().unwrap();
         assert!((d.g_min_S - g0).abs() < 1e-15 * g1);
@@ -240,12 +250,12 @@ fn published_closed_form_curves_are_fitted_back_exactly() {
     let soft = fit_pulses(
         &data,
         &PulseOptions {
-            model: ModelChoice::SoftBounds,
+            model: ModelChoice::Only(PulseModel::SoftBounds),
             ..PulseOptions::default()
         },
     )
     .unwrap();
-    assert_eq!(soft.chosen, "soft-bounds");
+    assert_eq!(soft.chosen, PulseModel::SoftBounds);
     let (exp_rmse, soft_rmse) = (
         fit.exponential.unwrap().rmse_relative,
         soft.soft_bounds.unwrap().rmse_relative,
@@ -345,7 +355,7 @@ fn simulated_mean(spec: &xbar_devices::DeviceSpec, n: usize) -> Vec<f64> {
 /// 0.1 µS and σ within 35 %).
 #[test]
 fn measured_curve_follows_a_jump_at_the_turn_that_closed_forms_cannot() {
-    use xbar_fit::measured_curve::{choose, fit_measured, Choice, DEFAULT_BINS};
+    use xbar_fit::measured_curve::{choose, fit_measured, DEFAULT_BINS};
     let n = 60;
     let (text, _) = jump_device_csv(8, 4, n, 17);
     let (_, truth) = jump_device_csv(2000, 1, n, 18);
@@ -354,7 +364,7 @@ fn measured_curve_follows_a_jump_at_the_turn_that_closed_forms_cannot() {
     let mut fit = fit_pulses(&data, &PulseOptions::default()).unwrap();
     let analytic = fit.clone();
     let measured = fit_measured(&data, DEFAULT_BINS).unwrap();
-    choose(&mut fit, &measured, Choice::Auto);
+    choose(&mut fit, &measured, ModelChoice::Auto);
     let soft_bic: f64 = fit
         .devices
         .iter()
@@ -368,7 +378,7 @@ fn measured_curve_follows_a_jump_at_the_turn_that_closed_forms_cannot() {
         measured.totals.rmse_relative,
         fit.reason
     );
-    assert_eq!(fit.chosen, "measured", "{}", fit.reason);
+    assert_eq!(fit.chosen, PulseModel::Measured, "{}", fit.reason);
     assert!(measured.totals.bic < soft_bic - 1000.0);
     // The soft-bounds totals are over the 8 devices it fits, although the
     // exponential model fits none (they once summed over no device: 0).
@@ -408,7 +418,12 @@ fn measured_curve_follows_a_jump_at_the_turn_that_closed_forms_cannot() {
             .clone()
             .unwrap_or_default()
     );
-    assert_eq!(analytic.chosen, "soft-bounds", "{}", analytic.reason);
+    assert_eq!(
+        analytic.chosen,
+        PulseModel::SoftBounds,
+        "{}",
+        analytic.reason
+    );
     let theirs = worst(&simulated_mean(
         &device(analytic.pulse.clone(), &analytic),
         n,

@@ -48,6 +48,7 @@
 mod aggregate;
 mod axis;
 mod error;
+mod fit;
 mod heatmap;
 mod line;
 mod output;
@@ -64,6 +65,7 @@ use polars::prelude::DataFrame;
 
 pub use axis::axis_label;
 pub use error::PlotError;
+pub use fit::draw_fit;
 pub use spec::{ErrorStyle, FilterValue, PlotKind, PlotSpec};
 
 use table::Reader;
