@@ -386,10 +386,7 @@ pub fn fit_device(settings: &FitSettings) -> Result<FittedDevice, FitError> {
             .map(|(_, f, _)| f.variability)
             .unwrap_or_default(),
         faults: Default::default(),
-        iv: fits
-            .iv
-            .as_ref()
-            .map_or_else(IvSpec::default, |f| f.iv.clone()),
+        iv: fits.iv.as_ref().map_or_else(IvSpec::default, |f| f.iv),
     };
     spec.validate()
         .map_err(|e| FitError::Internal(e.to_string()))?;

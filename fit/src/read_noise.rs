@@ -482,34 +482,6 @@ fn fit_one_over_f(
     Some((q_coeff, q_exponent, ModelScore::new(ll, 2, dof)))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Exact group variances on the 1/f law: the scoring returns the law's
-    /// parameters to rounding (v = its mean for every group).
-    #[test]
-    fn noiseless_variances_give_the_law_back() {
-        let (q, p, t_read, g_max) = (0.0088, 0.65, 250e-9, 25e-6);
-        let mut groups = Vec::new();
-        for gr in [0.05f64, 0.1, 0.3, 0.6, 1.0] {
-            for t in [1.0, 100.0, 1e4] {
-                let m = gr * g_max;
-                let sd: f64 = m * q * gr.powf(-p) * log_time(t, t_read).sqrt();
-                groups.push(Group {
-                    k: 9,
-                    mean: m,
-                    ss: 9.0 * sd * sd,
-                    t: Some(t),
-                });
-            }
-        }
-        let (qc, qe, _) = fit_one_over_f(&groups, 9 * 15, g_max, t_read).unwrap();
-        assert!((qc.value / q - 1.0).abs() < 1e-10, "{qc:?}");
-        assert!((qe.value - p).abs() < 1e-10, "{qe:?}");
-    }
-}
-
 impl ReadNoiseFit {
     /// The report of the fit of `file`: the relative model (pooled σ, its
     /// range over the devices, criteria), the 1/f model when fitted, and
@@ -559,5 +531,33 @@ impl ReadNoiseFit {
             self.chosen, self.reason
         ));
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Exact group variances on the 1/f law: the scoring returns the law's
+    /// parameters to rounding (v = its mean for every group).
+    #[test]
+    fn noiseless_variances_give_the_law_back() {
+        let (q, p, t_read, g_max) = (0.0088, 0.65, 250e-9, 25e-6);
+        let mut groups = Vec::new();
+        for gr in [0.05f64, 0.1, 0.3, 0.6, 1.0] {
+            for t in [1.0, 100.0, 1e4] {
+                let m = gr * g_max;
+                let sd: f64 = m * q * gr.powf(-p) * log_time(t, t_read).sqrt();
+                groups.push(Group {
+                    k: 9,
+                    mean: m,
+                    ss: 9.0 * sd * sd,
+                    t: Some(t),
+                });
+            }
+        }
+        let (qc, qe, _) = fit_one_over_f(&groups, 9 * 15, g_max, t_read).unwrap();
+        assert!((qc.value / q - 1.0).abs() < 1e-10, "{qc:?}");
+        assert!((qe.value - p).abs() < 1e-10, "{qe:?}");
     }
 }
