@@ -18,10 +18,11 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
+use crate::check::SpecError;
 use crate::faults::Fault;
 use crate::pulse::{self, ExponentialCurve, PulseSpec, NL_MAX};
 use crate::rng::{par_map, Purpose, StreamKey};
-use crate::spec::{DeviceSpec, SpecError};
+use crate::spec::DeviceSpec;
 
 /// Why an array operation was refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

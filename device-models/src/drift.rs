@@ -23,8 +23,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{self, SpecError};
 use crate::describe::{Parameter, Section, Value};
-use crate::spec::{check, SpecError};
 
 const TITLE: &str = "Drift";
 const TABLE: Option<&str> = Some("drift");
@@ -53,6 +53,13 @@ const LN_G_R_FLOOR: f64 = -16.118_095_650_958_32;
 
 fn infinity() -> f64 {
     f64::INFINITY
+}
+
+/// The constant 0 (the spread a `nu_std` key left out means).
+impl Default for LogLinear {
+    fn default() -> Self {
+        LogLinear::constant(0.0)
+    }
 }
 
 impl LogLinear {
@@ -136,6 +143,18 @@ pub struct DriftSpec {
 
 fn zero_spread() -> LogLinear {
     LogLinear::constant(0.0)
+}
+
+/// No drift: `ν = 0` for every device (`t₀ = 1 s`, which then does not
+/// matter).
+impl Default for DriftSpec {
+    fn default() -> Self {
+        DriftSpec {
+            t0_s: 1.0,
+            nu_mean: LogLinear::default(),
+            nu_std: zero_spread(),
+        }
+    }
 }
 
 impl DriftSpec {

@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{self, SpecError};
 use crate::describe::{Parameter, Section};
-use crate::spec::{check, SpecError};
 
 /// Fault rates (probabilities per device).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]

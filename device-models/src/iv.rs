@@ -12,8 +12,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{self, SpecError};
 use crate::describe::{Parameter, Section};
-use crate::spec::{check, SpecError};
 
 /// The I-V of one cell as a function of its (low-field) conductance `g` (S)
 /// and the voltage `v` (V) across it. Implementations must be odd in `v`
@@ -51,6 +51,14 @@ impl IvSpec {
             check::positive("iv.a_per_volt", *a_per_volt)?;
         }
         Ok(())
+    }
+
+    /// The sinh model's `a` (1/V); `None` for the ohmic one.
+    pub fn a_per_volt(&self) -> Option<f64> {
+        match self {
+            IvSpec::Linear => None,
+            IvSpec::Sinh { a_per_volt } => Some(*a_per_volt),
+        }
     }
 
     /// The voltage scale `V₀ = 1/a` (V) of the sinh model; `None` for the
@@ -158,5 +166,11 @@ mod tests {
         assert!((iv.didv(5e-6, 0.0) - 5e-6).abs() < 1e-20);
         assert_eq!(iv.current(5e-6, 0.4), -iv.current(5e-6, -0.4));
         assert_eq!(IvSpec::Linear.current(2e-6, 0.5), 1e-6);
+    }
+
+    #[test]
+    fn a_per_volt_is_the_sinh_scale() {
+        assert_eq!(IvSpec::Sinh { a_per_volt: 2.5 }.a_per_volt(), Some(2.5));
+        assert_eq!(IvSpec::Linear.a_per_volt(), None);
     }
 }

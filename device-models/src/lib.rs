@@ -34,6 +34,7 @@
 //! ```
 
 pub mod array;
+mod check;
 pub mod describe;
 pub mod drift;
 pub mod faults;
@@ -49,7 +50,8 @@ pub mod units;
 pub mod variability;
 
 pub use array::{DeviceArray, DeviceError};
+pub use check::SpecError;
 pub use faults::{Fault, FaultSpec};
 pub use iv::{CellIv, IvSpec};
-pub use spec::{Citation, DeviceSpec, SpecError};
+pub use spec::{Citation, DeviceSpec};
 pub use units::Conductance;

@@ -23,7 +23,6 @@ use crate::pulse::PulseSpec;
 use crate::read_noise::ReadNoiseSpec;
 use crate::spec::{Citation, DeviceSpec};
 use crate::units::Conductance;
-use crate::{faults::FaultSpec, iv::IvSpec, variability::VariabilitySpec};
 
 const NEUROSIM: &str = "MLP_NeuroSim V3.0 user manual, Table II; P.-Y. Chen and S. Yu, \"Technological benchmark of analog synaptic devices for neuroinspired architectures\", IEEE Design & Test 36(3), 2019";
 
@@ -86,8 +85,7 @@ fn neurosim_device(row: NeuroSimRow) -> DeviceSpec {
         g_max: Conductance(g_max),
         programming: Some(ProgrammingSpec {
             levels: Some(row.levels),
-            sigma_poly: Vec::new(),
-            write_verify: None,
+            ..Default::default()
         }),
         pulse: Some(PulseSpec::Exponential {
             pulses_ltp: row.levels,
@@ -96,11 +94,7 @@ fn neurosim_device(row: NeuroSimRow) -> DeviceSpec {
             nl_ltd: row.nl_ltd,
             c2c: row.c2c,
         }),
-        drift: None,
-        read_noise: None,
-        variability: VariabilitySpec::default(),
-        faults: FaultSpec::default(),
-        iv: IvSpec::Linear,
+        ..Default::default()
     }
 }
 
@@ -298,11 +292,9 @@ fn ibm_pcm() -> DeviceSpec {
         g_min: Conductance(0.0),
         g_max: Conductance::from_micro_siemens(25.0),
         programming: Some(ProgrammingSpec {
-            levels: None,
             sigma_poly: vec![0.26348e-6, 1.9650e-6, -1.1731e-6],
-            write_verify: None,
+            ..Default::default()
         }),
-        pulse: None,
         drift: Some(DriftSpec {
             t0_s: 20.0,
             nu_mean: LogLinear {
@@ -325,9 +317,7 @@ fn ibm_pcm() -> DeviceSpec {
             q_max: 0.2,
             t_read_s: 250e-9,
         }),
-        variability: VariabilitySpec::default(),
-        faults: FaultSpec::default(),
-        iv: IvSpec::Linear,
+        ..Default::default()
     }
 }
 
@@ -347,16 +337,10 @@ fn neurram_rram() -> DeviceSpec {
         g_min: Conductance(0.0),
         g_max: Conductance::from_micro_siemens(40.0),
         programming: Some(ProgrammingSpec {
-            levels: None,
             sigma_poly: vec![0.348e-6, 16.030e-6, -43.853e-6, 45.393e-6, -16.815e-6],
-            write_verify: None,
+            ..Default::default()
         }),
-        pulse: None,
-        drift: None,
-        read_noise: None,
-        variability: VariabilitySpec::default(),
-        faults: FaultSpec::default(),
-        iv: IvSpec::Linear,
+        ..Default::default()
     }
 }
 
@@ -365,10 +349,8 @@ fn ideal() -> DeviceSpec {
         name: "ideal".into(),
         description: "Reference device, not a published one: linear, noiseless, 1000 pulses from 1 µS to 10 µS, no drift".into(),
         technology: "ideal".into(),
-        citation: None,
         g_min: Conductance(1e-6),
         g_max: Conductance(10e-6),
-        programming: None,
         pulse: Some(PulseSpec::Exponential {
             pulses_ltp: 1000,
             pulses_ltd: 1000,
@@ -376,11 +358,7 @@ fn ideal() -> DeviceSpec {
             nl_ltd: 0.0,
             c2c: 0.0,
         }),
-        drift: None,
-        read_noise: None,
-        variability: VariabilitySpec::default(),
-        faults: FaultSpec::default(),
-        iv: IvSpec::Linear,
+        ..Default::default()
     }
 }
 

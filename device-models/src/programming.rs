@@ -22,14 +22,15 @@
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::check::{self, SpecError};
 use crate::describe::{Parameter, Section, Value};
-use crate::spec::{check, SpecError};
 
 const TITLE: &str = "Programming";
 const TABLE: Option<&str> = Some("programming");
 
-/// Parameters of the programming model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Parameters of the programming model. The default writes targets exactly:
+/// continuous (no levels), noiseless, one write.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProgrammingSpec {
     /// Number of programmable levels between g_min and g_max (≥ 2);

@@ -41,8 +41,8 @@
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::check::{self, SpecError};
 use crate::describe::{Parameter, Section, Value};
-use crate::spec::{check, SpecError};
 
 pub use crate::pulse_table::{MeasuredCurve, StepTable};
 
@@ -88,6 +88,21 @@ pub enum PulseSpec {
     /// A measured curve: binned step tables per polarity
     /// ([`crate::pulse_table`]).
     Measured(Box<MeasuredCurve>),
+}
+
+/// Linear, noiseless updates: the exponential model with `NL = 0`, 1000
+/// pulses across the range each way, no cycle-to-cycle noise (the pulse
+/// model of the `ideal` library device).
+impl Default for PulseSpec {
+    fn default() -> Self {
+        PulseSpec::Exponential {
+            pulses_ltp: 1000,
+            pulses_ltd: 1000,
+            nl_ltp: 0.0,
+            nl_ltd: 0.0,
+            c2c: 0.0,
+        }
+    }
 }
 
 impl PulseSpec {

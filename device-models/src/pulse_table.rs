@@ -58,8 +58,8 @@
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::check::{self, SpecError};
 use crate::describe::{Parameter, Section, Value};
-use crate::spec::{check, SpecError};
 
 /// One branch of a measured curve: the step of one pulse as a function of
 /// the conductance, binned (see the [module doc](self) for the rule).

@@ -19,8 +19,8 @@
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::check::{self, SpecError};
 use crate::describe::{Parameter, Section};
-use crate::spec::{check, SpecError};
 
 const TITLE: &str = "Read noise";
 const TABLE: Option<&str> = Some("read_noise");
@@ -48,6 +48,13 @@ pub enum ReadNoiseSpec {
         /// Read duration (s).
         t_read_s: f64,
     },
+}
+
+/// Noiseless reads: the relative model with `σ = 0`.
+impl Default for ReadNoiseSpec {
+    fn default() -> Self {
+        ReadNoiseSpec::Relative { sigma: 0.0 }
+    }
 }
 
 impl ReadNoiseSpec {

@@ -16,6 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check;
+pub use crate::check::SpecError;
 use crate::describe::{Parameter, Section, Value};
 use crate::drift::DriftSpec;
 use crate::faults::FaultSpec;
@@ -67,7 +69,26 @@ impl std::fmt::Display for Citation {
 /// is absent means "this effect is not modelled" (no programming noise, no
 /// pulse-update model, no drift, no read noise, no variability, no faults,
 /// ohmic I-V).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// `Default` is that "nothing modelled" device with no name and a zero
+/// range: it does not validate until `name`, `g_min` and `g_max` are set,
+/// and exists so that a literal names only what it models
+/// (`DeviceSpec { name, g_min, g_max, pulse: Some(…), ..Default::default() }`)
+/// and a new section is one field with its own `Default`.
+///
+/// ```
+/// use xbar_devices::{Conductance, DeviceSpec};
+/// let device = DeviceSpec {
+///     name: "plain".into(),
+///     g_min: Conductance(1e-6),
+///     g_max: Conductance(1e-5),
+///     ..Default::default()
+/// };
+/// device.validate().unwrap();
+/// assert!(device.pulse.is_none() && device.iv.is_linear());
+/// assert_eq!(DeviceSpec::default().validate().unwrap_err().field, "name");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceSpec {
     /// Short library name, e.g. `"ag-a-si"`.
@@ -106,84 +127,6 @@ pub struct DeviceSpec {
     /// Current-voltage characteristic of one cell.
     #[serde(default, skip_serializing_if = "IvSpec::is_linear")]
     pub iv: IvSpec,
-}
-
-/// A parameter that breaks a physical constraint.
-///
-/// `field` is the dotted path of the offending key as it appears in a TOML
-/// device file (e.g. `"pulse.nl_ltp"`), so that a front end can locate it.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("field `{field}`: {message}")]
-pub struct SpecError {
-    /// Dotted key path, e.g. `"drift.t0_s"`.
-    pub field: String,
-    /// What was expected and what was found.
-    pub message: String,
-}
-
-impl SpecError {
-    pub(crate) fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        SpecError {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
-
-/// Checks used by every section's `validate`.
-pub(crate) mod check {
-    use super::SpecError;
-
-    /// `value` must be finite.
-    pub fn finite(field: &str, value: f64) -> Result<f64, SpecError> {
-        if value.is_finite() {
-            Ok(value)
-        } else {
-            Err(SpecError::new(
-                field,
-                format!("expected a finite number, found {value}"),
-            ))
-        }
-    }
-
-    /// `value` must be finite and ≥ 0.
-    pub fn non_negative(field: &str, value: f64) -> Result<f64, SpecError> {
-        finite(field, value)?;
-        if value >= 0.0 {
-            Ok(value)
-        } else {
-            Err(SpecError::new(
-                field,
-                format!("expected a value ≥ 0, found {value}"),
-            ))
-        }
-    }
-
-    /// `value` must be finite and > 0.
-    pub fn positive(field: &str, value: f64) -> Result<f64, SpecError> {
-        finite(field, value)?;
-        if value > 0.0 {
-            Ok(value)
-        } else {
-            Err(SpecError::new(
-                field,
-                format!("expected a value > 0, found {value}"),
-            ))
-        }
-    }
-
-    /// `value` must lie in `[lo, hi]`.
-    pub fn within(field: &str, value: f64, lo: f64, hi: f64) -> Result<f64, SpecError> {
-        finite(field, value)?;
-        if (lo..=hi).contains(&value) {
-            Ok(value)
-        } else {
-            Err(SpecError::new(
-                field,
-                format!("expected a value in [{lo}, {hi}], found {value}"),
-            ))
-        }
-    }
 }
 
 impl DeviceSpec {
@@ -325,5 +268,54 @@ impl DeviceSpec {
             self.faults.describe(),
             self.iv.describe(),
         ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::DeviceArray;
+    use nalgebra::DMatrix;
+
+    /// A device with every section present at its `Default`.
+    fn every_section_default() -> DeviceSpec {
+        DeviceSpec {
+            name: "defaults".into(),
+            g_min: Conductance(1e-6),
+            g_max: Conductance(1e-5),
+            programming: Some(ProgrammingSpec::default()),
+            pulse: Some(PulseSpec::default()),
+            drift: Some(DriftSpec::default()),
+            read_noise: Some(ReadNoiseSpec::default()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn the_default_device_models_nothing_and_needs_a_name_and_range() {
+        let d = DeviceSpec::default();
+        assert_eq!(d.validate().unwrap_err().field, "name");
+        let named = DeviceSpec {
+            name: "x".into(),
+            ..Default::default()
+        };
+        assert_eq!(named.validate().unwrap_err().field, "g_max");
+        assert!(d.programming.is_none() && d.pulse.is_none() && d.drift.is_none());
+        assert!(d.read_noise.is_none() && d.citation.is_none());
+        assert!(d.variability.is_none() && d.faults.is_none() && d.iv.is_linear());
+    }
+
+    #[test]
+    fn every_section_default_validates_and_changes_no_conductance() {
+        let spec = every_section_default();
+        spec.validate().unwrap();
+        let targets = DMatrix::from_fn(3, 4, |i, j| 1e-6 + 1e-6 * (i + 2 * j) as f64);
+        let mut array = DeviceArray::new(&spec, 3, 4, 5).unwrap();
+        array.program(&targets).unwrap();
+        // Exact writes, ν = 0, σ_read = 0: a year later a read is the target.
+        assert_eq!(array.read(3.15e7).unwrap(), targets);
+        // The default pulse model is the `ideal` preset's.
+        let ideal = crate::library::preset("ideal").unwrap();
+        assert_eq!(ideal.pulse, Some(PulseSpec::default()));
     }
 }

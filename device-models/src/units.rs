@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(g.siemens(), 25e-6);
 /// assert!((g.ohms() - 40_000.0).abs() < 1e-9);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, PartialOrd, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Conductance(pub f64);
 

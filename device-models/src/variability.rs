@@ -16,8 +16,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::{self, SpecError};
 use crate::describe::{Parameter, Section};
-use crate::spec::{check, SpecError};
 
 /// Relative (bounds) and absolute (labels) standard deviations of the
 /// device-to-device spread. All zero by default.
