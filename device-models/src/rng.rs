@@ -1,4 +1,7 @@
-//! Seeded, parallel, platform-stable random streams.
+//! Seeded, parallel, platform-stable random streams: the one seeding
+//! helper of the workspace (device arrays draw per block of devices through
+//! `StreamKey`; serial draws elsewhere, e.g. in `xbar-training`, through
+//! [`stream`]).
 //!
 //! Every random number in this crate comes from **xoshiro256++** (Blackman &
 //! Vigna, ACM TOMS 2021; `rand_xoshiro` 0.7, whose output is fixed by the
@@ -37,6 +40,27 @@ fn splitmix64(x: u64) -> u64 {
 }
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
+
+/// One serial stream keyed by `(seed, purpose, counter)`, for draws made
+/// one after another rather than per device (network initialisation,
+/// shuffles, spike encoding, in-situ pulses in `xbar-training`): the key
+/// `splitmix64(splitmix64(splitmix64(seed) ^ purpose) ^ counter)` seeds
+/// xoshiro256++ through `rand_xoshiro`'s `seed_from_u64` (SplitMix64
+/// expansion). `purpose` is the caller's own enum of effects (its `u64`
+/// discriminant), so that effects never share a stream; `counter` numbers
+/// the occurrences (epoch, step, layer, …). A result therefore depends on
+/// the seed and the key alone, never on thread count or batch order.
+///
+/// ```
+/// use rand::RngCore;
+/// let mut a = xbar_devices::rng::stream(42, 3u64, 7);
+/// let mut b = xbar_devices::rng::stream(42, 3u64, 7);
+/// assert_eq!(a.next_u64(), b.next_u64());
+/// ```
+pub fn stream(seed: u64, purpose: impl Into<u64>, counter: u64) -> Xoshiro256PlusPlus {
+    let key = splitmix64(splitmix64(splitmix64(seed) ^ purpose.into()) ^ counter);
+    Xoshiro256PlusPlus::seed_from_u64(key)
+}
 
 /// Number of devices that share one generator inside a draw.
 pub const BLOCK: usize = 4096;
@@ -175,7 +199,7 @@ pub(crate) fn par_map(values: &mut [f64], f: impl Fn(usize, f64) -> f64 + Sync) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
+    use rand::{Rng, RngCore};
 
     #[test]
     fn streams_do_not_depend_on_thread_count() {
@@ -213,6 +237,31 @@ mod tests {
         let mut again = StreamKey::new(0, Purpose::DeviceToDevice, 0).block_rng(0);
         assert_eq!(first, again.random::<u64>());
         assert_eq!(first, PINNED_FIRST_U64);
+    }
+
+    /// Keys and first outputs of a few serial streams, computed
+    /// independently in Python from SplitMix64 and xoshiro256++: the values
+    /// `xbar-training`'s own `rng::stream` gave before it moved here
+    /// (`(seed, purpose, counter)`, purpose 1 = its `Init`, 3 = `Encoding`,
+    /// 6 = `Pulses`).
+    #[test]
+    fn serial_streams_are_pinned() {
+        let cases: [((u64, u64, u64), [u64; 2]); 3] = [
+            ((0, 1, 0), [8406314580880979878, 14246343552861520113]),
+            (
+                (42, 3, (5 << 32) | 17),
+                [2133191510323125252, 16621855870390467715],
+            ),
+            ((7, 6, 12345), [2859846738175118166, 1667192596548423153]),
+        ];
+        for ((seed, purpose, counter), want) in cases {
+            let mut rng = stream(seed, purpose, counter);
+            assert_eq!([rng.next_u64(), rng.next_u64()], want);
+        }
+        assert_eq!(
+            splitmix64(splitmix64(splitmix64(0) ^ 1)),
+            0x44e5_b981_00c6_7fb0
+        );
     }
 
     /// Computed independently of this crate and of `rand_xoshiro`, from the

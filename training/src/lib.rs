@@ -73,7 +73,31 @@ pub mod train;
 
 mod bptt;
 mod real;
-mod rng;
+
+/// Training's random streams: [`xbar_devices::rng::stream`] keyed by what
+/// each is for, e.g. `(seed, Encoding, epoch·2³² + sample)`, so that a
+/// result does not depend on thread count or batch order.
+mod rng {
+    pub(crate) use xbar_devices::rng::stream;
+
+    /// What a stream is used for; part of its key.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[repr(u64)]
+    pub(crate) enum Stream {
+        Init = 1,
+        Shuffle = 2,
+        Encoding = 3,
+        WeightNoise = 4,
+        DriftInLoop = 5,
+        Pulses = 6,
+    }
+
+    impl From<Stream> for u64 {
+        fn from(s: Stream) -> u64 {
+            s as u64
+        }
+    }
+}
 
 pub use activity::{ActivityProbe, InputAdmittance, LayerActivity, TileActivity};
 pub use hardware::{evaluate, summarise, ArrayConfig, DeviceInjection, ProgrammedNetwork};
