@@ -4,7 +4,10 @@
 use std::time::Instant;
 
 use serde_json::json;
-use xbar_crossbar::{Crossbar, CrossbarError, ExactSolver, NewtonOptions, Solver, Wires};
+use xbar_crossbar::solver::cell_iv;
+use xbar_crossbar::{
+    ArraySolve, Crossbar, CrossbarError, ExactSolver, NewtonOptions, Solver, Wires,
+};
 use xbar_devices::IvSpec;
 
 use crate::cli::SolveArgs;
@@ -32,10 +35,29 @@ const VOLTAGES: Quantity = Quantity {
 pub fn solve(args: &SolveArgs) -> Result<()> {
     // Fail on an unwritable output or impossible request before any work.
     output::check_output_path(&args.output)?;
+    let device = args
+        .device
+        .as_deref()
+        .map(crate::device_arg::resolve)
+        .transpose()?;
+    let explicit = args.sinh_a.map(|a| IvSpec::Sinh { a_per_volt: a });
+    let device_iv = device.as_ref().map_or(IvSpec::Linear, |d| d.spec.iv);
+    let iv = cell_iv(&device_iv, explicit.as_ref()).map_err(|e| match e {
+        CrossbarError::InvalidParameter { message, .. } => CliError::new(format!(
+            "--sinh-a with --device {}: {message}",
+            args.device.as_deref().unwrap_or_default()
+        )),
+        other => CliError::new(other.to_string()),
+    })?;
+    // Where a nonlinear I-V came from, for the messages.
+    let iv_source = match &args.device {
+        Some(d) if args.sinh_a.is_none() => format!("--device {d} (its [iv])"),
+        _ => "--sinh-a".to_string(),
+    };
     if let Some(path) = &args.node_voltages {
         output::check_output_path(path)?;
-        if args.sinh_a.is_some() {
-            bail!("--node-voltages is for linear cells: drop --sinh-a or --node-voltages");
+        if !iv.is_linear() {
+            bail!("--node-voltages is for linear cells: drop {iv_source} or --node-voltages");
         }
     }
     let g = matrix_csv::read(&args.conductances, &CONDUCTANCES)?.matrix;
@@ -54,17 +76,20 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
     }
     let wires = args.wires.wires();
     let xbar = Crossbar::new(g, wires).map_err(|e| cli_error(e, args))?;
+    let plan = args
+        .solver
+        .for_cells(&iv, &wires, v.nrows(), xbar.rows())
+        .map_err(|e| match e {
+            CrossbarError::InvalidParameter { message, .. } => CliError::new(format!(
+                "{iv_source} with --solver {}: {message}",
+                args.solver.name()
+            )),
+            other => CliError::new(other.to_string()),
+        })?;
     let started = Instant::now();
     let mut solver: Option<ExactSolver> = None;
-    let (currents, method) = match args.sinh_a {
-        Some(a) => {
-            if matches!(args.solver, Solver::Ideal | Solver::Transfer) {
-                bail!(
-                    "--sinh-a needs the nonlinear nodal solve: use --solver auto or exact, not {}",
-                    args.solver.name()
-                );
-            }
-            let iv = IvSpec::Sinh { a_per_volt: a };
+    let (currents, method) = match plan {
+        ArraySolve::Nonlinear(iv) => {
             let options = NewtonOptions {
                 max_iterations: args.max_iterations,
                 ..NewtonOptions::default()
@@ -74,8 +99,7 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
                 .map_err(|e| cli_error(e, args))?;
             (currents, "nonlinear")
         }
-        None => {
-            let method = args.solver.resolve(&xbar, v.nrows());
+        ArraySolve::Linear(method) => {
             // One factorisation serves the currents and the voltage map.
             let currents = if method == Solver::Ideal && args.node_voltages.is_none() {
                 xbar.solve(&v, method)
@@ -106,7 +130,8 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         "vectors": v.nrows(),
         "solver_requested": args.solver.name(),
         "solver_used": method,
-        "sinh_a_per_volt": args.sinh_a,
+        "sinh_a_per_volt": iv.a_per_volt(),
+        "device": device.as_ref().map(|d| d.source.clone()),
         "solve_time_s": seconds,
         "output_columns": "one line per input vector, one current (A) per bit line",
     });

@@ -12,7 +12,7 @@
 //! | [`exact`] | the nodal equations, factorised once, solved for batches |
 //! | [`transfer`] | `G_eff`: IR-drop-exact inference at the cost of the ideal product |
 //! | [`nonlinear`] | Newton iterations for nonlinear cell I-V (`sinh`) |
-//! | [`solver`] | [`Solver`]: one entry point, picks the method |
+//! | [`solver`] | [`Solver`]: one entry point, picks the method; every question about a method ([`Solver::resolve`], [`Solver::effective_conductances`], …); the cells' I-V of one solve ([`solver::cell_iv`]) |
 //! | [`mapping`] | signed weights → conductance pairs or offset columns |
 //! | [`periphery`] | DAC input and ADC output quantisation; [`Converters`], their settings |
 //! | [`tiling`] | weight matrices larger than one array, partial sums |
@@ -58,6 +58,6 @@ pub use exact::{ExactSolver, NodeVoltages};
 pub use mapping::{MappedWeights, Mapping, MappingScheme};
 pub use nonlinear::NewtonOptions;
 pub use periphery::{Adc, Converters, Dac, Periphery};
-pub use solver::Solver;
+pub use solver::{ArraySolve, Solver, Workload};
 pub use tiling::{Tile, Tiling};
 pub use transfer::TransferMatrix;

@@ -125,9 +125,7 @@ impl InputAdmittance {
     /// What the solver refuses.
     pub fn new(xbar: &Crossbar, solver: Solver) -> Result<Self, CrossbarError> {
         let m = xbar.rows();
-        let ignore_wires = matches!(solver, Solver::Ideal)
-            || (matches!(solver, Solver::Auto) && xbar.wires().is_ideal());
-        let y = if ignore_wires {
+        let y = if solver.ignores_wires(xbar.wires()) {
             let g = xbar.conductances();
             DMatrix::from_diagonal(&nalgebra::DVector::from_fn(m, |i, _| g.row(i).sum()))
         } else {

@@ -12,7 +12,8 @@
 //! compensation (Joshi et al., Nat. Commun. 11, 2473, 2020), and turned
 //! into effective conductances `G_eff` (the conductances that give the
 //! bit-line currents of the tile, wires included, as one product) by the
-//! array's [`Solver`]:
+//! array's [`Solver`] ([`Solver::effective_conductances`], where `Auto` is
+//! resolved for a tile):
 //!
 //! | [`ArrayConfig::solver`] | `G_eff` of each tile |
 //! |---|---|
@@ -38,8 +39,7 @@ use nalgebra::DMatrix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use xbar_crossbar::{
-    Adc, Converters, Crossbar, CrossbarError, Dac, ExactSolver, Mapping, MappingScheme, Solver,
-    Tile, Tiling, TransferMatrix, Wires,
+    Adc, Converters, CrossbarError, Dac, Mapping, MappingScheme, Solver, Tile, Tiling, Wires,
 };
 use xbar_devices::{DeviceArray, DeviceError, DeviceSpec};
 
@@ -284,30 +284,7 @@ pub(crate) fn effective_conductances(
     wires: &Wires,
     solver: Solver,
 ) -> Result<DMatrix<f64>, HardwareError> {
-    match solver {
-        Solver::Ideal => Ok(g),
-        Solver::Auto if wires.is_ideal() => Ok(g),
-        Solver::Auto | Solver::Transfer => {
-            let xbar = Crossbar::new(g, *wires)?;
-            Ok(TransferMatrix::new(&xbar)?.effective_conductances().clone())
-        }
-        Solver::Exact => {
-            let xbar = Crossbar::new(g, *wires)?;
-            let nodal = ExactSolver::new(&xbar)?;
-            let (m, n) = (xbar.rows(), xbar.cols());
-            let mut g_eff = DMatrix::zeros(m, n);
-            let mut unit = vec![0.0; m];
-            for i in 0..m {
-                unit[i] = 1.0;
-                let currents = nodal.node_voltages(&unit)?.sense_currents;
-                for (j, c) in currents.into_iter().enumerate() {
-                    g_eff[(i, j)] = c;
-                }
-                unit[i] = 0.0;
-            }
-            Ok(g_eff)
-        }
-    }
+    Ok(solver.effective_conductances(g, wires)?)
 }
 
 /// `w_max` of a layer: its max |w| (an all-zero layer still needs a
