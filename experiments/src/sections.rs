@@ -219,6 +219,27 @@ pub fn crossbar_field(e: &xbar_crossbar::CrossbarError) -> FieldError {
     }
 }
 
+/// Refuses a device with a nonlinear cell I-V (`device.iv`) for a kind
+/// whose arrays are read through the ohmic model (every kind that maps a
+/// network onto arrays, and `crossbar-ir-drop`): the I-V would otherwise be
+/// dropped without a word. `reader` names what reads the arrays, e.g.
+/// `"network reads"`. One array's currents with the device's I-V come from
+/// `xbarsim solve --device` ([`xbar_crossbar::solver::cell_iv`]).
+///
+/// # Errors
+/// At `device.iv` for any I-V but the ohmic one.
+pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldError> {
+    if device.iv.is_linear() {
+        return Ok(());
+    }
+    Err(FieldError::new(
+        "device.iv",
+        format!(
+            "a nonlinear I-V is not yet used by {reader} (issue \"The cell as measured\"); remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
+        ),
+    ))
+}
+
 /// `[network]` on MNIST: the network's own checks, and 784 inputs
 /// (28×28 images), each at its `network.<key>` path.
 ///

@@ -16,12 +16,12 @@ use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
-use xbar_crossbar::{Crossbar, Solver, Wires};
+use xbar_crossbar::{Crossbar, Solver, Wires, Workload};
 use xbar_devices::{DeviceArray, DeviceSpec};
 
 use crate::context::Context;
 use crate::kinds::{ExperimentKind, FieldError, KindError};
-use crate::sections::ArraySection;
+use crate::sections::{check_ohmic_cells, ArraySection};
 
 crate::sections! {
     /// `crossbar-ir-drop` settings.
@@ -49,21 +49,12 @@ pub struct Row {
 /// The `crossbar-ir-drop` kind.
 pub struct CrossbarIrDrop;
 
-impl CrossbarIrDrop {
-    /// The solver with wires: `auto` is the exact nodal solve.
-    fn solver(a: &ArraySection) -> Solver {
-        match a.solver {
-            Solver::Auto => Solver::Exact,
-            other => other,
-        }
-    }
-}
-
 impl ExperimentKind for CrossbarIrDrop {
     type Settings = Settings;
     type Row = Row;
 
-    fn check(s: &Settings, _: &DeviceSpec) -> Result<(), FieldError> {
+    fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
+        check_ohmic_cells(device, "crossbar-ir-drop")?;
         let a = &s.array;
         a.check()?;
         a.check_memory(a.vectors)?;
@@ -73,7 +64,7 @@ impl ExperimentKind for CrossbarIrDrop {
                 "converters are not modelled by crossbar-ir-drop (it compares the analog currents); use inference-drift for DAC/ADC",
             ));
         }
-        if a.solver == Solver::Ideal {
+        if !a.solver.is_exact() {
             return Err(FieldError::new(
                 "array.solver",
                 "crossbar-ir-drop compares the currents with wires against the ideal product; use exact or transfer (auto = exact)",
@@ -99,7 +90,7 @@ impl ExperimentKind for CrossbarIrDrop {
         array.program(&targets)?;
         let g = array.conductances().clone();
         let ideal = Crossbar::new(g.clone(), Wires::ideal())?.solve(&inputs, Solver::Ideal)?;
-        let exact = Crossbar::new(g, a.wires)?.solve(&inputs, Self::solver(a))?;
+        let exact = Crossbar::new(g, a.wires)?.solve(&inputs, a.solver.resolve(&a.wires, Workload::Reference))?;
         let errors: Vec<f64> = exact
             .iter()
             .zip(ideal.iter())

@@ -28,7 +28,7 @@ use xbar_training::{
 use crate::context::Context;
 use crate::kinds::inference_cost::CostSection;
 use crate::kinds::{ExperimentKind, FieldError, KindError};
-use crate::sections::{check_network, DataSection};
+use crate::sections::{check_network, check_ohmic_cells, DataSection};
 
 crate::sections! {
     /// `insitu-training` settings.
@@ -160,6 +160,7 @@ impl ExperimentKind for InsituTraining {
     type Row = Row;
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
+        check_ohmic_cells(device, "network reads")?;
         s.data.check()?;
         check_cost(&s.cost)?;
         s.insitu
