@@ -28,7 +28,8 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 out="$root/docs/cost/spikes-vs-activations.csv"
 array=(--device ibm-pcm --tile-rows 128 --tile-cols 128 --r-wordline 1.3 --r-bitline 1.3
-       --adc-bits 6 --columns-per-adc 8 --technology generic-32nm --data "$data")
+       --adc-bits 6 --columns-per-adc 8 --technology generic-32nm --time 1 --instances 1
+       --data "$data")
 header=""
 : > "$work/rows.csv"
 run() { # name, train flags..., -- cost flags...
@@ -38,6 +39,7 @@ run() { # name, train flags..., -- cost flags...
     [[ $# -gt 0 ]] && shift
     cost=("$@")
     "$bin" train --data "$data" --hidden 128 --epochs "${EPOCHS:-$epochs}" --seed 1 --no-progress \
+        --readout membrane --schedule cosine \
         "${train[@]}" --output "$work/$name.safetensors" >&2
     "$bin" cost --model "$work/$name.safetensors" "${array[@]}" "${cost[@]}" \
         --output "$work/$name.csv" >&2
@@ -48,7 +50,7 @@ run spiking-rate-T5 --kind spiking --encoding rate --steps 5
 run spiking-rate-T10 --kind spiking --encoding rate --steps 10
 run spiking-rate-T25 --kind spiking --encoding rate --steps 25
 run spiking-direct-T10 --kind spiking --encoding direct --steps 10 -- --dac-bits 8
-run relu-8bit --kind relu -- --dac-bits 8
-EPOCHS=10 run relu-8bit-10-epochs --kind relu -- --dac-bits 8
+run relu-8bit --kind relu --encoding direct -- --dac-bits 8
+EPOCHS=10 run relu-8bit-10-epochs --kind relu --encoding direct -- --dac-bits 8
 { echo "$header"; cat "$work/rows.csv"; } > "$out"
 echo "written $out" >&2

@@ -33,9 +33,12 @@ mkdir -p "$out"
 cd "$out"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 
+# The README's network (the command's defaults until issue 21, when they
+# became the kinds' defaults, 784-128-10 rate-coded).
+net=(--hidden 256 --encoding direct --readout membrane)
 for kind in plain aware; do
     flag=(); [[ $kind == aware ]] && flag=(--hardware-aware)
-    [[ -f $kind.safetensors ]] || "$x" train --data "$data" "${flag[@]}" --output $kind.safetensors \
+    [[ -f $kind.safetensors ]] || "$x" train --data "$data" "${net[@]}" --epochs 10 --schedule cosine "${flag[@]}" --output $kind.safetensors \
         --history $kind-history.csv --no-progress >&2
     "$x" evaluate --model $kind.safetensors --device ibm-pcm --instances 10 --data "$data" \
         --output $kind-pcm.csv --no-progress > $kind-pcm.txt
@@ -65,7 +68,7 @@ echo; echo "evaluation with IR drop (256x256 tiles, 1 ohm segments, 10000 images
 echo; echo "| device | NL LTP | NL LTD | pulses | C2C σ | in-situ accuracy % | epoch time s |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
 for d in ideal ag-a-si taox-hfox pcmo alox-hfo2 gst-pcm epiram hzo-fefet; do
-    "$x" train-insitu --device $d --data "$data" --epochs "$insitu_epochs" --output insitu-$d.safetensors \
+    "$x" train-insitu --device $d --data "$data" "${net[@]}" --epochs "$insitu_epochs" --output insitu-$d.safetensors \
         --history insitu-$d.csv --no-progress > /dev/null 2>&1
     "$x" device show $d --toml > $d.toml
     python3 - "$d" <<'PY'

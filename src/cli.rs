@@ -5,6 +5,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 use xbar_crossbar::{Converters, Solver, Wires};
+
+use crate::parse::{
+    parse_count, parse_jobs, parse_positive, parse_pulses, parse_resistance, parse_size,
+    parse_solver, parse_targets, parse_times, parse_widths, List, Widths,
+};
 use xbar_experiments::sections::ArraySection;
 
 const ABOUT: &str = "Compute-in-memory simulator for memristor crossbars";
@@ -89,7 +94,7 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  xbarsim cost --model model.safetensors --device ibm-pcm --r-wordline 1.3 --r-bitline 1.3 --adc-bits 6 --output cost.csv\n  xbarsim cost --model model.safetensors --technology my-node.toml --columns-per-adc 16 --output cost.csv"
     )]
-    Cost(crate::cost_cmd::CostArgs),
+    Cost(CostArgs),
 }
 
 const TRAIN_ABOUT: &str = "\
@@ -290,27 +295,6 @@ pub struct TileArgs {
     pub tile_cols: usize,
 }
 
-fn parse_resistance(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(r) if r.is_finite() && r >= 0.0 => Ok(r),
-        _ => Err(format!(
-            "expected a finite resistance ≥ 0 in ohms, found `{text}`"
-        )),
-    }
-}
-
-pub(crate) fn parse_positive(text: &str) -> Result<f64, String> {
-    match text.trim().parse::<f64>() {
-        Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
-        _ => Err(format!("expected a finite number > 0, found `{text}`")),
-    }
-}
-
-pub(crate) fn parse_solver(text: &str) -> Result<Solver, String> {
-    Solver::from_name(text.trim())
-        .ok_or_else(|| format!("expected one of auto, ideal, exact, transfer, found `{text}`"))
-}
-
 /// `xbarsim device ...`.
 #[derive(Debug, Subcommand)]
 pub enum DeviceCommand {
@@ -391,9 +375,10 @@ pub struct PulseArgs {
     /// pulses_ltp for LTP and pulses_ltd for LTD]
     #[arg(short = 'n', long, value_name = "N", value_parser = parse_pulses, allow_hyphen_values = true)]
     pub pulses: Option<u32>,
-    /// Number of devices (independent cycle-to-cycle noise)
-    #[arg(short = 'k', long, value_name = "K", default_value = "1", value_parser = parse_count, allow_hyphen_values = true)]
-    pub count: usize,
+    /// Number of devices (independent cycle-to-cycle noise) [default: 100,
+    /// the `device-pulse` kind's]
+    #[arg(short = 'k', long, value_name = "K", value_parser = parse_count, allow_hyphen_values = true)]
+    pub count: Option<usize>,
     /// Seed of every random draw (same seed, same file)
     #[arg(
         short,
@@ -422,9 +407,9 @@ pub struct DriftArgs {
     /// [default: g_min + (g_max − g_min)·{0.1, 0.25, 0.5, 0.75, 1}]
     #[arg(long, value_name = "G,...", value_parser = parse_targets, allow_hyphen_values = true)]
     pub targets: Option<List>,
-    /// Devices per target
-    #[arg(short = 'k', long, value_name = "K", default_value = "10000", value_parser = parse_count, allow_hyphen_values = true)]
-    pub count: usize,
+    /// Devices per target [default: 1000, the `device-drift` kind's]
+    #[arg(short = 'k', long, value_name = "K", value_parser = parse_count, allow_hyphen_values = true)]
+    pub count: Option<usize>,
     /// Seed of every random draw (same seed, same file)
     #[arg(
         short,
@@ -574,15 +559,6 @@ pub struct PlotArgs {
     pub output: PathBuf,
 }
 
-fn parse_jobs(text: &str) -> std::result::Result<usize, String> {
-    match text.parse::<usize>() {
-        Ok(n) if (1..=4096).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "expected a whole number from 1 to 4096, found `{text}`"
-        )),
-    }
-}
-
 /// Where images come from.
 #[derive(Debug, Args)]
 pub struct DataArgs {
@@ -597,10 +573,21 @@ pub struct DataArgs {
     pub test_limit: Option<usize>,
 }
 
+impl DataArgs {
+    /// The `[data]` section these flags stand for.
+    pub fn section(&self) -> xbar_experiments::sections::DataSection {
+        xbar_experiments::sections::DataSection {
+            dir: self.data.clone(),
+            train_limit: self.train_limit,
+            test_limit: self.test_limit,
+        }
+    }
+}
+
 /// Network shape and neuron model (override the config file).
 #[derive(Debug, Args)]
 pub struct NetworkArgs {
-    /// Hidden layer widths, comma-separated [default: 256]
+    /// Hidden layer widths, comma-separated [default: 128]
     #[arg(long, value_name = "LIST", value_parser = parse_widths, allow_hyphen_values = true)]
     pub hidden: Option<Widths>,
     /// Neuron kind: spiking or relu [default: spiking]
@@ -615,7 +602,7 @@ pub struct NetworkArgs {
     /// Firing threshold θ [default: 1]
     #[arg(long, value_name = "THETA", allow_hyphen_values = true)]
     pub threshold: Option<f64>,
-    /// Input encoding: rate or direct [default: direct]
+    /// Input encoding: rate or direct [default: rate]
     #[arg(long, value_name = "ENC")]
     pub encoding: Option<String>,
     /// Surrogate gradient: fast-sigmoid or arctan [default: fast-sigmoid]
@@ -624,7 +611,7 @@ pub struct NetworkArgs {
     /// Surrogate slope k (fast-sigmoid) or alpha (arctan) [default: 25 / 2]
     #[arg(long, value_name = "K", allow_hyphen_values = true)]
     pub slope: Option<f64>,
-    /// Class scores: spike-count or membrane [default: membrane]
+    /// Class scores: spike-count or membrane [default: spike-count]
     #[arg(long, value_name = "NAME")]
     pub readout: Option<String>,
 }
@@ -639,7 +626,7 @@ pub struct TrainArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub network: NetworkArgs,
-    /// Passes over the training set [default: 10]
+    /// Passes over the training set [default: 1]
     #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
     pub epochs: Option<usize>,
     /// Samples per batch [default: 128]
@@ -648,7 +635,7 @@ pub struct TrainArgs {
     /// Adam learning rate [default: 5e-4]
     #[arg(long, value_name = "LR", allow_hyphen_values = true)]
     pub lr: Option<f64>,
-    /// Learning-rate schedule: constant or cosine [default: cosine]
+    /// Learning-rate schedule: constant or cosine [default: constant]
     #[arg(long, value_name = "NAME")]
     pub schedule: Option<String>,
     /// Seed of initialisation, shuffling, input spikes and noise [default: 1]
@@ -751,12 +738,14 @@ impl ProgrammedModelArgs {
 pub struct EvaluateArgs {
     #[command(flatten)]
     pub on: ProgrammedModelArgs,
-    /// Times since programming (s), comma-separated
-    #[arg(long, value_name = "LIST", value_parser = parse_times, default_value = "1,3600,86400,2592000,31536000", allow_hyphen_values = true)]
-    pub times: List,
-    /// Independent device instances
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 10, allow_hyphen_values = true)]
-    pub instances: usize,
+    /// Times since programming (s), comma-separated [default:
+    /// 1,3600,86400,2592000,31536000]
+    #[arg(long, value_name = "LIST", value_parser = parse_times, allow_hyphen_values = true)]
+    pub times: Option<List>,
+    /// Independent device instances [default: 3, the `inference-drift`
+    /// kind's]
+    #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
+    pub instances: Option<usize>,
     /// CSV to write: point, repeat, seed, time_s, instances, accuracy_pct, accuracy_std_pct, accuracy_min_pct, accuracy_max_pct, software_accuracy_pct
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
@@ -778,28 +767,18 @@ pub struct InsituArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub network: NetworkArgs,
-    /// Passes over the training set
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 1, allow_hyphen_values = true)]
-    pub epochs: usize,
-    /// Samples per batch
-    #[arg(long, value_name = "N", value_parser = parse_size, default_value_t = 64, allow_hyphen_values = true)]
-    pub batch_size: usize,
-    /// SGD learning rate
-    #[arg(
-        long,
-        value_name = "LR",
-        default_value_t = 0.1,
-        allow_hyphen_values = true
-    )]
-    pub lr: f64,
-    /// Weight magnitude at the full conductance range
-    #[arg(
-        long,
-        value_name = "W",
-        default_value_t = 0.5,
-        allow_hyphen_values = true
-    )]
-    pub w_max: f64,
+    /// Passes over the training set [default: 1]
+    #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
+    pub epochs: Option<usize>,
+    /// Samples per batch [default: 64]
+    #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
+    pub batch_size: Option<usize>,
+    /// SGD learning rate [default: 0.1]
+    #[arg(long, value_name = "LR", allow_hyphen_values = true)]
+    pub lr: Option<f64>,
+    /// Weight magnitude at the full conductance range [default: 0.5]
+    #[arg(long, value_name = "W", allow_hyphen_values = true)]
+    pub w_max: Option<f64>,
     /// Seed of devices, shuffling, input spikes and pulse rounding
     #[arg(
         short,
@@ -820,101 +799,31 @@ pub struct InsituArgs {
     pub no_progress: bool,
 }
 
-/// Comma-separated layer widths.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Widths(pub Vec<usize>);
-
-fn parse_widths(text: &str) -> Result<Widths, String> {
-    text.split(',')
-        .map(|item| match item.trim().parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(n),
-            _ => Err(format!(
-                "`{}` is not a layer width; expected comma-separated whole numbers ≥ 1, e.g. 256 or 500,200",
-                item.trim()
-            )),
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Widths)
-}
-
-pub(crate) fn parse_size(text: &str) -> Result<usize, String> {
-    match parse_whole(text) {
-        Ok(n) if n >= 1 && n <= usize::MAX as u64 => Ok(n as usize),
-        _ => Err(format!("expected a whole number ≥ 1, found `{text}`")),
-    }
-}
-
-/// A comma-separated list of non-negative finite numbers.
-#[derive(Debug, Clone, PartialEq)]
-pub struct List(pub Vec<f64>);
-
-/// Largest device count accepted (devices are held in memory).
-pub const MAX_COUNT: usize = 10_000_000;
-
-/// A whole number ≥ 1 (`10000`, `10_000` and `1e4` are accepted).
-fn parse_count(text: &str) -> Result<usize, String> {
-    let n = parse_whole(text)?;
-    if n < 1 {
-        return Err(format!("expected a number of devices ≥ 1, found {text}"));
-    }
-    if n > MAX_COUNT as u64 {
-        return Err(format!(
-            "expected at most {MAX_COUNT} devices, found {text}"
-        ));
-    }
-    Ok(n as usize)
-}
-
-fn parse_pulses(text: &str) -> Result<u32, String> {
-    let n = parse_whole(text)?;
-    if !(1..=1_000_000).contains(&n) {
-        return Err(format!(
-            "expected a number of pulses from 1 to 1000000, found {text}"
-        ));
-    }
-    Ok(n as u32)
-}
-
-fn parse_whole(text: &str) -> Result<u64, String> {
-    let clean = text.trim().replace('_', "");
-    if let Ok(n) = clean.parse::<u64>() {
-        return Ok(n);
-    }
-    match clean.parse::<f64>() {
-        Ok(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 1.8e19 => Ok(x as u64),
-        _ => Err(format!("expected a whole number ≥ 1, found `{text}`")),
-    }
-}
-
-fn parse_list(text: &str, what: &str, unit: &str) -> Result<List, String> {
-    let items: Vec<&str> = text.split(',').map(str::trim).collect();
-    let mut values = Vec::with_capacity(items.len());
-    for (k, item) in items.iter().enumerate() {
-        let position = k + 1;
-        if item.is_empty() {
-            return Err(format!(
-                "item {position} is empty; expected comma-separated {what} in {unit}"
-            ));
-        }
-        let value: f64 = item.parse().map_err(|_| {
-            format!("item {position} `{item}` is not a number; expected comma-separated {what} in {unit}")
-        })?;
-        if !value.is_finite() || value < 0.0 {
-            return Err(format!(
-                "item {position} `{item}` is not a finite value ≥ 0; expected comma-separated {what} in {unit}"
-            ));
-        }
-        values.push(value);
-    }
-    Ok(List(values))
-}
-
-fn parse_times(text: &str) -> Result<List, String> {
-    parse_list(text, "times", "seconds")
-}
-
-fn parse_targets(text: &str) -> Result<List, String> {
-    parse_list(text, "conductances", "siemens")
+/// `xbarsim cost`.
+#[derive(Debug, Args)]
+pub struct CostArgs {
+    #[command(flatten)]
+    pub on: ProgrammedModelArgs,
+    /// Time since programming (s) [default: the `inference-cost` kind's
+    /// times, 1 s to 1 year]
+    #[arg(long, value_name = "T", allow_hyphen_values = true)]
+    pub time: Option<f64>,
+    /// Independent device instances (costs are their means) [default: 3]
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub instances: Option<usize>,
+    /// Technology: generic-45nm, generic-32nm, generic-22nm or a TOML file
+    /// [default: generic-32nm]
+    #[arg(long, value_name = "TECH")]
+    pub technology: Option<String>,
+    /// ADC resolution for the cost [default: --adc-bits, else 8]
+    #[arg(long, value_name = "BITS", allow_hyphen_values = true)]
+    pub cost_adc_bits: Option<u32>,
+    /// Bit lines sharing one ADC [default: 8]
+    #[arg(long, value_name = "K", allow_hyphen_values = true)]
+    pub columns_per_adc: Option<usize>,
+    /// CSV to write (the `inference-cost` columns)
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
 }
 
 #[cfg(test)]
@@ -925,28 +834,5 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn lists_name_the_bad_item() {
-        assert_eq!(
-            parse_times("1, 3600,3.15e7").unwrap().0,
-            vec![1.0, 3600.0, 3.15e7]
-        );
-        assert!(parse_times("1,abc").unwrap_err().contains("item 2 `abc`"));
-        assert!(parse_times("1,,2").unwrap_err().contains("item 2 is empty"));
-        assert!(parse_times("-1").unwrap_err().contains("item 1 `-1`"));
-        assert!(parse_targets("nan").unwrap_err().contains("`nan`"));
-        assert!(parse_targets("inf").is_err());
-    }
-
-    #[test]
-    fn counts_are_whole_and_positive() {
-        assert_eq!(parse_count("10_000").unwrap(), 10_000);
-        assert_eq!(parse_count("1e4").unwrap(), 10_000);
-        assert!(parse_count("0").is_err());
-        assert!(parse_count("2.5").is_err());
-        assert!(parse_count("-3").is_err());
-        assert!(parse_pulses("0").is_err());
     }
 }

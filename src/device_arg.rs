@@ -3,18 +3,11 @@
 
 use std::path::Path;
 
-use xbar_devices::DeviceSpec;
 use xbar_experiments::config::{resolve_device, DeviceRefError};
 
 use crate::error::{bail, Result};
 
-/// A device and where it came from.
-pub struct Device {
-    /// The validated specification.
-    pub spec: DeviceSpec,
-    /// `library:<name>` or `file:<path>`, for the sidecar.
-    pub source: String,
-}
+pub use xbar_api::Device;
 
 /// Resolves `arg` with [`resolve_device`], relative paths relative to the
 /// working directory.

@@ -12,7 +12,7 @@ use xbar_experiments::config::device_to_toml;
 use xbar_fit::device::{fit_device, FitError, FitSettings};
 use xbar_fit::pulse::{Criterion, ModelChoice};
 
-use crate::cli::{parse_positive, parse_size};
+use crate::parse::{parse_positive, parse_size};
 use crate::error::{bail, CliError, Result};
 use crate::output::{check_output_path, print, provenance, write_text_with_sidecar};
 

@@ -12,7 +12,9 @@ mod error;
 mod fit_cmd;
 mod matrix_csv;
 mod output;
+mod parse;
 mod point_cmd;
+mod progress;
 mod run_cmd;
 mod solve_cmd;
 mod train_cmd;
@@ -42,7 +44,7 @@ fn main() -> ExitCode {
         Command::Solve(args) => solve_cmd::solve(&args),
         Command::Train(args) => train_cmd::train(&args),
         Command::Evaluate(args) => point_cmd::evaluate(&args),
-        Command::TrainInsitu(args) => point_cmd::train_insitu(&args),
+        Command::TrainInsitu(args) => train_cmd::train_insitu(&args),
         Command::Cost(args) => cost_cmd::cost(&args),
     };
     match result {

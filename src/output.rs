@@ -3,10 +3,10 @@
 //! ([`xbar_experiments::table::csv_bytes`], through
 //! [`crate::point_cmd::write_table`]); this module writes the bytes.
 //!
-//! * **Atomic**: each file is written to a temporary file in its own
-//!   directory and renamed over the target, so that a failure (or a full
-//!   disk) never leaves a partial file behind; a file and its sidecar
-//!   appear together or not at all.
+//! * **Atomic**: files are written by [`xbar_api::output`]: each to a
+//!   temporary file in its own directory, renamed over the target, so that
+//!   a failure (or a full disk) never leaves a partial file behind; a file
+//!   and its sidecar appear together or not at all.
 //! * **Sidecar** `<output>.json`: program and version, the command line, the
 //!   seed, the full device specification(s) (as JSON and as the TOML device
 //!   file that `--device` reads back) and the command's parameters — what it
@@ -17,9 +17,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde_json::{json, Value};
-use xbar_devices::DeviceSpec;
-use xbar_experiments::config::device_to_toml;
+use serde_json::Value;
 
 use crate::error::{bail, io_reason, CliError, Result};
 
@@ -41,75 +39,20 @@ pub fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
-/// The sidecar's path: `<output>.json`.
-pub fn sidecar_path(output: &Path) -> PathBuf {
-    let mut name = output.as_os_str().to_os_string();
-    name.push(".json");
-    PathBuf::from(name)
-}
-
-/// How a device was named on the command line and what it is.
-pub fn device_json(spec: &DeviceSpec, source: &str) -> Value {
-    json!({
-        "source": source,
-        "spec": spec,
-        "toml": device_to_toml(spec),
-    })
-}
+pub use xbar_api::output::sidecar_path;
 
 /// The sidecar of a deterministic command (no seed, no device): program,
 /// version, command, command line and parameters.
 pub fn provenance(command: &str, parameters: Value) -> Value {
-    json!({
-        "program": env!("CARGO_PKG_NAME"),
-        "version": env!("CARGO_PKG_VERSION"),
-        "command": command,
-        "command_line": std::env::args_os()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect::<Vec<_>>(),
-        "parameters": parameters,
-    })
+    xbar_api::Invocation::from_process(command).provenance(parameters)
 }
 
-/// Checks that `path` can be created: its directory exists and it is not
-/// itself a directory.
+/// Checks that `path` can be created (see [`xbar_api::output::check_output_path`]).
 ///
 /// # Errors
 /// A message naming `path`.
 pub fn check_output_path(path: &Path) -> Result<PathBuf> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    if path.as_os_str().is_empty() {
-        bail!("empty output path");
-    }
-    if !dir.is_dir() {
-        bail!(
-            "cannot write `{}`: directory `{}` does not exist",
-            path.display(),
-            dir.display()
-        );
-    }
-    if path.is_dir() {
-        bail!("cannot write `{}`: it is a directory", path.display());
-    }
-    // A probe file created and removed now: a read-only file system or a
-    // directory without write permission is found before the work, not
-    // after it (the probe is deleted when dropped).
-    tempfile::Builder::new()
-        .prefix(".xbarsim-probe-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| {
-            CliError::new(format!(
-                "cannot write `{}`: directory `{}` is not writable ({})",
-                path.display(),
-                dir.display(),
-                io_reason(&e)
-            ))
-        })?;
-    Ok(dir)
+    xbar_api::output::check_output_path(path).map_err(|e| CliError::new(e.to_string()))
 }
 
 /// Writes `text` to `path` and `sidecar` to `<path>.json`, both atomically;
@@ -127,42 +70,8 @@ pub fn write_text_with_sidecar(path: &Path, text: &str, sidecar: &Value) -> Resu
 /// # Errors
 /// A missing directory, a permission problem, a full disk — naming the path.
 pub fn write_bytes_with_sidecar(path: &Path, bytes: &[u8], sidecar: &Value) -> Result<()> {
-    check_output_path(path)?;
-    let json_path = sidecar_path(path);
-    check_output_path(&json_path)?;
-    let existed = path.exists();
-    let mut json_text = serde_json::to_string_pretty(sidecar)
-        .map_err(|e| CliError::new(format!("internal error: sidecar JSON: {e}")))?;
-    json_text.push('\n');
-    let csv_file = temp_with(path, bytes)?;
-    let json_file = temp_with(&json_path, json_text.as_bytes())?;
-    persist(csv_file, path)?;
-    if let Err(e) = persist(json_file, &json_path) {
-        // Keep the pair consistent: no new CSV without its provenance (an
-        // older CSV, already replaced, cannot be restored; both targets
-        // were checked above, so this is a race or a full disk).
-        if !existed {
-            let _ = std::fs::remove_file(path);
-        }
-        return Err(e);
-    }
-    Ok(())
-}
-
-fn temp_with(target: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
-    xbar_experiments::durable::stage(target, |f| f.write_all(bytes).map_err(|e| io_reason(&e)))
-        .map_err(|(path, why)| CliError::new(format!("cannot write `{path}`: {why}")))
-}
-
-fn persist(file: tempfile::NamedTempFile, target: &Path) -> Result<()> {
-    file.persist(target).map_err(|e| {
-        CliError::new(format!(
-            "cannot write `{}`: {}",
-            target.display(),
-            io_reason(&e.error)
-        ))
-    })?;
-    Ok(())
+    xbar_api::output::write_with_sidecar(path, bytes, sidecar)
+        .map_err(|e| CliError::new(e.to_string()))
 }
 
 /// Prints `text` on stdout; a closed pipe (`xbarsim device list | head`)

@@ -8,8 +8,7 @@ use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use xbar_experiments::runner::Summary;
-use xbar_experiments::slurm::{scripts, SlurmJob};
-use xbar_experiments::{shipped, table, Event, Experiment, RunOptions};
+use xbar_experiments::{table, Event, Experiment, RunOptions};
 use xbar_plots::{ErrorStyle, FilterValue, PlotKind, PlotSpec};
 
 use crate::cli::{MergeArgs, PlotArgs, RunArgs, SlurmArgs};
@@ -25,23 +24,13 @@ fn experiment(args: &RunArgs) -> Result<Experiment> {
         return Ok(Experiment::read(path)?);
     }
     let name = args.shipped.as_deref().unwrap_or("quickstart");
-    let names: Vec<&str> = shipped::ALL.iter().map(|(n, _)| *n).collect();
     if name == "list" {
-        bail!("shipped configs: {}", names.join(", "));
-    }
-    let Some(text) = shipped::get(name) else {
-        let hint = xbar_experiments::config::suggest(name, names.iter().copied())
-            .map(|s| format!("; did you mean `{s}`?"))
-            .unwrap_or_default();
         bail!(
-            "--shipped: no shipped config `{name}`; expected one of {}{hint}",
-            names.join(", ")
+            "shipped configs: {}",
+            xbar_api::run::shipped_names().join(", ")
         );
-    };
-    Ok(Experiment::parse(
-        Path::new(&format!("experiments/configs/{name}.toml")),
-        text,
-    )?)
+    }
+    xbar_api::run::shipped(name).map_err(|e| CliError::new(format!("--shipped: {e}")))
 }
 
 /// A progress bar on stderr when it is a terminal: units done, rate, ETA.
@@ -193,74 +182,34 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
     report(&out, &summary)
 }
 
-fn absolute(path: &Path) -> Result<PathBuf> {
-    std::path::absolute(path)
-        .map_err(|e| CliError::new(format!("{}: {}", path.display(), io_reason(&e))))
-}
-
 /// `xbarsim slurm`.
 pub fn slurm(args: &SlurmArgs) -> Result<()> {
-    let exp = Experiment::read(&args.config)?;
-    let points = exp.points.len();
-    if args.shards > points {
-        bail!(
-            "--shards {}: the config has only {points} points; use at most {points} shards",
-            args.shards
-        );
-    }
-    let out = absolute(&args.out)?;
-    // The directory and its manifest now, so that the shards find it ready
-    // (and a directory of another config, or one in use, is refused here,
-    // not on the cluster). The lock is released once the scripts are written.
-    let manifest = xbar_experiments::Manifest::of(&exp, None);
-    let _lock =
-        xbar_experiments::runner::claim(&out, &manifest, &exp.text, false).map_err(run_error)?;
     let program = std::env::current_exe().map_err(|e| {
         CliError::new(format!(
             "cannot find this program's path: {}",
             io_reason(&e)
         ))
     })?;
-    let config = absolute(&args.config)?;
-    let job = SlurmJob {
+    let settings = xbar_api::run::SlurmSettings {
         shards: args.shards,
-        program: &program,
-        config: &config,
-        out: &out,
-        cpus: args.cpus_per_task,
-        time: args.time.as_deref(),
-        partition: args.partition.as_deref(),
-        name: &exp.name,
+        cpus_per_task: args.cpus_per_task,
+        time: args.time.clone(),
+        partition: args.partition.clone(),
     };
-    let dir = out.join("slurm");
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| CliError::new(format!("{}: {}", dir.display(), io_reason(&e))))?;
-    for (name, text) in scripts(&job) {
-        let path = dir.join(name);
-        xbar_experiments::durable::write_bytes(&path, text.as_bytes())
-            .map_err(|(p, m)| CliError::new(format!("{p}: {m}")))?;
-        make_executable(&path)?;
-    }
+    let (exp, scripts) = xbar_api::run::slurm(&args.config, &args.out, &program, &settings)
+        .map_err(|e| match e {
+            xbar_api::Error::TooManyShards { .. } => CliError::new(format!("--shards {e}")),
+            other => CliError::new(other.to_string()),
+        })?;
     println!(
-        "{}: {points} points × {} repeats in {} array tasks; scripts in {}",
+        "{}: {} points × {} repeats in {} array tasks; scripts in {}",
         exp.name,
+        exp.points.len(),
         exp.repeats,
         args.shards,
-        dir.display()
+        scripts.dir.display()
     );
-    println!("submit with: {}", dir.join("submit.sh").display());
-    Ok(())
-}
-
-#[cfg(unix)]
-fn make_executable(path: &Path) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
-        .map_err(|e| CliError::new(format!("{}: {}", path.display(), io_reason(&e))))
-}
-
-#[cfg(not(unix))]
-fn make_executable(_: &Path) -> Result<()> {
+    println!("submit with: {}", scripts.dir.join("submit.sh").display());
     Ok(())
 }
 

@@ -1,64 +1,18 @@
-//! `xbarsim train`: software training, a thin layer over `xbar-training`
-//! (settings, data, progress bars, files); and the helpers `evaluate` and
-//! `train-insitu` ([`crate::point_cmd`]) share with it.
+//! `xbarsim train` (software training) and `xbarsim train-insitu`
+//! (training on arrays by pulses): settings from the kinds' defaults, then
+//! a file, then the flags; one call into [`xbar_api`]; the files written
+//! and the final accuracy printed.
 
-use std::path::Path;
-use std::time::Instant;
+use xbar_api::{Invocation, TrainSettings, Trained, Update};
+use xbar_experiments::kinds::insitu_training;
+use xbar_training::{DeviceInjection, Encoding, InsituConfig, NetworkConfig, NetworkKind};
+use xbar_training::{NoiseInjection, Readout, Schedule, Surrogate};
 
-use indicatif::{ProgressBar, ProgressStyle};
-use serde::Deserialize;
-use serde_json::{json, Value};
-use xbar_training::{
-    model, train as train_network, Dataset, DeviceInjection, EpochStats, Network, NetworkConfig,
-    NetworkKind, NoiseInjection, Progress, Schedule, Split, TrainConfig,
-};
-use xbar_training::{Encoding, Readout, Surrogate};
-
-use xbar_experiments::kinds::insitu_training::InsituTraining;
-use xbar_experiments::sections::check_network;
-use xbar_experiments::table::Rows;
-
-use crate::cli::{DataArgs, NetworkArgs, TrainArgs};
+use crate::cli::{InsituArgs, NetworkArgs, TrainArgs};
 use crate::device_arg;
 use crate::error::{bail, CliError, Result};
-use crate::output::{check_output_path, plural, print, provenance, write_bytes_with_sidecar};
-
-/// Loads one split: from `--data DIR`, or the built-in subset.
-fn load(data: &DataArgs, split: Split) -> Result<Dataset> {
-    let limit = match split {
-        Split::Train => data.train_limit,
-        Split::Test => data.test_limit,
-    };
-    xbar_experiments::data::load(data.data.as_deref(), split, limit).map_err(CliError::new)
-}
-
-/// Everything a config file may set.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct TrainFile {
-    #[serde(default)]
-    network: Option<NetworkConfig>,
-    #[serde(default)]
-    training: Option<TrainConfig>,
-}
-
-/// The default training configuration: 784-256-10 LIF, T = 25, direct
-/// coding, membrane read-out, 10 epochs, Adam 5e-4 with a cosine schedule
-/// (98.25 % on the full MNIST; README.md).
-fn default_settings() -> (NetworkConfig, TrainConfig) {
-    let network = NetworkConfig {
-        sizes: vec![784, 256, 10],
-        encoding: Encoding::Direct,
-        readout: Readout::Membrane,
-        ..NetworkConfig::default()
-    };
-    let training = TrainConfig {
-        epochs: 10,
-        schedule: Schedule::Cosine,
-        ..TrainConfig::default()
-    };
-    (network, training)
-}
+use crate::output::{plural, print};
+use crate::progress::Bars;
 
 fn pick<T: Copy>(flag: Option<T>, value: &mut T) {
     if let Some(v) = flag {
@@ -79,14 +33,7 @@ fn parse_choice<T: Copy>(flag: &str, text: &str, choices: &[(&str, T)]) -> Resul
     }
 }
 
-/// The default network with the network flags applied (`train-insitu`).
-pub fn network_from_flags(args: &NetworkArgs) -> Result<NetworkConfig> {
-    let (mut network, _) = default_settings();
-    apply_network_flags(args, &mut network)?;
-    Ok(network)
-}
-
-/// Applies the network flags to `config`.
+/// Applies the network flags to `config` and checks the result.
 fn apply_network_flags(args: &NetworkArgs, config: &mut NetworkConfig) -> Result<()> {
     if let Some(h) = &args.hidden {
         let (inputs, outputs) = (config.sizes[0], *config.sizes.last().unwrap_or(&10));
@@ -145,38 +92,27 @@ fn apply_network_flags(args: &NetworkArgs, config: &mut NetworkConfig) -> Result
         .validate()
         .map_err(|e| CliError::new(format!("{e} (from --{} or the config file)", e.field)))?;
     // The size against the machine's memory, before anything is allocated.
-    check_network(config)
+    xbar_api::measure::check_network(config)
         .map_err(|e| CliError::new(format!("{e} (from --hidden or the config file)")))?;
     Ok(())
 }
 
-/// The settings of `xbarsim train`: defaults, then the file, then flags.
-fn train_settings(args: &TrainArgs) -> Result<(NetworkConfig, TrainConfig, Value)> {
-    let (mut network, mut training) = default_settings();
-    let mut sources = vec![json!("defaults")];
+/// The settings of `xbarsim train`: the kinds' defaults, then the file,
+/// then the flags; and where they came from.
+fn train_settings(args: &TrainArgs) -> Result<(TrainSettings, Vec<String>)> {
+    let mut settings = TrainSettings {
+        data: args.data.section(),
+        ..TrainSettings::default()
+    };
+    let mut sources = vec!["defaults".to_string()];
     if let Some(path) = &args.config {
-        let doc = xbar_experiments::config::TomlDocument::read(path)?;
-        let file: TrainFile = doc.deserialize()?;
-        // The file's own values, checked and located in it before any flag
-        // changes them.
-        if let Some(n) = &file.network {
-            check_network(n).map_err(|e| doc.invalid(&e.path, &e.message))?;
-        }
-        if let Some(t) = &file.training {
-            t.validate().map_err(|e| {
-                let e = xbar_experiments::FieldError::train("training", &e);
-                doc.invalid(&e.path, &e.message)
-            })?;
-        }
-        if let Some(n) = file.network {
-            network = n;
-        }
-        if let Some(t) = file.training {
-            training = t;
-        }
-        sources.push(json!(path.display().to_string()));
+        settings
+            .apply_file(path)
+            .map_err(|e| CliError::new(e.to_string()))?;
+        sources.push(path.display().to_string());
     }
-    apply_network_flags(&args.network, &mut network)?;
+    apply_network_flags(&args.network, &mut settings.network)?;
+    let training = &mut settings.training;
     pick(args.epochs, &mut training.epochs);
     pick(args.batch_size, &mut training.batch_size);
     pick(args.lr, &mut training.optimizer.learning_rate);
@@ -214,227 +150,129 @@ fn train_settings(args: &TrainArgs) -> Result<(NetworkConfig, TrainConfig, Value
     training
         .validate()
         .map_err(|e| CliError::new(format!("{e} (from the flags or the config file)")))?;
-    Ok((network, training, json!(sources)))
+    Ok((settings, sources))
 }
 
-/// A progress bar over batches, or plain epoch lines.
-pub struct Reporter {
-    bar: Option<ProgressBar>,
-}
-
-impl Reporter {
-    pub fn new(quiet: bool) -> Self {
-        let bar = (!quiet).then(|| {
-            let bar = ProgressBar::new(0);
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "epoch {prefix} [{bar:30}] {pos}/{len} batches  {msg}  {elapsed_precise} (eta {eta})",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
-            );
-            bar
-        });
-        Reporter { bar }
-    }
-
-    pub fn report(&self, p: Progress<'_>) {
-        match p {
-            Progress::Batch {
-                epoch,
-                batch,
-                batches,
-                loss,
-                accuracy,
-            } => {
-                if let Some(bar) = &self.bar {
-                    if batch == 1 {
-                        bar.reset();
-                        bar.set_length(batches as u64);
-                        bar.set_prefix(epoch.to_string());
-                    }
-                    bar.set_position(batch as u64);
-                    bar.set_message(format!("loss {loss:.4}  train {:.2} %", 100.0 * accuracy));
-                }
-            }
-            Progress::Epoch(s) => {
-                let line = epoch_line(s);
-                match &self.bar {
-                    Some(bar) => bar.println(line),
-                    None => eprintln!("{line}"),
-                }
-            }
-        }
-    }
-
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+/// A library error of a training command, the network's shape named by
+/// where it came from (`origin`).
+fn training_error(e: xbar_api::Error, origin: &str) -> CliError {
+    match e {
+        xbar_api::Error::Shape(s) => CliError::new(s.message(Some(origin))),
+        other => CliError::new(other.to_string()),
     }
 }
 
-fn epoch_line(s: &EpochStats) -> String {
-    let test = s
-        .test_accuracy
-        .map_or(String::new(), |a| format!("  test {:.2} %", 100.0 * a));
-    format!(
-        "epoch {:>3}  loss {:.4}  train {:.2} %{test}  ({:.1} s)",
-        s.epoch,
-        s.train_loss,
-        100.0 * s.train_accuracy,
-        s.epoch_time_s
-    )
-}
-
-/// Checks every output path before any work, so that a typo does not cost
-/// a training run.
-pub fn check_outputs(paths: &[Option<&Path>]) -> Result<()> {
-    for p in paths.iter().flatten() {
-        check_output_path(p)?;
-    }
-    Ok(())
-}
-
-/// Where a training command writes.
-pub struct Outputs<'a> {
-    /// The model file.
-    pub model: &'a Path,
-    /// The per-epoch history table, if asked for.
-    pub history: Option<&'a Path>,
-}
-
-/// Writes the model and (optionally) the history table, both with
-/// `sidecar`, and prints the final test accuracy. The model's own metadata
-/// holds only `command` and `parameters` (what determines it), so the same
-/// seed gives the same bytes; timings go to the sidecar.
-#[allow(clippy::too_many_arguments)]
-pub fn finish(
-    command: &str,
-    net: &Network,
-    outputs: Outputs<'_>,
-    history: &Rows,
-    parameters: Value,
-    sidecar: Value,
-    test_images: usize,
-    final_accuracy: Option<f64>,
+/// Writes the model and history and prints the final accuracy.
+fn finish(
+    trained: &Trained,
+    args_output: &std::path::Path,
+    history: Option<&std::path::Path>,
 ) -> Result<()> {
-    let meta = [
-        ("command", command.to_string()),
-        ("parameters", parameters.to_string()),
-    ];
-    let bytes = model::to_bytes(net, &meta).map_err(|e| CliError::new(e.to_string()))?;
-    if let Some(h) = outputs.history {
-        crate::point_cmd::write_table(h, history, &sidecar)?;
-    }
-    write_bytes_with_sidecar(outputs.model, &bytes, &sidecar)?;
-    let accuracy = final_accuracy.unwrap_or(f64::NAN);
+    trained
+        .write(args_output, history)
+        .map_err(|e| CliError::new(e.to_string()))?;
     print(&format!(
-        "test accuracy {:.2} % ({test_images} test images); model written to {}\n",
-        100.0 * accuracy,
-        outputs.model.display()
+        "test accuracy {:.2} % ({} test images); model written to {}\n",
+        100.0 * trained.final_accuracy().unwrap_or(f64::NAN),
+        trained.test_images,
+        args_output.display()
     ))
 }
 
 /// `xbarsim train`.
 pub fn train(args: &TrainArgs) -> Result<()> {
-    check_outputs(&[Some(&args.output), args.history.as_deref()])?;
-    let (network, training, sources) = train_settings(args)?;
-    let train_set = load(&args.data, Split::Train)?;
-    let test_set = load(&args.data, Split::Test)?;
+    xbar_api::output::check_outputs(&[Some(&args.output), args.history.as_deref()])
+        .map_err(|e| CliError::new(e.to_string()))?;
+    let (settings, sources) = train_settings(args)?;
     let origin = match &args.config {
         Some(path) => format!("`{}` [network] or --hidden", path.display()),
         None => "--hidden".into(),
     };
-    check_sizes(&network, &train_set, &test_set, &origin)?;
-    let mut net =
-        Network::new(network.clone(), training.seed).map_err(|e| CliError::new(e.to_string()))?;
-    eprintln!(
-        "training {} network {:?} ({} parameters) on {} training images, {}{}",
-        match network.kind {
-            NetworkKind::Spiking => "spiking",
-            NetworkKind::Relu => "ReLU",
-        },
-        network.sizes,
-        net.parameter_count(),
-        train_set.len(),
-        plural(training.epochs, "epoch"),
-        if training.noise.is_on() {
-            ", hardware-aware"
-        } else {
-            ""
-        }
-    );
-    let reporter = Reporter::new(args.no_progress);
-    let start = Instant::now();
-    let history = train_network(&mut net, &train_set, Some(&test_set), &training, &mut |p| {
-        reporter.report(p)
-    })
-    .map_err(|e| CliError::new(e.to_string()))?;
-    reporter.finish();
-    let parameters = json!({
-        "network": network,
-        "training": training,
-        "seed": training.seed,
-        "settings_from": sources,
-        "data": crate::point_cmd::data_source(&args.data),
-        "train_images": train_set.len(),
-        "test_images": test_set.len(),
-        "final_test_accuracy": history.last().and_then(|s| s.test_accuracy),
-    });
-    let mut sidecar = provenance("train", parameters.clone());
-    sidecar["timing"] = json!({
-        "training_time_s": start.elapsed().as_secs_f64(),
-        "epoch_time_s": history.iter().map(|s| s.epoch_time_s).collect::<Vec<_>>(),
-    });
-    let typed = InsituTraining::rows(&history).map_err(|e| CliError::new(e.to_string()))?;
-    let table = xbar_experiments::runner::one_unit(
-        training.seed,
-        xbar_experiments::row::table(&typed).map_err(CliError::new)?,
-    );
-    let outputs = Outputs {
-        model: &args.output,
-        history: args.history.as_deref(),
+    let network = &settings.network;
+    let kind = match network.kind {
+        NetworkKind::Spiking => "spiking",
+        NetworkKind::Relu => "ReLU",
     };
-    finish(
-        "train",
-        &net,
-        outputs,
-        &table,
-        parameters,
-        sidecar,
-        test_set.len(),
-        history.last().and_then(|s| s.test_accuracy),
-    )
+    let (epochs, noisy) = (settings.training.epochs, settings.training.noise.is_on());
+    let sizes = network.sizes.clone();
+    let mut bars = Bars::new(args.no_progress);
+    let result = xbar_api::train(
+        &settings,
+        &sources,
+        &Invocation::from_process("train"),
+        &mut |u: Update<'_>| {
+            if let Update::TrainingStart {
+                train_images,
+                parameters,
+            } = u
+            {
+                eprintln!(
+                    "training {} network {sizes:?} ({} parameters) on {train_images} training images, {}{}",
+                    kind,
+                    parameters.unwrap_or(0),
+                    plural(epochs, "epoch"),
+                    if noisy { ", hardware-aware" } else { "" }
+                );
+            }
+            xbar_api::Progress::update(&mut bars, u);
+        },
+    );
+    bars.finish();
+    let trained = result.map_err(|e| training_error(e, &origin))?;
+    finish(&trained, &args.output, args.history.as_deref())
 }
 
-/// The network's input and output widths against the data: one line
-/// naming where the sizes came from.
-pub fn check_sizes(
-    network: &NetworkConfig,
-    train: &Dataset,
-    test: &Dataset,
-    origin: &str,
-) -> Result<()> {
-    let sizes = &network.sizes;
-    if sizes[0] != train.pixels() {
-        bail!(
-            "network.sizes {sizes:?} (from {origin}): the first size must be the number of pixels, {}",
-            train.pixels()
-        );
-    }
-    let classes = train
-        .labels()
-        .iter()
-        .chain(test.labels())
-        .map(|&l| usize::from(l) + 1)
-        .max()
-        .unwrap_or(0);
-    if *sizes.last().unwrap_or(&0) != classes {
-        bail!(
-            "network.sizes {sizes:?} (from {origin}): the last size must be the number of classes, {classes} (labels 0–{})",
-            classes.saturating_sub(1)
-        );
-    }
-    Ok(())
+/// `xbarsim train-insitu`: a one-point `insitu-training` run that also
+/// writes the trained model.
+pub fn train_insitu(args: &InsituArgs) -> Result<()> {
+    xbar_api::output::check_outputs(&[Some(&args.output), args.history.as_deref()])
+        .map_err(|e| CliError::new(e.to_string()))?;
+    let device = device_arg::resolve(&args.device)?;
+    let mut network = NetworkConfig::default();
+    apply_network_flags(&args.network, &mut network)?;
+    let mut insitu = InsituConfig::default();
+    pick(args.epochs, &mut insitu.epochs);
+    pick(args.batch_size, &mut insitu.batch_size);
+    pick(args.lr, &mut insitu.learning_rate);
+    pick(args.w_max, &mut insitu.w_max);
+    let settings = insitu_training::Settings {
+        network: network.clone(),
+        insitu,
+        data: args.data.section(),
+        cost: Default::default(),
+    };
+    let epochs = settings.insitu.epochs;
+    let name = device.spec.name.clone();
+    let mut bars = Bars::new(args.no_progress);
+    let result = xbar_api::train_insitu(
+        &device,
+        settings,
+        args.seed,
+        &Invocation::from_process("train-insitu"),
+        &mut |u: Update<'_>| {
+            if let Update::TrainingStart { train_images, .. } = u {
+                eprintln!(
+                    "in-situ training of {:?} on {name} arrays, {train_images} training images, {}",
+                    network.sizes,
+                    plural(epochs, "epoch")
+                );
+            }
+            xbar_api::Progress::update(&mut bars, u);
+        },
+    );
+    bars.finish();
+    let trained = result.map_err(|e| match e {
+        xbar_api::Error::Shape(s) => CliError::new(s.message(Some("--hidden"))),
+        other => crate::point_cmd::located(
+            &[
+                ("insitu.epochs", "--epochs"),
+                ("insitu.batch_size", "--batch-size"),
+                ("insitu.learning_rate", "--lr"),
+                ("insitu.w_max", "--w-max"),
+            ],
+            "--device and the network flags",
+            other,
+        ),
+    })?;
+    finish(&trained, &args.output, args.history.as_deref())
 }

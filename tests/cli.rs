@@ -611,3 +611,97 @@ fn pulse_on_a_device_without_pulse_model() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// A second front end calling the library gets what the command line
+/// writes: the same table, byte for byte, and the same provenance but for
+/// the command line itself.
+#[test]
+fn the_library_measures_what_the_command_line_does() {
+    use xbar_api::{Device, Invocation, Silent};
+    use xbar_experiments::kinds::{device_pulse, inference_drift};
+
+    let dir = TempDir::new().unwrap();
+    let same = |cli: &Path, lib: &Path| {
+        assert_eq!(
+            std::fs::read(cli).unwrap(),
+            std::fs::read(lib).unwrap(),
+            "{} against {}",
+            cli.display(),
+            lib.display()
+        );
+        let (a, b) = (sidecar(cli), sidecar(lib));
+        for key in ["seed", "device", "run", "program", "version"] {
+            assert_eq!(a[key], b[key], "sidecar {key}");
+        }
+    };
+    let device = Device {
+        spec: library::preset("ag-a-si").unwrap(),
+        source: "library:ag-a-si".into(),
+    };
+    ok(
+        dir.path(),
+        &[
+            "device", "pulse", "--device", "ag-a-si", "-k", "3", "-n", "20", "-s", "5", "-o",
+            "cli.csv",
+        ],
+    );
+    let pulses = device_pulse::PulseSection {
+        devices: 3,
+        pulses_ltp: Some(20),
+        pulses_ltd: Some(20),
+    };
+    let m = xbar_api::device_pulse(&device, pulses, 5, &Invocation::default()).unwrap();
+    assert_eq!(m.table.rows.len(), 3 * 41);
+    m.write(&dir.path().join("lib.csv")).unwrap();
+    same(&dir.path().join("cli.csv"), &dir.path().join("lib.csv"));
+
+    // A model trained by the command line, evaluated by both.
+    common::train_tiny(dir.path(), "model.safetensors", &[]);
+    let model = dir.path().join("model.safetensors");
+    ok(
+        dir.path(),
+        &[
+            "evaluate",
+            "--model",
+            "model.safetensors",
+            "--device",
+            "ibm-pcm",
+            "--times",
+            "1,3600",
+            "--instances",
+            "2",
+            "--test-limit",
+            "200",
+            "--r-wordline",
+            "1",
+            "--tile-rows",
+            "64",
+            "--tile-cols",
+            "64",
+            "--no-progress",
+            "-o",
+            "eval-cli.csv",
+        ],
+    );
+    let pcm = Device {
+        spec: library::preset("ibm-pcm").unwrap(),
+        source: "library:ibm-pcm".into(),
+    };
+    let mut settings = inference_drift::Settings::default();
+    settings.data.test_limit = Some(200);
+    settings.array.rows = Some(64);
+    settings.array.cols = Some(64);
+    settings.array.wires.r_wordline = 1.0;
+    settings.evaluation = inference_drift::EvaluationSection {
+        times_s: vec![1.0, 3600.0],
+        instances: 2,
+        model: Some(model),
+    };
+    let e = xbar_api::evaluate(&pcm, settings, 1, &Invocation::default(), &mut Silent).unwrap();
+    assert_eq!(e.rows.len(), 2);
+    assert_eq!(e.instances.len(), 4);
+    e.write(&dir.path().join("eval-lib.csv"), None).unwrap();
+    let cli = std::fs::read_to_string(dir.path().join("eval-cli.csv")).unwrap();
+    let lib = std::fs::read_to_string(dir.path().join("eval-lib.csv")).unwrap();
+    assert_eq!(cli, lib);
+}
