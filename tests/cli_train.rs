@@ -44,6 +44,14 @@ const LEARNS: &[&str] = &[
     "8",
     "--lr",
     "2e-3",
+    // The network and schedule these tests were written for (the command's
+    // defaults before they became the kinds').
+    "--encoding",
+    "direct",
+    "--readout",
+    "membrane",
+    "--schedule",
+    "cosine",
     "--no-progress",
 ];
 
@@ -546,6 +554,10 @@ fn insitu_training_on_the_ideal_device_learns_and_evaluate_reads_it() {
         "32",
         "--steps",
         "8",
+        "--encoding",
+        "direct",
+        "--readout",
+        "membrane",
         "--no-progress",
         "--history",
         "h.csv",
@@ -609,6 +621,10 @@ fn insitu_training_on_a_published_rram_learns() {
         "32",
         "--steps",
         "8",
+        "--encoding",
+        "direct",
+        "--readout",
+        "membrane",
         "--no-progress",
         "--output",
         "insitu.safetensors",
