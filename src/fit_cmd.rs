@@ -1,20 +1,20 @@
 //! `xbarsim device fit`: a device file from measured data. Parses the
 //! flags into [`FitSettings`] (a flag left out is the settings' default),
-//! runs [`xbar_fit::device::fit_device`], prints its report and writes the
-//! device file, its JSON sidecar and the figure. Nothing is written unless
-//! every input reads and fits.
+//! calls [`xbar_api::fit::fit_device_files`] (which fits, and writes the
+//! device file, its JSON sidecar and the figure together or not at all)
+//! and prints the report.
 
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::json;
-use xbar_experiments::config::device_to_toml;
-use xbar_fit::device::{fit_device, FitError, FitSettings};
+use xbar_api::fit::{fit_device_files, FitFilesError, FitOutputs};
+use xbar_api::Invocation;
+use xbar_fit::device::{FitError, FitSettings};
 use xbar_fit::pulse::{Criterion, ModelChoice};
 
+use crate::error::{CliError, Result};
+use crate::output::print;
 use crate::parse::{parse_positive, parse_size};
-use crate::error::{bail, CliError, Result};
-use crate::output::{check_output_path, print, provenance, write_text_with_sidecar};
 
 /// `xbarsim device fit`.
 #[derive(Debug, Args)]
@@ -107,11 +107,14 @@ impl FitArgs {
 
 /// The fit's error in the command line's words: the inputs named by their
 /// flags.
-fn cli_error(e: FitError) -> CliError {
+fn cli_error(e: FitFilesError) -> CliError {
     match e {
-        FitError::NoMeasurements => CliError::new(
+        FitFilesError::Fit(FitError::NoMeasurements) => CliError::new(
             "no measurements: expected at least one of --pulses FILE, --retention FILE, --read-noise FILE, --programming FILE (--iv FILE adds the cell I-V to one of them)",
         ),
+        FitFilesError::FigureWithoutPulses => {
+            CliError::new("--figure shows pulse trains: expected --pulses FILE too")
+        }
         e => CliError::new(e.to_string()),
     }
 }
@@ -122,33 +125,17 @@ fn cli_error(e: FitError) -> CliError {
 /// No input; a bad file (located: file, line, column); a fit that does not
 /// converge; an output that cannot be written. Nothing is written then.
 pub fn fit(args: &FitArgs) -> Result<()> {
-    let settings = args.settings();
-    settings.check().map_err(cli_error)?;
-    check_output_path(&args.output)?;
-    if let Some(fig) = &args.figure {
-        if args.pulses.is_none() {
-            bail!("--figure shows pulse trains: expected --pulses FILE too");
-        }
-        check_output_path(fig)?;
-    }
-    let fitted = fit_device(&settings).map_err(cli_error)?;
-    let report = fitted.report_text();
-    let json = |v: serde_json::Result<serde_json::Value>| {
-        v.map_err(|e| CliError::new(format!("internal error: report JSON: {e}")))
+    let outputs = FitOutputs {
+        device: &args.output,
+        figure: args.figure.as_deref(),
     };
-    let mut sidecar = provenance(
-        "device fit",
-        json(serde_json::to_value(&fitted.parameters))?,
-    );
-    let toml = device_to_toml(&fitted.spec);
-    sidecar["device"] = json!({ "spec": fitted.spec, "toml": toml });
-    sidecar["fits"] = json(serde_json::to_value(&fitted.fits))?;
-    sidecar["report"] = json!(report);
-    if let (Some(path), Some(figure)) = (&args.figure, &fitted.figure) {
-        xbar_plots::draw_fit(figure, path).map_err(|e| CliError::new(format!("figure: {e}")))?;
-    }
-    write_text_with_sidecar(&args.output, &toml, &sidecar)?;
-    print(&report)?;
+    let fitted = fit_device_files(
+        &args.settings(),
+        outputs,
+        &Invocation::from_process("device fit"),
+    )
+    .map_err(cli_error)?;
+    print(&fitted.report_text())?;
     print(&format!(
         "wrote {} (report: {}.json)\n",
         args.output.display(),

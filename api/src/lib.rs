@@ -10,6 +10,7 @@
 //! | module | contents |
 //! |---|---|
 //! | [`measure`] | the measuring commands as one-point runs of their kinds: [`device_pulse`], [`device_drift`], [`evaluate`], [`cost`], [`train_insitu`] |
+//! | [`fit`] | `device fit`: a device file, its sidecar and figure from measured files ([`fit::fit_device_files`]) |
 //! | [`train`](mod@train) | software training ([`train()`]), the data's shape against a network, model files |
 //! | [`point`] | one-point runs: checked points, their tables and sidecars |
 //! | [`run`](mod@run) | sweeps: shipped configs by name, SLURM array scripts; [`run()`] and [`merge`] run and merge |
@@ -34,6 +35,7 @@
 //! ```
 
 pub mod error;
+pub mod fit;
 pub mod measure;
 pub mod output;
 pub mod point;

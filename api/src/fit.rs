@@ -1,0 +1,117 @@
+//! `device fit` as one call: fit every measurement file
+//! ([`xbar_fit::device::fit_device`]) and write the file set — the device
+//! file (TOML), its JSON sidecar (`<output>.json`: provenance, the device,
+//! every fit's record and the report) and, with pulse trains, the figure
+//! ([`xbar_plots::draw_fit`]). Every output path is checked before the
+//! fit, and nothing is written unless every input reads and fits; the
+//! figure files this call creates are removed again when the device file
+//! cannot be written.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use xbar_experiments::config::device_to_toml;
+use xbar_fit::device::{fit_device, FitError, FitSettings, FittedDevice};
+use xbar_plots::PlotError;
+
+use crate::output::{check_output_path, write_with_sidecar, Invocation, OutputError};
+
+/// Where `device fit` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FitOutputs<'a> {
+    /// The device file (TOML); its sidecar goes to `<device>.json`.
+    pub device: &'a Path,
+    /// The figure: `.png` or `.svg`, both when it has no extension.
+    pub figure: Option<&'a Path>,
+}
+
+/// Why `device fit` wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum FitFilesError {
+    /// Nothing to fit, a bad file, data no model fits.
+    #[error(transparent)]
+    Fit(#[from] FitError),
+    /// An output path that cannot be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    /// A figure asked for without pulse trains (it shows them).
+    #[error("the figure shows pulse trains: expected pulse trains too")]
+    FigureWithoutPulses,
+    /// The figure cannot be drawn or written.
+    #[error("figure: {0}")]
+    Figure(#[from] PlotError),
+}
+
+/// Fits `settings`' files and writes the device file, its sidecar and the
+/// figure together. A device without a name is named by the device file's
+/// stem. Returns the fit (its report, records and figure series) for the
+/// front end to print.
+///
+/// # Errors
+/// A [`FitFilesError`]; nothing is written then.
+pub fn fit_device_files(
+    settings: &FitSettings,
+    outputs: FitOutputs<'_>,
+    invocation: &Invocation,
+) -> Result<FittedDevice, FitFilesError> {
+    settings.check()?;
+    check_output_path(outputs.device)?;
+    if let Some(figure) = outputs.figure {
+        if settings.pulses.is_none() {
+            return Err(FitFilesError::FigureWithoutPulses);
+        }
+        check_output_path(figure)?;
+    }
+    let mut settings = settings.clone();
+    if settings.name.is_none() {
+        settings.name = outputs
+            .device
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned());
+    }
+    let fitted = fit_device(&settings)?;
+    let record = |value: serde_json::Result<serde_json::Value>| {
+        value.map_err(|e| OutputError::Write {
+            path: crate::output::sidecar_path(outputs.device),
+            reason: format!("sidecar JSON: {e}"),
+        })
+    };
+    let toml = device_to_toml(&fitted.spec);
+    let mut sidecar = invocation.provenance(record(serde_json::to_value(&fitted.parameters))?);
+    sidecar["device"] = json!({ "spec": fitted.spec, "toml": toml });
+    sidecar["fits"] = record(serde_json::to_value(&fitted.fits))?;
+    sidecar["report"] = json!(fitted.report_text());
+    let mut drawn: Vec<PathBuf> = Vec::new();
+    if let (Some(path), Some(figure)) = (outputs.figure, &fitted.figure) {
+        let before = figure_files(path);
+        let written = xbar_plots::draw_fit(figure, path)?;
+        drawn = written
+            .into_iter()
+            .filter(|p| !before.contains(p))
+            .collect();
+    }
+    if let Err(e) = write_with_sidecar(outputs.device, toml.as_bytes(), &sidecar) {
+        // Together or not at all: no new figure without its device file.
+        for p in &drawn {
+            let _ = std::fs::remove_file(p);
+        }
+        return Err(e.into());
+    }
+    Ok(fitted)
+}
+
+/// The figure files at `path` that exist now (`.svg` and `.png` when it
+/// has no extension), named as [`xbar_plots::draw_fit`] names them.
+fn figure_files(path: &Path) -> Vec<PathBuf> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let path = dir.join(path.file_name().unwrap_or_default());
+    let candidates = if path.extension().is_none() {
+        vec![path.with_extension("svg"), path.with_extension("png")]
+    } else {
+        vec![path]
+    };
+    candidates.into_iter().filter(|p| p.exists()).collect()
+}
