@@ -39,7 +39,7 @@ pub enum FitFilesError {
     FigureWithoutPulses,
     /// The figure cannot be drawn or written.
     #[error("figure: {0}")]
-    Figure(#[from] PlotError),
+    Figure(Box<PlotError>),
 }
 
 /// Fits `settings`' files and writes the device file, its sidecar and the
@@ -84,7 +84,8 @@ pub fn fit_device_files(
     let mut drawn: Vec<PathBuf> = Vec::new();
     if let (Some(path), Some(figure)) = (outputs.figure, &fitted.figure) {
         let before = figure_files(path);
-        let written = xbar_plots::draw_fit(figure, path)?;
+        let written =
+            xbar_plots::draw_fit(figure, path).map_err(|e| FitFilesError::Figure(Box::new(e)))?;
         drawn = written
             .into_iter()
             .filter(|p| !before.contains(p))

@@ -81,7 +81,7 @@ impl ProgrammedNetwork<'_> {
         t: f64,
         data: &Dataset,
         input_seed: u64,
-        mut probe: Option<&mut ActivityProbe>,
+        probe: Option<&mut ActivityProbe>,
     ) -> Result<f64, HardwareError> {
         self.check_data(data)?;
         let key = EncodingKey {
@@ -142,7 +142,7 @@ impl ProgrammedNetwork<'_> {
         }
         let config = self.net.config();
         let predicted = predict::<f32, _>(config, &layers, data.images(), key);
-        if let Some(probe) = probe.as_deref_mut() {
+        if let Some(probe) = probe {
             let inferences = data.len() as u64;
             probe.inferences = inferences;
             probe.layers = layers
