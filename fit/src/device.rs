@@ -385,8 +385,10 @@ pub fn fit_device(settings: &FitSettings) -> Result<FittedDevice, FitError> {
             .as_ref()
             .map(|(_, f, _)| f.variability)
             .unwrap_or_default(),
-        faults: Default::default(),
         iv: fits.iv.as_ref().map_or_else(IvSpec::default, |f| f.iv),
+        // Sections the measurements do not fit (faults) and any added
+        // later: nothing modelled.
+        ..DeviceSpec::default()
     };
     spec.validate()
         .map_err(|e| FitError::Internal(e.to_string()))?;
