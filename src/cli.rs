@@ -201,7 +201,7 @@ pub struct SolveArgs {
     /// Nonlinear cells, I = (g/A)·sinh(A·V), with A in 1/V (Newton solve)
     #[arg(long, value_name = "A", value_parser = parse_positive, allow_hyphen_values = true)]
     pub sinh_a: Option<f64>,
-    /// The cells' I-V from a device (library name or .toml file): its [iv]
+    /// The cells' I-V from a device (library name or .toml file): its `[iv]`
     /// section, if any (nothing else of the device is used)
     #[arg(long, value_name = "DEVICE")]
     pub device: Option<String>,
