@@ -85,40 +85,9 @@ pub fn print(text: &str) -> Result<()> {
     }
 }
 
-/// Display width of `s` in a terminal: characters, not counting combining
-/// marks (the macron of `ν̄`).
-pub fn width(s: &str) -> usize {
-    s.chars()
-        .filter(|c| !('\u{0300}'..='\u{036f}').contains(c))
-        .count()
-}
-
-/// `rows` as aligned plain-text columns (two spaces apart), header first.
-pub fn aligned_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(width(cell));
-        }
-    }
-    let mut text = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let mut l = String::new();
-        for (k, (cell, w)) in cells.iter().zip(&widths).enumerate() {
-            l.push_str(cell);
-            if k + 1 < cells.len() {
-                l.push_str(&" ".repeat(w - width(cell) + 2));
-            }
-        }
-        text.push_str(l.trim_end());
-        text.push('\n');
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
-    }
-    text
-}
+/// Display width and aligned plain-text tables: one implementation, the
+/// fit reports' (see [`xbar_fit::report::aligned_table`]).
+pub use xbar_fit::report::{aligned_table, width};
 
 /// `rows` as a GitHub-flavoured Markdown table.
 pub fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {

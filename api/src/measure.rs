@@ -223,15 +223,7 @@ pub fn cost(
     let elapsed_s = start.elapsed().as_secs_f64();
     let mut parameters = parameters_base;
     parameters["evaluation_time_s"] = json!(elapsed_s);
-    let outputs = xbar_experiments::table::Rows {
-        columns: point
-            .kind
-            .outputs()
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
-        rows: cells,
-    };
+    let outputs = crate::point::outputs(&point, cells);
     let rows = outputs
         .rows
         .iter()

@@ -109,6 +109,19 @@ pub fn write_table(path: &Path, rows: &Rows, sidecar: &Value) -> Result<(), Erro
     Ok(write_with_sidecar(path, &bytes, sidecar)?)
 }
 
+/// A unit's `cells` under `point`'s kind's output columns.
+pub(crate) fn outputs(point: &Point, cells: Vec<Vec<xbar_experiments::table::Cell>>) -> Rows {
+    Rows {
+        columns: point
+            .kind
+            .outputs()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        rows: cells,
+    }
+}
+
 /// Runs `point` once with `seed` through its kind: the kind's rows and
 /// the sidecar with `parameters`.
 ///
@@ -122,15 +135,7 @@ pub fn run(
     parameters: Value,
 ) -> Result<Measurement, Error> {
     let cells = point.settings.run(&point.device, seed, &context())?;
-    let outputs = Rows {
-        columns: point
-            .kind
-            .outputs()
-            .into_iter()
-            .map(str::to_string)
-            .collect(),
-        rows: cells,
-    };
+    let outputs = outputs(point, cells);
     let side = sidecar(invocation, point, seed, source, parameters);
     Ok(Measurement {
         table: one_unit(seed, outputs),

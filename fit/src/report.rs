@@ -100,15 +100,15 @@ pub fn render(sections: &[Section]) -> String {
 
 /// Display width of `s` in a terminal: characters, not counting combining
 /// marks (the macron of `ν̄`).
-fn width(s: &str) -> usize {
+pub fn width(s: &str) -> usize {
     s.chars()
         .filter(|c| !('\u{0300}'..='\u{036f}').contains(c))
         .count()
 }
 
 /// `rows` as aligned plain-text columns (two spaces apart), header first.
-pub fn aligned_table(header: &[String], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| width(h)).collect();
+pub fn aligned_table<H: AsRef<str>>(header: &[H], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| width(h.as_ref())).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(width(cell));
@@ -126,7 +126,7 @@ pub fn aligned_table(header: &[String], rows: &[Vec<String>]) -> String {
         text.push_str(l.trim_end());
         text.push('\n');
     };
-    line(header.iter().map(String::as_str).collect());
+    line(header.iter().map(AsRef::as_ref).collect());
     for row in rows {
         line(row.iter().map(String::as_str).collect());
     }
