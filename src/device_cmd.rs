@@ -106,32 +106,12 @@ pub fn short_citation(c: &Citation) -> String {
 }
 
 fn list_row(spec: &DeviceSpec, markdown: bool) -> Vec<String> {
-    let (levels, nl, c2c) = match &spec.pulse {
+    let (levels, nl, c2c) = match spec.pulse.as_ref().map(PulseSpec::summary) {
         None => ("-".to_string(), "-".to_string(), "-".to_string()),
-        Some(PulseSpec::Exponential {
-            pulses_ltp,
-            pulses_ltd,
-            nl_ltp,
-            nl_ltd,
-            c2c,
-        }) => (
-            format!("{pulses_ltp}/{pulses_ltd}"),
-            format!("{nl_ltp}/{nl_ltd}"),
-            percent(*c2c),
-        ),
-        Some(PulseSpec::SoftBounds {
-            alpha_up,
-            alpha_down,
-            c2c,
-        }) => (
-            "soft bounds".to_string(),
-            format!("α {alpha_up}/{alpha_down}"),
-            percent(*c2c),
-        ),
-        Some(PulseSpec::Measured(curve)) => (
-            format!("measured {}/{} bins", curve.ltp.bins(), curve.ltd.bins()),
-            "-".to_string(),
-            "per bin".to_string(),
+        Some(s) => (
+            s.levels,
+            s.nonlinearity,
+            s.c2c.map_or_else(|| "per bin".to_string(), percent),
         ),
     };
     let source = match &spec.citation {

@@ -81,6 +81,8 @@ pub fn run(args: &RunArgs) -> Result<()> {
         abort_after: std::env::var("XBARSIM_TEST_ABORT_AFTER")
             .ok()
             .and_then(|v| v.parse().ok()),
+        // Ctrl-C ends the process; the units written are kept.
+        stop: None,
     };
     let bar = progress_bar(args.quiet);
     let failed = Mutex::new(0usize);

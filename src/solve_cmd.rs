@@ -1,19 +1,15 @@
 //! `xbarsim solve`: bit-line currents of a programmed array for a batch of
 //! input vectors, from CSV files, through the crossbar crate.
 
-use std::time::Instant;
-
 use serde_json::json;
+use xbar_api::solve::{add_wires, SolveError, SolveSettings};
 use xbar_crossbar::solver::cell_iv;
-use xbar_crossbar::{
-    ArraySolve, Crossbar, CrossbarError, ExactSolver, NewtonOptions, Solver, Wires,
-};
+use xbar_crossbar::CrossbarError;
 use xbar_devices::IvSpec;
 
 use crate::cli::SolveArgs;
 use crate::error::{bail, CliError, Result};
 use crate::matrix_csv::{self, Quantity};
-use xbar_experiments::table::Rows;
 
 use crate::output;
 
@@ -63,70 +59,46 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
     let g = matrix_csv::read(&args.conductances, &CONDUCTANCES)?.matrix;
     let inputs = matrix_csv::read(&args.inputs, &VOLTAGES)?;
     let v = inputs.matrix;
-    if v.ncols() != g.nrows() {
-        bail!(
+    let settings = SolveSettings {
+        wires: args.wires.wires(),
+        solver: args.solver,
+        iv,
+        max_iterations: args.max_iterations,
+        node_voltages: args.node_voltages.is_some(),
+    };
+    let (rows, cols) = (g.nrows(), g.ncols());
+    let solved = xbar_api::solve::solve(g, &v, &settings).map_err(|e| match e {
+        SolveError::Shape { voltages, rows } => CliError::new(format!(
             "{}:{}: {} voltage{} per line, but `{}` has {} rows (word lines); expected one voltage per word line",
             args.inputs.display(),
             inputs.first_line,
-            v.ncols(),
-            if v.ncols() == 1 { "" } else { "s" },
+            voltages,
+            if voltages == 1 { "" } else { "s" },
             args.conductances.display(),
-            g.nrows()
-        );
-    }
-    let wires = args.wires.wires();
-    let xbar = Crossbar::new(g, wires).map_err(|e| cli_error(e, args))?;
-    let plan = args
-        .solver
-        .for_cells(&iv, &wires, v.nrows(), xbar.rows())
-        .map_err(|e| match e {
-            CrossbarError::InvalidParameter { message, .. } => CliError::new(format!(
+            rows
+        )),
+        SolveError::Crossbar(CrossbarError::InvalidParameter { field, message })
+            if field == "solver" =>
+        {
+            CliError::new(format!(
                 "{iv_source} with --solver {}: {message}",
                 args.solver.name()
-            )),
-            other => CliError::new(other.to_string()),
-        })?;
-    let started = Instant::now();
-    let mut solver: Option<ExactSolver> = None;
-    let (currents, method) = match plan {
-        ArraySolve::Nonlinear(iv) => {
-            let options = NewtonOptions {
-                max_iterations: args.max_iterations,
-                ..NewtonOptions::default()
-            };
-            let currents = xbar
-                .solve_nonlinear(&v, &iv, &options)
-                .map_err(|e| cli_error(e, args))?;
-            (currents, "nonlinear")
+            ))
         }
-        ArraySolve::Linear(method) => {
-            // One factorisation serves the currents and the voltage map.
-            let currents = if method == Solver::Ideal && args.node_voltages.is_none() {
-                xbar.solve(&v, method)
-            } else {
-                ExactSolver::new(&xbar).and_then(|s| {
-                    let currents = s.solve_by(&v, method)?;
-                    solver = Some(s);
-                    Ok(currents)
-                })
-            }
-            .map_err(|e| cli_error(e, args))?;
-            (currents, method.name())
-        }
-    };
-    if currents.iter().any(|i| !i.is_finite()) {
-        bail!(
+        SolveError::Crossbar(e) => cli_error(e, args),
+        SolveError::NotFinite => CliError::new(format!(
             "the currents of `{}` with `{}` are not finite numbers (they overflow double precision); expected conductances and voltages of physical size (S, V)",
             args.conductances.display(),
             args.inputs.display()
-        );
-    }
-    let seconds = started.elapsed().as_secs_f64();
+        )),
+        other => CliError::new(other.to_string()),
+    })?;
+    let (currents, method, seconds) = (solved.currents, solved.method, solved.solve_time_s);
     let mut parameters = json!({
         "conductances_file": args.conductances.display().to_string(),
         "inputs_file": args.inputs.display().to_string(),
-        "rows": xbar.rows(),
-        "cols": xbar.cols(),
+        "rows": rows,
+        "cols": cols,
         "vectors": v.nrows(),
         "solver_requested": args.solver.name(),
         "solver_used": method,
@@ -135,12 +107,9 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         "solve_time_s": seconds,
         "output_columns": "one line per input vector, one current (A) per bit line",
     });
-    add_wires(&mut parameters, &wires);
+    add_wires(&mut parameters, &settings.wires);
     let sidecar = output::provenance("solve", parameters);
-    let map = match (&args.node_voltages, &solver) {
-        (Some(_), Some(solver)) => Some(voltage_map(solver, &v)?),
-        _ => None,
-    };
+    let map = solved.node_voltages;
     output::write_text_with_sidecar(&args.output, &matrix_csv::to_text(&currents), &sidecar)?;
     if let (Some(path), Some(map)) = (&args.node_voltages, map) {
         let mut parameters = json!({
@@ -148,73 +117,20 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
             "inputs_file": args.inputs.display().to_string(),
             "input_vector": 0,
         });
-        add_wires(&mut parameters, &wires);
+        add_wires(&mut parameters, &settings.wires);
         let sidecar = output::provenance("solve --node-voltages", parameters);
         crate::point_cmd::write_table(path, &map, &sidecar)?;
     }
     eprintln!(
         "solved {} input vector(s) on a {}×{} array with the {} solver in {:.3} s → {}",
         v.nrows(),
-        xbar.rows(),
-        xbar.cols(),
+        rows,
+        cols,
         method,
         seconds,
         args.output.display()
     );
     Ok(())
-}
-
-/// One cell of the node-voltage map.
-#[allow(non_snake_case)]
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CellVoltages {
-    /// Word line.
-    row: u64,
-    /// Bit line.
-    col: u64,
-    /// Word-line node voltage (V).
-    wordline_V: f64,
-    /// Bit-line node voltage (V).
-    bitline_V: f64,
-    /// Voltage across the cell (V).
-    cell_V: f64,
-    /// Current through the cell (A).
-    cell_current_A: f64,
-}
-
-/// Every cell's word-line and bit-line voltage for the first input vector,
-/// from the full nodal solve, as a table.
-fn voltage_map(solver: &ExactSolver, inputs: &nalgebra::DMatrix<f64>) -> Result<Rows> {
-    let xbar = solver.crossbar();
-    let first: Vec<f64> = inputs.row(0).iter().copied().collect();
-    let nodes = solver
-        .node_voltages(&first)
-        .map_err(|e| CliError::new(e.to_string()))?;
-    let mut cells = Vec::with_capacity(xbar.rows() * xbar.cols());
-    for i in 0..xbar.rows() {
-        for j in 0..xbar.cols() {
-            let (w, b) = (nodes.wordline[(i, j)], nodes.bitline[(i, j)]);
-            cells.push(CellVoltages {
-                row: i as u64,
-                col: j as u64,
-                wordline_V: w,
-                bitline_V: b,
-                cell_V: w - b,
-                cell_current_A: xbar.conductances()[(i, j)] * (w - b),
-            });
-        }
-    }
-    xbar_experiments::row::table(&cells)
-        .map_err(|e| CliError::new(format!("node voltages: {e} (it overflows double precision); expected conductances and voltages of physical size (S, V)")))
-}
-
-/// The wires' own keys (`r_wordline_ohm`, …) into the sidecar parameters.
-fn add_wires(parameters: &mut serde_json::Value, wires: &Wires) {
-    if let (Some(map), Ok(serde_json::Value::Object(keys))) =
-        (parameters.as_object_mut(), serde_json::to_value(wires))
-    {
-        map.extend(keys);
-    }
 }
 
 fn cli_error(e: CrossbarError, args: &SolveArgs) -> CliError {

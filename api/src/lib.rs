@@ -12,6 +12,7 @@
 //! | [`measure`] | the measuring commands as one-point runs of their kinds: [`device_pulse`], [`device_drift`], [`evaluate`], [`cost`], [`train_insitu`] |
 //! | [`fit`] | `device fit`: a device file, its sidecar and figure from measured files ([`fit::fit_device_files`]) |
 //! | [`train`](mod@train) | software training ([`train()`]), the data's shape against a network, model files |
+//! | [`solve`](mod@solve) | one array's bit-line currents for a batch of inputs (IR drop, `sinh` cells), node voltages ([`solve::solve`]) |
 //! | [`point`] | one-point runs: checked points, their tables and sidecars |
 //! | [`run`](mod@run) | sweeps: shipped configs by name, SLURM array scripts; [`run()`] and [`merge`] run and merge |
 //! | [`progress`] | [`Progress`]: what a front end is told while a measurement runs |
@@ -41,6 +42,7 @@ pub mod output;
 pub mod point;
 pub mod progress;
 pub mod run;
+pub mod solve;
 pub mod train;
 
 pub use error::{Error, ShapeError};

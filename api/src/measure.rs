@@ -29,7 +29,7 @@ use crate::Error;
 fn table<R: serde::Serialize + serde::de::DeserializeOwned>(
     rows: &[R],
 ) -> Result<xbar_experiments::table::Rows, Error> {
-    row::table(rows).map_err(|e| Error::Kind(KindError::Output(e)))
+    row::table(rows).map_err(|e| Error::Kind(KindError::Row(e)))
 }
 
 /// `device pulse`: `pulse.devices` devices driven through full LTP then
@@ -227,7 +227,7 @@ pub fn cost(
     let rows = outputs
         .rows
         .iter()
-        .map(|r| row::parse(r).map_err(|e| Error::Kind(KindError::Output(e))))
+        .map(|r| row::parse(r).map_err(|e| Error::Kind(KindError::Row(e))))
         .collect::<Result<_, _>>()?;
     Ok(Cost {
         rows,
@@ -271,7 +271,7 @@ pub fn train_insitu(
         })?;
     let network: Network = insitu
         .read()
-        .map_err(|e| Error::Kind(KindError::Output(e.to_string())))?;
+        .map_err(|e| Error::Kind(KindError::Train(e)))?;
     let rows = insitu_training::InsituTraining::rows(&history)?;
     let parameters = json!({
         "network": settings.network,

@@ -178,7 +178,7 @@ pub fn write_with_sidecar(path: &Path, bytes: &[u8], sidecar: &Value) -> Result<
 
 fn stage(target: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, OutputError> {
     xbar_experiments::durable::stage(target, |f| f.write_all(bytes).map_err(|e| reason(&e)))
-        .map_err(|(path, why)| OutputError::write(Path::new(&path), why))
+        .map_err(|e| OutputError::write(Path::new(&e.file), e.reason))
 }
 
 fn persist(file: tempfile::NamedTempFile, target: &Path) -> Result<(), OutputError> {

@@ -123,7 +123,7 @@ pub fn slurm(
     for (name, text) in scripts(&job) {
         let path = dir.join(name);
         xbar_experiments::durable::write_bytes(&path, text.as_bytes())
-            .map_err(|(_, why)| cannot(&path, why))?;
+            .map_err(|e| cannot(&path, e.reason))?;
         make_executable(&path).map_err(|why| cannot(&path, why))?;
         files.push(path);
     }

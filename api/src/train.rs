@@ -154,7 +154,7 @@ impl Trained {
     ) -> Result<Self, Error> {
         let table = one_unit(
             seed,
-            row::table(rows).map_err(|e| Error::Kind(KindError::Output(e)))?,
+            row::table(rows).map_err(|e| Error::Kind(KindError::Row(e)))?,
         );
         Ok(Trained {
             network,

@@ -20,7 +20,7 @@ use rayon::prelude::*;
 
 use crate::check::SpecError;
 use crate::faults::Fault;
-use crate::pulse::{self, ExponentialCurve, PulseSpec, NL_MAX};
+use crate::pulse::{self, CellPulse, PulseSpec, NL_MAX};
 use crate::rng::{par_map, Purpose, StreamKey};
 use crate::spec::DeviceSpec;
 
@@ -396,61 +396,27 @@ impl DeviceArray {
         let pulses = pulses.as_slice();
         let count: u64 = pulses.iter().map(|n| u64::from(n.unsigned_abs())).sum();
         let (g_min, g_max, a_ltp, a_ltd) = (&self.g_min, &self.g_max, &self.a_ltp, &self.a_ltd);
-        let sum_g_s = match model {
-            PulseSpec::Exponential {
-                pulses_ltp,
-                pulses_ltd,
-                c2c,
-                ..
-            } => key.update_summed(self.conductance.as_mut_slice(), |k, g, rng| {
-                let curve = |p_max: u32, a: f64| ExponentialCurve {
-                    g_min: g_min.get(k),
-                    g_max: g_max.get(k),
-                    p_max: f64::from(p_max),
-                    a,
-                };
-                let ltp = curve(pulses_ltp, a_ltp.get(k));
-                let ltd = curve(pulses_ltd, a_ltd.get(k));
-                pulse::exponential_update_tallied(g, pulses[k], &ltp, &ltd, c2c, rng)
-            }),
-            PulseSpec::SoftBounds {
-                alpha_up,
-                alpha_down,
-                c2c,
-            } => key.update_summed(self.conductance.as_mut_slice(), |k, g, rng| {
-                pulse::soft_bounds_update_tallied(
-                    g,
-                    pulses[k],
-                    g_min.get(k),
-                    g_max.get(k),
-                    alpha_up,
-                    alpha_down,
-                    c2c,
-                    rng,
-                )
-            }),
-            PulseSpec::Measured(curve) => {
-                let nominal = self.device.g_min.siemens();
-                let range = self.device.g_max.siemens() - nominal;
-                if curve.has_turn() && self.polarity.is_none() {
-                    self.polarity = Some(vec![0; pulses.len()]);
-                }
-                let last = self.polarity.as_deref();
-                let sum = key.update_summed(self.conductance.as_mut_slice(), |k, g, rng| {
-                    let (lo, hi) = (g_min.get(k), g_max.get(k));
-                    let prev = last.map_or(0, |v| v[k]);
-                    let map = (nominal, (hi - lo) / range);
-                    curve.update(g, pulses[k], prev, (lo, hi), map, rng)
-                });
-                if let Some(last) = self.polarity.as_mut() {
-                    last.par_iter_mut()
-                        .zip(pulses.par_iter())
-                        .filter(|(_, n)| **n != 0)
-                        .for_each(|(p, n)| *p = n.signum() as i8);
-                }
-                sum
-            }
-        };
+        if model.remembers_polarity() && self.polarity.is_none() {
+            self.polarity = Some(vec![0; pulses.len()]);
+        }
+        let nominal = (self.device.g_min.siemens(), self.device.g_max.siemens());
+        let last = self.polarity.as_deref();
+        let sum_g_s = key.update_summed(self.conductance.as_mut_slice(), |k, g, rng| {
+            let cell = CellPulse {
+                g_min: g_min.get(k),
+                g_max: g_max.get(k),
+                a_ltp: a_ltp.get(k),
+                a_ltd: a_ltd.get(k),
+                last: last.map_or(0, |v| v[k]),
+            };
+            model.update_cell(g, pulses[k], &cell, nominal, rng)
+        });
+        if let Some(last) = self.polarity.as_mut() {
+            last.par_iter_mut()
+                .zip(pulses.par_iter())
+                .filter(|(_, n)| **n != 0)
+                .for_each(|(p, n)| *p = n.signum() as i8);
+        }
         self.apply_faults();
         if let Some(state) = self.state.get_mut() {
             log_relative(&self.conductance, &self.g_max, &mut state.ln_g_r);

@@ -177,8 +177,10 @@ fn save_model(file: &Path, net: &Network, identity: &serde_json::Value) -> Resul
         file: shown(),
         message: e.to_string(),
     })?;
-    crate::durable::write_bytes(file, &bytes)
-        .map_err(|(file, message)| KindError::Model { file, message })
+    crate::durable::write_bytes(file, &bytes).map_err(|e| KindError::Model {
+        file: e.file,
+        message: e.reason,
+    })
 }
 
 /// Why data could not be loaded, without the `data: ` that
@@ -186,7 +188,7 @@ fn save_model(file: &Path, net: &Network, identity: &serde_json::Value) -> Resul
 fn data_reason(e: &KindError) -> String {
     match e {
         KindError::Shared(inner) => data_reason(inner),
-        KindError::Data(reason) => reason.to_string(),
+        KindError::Data(e) => e.to_string(),
         other => other.to_string(),
     }
 }

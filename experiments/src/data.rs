@@ -5,7 +5,19 @@
 
 use std::path::Path;
 
+use xbar_training::mnist::MnistError;
 use xbar_training::{Dataset, Split};
+
+/// Why MNIST could not be loaded; the message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A file of the user's directory is missing, unreadable or malformed.
+    #[error(transparent)]
+    Files(#[from] MnistError),
+    /// The embedded subset was damaged at build time.
+    #[error("built-in MNIST subset: {0}")]
+    Builtin(#[source] MnistError),
+}
 
 /// The four gzip IDX files of the subset, in the binary.
 const SUBSET: [&[u8]; 4] = [
@@ -22,12 +34,12 @@ pub const BUILTIN: &str = "built-in subset (6000 train / 1000 test)";
 ///
 /// # Errors
 /// Only if the embedded files were damaged at build time.
-pub fn builtin(split: Split) -> Result<Dataset, String> {
+pub fn builtin(split: Split) -> Result<Dataset, DataError> {
     let (images, labels) = match split {
         Split::Train => (SUBSET[0], SUBSET[1]),
         Split::Test => (SUBSET[2], SUBSET[3]),
     };
-    Dataset::from_idx_bytes(images, labels).map_err(|e| format!("built-in MNIST subset: {e}"))
+    Dataset::from_idx_bytes(images, labels).map_err(DataError::Builtin)
 }
 
 /// One split from `dir` (IDX files, gzip or plain), or the built-in subset
@@ -35,9 +47,9 @@ pub fn builtin(split: Split) -> Result<Dataset, String> {
 ///
 /// # Errors
 /// A missing or malformed file, named in the message.
-pub fn load(dir: Option<&Path>, split: Split, limit: Option<usize>) -> Result<Dataset, String> {
+pub fn load(dir: Option<&Path>, split: Split, limit: Option<usize>) -> Result<Dataset, DataError> {
     let set = match dir {
-        Some(dir) => Dataset::load_split(dir, split).map_err(|e| e.to_string())?,
+        Some(dir) => Dataset::load_split(dir, split)?,
         None => builtin(split)?,
     };
     Ok(match limit {

@@ -8,18 +8,37 @@ use std::path::Path;
 
 use tempfile::NamedTempFile;
 
+/// A file that could not be written: the file as shown to the user and the
+/// reason (the operating system's, or the filler's).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {reason}")]
+pub struct WriteError {
+    /// The target file.
+    pub file: String,
+    /// Why.
+    pub reason: String,
+}
+
+impl WriteError {
+    fn new(target: &Path, reason: impl Into<String>) -> Self {
+        WriteError {
+            file: target.display().to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
 /// A temporary file `.xbarsim-*.tmp` beside `target`, filled by `fill` and
 /// flushed to disk, ready to be renamed onto `target`
 /// ([`tempfile::NamedTempFile::persist`]); dropped unpersisted, it is
-/// deleted. Errors are `(target, reason)`.
+/// deleted.
 ///
 /// # Errors
 /// The directory cannot hold a temporary file, or `fill` or the flush fails.
 pub fn stage(
     target: &Path,
     fill: impl FnOnce(&mut File) -> Result<(), String>,
-) -> Result<NamedTempFile, (String, String)> {
-    let shown = || target.display().to_string();
+) -> Result<NamedTempFile, WriteError> {
     let mut builder = tempfile::Builder::new();
     builder.prefix(".xbarsim-").suffix(".tmp");
     // A temporary file is private (0600); the output is an ordinary file
@@ -29,12 +48,12 @@ pub fn stage(
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut tmp = builder
         .tempfile_in(parent(target))
-        .map_err(|e| (shown(), reason(&e)))?;
-    fill(tmp.as_file_mut()).map_err(|m| (shown(), m))?;
+        .map_err(|e| WriteError::new(target, reason(&e)))?;
+    fill(tmp.as_file_mut()).map_err(|m| WriteError::new(target, m))?;
     tmp.as_file_mut()
         .flush()
         .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| (shown(), reason(&e)))?;
+        .map_err(|e| WriteError::new(target, reason(&e)))?;
     Ok(tmp)
 }
 
@@ -46,8 +65,7 @@ fn parent(path: &Path) -> &Path {
     }
 }
 
-/// Writes `path` through `fill`, durably and atomically. Errors are
-/// `(file, reason)`.
+/// Writes `path` through `fill`, durably and atomically.
 ///
 /// # Errors
 /// The directory cannot hold a temporary file, `fill` fails, or the
@@ -55,10 +73,10 @@ fn parent(path: &Path) -> &Path {
 pub fn write_with(
     path: &Path,
     fill: impl FnOnce(&mut File) -> Result<(), String>,
-) -> Result<(), (String, String)> {
+) -> Result<(), WriteError> {
     let tmp = stage(path, fill)?;
     tmp.persist(path)
-        .map_err(|e| (path.display().to_string(), reason(&e.error)))?;
+        .map_err(|e| WriteError::new(path, reason(&e.error)))?;
     // The rename itself reaches the disk with the directory.
     if let Ok(d) = File::open(parent(path)) {
         let _ = d.sync_all();
@@ -70,7 +88,7 @@ pub fn write_with(
 ///
 /// # Errors
 /// As [`write_with`].
-pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), (String, String)> {
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     write_with(path, |f| f.write_all(bytes).map_err(|e| reason(&e)))
 }
 
@@ -91,7 +109,8 @@ mod tests {
             Err("stopped".into())
         })
         .unwrap_err();
-        assert_eq!(err.1, "stopped");
+        assert_eq!(err.reason, "stopped");
+        assert_eq!(err.file, path.display().to_string());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         write_bytes(&path, b"whole").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"whole");

@@ -83,7 +83,7 @@ pub enum KindError {
     Network(#[from] xbar_training::network::ConfigError),
     /// Data that cannot be read (the message names the file).
     #[error("data: {0}")]
-    Data(String),
+    Data(#[from] crate::data::DataError),
     /// A model file that cannot be read or written.
     #[error("model `{file}`: {message}")]
     Model {
@@ -92,7 +92,14 @@ pub enum KindError {
         /// Why.
         message: String,
     },
-    /// An output that is not a finite number.
+    /// A row that cannot become table cells (an output that is not a
+    /// finite number).
+    #[error(transparent)]
+    Row(#[from] crate::row::RowError),
+    /// A unit's file that could not be written.
+    #[error(transparent)]
+    Write(#[from] crate::durable::WriteError),
+    /// An output the kind could not produce.
     #[error("{0}")]
     Output(String),
     /// An error computed once and shared by several units.

@@ -48,6 +48,7 @@
 //!     shard: None,
 //!     data_override: None,
 //!     abort_after: None,
+//!     stop: None,
 //! };
 //! let summary = run(&exp, &opts, &|_| {}).unwrap();
 //! assert_eq!((summary.computed, summary.resumed), (4, 0));

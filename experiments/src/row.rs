@@ -25,7 +25,7 @@
 //! assert_eq!(cells(&row).unwrap(), [Cell::Float(1.0), Cell::Int(3), Cell::Float(2e-6)]);
 //! // NaN never reaches a table.
 //! let bad = Row { time_s: f64::NAN, count: 3, conductance_mean_S: 2e-6 };
-//! assert_eq!(cells(&bad).unwrap_err(), "output `time_s` is not a finite number");
+//! assert_eq!(cells(&bad).unwrap_err().to_string(), "output `time_s` is not a finite number");
 //! ```
 
 use serde::de::{self, DeserializeOwned, Visitor};
@@ -33,6 +33,35 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::table::Cell;
+
+/// Why a row cannot become table cells, or cells a row.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    /// A value that is NaN or ±∞ (or not a number, text or boolean).
+    #[error("output `{column}` is not a finite number")]
+    NotFinite {
+        /// The column.
+        column: String,
+    },
+    /// A row type that does not serialise as a struct (a programming
+    /// error in a kind).
+    #[error("{type_name} does not serialise as a struct")]
+    NotAStruct {
+        /// The Rust type.
+        type_name: &'static str,
+    },
+    /// A row read back with a different number of cells than columns.
+    #[error("a row has {found} values where the table has {} columns ({})", columns.len(), columns.join(", "))]
+    Shape {
+        /// Cells found.
+        found: usize,
+        /// The table's columns.
+        columns: Vec<&'static str>,
+    },
+    /// A cell that does not fit its field's type.
+    #[error("{0}")]
+    Field(String),
+}
 
 /// The field names of struct `R`, in declaration order (serde renames
 /// applied).
@@ -56,12 +85,14 @@ pub fn columns<R: DeserializeOwned>() -> Vec<&'static str> {
 ///
 /// # Errors
 /// The column whose value is not finite (or not a number, text or boolean).
-pub fn cells<R: Serialize + DeserializeOwned>(row: &R) -> Result<Vec<Cell>, String> {
+pub fn cells<R: Serialize + DeserializeOwned>(row: &R) -> Result<Vec<Cell>, RowError> {
     let Ok(Value::Object(map)) = serde_json::to_value(row) else {
-        return Err(format!(
-            "{} does not serialise as a struct",
-            std::any::type_name::<R>()
-        ));
+        return Err(RowError::NotAStruct {
+            type_name: std::any::type_name::<R>(),
+        });
+    };
+    let not_finite = |name: &str| RowError::NotFinite {
+        column: name.to_string(),
     };
     columns::<R>()
         .into_iter()
@@ -71,9 +102,9 @@ pub fn cells<R: Serialize + DeserializeOwned>(row: &R) -> Result<Vec<Cell>, Stri
             Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
                 (Some(i), _) if !n.is_f64() => Ok(Cell::Int(i)),
                 (_, Some(x)) if x.is_finite() => Ok(Cell::Float(x)),
-                _ => Err(format!("output `{name}` is not a finite number")),
+                _ => Err(not_finite(name)),
             },
-            _ => Err(format!("output `{name}` is not a finite number")),
+            _ => Err(not_finite(name)),
         })
         .collect()
 }
@@ -82,7 +113,7 @@ pub fn cells<R: Serialize + DeserializeOwned>(row: &R) -> Result<Vec<Cell>, Stri
 ///
 /// # Errors
 /// A value that is not finite, named by its column.
-pub fn table<R: Serialize + DeserializeOwned>(rows: &[R]) -> Result<crate::table::Rows, String> {
+pub fn table<R: Serialize + DeserializeOwned>(rows: &[R]) -> Result<crate::table::Rows, RowError> {
     Ok(crate::table::Rows {
         columns: columns::<R>().into_iter().map(str::to_string).collect(),
         rows: rows.iter().map(cells).collect::<Result<_, _>>()?,
@@ -95,15 +126,13 @@ pub fn table<R: Serialize + DeserializeOwned>(rows: &[R]) -> Result<crate::table
 ///
 /// # Errors
 /// A wrong number of cells, or the first cell that does not fit its field.
-pub fn parse<R: DeserializeOwned>(cells: &[Cell]) -> Result<R, String> {
+pub fn parse<R: DeserializeOwned>(cells: &[Cell]) -> Result<R, RowError> {
     let names = columns::<R>();
     if cells.len() != names.len() {
-        return Err(format!(
-            "a row has {} values where the table has {} columns ({})",
-            cells.len(),
-            names.len(),
-            names.join(", ")
-        ));
+        return Err(RowError::Shape {
+            found: cells.len(),
+            columns: names,
+        });
     }
     let map: serde_json::Map<String, Value> = names
         .iter()
@@ -114,13 +143,15 @@ pub fn parse<R: DeserializeOwned>(cells: &[Cell]) -> Result<R, String> {
                 Cell::Int(i) => Value::from(*i),
                 Cell::Float(x) => serde_json::Number::from_f64(*x)
                     .map(Value::Number)
-                    .ok_or_else(|| format!("`{name}` is not a finite number"))?,
+                    .ok_or_else(|| RowError::NotFinite {
+                        column: name.to_string(),
+                    })?,
                 Cell::Str(s) => Value::String(s.clone()),
             };
             Ok((name.to_string(), value))
         })
-        .collect::<Result<_, String>>()?;
-    serde_json::from_value(Value::Object(map)).map_err(|e| e.to_string())
+        .collect::<Result<_, RowError>>()?;
+    serde_json::from_value(Value::Object(map)).map_err(|e| RowError::Field(e.to_string()))
 }
 
 /// A deserializer that answers only "which fields?": it records the field
@@ -214,7 +245,9 @@ mod tests {
             };
             assert_eq!(
                 cells(&row).unwrap_err(),
-                "output `g_S` is not a finite number"
+                RowError::NotFinite {
+                    column: "g_S".into()
+                }
             );
         }
     }
@@ -232,14 +265,14 @@ mod tests {
             (row.pulse, row.phase.as_str(), row.g, row.ok),
             (7, "ltp", 3.0, true)
         );
-        let short = parse::<Example>(&cells[..3]).unwrap_err();
+        let short = parse::<Example>(&cells[..3]).unwrap_err().to_string();
         assert!(
             short.starts_with("a row has 3 values where the table has 4 columns"),
             "{short}"
         );
         let mut swapped = cells.clone();
         swapped.swap(0, 1);
-        let err = parse::<Example>(&swapped).unwrap_err();
+        let err = parse::<Example>(&swapped).unwrap_err().to_string();
         assert!(err.contains("invalid type"), "{err}");
         let negative = [vec![Cell::Int(-1)], cells[1..].to_vec()].concat();
         assert!(parse::<Example>(&negative).is_err());

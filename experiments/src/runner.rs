@@ -35,8 +35,8 @@ mod units;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rayon::prelude::*;
@@ -74,6 +74,10 @@ pub struct RunOptions {
     /// Testing hook: abort the process (as `kill -9` would) after this many
     /// units were written.
     pub abort_after: Option<usize>,
+    /// Set by a front end to stop (Ctrl-C in Python): units not yet started
+    /// are skipped, started ones finish and are saved, and the run ends
+    /// with [`RunError::Stopped`]; running again resumes.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// Progress of a run, for a progress bar.
@@ -140,6 +144,16 @@ pub enum RunError {
         "{0} is not empty and holds no xbarsim results; choose an empty or new --out directory"
     )]
     NotResults(String),
+    /// Stopped by the front end; the units computed are saved.
+    #[error(
+        "stopped: {computed} of {total} units computed and saved; run again to compute the rest"
+    )]
+    Stopped {
+        /// Units computed and saved.
+        computed: usize,
+        /// Units this run was to compute.
+        total: usize,
+    },
     /// Units failed; the others are saved.
     #[error("{failed} of {total} units failed (the others are saved; fix the config and run again to compute only what is missing); first: {first}")]
     Units {
@@ -264,6 +278,9 @@ pub fn run(
         .map_err(|e| RunError::Io("thread pool".into(), e.to_string()))?;
     pool.install(|| {
         todo.par_iter().for_each(|&(point, repeat)| {
+            if opts.stop.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
+                return;
+            }
             let seed = manifest.repeat_seed(repeat);
             let t0 = Instant::now();
             let p = &exp.points[point];
@@ -277,7 +294,7 @@ pub fn run(
                 };
                 let path = opts.out.join("points").join(unit_file(point, repeat));
                 let json = serde_json::to_vec(&unit).expect("finite cells serialise");
-                write_bytes(&path, &json).map_err(|(p, m)| KindError::Output(format!("{p}: {m}")))
+                write_bytes(&path, &json).map_err(KindError::Write)
             });
             let ok = outcome.is_ok();
             if let Err(source) = outcome {
@@ -309,7 +326,13 @@ pub fn run(
             first: Box::new(first),
         });
     }
-    let computed = todo.len();
+    let computed = written.load(Ordering::SeqCst);
+    if computed < todo.len() {
+        return Err(RunError::Stopped {
+            computed,
+            total: todo.len(),
+        });
+    }
     let files = if opts.shard.is_some() {
         Vec::new()
     } else {

@@ -94,6 +94,9 @@ pub enum TableError {
         /// polars' message.
         message: String,
     },
+    /// A file of the table that could not be written.
+    #[error(transparent)]
+    Write(#[from] crate::durable::WriteError),
 }
 
 impl Rows {
@@ -169,10 +172,9 @@ pub fn write(frame: &DataFrame, dir: &Path) -> Result<(), TableError> {
             .map(|_| ())
             .map_err(|e| e.to_string())
     })
-    .map_err(|(path, message)| TableError::Polars { path, message })?;
+    .map_err(TableError::from)?;
     let csv = csv_bytes(&frame)?;
-    crate::durable::write_bytes(&dir.join("results.csv"), &csv)
-        .map_err(|(path, message)| TableError::Polars { path, message })
+    crate::durable::write_bytes(&dir.join("results.csv"), &csv).map_err(TableError::from)
 }
 
 /// `frame` as CSV text: a header of column names, one line per row. Every

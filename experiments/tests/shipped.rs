@@ -76,6 +76,7 @@ fn run_reduced(exp: &Experiment, tmp: &Path) -> (DataFrame, PathBuf) {
         shard: None,
         data_override: None,
         abort_after: None,
+        stop: None,
     };
     let start = std::time::Instant::now();
     run(exp, &opts, &|_| {}).unwrap_or_else(|e| panic!("{}: {e}", exp.name));

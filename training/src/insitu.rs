@@ -19,7 +19,7 @@ use nalgebra::DMatrix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use xbar_crossbar::{Solver, Wires};
-use xbar_devices::pulse::{PulseSpec, WriteTally};
+use xbar_devices::pulse::WriteTally;
 use xbar_devices::{DeviceError, DeviceSpec};
 
 use crate::bptt::{
@@ -111,20 +111,6 @@ impl InsituConfig {
             self.neurosim.validate()?;
         }
         Ok(())
-    }
-}
-
-/// Weight change of one nominal pulse relative to `G_max − G_min`:
-/// `1/P_max` (exponential model), `α_up/2` (soft bounds, at mid-range) or
-/// the mean LTP step at mid-range over the range (measured curve).
-pub fn pulse_fraction(pulse: &PulseSpec) -> f64 {
-    match pulse {
-        PulseSpec::Exponential { pulses_ltp, .. } => 1.0 / f64::from(*pulses_ltp),
-        PulseSpec::SoftBounds { alpha_up, .. } => alpha_up / 2.0,
-        PulseSpec::Measured(curve) => {
-            let (g_min, g_max) = curve.span();
-            curve.mid_step_fraction(g_min, g_max)
-        }
     }
 }
 
@@ -275,7 +261,7 @@ impl Learner for InsituNetwork {
             .pulse
             .as_ref()
             .ok_or_else(|| HardwareError::Device(DeviceError::NoPulseModel(device.name.clone())))?;
-        let dw_min = pulse_fraction(pulse) * cfg.w_max;
+        let dw_min = pulse.step_fraction() * cfg.w_max;
         let (lr, seed) = (cfg.learning_rate, self.seed);
         let range = (device.g_min.siemens(), device.g_max.siemens());
         let read = self.read_layers()?;

@@ -238,7 +238,7 @@ macro_rules! registry {
             ///
             /// # Errors
             /// What does not fit, for a message naming the unit file.
-            pub fn check_row(self, cells: &[Cell]) -> Result<(), String> {
+            pub fn check_row(self, cells: &[Cell]) -> Result<(), crate::row::RowError> {
                 match self {
                     $( Kind::$variant =>
                         crate::row::parse::<<$module::$ty as ExperimentKind>::Row>(cells).map(|_| ()), )*
@@ -291,7 +291,7 @@ macro_rules! registry {
                     $( Settings::$variant(s) => {
                         let rows = <$module::$ty as ExperimentKind>::run(s, device, seed, ctx)?;
                         rows.iter()
-                            .map(|r| crate::row::cells(r).map_err(KindError::Output))
+                            .map(|r| crate::row::cells(r).map_err(KindError::Row))
                             .collect()
                     } )*
                 }

@@ -182,5 +182,5 @@ pub(super) fn claim_shard(
 }
 
 pub(super) fn put(path: &Path, bytes: &[u8]) -> Result<(), RunError> {
-    write_bytes(path, bytes).map_err(|(p, m)| RunError::Io(p, m))
+    write_bytes(path, bytes).map_err(|e| RunError::Io(e.file, e.reason))
 }

@@ -34,6 +34,7 @@ fn options(dir: &Path) -> RunOptions {
         shard: None,
         data_override: None,
         abort_after: None,
+        stop: None,
     }
 }
 
