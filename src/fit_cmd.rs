@@ -107,10 +107,16 @@ impl FitArgs {
 
 /// The fit's error in the command line's words: the inputs named by their
 /// flags.
-fn cli_error(e: FitFilesError) -> CliError {
+fn cli_error(e: FitFilesError, name_given: bool) -> CliError {
     match e {
         FitFilesError::Fit(FitError::NoMeasurements) => CliError::new(
             "no measurements: expected at least one of --pulses FILE, --retention FILE, --read-noise FILE, --programming FILE (--iv FILE adds the cell I-V to one of them)",
+        ),
+        FitFilesError::Fit(FitError::EmptyName) if name_given => {
+            CliError::new("--name: expected a non-empty device name")
+        }
+        FitFilesError::Fit(FitError::EmptyName) => CliError::new(
+            "--output: its file name is the device's name: expected a non-empty one (or give --name)",
         ),
         FitFilesError::FigureWithoutPulses => {
             CliError::new("--figure shows pulse trains: expected --pulses FILE too")
@@ -134,7 +140,7 @@ pub fn fit(args: &FitArgs) -> Result<()> {
         outputs,
         &Invocation::from_process("device fit"),
     )
-    .map_err(cli_error)?;
+    .map_err(|e| cli_error(e, args.name.is_some()))?;
     print(&fitted.report_text())?;
     print(&format!(
         "wrote {} (report: {}.json)\n",

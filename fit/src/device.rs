@@ -111,8 +111,12 @@ impl FitSettings {
     ///
     /// # Errors
     /// [`FitError::NoMeasurements`] without pulse, retention, read-noise or
-    /// programming data.
+    /// programming data; [`FitError::EmptyName`] for a name that is empty
+    /// or only blanks.
     pub fn check(&self) -> Result<(), FitError> {
+        if self.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
+            return Err(FitError::EmptyName);
+        }
         if self.pulses.is_none()
             && self.retention.is_none()
             && self.read_noise.is_none()
@@ -130,6 +134,9 @@ pub enum FitError {
     /// No measurement file to fit (I-V sweeps alone make no device).
     #[error("no measurements: expected at least one of pulse trains, retention, read-noise or programming data (I-V sweeps add the cell I-V to one of them)")]
     NoMeasurements,
+    /// A device name that is empty or only blanks.
+    #[error("name: expected a non-empty device name")]
+    EmptyName,
     /// A file that cannot be read, or data no model fits: located.
     #[error(transparent)]
     Data(#[from] DataError),

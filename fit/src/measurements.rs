@@ -35,7 +35,7 @@ mod pulses;
 mod series;
 mod table;
 
-pub use error::DataError;
+pub use error::{excerpt, DataError};
 pub use pulses::{DeviceTrain, Point, PulseData, Step};
 pub use series::{series, Series};
 pub use table::{sha256_file, Cell, Table};

@@ -65,20 +65,22 @@ pub struct ProgrammingFit {
 /// Fits σ(g_r); `g_max` (S) normalises the targets.
 ///
 /// # Errors
-/// Missing columns, bad values, no target written at least 3 times.
+/// Missing columns, bad values (a conductance that is negative or above
+/// 1 S), no target written at least 3 times, a target whose writes all
+/// read the same conductance (no spread to measure).
 pub fn fit_programming(table: &Table, g_max: f64) -> Result<ProgrammingFit, DataError> {
     let what = "one row per write";
     let tcol = table.require("target_S", what)?;
     let gcol = table.require("conductance_S", what)?;
-    let mut pairs: Vec<(f64, f64)> = Vec::new();
+    let mut pairs: Vec<(f64, f64, usize)> = Vec::new();
     for r in 0..table.rows.len() {
         let Some(t) = table.conductance(r, tcol)? else {
             continue;
         };
-        let Some(g) = table.number(r, gcol, "a conductance in S")? else {
+        let Some(g) = table.conductance(r, gcol)? else {
             continue;
         };
-        pairs.push((t, g));
+        pairs.push((t, g, table.line(r)));
     }
     pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut targets = Vec::new();
@@ -89,8 +91,21 @@ pub fn fit_programming(table: &Table, g_max: f64) -> Result<ProgrammingFit, Data
         while j < pairs.len() && pairs[j].0 == t {
             j += 1;
         }
-        let errors: Vec<f64> = pairs[i..j].iter().map(|(t, g)| g - t).collect();
+        let errors: Vec<f64> = pairs[i..j].iter().map(|(t, g, _)| g - t).collect();
         if errors.len() >= 3 {
+            if errors.iter().all(|e| *e == errors[0]) {
+                // No spread: σ = 0 has no standard error to weight it by.
+                return Err(DataError::cell(
+                    &table.file,
+                    pairs[i].2,
+                    &table.header[gcol],
+                    format!(
+                        "all {} writes of target {t:e} S read the same conductance {:e} S: expected the achieved conductances as measured (their spread is the programming noise), not the targets",
+                        errors.len(),
+                        pairs[i].1
+                    ),
+                ));
+            }
             targets.push(TargetGroup {
                 target_s: t,
                 writes: errors.len(),
@@ -197,5 +212,57 @@ impl ProgrammingFit {
                 coefficients.join(", ")
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fit(text: &str) -> Result<ProgrammingFit, DataError> {
+        fit_programming(&Table::from_csv_text("p.csv", text, b',').unwrap(), 25e-6)
+    }
+
+    #[test]
+    fn achieved_conductances_are_range_checked_at_their_cell() {
+        // Before: a negative achieved conductance was fitted, and values
+        // in Ω were refused as "not determining the polynomial".
+        let e = fit("target_S,conductance_S\n1e-5,1.1e-5\n1e-5,-2e-6\n1e-5,9e-6\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "p.csv:3: column `conductance_S`: negative conductance -0.000002: expected a conductance ≥ 0 S"
+        );
+        let e = fit("target_S,conductance_S\n1e-5,98000\n1e-5,101000\n1e-5,99000\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "p.csv:2: column `conductance_S`: conductance 98000 is above 1 S: expected siemens"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn writes_without_spread_are_refused_naming_the_file() {
+        // Before: σ = 0 weighted the fit by 1/0 and the device came out
+        // NaN ("internal error: fitted device: … NaN").
+        let mut text = String::from("target_S,conductance_S\n");
+        for t in [5e-6, 10e-6, 20e-6] {
+            for e in [-1e-7, 1e-7, -1e-7, 1e-7] {
+                text += &format!("{t:e},{:e}\n", t + e);
+            }
+        }
+        fit(&text).unwrap();
+        for _ in 0..3 {
+            text += "4e-6,4e-6\n";
+        }
+        let e = fit(&text).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "p.csv:14: column `conductance_S`: all 3 writes of target 4e-6 S read the same conductance 4e-6 S: expected the achieved conductances as measured (their spread is the programming noise), not the targets"
+        );
     }
 }

@@ -126,4 +126,15 @@ fn a_named_model_is_kept_and_nothing_to_fit_is_refused() {
     })
     .unwrap_err();
     assert_eq!(e, FitError::NoMeasurements);
+    // An empty name is refused before any file is read (before: the
+    // assembled device failed to validate, "internal error").
+    for name in ["", "  "] {
+        let e = fit_device(&FitSettings {
+            pulses: Some(example()),
+            name: Some(name.into()),
+            ..FitSettings::default()
+        })
+        .unwrap_err();
+        assert_eq!(e, FitError::EmptyName);
+    }
 }

@@ -81,3 +81,97 @@ fn xlsx_errors_name_the_row_and_column() {
         "{e}"
     );
 }
+
+/// The error of reading `text` as CSV.
+fn csv_error(text: &str) -> String {
+    Table::from_csv_text("d.csv", text, b',')
+        .and_then(|t| PulseData::from_table(&t))
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn line_numbers_are_counted_from_the_bytes() {
+    // The bad cell `x` is on line 4 in every layout of the same rows.
+    let lf = "pulse_voltage_V,d\n1.2,1e-6\n1.2,2e-6\n1.2,x\n";
+    let expect = "d.csv:4: column `d`: expected a conductance in S (a number), found `x`";
+    assert_eq!(csv_error(lf), expect);
+    // CRLF line ends.
+    assert_eq!(csv_error(&lf.replace('\n', "\r\n")), expect);
+    // The first row after a blank line, and after a comment.
+    let blank = "pulse_voltage_V,d\n1.2,1e-6\n\n1.2,x\n";
+    assert_eq!(csv_error(blank), expect);
+    assert_eq!(csv_error(&blank.replace('\n', "\r\n")), expect);
+    let blanks = "\n\npulse_voltage_V,d\n\n  \n# note\n1.2,1e-6\n\n1.2,x\n";
+    assert_eq!(csv_error(blanks), expect.replace("d.csv:4", "d.csv:9"));
+    // A quoted cell spanning two lines before the bad row.
+    let quoted = "pulse_voltage_V,d,note\n1.2,1e-6,\"two\nlines\"\n1.2,x,\n";
+    assert_eq!(csv_error(quoted), expect);
+    // A row too long, on line 5 after a blank line in CRLF.
+    let long = "pulse_voltage_V,d\r\n1.2,1e-6\r\n\r\n1.2,2e-6\r\n1.2,3e-6,9\r\n";
+    assert_eq!(
+        csv_error(long),
+        "d.csv:5: expected at most 2 cells as in the header, found 3"
+    );
+}
+
+#[test]
+fn header_problems_are_located_at_the_header_line() {
+    let e = csv_error("# measured 2024\n\npulse_voltage_V,d,d\n1.2,1e-6,1e-6\n");
+    assert_eq!(
+        e,
+        "d.csv:3: column `d`: appears twice in the header (cells 2 and 3)"
+    );
+    let e = csv_error("\r\npulse_voltage_V,,d\r\n1.2,1e-6,1e-6\r\n");
+    assert_eq!(e, "d.csv:2: header cell 2 is empty: expected a column name");
+}
+
+#[test]
+fn quoted_text_in_messages_is_a_short_excerpt() {
+    // An unterminated quote swallows the rest of the file into one cell.
+    let mut text = String::from("pulse_voltage_V,d\n1.2,1e-6\n1.2,\"oops\n");
+    for _ in 0..300 {
+        text += "1.2,1e-6\n";
+    }
+    let e = csv_error(&text);
+    assert!(e.starts_with("d.csv:3: column `d`: expected a conductance in S (a number), found `oops\\n1.2,1e-6\\n"), "{e}");
+    assert!(e.len() < 160 && e.lines().count() == 1, "{e}");
+}
+
+#[test]
+fn a_lone_value_in_a_far_cell_is_refused_without_allocating_its_extent() {
+    // Before: the sheet was read as one dense range of 2²⁰ × 2¹⁴ cells
+    // (hundreds of GiB) and the allocation aborted the process.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("far.xlsx");
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "pulse_voltage_V").unwrap();
+    sheet.write_string(0, 1, "d").unwrap();
+    for r in 1..4u32 {
+        sheet.write_number(r, 0, 1.2).unwrap();
+        sheet.write_number(r, 1, 1e-6 * f64::from(r)).unwrap();
+    }
+    sheet.write_number(1_048_575, 16_383, 7.0).unwrap();
+    book.save(&path).unwrap();
+    let e = Table::read(&path).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        format!(
+            "{}:1048576: expected at most 2 cells as in the header, found 16384",
+            path.display()
+        )
+    );
+    // A far row within the header's columns is just a row at its line.
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.write_string(0, 0, "pulse_voltage_V").unwrap();
+    sheet.write_string(0, 1, "d").unwrap();
+    sheet.write_number(1, 0, 1.2).unwrap();
+    sheet.write_number(1, 1, 1e-6).unwrap();
+    sheet.write_string(1_048_575, 1, "x").unwrap();
+    book.save(&path).unwrap();
+    let table = Table::read(&path).unwrap();
+    assert_eq!(table.rows.len(), 2);
+    assert_eq!(table.rows[1].0, 1_048_576);
+}

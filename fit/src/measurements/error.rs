@@ -25,7 +25,7 @@ impl fmt::Display for DataError {
         }
         write!(f, ": ")?;
         if let Some(column) = &self.column {
-            write!(f, "column `{column}`: ")?;
+            write!(f, "column `{}`: ", excerpt(column))?;
         }
         write!(f, "{}", self.message)
     }
@@ -60,5 +60,44 @@ impl DataError {
             column: Some(column.to_string()),
             message: message.into(),
         }
+    }
+}
+
+/// Longest quote of a file's text in a message (characters).
+const EXCERPT_CHARS: usize = 40;
+
+/// At most a short excerpt of `text` for a one-line message: its first
+/// 40 characters (then `…`), line breaks and other control characters
+/// escaped (`\n`), so that a cell holding half a file (an unterminated
+/// quote) is quoted in a few words on one line.
+pub fn excerpt(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == EXCERPT_CHARS {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpts_are_short_and_on_one_line() {
+        assert_eq!(excerpt("abc"), "abc");
+        assert_eq!(excerpt("a\r\nb\tc"), "a\\r\\nb\\tc");
+        let long = "x".repeat(3000);
+        assert_eq!(excerpt(&long), format!("{}…", "x".repeat(40)));
+        let e = DataError::column("f.csv", &format!("a\n{long}"), "appears twice");
+        assert_eq!(e.to_string().lines().count(), 1);
+        assert!(e.to_string().len() < 100, "{e}");
     }
 }

@@ -227,7 +227,19 @@ impl PulseData {
                 ));
             }
             let cycle = match ccol {
-                Some(c) => table.required_number(r, c, "a cycle number")? as i64,
+                Some(c) => {
+                    let cycle = table.required_number(r, c, "a cycle number")?;
+                    // Exactly an integer (|x| ≤ 2⁵³ converts without loss).
+                    if cycle.fract() != 0.0 || cycle.abs() > 9_007_199_254_740_992.0 {
+                        return Err(DataError::cell(
+                            &table.file,
+                            line,
+                            &table.header[c],
+                            format!("expected a cycle number (an integer), found {cycle}"),
+                        ));
+                    }
+                    cycle as i64
+                }
                 None => 0,
             };
             let pol = polarity_of(table, r, polcol, false)?;
@@ -336,5 +348,17 @@ mod tests {
         assert_eq!(g, vec![1e-6, 2e-6, 3e-6, 2.5e-6]);
         assert_eq!(d.devices[0].steps.len(), 3);
         assert_eq!(d.devices[0].steps[1].polarity, -1);
+    }
+
+    #[test]
+    fn a_cycle_number_that_is_not_an_integer_is_refused_at_its_cell() {
+        // Before: 1.5 was truncated to cycle 1 without a word.
+        let text = "device,cycle,pulse,polarity,conductance_S\nd,0,0,1,1e-6\nd,0,1,1,2e-6\nd,1.5,0,-1,3e-6\nd,1,1,-1,2.5e-6\n";
+        let t = Table::from_csv_text("x.csv", text, b',').unwrap();
+        let e = PulseData::from_table(&t).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "x.csv:4: column `cycle`: expected a cycle number (an integer), found 1.5"
+        );
     }
 }

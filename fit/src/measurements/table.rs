@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use super::DataError;
+use calamine::Data;
+
+use super::{excerpt, DataError};
 
 /// One cell of a table.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +37,75 @@ fn parse_cell(text: &str) -> Cell {
             Ok(x) => Cell::Number(x),
             Err(_) => Cell::Text(t.to_string()),
         }
+    }
+}
+
+/// A spreadsheet value as a cell.
+fn cell_of(d: &Data) -> Cell {
+    match d {
+        Data::Empty => Cell::Empty,
+        Data::Float(x) => Cell::Number(*x),
+        Data::Int(x) => Cell::Number(*x as f64),
+        Data::Bool(b) => Cell::Text(b.to_string()),
+        Data::String(s) => parse_cell(s),
+        other => Cell::Text(other.to_string()),
+    }
+}
+
+/// A row with more cells than the header.
+fn too_long(file: &str, line: usize, header: usize, found: usize) -> DataError {
+    DataError {
+        file: file.to_string(),
+        line: Some(line),
+        column: None,
+        message: format!("expected at most {header} cells as in the header, found {found}"),
+    }
+}
+
+/// Line numbers from byte offsets, counted once through the text.
+struct Lines<'a> {
+    text: &'a str,
+    /// A byte offset already counted, and its line.
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text,
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// The line a record starting at byte `start` begins on: past the
+    /// blank and comment lines (and a `\n` ending a `\r\n`) that the
+    /// reader skipped before it. Offsets come in increasing order.
+    fn of(&mut self, start: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        let mut at = start.min(bytes.len());
+        loop {
+            let end = bytes[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |i| at + i);
+            let line = &bytes[at..end];
+            let skipped = line.iter().all(u8::is_ascii_whitespace) || line.first() == Some(&b'#');
+            if skipped && end < bytes.len() {
+                at = end + 1;
+            } else {
+                break;
+            }
+        }
+        if at < self.at {
+            // Not in order (not expected): count from the start.
+            self.at = 0;
+            self.line = 1;
+        }
+        self.line += bytes[self.at..at].iter().filter(|&&b| b == b'\n').count();
+        self.at = at;
+        self.line
     }
 }
 
@@ -76,7 +147,9 @@ impl Table {
         Self::from_csv_text(&name, &text, delimiter)
     }
 
-    /// Parses delimited text (`file` names it in errors).
+    /// Parses delimited text (`file` names it in errors). Every row keeps
+    /// the line it starts on, counted from the bytes (`\n`, `\r\n`,
+    /// blank and comment lines, line breaks inside quoted cells).
     ///
     /// # Errors
     /// Empty text, no header, a row with more cells than the header.
@@ -88,36 +161,27 @@ impl Table {
             .comment(Some(b'#'))
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
-        let mut header: Option<Vec<String>> = None;
+        let mut lines = Lines::new(text);
+        let mut header: Option<(usize, Vec<String>)> = None;
         let mut rows = Vec::new();
         for record in reader.records() {
-            let record = record.map_err(|e| {
-                let line = e.position().map(|p| p.line() as usize);
-                DataError {
-                    file: file.to_string(),
-                    line,
-                    column: None,
-                    message: format!("not a valid delimited table: {e}"),
-                }
+            let record = record.map_err(|e| DataError {
+                file: file.to_string(),
+                line: e.position().map(|p| lines.of(p.byte() as usize)),
+                column: None,
+                message: format!("not a valid delimited table: {}", excerpt(&e.to_string())),
             })?;
-            let line = record.position().map_or(0, |p| p.line() as usize);
+            let line = record.position().map_or(0, |p| lines.of(p.byte() as usize));
             if record.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
             match &header {
-                None => header = Some(record.iter().map(|c| c.trim().to_string()).collect()),
-                Some(h) => {
+                None => {
+                    header = Some((line, record.iter().map(|c| c.trim().to_string()).collect()));
+                }
+                Some((_, h)) => {
                     if record.len() > h.len() {
-                        return Err(DataError {
-                            file: file.to_string(),
-                            line: Some(line),
-                            column: None,
-                            message: format!(
-                                "expected at most {} cells as in the header, found {}",
-                                h.len(),
-                                record.len()
-                            ),
-                        });
+                        return Err(too_long(file, line, h.len(), record.len()));
                     }
                     let mut cells: Vec<Cell> = record.iter().map(parse_cell).collect();
                     cells.resize(h.len(), Cell::Empty);
@@ -125,17 +189,22 @@ impl Table {
                 }
             }
         }
-        let Some(header) = header else {
+        let Some((line, header)) = header else {
             return Err(DataError::file(
                 file,
                 "empty file: expected a header row of column names and rows of values",
             ));
         };
-        Self::new(file, header, rows)
+        Self::new(file, line, header, rows)
     }
 
+    /// The table of `header` (on line `line`) and `rows`.
+    ///
+    /// # Errors
+    /// An empty or repeated column name, located at the header's line.
     fn new(
         file: &str,
+        line: usize,
         header: Vec<String>,
         rows: Vec<(usize, Vec<Cell>)>,
     ) -> Result<Table, DataError> {
@@ -143,13 +212,25 @@ impl Table {
             if name.is_empty() {
                 return Err(DataError {
                     file: file.to_string(),
-                    line: None,
+                    line: Some(line),
                     column: None,
                     message: format!("header cell {} is empty: expected a column name", i + 1),
                 });
             }
             if header[..i].contains(name) {
-                return Err(DataError::column(file, name, "appears twice in the header"));
+                return Err(DataError::cell(
+                    file,
+                    line,
+                    name,
+                    format!(
+                        "appears twice in the header (cells {} and {})",
+                        header[..i]
+                            .iter()
+                            .position(|h| h == name)
+                            .map_or(0, |j| j + 1),
+                        i + 1
+                    ),
+                ));
             }
         }
         Ok(Table {
@@ -159,8 +240,12 @@ impl Table {
         })
     }
 
+    /// A workbook's first sheet. `.xlsx` and `.xlsb` sheets are read cell
+    /// by cell, so that memory follows the cells the file holds, not the
+    /// extent they span (a lone value in a far cell of an otherwise small
+    /// sheet spans 2³⁴ cells); other formats through calamine's ranges.
     fn read_spreadsheet(path: &Path, name: &str) -> Result<Table, DataError> {
-        use calamine::{open_workbook_auto, Data, Reader};
+        use calamine::{open_workbook_auto, Reader, Sheets};
         let mut book = open_workbook_auto(path)
             .map_err(|e| DataError::file(name, format!("cannot read the spreadsheet: {e}")))?;
         let sheets = book.sheet_names();
@@ -170,25 +255,79 @@ impl Table {
                 "empty file: the workbook has no sheet",
             ));
         };
-        let range = book
-            .worksheet_range(&first)
-            .map_err(|e| DataError::file(name, format!("cannot read sheet `{first}`: {e}")))?;
-        let (row0, _) = range.start().unwrap_or((0, 0));
-        let mut header: Option<Vec<String>> = None;
+        let cannot = |e: &dyn std::fmt::Display| {
+            DataError::file(
+                name,
+                format!("cannot read sheet `{}`: {e}", excerpt(&first)),
+            )
+        };
+        let cells: Vec<((u32, u32), Data)> = match &mut book {
+            Sheets::Xlsx(book) => {
+                let mut reader = book
+                    .worksheet_cells_reader(&first)
+                    .map_err(|e| cannot(&e))?;
+                let mut cells = Vec::new();
+                while let Some(cell) = reader.next_cell().map_err(|e| cannot(&e))? {
+                    let data = Data::from(cell.get_value().clone());
+                    if data != Data::Empty {
+                        cells.push((cell.get_position(), data));
+                    }
+                }
+                cells
+            }
+            Sheets::Xlsb(book) => {
+                let mut reader = book
+                    .worksheet_cells_reader(&first)
+                    .map_err(|e| cannot(&e))?;
+                let mut cells = Vec::new();
+                while let Some(cell) = reader.next_cell().map_err(|e| cannot(&e))? {
+                    let data = Data::from(cell.get_value().clone());
+                    if data != Data::Empty {
+                        cells.push((cell.get_position(), data));
+                    }
+                }
+                cells
+            }
+            book => {
+                let range = book.worksheet_range(&first).map_err(|e| cannot(&e))?;
+                range
+                    .used_cells()
+                    .filter(|(_, _, d)| **d != Data::Empty)
+                    .map(|(r, c, d)| {
+                        let (r0, c0) = range.start().unwrap_or((0, 0));
+                        ((r0 + r as u32, c0 + c as u32), d.clone())
+                    })
+                    .collect()
+            }
+        };
+        Self::from_cells(name, cells)
+    }
+
+    /// The table of a sheet's non-empty cells `((row, column), value)`
+    /// (0-based): rows from the first used column on, each row's line its
+    /// spreadsheet row.
+    fn from_cells(name: &str, mut cells: Vec<((u32, u32), Data)>) -> Result<Table, DataError> {
+        let col0 = cells.iter().map(|((_, c), _)| *c).min().unwrap_or(0);
+        cells.sort_by_key(|(pos, _)| *pos);
+        let mut header: Option<(usize, Vec<String>)> = None;
         let mut rows = Vec::new();
-        for (i, row) in range.rows().enumerate() {
-            let line = row0 as usize + i + 1;
-            let cells: Vec<Cell> = row
+        let mut i = 0;
+        while i < cells.len() {
+            let row = cells[i].0 .0;
+            let j = i + cells[i..]
                 .iter()
-                .map(|d| match d {
-                    Data::Empty => Cell::Empty,
-                    Data::Float(x) => Cell::Number(*x),
-                    Data::Int(x) => Cell::Number(*x as f64),
-                    Data::Bool(b) => Cell::Text(b.to_string()),
-                    Data::String(s) => parse_cell(s),
-                    other => Cell::Text(other.to_string()),
-                })
-                .collect();
+                .take_while(|((r, _), _)| *r == row)
+                .count();
+            let line = row as usize + 1;
+            // The row from the first used column to its last cell (a far
+            // cell makes it long: refused below against the header).
+            let width = (cells[j - 1].0 .1 - col0) as usize + 1;
+            let mut data = vec![Data::Empty; width];
+            for ((_, c), d) in cells[i..j].iter_mut() {
+                data[(*c - col0) as usize] = std::mem::take(d);
+            }
+            i = j;
+            let cells: Vec<Cell> = data.iter().map(cell_of).collect();
             if cells.iter().all(|c| *c == Cell::Empty) {
                 continue;
             }
@@ -199,44 +338,35 @@ impl Table {
             }
             match &header {
                 None => {
-                    let mut h: Vec<String> = row
+                    let mut h: Vec<String> = data
                         .iter()
                         .map(|d| d.to_string().trim().to_string())
                         .collect();
                     while h.last().is_some_and(|s| s.is_empty()) {
                         h.pop();
                     }
-                    header = Some(h);
+                    header = Some((line, h));
                 }
-                Some(h) => {
+                Some((_, h)) => {
                     let mut cells = cells;
                     while cells.len() > h.len() && cells.last() == Some(&Cell::Empty) {
                         cells.pop();
                     }
                     if cells.len() > h.len() {
-                        return Err(DataError {
-                            file: name.to_string(),
-                            line: Some(line),
-                            column: None,
-                            message: format!(
-                                "expected at most {} cells as in the header, found {}",
-                                h.len(),
-                                cells.len()
-                            ),
-                        });
+                        return Err(too_long(name, line, h.len(), cells.len()));
                     }
                     cells.resize(h.len(), Cell::Empty);
                     rows.push((line, cells));
                 }
             }
         }
-        let Some(header) = header else {
+        let Some((line, header)) = header else {
             return Err(DataError::file(
                 name,
                 "empty file: expected a header row of column names and rows of values",
             ));
         };
-        Self::new(name, header, rows)
+        Self::new(name, line, header, rows)
     }
 
     /// Index of a column by name (case-insensitive).
@@ -257,7 +387,11 @@ impl Table {
                 name,
                 format!(
                     "missing: expected a `{name}` column ({what}); found columns {}",
-                    self.header.join(", ")
+                    self.header
+                        .iter()
+                        .map(|h| excerpt(h))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })
@@ -282,7 +416,7 @@ impl Table {
                 &self.file,
                 *line,
                 &self.header[col],
-                format!("expected {what} (a number), found `{t}`"),
+                format!("expected {what} (a number), found `{}`", excerpt(t)),
             )),
         }
     }
