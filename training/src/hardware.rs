@@ -45,7 +45,7 @@ use xbar_devices::{DeviceArray, DeviceError, DeviceSpec};
 
 use crate::bptt::Synapses;
 use crate::mnist::Dataset;
-use crate::network::{Layer, Network};
+use crate::network::{Layer, Network, NetworkConfig};
 use crate::rng::{stream, Stream};
 
 /// Images used to calibrate converter ranges.
@@ -445,6 +445,22 @@ pub struct ProgrammedNetwork<'n> {
     /// Converter full scales per layer (input units, weight units), from
     /// calibration at `t₀`.
     pub(crate) ranges: Option<Vec<(f32, f32)>>,
+}
+
+impl ProgrammedNetwork<'_> {
+    /// Memory (bytes) one programmed instance of `net` holds, at least:
+    /// a differential pair of conductances (two `f64`) per parameter — to
+    /// refuse instance counts that cannot be held at once before any is
+    /// programmed.
+    ///
+    /// ```
+    /// use xbar_training::{NetworkConfig, ProgrammedNetwork};
+    /// let bytes = ProgrammedNetwork::memory_bytes(&NetworkConfig::default());
+    /// assert!(bytes >= 16.0 * 101_770.0 && bytes < 1e8);
+    /// ```
+    pub fn memory_bytes(net: &NetworkConfig) -> f64 {
+        16.0 * net.parameter_count() as f64 + std::mem::size_of::<ProgrammedNetwork<'_>>() as f64
+    }
 }
 
 impl<'n> ProgrammedNetwork<'n> {

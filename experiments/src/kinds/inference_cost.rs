@@ -20,7 +20,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use xbar_cost::{programming_cost, Design, NetworkCost, NeuronKind, Technology};
 use xbar_devices::DeviceSpec;
-use xbar_training::{ActivityProbe, NetworkKind, ProgrammedNetwork};
+use xbar_training::{ActivityProbe, NetworkConfig, NetworkKind, ProgrammedNetwork};
 
 use crate::context::Context;
 use crate::kinds::inference_drift::{self, EvaluationSection, InferenceDrift};
@@ -206,6 +206,23 @@ impl InferenceCost {
     }
 }
 
+impl InferenceCost {
+    /// Every instance is held at once (their costs are compared per
+    /// time): refuses `evaluation.instances` whose programmed networks
+    /// cannot fit in memory, before any is programmed.
+    fn check_instances(s: &Settings, net: &NetworkConfig) -> Result<(), FieldError> {
+        let n = s.evaluation.instances;
+        crate::resources::check_memory(
+            "evaluation.instances",
+            n as f64 * ProgrammedNetwork::memory_bytes(net),
+            &format!(
+                "to hold {n} programmed instances of a network of {} parameters at once",
+                net.parameter_count()
+            ),
+        )
+    }
+}
+
 impl ExperimentKind for InferenceCost {
     type Settings = Settings;
     type Row = Row;
@@ -213,6 +230,9 @@ impl ExperimentKind for InferenceCost {
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
         // The sections it shares with inference-drift, by that kind's checks.
         InferenceDrift::check(&Self::drift_settings(s), device)?;
+        if s.evaluation.model.is_none() {
+            Self::check_instances(s, &s.network.clone().unwrap_or_default())?;
+        }
         at_least_one("cost.columns_per_adc", s.cost.columns_per_adc, "column")?;
         if let Some(b) = s.cost.adc_bits {
             if !(1..=24).contains(&b) {
@@ -227,7 +247,14 @@ impl ExperimentKind for InferenceCost {
 
     fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {
         s.cost.technology(ctx)?;
-        InferenceDrift::preflight(&Self::drift_settings(s), ctx)
+        InferenceDrift::preflight(&Self::drift_settings(s), ctx)?;
+        if let Some(file) = &s.evaluation.model {
+            let net = ctx
+                .model_file(file)
+                .map_err(|e| FieldError::new("evaluation.model", e.to_string()))?;
+            Self::check_instances(s, net.config())?;
+        }
+        Ok(())
     }
 
     fn run(

@@ -21,8 +21,8 @@ use serde::{Deserialize, Serialize};
 use xbar_cost::{write_cost, Technology};
 use xbar_devices::DeviceSpec;
 use xbar_training::{
-    EpochStats, InsituConfig, InsituNetwork, Network, NetworkConfig, NeurosimNetwork, Progress,
-    Protocol, Split,
+    EpochStats, InsituConfig, InsituNetwork, Network, NetworkConfig, NeurosimConfig,
+    NeurosimNetwork, Progress, Protocol, Split,
 };
 
 use crate::context::Context;
@@ -169,6 +169,12 @@ impl ExperimentKind for InsituTraining {
         if s.insitu.protocol == Protocol::Neurosim {
             return check_neurosim(s, device);
         }
+        if s.insitu.neurosim != NeurosimConfig::default() {
+            return Err(FieldError::new(
+                "insitu.neurosim",
+                "read only under insitu.protocol = \"neurosim\": add `protocol = \"neurosim\"` to [insitu], or remove the section",
+            ));
+        }
         check_network(&s.network)?;
         if device.pulse.is_none() {
             return Err(FieldError::new(
@@ -231,6 +237,41 @@ fn check_neurosim(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
             "not read under insitu.protocol = \"neurosim\" (its network is set by insitu.neurosim.crop and insitu.neurosim.hidden); remove the section",
         ));
     }
+    // `[insitu]` keys of the spiking protocol, which NeuroSim's does not read.
+    let default = InsituConfig::default();
+    for (key, unread, instead) in [
+        (
+            "batch_size",
+            s.insitu.batch_size != default.batch_size,
+            "it trains image by image",
+        ),
+        (
+            "learning_rate",
+            s.insitu.learning_rate != default.learning_rate,
+            "its rates are insitu.neurosim.learning_rates",
+        ),
+        (
+            "w_max",
+            s.insitu.w_max != default.w_max,
+            "its weights span the device's range",
+        ),
+    ] {
+        if unread {
+            return Err(FieldError::new(
+                format!("insitu.{key}"),
+                format!("not read under insitu.protocol = \"neurosim\" ({instead}); remove it"),
+            ));
+        }
+    }
+    let n = &s.insitu.neurosim;
+    crate::resources::check_memory(
+        "insitu.neurosim.hidden",
+        n.memory_bytes(),
+        &format!(
+            "for the NeuroSim network of {}²–{}–10 devices",
+            n.crop, n.hidden
+        ),
+    )?;
     if !matches!(
         device.pulse,
         Some(xbar_devices::pulse::PulseSpec::Exponential { .. })

@@ -288,3 +288,63 @@ fn neurosim_protocol_errors_are_located() {
     };
     assert_eq!(s.insitu.protocol, xbar_training::Protocol::Snn);
 }
+
+/// Settings that a protocol does not read are refused where they are
+/// written, not run without a word: the spiking protocol's `[insitu]` keys
+/// under NeuroSim's, and `[insitu.neurosim]` without `protocol = "neurosim"`.
+#[test]
+fn unread_insitu_settings_are_refused_where_they_are_written() {
+    let head = "name = \"x\"\nkind = \"insitu-training\"\ndevice = \"pcmo\"\n[insitu]\nprotocol = \"neurosim\"\n";
+    for (key, line) in [
+        ("learning_rate = 0.5\n", (6, 17, "insitu.learning_rate")),
+        ("batch_size = 8\n", (6, 14, "insitu.batch_size")),
+        ("w_max = 1.0\n", (6, 9, "insitu.w_max")),
+    ] {
+        let (l, c, k, message) = located(&format!("{head}{key}"));
+        assert_eq!((l, c, k.as_str()), line, "{message}");
+        assert!(
+            message.contains("not read under insitu.protocol = \"neurosim\""),
+            "{message}"
+        );
+    }
+    let snn = "name = \"x\"\nkind = \"insitu-training\"\ndevice = \"pcmo\"\n[insitu]\nepochs = 1\n[insitu.neurosim]\nhidden = 50\n";
+    let (l, _, k, message) = located(snn);
+    assert_eq!((l, k.as_str()), (6, "insitu.neurosim"), "{message}");
+    assert!(
+        message.contains("add `protocol = \"neurosim\"`"),
+        "{message}"
+    );
+    // The defaults written out are not settings left unread.
+    parse(&format!("{head}learning_rate = 0.1\n")).unwrap();
+    parse(&snn.replace("hidden = 50", "hidden = 100")).unwrap();
+}
+
+/// Sizes whose memory cannot be had are refused at their key with the
+/// estimate, before anything is allocated (before: the process aborted).
+#[test]
+fn absurd_neurosim_widths_and_instance_counts_are_refused_with_the_estimate() {
+    let neurosim = "name = \"x\"\nkind = \"insitu-training\"\ndevice = \"pcmo\"\n[insitu]\nprotocol = \"neurosim\"\n[insitu.neurosim]\nhidden = 2000000000\n";
+    let (l, c, k, message) = located(neurosim);
+    assert_eq!(
+        (l, c, k.as_str()),
+        (7, 10, "insitu.neurosim.hidden"),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "needs about 6.0 TiB of memory for the NeuroSim network of 20²–2000000000–10 devices"
+        ),
+        "{message}"
+    );
+    let cost = "name = \"x\"\nkind = \"inference-cost\"\ndevice = \"ibm-pcm\"\n[evaluation]\ninstances = 100000000\n";
+    let (l, c, k, message) = located(cost);
+    assert_eq!(
+        (l, c, k.as_str()),
+        (5, 13, "evaluation.instances"),
+        "{message}"
+    );
+    assert!(
+        message.contains("TiB of memory to hold 100000000 programmed instances of a network of 101770 parameters at once"),
+        "{message}"
+    );
+}

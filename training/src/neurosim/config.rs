@@ -71,6 +71,26 @@ pub(super) fn bad(field: &str, message: String) -> TrainError {
 }
 
 impl NeurosimConfig {
+    /// Memory (bytes) the protocol's `crop²–hidden–10` network holds, at
+    /// least: one `f64` conductance per device (two per weight with
+    /// `weight_storage = "pair"`) — to refuse sizes that cannot fit before
+    /// anything is allocated.
+    ///
+    /// ```
+    /// use xbar_training::NeurosimConfig;
+    /// let n = NeurosimConfig::default(); // 400–100–10
+    /// assert_eq!(n.memory_bytes(), 8.0 * (400.0 * 100.0 + 100.0 * 10.0));
+    /// ```
+    pub fn memory_bytes(&self) -> f64 {
+        let (crop, hidden) = (self.crop as f64, self.hidden as f64);
+        let weights = crop * crop * hidden + hidden * 10.0;
+        let per_weight = match self.weight_storage {
+            WeightStorage::Reference => 8.0,
+            WeightStorage::Pair => 16.0,
+        };
+        per_weight * weights
+    }
+
     /// Checks every field; errors name it (`neurosim.adc_bits`).
     ///
     /// # Errors
