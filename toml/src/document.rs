@@ -279,6 +279,40 @@ c2c = 0.01
     }
 
     #[test]
+    fn an_unknown_key_in_a_table_nested_in_a_tagged_enum_is_located_at_itself() {
+        // Inside an internally tagged enum serde reports the enum's table;
+        // the key is in a table nested in it (before: `pulse.bogus`, at
+        // `[pulse]`).
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Device {
+            pulse: Pulse,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(tag = "model", rename_all = "kebab-case", deny_unknown_fields)]
+        #[allow(dead_code)]
+        enum Pulse {
+            Measured { ltp: Table, ltd: Table },
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Table {
+            edges: Vec<f64>,
+            steps: Vec<f64>,
+        }
+        let text = "[pulse]\nmodel = \"measured\"\n[pulse.ltp]\nedges = [0.0, 1.0]\nsteps = [0.1]\n[pulse.ltd]\nedges = [0.0, 1.0]\n  stpes = [0.1]\n";
+        let e = parse_toml::<Device>(Path::new("d.toml"), text).unwrap_err();
+        assert_eq!(
+            (e.line(), e.column(), e.key()),
+            (Some(8), Some(3), Some("pulse.ltd.stpes")),
+            "{e}"
+        );
+        assert!(e.to_string().ends_with("did you mean `steps`?"), "{e}");
+    }
+
+    #[test]
     fn unreadable_files_name_the_file_and_the_reason() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.toml");

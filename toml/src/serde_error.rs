@@ -114,6 +114,43 @@ fn ticked_names(text: &str) -> Vec<String> {
 }
 
 impl TomlDocument {
+    /// The unknown key `name` in the table at `path` or in a table nested
+    /// in it: its full path and key span. The table whose other keys are
+    /// all `expected` (the struct serde was reading) is preferred; else the
+    /// first table holding `name`, the outer ones first.
+    fn unknown_key_under(
+        &self,
+        path: &str,
+        node: Node<'_>,
+        name: &str,
+        expected: &[String],
+    ) -> Option<(String, Option<Range<usize>>)> {
+        let mut tables = vec![(path.to_string(), node)];
+        let mut nested = Vec::new();
+        flatten(path, node, &mut nested);
+        tables.extend(
+            nested
+                .into_iter()
+                .filter(|e| e.node.is_table_like())
+                .map(|e| (e.path, e.node)),
+        );
+        let wanted = Segment::Key(name.to_string());
+        let holding = |strict: bool| {
+            tables.iter().find_map(|(path, table)| {
+                let children = table.children();
+                let (_, key_span, _) = children.iter().find(|(s, _, _)| *s == wanted)?;
+                let fits = !strict
+                    || expected.is_empty()
+                    || children.iter().all(|(s, _, _)| match s {
+                        Segment::Key(k) => k == name || expected.contains(k),
+                        Segment::Index(_) => true,
+                    });
+                fits.then(|| (join_path(path, name), key_span.clone()))
+            })
+        };
+        holding(true).or_else(|| holding(false))
+    }
+
     /// Turns serde's `(message, span)` into a located error.
     pub(crate) fn serde_error(&self, message: &str, span: Option<Range<usize>>) -> ConfigError {
         let span = span.unwrap_or(0..0);
@@ -191,19 +228,14 @@ impl TomlDocument {
                 None => (rest.trim_matches('`'), Vec::new()),
             };
             // serde points at the key itself, or (inside a tagged enum) at
-            // the enclosing table: then find the key in that table.
+            // the enclosing table: then find the key in that table or in a
+            // table nested in it (`[pulse.ltp]` under `[pulse]`).
             let (key, start) = if at_key || !base_node.is_table_like() {
                 (base_path.clone(), span.start)
             } else {
-                base_node
-                    .children()
-                    .into_iter()
-                    .find(|(s, _, _)| *s == Segment::Key(name.to_string()))
-                    .map_or((join_path(&base_path, name), base_start), |(_, k, _)| {
-                        (
-                            join_path(&base_path, name),
-                            k.map_or(base_start, |k| k.start),
-                        )
+                self.unknown_key_under(&base_path, base_node, name, &expected)
+                    .map_or((join_path(&base_path, name), base_start), |(key, k)| {
+                        (key, k.map_or(base_start, |k| k.start))
                     })
             };
             let at = self.location(start);
