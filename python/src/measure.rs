@@ -4,7 +4,7 @@
 //! own sections.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use xbar_api::{Invocation, Measurement, Silent};
 use xbar_experiments::kinds::{device_drift, device_pulse, inference_cost, inference_drift};
-use xbar_experiments::{Experiment, RunError, RunOptions};
+use xbar_experiments::{Event, Experiment, RunError, RunOptions};
 
 use crate::convert;
 use crate::device::PyDevice;
@@ -100,7 +100,7 @@ pub fn shipped_config(name: &str) -> PyResult<String> {
 /// stops it: units already started finish and are saved, and the next run
 /// resumes. Returns `{"out", "resumed", "computed", "files", "wall_s"}`.
 #[pyfunction]
-#[pyo3(signature = (path, text, out, *, jobs = None, force = false, data = None))]
+#[pyo3(signature = (path, text, out, *, jobs = None, force = false, data = None, progress = None))]
 pub fn run<'py>(
     py: Python<'py>,
     path: PathBuf,
@@ -109,6 +109,7 @@ pub fn run<'py>(
     jobs: Option<usize>,
     force: bool,
     data: Option<PathBuf>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let exp = py
         .detach(|| match &text {
@@ -150,7 +151,31 @@ pub fn run<'py>(
         abort_after: None,
         stop: Some(stop.clone()),
     };
-    let worker = std::thread::spawn(move || xbar_experiments::run(&exp, &opts, &|_| {}));
+    // `progress(done, total)` after each unit, called from the run's threads
+    // (each takes the interpreter for the call; its errors are ignored, a
+    // progress bar must not stop a run).
+    let worker = std::thread::spawn(move || {
+        let total = AtomicUsize::new(0);
+        let done = AtomicUsize::new(0);
+        let on_event = |e: Event| {
+            let Some(cb) = &progress else { return };
+            let (d, t) = match e {
+                Event::Start { todo, .. } => {
+                    total.store(todo, Ordering::SeqCst);
+                    (0, todo)
+                }
+                Event::Unit { .. } => (
+                    done.fetch_add(1, Ordering::SeqCst) + 1,
+                    total.load(Ordering::SeqCst),
+                ),
+                _ => return,
+            };
+            Python::attach(|py| {
+                let _ = cb.call1(py, (d, t));
+            });
+        };
+        xbar_experiments::run(&exp, &opts, &on_event)
+    });
     // The interpreter is released while the run works; every 50 ms it is
     // taken back to look for Ctrl-C.
     while !worker.is_finished() {

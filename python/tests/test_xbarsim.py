@@ -342,8 +342,13 @@ def test_run_takes_text_a_dict_and_a_file_and_resumes(tmp_path):
     for col in numeric:
         np.testing.assert_array_equal(a[col].to_numpy(), b[col].to_numpy(), err_msg=col)
     # Running again computes nothing and returns the same table.
-    again = xbarsim.run(SWEEP, tmp_path / "a")
+    calls = []
+    again = xbarsim.run(SWEEP, tmp_path / "a", progress=lambda done, total: calls.append((done, total)))
     assert again.equals(a)
+    assert calls == [(0, 0)]
+    fresh = []
+    xbarsim.run(SWEEP, tmp_path / "d", progress=lambda done, total: fresh.append((done, total)))
+    assert fresh[0] == (0, 2) and sorted(fresh[1:]) == [(1, 2), (2, 2)]
 
 
 def test_run_errors_name_the_config(tmp_path):
@@ -391,3 +396,10 @@ def test_ctrl_c_stops_a_run_which_then_resumes(tmp_path):
     table = xbarsim.run(tmp_path / "big.toml", tmp_path / "out", jobs=2)
     assert table.height > 0
     assert len(list(points.iterdir())) == 8
+
+
+def test_the_tour_example_runs(tmp_path):
+    tour = Path(__file__).resolve().parents[2] / "examples" / "python_tour.py"
+    out = subprocess.run([sys.executable, str(tour)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert "IR drop costs" in out.stdout and "accuracy_pct" in out.stdout

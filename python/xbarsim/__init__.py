@@ -24,7 +24,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 
@@ -351,6 +351,7 @@ def run(
     jobs: Optional[int] = None,
     force: bool = False,
     data: Optional[PathLike] = None,
+    progress: Union[bool, Callable[[int, int], None]] = True,
 ):
     """Runs a sweep config and returns its results table, as ``xbarsim run``.
 
@@ -359,7 +360,10 @@ def run(
     (``xbarsim-out/<name>`` by default) and resume as in the command line:
     units already there are not computed again. Ctrl-C stops the run
     (units already started finish and are saved) and raises
-    ``KeyboardInterrupt``.
+    ``KeyboardInterrupt``. ``jobs``: threads (all cores by default);
+    ``data``: a directory of MNIST IDX files replacing every config's.
+    ``progress``: a bar (``tqdm.auto``, in notebooks too, where installed),
+    ``False`` for none, or a function called with ``(done, total)`` units.
     """
     text: Optional[str]
     if isinstance(config, Mapping):
@@ -378,9 +382,36 @@ def run(
             )
     else:
         path, text = Path("<text>.toml"), str(config)
-    summary = _native.run(
-        Path(path), text, None if out is None else Path(out), jobs=jobs, force=force, data=data
-    )
+    bar = None
+    callback: Optional[Callable[[int, int], None]] = None
+    if callable(progress):
+        callback = progress
+    elif progress:
+        try:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=0, unit="unit")
+
+            def callback(done: int, total: int) -> None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+        except ImportError:
+            callback = None
+    try:
+        summary = _native.run(
+            Path(path),
+            text,
+            None if out is None else Path(out),
+            jobs=jobs,
+            force=force,
+            data=data,
+            progress=callback,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     return _results(Path(summary["out"]))
 
 

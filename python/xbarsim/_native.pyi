@@ -1,7 +1,7 @@
 """Types of the native extension (Rust, `python/src/`). Units are SI throughout."""
 
 from os import PathLike
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -114,6 +114,7 @@ def run(
     jobs: Optional[int] = None,
     force: bool = False,
     data: Optional[Union[str, PathLike[str]]] = None,
+    progress: Optional[Callable[[int, int], None]] = None,
 ) -> dict[str, Any]: ...
 def shipped_names() -> list[str]: ...
 def shipped_config(name: str) -> str: ...
