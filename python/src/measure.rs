@@ -101,6 +101,7 @@ pub fn shipped_config(name: &str) -> PyResult<String> {
 /// resumes. Returns `{"out", "resumed", "computed", "files", "wall_s"}`.
 #[pyfunction]
 #[pyo3(signature = (path, text, out, *, jobs = None, force = false, data = None, progress = None))]
+#[allow(clippy::too_many_arguments)]
 pub fn run<'py>(
     py: Python<'py>,
     path: PathBuf,
