@@ -1,7 +1,7 @@
 //! The command-line surface (clap derive): commands, flags, help texts and
 //! the parsers of flag values.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 use xbar_crossbar::{Converters, Solver, Wires};
@@ -730,6 +730,15 @@ impl ProgrammedModelArgs {
             drift_compensation: !self.no_drift_compensation,
             ..ArraySection::default()
         }
+    }
+
+    /// The files these flags name that an output must not replace: the
+    /// model and a device file (a library device's name is no file).
+    pub fn inputs(&self) -> Vec<(&'static str, &Path)> {
+        vec![
+            ("model file", self.model.as_path()),
+            ("device file", Path::new(&self.device)),
+        ]
     }
 }
 

@@ -2,6 +2,8 @@
 //! model on programmed arrays — flags into the `inference-cost` kind's
 //! settings, [`xbar_api::cost`], and its rows printed.
 
+use std::path::Path;
+
 use xbar_api::Invocation;
 use xbar_experiments::kinds::{inference_cost, inference_drift};
 
@@ -15,6 +17,13 @@ use crate::point_cmd::{flags, located};
 pub fn cost(args: &CostArgs) -> Result<()> {
     let on = &args.on;
     xbar_api::output::check_outputs(&[Some(&args.output)])
+        .map_err(|e| CliError::new(e.to_string()))?;
+    // A technology preset's name is no file.
+    let mut inputs = on.inputs();
+    if let Some(t) = &args.technology {
+        inputs.push(("technology file", Path::new(t)));
+    }
+    xbar_api::output::check_not_inputs(&args.output, &inputs)
         .map_err(|e| CliError::new(e.to_string()))?;
     let device = device_arg::resolve(&on.device)?;
     let mut evaluation = inference_drift::EvaluationSection {

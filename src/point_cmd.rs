@@ -127,6 +127,13 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
     let on = &args.on;
     xbar_api::output::check_outputs(&[Some(&args.output), args.per_instance.as_deref()])
         .map_err(|e| CliError::new(e.to_string()))?;
+    for output in [Some(&args.output), args.per_instance.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        xbar_api::output::check_not_inputs(output, &on.inputs())
+            .map_err(|e| CliError::new(e.to_string()))?;
+    }
     let device = device_arg::resolve(&on.device)?;
     let mut evaluation = inference_drift::EvaluationSection {
         model: Some(on.model.clone()),

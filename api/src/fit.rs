@@ -14,7 +14,9 @@ use xbar_experiments::config::device_to_toml;
 use xbar_fit::device::{fit_device, FitError, FitSettings, FittedDevice};
 use xbar_plots::PlotError;
 
-use crate::output::{check_output_path, write_with_sidecar, Invocation, OutputError};
+use crate::output::{
+    check_not_inputs, check_output_path, write_with_sidecar, Invocation, OutputError,
+};
 
 /// Where `device fit` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,11 +58,25 @@ pub fn fit_device_files(
 ) -> Result<FittedDevice, FitFilesError> {
     settings.check()?;
     check_output_path(outputs.device)?;
+    let inputs: Vec<(&str, &Path)> = [
+        ("pulse-train file", &settings.pulses),
+        ("retention file", &settings.retention),
+        ("read-noise file", &settings.read_noise),
+        ("programming file", &settings.programming),
+        ("I-V file", &settings.iv),
+    ]
+    .into_iter()
+    .filter_map(|(what, p)| p.as_deref().map(|p| (what, p)))
+    .collect();
+    check_not_inputs(outputs.device, &inputs)?;
     if let Some(figure) = outputs.figure {
         if settings.pulses.is_none() {
             return Err(FitFilesError::FigureWithoutPulses);
         }
         check_output_path(figure)?;
+        for file in figure_targets(figure) {
+            check_not_inputs(&file, &inputs)?;
+        }
     }
     let mut settings = settings.clone();
     if settings.name.is_none() {
@@ -109,10 +125,18 @@ fn figure_files(path: &Path) -> Vec<PathBuf> {
         .filter(|p| !p.as_os_str().is_empty())
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let path = dir.join(path.file_name().unwrap_or_default());
-    let candidates = if path.extension().is_none() {
+    figure_targets(&path)
+        .into_iter()
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// The files [`xbar_plots::draw_fit`] writes for `path`: `.svg` and `.png`
+/// when it has no extension, else `path`.
+fn figure_targets(path: &Path) -> Vec<PathBuf> {
+    if path.extension().is_none() {
         vec![path.with_extension("svg"), path.with_extension("png")]
     } else {
-        vec![path]
-    };
-    candidates.into_iter().filter(|p| p.exists()).collect()
+        vec![path.to_path_buf()]
+    }
 }

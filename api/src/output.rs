@@ -148,6 +148,50 @@ pub fn check_outputs(paths: &[Option<&Path>]) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// Refuses an output that is one of the command's inputs: `output` and its
+/// sidecar (`<output>.json`) against each `(what, input)`, compared as
+/// files (the same file under another name or through a link counts), so
+/// that writing the result cannot destroy what it was computed from.
+///
+/// # Errors
+/// `cannot write `X`: it is the model file this command reads; …`.
+pub fn check_not_inputs(output: &Path, inputs: &[(&str, &Path)]) -> Result<(), OutputError> {
+    for out in [output.to_path_buf(), sidecar_path(output)] {
+        for (what, input) in inputs {
+            if same_file(&out, input) {
+                return Err(OutputError::write(
+                    &out,
+                    format!(
+                        "it is the {what} this command reads (`{}`); choose another output",
+                        input.display()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `a` and `b` name one existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) else {
+        return false;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        x.dev() == y.dev() && x.ino() == y.ino()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (x, y);
+        matches!(
+            (std::fs::canonicalize(a), std::fs::canonicalize(b)),
+            (Ok(p), Ok(q)) if p == q
+        )
+    }
+}
+
 /// Writes `bytes` to `path` and `sidecar` to `<path>.json`, both
 /// atomically; on any error neither file is created or changed.
 ///
