@@ -187,7 +187,26 @@ impl ExperimentKind for InsituTraining {
 
     fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {
         s.cost.technology(ctx)?;
-        ctx.preflight_data(&s.data, &[Split::Train, Split::Test])
+        ctx.preflight_data(&s.data, &[Split::Train, Split::Test])?;
+        if s.insitu.protocol == Protocol::Neurosim {
+            // The crop against the images, before the run creates anything.
+            let crop = s.insitu.neurosim.crop;
+            for split in [Split::Train, Split::Test] {
+                let (rows, cols) = ctx
+                    .dataset(&s.data, split)
+                    .map_err(|e| FieldError::at("data", "dir", e.to_string()))?
+                    .shape();
+                if rows < crop || cols < crop {
+                    return Err(FieldError::new(
+                        "insitu.neurosim.crop",
+                        format!(
+                            "expected at most the images' size: the images are {rows}×{cols} pixels, smaller than the {crop}×{crop} crop"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     fn run(
@@ -264,6 +283,18 @@ fn check_neurosim(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
         }
     }
     let n = &s.insitu.neurosim;
+    // The device time of the last test: `epochs · images_per_epoch ·
+    // time_per_update_s` must be a time (before: inf at run time).
+    let end_s = s.insitu.epochs as f64 * n.images_per_epoch as f64 * n.time_per_update_s;
+    if !end_s.is_finite() {
+        return Err(FieldError::new(
+            "insitu.neurosim.time_per_update_s",
+            format!(
+                "{} s per update over {} epochs of {} images is no finite time: expected a smaller time per update",
+                n.time_per_update_s, s.insitu.epochs, n.images_per_epoch
+            ),
+        ));
+    }
     crate::resources::check_memory(
         "insitu.neurosim.hidden",
         n.memory_bytes(),

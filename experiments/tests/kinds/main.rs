@@ -348,3 +348,29 @@ fn absurd_neurosim_widths_and_instance_counts_are_refused_with_the_estimate() {
         "{message}"
     );
 }
+
+/// What NeuroSim's protocol could only find at run time is refused with the
+/// config: a crop beyond its u16 inputs, a time per update whose training
+/// clock overflows.
+#[test]
+fn neurosim_sizes_and_times_that_cannot_run_are_refused_with_the_config() {
+    let head = "name = \"x\"\nkind = \"insitu-training\"\ndevice = \"pcmo\"\n[insitu]\nprotocol = \"neurosim\"\nepochs = 2\n[insitu.neurosim]\n";
+    let (l, c, k, message) = located(&format!("{head}crop = 300\n"));
+    assert_eq!(
+        (l, c, k.as_str()),
+        (8, 8, "insitu.neurosim.crop"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("expected at most 255, found 300"),
+        "{message}"
+    );
+    let (l, c, k, message) = located(&format!("{head}time_per_update_s = 1e306\n"));
+    assert_eq!(
+        (l, c, k.as_str()),
+        (8, 21, "insitu.neurosim.time_per_update_s"),
+        "{message}"
+    );
+    assert!(message.contains("is no finite time"), "{message}");
+    parse(&format!("{head}time_per_update_s = 1e3\ncrop = 28\n")).unwrap();
+}

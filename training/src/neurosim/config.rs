@@ -105,6 +105,13 @@ impl NeurosimConfig {
                 return Err(bad(field, "expected ≥ 1, found 0".into()));
             }
         }
+        // Input indices are u16 (NeuroSim's 400 inputs): 255² fits.
+        if self.crop > 255 {
+            return Err(bad(
+                "crop",
+                format!("expected at most 255, found {}", self.crop),
+            ));
+        }
         for (field, v) in [
             ("input_threshold", self.input_threshold),
             ("hidden_threshold", self.hidden_threshold),
