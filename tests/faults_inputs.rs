@@ -333,3 +333,18 @@ fn a_crop_larger_than_the_images_is_refused_before_the_run_creates_anything() {
     );
     assert!(!dir.path().join("o").exists(), "{e}");
 }
+
+// ------------------------------- class 8: nothing written on a late error
+
+#[test]
+fn a_figure_file_that_cannot_be_written_leaves_nothing() {
+    // Before: `--figure fig` wrote fig.svg, then failed on fig.png and left
+    // the SVG behind.
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("fig.png")).unwrap();
+    let data = example();
+    let e = fit_fails(d, &["--pulses", data.to_str().unwrap(), "--figure", "fig"]);
+    assert!(e.contains("fig.png"), "{e}");
+    assert!(!d.join("fig.svg").exists(), "{e}");
+}

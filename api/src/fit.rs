@@ -74,7 +74,9 @@ pub fn fit_device_files(
             return Err(FitFilesError::FigureWithoutPulses);
         }
         check_output_path(figure)?;
+        // Each file of the figure (`.svg` and `.png` without an extension).
         for file in figure_targets(figure) {
+            check_output_path(&file)?;
             check_not_inputs(&file, &inputs)?;
         }
     }

@@ -124,12 +124,27 @@ pub fn draw(spec: &PlotSpec, table: &DataFrame, out_dir: &Path) -> Result<Vec<Pa
         (size_in.0 * style::DPI).round() as u32,
         (size_in.1 * style::DPI).round() as u32,
     );
-    let mut written = Vec::with_capacity(targets.len());
+    // Every format is rendered to a temporary file first, then all are
+    // moved into place: the figure's files appear together or not at all
+    // (a file this call created is removed again when a later one cannot
+    // be written; one it replaced cannot be restored).
+    let mut staged = Vec::with_capacity(targets.len());
     for (path, format) in targets {
-        output::write(&plot, &path, format, px, size_in)?;
-        written.push(path);
+        let tmp = output::stage(&plot, &path, format, px, size_in)?;
+        staged.push((tmp, path));
     }
-    Ok(written)
+    let mut written: Vec<(PathBuf, bool)> = Vec::with_capacity(staged.len());
+    for (tmp, path) in staged {
+        let existed = path.exists();
+        if let Err(e) = output::persist(tmp, &path) {
+            for (p, _) in written.iter().filter(|(_, existed)| !existed) {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+        written.push((path, existed));
+    }
+    Ok(written.into_iter().map(|(p, _)| p).collect())
 }
 
 /// A prepared figure: data aggregated, ready to render in any format.

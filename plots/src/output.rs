@@ -78,7 +78,8 @@ fn temp_next_to(path: &Path, suffix: &str) -> Result<tempfile::NamedTempFile, Pl
     builder.tempfile_in(&dir).map_err(io_error(&dir))
 }
 
-fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), PlotError> {
+/// Moves a staged file onto `path`.
+pub(crate) fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), PlotError> {
     tmp.persist(path).map_err(|e| PlotError::Io {
         path: path.to_path_buf(),
         source: e.error,
@@ -86,15 +87,16 @@ fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), PlotError> {
     Ok(())
 }
 
-/// Draws `plot` into `path` in `format`: `px` pixels on the 300-per-inch
-/// grid, `size_in` inches.
-pub(crate) fn write(
+/// Draws `plot` for `path` in `format` (`px` pixels on the 300-per-inch
+/// grid, `size_in` inches) into a temporary file next to it, for
+/// [`persist`] once every format of the figure is staged.
+pub(crate) fn stage(
     plot: &Plot,
     path: &Path,
     format: Format,
     px: (u32, u32),
     size_in: (f64, f64),
-) -> Result<(), PlotError> {
+) -> Result<tempfile::NamedTempFile, PlotError> {
     match format {
         Format::Svg => {
             let mut svg = String::new();
@@ -107,7 +109,7 @@ pub(crate) fn write(
             tmp.write_all(svg.as_bytes())
                 .and_then(|()| tmp.flush())
                 .map_err(io_error(path))?;
-            persist(tmp, path)
+            Ok(tmp)
         }
         Format::Png => {
             // Rendered and encoded in memory; only the finished bytes meet
@@ -126,7 +128,7 @@ pub(crate) fn write(
             tmp.write_all(&png_with_dpi(&png, DPI))
                 .and_then(|()| tmp.flush())
                 .map_err(io_error(path))?;
-            persist(tmp, path)
+            Ok(tmp)
         }
     }
 }

@@ -507,3 +507,19 @@ fn degenerate_inputs_still_draw() {
     };
     assert!(err(&spec, &one).contains("width_in"));
 }
+
+#[test]
+fn a_figure_whose_second_format_cannot_be_written_leaves_no_file() {
+    // Before: `fig.svg` was written, then `fig.png` failed and the SVG
+    // stayed behind without its PNG.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("fig.png")).unwrap();
+    let spec = PlotSpec::new("fig", "array.size", "error_mean_rel");
+    let e = draw(&spec, &sweep_table(), dir.path()).unwrap_err();
+    assert!(e.to_string().contains("fig.png"), "{e}");
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, vec!["fig.png".to_string()]);
+}
