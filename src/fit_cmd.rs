@@ -149,3 +149,31 @@ pub fn fit(args: &FitArgs) -> Result<()> {
     ))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+    use xbar_fit::device::FitSettings;
+
+    /// The help's `[default: …]` texts are written by hand (the flags are
+    /// `Option`s, unset = `FitSettings::default()`): they must say what
+    /// that default is.
+    #[test]
+    fn the_help_states_the_library_defaults() {
+        let mut cli = crate::cli::Cli::command();
+        let fit = cli
+            .find_subcommand_mut("device")
+            .and_then(|d| d.find_subcommand_mut("fit"))
+            .expect("device fit exists");
+        let help = fit.render_long_help().to_string();
+        let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+        let d = FitSettings::default();
+        for expected in [
+            format!("[default: {}]", d.bins),
+            format!("[default: {}]", d.model.name()),
+            format!("[default: {}]", d.criterion.name().to_lowercase()),
+        ] {
+            assert!(flat.contains(&expected), "{expected} not in:\n{help}");
+        }
+    }
+}
