@@ -39,8 +39,12 @@ fn a_huge_bin_count_fits_in_bounded_memory() {
         "ulimit -v 4194304 && exec '{bin}' device fit --pulses '{}' --model measured --bins 1000000000 --output dev.toml",
         data.display()
     );
+    // Few threads and malloc arenas, so that the limit bounds the data, not
+    // the address space reserved per thread on a many-core machine.
     let out = std::process::Command::new("sh")
         .current_dir(dir.path())
+        .env("RAYON_NUM_THREADS", "2")
+        .env("MALLOC_ARENA_MAX", "2")
         .args(["-c", &script])
         .output()
         .unwrap();
