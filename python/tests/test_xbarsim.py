@@ -210,6 +210,29 @@ def test_device_arrays_step_and_tally_their_pulses_in_closed_form():
     assert tally["sum_g_S"] == pytest.approx(3 * (6 * mid + 2 * step), rel=1e-12)
 
 
+def test_two_threads_with_two_arrays_get_what_each_gets_alone():
+    from concurrent.futures import ThreadPoolExecutor
+
+    d = xbarsim.Device("ibm-pcm")
+    targets = np.linspace(d.g_min, d.g_max, 64 * 64).reshape(64, 64)
+    G = np.random.default_rng(9).uniform(1e-6, 1e-4, (96, 96))
+    V = np.random.default_rng(10).uniform(0, 0.2, (32, 96))
+
+    def work(seed):
+        arr = xbarsim.DeviceArray(d, 64, 64, seed=seed)
+        arr.program(targets)
+        reads = [arr.read(t) for t in (1.0, 1e3, 1e6)]
+        return reads, xbarsim.solve(G, V, r_wordline=1.0 + seed, r_bitline=1.0)
+
+    alone = [work(s) for s in (1, 2)]
+    with ThreadPoolExecutor(2) as pool:
+        together = list(pool.map(work, (1, 2)))
+    for (ra, ia), (rt, it) in zip(alone, together):
+        for a, t in zip(ra, rt):
+            np.testing.assert_array_equal(a, t)
+        np.testing.assert_array_equal(ia, it)
+
+
 @needs_cli
 def test_device_pulse_is_the_command_line_bit_for_bit(tmp_path):
     cli("device", "pulse", "-d", "ag-a-si", "-k", "4", "-s", "3", "-o", "p.csv", cwd=tmp_path)
