@@ -14,7 +14,7 @@
 //! | [`device`] | `Device` (library, files, TOML, description) and `DeviceArray` |
 //! | [`array`] | `solve` and the factorised `Crossbar` |
 //! | [`fit`] | `fit_device`: the estimator of `xbarsim device fit` |
-//! | [`measure`] | one-point measurements and sweeps: `device_pulse`, `device_drift`, `evaluate`, `cost`, `run`, `shipped` |
+//! | [`measure`] | one-point measurements and sweeps: `device_pulse`, `device_drift`, `evaluate`, `cost`, `train`, `run`, `shipped` |
 
 use pyo3::prelude::*;
 
@@ -38,6 +38,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(fit::fit_device, m)?)?;
     m.add_function(wrap_pyfunction!(measure::measure, m)?)?;
     m.add_function(wrap_pyfunction!(measure::run, m)?)?;
+    m.add_function(wrap_pyfunction!(measure::train, m)?)?;
     m.add_function(wrap_pyfunction!(measure::shipped_names, m)?)?;
     m.add_function(wrap_pyfunction!(measure::shipped_config, m)?)?;
     m.add_function(wrap_pyfunction!(measure::toml_from_json, m)?)?;

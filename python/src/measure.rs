@@ -74,6 +74,47 @@ pub fn measure<'py>(
     Ok(out)
 }
 
+/// The sections software training reads.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct TrainSections {
+    network: xbar_training::NetworkConfig,
+    training: xbar_training::TrainConfig,
+    data: xbar_experiments::sections::DataSection,
+}
+
+/// Trains a network in software (`xbarsim train`) with the `network`,
+/// `training` and `data` sections (JSON), writes the model to `output`
+/// (safetensors, with its JSON sidecar) and the per-epoch history table to
+/// `history` if given; returns the history table.
+#[pyfunction]
+#[pyo3(signature = (settings, output, history = None))]
+pub fn train<'py>(
+    py: Python<'py>,
+    settings: &str,
+    output: PathBuf,
+    history: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let s: TrainSections = convert::settings("train", settings)?;
+    let settings = xbar_api::TrainSettings {
+        network: s.network,
+        training: s.training,
+        data: s.data,
+    };
+    let inv = invocation("train");
+    for path in std::iter::once(&output).chain(history.as_ref()) {
+        xbar_api::output::check_output_path(path).map_err(|e| errors::error(Class::Os, e))?;
+    }
+    let trained = py
+        .detach(|| {
+            let t = xbar_api::train(&settings, &[], &inv, &mut Silent).map_err(Box::new)?;
+            t.write(&output, history.as_deref()).map_err(Box::new)?;
+            Ok::<_, Box<xbar_api::Error>>(t)
+        })
+        .map_err(|e| errors::api(*e))?;
+    convert::table(py, &trained.table)
+}
+
 /// TOML text from JSON text: a config given as a dict.
 #[pyfunction]
 pub fn toml_from_json(json: &str) -> PyResult<String> {

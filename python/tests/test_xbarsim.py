@@ -273,6 +273,23 @@ def test_evaluate_and_cost_read_the_same_accuracy_and_reproduce_by_seed():
     assert (cost["energy_per_inference_J"] > 0).all() and (cost["area_m2"] > 0).all()
 
 
+def test_a_trained_model_file_is_what_evaluate_reads(tmp_path):
+    model = tmp_path / "net.safetensors"
+    history = xbarsim.train(model, history=tmp_path / "history.csv", **{k: NET[k] for k in ("network", "training", "data")})
+    assert model.is_file() and (tmp_path / "net.safetensors.json").is_file()
+    assert history.height == 3 and (tmp_path / "history.csv").is_file()
+    sidecar = json.loads((tmp_path / "net.safetensors.json").read_text())
+    assert sidecar["parameters"]["network"]["sizes"] == [784, 64, 10]
+    ev = xbarsim.evaluate(
+        "ibm-pcm", seed=1, data=NET["data"], evaluation={**NET["evaluation"], "model": str(model)}
+    )
+    # The software accuracy of the file is the one training reported last.
+    assert ev["software_accuracy_pct"][0] == pytest.approx(history["test_accuracy_pct"][-1], abs=1e-9)
+    assert ev["software_accuracy_pct"][0] > 40
+    with pytest.raises(xbarsim.XbarsimOSError):
+        xbarsim.train(tmp_path / "missing-dir" / "m.safetensors", **{k: NET[k] for k in ("network", "data")})
+
+
 # ---------------------------------------------------------------- fits
 
 

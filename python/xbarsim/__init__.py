@@ -60,6 +60,7 @@ __all__ = [
     "shipped",
     "solve",
     "spice_netlist",
+    "train",
 ]
 
 
@@ -335,6 +336,26 @@ def cost(device: Union[Device, str], *, seed: int = 0, **sections: Any):
     ``cost`` (``technology``, …).
     """
     return _frame(_measure("cost", device, seed, sections)["table"])
+
+
+def train(output: PathLike, *, history: Optional[PathLike] = None, **sections: Any):
+    """Trains a network in software and writes it to ``output``, as ``xbarsim train``.
+
+    Keyword arguments are the sections as dicts: ``network`` (``sizes``,
+    ``steps``, ``encoding``, …), ``training`` (``epochs``, ``batch_size``,
+    ``optimizer``, ``seed``, …) and ``data`` (``dir``, ``train_limit``,
+    ``test_limit``; the built-in MNIST subset by default), with the kinds'
+    defaults. The model file (safetensors) gets its JSON sidecar;
+    ``history`` also writes the per-epoch table as CSV. Returns that table.
+    Use the model with ``evaluate(..., evaluation={"model": output})``.
+    """
+    return _frame(
+        _native.train(
+            json.dumps(sections, default=_jsonable),
+            Path(output),
+            None if history is None else Path(history),
+        )
+    )
 
 
 def shipped(name: Optional[str] = None) -> Union[Sequence[str], str]:
