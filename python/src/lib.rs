@@ -12,7 +12,7 @@
 //! | [`errors`] | library errors → the package's exception classes, one-line messages kept |
 //! | [`convert`] | numpy ↔ nalgebra, tables → column dicts, JSON ↔ Python |
 //! | [`device`] | `Device` (library, files, TOML, description) and `DeviceArray` |
-//! | [`array`] | `solve` and the factorised `Crossbar` |
+//! | [`array`](mod@array) | `solve`, the factorised `Crossbar`, SPICE netlists |
 //! | [`fit`] | `fit_device`: the estimator of `xbarsim device fit` |
 //! | [`measure`] | one-point measurements and sweeps: `device_pulse`, `device_drift`, `evaluate`, `cost`, `train`, `run`, `shipped` |
 
