@@ -192,7 +192,10 @@ class Fit:
         """Draws the pulse fit's figure with matplotlib; returns the axes."""
         if self.figure is None:
             raise XbarsimValueError("plot: the fit has no pulse trains to draw")
-        import matplotlib.pyplot as plt
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as e:
+            raise ImportError("Fit.plot needs matplotlib: pip install matplotlib") from e
 
         if ax is None:
             _, ax = plt.subplots(figsize=tuple(self.figure["size_in"]))
