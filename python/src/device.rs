@@ -11,7 +11,7 @@ use xbar_devices::{library, DeviceArray, DeviceError};
 use xbar_experiments::config::{load_device_file, parse_device, resolve_device, DeviceRefError};
 
 use crate::convert;
-use crate::errors::{self, Class};
+use crate::errors;
 
 /// A device model: its parameters in SI units (S, s) and where it came
 /// from (`library:<name>` or the file).
@@ -35,15 +35,7 @@ impl PyDevice {
                     source: source.to_string(),
                 },
             }),
-            Err(DeviceRefError::File(e)) => {
-                let message = e.to_string();
-                let class = if errors::looks_missing(&message) {
-                    Class::NotFound
-                } else {
-                    Class::Value
-                };
-                Err(errors::error(class, message))
-            }
+            Err(DeviceRefError::File(e)) => Err(errors::input(e)),
             Err(DeviceRefError::Unknown {
                 suggestion: Some(s),
                 ..
@@ -76,15 +68,7 @@ impl PyDevice {
             let path = Path::new(path_or_text);
             (load_device_file(path), path.display().to_string())
         };
-        let spec = result.map_err(|e| {
-            let message = e.to_string();
-            let class = if errors::looks_missing(&message) {
-                Class::NotFound
-            } else {
-                Class::Value
-            };
-            errors::error(class, message)
-        })?;
+        let spec = result.map_err(errors::input)?;
         Ok(PyDevice {
             device: xbar_api::Device { spec, source },
         })

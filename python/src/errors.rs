@@ -70,6 +70,18 @@ pub fn api(e: xbar_api::Error) -> PyErr {
     error(class, e)
 }
 
+/// An error about an input: `FileNotFoundError` when the file does not
+/// exist, `ValueError` otherwise.
+pub fn input(message: impl Display) -> PyErr {
+    let message = message.to_string();
+    let class = if looks_missing(&message) {
+        Class::NotFound
+    } else {
+        Class::Value
+    };
+    error(class, message)
+}
+
 /// Whether a one-line message says an input file does not exist (the
 /// operating system's reason, as every located error gives it).
 pub fn looks_missing(message: &str) -> bool {

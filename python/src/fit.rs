@@ -109,15 +109,7 @@ pub fn fit_device(
                     "figure: a figure is written beside a device file; give output too",
                 ));
             }
-            let fitted = py.detach(|| fit(&settings)).map_err(|e| {
-                let message = e.to_string();
-                let class = if errors::looks_missing(&message) {
-                    Class::NotFound
-                } else {
-                    Class::Value
-                };
-                errors::error(class, message)
-            })?;
+            let fitted = py.detach(|| fit(&settings)).map_err(errors::input)?;
             (fitted, "fit".to_string())
         }
         Some(out) => {

@@ -158,15 +158,7 @@ pub fn run<'py>(
             Some(text) => Experiment::parse(&path, text),
             None => Experiment::read(&path),
         })
-        .map_err(|e| {
-            let message = e.to_string();
-            let class = if errors::looks_missing(&message) {
-                Class::NotFound
-            } else {
-                Class::Value
-            };
-            errors::error(class, message)
-        })?;
+        .map_err(errors::input)?;
     if let Some(dir) = &data {
         if !dir.is_dir() {
             return Err(errors::error(
