@@ -41,11 +41,15 @@ use xbar_devices::units::format_significant as sig;
 use xbar_devices::{Conductance, DeviceSpec, IvSpec};
 
 use crate::figure::Figure;
+use crate::free_run::{self, FreeRunError, Reference};
 use crate::iv::{fit_iv, IvFit};
 use crate::measured_curve::{self, MeasuredFit};
 use crate::measurements::{series, sha256_file, DataError, PulseData, Table};
 use crate::programming::{fit_programming, ProgrammingFit};
-use crate::pulse::{fit_pulses, Criterion, ModelChoice, PulseFit, PulseModel, PulseOptions};
+use crate::pulse::{
+    fit_pulses, Criterion, FreeRunCurves, ModelChoice, ModelFreeRun, PulseFit, PulseModel,
+    PulseOptions,
+};
 use crate::read_noise::{fit_read_noise_with, ReadNoiseFit, ReadNoiseOptions};
 use crate::report::{render, Section};
 use crate::retention::{fit_retention, RetentionFit};
@@ -258,6 +262,7 @@ pub fn fit_pulse_models(
         robust: settings.robust,
         criterion: settings.criterion,
         model: settings.model,
+        steps_only: false,
     };
     let analytic = fit_pulses(data, &opts);
     let measured = if settings.model.fits(PulseModel::Measured) {
@@ -280,7 +285,39 @@ pub fn fit_pulse_models(
         (Err(e), Some(m)) => measured_curve::measured_only(m, settings.criterion, &e.to_string()),
         (Err(e), None) => return Err(e),
     };
+    let mut fit = fit;
+    free_runs(data, &mut fit, measured.as_ref());
     Ok((fit, measured))
+}
+
+/// Every fitted model's device-file part run free over the measured median
+/// curve ([`crate::free_run`]), in [`PulseModel::ALL`]'s order: the errors
+/// and the curves into `fit`.
+fn free_runs(data: &PulseData, fit: &mut PulseFit, measured: Option<&MeasuredFit>) {
+    let Some(reference) = Reference::of(data, |_| true) else {
+        return;
+    };
+    let mut errors = Vec::new();
+    let mut simulated = Vec::new();
+    for model in PulseModel::ALL {
+        let Some((g_min, g_max, pulse, variability)) = fit.device_part(model, measured) else {
+            continue;
+        };
+        let spec = free_run::pulse_device(g_min, g_max, pulse, variability);
+        let Ok(sim) = free_run::simulate(&spec, &reference) else {
+            continue;
+        };
+        errors.push(ModelFreeRun {
+            model,
+            error: FreeRunError::of(&sim, &reference),
+        });
+        simulated.push((model, sim));
+    }
+    fit.free_run = errors;
+    fit.free_run_curves = Some(FreeRunCurves {
+        reference,
+        simulated,
+    });
 }
 
 /// Fits every file of `settings` and assembles the device.

@@ -11,6 +11,7 @@
 //! | [`device`] | a device file from measurement files: every fit, the [`DeviceSpec`](xbar_devices::DeviceSpec), its report, figure and records |
 //! | [`report`] | a fit's report as typed sections (titles, lines, tables), and their text |
 //! | [`figure`] | a pulse fit's figure as plain series of points (drawn by a front end) |
+//! | [`free_run`] | a fitted device run free over the measured pulses by the library's array: the simulated mean against the measured median |
 //! | [`measurements`] | tables from CSV/TSV/xlsx, wide and long pulse-train layouts, located errors |
 //! | [`pulse`] | NeuroSim exponential and soft-bounds fits per device, C2C, D2D, AIC/BIC choice; `PulseModel`, `ModelChoice` |
 //! | [`retention`] | drift exponent ν per device and over devices, its dependence on the conductance |
@@ -31,6 +32,7 @@
 
 pub mod device;
 pub mod figure;
+pub mod free_run;
 pub mod iv;
 pub mod measured_curve;
 pub mod measurements;

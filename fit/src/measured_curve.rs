@@ -492,6 +492,8 @@ pub fn measured_only(measured: &MeasuredFit, criterion: Criterion, why: &str) ->
         g_max_S: measured.g_max_S,
         pulse: PulseSpec::Measured(Box::new(measured.curve.clone())),
         variability: VariabilitySpec::default(),
+        free_run: Vec::new(),
+        free_run_curves: None,
     };
     choose(&mut fit, measured, ModelChoice::Only(PulseModel::Measured));
     fit.reason = format!("the closed forms do not fit: {why}");
@@ -546,6 +548,20 @@ pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: ModelChoice) {
     if choice.is(PulseModel::Measured) {
         fit.reason = format!("chosen by the user ({crit}: {listing})");
     }
+    let (variability, population) = spread(measured);
+    fit.chosen = PulseModel::Measured;
+    fit.pulse = PulseSpec::Measured(Box::new(measured.curve.clone()));
+    fit.g_min_S = measured.g_min_S;
+    fit.g_max_S = measured.g_max_S;
+    fit.variability = variability;
+    fit.population = population;
+}
+
+/// The measured curve's D2D spread (the relative σ of the devices'
+/// extremes; no NL) and the population of the extremes.
+pub(crate) fn spread(
+    measured: &MeasuredFit,
+) -> (VariabilitySpec, Vec<(String, crate::pulse::Population)>) {
     let lows: Vec<f64> = measured.devices.iter().map(|d| d.g_min_S).collect();
     let highs: Vec<f64> = measured.devices.iter().map(|d| d.g_max_S).collect();
     let low = population_of(&lows, &vec![0.0; lows.len()]);
@@ -555,12 +571,10 @@ pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: ModelChoice) {
         variability.g_min = (low.d2d_std / measured.g_min_S).min(1.0);
     }
     variability.g_max = (high.d2d_std / measured.g_max_S).min(1.0);
-    fit.chosen = PulseModel::Measured;
-    fit.pulse = PulseSpec::Measured(Box::new(measured.curve.clone()));
-    fit.g_min_S = measured.g_min_S;
-    fit.g_max_S = measured.g_max_S;
-    fit.variability = variability;
-    fit.population = vec![("g_min_S".to_string(), low), ("g_max_S".to_string(), high)];
+    (
+        variability,
+        vec![("g_min_S".to_string(), low), ("g_max_S".to_string(), high)],
+    )
 }
 
 #[cfg(test)]

@@ -80,6 +80,7 @@ use serde::{Deserialize, Serialize};
 use xbar_devices::pulse::{PulseSpec, NL_MAX};
 use xbar_devices::variability::VariabilitySpec;
 
+use crate::free_run::FreeRunError;
 use crate::measured_curve::MeasuredFit;
 use crate::measurements::{DataError, DeviceTrain, PulseData};
 use crate::stats::{information_criteria, mean, median, std_dev, t975, Estimate, LsFit};
@@ -91,9 +92,10 @@ mod report;
 mod soft_bounds;
 #[cfg(test)]
 mod tests;
+mod trajectory;
 
 pub use choice::{Criterion, ModelChoice, PulseModel};
-pub use exponential::{branch_from_map, ExponentialFit};
+pub use exponential::{branch_from_map, Estimator, ExponentialFit, StepNoise};
 pub use soft_bounds::SoftBoundsFit;
 
 use exponential::fit_exponential;
@@ -115,6 +117,9 @@ pub struct PulseOptions {
     pub criterion: Criterion,
     /// The model to keep.
     pub model: ModelChoice,
+    /// The exponential model by the step fit alone, without the trajectory
+    /// fit ([`Estimator`]): the baseline the comparisons measure against.
+    pub steps_only: bool,
 }
 
 /// How well a model follows one device.
@@ -217,6 +222,33 @@ pub struct PulseFit {
     pub pulse: PulseSpec,
     /// The device-to-device variability of the device file.
     pub variability: VariabilitySpec,
+    /// Each fitted model's device-file part simulated free over the
+    /// measured pulses ([`crate::free_run`]); filled by
+    /// [`crate::device::fit_pulse_models`], empty from [`fit_pulses`] alone.
+    #[serde(default)]
+    pub free_run: Vec<ModelFreeRun>,
+    /// The measured median curve and each model's simulated curves behind
+    /// [`PulseFit::free_run`] (for the figure; not recorded).
+    #[serde(skip)]
+    pub free_run_curves: Option<FreeRunCurves>,
+}
+
+/// The curves behind the free-running errors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FreeRunCurves {
+    /// The measured median curve.
+    pub reference: crate::free_run::Reference,
+    /// Each model's simulated devices, in [`PulseModel::ALL`]'s order.
+    pub simulated: Vec<(PulseModel, crate::free_run::Simulated)>,
+}
+
+/// A model's free-running error ([`crate::free_run`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ModelFreeRun {
+    /// The model.
+    pub model: PulseModel,
+    /// Its device-file part run free against the measured median curve.
+    pub error: FreeRunError,
 }
 
 /// One device's steps in normalised units.
@@ -432,7 +464,11 @@ fn fit_device(file: &str, d: &DeviceTrain, opts: &PulseOptions) -> Result<Device
         ));
     }
     let (steps, censored) = Steps::of(d, g_min, range);
-    let exponential = fit_exponential(&steps, opts.robust);
+    let traj = trajectory::Trajectory {
+        v: d.points.iter().map(|p| (p.g - g_min) / range).collect(),
+        up: d.points.iter().map(|p| p.polarity > 0).collect(),
+    };
+    let exponential = fit_exponential(&steps, opts, &traj, g_min, range);
     let soft = fit_soft_bounds(&steps, opts.robust, g_min, range);
     if let (Err(e), Err(s)) = (&exponential, &soft) {
         return Err(DataError::column(
@@ -524,13 +560,24 @@ pub(crate) fn totals(qs: Vec<Quality>) -> ModelTotals {
 /// their polarity says, or one neither model fits (named by its column);
 /// the chosen model fitting no device.
 pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, DataError> {
-    // In parallel; the first failing device in file order is reported.
-    let devices: Vec<Result<DeviceFit, DataError>> = data
+    // In parallel. A device no model fits is kept with the reason and left
+    // out of the population; when no device fits, the first failing device
+    // in file order is the error.
+    let results: Vec<Result<DeviceFit, DataError>> = data
         .devices
         .par_iter()
         .map(|d| fit_device(&data.file, d, opts))
         .collect();
-    let devices: Vec<DeviceFit> = devices.into_iter().collect::<Result<_, _>>()?;
+    if let Some(Err(first)) = results.iter().find(|r| r.is_err()) {
+        if results.iter().all(Result::is_err) {
+            return Err(first.clone());
+        }
+    }
+    let devices: Vec<DeviceFit> = results
+        .into_iter()
+        .zip(&data.devices)
+        .map(|(r, d)| r.unwrap_or_else(|e| DeviceFit::failed(d, &e)))
+        .collect();
     let n = devices.len();
     let n_exp = devices.iter().filter(|d| d.exponential.is_some()).count();
     let n_soft = devices.iter().filter(|d| d.soft_bounds.is_some()).count();
@@ -551,8 +598,10 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
         score(&totals(both.iter().filter_map(|d| q(d)).collect()))
     };
     let crit = opts.criterion.name();
-    // A model that fails on more than a tenth of the devices is not offered.
-    let usable = |k: usize| k > 0 && 10 * k >= 9 * n;
+    // A model that fits at most half the devices is not offered; one that
+    // fits more is compared on the devices both fit (a device it fails on
+    // is reported and left out, never removes the model for the others).
+    let usable = |k: usize| 2 * k > n;
     let (exponential, reason) = match opts.model {
         ModelChoice::Only(PulseModel::Exponential) => (true, "chosen by the user".to_string()),
         ModelChoice::Only(PulseModel::SoftBounds) => (false, "chosen by the user".to_string()),
@@ -580,7 +629,7 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
                 ),
                 (false, false) => (
                     n_exp >= n_soft,
-                    "neither model fits nine in ten devices".to_string(),
+                    format!("neither model fits more than half the devices (exponential {n_exp}, soft bounds {n_soft} of {n})"),
                 ),
             }
         }
@@ -607,6 +656,47 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
             format!("the {name} model fits no device ({note}); try the other model (--model auto)"),
         ));
     }
+    let Built {
+        pulse,
+        variability,
+        g_min,
+        g_max,
+        population: pop,
+    } = build(&devices, exponential);
+    Ok(PulseFit {
+        devices,
+        criterion: opts.criterion,
+        chosen: if exponential {
+            PulseModel::Exponential
+        } else {
+            PulseModel::SoftBounds
+        },
+        reason,
+        exponential: exp_totals,
+        soft_bounds: soft_totals,
+        population: pop,
+        g_min_S: g_min,
+        g_max_S: g_max,
+        pulse,
+        variability,
+        free_run: Vec::new(),
+        free_run_curves: None,
+    })
+}
+
+/// A closed form's part of the device file from the devices it fits: the
+/// pulse model (the labels' means, the pulse counts' medians, the RMS C2C;
+/// soft bounds: the α means), the nominal range (the means of the
+/// devices' clamp levels), the D2D spread and the population table.
+pub(crate) struct Built {
+    pub pulse: PulseSpec,
+    pub variability: VariabilitySpec,
+    pub g_min: f64,
+    pub g_max: f64,
+    pub population: Vec<(String, Population)>,
+}
+
+fn build(devices: &[DeviceFit], exponential: bool) -> Built {
     let g_mins: Vec<f64>;
     let g_maxs: Vec<f64>;
     let mut pop = Vec::new();
@@ -629,8 +719,8 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
         let p_ltp = get(&|e| e.pulses_ltp);
         let p_ltd = get(&|e| e.pulses_ltd);
         let c2c = get(&|e| e.c2c);
-        g_mins = fits.iter().map(|(d, _)| d.g_min_S).collect();
-        g_maxs = fits.iter().map(|(d, _)| d.g_max_S).collect();
+        g_mins = fits.iter().map(|(_, e)| e.g_min_S.value).collect();
+        g_maxs = fits.iter().map(|(_, e)| e.g_max_S.value).collect();
         let c2c_rms = mean(
             &fits
                 .iter()
@@ -705,26 +795,69 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
     variability.g_max = (g_max_pop.d2d_std / g_max).min(1.0);
     pop.insert(0, ("g_max_S".to_string(), g_max_pop));
     pop.insert(0, ("g_min_S".to_string(), g_min_pop));
-    Ok(PulseFit {
-        devices,
-        criterion: opts.criterion,
-        chosen: if exponential {
-            PulseModel::Exponential
-        } else {
-            PulseModel::SoftBounds
-        },
-        reason,
-        exponential: exp_totals,
-        soft_bounds: soft_totals,
-        population: pop,
-        g_min_S: g_min,
-        g_max_S: g_max,
+    Built {
         pulse,
         variability,
-    })
+        g_min,
+        g_max,
+        population: pop,
+    }
 }
 
 impl PulseFit {
+    /// `model`'s part of the device file — `(g_min, g_max, pulse,
+    /// variability)` — as it is or would be written: the kept model's own,
+    /// a closed form's from the devices it fits, the measured curve's from
+    /// `measured`; `None` when the model fits no device.
+    pub fn device_part(
+        &self,
+        model: PulseModel,
+        measured: Option<&MeasuredFit>,
+    ) -> Option<(f64, f64, PulseSpec, VariabilitySpec)> {
+        if model == self.chosen {
+            return Some((
+                self.g_min_S,
+                self.g_max_S,
+                self.pulse.clone(),
+                self.variability,
+            ));
+        }
+        match model {
+            PulseModel::Measured => {
+                let m = measured?;
+                let (variability, _) = crate::measured_curve::spread(m);
+                Some((
+                    m.g_min_S,
+                    m.g_max_S,
+                    PulseSpec::Measured(Box::new(m.curve.clone())),
+                    variability,
+                ))
+            }
+            closed => {
+                let exponential = closed == PulseModel::Exponential;
+                let fits = self.devices.iter().any(|d| {
+                    if exponential {
+                        d.exponential.is_some()
+                    } else {
+                        d.soft_bounds.is_some()
+                    }
+                });
+                fits.then(|| {
+                    let b = build(&self.devices, exponential);
+                    (b.g_min, b.g_max, b.pulse, b.variability)
+                })
+            }
+        }
+    }
+
+    /// The free-running error of `model`, when it was simulated.
+    pub fn free_run_of(&self, model: PulseModel) -> Option<FreeRunError> {
+        self.free_run
+            .iter()
+            .find(|f| f.model == model)
+            .map(|f| f.error)
+    }
+
     /// `model`'s totals over the devices it fits: the closed forms' from
     /// this fit, the measured curve's from `measured`; `None` when the model
     /// fits no device or was not fitted.
@@ -738,6 +871,30 @@ impl PulseFit {
 }
 
 impl DeviceFit {
+    /// A device no model fits: its measured extremes and `why` as both
+    /// models' note.
+    fn failed(d: &DeviceTrain, why: &DataError) -> Self {
+        let g = d.points.iter().map(|p| p.g);
+        let why = why.to_string();
+        DeviceFit {
+            name: d.name.clone(),
+            points: d.points.len(),
+            half_cycles: d.half_cycles(),
+            steps_at_bound: 0,
+            g_min_S: g.clone().fold(f64::INFINITY, f64::min),
+            g_max_S: g.fold(f64::NEG_INFINITY, f64::max),
+            exponential: None,
+            exponential_note: Some(why.clone()),
+            soft_bounds: None,
+            soft_bounds_note: Some(why),
+        }
+    }
+
+    /// Whether neither closed form fits the device.
+    pub fn failed_both(&self) -> bool {
+        self.exponential.is_none() && self.soft_bounds.is_none()
+    }
+
     /// The device's noiseless conductance under the fitted closed-form
     /// `model` after each pulse of `polarities`, from `g0`, through the
     /// library's own update rules; `None` when that model does not fit the
@@ -745,10 +902,7 @@ impl DeviceFit {
     /// [`crate::measured_curve::MeasuredFit::model_curve`]).
     pub fn model_curve(&self, model: PulseModel, polarities: &[i8], g0: f64) -> Option<Vec<f64>> {
         match model {
-            PulseModel::Exponential => {
-                let e = self.exponential.as_ref()?;
-                Some(e.curve(self.g_min_S, self.g_max_S, polarities, g0))
-            }
+            PulseModel::Exponential => Some(self.exponential.as_ref()?.curve(polarities, g0)),
             PulseModel::SoftBounds => Some(self.soft_bounds.as_ref()?.curve(polarities, g0)),
             PulseModel::Measured => None,
         }

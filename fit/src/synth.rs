@@ -6,7 +6,8 @@
 //!
 //! Every device starts at its own `g_min` and receives `cycles` times
 //! `pulses_per_half` potentiating then as many depressing pulses; the
-//! conductance is recorded after every pulse.
+//! conductance is recorded after every pulse, with read noise when
+//! [`SynthSpec::read_noise`] asks for it.
 //!
 //! ```
 //! use xbar_fit::synth::{synthesize, SynthSpec};
@@ -65,6 +66,11 @@ pub struct SynthSpec {
     pub d2d_g: f64,
     /// Absolute D2D σ of the labels.
     pub d2d_nl: f64,
+    /// σ of a Gaussian read noise added to every recorded conductance
+    /// (not to the device's state), relative to the device's
+    /// g_max − g_min; 0: none. Drawn from its own stream, so the states
+    /// do not depend on it.
+    pub read_noise: f64,
 }
 
 impl Default for SynthSpec {
@@ -86,6 +92,7 @@ impl Default for SynthSpec {
             c2c: 0.005,
             d2d_g: 0.05,
             d2d_nl: 0.3,
+            read_noise: 0.0,
         }
     }
 }
@@ -106,6 +113,7 @@ pub struct DeviceTruth {
 /// The pulse trains, and the true parameters of each device.
 pub fn synthesize_with_truth(spec: &SynthSpec, seed: u64) -> (PulseData, Vec<DeviceTruth>) {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut reads = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5EAD_0015_E000);
     let normal = |rng: &mut Xoshiro256PlusPlus| -> f64 { StandardNormal.sample(rng) };
     let mut devices = Vec::with_capacity(spec.devices);
     let mut truths = Vec::with_capacity(spec.devices);
@@ -148,9 +156,15 @@ pub fn synthesize_with_truth(spec: &SynthSpec, seed: u64) -> (PulseData, Vec<Dev
                             g, polarity, g_min, g_max, alpha_up, alpha_down, spec.c2c, &mut rng,
                         ),
                     };
+                    let read = if spec.read_noise > 0.0 {
+                        let xi: f64 = StandardNormal.sample(&mut reads);
+                        g + spec.read_noise * (g_max - g_min) * xi
+                    } else {
+                        g
+                    };
                     points.push(Point {
                         pulse,
-                        g,
+                        g: read,
                         polarity: polarity as i8,
                         line: pulse + 2,
                     });

@@ -7,11 +7,13 @@
 use serde::{Deserialize, Serialize};
 use xbar_devices::pulse::nl_from_a;
 
+use super::trajectory::{map_on_bounds, Trajectory};
 use super::{huber_weights, lm, ls_fit, ols, quality, Quality, Steps};
-use crate::stats::{sigma_estimate, Estimate};
+use crate::stats::{information_criteria, sigma_estimate, Estimate, LsFit};
 
 /// The exponential model fitted to one device.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[allow(non_snake_case)] // units in the names, as the report's keys
 pub struct ExponentialFit {
     /// LTP nonlinearity label.
     pub nl_ltp: Estimate,
@@ -23,8 +25,26 @@ pub struct ExponentialFit {
     pub pulses_ltd: Estimate,
     /// C2C σ per pulse relative to g_max − g_min.
     pub c2c: Estimate,
-    /// Fit quality.
+    /// Fit quality: one step ahead, each step from the measured previous
+    /// point (AIC/BIC count the clamp levels and σ).
     pub quality: Quality,
+    /// The estimator kept.
+    pub estimator: Estimator,
+    /// The lower clamp level (S): the device's smallest measured conductance
+    /// for the step fit, fitted by the trajectory fit.
+    pub g_min_S: Estimate,
+    /// The upper clamp level (S).
+    pub g_max_S: Estimate,
+    /// The kept parameters' noiseless curve run free from the first point
+    /// through the measured pulses: RMS distance from the device's points,
+    /// relative to its measured range.
+    pub free_run_relative: f64,
+    /// The same of the step fit (absent when it fails).
+    pub steps_free_run_relative: Option<f64>,
+    /// The same of the trajectory fit (absent when it fails).
+    pub trajectory_free_run_relative: Option<f64>,
+    /// Read noise in the steps, and the gross one-step σ.
+    pub step_noise: StepNoise,
 }
 
 /// One polarity's steps of the exponential model, `p = [m, c]`. The
@@ -188,7 +208,423 @@ pub(super) fn pulses_of(m: f64, c: f64, ltp: bool) -> f64 {
     branch_from_map(m, c, ltp).map_or(f64::NAN, |(_, p)| p)
 }
 
-pub(super) fn fit_exponential(steps: &Steps, robust: bool) -> Result<ExponentialFit, String> {
+/// Which estimator gave an exponential fit's parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Estimator {
+    /// Each step predicted from the measured previous point (the censored
+    /// mean of the C2C draw; the module docs of [`crate::pulse`]).
+    Steps,
+    /// The noiseless curve run free against every point, with the clamp
+    /// levels fitted ([`super::trajectory`]).
+    Trajectory,
+}
+
+/// Read noise seen in one device's steps: the one-step residuals of a
+/// noisy reading `y = x + r` of a state `x' = f(x) + w` are
+/// `e = r' + w − f'(x)·r`, so neighbouring residuals share `r` and their
+/// lag-1 autocovariance is `−f'·σ_r²` (`f' = 1 + m`); the lag-1
+/// autocorrelation is about −0.5 when read noise dominates and 0 when the
+/// C2C draw does (the first difference of the local level model, Harvey,
+/// *Forecasting, Structural Time Series Models and the Kalman Filter*,
+/// 1989, §2.3.1). Read noise counts as present when the autocorrelation is
+/// below `−2/√n` (`n` neighbouring pairs: the one-sided 2.3 % level of a
+/// white sequence, Bartlett 1946); then `σ_r² = −mean(eᵢeᵢ₊₁/f')` and the
+/// C2C variance is `mean(e²) − σ_r²·mean(1 + f'²)`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StepNoise {
+    /// Lag-1 autocorrelation of the one-step residuals (neighbouring steps
+    /// of one polarity, both away from the clamps).
+    pub lag1: f64,
+    /// Neighbouring pairs behind it.
+    pub pairs: usize,
+    /// Whether read noise is present (`lag1 < −2/√pairs`).
+    pub read_noise: bool,
+    /// Read-noise σ relative to g_max − g_min (0 without read noise).
+    pub read_sigma: f64,
+    /// σ of the one-step residuals relative to g_max − g_min (read noise
+    /// and C2C together).
+    pub gross_sigma: f64,
+}
+
+/// The exponential fit's candidate from one estimator.
+struct Candidate {
+    estimator: Estimator,
+    /// `[m_up, c_up, m_down, c_down, L, H]` in units of the measured range.
+    params: [f64; 6],
+    fit: LsFit,
+    /// The noiseless curve's RMS distance from the device, in units of the
+    /// measured range.
+    free_run: f64,
+}
+
+/// RMS of `a − b`.
+fn rms(a: &[f64], b: &[f64]) -> f64 {
+    let ss: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
+    (ss / a.len().max(1) as f64).sqrt()
+}
+
+/// The one-step residuals of `p` (`[m_up, c_up, m_down, c_down, L, H]`) on
+/// `t`'s points, each with its slope `1 + m` and whether the noiseless step
+/// lies inside `(L, H)` by more than `margin`.
+fn one_step(t: &Trajectory, p: &[f64; 6], margin: f64) -> Vec<(f64, f64, bool, bool)> {
+    (1..t.v.len())
+        .map(|i| {
+            let o = if t.up[i] { 0 } else { 2 };
+            let prev = t.v[i - 1];
+            let raw = prev + p[o + 1] + p[o] * prev;
+            let pred = raw.clamp(p[4], p[5]);
+            let inside = raw > p[4] + margin && raw < p[5] - margin;
+            (t.v[i] - pred, 1.0 + p[o], inside, t.up[i])
+        })
+        .collect()
+}
+
+/// [`StepNoise`] of `p` on `t` (relative to `H − L`), and the C2C σ net of
+/// the read noise with its degrees of freedom.
+fn step_noise(t: &Trajectory, p: &[f64; 6]) -> (StepNoise, f64, usize) {
+    let scale = p[5] - p[4];
+    // Away from the clamps by 3 gross σ (iterated once from 0).
+    let mut margin = 0.0;
+    let mut out = None;
+    for _ in 0..2 {
+        let e = one_step(t, p, margin);
+        let inner: Vec<&(f64, f64, bool, bool)> = e.iter().filter(|x| x.2).collect();
+        let n = inner.len();
+        let g0 = inner.iter().map(|x| x.0 * x.0).sum::<f64>() / n.max(1) as f64;
+        let (mut g1, mut read, mut pairs) = (0.0, 0.0, 0usize);
+        for w in e.windows(2) {
+            if w[0].2 && w[1].2 && w[0].3 == w[1].3 {
+                g1 += w[0].0 * w[1].0;
+                read += w[0].0 * w[1].0 / w[1].1;
+                pairs += 1;
+            }
+        }
+        let lag1 = if pairs > 0 && g0 > 0.0 {
+            g1 / pairs as f64 / g0
+        } else {
+            0.0
+        };
+        let present = pairs >= 4 && lag1 < -2.0 / (pairs as f64).sqrt();
+        let read_var = if present {
+            (-read / pairs as f64).max(0.0)
+        } else {
+            0.0
+        };
+        let gain = inner.iter().map(|x| 1.0 + x.1 * x.1).sum::<f64>() / n.max(1) as f64;
+        let c2c_var = (g0 - read_var * gain).max(0.0);
+        margin = 3.0 * g0.sqrt();
+        out = Some((
+            StepNoise {
+                lag1,
+                pairs,
+                read_noise: present,
+                read_sigma: read_var.sqrt() / scale,
+                gross_sigma: g0.sqrt() / scale,
+            },
+            c2c_var.sqrt() / scale,
+            n.saturating_sub(4),
+        ));
+    }
+    out.expect("two rounds")
+}
+
+/// Starts for the trajectory fit that do not come from the steps: both
+/// branches of the library's curve with `A/P_max` of 0.1, 0.3, 1 and 3 and
+/// `P_max` of ½, 1 and 2 half-cycles of the record (the median run of LTP
+/// pulses), on the measured extremes; `grid` false: `A = P_max` = one
+/// half-cycle alone.
+fn curve_starts(t: &Trajectory, grid: bool) -> Vec<[f64; 6]> {
+    let mut runs = Vec::new();
+    let mut len = 0usize;
+    for i in 1..t.up.len() {
+        if t.up[i] {
+            len += 1;
+        } else if len > 0 {
+            runs.push(len as f64);
+            len = 0;
+        }
+    }
+    if len > 0 {
+        runs.push(len as f64);
+    }
+    let half = crate::stats::median(&runs).max(2.0);
+    // LTP: m = e^(−1/A) − 1, B = 1/(1 − e^(−P/A)); LTD (A < 0, saturating
+    // depression): m = e^(−1/|A|) − 1, B = 1/(1 − e^(P/|A|)); c = −m·B.
+    let branch = |a: f64, p: f64, ltp: bool| {
+        let m = (-1.0 / a).exp_m1();
+        let b = if ltp {
+            1.0 / -(-p / a).exp_m1()
+        } else {
+            1.0 / -(p / a).exp_m1()
+        };
+        (m, -m * b)
+    };
+    let (ratios, scales): (&[f64], &[f64]) = if grid {
+        (&[0.1, 0.3, 1.0, 3.0], &[0.5, 1.0, 2.0])
+    } else {
+        (&[1.0], &[1.0])
+    };
+    let mut out = Vec::new();
+    for &r in ratios {
+        for &f in scales {
+            let p = f * half;
+            let (mu, cu) = branch(r * p, p, true);
+            let (md, cd) = branch(r * p, p, false);
+            out.push([mu, cu, md, cd, 0.0, 1.0]);
+        }
+    }
+    out
+}
+
+/// Read-noise and C2C σ by maximum likelihood of the state-space model
+/// `x' = clamp(x + c + m·x, L, H) + w`, `y = x + r` (`w ~ N(0, σ_w²)` the
+/// C2C draw, `r ~ N(0, σ_r²)` the read noise), the map `p` fixed: the
+/// Kalman filter's prediction-error likelihood (the map linear in `x`
+/// between the clamps, slope 0 at them), concentrated in `σ_r²` with
+/// `q = σ_w²/σ_r²` searched on a log grid (Harvey 1989, §3.4; Durbin &
+/// Koopman, *Time Series Analysis by State Space Methods*, 2nd ed., 2012,
+/// §2.10). Returns `(σ_w, σ_r, profile-likelihood 95 % interval of σ_w)`
+/// in units of `v`, or `None` for too few points.
+fn state_space_noise(t: &Trajectory, p: &[f64; 6]) -> Option<(f64, f64, f64, f64)> {
+    let n = t.v.len();
+    if n < 10 {
+        return None;
+    }
+    // (−2·concentrated log-likelihood, σ_r²) at q.
+    let run = |q: f64| -> (f64, f64) {
+        let (mut a, mut var) = (t.v[0], 1.0);
+        let (mut sum_ln, mut sum_v2) = (0.0, 0.0);
+        for i in 1..n {
+            let o = if t.up[i] { 0 } else { 2 };
+            let raw = a + p[o + 1] + p[o] * a;
+            let (pred, slope) = if raw < p[4] {
+                (p[4], 0.0)
+            } else if raw > p[5] {
+                (p[5], 0.0)
+            } else {
+                (raw, 1.0 + p[o])
+            };
+            let pv = slope * slope * var + q;
+            let s = pv + 1.0;
+            let innov = t.v[i] - pred;
+            sum_ln += s.ln();
+            sum_v2 += innov * innov / s;
+            let k = pv / s;
+            a = pred + k * innov;
+            var = (1.0 - k) * pv;
+        }
+        let m = (n - 1) as f64;
+        let s2 = sum_v2 / m;
+        (sum_ln + m * s2.max(1e-300).ln(), s2)
+    };
+    let grid: Vec<(f64, f64, f64)> = (0..=160)
+        .map(|k| {
+            let q = 10f64.powf(-8.0 + 0.0625 * k as f64);
+            let (dev, s2) = run(q);
+            (q, dev, s2)
+        })
+        .collect();
+    let best = grid.iter().copied().min_by(|a, b| a.1.total_cmp(&b.1))?;
+    let sigma_w = |(q, _, s2): (f64, f64, f64)| (q * s2).sqrt();
+    // The profile interval: every q whose deviance lies within 3.84.
+    let inside: Vec<f64> = grid
+        .iter()
+        .filter(|g| g.1 - best.1 <= 3.841_458_820_694_124)
+        .map(|g| sigma_w(*g))
+        .collect();
+    let lo = inside.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = inside.iter().copied().fold(0.0, f64::max);
+    Some((sigma_w(best), best.2.sqrt(), lo, hi))
+}
+
+/// The exponential model of one device: the step fit and the trajectory
+/// fit, the one whose noiseless curve runs closer to the device kept (the
+/// trajectory fit only when it is closer by a quarter, plus 0.2 % of the
+/// range: on data whose noise is the C2C draw the two agree and the step
+/// fit, the efficient one, stays); C2C net of read noise when the steps
+/// show it ([`StepNoise`]).
+pub(super) fn fit_exponential(
+    steps: &Steps,
+    opts: &super::PulseOptions,
+    traj: &Trajectory,
+    g_min: f64,
+    range: f64,
+) -> Result<ExponentialFit, String> {
+    let robust = opts.robust;
+    let steps_fit = fit_steps(steps, robust);
+    let mut candidates = Vec::new();
+    let mut why = String::new();
+    match &steps_fit {
+        Ok((fit, _, _)) => {
+            let p = &fit.params;
+            let params = [p[0], p[1], p[2], p[3], 0.0, 1.0];
+            let free_run = rms(&traj.v, &traj.run(&params, None));
+            candidates.push(Candidate {
+                estimator: Estimator::Steps,
+                params,
+                fit: fit.clone(),
+                free_run,
+            });
+        }
+        Err(e) => why.clone_from(e),
+    }
+    // From the step fit alone when it stands and the steps show no read
+    // noise (then the two agree and one descent suffices); otherwise from a
+    // grid of curves too (the trajectory's criterion has local minima).
+    let steps_noise = candidates.first().map(|c| step_noise(traj, &c.params).0);
+    let grid = steps_noise.is_none_or(|n| n.read_noise);
+    let mut starts = curve_starts(traj, grid);
+    if let Some(c) = candidates.first() {
+        if !grid {
+            starts.clear();
+        }
+        starts.insert(0, c.params);
+    }
+    let trajectory = if opts.steps_only {
+        None
+    } else {
+        super::trajectory::fit(traj, &starts, robust)
+    };
+    if let Some(fit) = trajectory {
+        let q = &fit.params;
+        let reach = |o: usize, ltp: bool| {
+            let (m, c) = map_on_bounds(q[o], q[o + 1], q[4], q[5]);
+            branch_from_map(m, c, ltp).is_some()
+        };
+        if reach(0, true) && reach(2, false) {
+            let params = [q[0], q[1], q[2], q[3], q[4], q[5]];
+            let free_run = (fit.rss / fit.n.max(1) as f64).sqrt();
+            candidates.push(Candidate {
+                estimator: Estimator::Trajectory,
+                params,
+                fit,
+                free_run,
+            });
+        }
+    }
+    let steps_free_run = candidates
+        .iter()
+        .find(|c| c.estimator == Estimator::Steps)
+        .map(|c| c.free_run);
+    let trajectory_free_run = candidates
+        .iter()
+        .find(|c| c.estimator == Estimator::Trajectory)
+        .map(|c| c.free_run);
+    let kept = match (steps_free_run, trajectory_free_run) {
+        (Some(s), Some(t)) if s > 1.25 * t + 0.002 => candidates.pop(),
+        (Some(_), _) => candidates.into_iter().next(),
+        (None, Some(_)) => candidates.pop(),
+        (None, None) => None,
+    };
+    let Some(kept) = kept else {
+        return Err(if why.is_empty() {
+            "Levenberg–Marquardt did not converge".into()
+        } else {
+            why
+        });
+    };
+    let (mut noise, c2c_net, dof) = step_noise(traj, &kept.params);
+    // With read noise, σ_w and σ_r by the state-space likelihood (the
+    // moment estimate of `StepNoise` differs two large numbers).
+    let scale = kept.params[5] - kept.params[4];
+    let net = if noise.read_noise {
+        match state_space_noise(traj, &kept.params) {
+            Some((w, r, lo, hi)) => {
+                noise.read_sigma = r / scale;
+                let (w, lo, hi) = (w / scale, lo / scale, hi / scale);
+                Estimate {
+                    value: w,
+                    std_error: (hi - lo) / (2.0 * crate::stats::Z95),
+                    ci_low: lo,
+                    ci_high: hi,
+                }
+            }
+            None => sigma_estimate(c2c_net, dof),
+        }
+    } else {
+        sigma_estimate(c2c_net, dof)
+    };
+    let fit = &kept.fit;
+    let (nl_ltp, nl_ltd, pulses_ltp, pulses_ltd, g_lo, g_hi, c2c, quality) = match kept.estimator {
+        Estimator::Steps => {
+            let (_, sigma, n) = steps_fit.expect("the step fit was kept");
+            let c2c = if noise.read_noise {
+                net
+            } else {
+                sigma_estimate(sigma, n.saturating_sub(4))
+            };
+            (
+                fit.derived(|q| nl_of(q[0], q[1], true)),
+                fit.derived(|q| nl_of(q[2], q[3], false)),
+                fit.derived(|q| pulses_of(q[0], q[1], true)),
+                fit.derived(|q| pulses_of(q[2], q[3], false)),
+                Estimate::normal(g_min, 0.0),
+                Estimate::normal(g_min + range, 0.0),
+                c2c,
+                quality(fit, steps, 7),
+            )
+        }
+        Estimator::Trajectory => {
+            let branch = |q: &[f64], o: usize| map_on_bounds(q[o], q[o + 1], q[4], q[5]);
+            let nl = |q: &[f64], o: usize, ltp: bool| {
+                let (m, c) = branch(q, o);
+                nl_of(m, c, ltp)
+            };
+            let pulses = |q: &[f64], o: usize, ltp: bool| {
+                let (m, c) = branch(q, o);
+                pulses_of(m, c, ltp)
+            };
+            let c2c = if noise.read_noise {
+                net
+            } else {
+                sigma_estimate(noise.gross_sigma, dof)
+            };
+            // One-step quality of the kept map, on the same steps and the
+            // same scale as the step fit's and soft bounds'.
+            let e = one_step(traj, &kept.params, 0.0);
+            let rss: f64 = e.iter().map(|x| x.0 * x.0).sum();
+            let n = e.len();
+            let (aic, bic) = information_criteria(rss, n, 9);
+            (
+                fit.derived(|q| nl(q, 0, true)),
+                fit.derived(|q| nl(q, 2, false)),
+                fit.derived(|q| pulses(q, 0, true)),
+                fit.derived(|q| pulses(q, 2, false)),
+                fit.derived(|q| g_min + q[4] * range),
+                fit.derived(|q| g_min + q[5] * range),
+                c2c,
+                Quality {
+                    steps: n,
+                    rmse_relative: (rss / n.max(1) as f64).sqrt(),
+                    r2: 1.0 - rss / steps.tss(),
+                    aic,
+                    bic,
+                    parameters: 9,
+                },
+            )
+        }
+    };
+    Ok(ExponentialFit {
+        nl_ltp,
+        nl_ltd,
+        pulses_ltp,
+        pulses_ltd,
+        c2c,
+        quality,
+        estimator: kept.estimator,
+        g_min_S: g_lo,
+        g_max_S: g_hi,
+        free_run_relative: kept.free_run,
+        steps_free_run_relative: steps_free_run,
+        trajectory_free_run_relative: trajectory_free_run,
+        step_noise: noise,
+    })
+}
+
+/// The step fit: its least-squares result (`[m_up, c_up, m_down, c_down]`),
+/// the C2C σ from the interior steps and their number.
+fn fit_steps(steps: &Steps, robust: bool) -> Result<(LsFit, f64, usize), String> {
     let up = ols(steps, true, true).ok_or("fewer than 2 distinct LTP steps below g_max")?;
     let down = ols(steps, false, true).ok_or("fewer than 2 distinct LTD steps above g_min")?;
     let (mut ltp, mut ltd) = (Branch::of(steps, true), Branch::of(steps, false));
@@ -214,25 +650,15 @@ pub(super) fn fit_exponential(steps: &Steps, robust: bool) -> Result<Exponential
             ));
         }
     }
-    let nl_ltp = fit.derived(|q| nl_of(q[0], q[1], true));
-    let nl_ltd = fit.derived(|q| nl_of(q[2], q[3], false));
-    let pulses_ltp = fit.derived(|q| pulses_of(q[0], q[1], true));
-    let pulses_ltd = fit.derived(|q| pulses_of(q[2], q[3], false));
-    Ok(ExponentialFit {
-        nl_ltp,
-        nl_ltd,
-        pulses_ltp,
-        pulses_ltd,
-        c2c: sigma_estimate(sigma, n.saturating_sub(4)),
-        quality: quality(&fit, steps, 7),
-    })
+    Ok((fit, sigma, n))
 }
 
 impl ExponentialFit {
     /// The noiseless conductance after each pulse of `polarities` from `g0`
-    /// on `[g_min, g_max]` (the device's measured extremes), through the
-    /// library's update rule.
-    pub fn curve(&self, g_min: f64, g_max: f64, polarities: &[i8], g0: f64) -> Vec<f64> {
+    /// on the fit's clamp levels `[g_min_S, g_max_S]`, through the library's
+    /// update rule.
+    pub fn curve(&self, polarities: &[i8], g0: f64) -> Vec<f64> {
+        let (g_min, g_max) = (self.g_min_S.value, self.g_max_S.value);
         use rand::SeedableRng;
         use xbar_devices::pulse::{a_from_nl, exponential_update, ExponentialCurve};
         // No noise is drawn (C2C 0); the update function still takes an RNG.
