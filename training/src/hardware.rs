@@ -180,14 +180,26 @@ impl ProgrammedLayer {
         layer: &Layer<f32>,
         device: &DeviceSpec,
         w_max: f64,
-        (tile_rows, tile_cols): (usize, usize),
+        tile: (usize, usize),
         seed: u64,
     ) -> Result<Self, HardwareError> {
         let w = DMatrix::from_fn(layer.inputs, layer.outputs, |i, j| {
             f64::from(layer.weights[i * layer.outputs + j])
         });
+        Self::program_matrix(&w, device, w_max, tile, seed)
+    }
+
+    /// As [`ProgrammedLayer::program`], for weights `w` (inputs × outputs)
+    /// in `f64`.
+    pub fn program_matrix(
+        w: &DMatrix<f64>,
+        device: &DeviceSpec,
+        w_max: f64,
+        (tile_rows, tile_cols): (usize, usize),
+        seed: u64,
+    ) -> Result<Self, HardwareError> {
         let mapping = Mapping::for_device(MappingScheme::Differential, device, w_max)?;
-        let physical = mapping.weights_to_conductances(&w)?.physical_array();
+        let physical = mapping.weights_to_conductances(w)?.physical_array();
         let tiling = Tiling::new(physical.nrows(), physical.ncols(), tile_rows, tile_cols)?;
         let targets = tiling.split(&physical)?;
         let mut tiles = Vec::with_capacity(targets.len());
@@ -202,8 +214,8 @@ impl ProgrammedLayer {
             tiles.push((tile, array));
         }
         Ok(ProgrammedLayer {
-            inputs: layer.inputs,
-            outputs: layer.outputs,
+            inputs: w.nrows(),
+            outputs: w.ncols(),
             mapping,
             tiles,
         })
@@ -231,8 +243,37 @@ impl ProgrammedLayer {
         wires: &Wires,
         solver: Solver,
         compensate: bool,
-        mut keep: Option<&mut Vec<DMatrix<f64>>>,
+        keep: Option<&mut Vec<DMatrix<f64>>>,
     ) -> Result<Vec<TileWeights>, HardwareError> {
+        Ok(self
+            .read_tiles(t, wires, solver, compensate, keep)?
+            .into_iter()
+            .map(|(row0, col0, w)| {
+                let (rows, cols) = w.shape();
+                TileWeights {
+                    row0,
+                    col0,
+                    rows,
+                    cols,
+                    weights: (0..rows * cols)
+                        .map(|k| w[(k / cols, k % cols)] as f32)
+                        .collect(),
+                }
+            })
+            .collect())
+    }
+
+    /// As [`ProgrammedLayer::read_keeping`], in `f64`: per tile its first
+    /// input row, its first weight column and its effective weights
+    /// (weight units, inputs × outputs of the tile).
+    pub fn read_tiles(
+        &mut self,
+        t: f64,
+        wires: &Wires,
+        solver: Solver,
+        compensate: bool,
+        mut keep: Option<&mut Vec<DMatrix<f64>>>,
+    ) -> Result<Vec<(usize, usize, DMatrix<f64>)>, HardwareError> {
         let mut out = Vec::with_capacity(self.tiles.len());
         for (tile, array) in &mut self.tiles {
             let g = array.read(t)?;
@@ -246,16 +287,7 @@ impl ProgrammedLayer {
             };
             let g_eff = effective_conductances(g, wires, solver)?;
             let w = self.mapping.conductances_to_weights(&g_eff)?;
-            let (rows, cols) = w.shape();
-            out.push(TileWeights {
-                row0: tile.rows.start,
-                col0: tile.cols.start / 2,
-                rows,
-                cols,
-                weights: (0..rows * cols)
-                    .map(|k| (w[(k / cols, k % cols)] * factor) as f32)
-                    .collect(),
-            });
+            out.push((tile.rows.start, tile.cols.start / 2, w * factor));
         }
         Ok(out)
     }

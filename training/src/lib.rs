@@ -7,6 +7,8 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`mnist`] | the IDX reader (gzip or plain) and [`Dataset`] |
+//! | [`datasets`] | CIFAR-10/100 binary batches, NumPy `.npz` image sets, per-channel normalisation |
+//! | [`graph`] | networks of any topology (convolution, pooling, batch-norm, residual additions) and their mapping onto arrays, [`graph::ProgrammedGraph`] |
 //! | [`network`] | LIF and ReLU networks: [`NetworkConfig`], [`Network`], [`Surrogate`], [`Encoding`], [`Readout`] |
 //! | [`mod@train`] | surrogate-gradient BPTT training with Adam, [`NoiseInjection`] (hardware-aware) |
 //! | [`optim`] | Adam |
@@ -61,7 +63,9 @@
 //! ```
 
 pub mod activity;
+pub mod datasets;
 pub mod evaluation;
+pub mod graph;
 pub mod hardware;
 pub mod insitu;
 pub mod mnist;

@@ -170,12 +170,16 @@ impl fmt::Display for Split {
     }
 }
 
-/// Labelled grey-scale images: pixels in `[0, 1]`, labels 0–9.
+/// Labelled images, `channels × rows × cols` each (MNIST: grey-scale,
+/// one channel, pixels in `[0, 1]`, labels 0–9; other sets through
+/// [`crate::datasets`]).
 #[derive(Clone, PartialEq)]
 pub struct Dataset {
-    /// `len · rows · cols` pixels, image after image, each row-major.
+    /// `len · channels · rows · cols` values, image after image, each
+    /// channel-major then row-major.
     images: Vec<f32>,
     labels: Vec<u8>,
+    channels: usize,
     rows: usize,
     cols: usize,
 }
@@ -184,6 +188,7 @@ impl fmt::Debug for Dataset {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Dataset")
             .field("len", &self.len())
+            .field("channels", &self.channels)
             .field("rows", &self.rows)
             .field("cols", &self.cols)
             .finish_non_exhaustive()
@@ -248,14 +253,36 @@ impl Dataset {
         self.labels.is_empty()
     }
 
-    /// Pixels per image, `rows · cols`.
+    /// Values per image, `channels · rows · cols` (MNIST: pixels).
     pub fn pixels(&self) -> usize {
-        self.rows * self.cols
+        self.channels * self.rows * self.cols
     }
 
     /// `(rows, cols)` of every image.
     pub fn shape(&self) -> (usize, usize) {
         (self.rows, self.cols)
+    }
+
+    /// `channels × rows × cols` of every image.
+    pub fn image_shape(&self) -> crate::graph::Shape {
+        crate::graph::Shape::new(self.channels, self.rows, self.cols)
+    }
+
+    /// Images `channels × rows × cols` (values as they will be fed, image
+    /// after image) and their labels. The caller checks the lengths.
+    pub(crate) fn from_parts(
+        images: Vec<f32>,
+        labels: Vec<u8>,
+        shape: crate::graph::Shape,
+    ) -> Dataset {
+        debug_assert_eq!(images.len(), labels.len() * shape.len());
+        Dataset {
+            images,
+            labels,
+            channels: shape.channels,
+            rows: shape.height,
+            cols: shape.width,
+        }
     }
 
     /// The pixels of image `i`, row-major.
@@ -296,6 +323,7 @@ impl Dataset {
         Dataset {
             images: self.images[..n * self.pixels()].to_vec(),
             labels: self.labels[..n].to_vec(),
+            channels: self.channels,
             rows: self.rows,
             cols: self.cols,
         }
@@ -315,6 +343,7 @@ impl Dataset {
         Dataset {
             images,
             labels,
+            channels: self.channels,
             rows: self.rows,
             cols: self.cols,
         }
@@ -346,6 +375,7 @@ impl Dataset {
             });
         }
         Ok(Dataset {
+            channels: 1,
             images: pixels.iter().map(|&b| f32::from(b) / 255.0).collect(),
             labels: labels.to_vec(),
             rows,

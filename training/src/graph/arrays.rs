@@ -1,0 +1,420 @@
+//! A graph on programmed arrays: every weighted layer on tiles of devices,
+//! the rest digital.
+//!
+//! ```text
+//!  input C_in×H×W ──im2col──► X: (C_in·k_h·k_w) × (H_out·W_out)
+//!
+//!            column pair per output channel o: (G⁺_o, G⁻_o)
+//!          ┌──────────────── tile 0 ────────┐┌──── tile 1 ───┐
+//!  k=(c,i,j)│ G⁺₀ G⁻₀ G⁺₁ G⁻₁ …              ││ …             │ rows 0..R
+//!  word     ├────────────────────────────────┤├───────────────┤
+//!  lines    │ tile 2 …                       ││ tile 3 …      │ rows R..2R
+//!          └────────────────────────────────┘└───────────────┘
+//!  one read per output pixel p: word lines ← X[:, p]·V_read (DAC),
+//!  bit-line pairs → ADC per tile → Σ over tiles (digital) + bias → y[:, p]
+//! ```
+//!
+//! Before mapping, every batch-norm (per-channel affine) that directly
+//! follows a convolution or linear layer is folded into its weights and
+//! bias ([`Graph::fold_affine`]); the other affines, ReLU, pooling,
+//! residual additions and all biases stay digital. A convolution's weights
+//! are the `C_in·k_h·k_w × C_out` matrix of the unrolled input, mapped on
+//! differential pairs with `w_max = max|W|` of the layer and split over
+//! `tile_rows × tile_cols` tiles exactly as a dense layer
+//! ([`crate::hardware`]): each tile is its own device array, programmed
+//! once, then for each time `t` drifted and read once (read noise), scaled
+//! by its drift-compensation factor, and turned into effective
+//! conductances by the array's solver (with wires, the IR-drop-exact
+//! transfer map: a tile's read for all output pixels is one GEMM).
+//!
+//! **Reads per image**: a convolution reads its tiles `H_out·W_out` times
+//! (one input column per output pixel), a linear layer once
+//! ([`Graph::reads_per_image`]).
+//!
+//! Without converters the tiles of a layer collapse into one effective
+//! weight matrix, exactly. With a DAC or ADC, the inputs are quantised
+//! over `±x_max` and each tile's partial sums over `±y_max` before the
+//! digital sum; both full scales are calibrated per layer at `t₀` on the
+//! first [`CALIBRATION_IMAGES`] images (the largest input and partial sum),
+//! as for dense networks.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use nalgebra::DMatrix;
+use xbar_crossbar::{Adc, Dac};
+
+use super::{kernels, Graph, Products};
+use crate::hardware::CALIBRATION_IMAGES;
+use crate::hardware::{ArrayConfig, HardwareError, InstanceAccuracy, ProgrammedLayer};
+use crate::mnist::Dataset;
+
+/// One tile's effective weights (weight units): `rows × cols`, row-major,
+/// from input row `row0` and weight column `col0`.
+struct TileRead {
+    row0: usize,
+    col0: usize,
+    rows: usize,
+    cols: usize,
+    weights: Vec<f64>,
+}
+
+/// How one weighted layer's product is computed at one read.
+enum LayerProduct {
+    /// Tiles collapsed into the layer's `inputs × outputs` matrix.
+    Collapsed(Vec<f64>),
+    /// Tile by tile, each partial sum through the converters; records the
+    /// largest |input| and |partial sum| (f64 bits) for calibration.
+    Converted {
+        tiles: Vec<TileRead>,
+        dac: Option<Dac>,
+        adc: Option<Adc>,
+        max_input: AtomicU64,
+        max_partial: AtomicU64,
+    },
+}
+
+/// Every weighted layer as read at one time.
+struct Read {
+    dims: Vec<(usize, usize)>,
+    layers: Vec<LayerProduct>,
+}
+
+impl Products for Read {
+    fn product(&self, layer: usize, x: &[f64], p: usize, out: &mut [f64]) {
+        let (k, n) = self.dims[layer];
+        match &self.layers[layer] {
+            LayerProduct::Collapsed(w) => kernels::gemm_t(w, k, n, x, p, out),
+            LayerProduct::Converted {
+                tiles,
+                dac,
+                adc,
+                max_input,
+                max_partial,
+            } => {
+                let largest = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                max_input.fetch_max(largest.to_bits(), Ordering::Relaxed);
+                let quantised: Vec<f64>;
+                let x = match dac {
+                    Some(dac) => {
+                        quantised = x.iter().map(|&v| dac.convert_one(v)).collect();
+                        &quantised
+                    }
+                    None => x,
+                };
+                out.fill(0.0);
+                let mut partial = Vec::new();
+                let mut largest = 0.0f64;
+                for t in tiles {
+                    partial.resize(t.cols * p, 0.0);
+                    let rows = &x[t.row0 * p..(t.row0 + t.rows) * p];
+                    kernels::gemm_t(&t.weights, t.rows, t.cols, rows, p, &mut partial);
+                    let dst = &mut out[t.col0 * p..(t.col0 + t.cols) * p];
+                    for (o, &v) in dst.iter_mut().zip(&partial) {
+                        largest = largest.max(v.abs());
+                        *o += match adc {
+                            Some(adc) => adc.convert_one(v),
+                            None => v,
+                        };
+                    }
+                }
+                max_partial.fetch_max(largest.to_bits(), Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// A graph programmed onto one instance of arrays.
+///
+/// ```
+/// use xbar_devices::{Conductance, DeviceSpec};
+/// use xbar_training::graph::{Graph, Node, Op, ProgrammedGraph, Shape, Weights};
+/// use xbar_training::ArrayConfig;
+///
+/// let fc = Weights { inputs: 3, outputs: 2, weights: vec![0.5, -1.0, 0.25, 0.0, -0.5, 1.0], bias: vec![0.1, 0.0] };
+/// let nodes = vec![Node { name: "fc".into(), op: Op::Linear(fc), inputs: vec![0] }];
+/// let graph = Graph::new(Shape::new(3, 1, 1), nodes)?;
+/// // An ideal device: every conductance as programmed, no drift, no noise.
+/// let device = DeviceSpec { name: "ideal".into(), g_min: Conductance(1e-6), g_max: Conductance(1e-4), ..Default::default() };
+/// let mut on_arrays = ProgrammedGraph::program(&graph, &ArrayConfig::new(device), 7)?;
+/// let image = [0.2f32, 0.7, 1.0];
+/// let y = &on_arrays.logits_at(0.0, &image)?[0];
+/// let exact = graph.forward(&[0.2f32 as f64, 0.7f32 as f64, 1.0]);
+/// assert!((y[0] - exact[0]).abs() < 1e-12 && (y[1] - exact[1]).abs() < 1e-12);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct ProgrammedGraph {
+    graph: Graph,
+    array: ArrayConfig,
+    layers: Vec<ProgrammedLayer>,
+    /// Converter full scales per weighted layer (input units, weight
+    /// units), from calibration at `t₀`.
+    ranges: Option<Vec<(f64, f64)>>,
+}
+
+impl ProgrammedGraph {
+    /// Memory (bytes) one programmed instance holds, at least: a
+    /// differential pair of conductances (two `f64`) per weight.
+    pub fn memory_bytes(graph: &Graph) -> f64 {
+        16.0 * graph
+            .weighted()
+            .map(|(_, w)| w.weights.len())
+            .sum::<usize>() as f64
+    }
+
+    /// Folds batch-norm into the weights and programs every weighted layer
+    /// onto a fresh device instance keyed by `seed`.
+    ///
+    /// # Errors
+    /// A refused array setting or device.
+    pub fn program(graph: &Graph, array: &ArrayConfig, seed: u64) -> Result<Self, HardwareError> {
+        array.validate()?;
+        let graph = graph.fold_affine();
+        let layers = graph
+            .weighted()
+            .enumerate()
+            .map(|(l, (_, w))| {
+                let m = DMatrix::from_row_slice(w.inputs, w.outputs, &w.weights);
+                ProgrammedLayer::program_matrix(
+                    &m,
+                    &array.device,
+                    w.max_abs_weight().max(f64::MIN_POSITIVE),
+                    (array.tile_rows, array.tile_cols),
+                    seed.wrapping_mul(0x9E37_79B9)
+                        .wrapping_add((l as u64) << 20),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ProgrammedGraph {
+            graph,
+            array: array.clone(),
+            layers,
+            ranges: None,
+        })
+    }
+
+    /// The graph as mapped (batch-norm folded).
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// Every tile read once at `t` (s), as products with the converters
+    /// of `ranges` (`None`: ideal converters, tiles collapsed).
+    fn read(
+        &mut self,
+        t: f64,
+        compensate: bool,
+        ranges: Option<&[(f64, f64)]>,
+        tile_by_tile: bool,
+    ) -> Result<Read, HardwareError> {
+        let (wires, solver) = (self.array.wires, self.array.solver);
+        let mut dims = Vec::with_capacity(self.layers.len());
+        let mut layers = Vec::with_capacity(self.layers.len());
+        for (l, pl) in self.layers.iter_mut().enumerate() {
+            let (k, n) = (pl.inputs, pl.outputs);
+            dims.push((k, n));
+            let tiles: Vec<TileRead> = pl
+                .read_tiles(t, &wires, solver, compensate, None)?
+                .into_iter()
+                .map(|(row0, col0, w)| {
+                    let (rows, cols) = w.shape();
+                    TileRead {
+                        row0,
+                        col0,
+                        rows,
+                        cols,
+                        weights: w.transpose().as_slice().to_vec(),
+                    }
+                })
+                .collect();
+            let product = match ranges {
+                Some(ranges) => {
+                    let (x_max, y_max) = ranges[l];
+                    let p = self.array.converters.periphery(x_max, y_max)?;
+                    converted(tiles, p.dac, p.adc)
+                }
+                None if tile_by_tile => converted(tiles, None, None),
+                None => {
+                    let mut w = vec![0.0; k * n];
+                    for t in &tiles {
+                        for r in 0..t.rows {
+                            let dst = (t.row0 + r) * n + t.col0;
+                            w[dst..dst + t.cols]
+                                .copy_from_slice(&t.weights[r * t.cols..(r + 1) * t.cols]);
+                        }
+                    }
+                    LayerProduct::Collapsed(w)
+                }
+            };
+            layers.push(product);
+        }
+        Ok(Read { dims, layers })
+    }
+
+    /// The converters' full scales from a read at `t₀` without
+    /// compensation on the first [`CALIBRATION_IMAGES`] of `images`.
+    fn calibrate(&mut self, images: &[f32]) -> Result<Vec<(f64, f64)>, HardwareError> {
+        let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
+        let read = self.read(t0, false, None, true)?;
+        let n = (images.len() / self.graph.input_shape().len()).min(CALIBRATION_IMAGES);
+        self.graph
+            .predict_with(&images[..n * self.graph.input_shape().len()], &read);
+        Ok(read
+            .layers
+            .iter()
+            .map(|l| match l {
+                LayerProduct::Converted {
+                    max_input,
+                    max_partial,
+                    ..
+                } => (
+                    f64::from_bits(max_input.load(Ordering::Relaxed)).max(f64::MIN_POSITIVE),
+                    f64::from_bits(max_partial.load(Ordering::Relaxed)).max(f64::MIN_POSITIVE),
+                ),
+                LayerProduct::Collapsed(_) => unreachable!("calibration reads tile by tile"),
+            })
+            .collect())
+    }
+
+    /// Reads every array at `t` (s): the products of this read, converters
+    /// calibrated on `images` the first time.
+    fn read_at(&mut self, t: f64, images: &[f32]) -> Result<Read, HardwareError> {
+        if self.ranges.is_none() && !self.array.converters.is_ideal() {
+            self.ranges = Some(self.calibrate(images)?);
+        }
+        let ranges = self.ranges.clone();
+        self.read(t, self.array.drift_compensation, ranges.as_deref(), false)
+    }
+
+    fn check_images(&self, images: &[f32]) -> Result<(), HardwareError> {
+        let len = self.graph.input_shape().len();
+        if images.len() % len != 0 {
+            return Err(HardwareError::Data(format!(
+                "{} values are not a whole number of {} images",
+                images.len(),
+                self.graph.input_shape()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The class scores of every image of `images` (as
+    /// [`Graph::predict`] takes them) after one read of the arrays at `t`.
+    ///
+    /// # Errors
+    /// Images that are not a whole number of inputs; arrays that refuse.
+    pub fn logits_at(&mut self, t: f64, images: &[f32]) -> Result<Vec<Vec<f64>>, HardwareError> {
+        self.check_images(images)?;
+        let read = self.read_at(t, images)?;
+        let graph = &self.graph;
+        Ok(images
+            .chunks(graph.input_shape().len())
+            .map(|image| {
+                let image: Vec<f64> = image.iter().map(|&v| f64::from(v)).collect();
+                graph.forward_with(&image, &read)
+            })
+            .collect())
+    }
+
+    /// Reads every array at `t` (s) and returns the fraction of `data`
+    /// classified right.
+    ///
+    /// # Errors
+    /// Data that does not fit the graph's input; arrays that refuse.
+    pub fn evaluate_at(&mut self, t: f64, data: &Dataset) -> Result<f64, HardwareError> {
+        check_data(&self.graph, data)?;
+        let read = self.read_at(t, data.images())?;
+        let predicted = self.graph.predict_with(data.images(), &read);
+        Ok(fraction_correct(&predicted, data.labels()))
+    }
+}
+
+fn converted(tiles: Vec<TileRead>, dac: Option<Dac>, adc: Option<Adc>) -> LayerProduct {
+    LayerProduct::Converted {
+        tiles,
+        dac,
+        adc,
+        max_input: AtomicU64::new(0),
+        max_partial: AtomicU64::new(0),
+    }
+}
+
+fn fraction_correct(predicted: &[usize], labels: &[u8]) -> f64 {
+    let right = predicted
+        .iter()
+        .zip(labels)
+        .filter(|(p, l)| **p == usize::from(**l))
+        .count();
+    right as f64 / labels.len().max(1) as f64
+}
+
+/// The data's images must have the graph's input shape.
+pub(crate) fn check_data(graph: &Graph, data: &Dataset) -> Result<(), HardwareError> {
+    let want = graph.input_shape();
+    let got = data.image_shape();
+    if got != want {
+        return Err(HardwareError::Data(format!(
+            "the images are {got} (C×H×W) but the network takes {want}"
+        )));
+    }
+    let classes = graph.output_shape().len();
+    if let Some(&bad) = data.labels().iter().find(|&&l| usize::from(l) >= classes) {
+        return Err(HardwareError::Data(format!(
+            "a label is {bad} but the network has {classes} outputs (classes 0..{})",
+            classes - 1
+        )));
+    }
+    Ok(())
+}
+
+/// The software accuracy of `graph` on `data`.
+///
+/// # Errors
+/// Data that does not fit the graph's input.
+pub fn accuracy(graph: &Graph, data: &Dataset) -> Result<f64, HardwareError> {
+    check_data(graph, data)?;
+    Ok(fraction_correct(
+        &graph.predict(data.images()),
+        data.labels(),
+    ))
+}
+
+/// Test accuracy of `graph` on `instances` independent device instances,
+/// each programmed once and read at every time in `times` (s); instance
+/// `i` uses device seed `seed + i` (as [`crate::evaluate`] for dense
+/// networks).
+///
+/// # Errors
+/// Negative or non-finite times, data that does not fit, arrays that
+/// refuse.
+pub fn evaluate(
+    graph: &Graph,
+    data: &Dataset,
+    array: &ArrayConfig,
+    times: &[f64],
+    instances: usize,
+    seed: u64,
+    on_result: &mut dyn FnMut(&InstanceAccuracy),
+) -> Result<Vec<InstanceAccuracy>, HardwareError> {
+    if let Some(&t) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+        return Err(HardwareError::Data(format!(
+            "expected read times ≥ 0 s, found {t}"
+        )));
+    }
+    check_data(graph, data)?;
+    let mut out = Vec::with_capacity(times.len() * instances);
+    for instance in 0..instances {
+        let mut programmed =
+            ProgrammedGraph::program(graph, array, seed.wrapping_add(instance as u64))?;
+        for &t in times {
+            let accuracy = programmed.evaluate_at(t, data)?;
+            let r = InstanceAccuracy {
+                time_s: t,
+                instance,
+                accuracy,
+            };
+            on_result(&r);
+            out.push(r);
+        }
+    }
+    Ok(out)
+}

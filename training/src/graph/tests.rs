@@ -1,0 +1,197 @@
+use super::*;
+
+/// A deterministic value in [−1, 1) for index `k`.
+fn val(k: usize, salt: usize) -> f64 {
+    (((k * 7919 + salt * 104_729) % 2003) as f64) / 1001.5 - 1.0
+}
+
+fn weights(inputs: usize, outputs: usize, salt: usize) -> Weights {
+    Weights {
+        inputs,
+        outputs,
+        weights: (0..inputs * outputs).map(|k| val(k, salt)).collect(),
+        bias: (0..outputs).map(|k| 0.1 * val(k, salt + 1)).collect(),
+    }
+}
+
+fn node(name: &str, op: Op, inputs: Vec<usize>) -> Node {
+    Node {
+        name: name.into(),
+        op,
+        inputs,
+    }
+}
+
+/// The textbook definition of a 2-D convolution (cross-correlation, as
+/// PyTorch and ONNX define it), loop by loop.
+fn direct_conv(x: &[f64], s: Shape, c: &Conv2d) -> (Vec<f64>, Shape) {
+    let (kh, kw) = c.kernel;
+    let eh = c.dilation.0 * (kh - 1) + 1;
+    let ew = c.dilation.1 * (kw - 1) + 1;
+    let oh = (s.height + c.padding[0] + c.padding[2] - eh) / c.stride.0 + 1;
+    let ow = (s.width + c.padding[1] + c.padding[3] - ew) / c.stride.1 + 1;
+    let n = c.weights.outputs;
+    let mut y = vec![0.0; n * oh * ow];
+    for o in 0..n {
+        for oy in 0..oh {
+            for ox in 0..ow {
+                let mut acc = c.weights.bias[o];
+                for ch in 0..s.channels {
+                    for i in 0..kh {
+                        for j in 0..kw {
+                            let yy = (oy * c.stride.0 + i * c.dilation.0) as isize
+                                - c.padding[0] as isize;
+                            let xx = (ox * c.stride.1 + j * c.dilation.1) as isize
+                                - c.padding[1] as isize;
+                            if yy < 0 || xx < 0 || yy >= s.height as isize || xx >= s.width as isize
+                            {
+                                continue;
+                            }
+                            let w = c.weights.weights[((ch * kh + i) * kw + j) * n + o];
+                            acc += w * x[(ch * s.height + yy as usize) * s.width + xx as usize];
+                        }
+                    }
+                }
+                y[(o * oh + oy) * ow + ox] = acc;
+            }
+        }
+    }
+    (y, Shape::new(n, oh, ow))
+}
+
+#[test]
+fn convolution_by_gemm_equals_the_direct_sum() {
+    let s = Shape::new(3, 7, 6);
+    let x: Vec<f64> = (0..s.len()).map(|k| val(k, 3)).collect();
+    for (kernel, stride, padding, dilation) in [
+        ((3, 3), (1, 1), [1, 1, 1, 1], (1, 1)),
+        ((3, 2), (2, 1), [0, 2, 1, 0], (1, 2)),
+        ((1, 1), (2, 2), [0, 0, 0, 0], (1, 1)),
+        ((2, 3), (1, 3), [1, 0, 0, 2], (2, 1)),
+    ] {
+        let conv = Conv2d {
+            weights: weights(3 * kernel.0 * kernel.1, 4, 5),
+            kernel,
+            stride,
+            padding,
+            dilation,
+        };
+        let (want, shape) = direct_conv(&x, s, &conv);
+        let graph = Graph::new(s, vec![node("conv", Op::Conv2d(conv), vec![0])]).unwrap();
+        assert_eq!(graph.output_shape(), shape);
+        let got = graph.forward(&x);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-13, "{g} vs {w}");
+        }
+    }
+}
+
+#[test]
+fn pools_take_the_max_and_the_mean_of_the_pixels_inside_the_window() {
+    // One 3×3 channel: 1..9.
+    let s = Shape::new(1, 3, 3);
+    let x: Vec<f64> = (1..=9).map(f64::from).collect();
+    let pool = Pool {
+        kernel: (2, 2),
+        stride: (2, 2),
+        padding: [1, 1, 0, 0],
+    };
+    let max = Graph::new(s, vec![node("p", Op::MaxPool(pool), vec![0])]).unwrap();
+    let avg = Graph::new(s, vec![node("p", Op::AvgPool(pool), vec![0])]).unwrap();
+    // Windows (rows × cols of the unpadded image): {0}×{0}, {0}×{1,2},
+    // {1,2}×{0}, {1,2}×{1,2}.
+    assert_eq!(max.forward(&x), vec![1.0, 3.0, 7.0, 9.0]);
+    assert_eq!(avg.forward(&x), vec![1.0, 2.5, 5.5, 7.0]);
+    let gap = Graph::new(s, vec![node("g", Op::GlobalAvgPool, vec![0])]).unwrap();
+    assert_eq!(gap.forward(&x), vec![5.0]);
+}
+
+#[test]
+fn folding_batch_norm_keeps_the_function() {
+    let s = Shape::new(2, 5, 5);
+    let conv = Conv2d {
+        weights: weights(18, 3, 1),
+        kernel: (3, 3),
+        stride: (1, 1),
+        padding: [1, 1, 1, 1],
+        dilation: (1, 1),
+    };
+    let affine = Op::ChannelAffine {
+        scale: vec![0.5, -2.0, 1.5],
+        shift: vec![0.1, 0.2, -0.3],
+    };
+    let graph = Graph::new(
+        s,
+        vec![
+            node("conv", Op::Conv2d(conv), vec![0]),
+            node("bn", affine.clone(), vec![1]),
+            node("relu", Op::Relu, vec![2]),
+            // Not foldable: it follows a ReLU.
+            node("bn2", affine, vec![3]),
+            node("pool", Op::GlobalAvgPool, vec![4]),
+        ],
+    )
+    .unwrap();
+    let folded = graph.fold_affine();
+    let ops: Vec<&str> = folded.nodes().iter().map(|n| n.op.name()).collect();
+    assert_eq!(ops, ["Conv2d", "Relu", "ChannelAffine", "GlobalAvgPool"]);
+    let x: Vec<f64> = (0..s.len()).map(|k| val(k, 9)).collect();
+    for (a, b) in graph.forward(&x).iter().zip(folded.forward(&x)) {
+        assert!((a - b).abs() < 1e-14);
+    }
+}
+
+#[test]
+fn an_affine_whose_input_has_two_readers_stays_digital() {
+    // conv → (bn, add): the conv's output is also the residual branch.
+    let s = Shape::new(1, 4, 4);
+    let conv = Conv2d {
+        weights: weights(1, 1, 2),
+        kernel: (1, 1),
+        stride: (1, 1),
+        padding: [0; 4],
+        dilation: (1, 1),
+    };
+    let graph = Graph::new(
+        s,
+        vec![
+            node("conv", Op::Conv2d(conv), vec![0]),
+            node(
+                "bn",
+                Op::ChannelAffine {
+                    scale: vec![3.0],
+                    shift: vec![1.0],
+                },
+                vec![1],
+            ),
+            node("add", Op::Add, vec![2, 1]),
+        ],
+    )
+    .unwrap();
+    assert_eq!(graph.fold_affine().nodes().len(), 3);
+}
+
+#[test]
+fn shapes_that_do_not_fit_are_refused_at_their_node() {
+    let s = Shape::new(2, 4, 4);
+    let e = Graph::new(s, vec![node("fc", Op::Linear(weights(30, 2, 0)), vec![0])]).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "node 'fc' (Linear): its weights take 30 inputs, but the input 2×4×4 has 32"
+    );
+    let e = Graph::new(
+        s,
+        vec![
+            node("relu", Op::Relu, vec![0]),
+            node("gap", Op::GlobalAvgPool, vec![1]),
+            node("add", Op::Add, vec![1, 2]),
+        ],
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "node 'add' (Add): adds values of different shapes, 2×4×4 and 2×1×1"
+    );
+    let e = Graph::new(s, vec![node("later", Op::Relu, vec![1])]).unwrap_err();
+    assert!(e.to_string().contains("not computed before it"), "{e}");
+}
