@@ -104,7 +104,9 @@ use soft_bounds::fit_soft_bounds;
 #[cfg(test)]
 use {
     crate::stats::sigma_estimate,
-    exponential::{censored_mean, nl_of, phi, pulses_of, Branch},
+    exponential::{
+        censored_mean, fit_steps, nl_of, phi, pulses_of, step_estimates, Branch, StepEstimates,
+    },
     soft_bounds::SoftBounds,
 };
 

@@ -548,21 +548,16 @@ pub(super) fn fit_exponential(
     let fit = &kept.fit;
     let (nl_ltp, nl_ltd, pulses_ltp, pulses_ltd, g_lo, g_hi, c2c, quality) = match kept.estimator {
         Estimator::Steps => {
-            let (_, sigma, n) = steps_fit.expect("the step fit was kept");
-            let c2c = if noise.read_noise {
-                net
-            } else {
-                sigma_estimate(sigma, n.saturating_sub(4))
-            };
+            let e = step_estimates(&steps_fit.expect("the step fit was kept"), steps);
             (
-                fit.derived(|q| nl_of(q[0], q[1], true)),
-                fit.derived(|q| nl_of(q[2], q[3], false)),
-                fit.derived(|q| pulses_of(q[0], q[1], true)),
-                fit.derived(|q| pulses_of(q[2], q[3], false)),
+                e.nl_ltp,
+                e.nl_ltd,
+                e.pulses_ltp,
+                e.pulses_ltd,
                 Estimate::normal(g_min, 0.0),
                 Estimate::normal(g_min + range, 0.0),
-                c2c,
-                quality(fit, steps, 7),
+                if noise.read_noise { net } else { e.c2c },
+                e.quality,
             )
         }
         Estimator::Trajectory => {
@@ -622,9 +617,33 @@ pub(super) fn fit_exponential(
     })
 }
 
+/// The step fit's estimates (C2C from the interior steps, without the
+/// read-noise correction).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct StepEstimates {
+    pub nl_ltp: Estimate,
+    pub nl_ltd: Estimate,
+    pub pulses_ltp: Estimate,
+    pub pulses_ltd: Estimate,
+    pub c2c: Estimate,
+    pub quality: Quality,
+}
+
+pub(super) fn step_estimates(fitted: &(LsFit, f64, usize), steps: &Steps) -> StepEstimates {
+    let (fit, sigma, n) = fitted;
+    StepEstimates {
+        nl_ltp: fit.derived(|q| nl_of(q[0], q[1], true)),
+        nl_ltd: fit.derived(|q| nl_of(q[2], q[3], false)),
+        pulses_ltp: fit.derived(|q| pulses_of(q[0], q[1], true)),
+        pulses_ltd: fit.derived(|q| pulses_of(q[2], q[3], false)),
+        c2c: sigma_estimate(*sigma, n.saturating_sub(4)),
+        quality: quality(fit, steps, 7),
+    }
+}
+
 /// The step fit: its least-squares result (`[m_up, c_up, m_down, c_down]`),
 /// the C2C σ from the interior steps and their number.
-fn fit_steps(steps: &Steps, robust: bool) -> Result<(LsFit, f64, usize), String> {
+pub(super) fn fit_steps(steps: &Steps, robust: bool) -> Result<(LsFit, f64, usize), String> {
     let up = ols(steps, true, true).ok_or("fewer than 2 distinct LTP steps below g_max")?;
     let down = ols(steps, false, true).ok_or("fewer than 2 distinct LTD steps above g_min")?;
     let (mut ltp, mut ltd) = (Branch::of(steps, true), Branch::of(steps, false));

@@ -161,7 +161,7 @@ mod reference {
         }
     }
 
-    pub(super) fn fit_exponential(steps: &Steps, robust: bool) -> Result<ExponentialFit, String> {
+    pub(super) fn fit_exponential(steps: &Steps, robust: bool) -> Result<StepEstimates, String> {
         let up = ols(steps, true, true).ok_or("fewer than 2 distinct LTP steps below g_max")?;
         let down = ols(steps, false, true).ok_or("fewer than 2 distinct LTD steps above g_min")?;
         let mut start = vec![up.0, up.1, down.0, down.1];
@@ -194,7 +194,7 @@ mod reference {
         let pulses_ltp = fit.derived(|q| pulses_of(q[0], q[1], true));
         let pulses_ltd = fit.derived(|q| pulses_of(q[2], q[3], false));
         let _ = interior;
-        Ok(ExponentialFit {
+        Ok(StepEstimates {
             nl_ltp,
             nl_ltd,
             pulses_ltp,
@@ -352,7 +352,7 @@ fn fast_fits_equal_the_reference_implementation() {
             for (k, steps) in device_steps(&data).iter().enumerate() {
                 let what = format!("seed {seed} robust {robust} device {k}");
                 let (fast, slow) = (
-                    fit_exponential(steps, robust),
+                    fit_steps(steps, robust).map(|f| step_estimates(&f, steps)),
                     reference::fit_exponential(steps, robust),
                 );
                 assert_eq!(fast.is_ok(), slow.is_ok(), "{what}: {fast:?} vs {slow:?}");
