@@ -239,17 +239,9 @@ impl Experiment {
         }
         let columns = columns(raw.kind, &swept_keys(&dimensions));
         for (i, plot) in raw.plot.iter().enumerate() {
-            let named = [
-                ("x", Some(&plot.x)),
-                ("y", Some(&plot.y)),
-                ("z", plot.z.as_ref()),
-                ("series", plot.series.as_ref()),
-            ];
-            let filters = plot.filter.keys().map(|k| ("where", Some(k)));
-            for (field, column) in named.into_iter().chain(filters) {
-                let Some(column) = column else { continue };
-                if !columns.iter().any(|c| c == column) {
-                    let hint = suggest(column, columns.iter().map(String::as_str))
+            for (field, column) in plot.columns() {
+                if !columns.iter().any(|c| *c == column) {
+                    let hint = suggest(&column, columns.iter().map(String::as_str))
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
                     return Err(doc.invalid(

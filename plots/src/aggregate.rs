@@ -14,11 +14,11 @@ pub(crate) struct Point {
     pub(crate) n: usize,
 }
 
-/// One line: its series value (`None` without `series`) and its points,
-/// sorted by `x`.
+/// One line: its series values (`None` without `series`; one per series
+/// column) and its points, sorted by `x`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Line {
-    pub(crate) key: Option<Key>,
+    pub(crate) key: Option<Vec<Key>>,
     pub(crate) points: Vec<Point>,
 }
 
@@ -37,11 +37,38 @@ pub(crate) fn mean_std(values: &[f64]) -> (f64, f64) {
     (mean, (ss / (n - 1) as f64).sqrt())
 }
 
+/// Student's t quantile t₀.₉₇₅ with `df` degrees of freedom, the factor
+/// of a two-sided 95 % confidence interval of a mean: tabulated for df ≤ 30
+/// (Abramowitz & Stegun, *Handbook of Mathematical Functions*, 1964,
+/// table 26.10), the Cornish–Fisher expansion in 1/df beyond (ibid.
+/// 26.7.5; within 1e-4 of the table at df = 30). NaN for df = 0.
+pub(crate) fn t975(df: usize) -> f64 {
+    const TABLE: [f64; 30] = [
+        12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+        2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056,
+        2.052, 2.048, 2.045, 2.042,
+    ];
+    match df {
+        0 => f64::NAN,
+        1..=30 => TABLE[df - 1],
+        _ => t975_expansion(df as f64),
+    }
+}
+
+/// The Cornish–Fisher expansion of t₀.₉₇₅ to third order in 1/df.
+fn t975_expansion(df: f64) -> f64 {
+    let z = 1.959_963_984_540_054_f64; // the normal quantile Φ⁻¹(0.975)
+    let (z3, z5, z7) = (z.powi(3), z.powi(5), z.powi(7));
+    z + (z3 + z) / (4.0 * df)
+        + (5.0 * z5 + 16.0 * z3 + 3.0 * z) / (96.0 * df * df)
+        + (3.0 * z7 + 19.0 * z5 + 17.0 * z3 - 15.0 * z) / (384.0 * df * df * df)
+}
+
 /// Groups rows by (series key, x) and averages `y` in each group. Lines are
 /// sorted by key, points by `x`. Rows are given as (key, x, y) and must be
 /// finite already.
-pub(crate) fn lines(rows: impl IntoIterator<Item = (Option<Key>, f64, f64)>) -> Vec<Line> {
-    let mut groups: BTreeMap<Option<Key>, BTreeMap<Key, Vec<f64>>> = BTreeMap::new();
+pub(crate) fn lines(rows: impl IntoIterator<Item = (Option<Vec<Key>>, f64, f64)>) -> Vec<Line> {
+    let mut groups: BTreeMap<Option<Vec<Key>>, BTreeMap<Key, Vec<f64>>> = BTreeMap::new();
     for (key, x, y) in rows {
         groups
             .entry(key)
@@ -136,12 +163,51 @@ mod tests {
     fn series_sorted_numerically_not_lexically() {
         let rows = [10.0, 2.0, 1e-6, 2.5]
             .iter()
-            .map(|&k| (Some(Key::Num(k)), 0.0, 1.0));
+            .map(|&k| (Some(vec![Key::Num(k)]), 0.0, 1.0));
         let keys: Vec<String> = lines(rows)
             .iter()
-            .map(|l| l.key.as_ref().map(Key::label).unwrap_or_default())
+            .map(|l| l.key.as_ref().map(|k| k[0].label()).unwrap_or_default())
             .collect();
         assert_eq!(keys, ["1e-6", "2", "2.5", "10"]);
+    }
+
+    #[test]
+    fn several_series_columns_sort_column_by_column() {
+        let key = |a: &str, b: f64| Some(vec![Key::Str(a.into()), Key::Num(b)]);
+        let rows = [
+            key("pair", 1000.0),
+            key("reference", 0.0),
+            key("pair", 100.0),
+        ]
+        .into_iter()
+        .map(|k| (k, 0.0, 1.0));
+        let keys: Vec<Vec<Key>> = lines(rows).into_iter().filter_map(|l| l.key).collect();
+        assert_eq!(
+            keys,
+            vec![
+                vec![Key::Str("pair".into()), Key::Num(100.0)],
+                vec![Key::Str("pair".into()), Key::Num(1000.0)],
+                vec![Key::Str("reference".into()), Key::Num(0.0)],
+            ]
+        );
+    }
+
+    #[test]
+    fn t_quantiles_match_the_table_and_tend_to_the_normal() {
+        assert_eq!(t975(1), 12.706);
+        assert_eq!(t975(9), 2.262);
+        assert!(t975(0).is_nan());
+        // The expansion meets the table at df = 30 (2.042) and reaches the
+        // tabulated 2.021 (df 40), 2.000 (60), 1.980 (120).
+        for (df, t) in [(30, 2.042), (40, 2.021), (60, 2.000), (120, 1.980)] {
+            let v = t975_expansion(df as f64);
+            assert!((v - t).abs() < 6e-4, "df {df}: {v} vs {t}");
+        }
+        assert!((t975(100_000) - 1.959_964).abs() < 1e-4);
+        // Decreasing in df.
+        for df in 1..200 {
+            assert!(t975(df + 1) < t975(df), "df {df}");
+        }
     }
 
     #[test]

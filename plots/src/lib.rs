@@ -52,10 +52,12 @@ mod fit;
 mod heatmap;
 mod line;
 mod output;
+mod series;
 mod spec;
 mod style;
 mod table;
 mod text;
+mod units;
 
 use std::path::{Path, PathBuf};
 
@@ -117,7 +119,7 @@ pub fn draw(spec: &PlotSpec, table: &DataFrame, out_dir: &Path) -> Result<Vec<Pa
     };
     let mask = reader.filter_mask(&spec.filter)?;
     let plot = match spec.kind {
-        PlotKind::Line => Plot::Line(line::prepare(spec, &reader, &mask, size_in)?),
+        PlotKind::Line => Plot::Line(line::prepare(spec, &reader, &mask)?),
         PlotKind::Heatmap => Plot::Heatmap(heatmap::prepare(spec, &reader, &mask)?),
     };
     let px = (

@@ -1,29 +1,76 @@
-//! Line plots: mean ± std against `x`, one line per series value.
+//! Line plots: the mean of `y` against `x`, one line per series entry,
+//! the spread of the rows averaged into each point as a band or bars.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::aggregate::{self, Line};
-use crate::axis::{axis_label, Axis};
+use crate::aggregate::{self, Point};
+use crate::axis::Axis;
 use crate::error::PlotError;
+use crate::series::SeriesFormat;
 use crate::spec::{ErrorStyle, PlotSpec};
-use crate::style::{font, px, px_i, stroke, FRAME, GRID, INK, LABEL_PT, PALETTE, SMALL_PT};
+use crate::style::{font, look, px, px_i, stroke, Marker, FRAME, GRID, INK, LABEL_PT, SMALL_PT};
 use crate::table::{Key, Reader};
+use crate::text::width_px;
+use crate::units::{self, sentence_case, Shown};
 
-/// A line plot with its data aggregated and its axes laid out: everything
-/// that does not depend on the output format.
+/// One point as drawn: `x`, the mean, and the half-width of its band or
+/// bar (0 without a spread or with `error = "none"`), in column units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Mark {
+    pub(crate) x: f64,
+    pub(crate) mean: f64,
+    pub(crate) half: f64,
+}
+
+/// One line: its legend entry and its marks, sorted by `x`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Series {
+    pub(crate) label: String,
+    pub(crate) marks: Vec<Mark>,
+}
+
+/// A line plot with its data aggregated and its axes' ranges and units
+/// chosen: everything that does not depend on the output format. Ticks
+/// are laid out when it is drawn, for the length the axes get.
 #[derive(Debug, Clone)]
 pub(crate) struct LinePlot {
-    pub(crate) lines: Vec<Line>,
+    pub(crate) series: Vec<Series>,
     pub(crate) x: Axis,
     pub(crate) y: Axis,
     pub(crate) x_label: String,
     pub(crate) y_label: String,
     /// Legend title; `Some` exactly when the spec names a `series`.
     pub(crate) legend_title: Option<String>,
+    /// What the bands or bars show ("mean ± σ (n = 3)"), when any point
+    /// averages several rows.
+    pub(crate) note: Option<String>,
     pub(crate) title: Option<String>,
     pub(crate) error: ErrorStyle,
+}
+
+/// The half-width of a point's band or bar: σ, or the 95 % confidence
+/// interval's t₀.₉₇₅,ₙ₋₁ · σ/√n.
+pub(crate) fn half_width(p: &Point, error: ErrorStyle) -> f64 {
+    match error {
+        ErrorStyle::None => 0.0,
+        _ if p.n < 2 => 0.0,
+        ErrorStyle::Band | ErrorStyle::Bars => p.std,
+        ErrorStyle::Ci95 => aggregate::t975(p.n - 1) * p.std / (p.n as f64).sqrt(),
+    }
+}
+
+/// The unit a log axis over `[min, max]` shows: chosen at the geometric
+/// middle over at most three decades (1–100 nJ), else the base unit (10⁰ …
+/// 10⁸ s).
+fn log_shown(column: &str, min: f64, max: f64) -> Shown {
+    let unit = units::split(column).1;
+    if (max / min).log10() <= 3.0 {
+        units::choose(unit, (min * max).sqrt())
+    } else {
+        units::choose(unit, unit.map_or(1.0, |u| 1.0 / u.to_base))
+    }
 }
 
 /// Reads, filters and aggregates the rows of a line plot.
@@ -31,7 +78,6 @@ pub(crate) fn prepare(
     spec: &PlotSpec,
     reader: &Reader<'_>,
     mask: &[bool],
-    size_in: (f64, f64),
 ) -> Result<LinePlot, PlotError> {
     let file = spec.file.clone();
     if let Some(z) = &spec.z {
@@ -42,17 +88,23 @@ pub(crate) fn prepare(
             ),
         });
     }
+    if spec.series.is_none() && !spec.series_labels.is_empty() {
+        return Err(PlotError::Spec {
+            file,
+            message: "`series_labels` relabels legend entries, but there is no `series`; name the column(s) that split the rows into lines".to_string(),
+        });
+    }
     let xs = reader.numbers(&spec.x, "x")?;
     let ys = reader.numbers(&spec.y, "y")?;
-    let series = match &spec.series {
-        Some(s) => Some(reader.values(s, "series")?),
+    let format = match &spec.series {
+        Some(s) => Some(SeriesFormat::read(s, reader, mask)?),
         None => None,
     };
     let kept = mask.iter().filter(|m| **m).count();
-    let rows: Vec<(Option<Key>, f64, f64)> = (0..mask.len())
+    let rows: Vec<(Option<Vec<Key>>, f64, f64)> = (0..mask.len())
         .filter(|&i| mask[i] && xs[i].is_finite() && ys[i].is_finite())
-        .filter_map(|i| match &series {
-            Some(v) => v.key(i).map(|k| (Some(k), xs[i], ys[i])),
+        .filter_map(|i| match &format {
+            Some(f) => f.key(i).map(|k| (Some(k), xs[i], ys[i])),
             None => Some((None, xs[i], ys[i])),
         })
         .collect();
@@ -85,73 +137,105 @@ pub(crate) fn prepare(
         }
     }
     let lines = aggregate::lines(rows);
+    let (labels, legend_title) = match &format {
+        Some(f) => {
+            let keys: Vec<&[Key]> = lines
+                .iter()
+                .map(|l| l.key.as_deref().unwrap_or(&[]))
+                .collect();
+            (f.entries(&keys, spec)?, Some(f.title(spec)))
+        }
+        None => (vec![String::new(); lines.len()], None),
+    };
+    let series: Vec<Series> = lines
+        .iter()
+        .zip(labels)
+        .map(|(l, label)| Series {
+            label,
+            marks: l
+                .points
+                .iter()
+                .map(|p| Mark {
+                    x: p.x,
+                    mean: p.mean,
+                    half: half_width(p, spec.error),
+                })
+                .collect(),
+        })
+        .collect();
 
-    let points = lines.iter().flat_map(|l| l.points.iter());
     let (mut x_min, mut x_max) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for p in points {
-        x_min = x_min.min(p.x);
-        x_max = x_max.max(p.x);
-        let spread = if spec.error == ErrorStyle::None {
-            0.0
-        } else {
-            p.std
-        };
-        for y in [p.mean - spread, p.mean, p.mean + spread] {
+    let mut x_values = Vec::new();
+    for m in series.iter().flat_map(|s| s.marks.iter()) {
+        x_min = x_min.min(m.x);
+        x_max = x_max.max(m.x);
+        x_values.push(m.x);
+        for y in [m.mean - m.half, m.mean, m.mean + m.half] {
             if y.is_finite() && (!spec.log_y || y > 0.0) {
                 y_min = y_min.min(y);
                 y_max = y_max.max(y);
             }
         }
     }
-    let x_ticks = ((size_in.0 * 1.6).round() as usize).clamp(3, 10);
-    let y_ticks = ((size_in.1 * 2.0).round() as usize).clamp(3, 10);
-    let x = if spec.log_x {
-        Axis::log(x_min, x_max, x_ticks)
+    let x_shown = if spec.log_x {
+        log_shown(&spec.x, x_min, x_max)
     } else {
-        Axis::linear(x_min, x_max, x_ticks)
+        units::choose(units::split(&spec.x).1, x_min.abs().max(x_max.abs()))
     };
-    let y = if spec.log_y {
-        Axis::log(y_min, y_max, y_ticks)
+    let y_shown = if spec.log_y {
+        log_shown(&spec.y, y_min, y_max)
     } else {
-        Axis::linear(y_min, y_max, y_ticks)
+        units::choose(units::split(&spec.y).1, y_min.abs().max(y_max.abs()))
     };
-    let legend_title = spec
-        .series
-        .as_ref()
-        .map(|s| spec.series_label.clone().unwrap_or_else(|| axis_label(s)));
+    let x = Axis::new(x_min, x_max, spec.log_x, &x_shown, &x_values);
+    let y = Axis::new(y_min, y_max, spec.log_y, &y_shown, &[]);
+    let axis_title = |given: &Option<String>, column: &str, shown: &Shown| match given {
+        Some(label) => sentence_case(&units::title(label, shown)),
+        None => units::default_title(column, shown),
+    };
+    let note = note(&lines, spec.error, &series);
     Ok(LinePlot {
-        lines,
+        x_label: axis_title(&spec.x_label, &spec.x, &x_shown),
+        y_label: axis_title(&spec.y_label, &spec.y, &y_shown),
+        series,
         x,
         y,
-        x_label: spec.x_label.clone().unwrap_or_else(|| axis_label(&spec.x)),
-        y_label: spec.y_label.clone().unwrap_or_else(|| axis_label(&spec.y)),
         legend_title,
+        note,
         title: spec.title.clone(),
         error: spec.error,
     })
 }
 
-/// Marker shapes, cycled together with the colours so that lines stay
-/// distinguishable in black and white.
-#[derive(Debug, Clone, Copy)]
-enum Marker {
-    Circle,
-    Square,
-    Triangle,
-    Diamond,
-}
-
-const MARKERS: [Marker; 4] = [
-    Marker::Circle,
-    Marker::Square,
-    Marker::Triangle,
-    Marker::Diamond,
-];
-
-/// Colour and marker of the `i`-th line.
-fn look(i: usize) -> (RGBColor, Marker) {
-    (PALETTE[i % PALETTE.len()], MARKERS[i % MARKERS.len()])
+/// What the bands or bars show, with the number of rows averaged per point:
+/// "mean ± σ (n = 3)", "mean, 95 % CI (n = 2–5)". `None` when nothing
+/// shows a spread.
+fn note(lines: &[aggregate::Line], error: ErrorStyle, series: &[Series]) -> Option<String> {
+    let spread = series
+        .iter()
+        .flat_map(|s| s.marks.iter())
+        .any(|m| m.half > 0.0);
+    let ns: Vec<usize> = lines
+        .iter()
+        .flat_map(|l| l.points.iter())
+        .filter(|p| p.n >= 2)
+        .map(|p| p.n)
+        .collect();
+    if !spread || ns.is_empty() {
+        return None;
+    }
+    let (lo, hi) = (ns.iter().min()?, ns.iter().max()?);
+    let n = if lo == hi {
+        format!("n = {lo}")
+    } else {
+        format!("n = {lo}–{hi}")
+    };
+    match error {
+        ErrorStyle::Band | ErrorStyle::Bars => Some(format!("mean ± σ ({n})")),
+        ErrorStyle::Ci95 => Some(format!("mean, 95 % CI ({n})")),
+        ErrorStyle::None => None,
+    }
 }
 
 /// Draws one marker centred at the backend pixel `c`.
@@ -162,31 +246,38 @@ fn draw_marker<DB: DrawingBackend>(
     color: RGBColor,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let r = px(1.6);
-    let style = color.filled();
+    let fill = color.filled();
+    let outline = color.stroke_width(stroke(0.6));
+    let square = |h: i32| [(c.0 - h, c.1 - h), (c.0 + h, c.1 + h)];
+    let triangle = |down: bool| {
+        let h = r * 1.15;
+        let s = if down { -1 } else { 1 };
+        vec![
+            (c.0, c.1 - s * h.round() as i32),
+            (
+                c.0 + (h * 0.95).round() as i32,
+                c.1 + s * (h * 0.6).round() as i32,
+            ),
+            (
+                c.0 - (h * 0.95).round() as i32,
+                c.1 + s * (h * 0.6).round() as i32,
+            ),
+        ]
+    };
     match marker {
-        Marker::Circle => area.draw(&Circle::new(c, r.round() as i32, style)),
-        Marker::Square => {
-            let h = (r * 0.85).round() as i32;
-            area.draw(&Rectangle::new(
-                [(c.0 - h, c.1 - h), (c.0 + h, c.1 + h)],
-                style,
-            ))
+        Marker::Circle => area.draw(&Circle::new(c, r.round() as i32, fill)),
+        Marker::OpenCircle => {
+            area.draw(&Circle::new(c, r.round() as i32, WHITE.filled()))?;
+            area.draw(&Circle::new(c, r.round() as i32, outline))
         }
-        Marker::Triangle => {
-            let h = r * 1.15;
-            let pts = vec![
-                (c.0, c.1 - h.round() as i32),
-                (
-                    c.0 + (h * 0.95).round() as i32,
-                    c.1 + (h * 0.6).round() as i32,
-                ),
-                (
-                    c.0 - (h * 0.95).round() as i32,
-                    c.1 + (h * 0.6).round() as i32,
-                ),
-            ];
-            area.draw(&Polygon::new(pts, style))
+        Marker::Square => area.draw(&Rectangle::new(square((r * 0.85).round() as i32), fill)),
+        Marker::OpenSquare => {
+            let corners = square((r * 0.85).round() as i32);
+            area.draw(&Rectangle::new(corners, WHITE.filled()))?;
+            area.draw(&Rectangle::new(corners, outline))
         }
+        Marker::TriangleUp => area.draw(&Polygon::new(triangle(false), fill)),
+        Marker::TriangleDown => area.draw(&Polygon::new(triangle(true), fill)),
         Marker::Diamond => {
             let h = (r * 1.2).round() as i32;
             let pts = vec![
@@ -195,9 +286,46 @@ fn draw_marker<DB: DrawingBackend>(
                 (c.0, c.1 + h),
                 (c.0 - h, c.1),
             ];
-            area.draw(&Polygon::new(pts, style))
+            area.draw(&Polygon::new(pts, fill))
         }
     }
+}
+
+/// The drawn pieces of a polyline under a dash pattern (on and off lengths
+/// in pixels; empty: the whole line). The pattern runs on across vertices.
+pub(crate) fn dash_runs(pts: &[(f64, f64)], pattern: &[f64]) -> Vec<Vec<(f64, f64)>> {
+    if pattern.is_empty() || pattern.iter().any(|d| *d <= 0.0) {
+        return vec![pts.to_vec()];
+    }
+    let mut runs = Vec::new();
+    let mut current: Vec<(f64, f64)> = pts.first().into_iter().copied().collect();
+    let (mut k, mut left) = (0usize, pattern[0]);
+    for w in pts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let len = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+        let mut at = 0.0;
+        while len - at >= left {
+            at += left;
+            let t = at / len;
+            let p = (a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1));
+            if k % 2 == 0 {
+                current.push(p);
+                runs.push(std::mem::take(&mut current));
+            } else {
+                current = vec![p];
+            }
+            k = (k + 1) % pattern.len();
+            left = pattern[k];
+        }
+        left -= len - at;
+        if k % 2 == 0 && current.last() != Some(&b) {
+            current.push(b);
+        }
+    }
+    if k % 2 == 0 && current.len() >= 2 {
+        runs.push(current);
+    }
+    runs
 }
 
 /// A vertical error bar with caps from pixel row `hi` to `lo` at column `x`,
@@ -234,6 +362,86 @@ pub(crate) fn text_width<DB: DrawingBackend>(
         .unwrap_or(0)
 }
 
+/// Where the plotting area goes in a figure `width` × `height` pixels with
+/// `top` pixels above it, and the axes' ticks for the lengths it gets.
+struct Frame {
+    top: i32,
+    right: i32,
+    y_area: i32,
+    x: Axis,
+    y: Axis,
+    /// The plotting area in pixels.
+    xr: std::ops::Range<i32>,
+    yr: std::ops::Range<i32>,
+}
+
+const LEFT_PT: f64 = 3.0;
+const BOTTOM_PT: f64 = 3.0;
+const TICK_PT: f64 = 2.5;
+
+fn x_area() -> i32 {
+    let small_h = px(SMALL_PT).round() as i32;
+    let label_h = px(LABEL_PT * 1.15).round() as i32;
+    2 * px_i(TICK_PT) + small_h + px_i(3.0) + label_h
+}
+
+impl Frame {
+    fn new(p: &LinePlot, width: i32, height: i32, top: i32) -> Frame {
+        let (left, bottom) = (px_i(LEFT_PT), px_i(BOTTOM_PT));
+        let label_h = px(LABEL_PT * 1.15).round() as i32;
+        let x_area = x_area();
+        let mut y = p.y.clone();
+        let y_len = (height - top - bottom - x_area).max(1);
+        y.fit_ticks(f64::from(y_len), false);
+        let y_tick_w = y
+            .ticks
+            .iter()
+            .map(|(_, t)| width_px(t, SMALL_PT).ceil() as i32)
+            .max()
+            .unwrap_or(0);
+        // plotters puts tick labels two tick lengths from the axis and the
+        // axis title at the far edge of the label area.
+        let y_area = 2 * px_i(TICK_PT) + y_tick_w + px_i(3.0) + label_h;
+        let mut right = px_i(8.0);
+        let mut x = p.x.clone();
+        for _ in 0..3 {
+            let x_len = (width - left - y_area - right).max(1);
+            x.fit_ticks(f64::from(x_len), true);
+            // The last label may reach past the axis' end.
+            let overhang = x.ticks.last().map_or(0.0, |(t, s)| {
+                let at = (t - x.lo) / (x.hi - x.lo) * f64::from(x_len);
+                at + width_px(s, SMALL_PT) / 2.0 - f64::from(x_len)
+            });
+            let need = overhang.ceil() as i32 + px_i(2.0);
+            if need <= right {
+                break;
+            }
+            right = need;
+        }
+        let xr = (left + y_area)..(width - right);
+        let yr = top..(height - bottom - x_area);
+        Frame {
+            top,
+            right,
+            y_area,
+            x,
+            y,
+            xr,
+            yr,
+        }
+    }
+
+    /// Pixel of a point in plot coordinates.
+    fn to_px(&self, x: f64, y: f64) -> (i32, i32) {
+        let fx = (x - self.x.lo) / (self.x.hi - self.x.lo);
+        let fy = (y - self.y.lo) / (self.y.hi - self.y.lo);
+        (
+            self.xr.start + (fx * f64::from(self.xr.end - self.xr.start)).round() as i32,
+            self.yr.end - (fy * f64::from(self.yr.end - self.yr.start)).round() as i32,
+        )
+    }
+}
+
 /// Draws the plot on `root` (the whole figure).
 pub(crate) fn render<DB: DrawingBackend>(
     p: &LinePlot,
@@ -244,58 +452,31 @@ pub(crate) fn render<DB: DrawingBackend>(
     let (width, height) = (width as i32, height as i32);
     let small = font(SMALL_PT);
     let label = font(LABEL_PT);
-    let tick = px_i(2.5);
-    let y_tick_w =
-        p.y.ticks
-            .iter()
-            .map(|(_, t)| text_width(root, t, &small))
-            .max()
-            .unwrap_or(0);
-    let last_x_w =
-        p.x.ticks
-            .last()
-            .map(|(_, t)| text_width(root, t, &small))
-            .unwrap_or(0);
-    let small_h = px(SMALL_PT).round() as i32;
     let label_h = px(LABEL_PT * 1.15).round() as i32;
-
-    // Layout. plotters puts tick labels two tick lengths from the axis and
-    // the axis description at the far edge of the label area.
-    let x_area = 2 * tick + small_h + px_i(3.0) + label_h;
-    let y_area = 2 * tick + y_tick_w + px_i(3.0) + label_h;
-    let (left, bottom) = (px_i(3.0), px_i(3.0));
     let title_h = if p.title.is_some() {
         label_h + px_i(3.0)
     } else {
         0
     };
     let top = px_i(6.0) + title_h;
-    let overhang = last_x_w / 2 + px_i(2.0);
-    let mut right = overhang.max(px_i(8.0));
 
     // The legend goes in the corner of the plotting area where it hides no
-    // data, or to the right of the plotting area when every corner would.
-    let legend = p
-        .legend_title
-        .as_deref()
-        .map(|t| Legend::measure(root, p, t));
-    let mut legend_at = None;
-    if let Some(lg) = &legend {
-        let xr = (left + y_area)..(width - right);
-        let yr = top..(height - bottom - x_area);
-        let to_px = |x: f64, y: f64| {
-            let fx = (x - p.x.lo) / (p.x.hi - p.x.lo);
-            let fy = (y - p.y.lo) / (p.y.hi - p.y.lo);
-            (
-                xr.start + (fx * (xr.end - xr.start) as f64).round() as i32,
-                yr.end - (fy * (yr.end - yr.start) as f64).round() as i32,
-            )
-        };
-        let obstacles = obstacles(p, to_px);
-        legend_at = lg.free_corner(&xr, &yr, &obstacles);
-        if legend_at.is_none() {
-            right = lg.w + px_i(2.0) + overhang.max(px_i(6.0));
-            legend_at = Some((width - px_i(2.0) - lg.w, top));
+    // data; when every corner would, above the plotting area in as many
+    // columns as fit, so that the axes keep the figure's width.
+    let mut frame = Frame::new(p, width, height, top);
+    let mut legend = None;
+    if let Some(lg) = Legend::measure(p, 1) {
+        let obstacles = obstacles(p, |x, y| frame.to_px(x, y));
+        match lg.free_corner(&frame.xr, &frame.yr, &obstacles) {
+            Some(at) => legend = Some((lg, at)),
+            None => {
+                let avail = width - 2 * px_i(LEFT_PT);
+                let lg = Legend::fitting(p, avail);
+                frame = Frame::new(p, width, height, top + lg.h + px_i(4.0));
+                let centre = (frame.xr.start + frame.xr.end - lg.w) / 2;
+                let x0 = centre.min(width - px_i(2.0) - lg.w).max(px_i(2.0));
+                legend = Some((lg, (x0, top)));
+            }
         }
     }
 
@@ -307,21 +488,21 @@ pub(crate) fn render<DB: DrawingBackend>(
         ))?;
     }
     let mut chart = ChartBuilder::on(root)
-        .margin_top(top)
-        .margin_right(right)
-        .margin_left(left)
-        .margin_bottom(bottom)
-        .x_label_area_size(x_area)
-        .y_label_area_size(y_area)
-        .build_cartesian_2d(p.x.coord(), p.y.coord())?;
-    let x_fmt = |v: &f64| p.x.label_at(*v);
-    let y_fmt = |v: &f64| p.y.label_at(*v);
+        .margin_top(frame.top)
+        .margin_right(frame.right)
+        .margin_left(px_i(LEFT_PT))
+        .margin_bottom(px_i(BOTTOM_PT))
+        .x_label_area_size(x_area())
+        .y_label_area_size(frame.y_area)
+        .build_cartesian_2d(frame.x.coord(), frame.y.coord())?;
+    let x_fmt = |v: &f64| frame.x.label_at(*v);
+    let y_fmt = |v: &f64| frame.y.label_at(*v);
     chart
         .configure_mesh()
         .bold_line_style(GRID.stroke_width(stroke(0.5)))
         .light_line_style(TRANSPARENT)
         .axis_style(INK.stroke_width(stroke(0.6)))
-        .set_all_tick_mark_size(tick)
+        .set_all_tick_mark_size(px_i(TICK_PT))
         .label_style(small.clone())
         .axis_desc_style(label.clone())
         .x_label_formatter(&x_fmt)
@@ -331,54 +512,62 @@ pub(crate) fn render<DB: DrawingBackend>(
         .draw()?;
 
     let area = chart.plotting_area();
-    let y_plot = |v: f64| y_coord(p, v);
-    let to_px = |x: f64, y: f64| area.map_coordinate(&(p.x.to_plot(x), y_plot(y)));
+    let y_plot = |v: f64| y_coord(&frame.y, v);
+    let to_px = |x: f64, y: f64| area.map_coordinate(&(frame.x.to_plot(x), y_plot(y)));
 
     // Bands first, so that every line and marker is drawn over all of them.
-    for (i, line) in p.lines.iter().enumerate() {
-        let (color, _) = look(i);
-        let spread = line.points.iter().any(|q| q.std > 0.0);
-        if p.error == ErrorStyle::Band && spread && line.points.len() > 1 {
-            let upper = line
-                .points
+    let banded = matches!(p.error, ErrorStyle::Band | ErrorStyle::Ci95);
+    for (i, s) in p.series.iter().enumerate() {
+        let (color, _, _) = look(i);
+        if banded && s.marks.len() > 1 && s.marks.iter().any(|m| m.half > 0.0) {
+            let upper = s
+                .marks
                 .iter()
-                .map(|q| (p.x.to_plot(q.x), y_plot(q.mean + q.std)));
-            let lower = line
-                .points
+                .map(|m| (frame.x.to_plot(m.x), y_plot(m.mean + m.half)));
+            let lower = s
+                .marks
                 .iter()
                 .rev()
-                .map(|q| (p.x.to_plot(q.x), y_plot(q.mean - q.std)));
+                .map(|m| (frame.x.to_plot(m.x), y_plot(m.mean - m.half)));
             area.draw(&Polygon::new(
                 upper.chain(lower).collect::<Vec<_>>(),
                 color.mix(0.2).filled(),
             ))?;
         }
     }
-    for (i, line) in p.lines.iter().enumerate() {
-        let (color, marker) = look(i);
+    for (i, s) in p.series.iter().enumerate() {
+        let (color, marker, dash) = look(i);
         // A single point has no band: it gets an error bar instead.
-        let bars =
-            p.error == ErrorStyle::Bars || (p.error == ErrorStyle::Band && line.points.len() == 1);
+        let bars = p.error == ErrorStyle::Bars || (banded && s.marks.len() == 1);
         if bars {
-            for q in line.points.iter().filter(|q| q.std > 0.0) {
-                let (x, hi) = to_px(q.x, q.mean + q.std);
-                let (_, lo) = to_px(q.x, q.mean - q.std);
+            for m in s.marks.iter().filter(|m| m.half > 0.0) {
+                let (x, hi) = to_px(m.x, m.mean + m.half);
+                let (_, lo) = to_px(m.x, m.mean - m.half);
                 draw_error_bar(root, x, hi, lo, color)?;
             }
         }
-        area.draw(&PathElement::new(
-            line.points
+        let pts: Vec<(f64, f64)> = s
+            .marks
+            .iter()
+            .map(|m| {
+                let (x, y) = to_px(m.x, m.mean);
+                (f64::from(x), f64::from(y))
+            })
+            .collect();
+        let pattern: Vec<f64> = dash.iter().map(|d| px(*d)).collect();
+        for run in dash_runs(&pts, &pattern) {
+            let run: Vec<(i32, i32)> = run
                 .iter()
-                .map(|q| (p.x.to_plot(q.x), y_plot(q.mean)))
-                .collect::<Vec<_>>(),
-            color.stroke_width(stroke(1.0)),
-        ))?;
-        for q in &line.points {
-            draw_marker(root, to_px(q.x, q.mean), marker, color)?;
+                .map(|&(x, y)| (x.round() as i32, y.round() as i32))
+                .collect();
+            root.draw(&PathElement::new(run, color.stroke_width(stroke(1.0))))?;
+        }
+        for m in &s.marks {
+            draw_marker(root, to_px(m.x, m.mean), marker, color)?;
         }
     }
-    if let (Some(lg), Some(at)) = (&legend, legend_at) {
-        lg.draw(root, at)?;
+    if let Some((lg, at)) = &legend {
+        lg.draw(root, *at, p.error)?;
     }
     root.present()?;
     Ok(())
@@ -386,35 +575,26 @@ pub(crate) fn render<DB: DrawingBackend>(
 
 /// The plot coordinate of a `y` value; on a log axis, values <= 0 (the lower
 /// edge of a wide band) go to the bottom of the axis.
-fn y_coord(p: &LinePlot, v: f64) -> f64 {
-    if p.y.log {
-        if v > 0.0 {
-            v.log10()
-        } else {
-            p.y.lo
-        }
+fn y_coord(y: &Axis, v: f64) -> f64 {
+    if y.log && v <= 0.0 {
+        y.lo
     } else {
-        v
+        y.to_plot(v)
     }
 }
 
 /// Pixels the data covers: points along every line, and band edges.
 fn obstacles(p: &LinePlot, to_px: impl Fn(f64, f64) -> (i32, i32)) -> Vec<(i32, i32)> {
     let mut out = Vec::new();
-    for line in &p.lines {
-        let pts: Vec<(i32, i32)> = line
-            .points
-            .iter()
-            .map(|q| to_px(p.x.to_plot(q.x), y_coord(p, q.mean)))
-            .collect();
-        out.extend(sample_path(&pts));
+    for s in &p.series {
+        let edge = |k: f64| -> Vec<(i32, i32)> {
+            s.marks
+                .iter()
+                .map(|m| to_px(p.x.to_plot(m.x), y_coord(&p.y, m.mean + k * m.half)))
+                .collect()
+        };
+        out.extend(sample_path(&edge(0.0)));
         if p.error != ErrorStyle::None {
-            let edge = |s: f64| -> Vec<(i32, i32)> {
-                line.points
-                    .iter()
-                    .map(|q| to_px(p.x.to_plot(q.x), y_coord(p, q.mean + s * q.std)))
-                    .collect()
-            };
             out.extend(sample_path(&edge(1.0)));
             out.extend(sample_path(&edge(-1.0)));
         }
@@ -439,45 +619,77 @@ fn sample_path(pts: &[(i32, i32)]) -> Vec<(i32, i32)> {
     out
 }
 
-/// The legend: a title and one entry (line, marker, value) per series.
+/// The legend: a title, one entry (line, marker, label) per series in
+/// `cols` columns (row by row), and the note on what bands or bars show.
 struct Legend {
     title: String,
     labels: Vec<String>,
+    note: Option<String>,
+    cols: usize,
+    entry_w: i32,
     w: i32,
     h: i32,
 }
 
 impl Legend {
     const PAD_PT: f64 = 3.0;
-    const SAMPLE_PT: f64 = 12.0;
+    const SAMPLE_PT: f64 = 14.0;
     const GAP_PT: f64 = 3.0;
+    const COL_GAP_PT: f64 = 6.0;
     const ROW_PT: f64 = SMALL_PT * 1.3;
 
-    fn measure<DB: DrawingBackend>(
-        root: &DrawingArea<DB, Shift>,
-        p: &LinePlot,
-        title: &str,
-    ) -> Legend {
-        let small = font(SMALL_PT);
-        let labels: Vec<String> = p
-            .lines
-            .iter()
-            .map(|l| l.key.as_ref().map(Key::label).unwrap_or_default())
-            .collect();
-        let text_w = labels
-            .iter()
-            .map(|l| text_width(root, l, &small))
-            .max()
-            .unwrap_or(0);
-        let title_w = text_width(root, title, &small);
-        let rows = labels.len() as i32 + i32::from(!title.is_empty());
-        Legend {
-            title: title.to_string(),
-            w: (px_i(Self::SAMPLE_PT) + px_i(Self::GAP_PT) + text_w).max(title_w)
-                + 2 * px_i(Self::PAD_PT),
-            h: px_i(Self::ROW_PT) * rows + 2 * px_i(Self::PAD_PT) - px_i(1.0),
-            labels,
+    /// The legend in `cols` columns; `None` when there is nothing to say
+    /// (no series and no spread).
+    fn measure(p: &LinePlot, cols: usize) -> Option<Legend> {
+        if p.legend_title.is_none() && p.note.is_none() {
+            return None;
         }
+        let title = p.legend_title.clone().unwrap_or_default();
+        let labels: Vec<String> = if p.legend_title.is_some() {
+            p.series.iter().map(|s| s.label.clone()).collect()
+        } else {
+            Vec::new()
+        };
+        let cols = cols.clamp(1, labels.len().max(1));
+        let w_of = |t: &str| width_px(t, SMALL_PT).ceil() as i32;
+        let lead = px_i(Self::SAMPLE_PT) + px_i(Self::GAP_PT);
+        let entry_w = lead + labels.iter().map(|l| w_of(l)).max().unwrap_or(0);
+        let content = cols as i32 * entry_w + (cols as i32 - 1) * px_i(Self::COL_GAP_PT);
+        let note_w = p.note.as_deref().map_or(0, |n| lead + w_of(n));
+        let rows = labels.len().div_ceil(cols) as i32
+            + i32::from(!title.is_empty())
+            + i32::from(p.note.is_some());
+        Some(Legend {
+            w: content.max(w_of(&title)).max(note_w) + 2 * px_i(Self::PAD_PT),
+            h: px_i(Self::ROW_PT) * rows + 2 * px_i(Self::PAD_PT) - px_i(1.0),
+            title,
+            labels,
+            note: p.note.clone(),
+            cols,
+            entry_w,
+        })
+    }
+
+    /// The legend in as many columns as fit `avail` pixels, balanced over
+    /// its rows (5 entries in 3 + 2, not 4 + 1).
+    fn fitting(p: &LinePlot, avail: i32) -> Legend {
+        let n = p.series.len().max(1);
+        let mut cols = n;
+        while cols > 1 && Legend::measure(p, cols).is_some_and(|l| l.w > avail) {
+            cols -= 1;
+        }
+        let rows = n.div_ceil(cols);
+        let cols = n.div_ceil(rows);
+        // `measure` is `Some` here: the caller measured it in one column.
+        Legend::measure(p, cols).unwrap_or(Legend {
+            title: String::new(),
+            labels: Vec::new(),
+            note: None,
+            cols: 1,
+            entry_w: 0,
+            w: 0,
+            h: 0,
+        })
     }
 
     /// The first corner of the plotting area (upper right, upper left,
@@ -511,6 +723,7 @@ impl Legend {
         &self,
         root: &DrawingArea<DB, Shift>,
         (x0, y0): (i32, i32),
+        error: ErrorStyle,
     ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
         let pad = px_i(Self::PAD_PT);
         let row = px_i(Self::ROW_PT);
@@ -530,23 +743,112 @@ impl Legend {
             ))?;
             y += row;
         }
+        let half = (stroke(1.0) as i32 / 2).max(1);
         for (i, label) in self.labels.iter().enumerate() {
-            let (color, marker) = look(i);
-            let half = (stroke(1.0) as i32 / 2).max(1);
-            // A filled rectangle, not a path: the SVG then holds exactly one
-            // <polyline> per series line (see the crate docs).
-            root.draw(&Rectangle::new(
-                [(x0 + pad, y - half), (x0 + pad + sample, y + half)],
-                color.filled(),
-            ))?;
-            draw_marker(root, (x0 + pad + sample / 2, y), marker, color)?;
+            let (color, marker, dash) = look(i);
+            let (c, r) = (i % self.cols, i / self.cols);
+            let x = x0 + pad + c as i32 * (self.entry_w + px_i(Self::COL_GAP_PT));
+            let yy = y + r as i32 * row;
+            // Filled rectangles, not paths: the SVG's <polyline>s in a
+            // series' colour are then exactly its line's (see the crate docs).
+            let pattern: Vec<f64> = dash.iter().map(|d| px(*d)).collect();
+            let line = [(f64::from(x), 0.0), (f64::from(x + sample), 0.0)];
+            for run in dash_runs(&line, &pattern) {
+                let (a, b) = (run[0].0.round() as i32, run[run.len() - 1].0.round() as i32);
+                root.draw(&Rectangle::new(
+                    [(a, yy - half), (b.max(a + 1), yy + half)],
+                    color.filled(),
+                ))?;
+            }
+            draw_marker(root, (x + sample / 2, yy), marker, color)?;
             root.draw(&Text::new(
                 label.clone(),
-                (x0 + pad + sample + px_i(Self::GAP_PT), y),
+                (x + sample + px_i(Self::GAP_PT), yy),
                 text_style.clone(),
             ))?;
-            y += row;
+        }
+        y += self.labels.len().div_ceil(self.cols) as i32 * row;
+        if let Some(note) = &self.note {
+            let x = x0 + pad;
+            if error == ErrorStyle::Bars {
+                draw_error_bar(root, x + sample / 2, y - row / 3, y + row / 3, INK)?;
+            } else {
+                let h = px_i(2.5);
+                root.draw(&Rectangle::new(
+                    [(x, y - h), (x + sample, y + h)],
+                    INK.mix(0.2).filled(),
+                ))?;
+                root.draw(&Rectangle::new(
+                    [(x, y - half), (x + sample, y + half)],
+                    INK.filled(),
+                ))?;
+            }
+            root.draw(&Text::new(
+                note.clone(),
+                (x + sample + px_i(Self::GAP_PT), y),
+                text_style.clone(),
+            ))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn length(run: &[(f64, f64)]) -> f64 {
+        run.windows(2)
+            .map(|w| ((w[1].0 - w[0].0).powi(2) + (w[1].1 - w[0].1).powi(2)).sqrt())
+            .sum()
+    }
+
+    #[test]
+    fn dashes_follow_the_pattern_across_vertices() {
+        // An L of length 10 + 10 with 4 on, 2 off: dashes [0, 4], [6, 10],
+        // [12, 16], [18, 20]; the second and third turn the corner? No: the
+        // corner is at 10, so [6, 10] ends there and [12, 16] starts after.
+        let pts = [(0.0, 0.0), (10.0, 0.0), (10.0, 10.0)];
+        let runs = dash_runs(&pts, &[4.0, 2.0]);
+        let lengths: Vec<f64> = runs.iter().map(|r| length(r)).collect();
+        assert_eq!(runs.len(), 4, "{runs:?}");
+        for (l, want) in lengths.iter().zip([4.0, 4.0, 4.0, 2.0]) {
+            assert!((l - want).abs() < 1e-9, "{lengths:?}");
+        }
+        assert_eq!(runs[1], vec![(6.0, 0.0), (10.0, 0.0)]);
+        assert_eq!(runs[2], vec![(10.0, 2.0), (10.0, 6.0)]);
+        // A dash that turns the corner keeps the vertex.
+        let runs = dash_runs(&pts, &[12.0, 1.0]);
+        assert_eq!(runs[0], vec![(0.0, 0.0), (10.0, 0.0), (10.0, 2.0)]);
+        // Solid: the line itself.
+        assert_eq!(dash_runs(&pts, &[]), vec![pts.to_vec()]);
+        // Drawn fraction of a long line: 4 of every 6.
+        let long = [(0.0, 0.0), (600.0, 0.0)];
+        let drawn: f64 = dash_runs(&long, &[4.0, 2.0])
+            .iter()
+            .map(|r| length(r))
+            .sum();
+        assert!((drawn - 400.0).abs() < 1e-6, "{drawn}");
+    }
+
+    #[test]
+    fn half_widths_are_sigma_or_the_t_interval() {
+        let p = Point {
+            x: 0.0,
+            mean: 2.0,
+            std: 1.5,
+            n: 4,
+        };
+        assert_eq!(half_width(&p, ErrorStyle::Band), 1.5);
+        assert_eq!(half_width(&p, ErrorStyle::Bars), 1.5);
+        assert_eq!(half_width(&p, ErrorStyle::None), 0.0);
+        // t(0.975, 3) = 3.182; 3.182 · 1.5 / 2
+        assert!((half_width(&p, ErrorStyle::Ci95) - 2.3865).abs() < 1e-9);
+        let one = Point {
+            n: 1,
+            std: 0.0,
+            ..p
+        };
+        assert_eq!(half_width(&one, ErrorStyle::Ci95), 0.0);
     }
 }

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 /// y = "error_mean_rel"
 /// series = "array.r_wire_ohm" # one line per wire resistance
 /// log_y = true
+/// error = "ci95"              # mean with its 95 % confidence band
 /// where = { "device.g_max" = 1e-4 }
 /// ```
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -37,10 +38,19 @@ pub struct PlotSpec {
     #[serde(default)]
     pub z: Option<String>,
     /// Line plots: one line per distinct value of this column (numeric,
-    /// string or boolean).
-    #[serde(default)]
+    /// string or boolean), or per distinct combination of several columns:
+    /// a list (`series = ["a", "b"]`, entries "a, b") or a label template
+    /// naming them in braces (`series = "{a}, refresh {b}"`); a list is read
+    /// as the template `"{a}, {b}"`. Values carry their column's unit.
+    #[serde(default, deserialize_with = "series_from_toml")]
     pub series: Option<String>,
-    /// Line plots: how the spread over repeats is drawn.
+    /// Legend entries to replace, by the entry they would have: `{ "0" =
+    /// "one device, no drift" }`. Required for every entry that is only a
+    /// sweep point's number (`series = "point"`) or a TOML table.
+    #[serde(default)]
+    pub series_labels: BTreeMap<String, String>,
+    /// Line plots: how the spread over the rows averaged into a point is
+    /// drawn (stated in the legend).
     #[serde(default)]
     pub error: ErrorStyle,
     /// Logarithmic horizontal axis (line plots; every `x` must be > 0).
@@ -87,15 +97,19 @@ pub enum PlotKind {
     Heatmap,
 }
 
-/// How a line plot shows the standard deviation over the rows averaged into
-/// each point.
+/// How a line plot shows the spread of the rows averaged into each point
+/// (repeats, seeds, devices). The legend states which.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ErrorStyle {
-    /// A shaded band from mean − std to mean + std.
+    /// A shaded band from mean − σ to mean + σ (σ the sample standard
+    /// deviation).
     #[default]
     Band,
-    /// Vertical error bars at each point.
+    /// A shaded band over the 95 % confidence interval of the mean,
+    /// mean ± t₀.₉₇₅,ₙ₋₁ · σ/√n (Student's t).
+    Ci95,
+    /// Vertical error bars at each point, mean ± σ.
     Bars,
     /// The mean only.
     None,
@@ -137,6 +151,7 @@ impl PlotSpec {
             y: y.into(),
             z: None,
             series: None,
+            series_labels: BTreeMap::new(),
             error: ErrorStyle::Band,
             log_x: false,
             log_y: false,
@@ -149,4 +164,90 @@ impl PlotSpec {
             height_in: None,
         }
     }
+}
+
+impl PlotSpec {
+    /// Every column the spec names, with the field that names it (`x`,
+    /// `y`, `z`, `series`, `where`): for checking them against a table's
+    /// columns before a run.
+    pub fn columns(&self) -> Vec<(&'static str, String)> {
+        let mut out = vec![("x", self.x.clone()), ("y", self.y.clone())];
+        if let Some(z) = &self.z {
+            out.push(("z", z.clone()));
+        }
+        if let Some(s) = &self.series {
+            out.extend(series_columns(s).into_iter().map(|c| ("series", c)));
+        }
+        out.extend(self.filter.keys().map(|k| ("where", k.clone())));
+        out
+    }
+}
+
+/// The columns a `series` names: the names in braces of a template, else
+/// the value itself.
+pub(crate) fn series_columns(series: &str) -> Vec<String> {
+    if !series.contains('{') {
+        return vec![series.to_string()];
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut rest = series;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let name = rest[open + 1..open + close].trim().to_string();
+        if !out.contains(&name) {
+            out.push(name);
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out
+}
+
+/// `series` as a column name, a template, or a list of columns (read as the
+/// template `"{a}, {b}"`).
+fn series_from_toml<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    struct Visit;
+    impl<'de> serde::de::Visitor<'de> for Visit {
+        type Value = Option<String>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a column name, a list of column names, or a template such as \"{device}, {bits} bits\"")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(v.to_string()))
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D2: serde::Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(Visit)
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            use serde::de::Error;
+            let mut names: Vec<String> = Vec::new();
+            while let Some(c) = seq.next_element::<String>()? {
+                if c.contains(['{', '}']) {
+                    return Err(A::Error::custom(format!(
+                        "`series` list entry `{c}` has braces; a list names columns, a template is one string"
+                    )));
+                }
+                names.push(format!("{{{c}}}"));
+            }
+            if names.is_empty() {
+                return Err(A::Error::custom(
+                    "`series = []` names no column; name one or more, e.g. `series = [\"device\"]`",
+                ));
+            }
+            Ok(Some(names.join(", ")))
+        }
+    }
+    d.deserialize_option(Visit)
 }

@@ -62,17 +62,59 @@ pub(crate) const FRAME: RGBColor = RGBColor(190, 190, 190);
 /// Heatmap cells without data.
 pub(crate) const MISSING: RGBColor = RGBColor(235, 235, 235);
 
-/// Okabe–Ito colours, safe for colour-blind readers, black left out (it is
-/// the colour of the axes) and yellow last (faint on white).
-pub(crate) const PALETTE: [RGBColor; 7] = [
+/// Okabe–Ito colours (M. Okabe and K. Ito, *Color Universal Design*,
+/// 2008; B. Wong, Nat. Methods 8, 441, 2011), told apart with any of the
+/// common colour-vision deficiencies. Black is drawn as #1A1A1A (so that
+/// data are told from the black axes in an SVG) and yellow comes last
+/// (faint on white).
+pub(crate) const PALETTE: [RGBColor; 8] = [
     RGBColor(0x00, 0x72, 0xB2), // blue
     RGBColor(0xD5, 0x5E, 0x00), // vermillion
     RGBColor(0x00, 0x9E, 0x73), // bluish green
     RGBColor(0xCC, 0x79, 0xA7), // reddish purple
     RGBColor(0xE6, 0x9F, 0x00), // orange
     RGBColor(0x56, 0xB4, 0xE9), // sky blue
+    RGBColor(0x1A, 0x1A, 0x1A), // black
     RGBColor(0xF0, 0xE4, 0x42), // yellow
 ];
+
+/// Marker shapes; open ones are outlines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Marker {
+    Circle,
+    Square,
+    TriangleUp,
+    Diamond,
+    TriangleDown,
+    OpenCircle,
+    OpenSquare,
+}
+
+/// Seven markers: with the eight colours (coprime cycles) no colour and
+/// marker pair repeats before 56 series.
+pub(crate) const MARKERS: [Marker; 7] = [
+    Marker::Circle,
+    Marker::Square,
+    Marker::TriangleUp,
+    Marker::Diamond,
+    Marker::TriangleDown,
+    Marker::OpenCircle,
+    Marker::OpenSquare,
+];
+
+/// Line dash patterns, on and off lengths in points (empty: solid). With
+/// the seven markers no marker and dash pair repeats before 28 series, so
+/// lines stay apart in greyscale.
+pub(crate) const DASHES: [&[f64]; 4] = [&[], &[4.0, 2.0], &[1.0, 1.5], &[4.0, 1.5, 1.0, 1.5]];
+
+/// The look of the `i`-th series: colour, marker, dash pattern.
+pub(crate) fn look(i: usize) -> (RGBColor, Marker, &'static [f64]) {
+    (
+        PALETTE[i % PALETTE.len()],
+        MARKERS[i % MARKERS.len()],
+        DASHES[i % DASHES.len()],
+    )
+}
 
 /// Viridis at t = 0, 0.1, ..., 1 (the values of R's `viridis(11)`).
 const VIRIDIS: [(u8, u8, u8); 11] = [
@@ -104,6 +146,45 @@ pub(crate) fn viridis(t: f64) -> RGBColor {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn looks_stay_apart_in_colour_and_in_greyscale() {
+        let n = 28;
+        for i in 0..n {
+            for j in 0..i {
+                let (a, b) = (look(i), look(j));
+                // In greyscale: marker and dash differ.
+                assert!((a.1, a.2) != (b.1, b.2), "series {i} and {j} alike in grey");
+                // In colour: colour and marker differ.
+                assert!(
+                    (a.0, a.1) != (b.0, b.1),
+                    "series {i} and {j} alike in colour"
+                );
+            }
+        }
+        // The first twelve: no colour repeats before the ninth, no marker
+        // before the eighth.
+        let colours: std::collections::BTreeSet<_> = (0..8)
+            .map(|i| (look(i).0 .0, look(i).0 .1, look(i).0 .2))
+            .collect();
+        assert_eq!(colours.len(), 8);
+        // Every colour stands out from white: luminance contrast ≥ 1.3
+        // (WCAG relative luminance), the faintest being yellow.
+        let lum = |c: RGBColor| {
+            let ch = |v: u8| {
+                let s = v as f64 / 255.0;
+                if s <= 0.03928 {
+                    s / 12.92
+                } else {
+                    ((s + 0.055) / 1.055).powf(2.4)
+                }
+            };
+            0.2126 * ch(c.0) + 0.7152 * ch(c.1) + 0.0722 * ch(c.2)
+        };
+        for c in PALETTE {
+            assert!(1.05 / (lum(c) + 0.05) >= 1.25, "{c:?}");
+        }
+    }
 
     #[test]
     fn viridis_ends_and_middle() {

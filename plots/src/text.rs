@@ -23,6 +23,29 @@ fn font() -> Option<&'static FontRef<'static>> {
         .as_ref()
 }
 
+/// The advance width in pixels of `text` set in the figure font at `pt`
+/// points, as plotters lays it out (the font scaled to its line height,
+/// 1.24 × the size; see [`crate::style::font`]): wider than the SVG's
+/// em-based rendering, so a layout that fits by it fits in both formats.
+pub(crate) fn width_px(text: &str, pt: f64) -> f64 {
+    let Some(font) = font() else {
+        // Unreachable (the font is compiled in): a generous estimate.
+        return text.chars().count() as f64 * crate::style::px(pt) * 0.7;
+    };
+    let scaled = font.as_scaled(PxScale::from((crate::style::px(pt) * 1.24) as f32));
+    let mut w = 0.0;
+    let mut prev = None;
+    for c in text.chars() {
+        let id = scaled.glyph_id(c);
+        if let Some(p) = prev {
+            w += scaled.kern(p, id);
+        }
+        w += scaled.h_advance(id);
+        prev = Some(id);
+    }
+    f64::from(w)
+}
+
 /// A backend that draws text with the embedded font, glyphs positioned
 /// exactly; every other call goes to the wrapped backend.
 pub(crate) struct ExactText<DB>(pub(crate) DB);

@@ -72,6 +72,17 @@ fn polylines_in(svg: &str, color: &str) -> usize {
         .count()
 }
 
+/// The colours of the data lines: the strokes of every `<polyline>` that
+/// is not black.
+fn data_colours(svg: &str) -> std::collections::BTreeSet<String> {
+    elements(svg, "polyline")
+        .iter()
+        .filter_map(|el| el.split("stroke=\"").nth(1)?.split('"').next())
+        .filter(|c| *c != "#000000")
+        .map(str::to_string)
+        .collect()
+}
+
 /// The `points` of an element's attributes.
 fn points(el: &str) -> Vec<(f64, f64)> {
     el.split("points=\"")
@@ -132,22 +143,23 @@ fn line_plot_with_three_series() {
     let svg = svg_text(&read(&files[0]));
 
     // Axis labels with units, from the column names.
-    assert!(texts(&svg).contains(&"size".to_string()), "x label");
-    assert!(svg.contains("error mean (relative)"), "y label");
+    assert!(texts(&svg).contains(&"Size".to_string()), "x label");
+    assert!(svg.contains("Error mean (relative)"), "y label");
     // One polyline per series, each in its own palette colour; the only
     // other polylines are the black axes and tick marks.
-    for c in OKABE_ITO {
-        assert_eq!(polylines_in(&svg, c), 1, "one line in {c}");
+    // The first series is solid (one polyline), the others dashed.
+    assert_eq!(polylines_in(&svg, OKABE_ITO[0]), 1, "solid line");
+    for c in &OKABE_ITO[1..] {
+        assert!(polylines_in(&svg, c) > 1, "dashed line in {c}");
     }
-    let total = count(&svg, "polyline");
-    assert_eq!(total - polylines_in(&svg, "#000000"), 3, "data polylines");
+    assert_eq!(data_colours(&svg).len(), 3, "data colours");
     // A band per series (3 repeats have a spread).
     // (+ 6 triangle markers: 5 points and the legend's sample)
     assert_eq!(count(&svg, "polygon") - 6, 3, "bands");
     // Legend: the title and the three values, numerically sorted.
     let texts = texts(&svg);
     assert!(
-        texts.ends_with(&["r wire (Ω)", "1", "2.5", "10"].map(String::from)),
+        texts.ends_with(&["r wire (Ω)", "1", "2.5", "10", "mean ± σ (n = 3)"].map(String::from)),
         "legend last: {texts:?}"
     );
     // Text is drawn in the registered family, sized for print.
@@ -167,13 +179,18 @@ fn error_bars_and_no_error() {
     let svg = read(&draw(&spec, &sweep_table(), &dir).unwrap()[0]);
     assert_eq!(count(&svg, "polygon"), 0, "no bands with error = bars");
     assert_eq!(polylines_in(&svg, OKABE_ITO[0]), 1);
-    assert_eq!(polylines_in(&svg, OKABE_ITO[1]), 1);
-    // Log axes: power-of-ten ticks.
-    assert!(svg.contains("10⁻¹"), "decade tick labels");
+    assert!(polylines_in(&svg, OKABE_ITO[1]) > 1, "dashed");
+    // Log axes: the array sizes, powers of two, label their own ticks; the
+    // error's four decades (σ over both devices is wide) get decades, as
+    // plain numbers.
+    let texts = texts(&svg);
+    for t in ["16", "32", "64", "128", "256", "0.001", "0.01", "0.1", "1"] {
+        assert!(texts.contains(&t.to_string()), "tick {t} in {texts:?}");
+    }
     // Error bars are filled rectangles: 3 per point with a spread.
     assert!(count(&svg, "rect") >= 2 * 5 * 3, "error bars");
     // Legend sorted lexically for strings: pcm before rram.
-    assert!(texts(&svg).ends_with(&["device", "pcm", "rram"].map(String::from)));
+    assert!(texts.ends_with(&["Device", "pcm", "rram", "mean ± σ (n = 9)"].map(String::from)));
 
     spec.file = "plain.svg".into();
     spec.error = ErrorStyle::None;
@@ -419,17 +436,17 @@ fn many_series_with_title_and_custom_labels() {
     let texts = texts(&svg);
     for want in [
         "Read current after programming",
-        "time (s)",
-        "read current (A)",
-        "g_max (S)",
-        "1e-6",
-        "9e-6",
+        "Time (s)",
+        "Read current (µA)",
+        "g_max (S) (×10⁻⁶)",
+        "1",
+        "9",
     ] {
         assert!(texts.contains(&want.to_string()), "{want} in {texts:?}");
     }
-    // 9 series: 7 colours, then the first two again (with other markers).
-    let data_lines = count(&svg, "polyline") - polylines_in(&svg, "#000000");
-    assert_eq!(data_lines, 9);
+    // 9 series: 8 colours, then the first again (solid both times, with
+    // another marker: squares, not circles).
+    assert_eq!(data_colours(&svg).len(), 8);
     assert_eq!(polylines_in(&svg, "#0072B2"), 2);
 }
 
@@ -499,7 +516,7 @@ fn degenerate_inputs_still_draw() {
     // The single-x series with a spread gets an error bar instead of a band.
     let svg = read(&dir.join("same_x.svg"));
     assert_eq!(count(&svg, "polygon"), 0);
-    assert!(texts(&svg).ends_with(&["s", "false", "true"].map(String::from)));
+    assert!(texts(&svg).ends_with(&["s", "false", "true", "mean ± σ (n = 2)"].map(String::from)));
     // Sizes out of range are refused.
     let spec = PlotSpec {
         width_in: Some(0.2),
