@@ -239,6 +239,8 @@ impl Experiment {
         }
         let columns = columns(raw.kind, &swept_keys(&dimensions));
         for (i, plot) in raw.plot.iter().enumerate() {
+            plot.check()
+                .map_err(|(field, message)| doc.invalid(&format!("plot[{i}].{field}"), &message))?;
             for (field, column) in plot.columns() {
                 if !columns.iter().any(|c| *c == column) {
                     let hint = suggest(&column, columns.iter().map(String::as_str))

@@ -111,6 +111,10 @@ use table::Reader;
 /// without `z`, I/O failures.
 pub fn draw(spec: &PlotSpec, table: &DataFrame, out_dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     style::register_font();
+    spec.check().map_err(|(field, message)| PlotError::Spec {
+        file: spec.file.clone(),
+        message: format!("`{field}`: {message}"),
+    })?;
     let targets = output::targets(&spec.file, out_dir)?;
     let size_in = figure_size(spec)?;
     let reader = Reader {

@@ -88,12 +88,6 @@ pub(crate) fn prepare(
             ),
         });
     }
-    if spec.series.is_none() && !spec.series_labels.is_empty() {
-        return Err(PlotError::Spec {
-            file,
-            message: "`series_labels` relabels legend entries, but there is no `series`; name the column(s) that split the rows into lines".to_string(),
-        });
-    }
     let xs = reader.numbers(&spec.x, "x")?;
     let ys = reader.numbers(&spec.y, "y")?;
     let format = match &spec.series {

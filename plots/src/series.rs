@@ -43,14 +43,6 @@ impl SeriesFormat {
         } else {
             format!("{{{series}}}")
         };
-        if template.matches('{').count() != template.matches('}').count() || names.is_empty() {
-            return Err(PlotError::Spec {
-                file: reader.file.to_string(),
-                message: format!(
-                    "`series = \"{series}\"` is not a template: write each column in braces, e.g. \"{{device}}, {{array.size}} cells\""
-                ),
-            });
-        }
         let list = template
             == names
                 .iter()

@@ -183,6 +183,37 @@ impl PlotSpec {
     }
 }
 
+impl PlotSpec {
+    /// The problems found without the table, as (field, message): a
+    /// `series` template with unbalanced braces, `series_labels` without a
+    /// `series`, and a series of sweep point numbers (`point`) without a
+    /// label for its entries. [`draw`](crate::draw) checks the same.
+    pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if let Some(series) = &self.series {
+            let (open, close) = (series.matches('{').count(), series.matches('}').count());
+            if open != close || (open > 0 && series_columns(series).iter().any(String::is_empty)) {
+                return Err((
+                    "series",
+                    format!("`{series}` is not a template: write each column in braces, e.g. \"{{device}}, {{array.size}} cells\""),
+                ));
+            }
+            if series_columns(series).iter().any(|c| c == "point") && self.series_labels.is_empty()
+            {
+                return Err((
+                    "series",
+                    "`point` numbers the sweep's points, which a reader of the legend cannot decode; name the swept columns (`series = [\"a\", \"b\"]`, or a template \"{a}, {b} …\") or label each point with `series_labels = { \"0\" = \"…\", \"1\" = \"…\" }`".to_string(),
+                ));
+            }
+        } else if !self.series_labels.is_empty() {
+            return Err((
+                "series_labels",
+                "relabels legend entries, but there is no `series`; name the column(s) that split the rows into lines".to_string(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The columns a `series` names: the names in braces of a template, else
 /// the value itself.
 pub(crate) fn series_columns(series: &str) -> Vec<String> {
