@@ -540,3 +540,252 @@ fn a_figure_whose_second_format_cannot_be_written_leaves_no_file() {
         .collect();
     assert_eq!(left, vec!["fig.png".to_string()]);
 }
+
+/// x tick labels (8 pt, centred) with their horizontal positions.
+fn x_ticks(svg: &str) -> Vec<(f64, String)> {
+    svg.split("<text ")
+        .skip(1)
+        .filter(|el| el.contains("text-anchor=\"middle\"") && el.contains("font-size=\"33.33"))
+        .filter(|el| el.contains("dy=\"0.76em\""))
+        .filter_map(|el| {
+            let x: f64 = el.split("x=\"").nth(1)?.split('"').next()?.parse().ok()?;
+            let body = el
+                .split_once('>')?
+                .1
+                .split("</text>")
+                .next()?
+                .trim()
+                .to_string();
+            Some((x, body))
+        })
+        .collect()
+}
+
+#[test]
+fn long_times_are_drawn_in_hours_at_the_right_places() {
+    // 0 to 20 000 s (5.6 h): an axis in hours, ticks at whole hours placed
+    // where those times fall on the line.
+    let (_keep, dir) = out_dir();
+    let t: Vec<f64> = (0..=10).map(|k| 2000.0 * k as f64).collect();
+    let acc: Vec<f64> = t.iter().map(|s| 50.0 + s / 1000.0).collect();
+    let table = df!["training_time_s" => t.clone(), "test_accuracy_pct" => acc].unwrap();
+    let spec = PlotSpec::new("hours.svg", "training_time_s", "test_accuracy_pct");
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    let all = texts(&svg);
+    assert!(all.contains(&"Training time (h)".to_string()), "{all:?}");
+    assert!(all.contains(&"Test accuracy (%)".to_string()), "{all:?}");
+    let ticks = x_ticks(&svg);
+    let labels: Vec<&str> = ticks.iter().map(|(_, s)| s.as_str()).collect();
+    assert_eq!(labels, ["0", "1", "2", "3", "4", "5"]);
+    // The line's first and last vertices are at 0 s and 20 000 s.
+    let line = line_points(&svg, "#0072B2");
+    let (x0, x1) = (line[0].0, line[line.len() - 1].0);
+    for (x, label) in &ticks {
+        let hours: f64 = label.parse().unwrap();
+        let want = x0 + (x1 - x0) * hours * 3600.0 / 20_000.0;
+        assert!(
+            (x - want).abs() <= 1.0,
+            "tick {label} h at {x}, expected {want}"
+        );
+    }
+}
+
+#[test]
+fn si_prefixes_per_axis() {
+    // Energy 2–10 nJ against conductance 5–40 µS on a log axis.
+    let (_keep, dir) = out_dir();
+    let g: Vec<f64> = [5e-6, 1e-5, 2e-5, 4e-5].to_vec();
+    let e: Vec<f64> = g.iter().map(|g| 2e-9 + g * 2e-4).collect();
+    let table = df!["g_S" => g, "energy_J" => e].unwrap();
+    let mut spec = PlotSpec::new("si.svg", "g_S", "energy_J");
+    spec.log_x = true;
+    spec.y_label = Some("Energy per inference (J)".into());
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    let all = texts(&svg);
+    assert!(
+        all.contains(&"G (µS)".to_string()) || all.contains(&"g (µS)".to_string()),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&"Energy per inference (nJ)".to_string()),
+        "{all:?}"
+    );
+    // The x ticks: the conductances in µS, the data's own values (they
+    // double from point to point).
+    let labels: Vec<String> = x_ticks(&svg).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(labels, ["5", "10", "20", "40"]);
+    // y ticks in nJ: 3 to 10 (the values 3, 4, 6, 10 nJ).
+    for want in ["4", "6", "8", "10"] {
+        assert!(all.contains(&want.to_string()), "{want} in {all:?}");
+    }
+}
+
+/// A sweep over two parameters with a unit-carrying third column.
+fn two_parameter_table() -> DataFrame {
+    let mut storage = Vec::new();
+    let mut refresh = Vec::new();
+    let mut g = Vec::new();
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for (s, r) in [("pair", 100i64), ("pair", 1000), ("reference", 0)] {
+        for gmax in [1e-5, 2.5e-5] {
+            for epoch in 1..=3 {
+                storage.push(s);
+                refresh.push(r);
+                g.push(gmax);
+                x.push(epoch as f64);
+                y.push(80.0 + epoch as f64 + r as f64 / 1000.0 + gmax * 1e5);
+            }
+        }
+    }
+    df![
+        "insitu.weight_storage" => storage,
+        "insitu.refresh_every" => refresh,
+        "device.g_max_S" => g,
+        "epoch" => x,
+        "accuracy_pct" => y,
+    ]
+    .unwrap()
+}
+
+/// The legend's texts: those after the axis titles and ticks, i.e. the
+/// last `n` texts.
+fn last_texts(svg: &str, n: usize) -> Vec<String> {
+    let t = texts(&svg_text(svg));
+    t[t.len() - n..].to_vec()
+}
+
+#[test]
+fn series_from_several_columns_a_list_or_a_template() {
+    let (_keep, dir) = out_dir();
+    let table = two_parameter_table();
+    // A list: sorted column by column; numbers without a unit carry their
+    // column's name, those with one their unit (a common prefix).
+    let mut spec: PlotSpec = toml::from_str(
+        r#"
+        file = "list.svg"
+        x = "epoch"
+        y = "accuracy_pct"
+        series = ["insitu.weight_storage", "insitu.refresh_every", "device.g_max_S"]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(
+        spec.series.as_deref(),
+        Some("{insitu.weight_storage}, {insitu.refresh_every}, {device.g_max_S}")
+    );
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    assert_eq!(
+        last_texts(&svg, 7),
+        [
+            "Weight storage, refresh every, g max",
+            "pair, refresh every 100, 10 µS",
+            "pair, refresh every 100, 25 µS",
+            "pair, refresh every 1000, 10 µS",
+            "pair, refresh every 1000, 25 µS",
+            "reference, refresh every 0, 10 µS",
+            "reference, refresh every 0, 25 µS",
+        ]
+    );
+    // Six series: six colours.
+    assert_eq!(data_colours(&svg).len(), 6);
+
+    // A template, with a legend title, and one entry relabelled.
+    spec.file = "template.svg".into();
+    spec.series = Some("{insitu.weight_storage}, refresh {insitu.refresh_every}".into());
+    spec.series_label = Some("Weight storage".into());
+    spec.series_labels.insert(
+        "reference, refresh 0".into(),
+        "one device per weight".into(),
+    );
+    spec.filter
+        .insert("device.g_max_S".into(), FilterValue::Float(1e-5));
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    assert_eq!(
+        last_texts(&svg, 4),
+        [
+            "Weight storage",
+            "pair, refresh 100",
+            "pair, refresh 1000",
+            "one device per weight"
+        ]
+    );
+}
+
+#[test]
+fn point_numbers_and_tables_never_reach_a_legend() {
+    let table = df![
+        "point" => [0i64, 0, 1, 1],
+        "device.drift" => ["{ t0_s = 20.0 }", "{ t0_s = 20.0 }", "{ t0_s = 1.0 }", "{ t0_s = 1.0 }"],
+        "x" => [1.0, 2.0, 1.0, 2.0],
+        "y" => [1.0, 2.0, 3.0, 4.0],
+    ]
+    .unwrap();
+    let mut spec = PlotSpec::new("f.svg", "x", "y");
+    spec.series = Some("point".into());
+    let msg = err(&spec, &table);
+    assert!(
+        msg.contains("`series`") && msg.contains("series_labels"),
+        "{msg}"
+    );
+    // Labelled, it draws; a label for an entry that does not exist is a
+    // mistake, named with the entries there are.
+    spec.series_labels.insert("0".into(), "slow drift".into());
+    spec.series_labels.insert("1".into(), "fast drift".into());
+    let (_keep, dir) = out_dir();
+    spec.file = "points.svg".into();
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    assert_eq!(last_texts(&svg, 2), ["slow drift", "fast drift"]);
+    spec.series_labels.insert("2".into(), "none".into());
+    let msg = err(&spec, &table);
+    assert!(msg.contains("`2`") && msg.contains("`0`, `1`"), "{msg}");
+    // A TOML table as a series value needs a label too.
+    let mut spec = PlotSpec::new("f.svg", "x", "y");
+    spec.series = Some("device.drift".into());
+    let msg = err(&spec, &table);
+    assert!(
+        msg.contains("{ t0_s = 1.0 }") && msg.contains("series_labels"),
+        "{msg}"
+    );
+    // A template with unbalanced braces.
+    spec.series = Some("{device.drift, {point}".into());
+    assert!(err(&spec, &table).contains("not a template"));
+}
+
+#[test]
+fn ci95_band_edges_are_the_t_interval() {
+    // Three repeats per x: {1, 2, 6} (mean 3, σ √7) and {10, 12, 14}
+    // (mean 12, σ 2); the 95 % interval is mean ± 4.303 σ/√3.
+    let (_keep, dir) = out_dir();
+    let table = df![
+        "x" => [0.0, 0.0, 0.0, 1.0, 1.0, 1.0],
+        "y" => [1.0, 2.0, 6.0, 10.0, 12.0, 14.0],
+    ]
+    .unwrap();
+    let mut spec = PlotSpec::new("ci.svg", "x", "y");
+    spec.error = ErrorStyle::Ci95;
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    let band = points(elements(&svg, "polygon")[0]);
+    let ys: Vec<f64> = line_points(&svg, "#0072B2").iter().map(|p| p.1).collect();
+    let per_unit = (ys[0] - ys[1]) / 9.0;
+    let to_value = |py: f64| 3.0 + (ys[0] - py) / per_unit;
+    let h = |s: f64| 4.303 * s / 3f64.sqrt();
+    let expect = [
+        3.0 + h(7f64.sqrt()),
+        12.0 + h(2.0),
+        12.0 - h(2.0),
+        3.0 - h(7f64.sqrt()),
+    ];
+    assert_eq!(band.len(), 4);
+    for (p, e) in band.iter().zip(expect) {
+        assert!((to_value(p.1) - e).abs() < 0.05, "{} vs {e}", to_value(p.1));
+    }
+    // The legend says what the band is.
+    assert!(texts(&svg).contains(&"mean, 95 % CI (n = 3)".to_string()));
+    // With error = "none": no band and no note.
+    spec.error = ErrorStyle::None;
+    spec.file = "ci_none.svg".into();
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    assert_eq!(count(&svg, "polygon"), 0);
+    assert!(!svg.contains("mean"), "no note without a band");
+}

@@ -67,3 +67,35 @@ fn rejects_unknown_keys_and_values() {
     let e = toml::from_str::<File>("[[plot]]\nfile = \"f\"\nx = \"a\"\n").unwrap_err();
     assert!(e.to_string().contains("`y`"), "{e}");
 }
+
+#[test]
+fn series_lists_read_as_templates() {
+    let file: File = toml::from_str(
+        "[[plot]]\nfile = \"f\"\nx = \"a\"\ny = \"b\"\nseries = [\"c\", \"d.e\"]\nseries_labels = { \"1, 2\" = \"one\" }\n",
+    )
+    .unwrap();
+    assert_eq!(file.plot[0].series.as_deref(), Some("{c}, {d.e}"));
+    assert_eq!(file.plot[0].series_labels["1, 2"], "one");
+    let cols: Vec<(&str, String)> = file.plot[0].columns();
+    assert_eq!(
+        cols,
+        [
+            ("x", "a".into()),
+            ("y", "b".into()),
+            ("series", "c".into()),
+            ("series", "d.e".into())
+        ]
+    );
+    for (bad, says) in [
+        ("series = []", "names no column"),
+        ("series = [\"{c}\"]", "has braces"),
+        (
+            "series = 3",
+            "a column name, a list of column names, or a template",
+        ),
+    ] {
+        let text = format!("[[plot]]\nfile = \"f\"\nx = \"a\"\ny = \"b\"\n{bad}\n");
+        let e = toml::from_str::<File>(&text).unwrap_err().to_string();
+        assert!(e.contains(says), "{bad}: {e}");
+    }
+}
