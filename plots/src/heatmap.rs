@@ -5,12 +5,13 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::aggregate::{self, Grid};
-use crate::axis::{axis_label, linear_ticks, Axis};
+use crate::axis::{linear_ticks, Axis};
 use crate::error::PlotError;
 use crate::line::text_width;
 use crate::spec::PlotSpec;
 use crate::style::{font, px, px_i, stroke, viridis, INK, LABEL_PT, MISSING, SMALL_PT};
 use crate::table::{Key, Reader};
+use crate::units::{self, sentence_case, Shown};
 
 /// Strips the colour bar is drawn with.
 const BAR_STEPS: usize = 64;
@@ -19,9 +20,12 @@ const BAR_STEPS: usize = 64;
 #[derive(Debug, Clone)]
 pub(crate) struct HeatPlot {
     pub(crate) grid: Grid,
-    /// Colour scale: `z_lo` is the low end of viridis, `z_hi` the high end.
+    /// Colour scale, in the colour bar's unit: `z_lo` is the low end of
+    /// viridis, `z_hi` the high end.
     pub(crate) z_lo: f64,
     pub(crate) z_hi: f64,
+    /// Colour-bar units per unit of `z` (10⁹ for a `_J` column in nJ).
+    pub(crate) z_factor: f64,
     pub(crate) x_label: String,
     pub(crate) y_label: String,
     pub(crate) z_label: String,
@@ -76,13 +80,30 @@ pub(crate) fn prepare(
         z_lo -= d;
         z_hi += d;
     }
+    // The colour bar shows z in the unit its values need (µS, nJ); the
+    // categorical axes show their values as the table has them.
+    let z_shown = units::choose(units::split(z).1, z_lo.abs().max(z_hi.abs()));
+    let title = |given: &Option<String>, column: &str, shown: &Shown| match given {
+        Some(label) => sentence_case(&units::title(label, shown)),
+        None => units::default_title(column, shown),
+    };
+    let categorical = |column: &str| {
+        let unit = units::split(column).1;
+        // Plain values: the unit as written, never rescaled.
+        Shown {
+            factor: 1.0,
+            symbol: unit.map_or(String::new(), |u| u.written.to_string()),
+            written: unit.map_or(String::new(), |u| u.written.to_string()),
+        }
+    };
     Ok(HeatPlot {
         grid,
-        z_lo,
-        z_hi,
-        x_label: spec.x_label.clone().unwrap_or_else(|| axis_label(&spec.x)),
-        y_label: spec.y_label.clone().unwrap_or_else(|| axis_label(&spec.y)),
-        z_label: spec.series_label.clone().unwrap_or_else(|| axis_label(z)),
+        z_lo: z_lo * z_shown.factor,
+        z_hi: z_hi * z_shown.factor,
+        z_factor: z_shown.factor,
+        x_label: title(&spec.x_label, &spec.x, &categorical(&spec.x)),
+        y_label: title(&spec.y_label, &spec.y, &categorical(&spec.y)),
+        z_label: title(&spec.series_label, z, &z_shown),
         title: spec.title.clone(),
     })
 }
@@ -153,7 +174,7 @@ pub(crate) fn render<DB: DrawingBackend>(
     chart.draw_series(p.grid.cells.iter().enumerate().flat_map(|(j, row)| {
         row.iter().enumerate().map(move |(i, z)| {
             let color = match z {
-                Some(z) => viridis((z - p.z_lo) / span),
+                Some(z) => viridis((z * p.z_factor - p.z_lo) / span),
                 None => MISSING,
             };
             let (x, y) = (i as f64, j as f64);

@@ -1,11 +1,26 @@
 //! # xbar-plots — publication figures from result tables
 //!
-//! Draws line plots (mean ± standard deviation over repeats, several series,
-//! log axes) and heatmaps from experiment result tables, as SVG and PNG
-//! sized for a two-column paper: 3.5 × 2.6 in by default, 8–9 pt text in
-//! the embedded DejaVu Sans, the colour-blind-safe Okabe–Ito palette and the
-//! viridis colour map. PNGs are 300 dpi; SVGs use the same layout and
-//! declare their size in inches.
+//! Draws line plots (mean over repeats with a ± σ or 95 % confidence band,
+//! several series, log axes) and heatmaps from experiment result tables,
+//! as SVG and PNG sized for a two-column paper: 3.5 × 2.6 in by default,
+//! 8–9 pt text in the embedded DejaVu Sans. PNGs are 300 dpi; SVGs use the
+//! same layout and declare their size in inches.
+//!
+//! **Units.** A column's unit comes from its name's suffix (`_S`, `_J`,
+//! `_s`, `_A`, `_V`, `_W`, `_ohm`, `_m2`, `_pct`, …); each axis shows it
+//! with the SI prefix its values need (µS, nJ) and long times in min, h, d
+//! or yr, and says so in its title. Log axes label 1-2-5 or 1-3 ticks over
+//! a few decades, and the values themselves when they double (array
+//! sizes). Tick labels are measured in the figure's font and thinned until
+//! none overlap. Titles are in sentence case.
+//!
+//! **Series** split the rows by one column, several (`series = ["a",
+//! "b"]`) or a label template (`"{a}, refresh {b}"`); `series_labels`
+//! renames entries, and is required where an entry would be a bare sweep
+//! point number. Lines are told apart by the Okabe–Ito colours, seven
+//! markers and four dash patterns (distinct to 28 series in greyscale).
+//! When points average several rows, the legend says what the band or bars
+//! show ("mean ± σ (n = 3)").
 //!
 //! A figure is described by a [`PlotSpec`] (one `[[plot]]` table of an
 //! experiment file) and drawn by [`draw`]:
@@ -32,16 +47,17 @@
 //! `log_x` and `log_y` are rejected there and `error` is ignored.
 //! `series_label` titles the colour bar.
 //!
-//! **SVG structure** (stable, for tests and post-processing): each series
-//! line is exactly one `<polyline>` stroked in its palette colour
-//! (`#0072B2`, `#D55E00`, `#009E73`, `#CC79A7`, `#E69F00`, `#56B4E9`,
-//! `#F0E442`, then again); every other `<polyline>` is black (axes, tick
-//! marks, the colour-bar frame). Grid lines are `<line>`s, bands
-//! `<polygon>`s, markers `<circle>`s, `<rect>`s (squares) or `<polygon>`s
-//! (triangles, diamonds); error bars, the legend box and its line samples
-//! are filled `<rect>`s. A
-//! heatmap has exactly one `<rect>` for the background plus one per cell
-//! (grey `#EBEBEB` where no row fell); its colour bar is `<polygon>`s.
+//! **SVG structure** (stable, for tests and post-processing): a series'
+//! line is drawn as `<polyline>`s stroked in its palette colour (`#0072B2`,
+//! `#D55E00`, `#009E73`, `#CC79A7`, `#E69F00`, `#56B4E9`, `#1A1A1A`,
+//! `#F0E442`, then again): one for a solid line, one per dash otherwise;
+//! every other `<polyline>` is black (axes, tick marks, the colour-bar
+//! frame). Grid lines are `<line>`s, bands `<polygon>`s, markers
+//! `<circle>`s, `<rect>`s (squares) or `<polygon>`s (triangles, diamonds);
+//! error bars, the legend box, its line samples and its band swatch are
+//! filled `<rect>`s. A heatmap has exactly one `<rect>` for the background
+//! plus one per cell (grey `#EBEBEB` where no row fell); its colour bar is
+//! `<polygon>`s.
 //! Text is `<text font-family="sans-serif">`; PNG text is drawn with the
 //! embedded DejaVu Sans.
 
@@ -78,9 +94,10 @@ use table::Reader;
 /// directories are created; each file is written atomically (a temporary
 /// file in the same directory, then a rename).
 ///
-/// Line plots average `y` over the rows sharing a (series value, `x`) pair,
-/// after the `where` filter, and show the sample standard deviation. Rows
-/// whose `x`, `y` or series value is null or not finite are left out.
+/// Line plots average `y` over the rows sharing a (series entry, `x`)
+/// pair, after the `where` filter, and show the sample standard deviation
+/// (or the mean's 95 % confidence interval). Rows whose `x`, `y` or series
+/// value is null or not finite are left out.
 /// Heatmaps average `z` per (`x`, `y`) cell.
 ///
 /// ```

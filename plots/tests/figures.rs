@@ -243,7 +243,7 @@ fn heatmap_cells_and_colour_bar() {
     let svg = svg_text(&read(&draw(&spec, &sweep_table(), &dir).unwrap()[0]));
     // 5 sizes × 3 wire resistances, plus the white background.
     assert_eq!(count(&svg, "rect"), 5 * 3 + 1);
-    assert!(svg.contains("error mean (relative)"), "colour bar label");
+    assert!(svg.contains("Error mean (relative)"), "colour bar label");
     assert!(svg.contains("rotate(270"), "colour bar label is vertical");
     // Categorical ticks carry the values.
     for t in ["16", "256", "2.5", "10"] {
@@ -468,7 +468,7 @@ fn heatmap_with_holes_and_string_axis() {
     assert_eq!(count(&svg, "rect"), 9 + 1);
     assert_eq!(svg.matches("fill=\"#EBEBEB\"").count(), 4);
     let texts = texts(&svg);
-    for want in ["fefet", "pcm", "rram", "accuracy (%)", "bits", "device"] {
+    for want in ["fefet", "pcm", "rram", "Accuracy (%)", "Bits", "Device"] {
         assert!(texts.contains(&want.to_string()), "{want} in {texts:?}");
     }
 }
