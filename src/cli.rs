@@ -7,8 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use xbar_crossbar::{Converters, Solver, Wires};
 
 use crate::parse::{
-    parse_count, parse_jobs, parse_positive, parse_pulses, parse_resistance, parse_size,
-    parse_solver, parse_targets, parse_times, parse_widths, List, Widths,
+    parse_count, parse_jobs, parse_means, parse_positive, parse_pulses, parse_resistance,
+    parse_size, parse_solver, parse_stds, parse_targets, parse_times, parse_widths, List, Widths,
 };
 use xbar_experiments::sections::ArraySection;
 
@@ -562,9 +562,15 @@ pub struct PlotArgs {
 /// Where images come from.
 #[derive(Debug, Args)]
 pub struct DataArgs {
-    /// Directory with the four MNIST IDX files (gzip or plain); default: the shipped subset
-    #[arg(long, value_name = "DIR")]
+    /// MNIST IDX directory (gzip or plain), CIFAR-10/100 binary directory, or .npz file (`images` N×C×H×W, `labels`); default: the shipped MNIST subset
+    #[arg(long, value_name = "PATH")]
     pub data: Option<PathBuf>,
+    /// Per-channel means subtracted from the images, comma-separated (with --std)
+    #[arg(long, value_name = "LIST", value_parser = parse_means, allow_hyphen_values = true)]
+    pub mean: Option<List>,
+    /// Per-channel standard deviations the images are divided by, comma-separated (with --mean)
+    #[arg(long, value_name = "LIST", value_parser = parse_stds, allow_hyphen_values = true)]
+    pub std: Option<List>,
     /// Use only the first N training images
     #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
     pub train_limit: Option<usize>,
@@ -580,6 +586,8 @@ impl DataArgs {
             dir: self.data.clone(),
             train_limit: self.train_limit,
             test_limit: self.test_limit,
+            mean: self.mean.as_ref().map(|l| l.0.clone()),
+            std: self.std.as_ref().map(|l| l.0.clone()),
         }
     }
 }

@@ -117,6 +117,14 @@ pub fn parse_times(text: &str) -> Result<List, String> {
     parse_list(text, "times", "seconds")
 }
 
+pub fn parse_means(text: &str) -> Result<List, String> {
+    parse_list(text, "per-channel means", "image units")
+}
+
+pub fn parse_stds(text: &str) -> Result<List, String> {
+    parse_list(text, "per-channel standard deviations", "image units")
+}
+
 pub fn parse_targets(text: &str) -> Result<List, String> {
     parse_list(text, "conductances", "siemens")
 }

@@ -60,9 +60,12 @@ pub fn run(args: &RunArgs) -> Result<()> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("xbarsim-out").join(&exp.name));
     if let Some(dir) = &args.data {
-        if !dir.is_dir() {
+        let npz = dir
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+        if !(dir.is_dir() || (npz && dir.is_file())) {
             bail!(
-                "--data {}: not a directory (expected the four MNIST IDX files)",
+                "--data {}: neither a directory (MNIST IDX files, CIFAR binary batches) nor a .npz file",
                 dir.display()
             );
         }

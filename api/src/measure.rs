@@ -161,7 +161,7 @@ pub fn evaluate(
         "times_s": e.times_s,
         "instances": e.instances,
         "software_accuracy": software,
-        "network": prepared.network.config(),
+        "network": prepared.network.describe(),
         "data": data_source(&settings.data),
         "test_images": test_images,
         "evaluation_time_s": elapsed_s,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
-use xbar_training::{model, Dataset, Network, Split};
+use xbar_training::{model, Dataset, Model, Network, Split};
 
 use crate::error::{FieldError, KindError};
 use crate::sections::DataSection;
@@ -23,7 +23,7 @@ pub struct Context {
     /// resume; `None` = in memory only.
     pub models_dir: Option<PathBuf>,
     datasets: Memo<Result<Arc<Dataset>, Arc<KindError>>>,
-    models: Memo<Result<Arc<Network>, Arc<KindError>>>,
+    models: Memo<Result<Arc<Model>, Arc<KindError>>>,
 }
 
 /// Values computed once per key, even when several threads ask at once.
@@ -83,12 +83,18 @@ impl Context {
             Split::Train => data.train_limit,
             Split::Test => data.test_limit,
         };
-        let key = format!("{dir:?}/{split:?}/{limit:?}");
+        let norm = data.normalisation();
+        let key = format!("{dir:?}/{split:?}/{limit:?}/{norm:?}");
         self.datasets
             .get(&key, || {
-                crate::data::load(dir.as_deref(), split, limit)
-                    .map(Arc::new)
-                    .map_err(|e| Arc::new(KindError::Data(e)))
+                let set = crate::data::load(dir.as_deref(), split, limit)
+                    .map_err(|e| Arc::new(KindError::Data(e)))?;
+                match norm {
+                    None => Ok(Arc::new(set)),
+                    Some(n) => n.apply(&set).map(Arc::new).map_err(|(key, message)| {
+                        Arc::new(KindError::Field(FieldError::at("data", key, message)))
+                    }),
+                }
             })
             .map_err(KindError::Shared)
     }
@@ -102,7 +108,10 @@ impl Context {
     pub fn preflight_data(&self, data: &DataSection, splits: &[Split]) -> Result<(), FieldError> {
         for &split in splits {
             self.dataset(data, split)
-                .map_err(|e| FieldError::at("data", "dir", data_reason(&e)))?;
+                .map_err(|e| match field_error(&e) {
+                    Some(f) => f.clone(),
+                    None => FieldError::at("data", "dir", data_reason(&e)),
+                })?;
         }
         Ok(())
     }
@@ -117,7 +126,7 @@ impl Context {
         &self,
         identity: &serde_json::Value,
         make: impl FnOnce() -> Result<Network, KindError>,
-    ) -> Result<Arc<Network>, KindError> {
+    ) -> Result<Arc<Model>, KindError> {
         let key = hex(&Sha256::digest(identity.to_string().as_bytes()))[..16].to_string();
         self.models
             .get(&key, || {
@@ -127,25 +136,27 @@ impl Context {
                     .map(|d| d.join(format!("{key}.safetensors")));
                 if let Some(bytes) = file.as_ref().and_then(|f| std::fs::read(f).ok()) {
                     if let Ok((net, _)) = model::from_bytes(&bytes) {
-                        return Ok(Arc::new(net));
+                        return Ok(Arc::new(Model::Dense(net)));
                     }
                 }
                 let net = make().map_err(Arc::new)?;
                 if let Some(file) = &file {
                     save_model(file, &net, identity).map_err(Arc::new)?;
                 }
-                Ok(Arc::new(net))
+                Ok(Arc::new(Model::Dense(net)))
             })
             .map_err(KindError::Shared)
     }
 }
 
 impl Context {
-    /// A trained model file (relative to the config), read once per run.
+    /// A trained model file (relative to the config), read once per run:
+    /// `.onnx` (a graph, `xbar_import::onnx`), else an xbarsim
+    /// `.safetensors` network.
     ///
     /// # Errors
     /// A missing or malformed file, named.
-    pub fn model_file(&self, relative: &Path) -> Result<Arc<Network>, KindError> {
+    pub fn model_file(&self, relative: &Path) -> Result<Arc<Model>, KindError> {
         let file = self.path(relative);
         let key = format!("file:{}", file.display());
         self.models
@@ -157,8 +168,23 @@ impl Context {
                     })
                 };
                 let bytes = std::fs::read(&file).map_err(|e| fail(crate::durable::reason(&e)))?;
+                let onnx = file
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
+                if onnx {
+                    return match xbar_import::onnx::from_bytes(&bytes) {
+                        Ok(graph) => Ok(Arc::new(Model::Graph(graph))),
+                        // The importer names the file `model`; the kind's error names it.
+                        Err(e) => Err(fail(
+                            e.to_string()
+                                .strip_prefix("model: ")
+                                .unwrap_or(&e.to_string())
+                                .to_string(),
+                        )),
+                    };
+                }
                 let (net, _) = model::from_bytes(&bytes).map_err(|e| fail(e.to_string()))?;
-                Ok(Arc::new(net))
+                Ok(Arc::new(Model::Dense(net)))
             })
             .map_err(KindError::Shared)
     }
@@ -190,6 +216,16 @@ fn data_reason(e: &KindError) -> String {
         KindError::Shared(inner) => data_reason(inner),
         KindError::Data(e) => e.to_string(),
         other => other.to_string(),
+    }
+}
+
+/// A setting refused while loading (the normalisation's `data.mean`,
+/// `data.std`), at its own key.
+fn field_error(e: &KindError) -> Option<&FieldError> {
+    match e {
+        KindError::Shared(inner) => field_error(inner),
+        KindError::Field(f) => Some(f),
+        _ => None,
     }
 }
 

@@ -1,10 +1,13 @@
 //! The MNIST subset built into the program (first 6 000 training and 1 000
 //! test images; see `data/mnist-subset/README.md`), so that the default
 //! commands run on a fresh machine with nothing to download, and a loader
-//! that takes a user's directory of IDX files instead.
+//! that takes a user's data instead: a directory of MNIST IDX files or of
+//! CIFAR-10/100 binary batches, or a NumPy `.npz` file
+//! ([`xbar_training::datasets`]).
 
 use std::path::Path;
 
+use xbar_training::datasets::{self, DatasetError};
 use xbar_training::mnist::MnistError;
 use xbar_training::{Dataset, Split};
 
@@ -14,6 +17,9 @@ pub enum DataError {
     /// A file of the user's directory is missing, unreadable or malformed.
     #[error(transparent)]
     Files(#[from] MnistError),
+    /// A CIFAR directory or `.npz` file that is unreadable or malformed.
+    #[error(transparent)]
+    Set(#[from] DatasetError),
     /// The embedded subset was damaged at build time.
     #[error("built-in MNIST subset: {0}")]
     Builtin(#[source] MnistError),
@@ -42,13 +48,15 @@ pub fn builtin(split: Split) -> Result<Dataset, DataError> {
     Dataset::from_idx_bytes(images, labels).map_err(DataError::Builtin)
 }
 
-/// One split from `dir` (IDX files, gzip or plain), or the built-in subset
-/// when `dir` is `None`; the first `limit` samples when given.
+/// One split from `dir` (MNIST IDX files, gzip or plain; CIFAR binary
+/// batches; a `.npz` file), or the built-in subset when `dir` is `None`;
+/// the first `limit` samples when given.
 ///
 /// # Errors
 /// A missing or malformed file, named in the message.
 pub fn load(dir: Option<&Path>, split: Split, limit: Option<usize>) -> Result<Dataset, DataError> {
     let set = match dir {
+        Some(dir) if is_other_format(dir) => datasets::load(dir, split)?,
         Some(dir) => Dataset::load_split(dir, split)?,
         None => builtin(split)?,
     };
@@ -56,6 +64,13 @@ pub fn load(dir: Option<&Path>, split: Split, limit: Option<usize>) -> Result<Da
         Some(n) => set.take(n),
         None => set,
     })
+}
+
+/// Whether `path` is a `.npz` file or a CIFAR directory (else MNIST).
+fn is_other_format(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("npz"))
+        || datasets::Cifar::detect(path).is_some()
 }
 
 #[cfg(test)]

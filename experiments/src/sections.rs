@@ -265,17 +265,39 @@ pub fn check_network(n: &NetworkConfig) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// `[data]`: MNIST, from a directory of IDX files or the built-in subset.
+/// `[data]`: the built-in MNIST subset, or the user's images (see
+/// [`crate::data`]), with optional per-channel normalisation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataSection {
-    /// Directory of the four IDX files (gzip or plain), relative to the
-    /// config file; none = the built-in subset (6 000 / 1 000 images).
+    /// A directory of MNIST IDX files (gzip or plain) or CIFAR-10/100
+    /// binary batches, or a NumPy `.npz` file, relative to the config
+    /// file; none = the built-in subset (6 000 / 1 000 images).
     pub dir: Option<PathBuf>,
     /// Use the first N training images.
     pub train_limit: Option<usize>,
     /// Use the first N test images.
     pub test_limit: Option<usize>,
+    /// Per-channel means subtracted from every image (with `std`:
+    /// torchvision's `Normalize(mean, std)`, as the model was trained).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean: Option<Vec<f64>>,
+    /// Per-channel standard deviations the images are divided by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub std: Option<Vec<f64>>,
+}
+
+impl DataSection {
+    /// The normalisation `mean`/`std` ask for, if any.
+    pub fn normalisation(&self) -> Option<xbar_training::datasets::Normalisation> {
+        match (&self.mean, &self.std) {
+            (Some(mean), Some(std)) => Some(xbar_training::datasets::Normalisation {
+                mean: mean.clone(),
+                std: std.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 impl DataSection {
@@ -285,6 +307,23 @@ impl DataSection {
     /// # Errors
     /// A limit of 0.
     pub fn check(&self) -> Result<(), FieldError> {
+        match (&self.mean, &self.std) {
+            (Some(_), None) => {
+                return Err(FieldError::at(
+                    "data",
+                    "std",
+                    "missing: `mean` needs `std` (one per channel) beside it",
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(FieldError::at(
+                    "data",
+                    "mean",
+                    "missing: `std` needs `mean` (one per channel) beside it",
+                ))
+            }
+            _ => {}
+        }
         for (field, limit) in [
             ("train_limit", self.train_limit),
             ("test_limit", self.test_limit),

@@ -18,6 +18,7 @@
 //! | [`insitu`] | training on the arrays by device pulses |
 //! | [`neurosim`] | MLP_NeuroSim's in-situ protocol (400-100-10 MLP, per-image SGD, one device per weight), drift during training |
 //! | [`model`] | safetensors model files |
+//! | [`trained`] | [`Model`]: a dense network trained here or an imported graph, as every evaluation path takes it |
 //!
 //! The forward and backward passes run one sample at a time with
 //! event-driven accumulation of binary spikes (see the `bptt` module's
@@ -74,6 +75,7 @@ pub mod network;
 pub mod neurosim;
 pub mod optim;
 pub mod train;
+pub mod trained;
 
 mod bptt;
 mod real;
@@ -112,3 +114,4 @@ pub use neurosim::{NeurosimConfig, NeurosimNetwork, WeightStorage};
 pub use optim::AdamConfig;
 pub use real::Real;
 pub use train::{accuracy, train, EpochStats, NoiseInjection, Progress, Schedule, TrainConfig};
+pub use trained::Model;

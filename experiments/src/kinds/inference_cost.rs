@@ -249,9 +249,18 @@ impl ExperimentKind for InferenceCost {
         s.cost.technology(ctx)?;
         InferenceDrift::preflight(&Self::drift_settings(s), ctx)?;
         if let Some(file) = &s.evaluation.model {
-            let net = ctx
+            let model = ctx
                 .model_file(file)
                 .map_err(|e| FieldError::new("evaluation.model", e.to_string()))?;
+            let Some(net) = model.dense() else {
+                return Err(FieldError::new(
+                    "evaluation.model",
+                    format!(
+                        "{}: costing an imported graph is not supported yet; `evaluate` and `inference-drift` take it",
+                        file.display()
+                    ),
+                ));
+            };
             Self::check_instances(s, net.config())?;
         }
         Ok(())
@@ -264,7 +273,9 @@ impl ExperimentKind for InferenceCost {
         ctx: &Context,
     ) -> Result<Vec<Row>, KindError> {
         let prepared = InferenceDrift::prepare(&Self::drift_settings(s), seed, ctx)?;
-        let net = &prepared.network;
+        let net = prepared.network.dense().ok_or_else(|| {
+            KindError::Output("costing an imported graph is not supported yet".into())
+        })?;
         let design = Self::design(s, net.config().kind, ctx)?;
         let array = s.array.array_config(device);
         let read_time = design.technology.read_time_s.value;

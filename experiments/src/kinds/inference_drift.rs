@@ -16,9 +16,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use xbar_devices::DeviceSpec;
 use xbar_training::{
-    accuracy, evaluate,
     hardware::{HardwareError, InstanceAccuracy},
-    summarise, train, Dataset, Network, NetworkConfig, Split, TrainConfig,
+    summarise, train, Dataset, Model, Network, NetworkConfig, Split, TrainConfig,
 };
 
 use crate::context::Context;
@@ -33,8 +32,10 @@ pub struct EvaluationSection {
     pub times_s: Vec<f64>,
     /// Independently programmed device instances (≥ 1).
     pub instances: usize,
-    /// A trained model (`.safetensors`, relative to the config) instead of
-    /// training one from `[network]` and `[training]`.
+    /// A trained model instead of training one from `[network]` and
+    /// `[training]`, relative to the config: an xbarsim `.safetensors`
+    /// network, or an `.onnx` graph (convolutional, residual; exported by
+    /// PyTorch, see `xbar_import::onnx`).
     pub model: Option<PathBuf>,
 }
 
@@ -90,7 +91,7 @@ pub struct InferenceDrift;
 /// software test accuracy.
 pub struct Prepared {
     /// The network.
-    pub network: Arc<Network>,
+    pub network: Arc<Model>,
     /// The test images.
     pub test: Arc<Dataset>,
     /// Its software test accuracy (fraction).
@@ -104,7 +105,7 @@ impl InferenceDrift {
     ///
     /// # Errors
     /// An unreadable model, unreadable data, or training that fails.
-    pub fn network(s: &Settings, seed: u64, ctx: &Context) -> Result<Arc<Network>, KindError> {
+    pub fn network(s: &Settings, seed: u64, ctx: &Context) -> Result<Arc<Model>, KindError> {
         if let Some(file) = &s.evaluation.model {
             return ctx.model_file(file);
         }
@@ -133,7 +134,7 @@ impl InferenceDrift {
     pub fn prepare(s: &Settings, seed: u64, ctx: &Context) -> Result<Prepared, KindError> {
         let network = Self::network(s, seed, ctx)?;
         let test = ctx.dataset(&s.data, Split::Test)?;
-        let software = accuracy(&network, &test, seed);
+        let software = network.accuracy(&test, seed)?;
         Ok(Prepared {
             network,
             test,
@@ -154,8 +155,7 @@ impl InferenceDrift {
         on_result: &mut dyn FnMut(&InstanceAccuracy),
     ) -> Result<Vec<InstanceAccuracy>, KindError> {
         let e = &s.evaluation;
-        Ok(evaluate(
-            &p.network,
+        Ok(p.network.evaluate(
             &p.test,
             &s.array.array_config(device),
             &e.times_s,

@@ -1,0 +1,111 @@
+//! A trained network as the evaluation paths take it: xbarsim's own dense
+//! network (trained here, spiking or ReLU, `.safetensors`) or a graph of
+//! any topology (imported, e.g. from ONNX).
+//!
+//! Both map onto the same arrays ([`crate::hardware`] and
+//! [`crate::graph::arrays`] share the tiling, the programming, the reads
+//! and the converters); the dense path keeps its event-driven spiking
+//! kernels and its activity probe for the cost model.
+
+use crate::graph::{self, Graph};
+use crate::hardware::{ArrayConfig, HardwareError, InstanceAccuracy};
+use crate::mnist::Dataset;
+use crate::network::Network;
+
+/// A trained network of either kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Model {
+    /// A dense network trained by xbarsim.
+    Dense(Network),
+    /// A graph (convolutional, residual, …).
+    Graph(Graph),
+}
+
+impl Model {
+    /// Its software test accuracy on `data` (input spikes from `seed`).
+    ///
+    /// # Errors
+    /// Data that does not fit the network.
+    pub fn accuracy(&self, data: &Dataset, seed: u64) -> Result<f64, HardwareError> {
+        match self {
+            Model::Dense(net) => {
+                let inputs = net.config().sizes[0];
+                if data.pixels() != inputs {
+                    return Err(HardwareError::Data(format!(
+                        "images have {} pixels but the network has {inputs} inputs",
+                        data.pixels()
+                    )));
+                }
+                Ok(crate::train::accuracy(net, data, seed))
+            }
+            Model::Graph(g) => graph::arrays::accuracy(g, data),
+        }
+    }
+
+    /// Accuracy on `instances` device instances at every time of `times`
+    /// ([`crate::evaluate`] or [`graph::arrays::evaluate`]).
+    ///
+    /// # Errors
+    /// As those functions.
+    pub fn evaluate(
+        &self,
+        data: &Dataset,
+        array: &ArrayConfig,
+        times: &[f64],
+        instances: usize,
+        seed: u64,
+        on_result: &mut dyn FnMut(&InstanceAccuracy),
+    ) -> Result<Vec<InstanceAccuracy>, HardwareError> {
+        match self {
+            Model::Dense(net) => {
+                crate::hardware::evaluate(net, data, array, times, instances, seed, on_result)
+            }
+            Model::Graph(g) => {
+                graph::arrays::evaluate(g, data, array, times, instances, seed, on_result)
+            }
+        }
+    }
+
+    /// Memory (bytes) one programmed instance holds, at least.
+    pub fn programmed_bytes(&self) -> f64 {
+        match self {
+            Model::Dense(net) => crate::ProgrammedNetwork::memory_bytes(net.config()),
+            Model::Graph(g) => graph::ProgrammedGraph::memory_bytes(g),
+        }
+    }
+
+    /// Number of parameters.
+    pub fn parameter_count(&self) -> usize {
+        match self {
+            Model::Dense(net) => net.parameter_count(),
+            Model::Graph(g) => g.parameter_count(),
+        }
+    }
+
+    /// The dense network, if it is one.
+    pub fn dense(&self) -> Option<&Network> {
+        match self {
+            Model::Dense(net) => Some(net),
+            Model::Graph(_) => None,
+        }
+    }
+
+    /// What it is, for provenance: the dense network's configuration, or
+    /// the graph's input, layers and parameter count.
+    pub fn describe(&self) -> serde_json::Value {
+        match self {
+            Model::Dense(net) => serde_json::to_value(net.config()).unwrap_or_default(),
+            Model::Graph(g) => {
+                let s = g.input_shape();
+                serde_json::json!({
+                    "graph": {
+                        "input": [s.channels, s.height, s.width],
+                        "layers": g.nodes().iter().map(|n| format!("{} {}", n.op.name(), n.name)).collect::<Vec<_>>(),
+                        "parameters": g.parameter_count(),
+                        "reads_per_image": g.reads_per_image(),
+                    }
+                })
+            }
+        }
+    }
+}
