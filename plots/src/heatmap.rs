@@ -53,6 +53,11 @@ pub(crate) fn prepare(
             "`series = \"{s}\"` is only used by line plots; a heatmap shows `z` over `x` and `y` (filter other parameters with `where`)"
         )));
     }
+    if let Some(f) = &spec.facet {
+        return Err(spec_error(format!(
+            "`facet = \"{f}\"` is only used by line plots; draw one heatmap per value with `where`"
+        )));
+    }
     if spec.log_x || spec.log_y {
         return Err(spec_error(
             "heatmap axes are categorical (one evenly spaced cell per distinct value), so `log_x` and `log_y` do not apply; remove them".to_string(),

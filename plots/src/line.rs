@@ -24,11 +24,20 @@ pub(crate) struct Mark {
     pub(crate) half: f64,
 }
 
-/// One line: its legend entry and its marks, sorted by `x`.
+/// One line of a panel: its series (an index into the legend, which picks
+/// its look) and its marks, sorted by `x`.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Series {
-    pub(crate) label: String,
+pub(crate) struct Line {
+    pub(crate) series: usize,
     pub(crate) marks: Vec<Mark>,
+}
+
+/// One sub-plot: its title (the `facet` value; none without `facet`) and
+/// its lines. All panels share the axes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Panel {
+    pub(crate) title: Option<String>,
+    pub(crate) lines: Vec<Line>,
 }
 
 /// A line plot with its data aggregated and its axes' ranges and units
@@ -36,7 +45,9 @@ pub(crate) struct Series {
 /// are laid out when it is drawn, for the length the axes get.
 #[derive(Debug, Clone)]
 pub(crate) struct LinePlot {
-    pub(crate) series: Vec<Series>,
+    /// The legend entries, one per series, in the order of their looks.
+    pub(crate) entries: Vec<String>,
+    pub(crate) panels: Vec<Panel>,
     pub(crate) x: Axis,
     pub(crate) y: Axis,
     pub(crate) x_label: String,
@@ -94,12 +105,23 @@ pub(crate) fn prepare(
         Some(s) => Some(SeriesFormat::read(s, reader, mask)?),
         None => None,
     };
+    let facet = match &spec.facet {
+        Some(c) => Some(reader.values(c, "facet")?),
+        None => None,
+    };
     let kept = mask.iter().filter(|m| **m).count();
+    // Rows are grouped by [facet value, series values...].
     let rows: Vec<(Option<Vec<Key>>, f64, f64)> = (0..mask.len())
         .filter(|&i| mask[i] && xs[i].is_finite() && ys[i].is_finite())
-        .filter_map(|i| match &format {
-            Some(f) => f.key(i).map(|k| (Some(k), xs[i], ys[i])),
-            None => Some((None, xs[i], ys[i])),
+        .filter_map(|i| {
+            let mut key = match &facet {
+                Some(v) => vec![v.key(i)?],
+                None => Vec::new(),
+            };
+            if let Some(f) = &format {
+                key.extend(f.key(i)?);
+            }
+            Some((Some(key), xs[i], ys[i]))
         })
         .collect();
     if rows.is_empty() {
@@ -107,7 +129,7 @@ pub(crate) fn prepare(
             spec,
             reader,
             kept,
-            "`x`, `y` or `series`",
+            "`x`, `y`, `series` or `facet`",
         ));
     }
     for (flag, axis, column, pick) in [
@@ -131,21 +153,31 @@ pub(crate) fn prepare(
         }
     }
     let lines = aggregate::lines(rows);
-    let (labels, legend_title) = match &format {
-        Some(f) => {
-            let keys: Vec<&[Key]> = lines
-                .iter()
-                .map(|l| l.key.as_deref().unwrap_or(&[]))
-                .collect();
-            (f.entries(&keys, spec)?, Some(f.title(spec)))
-        }
-        None => (vec![String::new(); lines.len()], None),
+    let skip = usize::from(facet.is_some());
+    fn series_key(l: &aggregate::Line, skip: usize) -> &[Key] {
+        l.key.as_deref().map_or(&[][..], |k| &k[skip..])
+    }
+    let mut keys: Vec<&[Key]> = lines.iter().map(|l| series_key(l, skip)).collect();
+    keys.sort();
+    keys.dedup();
+    let (entries, legend_title) = match &format {
+        Some(f) => (f.entries(&keys, spec)?, Some(f.title(spec))),
+        None => (vec![String::new(); keys.len()], None),
     };
-    let series: Vec<Series> = lines
-        .iter()
-        .zip(labels)
-        .map(|(l, label)| Series {
-            label,
+    let mut panels: Vec<Panel> = Vec::new();
+    let mut panel_keys: Vec<Option<&Key>> = Vec::new();
+    for l in &lines {
+        let facet_key = facet.as_ref().and_then(|_| l.key.as_ref().map(|k| &k[0]));
+        if panel_keys.last() != Some(&facet_key) || panels.is_empty() {
+            panel_keys.push(facet_key);
+            panels.push(Panel {
+                title: facet_key.map(|k| facet_title(spec, reader, mask, k)),
+                lines: Vec::new(),
+            });
+        }
+        let series = keys.binary_search(&series_key(l, skip)).unwrap_or(0);
+        panels.last_mut().expect("pushed above").lines.push(Line {
+            series,
             marks: l
                 .points
                 .iter()
@@ -155,13 +187,19 @@ pub(crate) fn prepare(
                     half: half_width(p, spec.error),
                 })
                 .collect(),
-        })
-        .collect();
+        });
+    }
+    let all_marks = || {
+        panels
+            .iter()
+            .flat_map(|p| p.lines.iter())
+            .flat_map(|l| l.marks.iter())
+    };
 
     let (mut x_min, mut x_max) = (f64::INFINITY, f64::NEG_INFINITY);
     let (mut y_min, mut y_max) = (f64::INFINITY, f64::NEG_INFINITY);
     let mut x_values = Vec::new();
-    for m in series.iter().flat_map(|s| s.marks.iter()) {
+    for m in all_marks() {
         x_min = x_min.min(m.x);
         x_max = x_max.max(m.x);
         x_values.push(m.x);
@@ -188,11 +226,12 @@ pub(crate) fn prepare(
         Some(label) => sentence_case(&units::title(label, shown)),
         None => units::default_title(column, shown),
     };
-    let note = note(&lines, spec.error, &series);
+    let note = note(&lines, spec.error, all_marks().any(|m| m.half > 0.0));
     Ok(LinePlot {
         x_label: axis_title(&spec.x_label, &spec.x, &x_shown),
         y_label: axis_title(&spec.y_label, &spec.y, &y_shown),
-        series,
+        entries,
+        panels,
         x,
         y,
         legend_title,
@@ -202,14 +241,39 @@ pub(crate) fn prepare(
     })
 }
 
+/// A panel's title: the facet value, with its unit, after the column's
+/// name for numbers and booleans ("r wire = 2.5 Ω"); a string alone.
+fn facet_title(spec: &PlotSpec, reader: &Reader<'_>, mask: &[bool], key: &Key) -> String {
+    let column = spec.facet.as_deref().unwrap_or_default();
+    let name = crate::axis::column_name(column);
+    match key {
+        Key::Num(v) => {
+            let biggest = reader
+                .numbers(column, "facet")
+                .map(|vals| {
+                    vals.iter()
+                        .zip(mask)
+                        .filter(|(x, m)| **m && x.is_finite())
+                        .fold(0f64, |a, (x, _)| a.max(x.abs()))
+                })
+                .unwrap_or(v.abs());
+            let shown = units::choose(units::split(column).1, biggest);
+            let number = crate::axis::compact(v * shown.factor);
+            match shown.symbol.as_str() {
+                "" => format!("{name} = {number}"),
+                s if s.starts_with('×') => format!("{name} = {number}{s}"),
+                s => format!("{name} = {number} {s}"),
+            }
+        }
+        Key::Bool(b) => format!("{name} = {b}"),
+        Key::Str(s) => s.clone(),
+    }
+}
+
 /// What the bands or bars show, with the number of rows averaged per point:
 /// "mean ± σ (n = 3)", "mean, 95 % CI (n = 2–5)". `None` when nothing
 /// shows a spread.
-fn note(lines: &[aggregate::Line], error: ErrorStyle, series: &[Series]) -> Option<String> {
-    let spread = series
-        .iter()
-        .flat_map(|s| s.marks.iter())
-        .any(|m| m.half > 0.0);
+fn note(lines: &[aggregate::Line], error: ErrorStyle, spread: bool) -> Option<String> {
     let ns: Vec<usize> = lines
         .iter()
         .flat_map(|l| l.points.iter())
@@ -442,6 +506,9 @@ pub(crate) fn render<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
+    if p.panels.len() > 1 {
+        return render_panels(p, root);
+    }
     let (width, height) = root.dim_in_pixel();
     let (width, height) = (width as i32, height as i32);
     let small = font(SMALL_PT);
@@ -506,41 +573,200 @@ pub(crate) fn render<DB: DrawingBackend>(
         .draw()?;
 
     let area = chart.plotting_area();
-    let y_plot = |v: f64| y_coord(&frame.y, v);
-    let to_px = |x: f64, y: f64| area.map_coordinate(&(frame.x.to_plot(x), y_plot(y)));
+    let to_px = |x: f64, y: f64| area.map_coordinate(&(frame.x.to_plot(x), y_coord(&frame.y, y)));
+    if let Some(panel) = p.panels.first() {
+        draw_lines(root, &panel.lines, &to_px, p.error)?;
+    }
+    if let Some((lg, at)) = &legend {
+        lg.draw(root, *at, p.error)?;
+    }
+    root.present()?;
+    Ok(())
+}
 
+/// Panels side by side: at most one per 1.6 in of width, as many rows as
+/// needed, every panel the same size with the same axes; tick labels on
+/// the left column and under the last panel of each column, one title per
+/// axis, the legend above.
+fn render_panels<DB: DrawingBackend>(
+    p: &LinePlot,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+    let (width, height) = root.dim_in_pixel();
+    let (width, height) = (width as i32, height as i32);
+    let small = font(SMALL_PT);
+    let label = font(LABEL_PT);
+    let label_h = px(LABEL_PT * 1.15).round() as i32;
+    let n = p.panels.len();
+    let width_in = f64::from(width) / crate::style::DPI;
+    let cols = n.min(((width_in / 1.6).floor() as usize).max(1));
+    let rows = n.div_ceil(cols);
+    let (cols_i, rows_i) = (cols as i32, rows as i32);
+    let (left, bottom) = (px_i(LEFT_PT), px_i(BOTTOM_PT));
+    let (mut hgap, vgap) = (px_i(6.0), px_i(4.0));
+    let panel_title = px_i(SMALL_PT * 1.4);
+    let mut top = px_i(6.0);
+    if p.title.is_some() {
+        top += label_h + px_i(3.0);
+    }
+    let legend = Legend::measure(p, 1).map(|_| Legend::fitting(p, width - 2 * left));
+    let legend_top = top;
+    if let Some(lg) = &legend {
+        top += lg.h + px_i(4.0);
+    }
+    let x_area = x_area();
+    // Shared axes: ticks for one panel's size.
+    let ph = ((height - top - bottom - x_area - rows_i * panel_title - (rows_i - 1) * vgap)
+        / rows_i)
+        .max(1);
+    let mut y = p.y.clone();
+    y.fit_ticks(f64::from(ph), false);
+    let y_tick_w = y
+        .ticks
+        .iter()
+        .map(|(_, t)| width_px(t, SMALL_PT).ceil() as i32)
+        .max()
+        .unwrap_or(0);
+    let y_area = 2 * px_i(TICK_PT) + y_tick_w + px_i(3.0) + label_h;
+    let mut right = px_i(8.0);
+    let mut x = p.x.clone();
+    let mut pw = 1;
+    for _ in 0..3 {
+        pw = ((width - left - y_area - right - (cols_i - 1) * hgap) / cols_i).max(1);
+        x.fit_ticks(f64::from(pw), true);
+        // How far the first and last labels reach past the panel's edges:
+        // neighbouring panels keep their labels apart by the gap between.
+        let reach = |(t, s): &(f64, String), end: bool| {
+            let at = (t - x.lo) / (x.hi - x.lo) * f64::from(pw);
+            let half = width_px(s, SMALL_PT) / 2.0;
+            let over = if end {
+                at + half - f64::from(pw)
+            } else {
+                half - at
+            };
+            over.max(0.0).ceil() as i32
+        };
+        let (first, last) = match (x.ticks.first(), x.ticks.last()) {
+            (Some(a), Some(b)) => (reach(a, false), reach(b, true)),
+            _ => (0, 0),
+        };
+        let need_right = last + px_i(2.0);
+        let need_gap = (first + last + px_i(4.0)).max(px_i(6.0));
+        if need_right <= right && need_gap <= hgap {
+            break;
+        }
+        right = right.max(need_right);
+        hgap = hgap.max(need_gap);
+    }
+    if let Some(title) = &p.title {
+        root.draw(&Text::new(
+            title.clone(),
+            (width / 2, px_i(4.0)),
+            label.color(&INK).pos(Pos::new(HPos::Center, VPos::Top)),
+        ))?;
+    }
+    let x_fmt = |v: &f64| x.label_at(*v);
+    let y_fmt = |v: &f64| y.label_at(*v);
+    let none = |_: &f64| String::new();
+    for (k, panel) in p.panels.iter().enumerate() {
+        let (r, c) = ((k / cols) as i32, (k % cols) as i32);
+        let x0 = left + y_area + c * (pw + hgap);
+        let y0 = top + r * (ph + panel_title + vgap) + panel_title;
+        let show_y = c == 0;
+        let show_x = k + cols >= n;
+        let (ya, xa) = (
+            if show_y { y_area } else { 0 },
+            if show_x { x_area - label_h } else { 0 },
+        );
+        let sub = root
+            .clone()
+            .shrink((x0 - ya, y0), ((pw + ya) as u32, (ph + xa) as u32));
+        let mut chart = ChartBuilder::on(&sub)
+            .x_label_area_size(xa)
+            .y_label_area_size(ya)
+            .build_cartesian_2d(x.coord(), y.coord())?;
+        chart
+            .configure_mesh()
+            .bold_line_style(GRID.stroke_width(stroke(0.5)))
+            .light_line_style(TRANSPARENT)
+            .axis_style(INK.stroke_width(stroke(0.6)))
+            .set_all_tick_mark_size(px_i(TICK_PT))
+            .label_style(small.clone())
+            .x_label_formatter(if show_x { &x_fmt } else { &none })
+            .y_label_formatter(if show_y { &y_fmt } else { &none })
+            .draw()?;
+        if let Some(t) = &panel.title {
+            root.draw(&Text::new(
+                t.clone(),
+                (x0 + pw / 2, y0 - panel_title / 2),
+                small.color(&INK).pos(Pos::new(HPos::Center, VPos::Center)),
+            ))?;
+        }
+        let area = chart.plotting_area();
+        let to_px = |vx: f64, vy: f64| area.map_coordinate(&(x.to_plot(vx), y_coord(&y, vy)));
+        draw_lines(root, &panel.lines, &to_px, p.error)?;
+    }
+    // One title per axis, centred on the grid.
+    let grid_x = (
+        left + y_area,
+        left + y_area + cols_i * pw + (cols_i - 1) * hgap,
+    );
+    let grid_y = (top, top + rows_i * (ph + panel_title + vgap) - vgap);
+    root.draw(&Text::new(
+        p.x_label.clone(),
+        ((grid_x.0 + grid_x.1) / 2, height - bottom),
+        label.color(&INK).pos(Pos::new(HPos::Center, VPos::Bottom)),
+    ))?;
+    root.draw(&Text::new(
+        p.y_label.clone(),
+        (left, (grid_y.0 + grid_y.1) / 2),
+        label
+            .color(&INK)
+            .transform(FontTransform::Rotate270)
+            .pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    if let Some(lg) = &legend {
+        let centre = (grid_x.0 + grid_x.1 - lg.w) / 2;
+        let x0 = centre.min(width - px_i(2.0) - lg.w).max(px_i(2.0));
+        lg.draw(root, (x0, legend_top), p.error)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// Draws lines with their bands or bars and markers; `to_px` maps a data
+/// point (column units) to a pixel of the figure.
+fn draw_lines<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    lines: &[Line],
+    to_px: &impl Fn(f64, f64) -> (i32, i32),
+    error: ErrorStyle,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     // Bands first, so that every line and marker is drawn over all of them.
-    let banded = matches!(p.error, ErrorStyle::Band | ErrorStyle::Ci95);
-    for (i, s) in p.series.iter().enumerate() {
-        let (color, _, _) = look(i);
-        if banded && s.marks.len() > 1 && s.marks.iter().any(|m| m.half > 0.0) {
-            let upper = s
-                .marks
-                .iter()
-                .map(|m| (frame.x.to_plot(m.x), y_plot(m.mean + m.half)));
-            let lower = s
-                .marks
-                .iter()
-                .rev()
-                .map(|m| (frame.x.to_plot(m.x), y_plot(m.mean - m.half)));
-            area.draw(&Polygon::new(
+    let banded = matches!(error, ErrorStyle::Band | ErrorStyle::Ci95);
+    for line in lines {
+        let (color, _, _) = look(line.series);
+        if banded && line.marks.len() > 1 && line.marks.iter().any(|m| m.half > 0.0) {
+            let upper = line.marks.iter().map(|m| to_px(m.x, m.mean + m.half));
+            let lower = line.marks.iter().rev().map(|m| to_px(m.x, m.mean - m.half));
+            root.draw(&Polygon::new(
                 upper.chain(lower).collect::<Vec<_>>(),
                 color.mix(0.2).filled(),
             ))?;
         }
     }
-    for (i, s) in p.series.iter().enumerate() {
-        let (color, marker, dash) = look(i);
+    for line in lines {
+        let (color, marker, dash) = look(line.series);
         // A single point has no band: it gets an error bar instead.
-        let bars = p.error == ErrorStyle::Bars || (banded && s.marks.len() == 1);
+        let bars = error == ErrorStyle::Bars || (banded && line.marks.len() == 1);
         if bars {
-            for m in s.marks.iter().filter(|m| m.half > 0.0) {
+            for m in line.marks.iter().filter(|m| m.half > 0.0) {
                 let (x, hi) = to_px(m.x, m.mean + m.half);
                 let (_, lo) = to_px(m.x, m.mean - m.half);
                 draw_error_bar(root, x, hi, lo, color)?;
             }
         }
-        let pts: Vec<(f64, f64)> = s
+        let pts: Vec<(f64, f64)> = line
             .marks
             .iter()
             .map(|m| {
@@ -556,14 +782,21 @@ pub(crate) fn render<DB: DrawingBackend>(
                 .collect();
             root.draw(&PathElement::new(run, color.stroke_width(stroke(1.0))))?;
         }
-        for m in &s.marks {
-            draw_marker(root, to_px(m.x, m.mean), marker, color)?;
+        // Markers at least 5 pt apart on average: every k-th one on a dense
+        // line, so that its dash pattern stays visible.
+        let span = pts.last().map_or(0.0, |l| (l.0 - pts[0].0).abs());
+        let spacing = span / pts.len().saturating_sub(1).max(1) as f64;
+        let every = if pts.len() > 2 && spacing > 0.0 {
+            (px(5.0) / spacing).ceil().max(1.0) as usize
+        } else {
+            1
+        };
+        for (k, m) in line.marks.iter().enumerate() {
+            if k % every == 0 || k + 1 == line.marks.len() {
+                draw_marker(root, to_px(m.x, m.mean), marker, color)?;
+            }
         }
     }
-    if let Some((lg, at)) = &legend {
-        lg.draw(root, *at, p.error)?;
-    }
-    root.present()?;
     Ok(())
 }
 
@@ -580,7 +813,7 @@ fn y_coord(y: &Axis, v: f64) -> f64 {
 /// Pixels the data covers: points along every line, and band edges.
 fn obstacles(p: &LinePlot, to_px: impl Fn(f64, f64) -> (i32, i32)) -> Vec<(i32, i32)> {
     let mut out = Vec::new();
-    for s in &p.series {
+    for s in p.panels.iter().flat_map(|panel| panel.lines.iter()) {
         let edge = |k: f64| -> Vec<(i32, i32)> {
             s.marks
                 .iter()
@@ -640,7 +873,7 @@ impl Legend {
         }
         let title = p.legend_title.clone().unwrap_or_default();
         let labels: Vec<String> = if p.legend_title.is_some() {
-            p.series.iter().map(|s| s.label.clone()).collect()
+            p.entries.clone()
         } else {
             Vec::new()
         };
@@ -667,7 +900,7 @@ impl Legend {
     /// The legend in as many columns as fit `avail` pixels, balanced over
     /// its rows (5 entries in 3 + 2, not 4 + 1).
     fn fitting(p: &LinePlot, avail: i32) -> Legend {
-        let n = p.series.len().max(1);
+        let n = p.entries.len().max(1);
         let mut cols = n;
         while cols > 1 && Legend::measure(p, cols).is_some_and(|l| l.w > avail) {
             cols -= 1;

@@ -49,6 +49,11 @@ pub struct PlotSpec {
     /// sweep point's number (`series = "point"`) or a TOML table.
     #[serde(default)]
     pub series_labels: BTreeMap<String, String>,
+    /// Line plots: one panel (sub-plot) per distinct value of this column,
+    /// in a grid with shared axes and one legend; each panel is titled
+    /// with its value.
+    #[serde(default)]
+    pub facet: Option<String>,
     /// Line plots: how the spread over the rows averaged into a point is
     /// drawn (stated in the legend).
     #[serde(default)]
@@ -152,6 +157,7 @@ impl PlotSpec {
             z: None,
             series: None,
             series_labels: BTreeMap::new(),
+            facet: None,
             error: ErrorStyle::Band,
             log_x: false,
             log_y: false,
@@ -168,7 +174,7 @@ impl PlotSpec {
 
 impl PlotSpec {
     /// Every column the spec names, with the field that names it (`x`,
-    /// `y`, `z`, `series`, `where`): for checking them against a table's
+    /// `y`, `z`, `series`, `facet`, `where`): for checking them against a table's
     /// columns before a run.
     pub fn columns(&self) -> Vec<(&'static str, String)> {
         let mut out = vec![("x", self.x.clone()), ("y", self.y.clone())];
@@ -177,6 +183,9 @@ impl PlotSpec {
         }
         if let Some(s) = &self.series {
             out.extend(series_columns(s).into_iter().map(|c| ("series", c)));
+        }
+        if let Some(f) = &self.facet {
+            out.push(("facet", f.clone()));
         }
         out.extend(self.filter.keys().map(|k| ("where", k.clone())));
         out

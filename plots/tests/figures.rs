@@ -789,3 +789,100 @@ fn ci95_band_edges_are_the_t_interval() {
     assert_eq!(count(&svg, "polygon"), 0);
     assert!(!svg.contains("mean"), "no note without a band");
 }
+
+#[test]
+fn facets_draw_one_panel_per_value_with_shared_axes() {
+    // Five devices on a 7 in figure, at most one panel per 1.6 in: a grid
+    // of 4 + 1, each panel with the three wire resistances.
+    let (_keep, dir) = out_dir();
+    let mut dev = Vec::new();
+    let mut wire = Vec::new();
+    let mut size = Vec::new();
+    let mut error = Vec::new();
+    for (d, name) in ["a", "b", "c", "d", "e"].iter().enumerate() {
+        for r in [1.0, 2.5, 10.0] {
+            for n in [64.0, 128.0, 256.0] {
+                dev.push(*name);
+                wire.push(r);
+                size.push(n);
+                error.push(1e-3 * r * n / 64.0 * (1.0 + d as f64));
+            }
+        }
+    }
+    let table = df![
+        "device" => dev,
+        "array.r_wire_ohm" => wire,
+        "array.size" => size,
+        "error_mean_rel" => error,
+    ]
+    .unwrap();
+    let mut spec = PlotSpec::new("facets", "array.size", "error_mean_rel");
+    spec.series = Some("array.r_wire_ohm".into());
+    spec.facet = Some("device".into());
+    spec.log_x = true;
+    spec.log_y = true;
+    spec.width_in = Some(7.0);
+    spec.height_in = Some(4.0);
+    let svg = read(&draw(&spec, &table, &dir).unwrap()[0]);
+    let all = texts(&svg_text(&svg));
+    // One title per panel, one per axis, one legend.
+    for t in [
+        "a",
+        "b",
+        "c",
+        "d",
+        "e",
+        "Size",
+        "Error mean (relative)",
+        "r wire (Ω)",
+    ] {
+        assert_eq!(all.iter().filter(|x| *x == t).count(), 1, "{t} in {all:?}");
+    }
+    // The x ticks (64, 128, 256) under the last panel of each of the four
+    // columns: four times each; no tick label is repeated more often.
+    for t in ["64", "128", "256"] {
+        assert_eq!(all.iter().filter(|x| *x == t).count(), 4, "{t}: {all:?}");
+    }
+    // The same three colours in every panel (five lines each).
+    assert_eq!(data_colours(&svg).len(), 3);
+    assert_eq!(
+        polylines_in(&svg, OKABE_ITO[0]),
+        5,
+        "the solid series, once per panel"
+    );
+    // Every panel's plotting area is the same size: the grid lines of the
+    // x ticks repeat with the same spacing in each column.
+    let xs = x_ticks(&svg);
+    let at = |label: &str| -> Vec<f64> {
+        let mut v: Vec<f64> = xs
+            .iter()
+            .filter(|(_, s)| s == label)
+            .map(|(x, _)| *x)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (a, b) = (at("64"), at("256"));
+    assert_eq!(a.len(), 4);
+    for k in 0..4 {
+        assert!((b[k] - a[k] - (b[0] - a[0])).abs() <= 1.0, "{a:?} {b:?}");
+    }
+    // Neighbouring panels' labels ("256" and "64") keep apart: DejaVu Sans
+    // digits are 0.636 em wide, the labels 33.3 px per em.
+    let digit = 0.636 * 100.0 / 3.0;
+    for k in 0..3 {
+        let gap = (a[k + 1] - 1.0 * digit) - (b[k] + 1.5 * digit);
+        assert!(
+            gap > 4.0,
+            "labels of panels {k} and {} {gap:.1} px apart",
+            k + 1
+        );
+    }
+    // A facet column that does not exist is named.
+    spec.facet = Some("devise".into());
+    let msg = err(&spec, &table);
+    assert!(
+        msg.contains("`devise` (used as `facet`)") && msg.contains("did you mean `device`"),
+        "{msg}"
+    );
+}
