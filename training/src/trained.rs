@@ -27,6 +27,19 @@ impl Model {
     /// # Errors
     /// Data that does not fit the network.
     pub fn accuracy(&self, data: &Dataset, seed: u64) -> Result<f64, HardwareError> {
+        self.check_data(data)?;
+        match self {
+            Model::Dense(net) => Ok(crate::train::accuracy(net, data, seed)),
+            Model::Graph(g) => graph::arrays::accuracy(g, data),
+        }
+    }
+
+    /// Whether `data` fits: one value per input, and (a graph) the image
+    /// shape and a class per label.
+    ///
+    /// # Errors
+    /// [`HardwareError::Data`] saying what differs.
+    pub fn check_data(&self, data: &Dataset) -> Result<(), HardwareError> {
         match self {
             Model::Dense(net) => {
                 let inputs = net.config().sizes[0];
@@ -36,9 +49,9 @@ impl Model {
                         data.pixels()
                     )));
                 }
-                Ok(crate::train::accuracy(net, data, seed))
+                Ok(())
             }
-            Model::Graph(g) => graph::arrays::accuracy(g, data),
+            Model::Graph(g) => graph::arrays::check_data(g, data),
         }
     }
 

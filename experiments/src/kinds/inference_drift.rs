@@ -222,9 +222,23 @@ impl ExperimentKind for InferenceDrift {
 
     fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {
         if let Some(file) = &s.evaluation.model {
-            ctx.model_file(file)
+            let model = ctx
+                .model_file(file)
                 .map_err(|e| FieldError::new("evaluation.model", e.to_string()))?;
-            return ctx.preflight_data(&s.data, &[Split::Test]);
+            ctx.preflight_data(&s.data, &[Split::Test])?;
+            let test = ctx
+                .dataset(&s.data, Split::Test)
+                .map_err(|e| FieldError::at("data", "dir", e.to_string()))?;
+            return model.check_data(&test).map_err(|e| {
+                let reason = match e {
+                    HardwareError::Data(m) => m,
+                    other => other.to_string(),
+                };
+                FieldError::new(
+                    "evaluation.model",
+                    format!("{}: {reason}", file.display()),
+                )
+            });
         }
         ctx.preflight_data(&s.data, &[Split::Train, Split::Test])
     }

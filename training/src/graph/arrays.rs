@@ -347,8 +347,12 @@ fn fraction_correct(predicted: &[usize], labels: &[u8]) -> f64 {
     right as f64 / labels.len().max(1) as f64
 }
 
-/// The data's images must have the graph's input shape.
-pub(crate) fn check_data(graph: &Graph, data: &Dataset) -> Result<(), HardwareError> {
+/// The data's images must have the graph's input shape and its labels
+/// a class among the outputs.
+///
+/// # Errors
+/// [`HardwareError::Data`] saying what differs.
+pub fn check_data(graph: &Graph, data: &Dataset) -> Result<(), HardwareError> {
     let want = graph.input_shape();
     let got = data.image_shape();
     if got != want {

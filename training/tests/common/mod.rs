@@ -11,17 +11,27 @@ pub const MNIST_VAR: &str = "XBARSIM_MNIST_DIR";
 /// that need it instead of failing, under `CI=true` too (the README's test
 /// command must pass on a clone without `../shared`).
 pub fn full_mnist(test: &str) -> Option<PathBuf> {
+    let present = |dir: &PathBuf| {
+        ["train-images-idx3-ubyte", "t10k-images-idx3-ubyte"]
+            .iter()
+            .all(|f| dir.join(f).is_file() || dir.join(format!("{f}.gz")).is_file())
+    };
+    // `shared/` beside the checkout, seen from a workspace crate or from
+    // the root package (tests/ of the command line include this file).
+    let beside = [
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/mnist"),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/data/mnist"),
+    ];
     let dir = std::env::var_os(MNIST_VAR)
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../shared/data/mnist"
-            ))
+            beside
+                .iter()
+                .map(PathBuf::from)
+                .find(|d| present(d))
+                .unwrap_or_else(|| PathBuf::from(beside[0]))
         });
-    let present = ["train-images-idx3-ubyte", "t10k-images-idx3-ubyte"]
-        .iter()
-        .all(|f| dir.join(f).is_file() || dir.join(format!("{f}.gz")).is_file());
+    let present = present(&dir);
     if !present {
         eprintln!(
             "{test}: skipped, set {MNIST_VAR}=DIR (the four MNIST IDX files, gzip or plain) or put them in ../shared/data/mnist; not found in {}",
