@@ -84,7 +84,7 @@ use polars::prelude::DataFrame;
 pub use axis::axis_label;
 pub use error::PlotError;
 pub use fit::draw_fit;
-pub use spec::{ErrorStyle, FilterValue, PlotKind, PlotSpec};
+pub use spec::{ErrorStyle, FigureSize, FilterValue, PlotKind, PlotSpec};
 
 use table::Reader;
 
@@ -190,8 +190,9 @@ impl Plot {
 
 /// Width and height in inches, checked.
 fn figure_size(spec: &PlotSpec) -> Result<(f64, f64), PlotError> {
-    let w = spec.width_in.unwrap_or(style::DEFAULT_WIDTH_IN);
-    let h = spec.height_in.unwrap_or(style::DEFAULT_HEIGHT_IN);
+    let (w, h) = spec.size.inches();
+    let w = spec.width_in.unwrap_or(w);
+    let h = spec.height_in.unwrap_or(h);
     for (name, v) in [("width_in", w), ("height_in", h)] {
         if !(1.0..=20.0).contains(&v) {
             return Err(PlotError::Spec {

@@ -81,12 +81,39 @@ pub struct PlotSpec {
     /// Keep only the rows where each named column equals the given value.
     #[serde(default, rename = "where")]
     pub filter: BTreeMap<String, FilterValue>,
-    /// Figure width in inches; default 3.5 (one column of a two-column paper).
+    /// A journal's column: `"single"` (3.5 × 2.6 in, the default) or
+    /// `"double"` (7 × 3.5 in, the full width of a two-column page). The
+    /// text is 8–9 pt at that size, so ≥ 7 pt in print. `width_in` and
+    /// `height_in` override it.
+    #[serde(default)]
+    pub size: FigureSize,
+    /// Figure width in inches; default from `size`.
     #[serde(default)]
     pub width_in: Option<f64>,
-    /// Figure height in inches; default 2.6.
+    /// Figure height in inches; default from `size`.
     #[serde(default)]
     pub height_in: Option<f64>,
+}
+
+/// A figure's size by the journal column it fills.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FigureSize {
+    /// One column of a two-column page: 3.5 × 2.6 in.
+    #[default]
+    Single,
+    /// Both columns: 7 × 3.5 in.
+    Double,
+}
+
+impl FigureSize {
+    /// Width and height in inches.
+    pub fn inches(self) -> (f64, f64) {
+        match self {
+            FigureSize::Single => (3.5, 2.6),
+            FigureSize::Double => (7.0, 3.5),
+        }
+    }
 }
 
 /// The kind of figure.
@@ -166,6 +193,7 @@ impl PlotSpec {
             y_label: None,
             series_label: None,
             filter: BTreeMap::new(),
+            size: FigureSize::Single,
             width_in: None,
             height_in: None,
         }

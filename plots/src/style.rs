@@ -8,10 +8,6 @@ use plotters::style::{FontStyle, IntoFont, RGBColor, TextStyle};
 /// SVGs use the same grid and declare their size in inches, so that both
 /// formats have the same layout.
 pub(crate) const DPI: f64 = 300.0;
-/// Default figure size: one column of a two-column paper.
-pub(crate) const DEFAULT_WIDTH_IN: f64 = 3.5;
-/// Default figure height.
-pub(crate) const DEFAULT_HEIGHT_IN: f64 = 2.6;
 
 /// Tick labels and legend entries.
 pub(crate) const SMALL_PT: f64 = 8.0;

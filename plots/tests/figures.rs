@@ -279,7 +279,7 @@ fn png_is_300_dpi() {
     assert!(png.len() > 20_000, "{} bytes", png.len());
 
     spec.file = "wide.png".into();
-    spec.width_in = Some(7.0);
+    spec.size = xbar_plots::FigureSize::Double;
     spec.height_in = Some(3.0);
     spec.kind = PlotKind::Heatmap;
     spec.z = Some("error_mean_rel".into());

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use xbar_plots::{ErrorStyle, FilterValue, PlotKind, PlotSpec};
+use xbar_plots::{ErrorStyle, FigureSize, FilterValue, PlotKind, PlotSpec};
 
 #[derive(Debug, Deserialize, serde::Serialize, PartialEq)]
 struct File {
@@ -29,6 +29,12 @@ fn round_trips_through_toml() {
         y = "array.r_wire_ohm"
         z = "accuracy_pct"
         width_in = 7.0
+
+        [[plot]]
+        file = "wide"
+        x = "a"
+        y = "b"
+        size = "double"
     "#;
     let file: File = toml::from_str(text).unwrap();
     let a = &file.plot[0];
@@ -50,6 +56,9 @@ fn round_trips_through_toml() {
     assert_eq!(b.width_in, Some(7.0));
     assert_eq!(b.height_in, None);
     assert_eq!(b.error, ErrorStyle::Band);
+    assert_eq!(b.size, FigureSize::Single);
+    assert_eq!(file.plot[2].size, FigureSize::Double);
+    assert_eq!(FigureSize::Double.inches(), (7.0, 3.5));
 
     let again: File = toml::from_str(&toml::to_string(&file).unwrap()).unwrap();
     assert_eq!(again, file);
