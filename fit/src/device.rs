@@ -287,7 +287,42 @@ pub fn fit_pulse_models(
     };
     let mut fit = fit;
     free_runs(data, &mut fit, measured.as_ref());
+    if settings.model == ModelChoice::Auto {
+        choose_free_running(&mut fit, measured.as_ref());
+    }
     Ok((fit, measured))
+}
+
+/// The automatic choice judged as the user will run the model: when the
+/// criterion's pick runs free more than 1.5 times as far from the measured
+/// curve as another fitted model (and by more than 1 % of the range), that
+/// model is kept instead, both numbers stated. One-step criteria reward a
+/// model for following each measured step, which a model can do and still
+/// drift away from the curve when run on its own.
+pub fn choose_free_running(fit: &mut PulseFit, measured: Option<&MeasuredFit>) {
+    let Some(kept) = fit.free_run_of(fit.chosen) else {
+        return;
+    };
+    let Some(best) = fit
+        .free_run
+        .iter()
+        .filter(|f| f.model != fit.chosen)
+        .min_by(|a, b| a.error.mean_relative.total_cmp(&b.error.mean_relative))
+        .copied()
+    else {
+        return;
+    };
+    let (k, b) = (kept.mean_relative, best.error.mean_relative);
+    if k > 1.5 * b && k - b > 0.01 {
+        let reason = format!(
+            "run free, its simulated mean lies {} of the range from the measured median curve, against {} for {}, which the one-step criterion would keep: {}",
+            sig(100.0 * b, 3) + " %",
+            sig(100.0 * k, 3) + " %",
+            fit.chosen.words(),
+            fit.reason
+        );
+        fit.keep(best.model, measured, reason);
+    }
 }
 
 /// Every fitted model's device-file part run free over the measured median
@@ -494,8 +529,14 @@ fn pulse_summary(fit: &PulseFit, measured: Option<&MeasuredFit>) -> String {
             sig(t.r2, 5)
         )
     });
+    let free = fit.free_run_of(fit.chosen).map_or(String::new(), |f| {
+        format!(
+            ", run free {} of the range from the measured median curve",
+            sig(100.0 * f.mean_relative, 3) + " %"
+        )
+    });
     format!(
-        ": {} devices; pulse model {} ({}){q}",
+        ": {} devices; pulse model {} ({}){q}{free}",
         fit.devices.len(),
         fit.chosen,
         fit.reason

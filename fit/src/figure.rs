@@ -1,5 +1,6 @@
 //! The figure of a pulse fit as plain data: the measured pulses of the
-//! first devices and the fitted model run through the same pulses, as
+//! first devices, their median, and the device file's pulse model
+//! simulated over the same pulses (mean ± σ of the simulated devices), as
 //! named series of `(x, y)` points with their axes. Drawing is a front
 //! end's business (`xbar-plots` draws it for `xbarsim device fit
 //! --figure`); nothing here knows pixels.
@@ -79,12 +80,52 @@ const CONDUCTANCE: Axis = Axis {
     unit: "S",
 };
 
+/// Every device's noiseless `model` curve from its first measured point,
+/// concatenated (a population series).
+fn noiseless(
+    data: &PulseData,
+    fit: &PulseFit,
+    measured: Option<&MeasuredFit>,
+    model: PulseModel,
+    end: usize,
+) -> Vec<(f64, f64)> {
+    let mut points = Vec::new();
+    for (train, dfit) in data.devices.iter().zip(&fit.devices) {
+        let Some(first) = train.points.first() else {
+            continue;
+        };
+        let pols: Vec<i8> = train.points[1..].iter().map(|p| p.polarity).collect();
+        let curve = match (model, measured) {
+            (PulseModel::Measured, Some(m)) => m
+                .device_index(&train.name)
+                .and_then(|k| m.model_curve(k, &pols, first.g)),
+            (PulseModel::Measured, None) => None,
+            (model, _) => dfit.model_curve(model, &pols, first.g),
+        };
+        let Some(curve) = curve else {
+            continue;
+        };
+        points.push((first.pulse as f64, first.g));
+        points.extend(
+            train.points[1..]
+                .iter()
+                .zip(curve)
+                .take_while(|(p, _)| p.pulse < end)
+                .map(|(p, g)| (p.pulse as f64, g)),
+        );
+    }
+    points
+}
+
 impl Figure {
     /// Measured pulses of the first three devices over the first LTP/LTD
-    /// cycle, and the fitted model of every device run through the same
-    /// pulses from its first measured point (mean ± σ over devices: the
-    /// population band); beside a kept measured curve, also the closed
-    /// form that fits every device (exponential first), for comparison.
+    /// cycle, the measured median over the devices, and the kept model's
+    /// device-file part simulated free over the same pulses as `device
+    /// pulse` runs it ([`crate::free_run`]: the simulated devices' mean ± σ);
+    /// beside a kept measured curve, also the closed form that fits every
+    /// device (exponential first), for comparison. A fit without simulated
+    /// curves (from [`crate::pulse::fit_pulses`] alone) draws each
+    /// device's noiseless curve instead (mean ± σ over the devices).
     pub fn of_pulses(data: &PulseData, fit: &PulseFit, measured: Option<&MeasuredFit>) -> Self {
         // The first LTP/LTD cycle of the first device: where its polarity
         // changes the second time.
@@ -110,6 +151,19 @@ impl Figure {
                 });
             }
         }
+        // The measured median over the devices, beside them.
+        let curves = fit.free_run_curves.as_ref();
+        if let Some(c) = curves.filter(|_| data.devices.len() > 1) {
+            let r = &c.reference;
+            series.push(Series {
+                label: "measured median".into(),
+                kind: SeriesKind::Measured,
+                points: (0..r.pulse.len())
+                    .take_while(|&i| r.pulse[i] < end)
+                    .map(|i| (r.pulse[i] as f64, r.median_S[i]))
+                    .collect(),
+            });
+        }
         let mut models = vec![fit.chosen];
         if fit.chosen == PulseModel::Measured {
             let fits_all = |f: &dyn Fn(&crate::pulse::DeviceFit) -> bool| fit.devices.iter().all(f);
@@ -119,35 +173,40 @@ impl Figure {
                 models.push(PulseModel::SoftBounds);
             }
         }
+        // Each model's device-file part as `device pulse` runs it: the
+        // simulated devices' mean ± σ after each pulse, as two points
+        // `mean ± σ/√2` per pulse (whose mean and sample σ are exactly
+        // those); without simulated curves, the noiseless per-device curves.
         for model in models {
-            let mut points = Vec::new();
-            for (k, (train, dfit)) in data.devices.iter().zip(&fit.devices).enumerate() {
-                let Some(first) = train.points.first() else {
-                    continue;
-                };
-                let pols: Vec<i8> = train.points[1..].iter().map(|p| p.polarity).collect();
-                let curve = match (model, measured) {
-                    (PulseModel::Measured, Some(m)) => m.model_curve(k, &pols, first.g),
-                    (PulseModel::Measured, None) => None,
-                    (model, _) => dfit.model_curve(model, &pols, first.g),
-                };
-                let Some(curve) = curve else {
-                    continue;
-                };
-                points.push((first.pulse as f64, first.g));
-                points.extend(
-                    train.points[1..]
-                        .iter()
-                        .zip(curve)
-                        .take_while(|(p, _)| p.pulse < end)
-                        .map(|(p, g)| (p.pulse as f64, g)),
-                );
-            }
+            let simulated = curves.and_then(|c| {
+                c.simulated
+                    .iter()
+                    .find(|(m, _)| *m == model)
+                    .map(|(_, s)| (&c.reference, s))
+            });
+            let points = match simulated {
+                Some((r, sim)) => {
+                    let mut points = Vec::new();
+                    for i in (0..r.pulse.len()).take_while(|&i| r.pulse[i] < end) {
+                        let d = sim.std_S[i] / std::f64::consts::SQRT_2;
+                        let x = r.pulse[i] as f64;
+                        points.push((x, sim.mean_S[i] - d));
+                        points.push((x, sim.mean_S[i] + d));
+                    }
+                    points
+                }
+                None => noiseless(data, fit, measured, model, end),
+            };
             // A model that follows no device draws nothing (no empty entry
             // in the legend).
             if !points.is_empty() {
+                let label = if simulated.is_some() {
+                    format!("simulated {model} (device file), mean ± σ")
+                } else {
+                    format!("fit ({model}), mean ± σ")
+                };
                 series.push(Series {
-                    label: format!("fit ({model}), mean ± σ"),
+                    label,
                     kind: SeriesKind::Population,
                     points,
                 });

@@ -15,6 +15,10 @@
 //!   equal bins by `u₀`; from the left, a bin with fewer than
 //!   [`MIN_STEPS_PER_BIN`] steps is merged with the next (a short last group
 //!   with the previous one), so bins are unequal where data are sparse;
+//!   then a bin whose mean step is not of the branch's sign (zero or
+//!   against the pulse, where read noise near a plateau can put it, and
+//!   where the noiseless curve would stick) is pooled with a neighbour
+//!   until every mean step has the sign;
 //! * per bin: `μ` = mean of `u₁ − u₀`, `σ` = its sample standard deviation
 //!   (the C2C σ of the bin, including what the devices do differently);
 //! * the turn steps of each polarity build a turn table the same way (over
@@ -103,8 +107,15 @@ pub struct MeasuredFit {
     pub table_parameters: usize,
     /// Bins merged away for having fewer than [`MIN_STEPS_PER_BIN`] steps.
     pub merged_bins: usize,
+    /// Branch bins pooled with a neighbour for a mean step of the wrong
+    /// sign (zero or against the pulse: the noiseless curve would stick).
+    #[serde(default)]
+    pub pooled_bins: usize,
     /// Turn steps (first pulse after a reversal) into LTP and into LTD.
     pub turn_steps: [usize; 2],
+    /// Devices left out of the tables, each with why (located: file, column).
+    #[serde(default)]
+    pub excluded: Vec<String>,
 }
 
 /// One pooled step in normalised units.
@@ -117,8 +128,29 @@ struct UStep {
     device: usize,
 }
 
-/// Bins `steps` (by `u0`) over `[lo, hi]`: `(table in u, merged bins)`.
+/// Bins `steps` (by `u0`) over `[lo, hi]`: `(table in u, merged bins)`,
+/// without pooling by sign.
+#[cfg(test)]
 fn bin_table(steps: &[&UStep], lo: f64, hi: f64, bins: usize) -> (StepTable, usize) {
+    let (t, merged, _) = bin_table_signed(steps, lo, hi, bins, 0.0);
+    (t, merged)
+}
+
+/// Bins `steps` (by `u0`) over `[lo, hi]`: `(table in u, sparse bins
+/// merged, bins pooled by sign)`. With `sign` ±1 (the branch's polarity),
+/// a bin whose mean step is not of that sign — where the noiseless curve
+/// would stop or turn back inside the range — is pooled with the
+/// neighbour of the larger mean step in that direction, until every bin's
+/// mean has the sign or one bin is left (the monotone constraint of
+/// pool-adjacent-violators, Ayer et al. 1955, applied to the sign of the
+/// steps); `sign` 0 pools nothing.
+fn bin_table_signed(
+    steps: &[&UStep],
+    lo: f64,
+    hi: f64,
+    bins: usize,
+    sign: f64,
+) -> (StepTable, usize, usize) {
     let bins = bins.max(1);
     let (lo, hi) = if hi > lo {
         (lo, hi)
@@ -162,6 +194,32 @@ fn bin_table(steps: &[&UStep], lo: f64, hi: f64, bins: usize) -> (StepTable, usi
         None => groups.push((bins - 1, open)),
     }
     let merged = bins - groups.len();
+    let mut pooled = 0;
+    if sign != 0.0 {
+        let along = |v: &[f64]| if v.is_empty() { 0.0 } else { sign * mean(v) };
+        while groups.len() > 1 {
+            let Some(i) = groups.iter().position(|g| along(&g.1) <= 0.0) else {
+                break;
+            };
+            let j = match (i.checked_sub(1), (i + 1 < groups.len()).then_some(i + 1)) {
+                (Some(a), Some(b)) => {
+                    if along(&groups[a].1) >= along(&groups[b].1) {
+                        a
+                    } else {
+                        b
+                    }
+                }
+                (Some(a), None) => a,
+                (None, Some(b)) => b,
+                (None, None) => break,
+            };
+            let (keep, gone) = (i.min(j), i.max(j));
+            let (last, v) = groups.remove(gone);
+            groups[keep].0 = last;
+            groups[keep].1.extend(v);
+            pooled += 1;
+        }
+    }
     let mut edges = vec![lo];
     let (mut dg, mut sigma) = (Vec::new(), Vec::new());
     for (last, v) in &groups {
@@ -186,6 +244,7 @@ fn bin_table(steps: &[&UStep], lo: f64, hi: f64, bins: usize) -> (StepTable, usi
             sigma_s: sigma,
         },
         merged,
+        pooled,
     )
 }
 
@@ -254,7 +313,21 @@ fn table_parameters(c: &MeasuredCurve) -> usize {
 pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataError> {
     let mut steps = Vec::new();
     let mut extremes = Vec::new();
-    for (k, d) in data.devices.iter().enumerate() {
+    let mut kept = Vec::new();
+    let mut excluded = Vec::new();
+    let mut first_error: Option<DataError> = None;
+    // A device the table cannot use is left out and reported; when no
+    // device is left, the first one's error is the error.
+    macro_rules! fail {
+        ($e:expr) => {{
+            let e: DataError = $e;
+            excluded.push(e.to_string());
+            first_error.get_or_insert(e);
+            continue;
+        }};
+    }
+    for d in &data.devices {
+        let k = kept.len();
         let lo = d.points.iter().map(|p| p.g).fold(f64::INFINITY, f64::min);
         let hi = d
             .points
@@ -263,7 +336,7 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
             .fold(f64::NEG_INFINITY, f64::max);
         let range = hi - lo;
         if range <= 1e-9 * hi.max(1e-300) {
-            return Err(DataError::column(
+            fail!(DataError::column(
                 &data.file,
                 &d.name,
                 format!("the conductance never changes (always {lo:e} S): expected a device that responds to pulses"),
@@ -274,7 +347,7 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
         let n_down = d.steps.len() - n_up;
         let min = crate::pulse::MIN_STEPS_PER_POLARITY;
         if n_up < min || n_down < min {
-            return Err(DataError::column(
+            fail!(DataError::column(
                 &data.file,
                 &d.name,
                 format!(
@@ -296,7 +369,7 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
         };
         let (mean_up, mean_down) = (mean_of(true), mean_of(false));
         if !(mean_up > 0.0 && mean_down < 0.0) {
-            return Err(DataError::column(
+            fail!(DataError::column(
                 &data.file,
                 &d.name,
                 format!(
@@ -305,6 +378,7 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
             ));
         }
         extremes.push((lo, hi));
+        kept.push(d);
         let mut last = 0i8;
         for s in &d.steps {
             steps.push(UStep {
@@ -317,8 +391,12 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
             last = s.polarity;
         }
     }
+    if kept.is_empty() {
+        return Err(first_error.expect("a device"));
+    }
     let mut tables = Vec::new();
     let mut merged = 0;
+    let mut pooled = 0;
     let mut turn_steps = [0usize; 2];
     for up in [true, false] {
         let branch: Vec<&UStep> = steps.iter().filter(|s| s.up == up && !s.turn).collect();
@@ -333,19 +411,21 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
             ));
         }
         let (lo, hi) = range_of(branch.iter().copied(), true);
-        let (table, m) = bin_table(&branch, lo, hi, bins);
+        let sign = if up { 1.0 } else { -1.0 };
+        let (table, m, p) = bin_table_signed(&branch, lo, hi, bins, sign);
         merged += m;
+        pooled += p;
         let turns: Vec<&UStep> = steps.iter().filter(|s| s.up == up && s.turn).collect();
         turn_steps[usize::from(!up)] = turns.len();
         let turn = (turns.len() >= MIN_STEPS_PER_BIN).then(|| {
             let (lo, hi) = range_of(turns.iter().copied(), false);
-            bin_table(&turns, lo, hi, bins).0
+            bin_table_signed(&turns, lo, hi, bins, sign).0
         });
         tables.push((table, turn));
     }
     let (ltd, turn_ltd) = tables.pop().expect("two polarities");
     let (ltp, turn_ltp) = tables.pop().expect("two polarities");
-    let n_dev = data.devices.len();
+    let n_dev = kept.len();
     let n_total = steps.len() as f64;
     // Keep each turn table only when it lowers the BIC.
     let total_bic = |c: &MeasuredCurve| {
@@ -375,7 +455,7 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
     let per_device = scores(&curve, &steps, n_dev);
     let k_table = table_parameters(&curve);
     let mut devices = Vec::with_capacity(n_dev);
-    for (k, d) in data.devices.iter().enumerate() {
+    for (k, d) in kept.iter().enumerate() {
         let (ll, rss, n) = per_device[k];
         let u1: Vec<f64> = steps
             .iter()
@@ -434,11 +514,18 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
         totals,
         table_parameters: k_table,
         merged_bins: merged,
+        pooled_bins: pooled,
         turn_steps,
+        excluded,
     })
 }
 
 impl MeasuredFit {
+    /// The index in [`MeasuredFit::devices`] of the device named `name`.
+    pub fn device_index(&self, name: &str) -> Option<usize> {
+        self.devices.iter().position(|d| d.name == name)
+    }
+
     /// Device `k`'s noiseless conductance after each pulse of `polarities`
     /// from `g0`, through the library's update rule on its own extremes
     /// (the first pulse after a reversal follows the turn table; the

@@ -852,6 +852,47 @@ impl PulseFit {
         }
     }
 
+    /// Makes `model` the kept one (its device-file part, range, D2D spread
+    /// and population) with `reason`; false, and nothing changed, when the
+    /// model fits no device.
+    pub fn keep(
+        &mut self,
+        model: PulseModel,
+        measured: Option<&MeasuredFit>,
+        reason: String,
+    ) -> bool {
+        match model {
+            PulseModel::Measured => {
+                let Some(m) = measured else {
+                    return false;
+                };
+                crate::measured_curve::choose(self, m, ModelChoice::Only(PulseModel::Measured));
+            }
+            closed => {
+                let exponential = closed == PulseModel::Exponential;
+                let fits = self.devices.iter().any(|d| {
+                    if exponential {
+                        d.exponential.is_some()
+                    } else {
+                        d.soft_bounds.is_some()
+                    }
+                });
+                if !fits {
+                    return false;
+                }
+                let b = build(&self.devices, exponential);
+                self.chosen = closed;
+                self.pulse = b.pulse;
+                self.variability = b.variability;
+                self.g_min_S = b.g_min;
+                self.g_max_S = b.g_max;
+                self.population = b.population;
+            }
+        }
+        self.reason = reason;
+        true
+    }
+
     /// The free-running error of `model`, when it was simulated.
     pub fn free_run_of(&self, model: PulseModel) -> Option<FreeRunError> {
         self.free_run

@@ -31,9 +31,11 @@ impl PulseFit {
             ),
         );
         let mut models = Vec::new();
-        // Each model's totals over the devices it fits.
+        // Each model's totals over the devices it fits, and its device-file
+        // part run free.
         for model in PulseModel::ALL {
             if let Some(m) = self.totals(model, measured) {
+                let free = self.free_run_of(model);
                 models.push(vec![
                     model.name().to_string(),
                     m.devices.to_string(),
@@ -41,20 +43,43 @@ impl PulseFit {
                     sig(m.r2, 5),
                     format!("{:.1}", m.aic),
                     format!("{:.1}", m.bic),
+                    free.map_or("-".into(), |f| percent(f.mean_relative)),
+                    free.map_or("-".into(), |f| percent(f.median_relative)),
                 ]);
             }
         }
         s.table(
-            &["model", "devices", "RMSE/range", "R²", "AIC", "BIC"],
+            &[
+                "model",
+                "devices",
+                "RMSE/range",
+                "R²",
+                "AIC",
+                "BIC",
+                "free-run mean",
+                "free-run median",
+            ],
             models,
         );
+        if let Some(f) = self.free_run.first() {
+            s.line(format!(
+                "RMSE, R², AIC and BIC are one step ahead (each step from the measured previous point); free-run: the device file's pulse model, range and D2D spread simulated by {} devices over the measured pulses ({}), RMS of the simulated mean (median) against the measured median curve, relative to its range",
+                f.error.runs, f.error.pulses
+            ));
+        }
         s.line(format!("kept: {} ({})", self.chosen, self.reason));
+        for line in self.warnings() {
+            s.line(format!("warning: {line}"));
+        }
+        if let Some(line) = self.estimator_line() {
+            s.line(line);
+        }
         if let Some(m) = measured {
             let bins = |t: Option<&xbar_devices::pulse::StepTable>| {
                 t.map_or("-".to_string(), |t| t.bins().to_string())
             };
             s.line(format!(
-                "measured curve: bins LTP {} / LTD {}, turn tables into LTP {} / into LTD {} (turn steps {} / {}), {} sparse bins merged, {} table parameters",
+                "measured curve: bins LTP {} / LTD {}, turn tables into LTP {} / into LTD {} (turn steps {} / {}), {} sparse bins merged, {} bins pooled with a neighbour for a mean step of the wrong sign, {} table parameters",
                 m.curve.ltp.bins(),
                 m.curve.ltd.bins(),
                 bins(m.curve.turn_ltp.as_ref()),
@@ -62,10 +87,115 @@ impl PulseFit {
                 m.turn_steps[0],
                 m.turn_steps[1],
                 m.merged_bins,
+                m.pooled_bins,
                 m.table_parameters
             ));
+            if !m.excluded.is_empty() {
+                s.line(format!(
+                    "warning: {} of {} devices left out of the measured curve: {}",
+                    m.excluded.len(),
+                    m.excluded.len() + m.devices.len(),
+                    m.excluded.join("; ")
+                ));
+            }
         }
         s
+    }
+
+    /// What the report must say about a fit that does not reproduce the
+    /// data: the kept model running free more than
+    /// [`WARN_ERROR`](crate::free_run::WARN_ERROR) of the range from the
+    /// measured curve, another model running free at most two thirds as far,
+    /// and devices no model fits.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let kept = self.free_run_of(self.chosen);
+        if let Some(k) = kept {
+            if k.mean_relative > crate::free_run::WARN_ERROR {
+                out.push(format!(
+                    "the kept {} model does not reproduce the measured curve: run free, its simulated mean lies {} of the range from the measured median (RMS; at most {} at one pulse); the one-step figures above do not show this",
+                    self.chosen,
+                    percent(k.mean_relative),
+                    percent(k.max_relative)
+                ));
+            }
+            if let Some(better) = self
+                .free_run
+                .iter()
+                .filter(|f| f.model != self.chosen)
+                .min_by(|a, b| a.error.mean_relative.total_cmp(&b.error.mean_relative))
+            {
+                if better.error.mean_relative < k.mean_relative * 2.0 / 3.0
+                    && k.mean_relative - better.error.mean_relative > 0.01
+                {
+                    out.push(format!(
+                        "run free, {} follows the measured curve closer than the kept {} ({} against {} of the range); consider --model {}",
+                        better.model.words(),
+                        self.chosen,
+                        percent(better.error.mean_relative),
+                        percent(k.mean_relative),
+                        better.model.name()
+                    ));
+                }
+            }
+        }
+        let failed: Vec<String> = self
+            .devices
+            .iter()
+            .filter(|d| d.failed_both())
+            .map(|d| {
+                format!(
+                    "{} ({})",
+                    d.name,
+                    d.exponential_note.clone().unwrap_or_default()
+                )
+            })
+            .collect();
+        if !failed.is_empty() {
+            out.push(format!(
+                "{} of {} devices fitted by no closed form, left out of the population: {}",
+                failed.len(),
+                self.devices.len(),
+                failed.join("; ")
+            ));
+        }
+        out
+    }
+
+    /// Which estimator the exponential fits kept, and the read noise found
+    /// in the steps.
+    fn estimator_line(&self) -> Option<String> {
+        let fits: Vec<&super::ExponentialFit> = self
+            .devices
+            .iter()
+            .filter_map(|d| d.exponential.as_ref())
+            .collect();
+        if fits.is_empty() {
+            return None;
+        }
+        let trajectory = fits
+            .iter()
+            .filter(|e| e.estimator == super::Estimator::Trajectory)
+            .count();
+        let noisy: Vec<&&super::ExponentialFit> =
+            fits.iter().filter(|e| e.step_noise.read_noise).collect();
+        let median = |v: Vec<f64>| crate::free_run::median_of(&v);
+        let mut line = format!(
+            "exponential estimator: step fit on {} devices, trajectory fit on {trajectory} (kept where its noiseless curve runs closer to the device by a quarter); lag-1 autocorrelation of the one-step residuals, median {}",
+            fits.len() - trajectory,
+            sig(median(fits.iter().map(|e| e.step_noise.lag1).collect()), 2)
+        );
+        if noisy.is_empty() {
+            line += " (no read noise seen)";
+        } else {
+            line += &format!(
+                "; read noise on {} of {} devices (lag-1 below −2/√pairs; −0.5 when it dominates), σ_read median {} of the range, C2C net of it by the state-space likelihood",
+                noisy.len(),
+                fits.len(),
+                percent(median(noisy.iter().map(|e| e.step_noise.read_sigma).collect()))
+            );
+        }
+        Some(line)
     }
 
     fn population_section(&self) -> Section {
@@ -133,13 +263,18 @@ impl PulseFit {
                         with_ci(&e.pulses_ltd),
                         with_ci(&e.c2c),
                         percent(e.quality.rmse_relative),
+                        percent(e.free_run_relative),
+                        match e.estimator {
+                            super::Estimator::Steps => "steps".into(),
+                            super::Estimator::Trajectory => "trajectory".into(),
+                        },
                     ]),
                     None => {
                         row.push(format!(
                             "no fit: {}",
                             d.exponential_note.clone().unwrap_or_default()
                         ));
-                        row.extend(std::iter::repeat_n(String::new(), 5));
+                        row.extend(std::iter::repeat_n(String::new(), 7));
                     }
                 },
                 PulseModel::SoftBounds => match &d.soft_bounds {
@@ -172,6 +307,8 @@ impl PulseFit {
                 "pulses_ltd",
                 "c2c",
                 "RMSE/range",
+                "free-run",
+                "estimator",
             ],
             PulseModel::SoftBounds => &[
                 "device",
@@ -183,7 +320,12 @@ impl PulseFit {
                 "RMSE/range",
             ],
         };
-        let mut s = Section::new("pulse-devices", "Per device:");
+        let title = if self.chosen == PulseModel::Exponential {
+            "Per device (RMSE one step ahead; free-run: the device's noiseless curve from its first point, RMS against its points, relative to its range):"
+        } else {
+            "Per device:"
+        };
+        let mut s = Section::new("pulse-devices", title);
         s.table(header, rows);
         s
     }
