@@ -48,10 +48,15 @@ fn the_example_cnn_classifies_its_npz_images_as_onnxruntime_does() {
     let npz = example("mnist-test-500.npz");
     let side = evaluate(dir.path(), npz.to_str().unwrap(), &["--times", "1,86400"]);
     let p = &side["parameters"];
-    let want = recorded()["onnxruntime_first_500_accuracy"].as_f64().unwrap();
+    let want = recorded()["onnxruntime_first_500_accuracy"]
+        .as_f64()
+        .unwrap();
     assert_eq!(p["software_accuracy"].as_f64().unwrap(), want);
     assert_eq!(p["test_images"], 500);
-    assert_eq!(p["network"]["graph"]["input"], serde_json::json!([1, 28, 28]));
+    assert_eq!(
+        p["network"]["graph"]["input"],
+        serde_json::json!([1, 28, 28])
+    );
     // Conv 14×14 and 7×7 output pixels, one classifier read.
     assert_eq!(
         p["network"]["graph"]["reads_per_image"],
@@ -67,7 +72,8 @@ fn the_example_cnn_classifies_its_npz_images_as_onnxruntime_does() {
 
 #[test]
 fn on_the_full_mnist_the_example_cnn_scores_what_onnxruntime_scores() {
-    let Some(mnist) = mnist::full_mnist("on_the_full_mnist_the_example_cnn_scores_what_onnxruntime_scores")
+    let Some(mnist) =
+        mnist::full_mnist("on_the_full_mnist_the_example_cnn_scores_what_onnxruntime_scores")
     else {
         return;
     };
@@ -91,8 +97,7 @@ fn npy(descr: &str, shape: &[usize], data: &[u8]) -> Vec<u8> {
     } else {
         format!("({})", dims.join(", "))
     };
-    let mut header =
-        format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+    let mut header = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
     while (10 + header.len() + 1) % 64 != 0 {
         header.push(' ');
     }
@@ -108,8 +113,11 @@ fn npz(dir: &Path, name: &str, arrays: &[(&str, Vec<u8>)]) -> PathBuf {
     let path = dir.join(name);
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
     for (key, bytes) in arrays {
-        zip.start_file(format!("{key}.npy"), zip::write::SimpleFileOptions::default())
-            .unwrap();
+        zip.start_file(
+            format!("{key}.npy"),
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
         zip.write_all(bytes).unwrap();
     }
     zip.finish().unwrap();
@@ -160,7 +168,10 @@ fn data_that_does_not_fit_the_model_is_refused_before_anything_is_written() {
         ],
     );
     let e = refused(d, labels.to_str().unwrap(), model);
-    assert!(e.contains("a label is 12 but the network has 10 outputs"), "{e}");
+    assert!(
+        e.contains("a label is 12 but the network has 10 outputs"),
+        "{e}"
+    );
     // No labels at all.
     let unlabelled = npz(
         d,
@@ -195,23 +206,63 @@ fn damaged_and_unsupported_models_are_refused_naming_the_file_and_node() {
     std::fs::write(d.join("cut.onnx"), &bytes[..bytes.len() / 3]).unwrap();
     let e = refused(d, npz, "cut.onnx");
     assert!(e.contains("cut.onnx"), "{e}");
-    let grouped = Path::new(env!("CARGO_MANIFEST_DIR")).join("import/tests/models/refused_group.onnx");
+    let grouped =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("import/tests/models/refused_group.onnx");
     let e = refused(d, npz, grouped.to_str().unwrap());
     assert!(
         e.contains("node 'grouped_conv' (Conv): group = 2 is not supported"),
         "{e}"
     );
-    // Costing a graph is refused by name, before anything is written.
+}
+
+#[test]
+fn an_onnx_cnn_is_costed_per_output_pixel_with_the_accuracy_of_its_evaluation() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let npz = example("mnist-test-500.npz");
     let model = example("mnist-cnn.onnx");
-    let e = fails(
-        d,
-        &[
-            "cost", "--model", model.to_str().unwrap(), "--device", "ibm-pcm", "--data", npz,
-            "--output", "cost.csv",
-        ],
-    );
-    assert!(e.contains("costing an imported graph is not supported yet"), "{e}");
-    assert!(!d.join("cost.csv").exists());
+    let run = |command: &str, times: &str, output: &str| {
+        common::xbarsim(d)
+            .args([
+                command,
+                "--model",
+                model.to_str().unwrap(),
+                "--device",
+                "ibm-pcm",
+                "--data",
+                npz.to_str().unwrap(),
+                times,
+                "86400",
+                "--instances",
+                "2",
+                "--output",
+                output,
+            ])
+            .assert()
+            .success();
+        std::fs::read_to_string(d.join(output)).unwrap()
+    };
+    let cost = run("cost", "--time", "cost.csv");
+    let acc = run("evaluate", "--times", "acc.csv");
+    let column = |csv: &str, name: &str| -> Vec<f64> {
+        let mut lines = csv.lines();
+        let k = lines
+            .next()
+            .unwrap()
+            .split(',')
+            .position(|c| c == name)
+            .unwrap();
+        lines
+            .map(|l| l.split(',').nth(k).unwrap().parse().unwrap())
+            .collect()
+    };
+    // The probe only watches: the same reads give the same accuracy.
+    assert_eq!(column(&cost, "accuracy_pct"), column(&acc, "accuracy_pct"));
+    // 2·k·k·C_in·C_out·H_out·W_out per convolution, 2·in·out for the
+    // classifier: 2·25·8·196 + 2·72·16·49 + 2·144·10.
+    assert_eq!(column(&cost, "ops_per_inference"), vec![194_176.0]);
+    let energy = column(&cost, "energy_per_inference_J");
+    assert!(energy.iter().all(|&e| e > 1e-10 && e < 1e-6), "{energy:?}");
 }
 
 #[test]

@@ -25,11 +25,12 @@
 //! inputs: each product of a layer takes the word line's 90 % settling
 //! time, the read pulse, `k/f_s` for the ADCs (`k` columns per ADC) and
 //! two digital cycles (accumulate, neuron), and a layer computes
-//! `products` products per inference (time steps, or one). **Area** is the
+//! `products` products per inference (time steps × a convolution's output
+//! pixels, or one). **Area** is the
 //! cells (`cell_area_f2·F²` each), one driver per word line, the ADCs, one
 //! adder per ADC and one neuron unit (LIF: multiplier and adder; ReLU:
 //! adder) per ADC, and the SRAM holding one layer's inputs and outputs.
-//! **Operations** follow the dense convention: `2·inputs·outputs` per layer
+//! **Operations** follow the dense convention: `2·inputs·outputs·pixels` per layer
 //! and inference (one multiply-accumulate = 2 ops) whatever the spikes, so
 //! TOPS/W compares spiking and non-spiking networks on the same task.
 //!
@@ -172,7 +173,7 @@ pub struct LayerCost {
 /// };
 /// let tile = TileActivity { rows: 128, cols: 64, reads: 10, active_rows: 200,
 ///     input_levels: 200, wordline_v2: 200.0 * 0.04, array_energy_j: 1e-12 };
-/// let layer = LayerActivity { inputs: 128, outputs: 32, products_per_inference: 10,
+/// let layer = LayerActivity { inputs: 128, outputs: 32, products_per_inference: 10, pixels: 1,
 ///     neuron_updates: 320, tiles: vec![tile] };
 /// let cost = NetworkCost::new(&design, &[layer], 1);
 /// assert!((cost.energy.total_j() - cost.layers[0].energy.total_j()).abs() < 1e-24);
@@ -278,7 +279,7 @@ impl NetworkCost {
             out.area.digital_m2 += area.digital_m2;
             out.area.buffer_m2 += area.buffer_m2;
             out.adcs += adcs;
-            out.ops += 2.0 * (layer.inputs * layer.outputs) as f64;
+            out.ops += 2.0 * (layer.inputs * layer.outputs * layer.pixels) as f64;
             out.layers.push(LayerCost {
                 energy: e,
                 latency_s,
@@ -388,6 +389,7 @@ mod tests {
             inputs: 100,
             outputs: 20,
             products_per_inference: 25,
+            pixels: 1,
             neuron_updates: 500,
             tiles: vec![
                 TileActivity {

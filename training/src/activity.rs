@@ -57,8 +57,12 @@ pub struct LayerActivity {
     pub inputs: usize,
     /// Logical outputs (neurons).
     pub outputs: usize,
-    /// Products per inference (time steps, or 1).
+    /// Products per inference (time steps × output pixels, or 1).
     pub products_per_inference: usize,
+    /// Output positions that share the weights (a convolution's output
+    /// pixels; 1 for a dense layer): the layer computes `2·inputs·outputs·
+    /// pixels` operations per inference.
+    pub pixels: usize,
     /// Neuron updates, summed over inputs.
     pub neuron_updates: u64,
     /// Its arrays.
@@ -327,19 +331,21 @@ impl LayerRecorder {
     }
 
     /// What the layer of `(inputs, outputs)` did over `inferences` inputs
-    /// of a network of `kind` with `steps` time steps.
+    /// of a network of `kind` with `steps` time steps, at `pixels` output
+    /// positions (1 for a dense layer).
     pub(crate) fn activity(
         &self,
-        (inputs, outputs): (usize, usize),
+        (inputs, outputs, pixels): (usize, usize, usize),
         (kind, steps): (NetworkKind, usize),
         inferences: u64,
     ) -> LayerActivity {
         let calls = self.calls.load(Ordering::Relaxed);
-        let neurons = outputs as u64;
+        let neurons = (outputs * pixels) as u64;
         LayerActivity {
             inputs,
             outputs,
             products_per_inference: (calls as f64 / inferences.max(1) as f64).round() as usize,
+            pixels,
             neuron_updates: match kind {
                 NetworkKind::Spiking => neurons * (steps as u64) * inferences,
                 NetworkKind::Relu => neurons * inferences,

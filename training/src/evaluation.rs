@@ -151,7 +151,7 @@ impl ProgrammedNetwork<'_> {
                 .filter_map(|(el, pl)| {
                     let recorder = el.recorder.as_ref()?;
                     Some(recorder.activity(
-                        (pl.inputs, pl.outputs),
+                        (pl.inputs, pl.outputs, 1),
                         (config.kind, config.steps),
                         inferences,
                     ))

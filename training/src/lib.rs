@@ -114,4 +114,4 @@ pub use neurosim::{NeurosimConfig, NeurosimNetwork, WeightStorage};
 pub use optim::AdamConfig;
 pub use real::Real;
 pub use train::{accuracy, train, EpochStats, NoiseInjection, Progress, Schedule, TrainConfig};
-pub use trained::Model;
+pub use trained::{Model, Programmed};

@@ -7,10 +7,11 @@
 //! and the converters); the dense path keeps its event-driven spiking
 //! kernels and its activity probe for the cost model.
 
-use crate::graph::{self, Graph};
-use crate::hardware::{ArrayConfig, HardwareError, InstanceAccuracy};
+use crate::activity::ActivityProbe;
+use crate::graph::{self, Graph, ProgrammedGraph};
+use crate::hardware::{ArrayConfig, HardwareError, InstanceAccuracy, ProgrammedNetwork};
 use crate::mnist::Dataset;
-use crate::network::Network;
+use crate::network::{Network, NetworkKind};
 
 /// A trained network of either kind.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,6 +80,25 @@ impl Model {
         }
     }
 
+    /// Programs it onto a fresh device instance keyed by `seed`.
+    ///
+    /// # Errors
+    /// Arrays that refuse.
+    pub fn program(&self, array: &ArrayConfig, seed: u64) -> Result<Programmed<'_>, HardwareError> {
+        Ok(match self {
+            Model::Dense(net) => Programmed::Dense(ProgrammedNetwork::program(net, array, seed)?),
+            Model::Graph(g) => Programmed::Graph(ProgrammedGraph::program(g, array, seed)?),
+        })
+    }
+
+    /// Its neurons: spiking or rate-based (a graph's are ReLU units).
+    pub fn kind(&self) -> NetworkKind {
+        match self {
+            Model::Dense(net) => net.config().kind,
+            Model::Graph(_) => NetworkKind::Relu,
+        }
+    }
+
     /// Memory (bytes) one programmed instance holds, at least.
     pub fn programmed_bytes(&self) -> f64 {
         match self {
@@ -119,6 +139,35 @@ impl Model {
                     }
                 })
             }
+        }
+    }
+}
+
+/// A [`Model`] programmed onto one instance of arrays.
+pub enum Programmed<'m> {
+    /// A dense network.
+    Dense(ProgrammedNetwork<'m>),
+    /// A graph.
+    Graph(ProgrammedGraph),
+}
+
+impl Programmed<'_> {
+    /// Reads every array at `t` (s) and classifies `data` (input spikes
+    /// from `input_seed`); with a `probe`, records what the arrays did
+    /// ([`ProgrammedNetwork::evaluate_at`], [`ProgrammedGraph::evaluate_at`]).
+    ///
+    /// # Errors
+    /// Data that does not fit; arrays that refuse.
+    pub fn evaluate_at(
+        &mut self,
+        t: f64,
+        data: &Dataset,
+        input_seed: u64,
+        probe: Option<&mut ActivityProbe>,
+    ) -> Result<f64, HardwareError> {
+        match self {
+            Programmed::Dense(p) => p.evaluate_at(t, data, input_seed, probe),
+            Programmed::Graph(p) => p.evaluate_at(t, data, probe),
         }
     }
 }

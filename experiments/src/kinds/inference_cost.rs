@@ -20,7 +20,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use xbar_cost::{programming_cost, Design, NetworkCost, NeuronKind, Technology};
 use xbar_devices::DeviceSpec;
-use xbar_training::{ActivityProbe, NetworkConfig, NetworkKind, ProgrammedNetwork};
+use xbar_training::{ActivityProbe, NetworkKind, ProgrammedNetwork};
 
 use crate::context::Context;
 use crate::kinds::inference_drift::{self, EvaluationSection, InferenceDrift};
@@ -210,14 +210,17 @@ impl InferenceCost {
     /// Every instance is held at once (their costs are compared per
     /// time): refuses `evaluation.instances` whose programmed networks
     /// cannot fit in memory, before any is programmed.
-    fn check_instances(s: &Settings, net: &NetworkConfig) -> Result<(), FieldError> {
+    fn check_instances(
+        s: &Settings,
+        bytes_per_instance: f64,
+        parameters: usize,
+    ) -> Result<(), FieldError> {
         let n = s.evaluation.instances;
         crate::resources::check_memory(
             "evaluation.instances",
-            n as f64 * ProgrammedNetwork::memory_bytes(net),
+            n as f64 * bytes_per_instance,
             &format!(
-                "to hold {n} programmed instances of a network of {} parameters at once",
-                net.parameter_count()
+                "to hold {n} programmed instances of a network of {parameters} parameters at once"
             ),
         )
     }
@@ -231,7 +234,12 @@ impl ExperimentKind for InferenceCost {
         // The sections it shares with inference-drift, by that kind's checks.
         InferenceDrift::check(&Self::drift_settings(s), device)?;
         if s.evaluation.model.is_none() {
-            Self::check_instances(s, &s.network.clone().unwrap_or_default())?;
+            let net = s.network.clone().unwrap_or_default();
+            Self::check_instances(
+                s,
+                ProgrammedNetwork::memory_bytes(&net),
+                net.parameter_count(),
+            )?;
         }
         at_least_one("cost.columns_per_adc", s.cost.columns_per_adc, "column")?;
         if let Some(b) = s.cost.adc_bits {
@@ -252,16 +260,7 @@ impl ExperimentKind for InferenceCost {
             let model = ctx
                 .model_file(file)
                 .map_err(|e| FieldError::new("evaluation.model", e.to_string()))?;
-            let Some(net) = model.dense() else {
-                return Err(FieldError::new(
-                    "evaluation.model",
-                    format!(
-                        "{}: costing an imported graph is not supported yet; `evaluate` and `inference-drift` take it",
-                        file.display()
-                    ),
-                ));
-            };
-            Self::check_instances(s, net.config())?;
+            Self::check_instances(s, model.programmed_bytes(), model.parameter_count())?;
         }
         Ok(())
     }
@@ -273,16 +272,14 @@ impl ExperimentKind for InferenceCost {
         ctx: &Context,
     ) -> Result<Vec<Row>, KindError> {
         let prepared = InferenceDrift::prepare(&Self::drift_settings(s), seed, ctx)?;
-        let net = prepared.network.dense().ok_or_else(|| {
-            KindError::Output("costing an imported graph is not supported yet".into())
-        })?;
-        let design = Self::design(s, net.config().kind, ctx)?;
+        let model = &prepared.network;
+        let design = Self::design(s, model.kind(), ctx)?;
         let array = s.array.array_config(device);
         let read_time = design.technology.read_time_s.value;
         let e = &s.evaluation;
         let mut rows = Vec::with_capacity(e.times_s.len());
         let mut programmed = (0..e.instances)
-            .map(|i| ProgrammedNetwork::program(net, &array, seed.wrapping_add(i as u64)))
+            .map(|i| model.program(&array, seed.wrapping_add(i as u64)))
             .collect::<Result<Vec<_>, _>>()?;
         for &t in &e.times_s {
             let mut acc = 0.0;

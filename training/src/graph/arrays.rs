@@ -44,9 +44,11 @@ use nalgebra::DMatrix;
 use xbar_crossbar::{Adc, Dac};
 
 use super::{kernels, Graph, Products};
+use crate::activity::{ActivityProbe, LayerRecorder, TileSpan};
 use crate::hardware::CALIBRATION_IMAGES;
 use crate::hardware::{ArrayConfig, HardwareError, InstanceAccuracy, ProgrammedLayer};
 use crate::mnist::Dataset;
+use crate::network::NetworkKind;
 
 /// One tile's effective weights (weight units): `rows × cols`, row-major,
 /// from input row `row0` and weight column `col0`.
@@ -73,15 +75,31 @@ enum LayerProduct {
     },
 }
 
-/// Every weighted layer as read at one time.
+/// Every weighted layer as read at one time, and what records its
+/// activity for the cost model.
 struct Read {
     dims: Vec<(usize, usize)>,
     layers: Vec<LayerProduct>,
+    recorders: Vec<Option<LayerRecorder>>,
 }
 
 impl Products for Read {
     fn product(&self, layer: usize, x: &[f64], p: usize, out: &mut [f64]) {
         let (k, n) = self.dims[layer];
+        if let Some(Some(recorder)) = self.recorders.get(layer) {
+            let dac = match &self.layers[layer] {
+                LayerProduct::Converted { dac, .. } => dac.as_ref(),
+                LayerProduct::Collapsed(_) => None,
+            };
+            // One read of the tiles per output pixel: its input column.
+            let mut column = vec![0f32; k];
+            for q in 0..p {
+                for (r, c) in column.iter_mut().enumerate() {
+                    *c = x[r * p + q] as f32;
+                }
+                recorder.record(&column, dac);
+            }
+        }
         match &self.layers[layer] {
             LayerProduct::Collapsed(w) => kernels::gemm_t(w, k, n, x, p, out),
             LayerProduct::Converted {
@@ -199,12 +217,15 @@ impl ProgrammedGraph {
 
     /// Every tile read once at `t` (s), as products with the converters
     /// of `ranges` (`None`: ideal converters, tiles collapsed).
+    /// With `keep`, each layer's tiles' read conductances (S) are pushed
+    /// onto it.
     fn read(
         &mut self,
         t: f64,
         compensate: bool,
         ranges: Option<&[(f64, f64)]>,
         tile_by_tile: bool,
+        mut keep: Option<&mut Vec<Vec<DMatrix<f64>>>>,
     ) -> Result<Read, HardwareError> {
         let (wires, solver) = (self.array.wires, self.array.solver);
         let mut dims = Vec::with_capacity(self.layers.len());
@@ -212,8 +233,15 @@ impl ProgrammedGraph {
         for (l, pl) in self.layers.iter_mut().enumerate() {
             let (k, n) = (pl.inputs, pl.outputs);
             dims.push((k, n));
+            let mut kept = Vec::new();
             let tiles: Vec<TileRead> = pl
-                .read_tiles(t, &wires, solver, compensate, None)?
+                .read_tiles(
+                    t,
+                    &wires,
+                    solver,
+                    compensate,
+                    keep.is_some().then_some(&mut kept),
+                )?
                 .into_iter()
                 .map(|(row0, col0, w)| {
                     let (rows, cols) = w.shape();
@@ -246,15 +274,33 @@ impl ProgrammedGraph {
                 }
             };
             layers.push(product);
+            if let Some(keep) = keep.as_deref_mut() {
+                keep.push(kept);
+            }
         }
-        Ok(Read { dims, layers })
+        let recorders = layers.iter().map(|_| None).collect();
+        Ok(Read {
+            dims,
+            layers,
+            recorders,
+        })
     }
 
     /// The converters' full scales from a read at `t₀` without
-    /// compensation on the first [`CALIBRATION_IMAGES`] of `images`.
-    fn calibrate(&mut self, images: &[f32]) -> Result<Vec<(f64, f64)>, HardwareError> {
+    /// compensation on the first [`CALIBRATION_IMAGES`] of `images`; on a
+    /// copy of the arrays when `on_copy` (their read noise then stays as
+    /// it was).
+    fn calibrate(
+        &mut self,
+        images: &[f32],
+        on_copy: bool,
+    ) -> Result<Vec<(f64, f64)>, HardwareError> {
         let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
-        let read = self.read(t0, false, None, true)?;
+        let kept = on_copy.then(|| self.layers.clone());
+        let read = self.read(t0, false, None, true, None)?;
+        if let Some(layers) = kept {
+            self.layers = layers;
+        }
         let n = (images.len() / self.graph.input_shape().len()).min(CALIBRATION_IMAGES);
         self.graph
             .predict_with(&images[..n * self.graph.input_shape().len()], &read);
@@ -276,13 +322,49 @@ impl ProgrammedGraph {
     }
 
     /// Reads every array at `t` (s): the products of this read, converters
-    /// calibrated on `images` the first time.
-    fn read_at(&mut self, t: f64, images: &[f32]) -> Result<Read, HardwareError> {
-        if self.ranges.is_none() && !self.array.converters.is_ideal() {
-            self.ranges = Some(self.calibrate(images)?);
+    /// calibrated on `images` the first time (as for dense networks, with
+    /// ideal converters a probe's input full scales are calibrated on a
+    /// copy of the arrays). With `read_time_s`, every layer records its
+    /// activity.
+    fn read_at(
+        &mut self,
+        t: f64,
+        images: &[f32],
+        read_time_s: Option<f64>,
+    ) -> Result<Read, HardwareError> {
+        let ideal = self.array.converters.is_ideal();
+        if self.ranges.is_none() && (!ideal || read_time_s.is_some()) {
+            self.ranges = Some(self.calibrate(images, ideal)?);
         }
         let ranges = self.ranges.clone();
-        self.read(t, self.array.drift_compensation, ranges.as_deref(), false)
+        let used = if ideal { None } else { ranges.as_deref() };
+        let mut kept = Vec::new();
+        let keep = read_time_s.is_some().then_some(&mut kept);
+        let mut read = self.read(t, self.array.drift_compensation, used, false, keep)?;
+        if let (Some(read_time_s), Some(ranges)) = (read_time_s, ranges) {
+            let v_read = self.array.converters.read_voltage;
+            let wires = (&self.array.wires, self.array.solver);
+            read.recorders = self
+                .layers
+                .iter()
+                .zip(kept)
+                .zip(&ranges)
+                .map(|((pl, conductances), &(x_max, _))| {
+                    let spans = pl
+                        .tiles
+                        .iter()
+                        .map(|(tile, _)| TileSpan {
+                            row0: tile.rows.start,
+                            rows: tile.rows.len(),
+                            cols: tile.cols.len() / 2,
+                        })
+                        .collect();
+                    LayerRecorder::new(spans, conductances, wires, v_read / x_max, read_time_s)
+                        .map(Some)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+        }
+        Ok(read)
     }
 
     fn check_images(&self, images: &[f32]) -> Result<(), HardwareError> {
@@ -304,7 +386,7 @@ impl ProgrammedGraph {
     /// Images that are not a whole number of inputs; arrays that refuse.
     pub fn logits_at(&mut self, t: f64, images: &[f32]) -> Result<Vec<Vec<f64>>, HardwareError> {
         self.check_images(images)?;
-        let read = self.read_at(t, images)?;
+        let read = self.read_at(t, images, None)?;
         let graph = &self.graph;
         Ok(images
             .chunks(graph.input_shape().len())
@@ -320,10 +402,37 @@ impl ProgrammedGraph {
     ///
     /// # Errors
     /// Data that does not fit the graph's input; arrays that refuse.
-    pub fn evaluate_at(&mut self, t: f64, data: &Dataset) -> Result<f64, HardwareError> {
+    ///
+    /// With a `probe`, also records what every tile did into it (reads per
+    /// output pixel, active rows, the exact array energy; see
+    /// [`crate::activity`]); the accuracy is the same, bit for bit, with or
+    /// without one.
+    pub fn evaluate_at(
+        &mut self,
+        t: f64,
+        data: &Dataset,
+        probe: Option<&mut ActivityProbe>,
+    ) -> Result<f64, HardwareError> {
         check_data(&self.graph, data)?;
-        let read = self.read_at(t, data.images())?;
+        let read = self.read_at(t, data.images(), probe.as_ref().map(|p| p.read_time_s))?;
         let predicted = self.graph.predict_with(data.images(), &read);
+        if let Some(probe) = probe {
+            let inferences = data.len() as u64;
+            probe.inferences = inferences;
+            let pixels = self.graph.reads_per_image();
+            probe.layers = read
+                .recorders
+                .iter()
+                .zip(&read.dims)
+                .zip(pixels)
+                .filter_map(|((r, &(k, n)), p)| {
+                    Some(
+                        r.as_ref()?
+                            .activity((k, n, p), (NetworkKind::Relu, 1), inferences),
+                    )
+                })
+                .collect();
+        }
         Ok(fraction_correct(&predicted, data.labels()))
     }
 }
@@ -410,7 +519,7 @@ pub fn evaluate(
         let mut programmed =
             ProgrammedGraph::program(graph, array, seed.wrapping_add(instance as u64))?;
         for &t in times {
-            let accuracy = programmed.evaluate_at(t, data)?;
+            let accuracy = programmed.evaluate_at(t, data, None)?;
             let r = InstanceAccuracy {
                 time_s: t,
                 instance,
