@@ -403,12 +403,11 @@ pub(crate) fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<(f64, String)
     let raw = span / target.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
     let count = |step: f64| ((hi / step + 1e-9).floor() - (lo / step - 1e-9).ceil()) as usize + 1;
-    let (m, step) = [1.0, 2.0, 2.5, 5.0, 10.0, 20.0]
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0, 20.0]
         .iter()
-        .map(|&m| (m, m * mag))
-        .find(|&(_, step)| count(step) <= target + 1)
-        .unwrap_or((20.0, 20.0 * mag));
-    let m = if m >= 10.0 { m / 10.0 } else { m };
+        .map(|&m| m * mag)
+        .find(|&step| count(step) <= target + 1)
+        .unwrap_or(20.0 * mag);
     let start = (lo / step - 1e-9).ceil() as i64;
     let end = (hi / step + 1e-9).floor() as i64;
     let values: Vec<f64> = (start..=end)
@@ -422,11 +421,10 @@ pub(crate) fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<(f64, String)
         })
         .collect();
     let biggest = values.iter().fold(0f64, |a, v| a.max(v.abs()));
-    let extra = usize::from(m == 2.5);
     let labels: Vec<String> = if biggest >= 1e5 || (biggest > 0.0 && biggest < 1e-3) {
         let exp = biggest.log10().floor();
         let mstep = step / 10f64.powf(exp);
-        let dec = (-(mstep.log10() + 1e-9).floor()).max(0.0) as usize + extra;
+        let dec = decimals(mstep);
         // One exponent for the whole axis (that of the largest tick), so
         // that the mantissas line up: 0.5e-6, 1.0e-6, 1.5e-6.
         let scale = 10f64.powf(exp);
@@ -441,10 +439,21 @@ pub(crate) fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<(f64, String)
             })
             .collect()
     } else {
-        let dec = (-(step.log10() + 1e-9).floor()).max(0.0) as usize + extra;
+        let dec = decimals(step);
         values.iter().map(|&v| format!("{v:.dec$}")).collect()
     };
     values.into_iter().zip(labels).collect()
+}
+
+/// The fewest decimals (up to 12) that write `step` exactly: 0 for 25,
+/// 1 for 2.5, 2 for 0.25; so every multiple of it is written exactly too.
+fn decimals(step: f64) -> usize {
+    (0..12)
+        .find(|&d| {
+            let v = step * 10f64.powi(d as i32);
+            (v - v.round()).abs() <= 1e-6 * v.abs().max(1.0)
+        })
+        .unwrap_or(12)
 }
 
 #[cfg(test)]
@@ -501,6 +510,16 @@ mod tests {
         let t = linear_ticks(0.0, 300.0, 5);
         let labels: Vec<&str> = t.iter().map(|(_, s)| s.as_str()).collect();
         assert_eq!(labels, ["0", "100", "200", "300"]);
+        // A step of 25 needs no decimals, one of 2.5 one, 0.25 two.
+        let t = linear_ticks(-10.0, 250.0, 10);
+        let labels: Vec<&str> = t.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(
+            labels,
+            ["0", "25", "50", "75", "100", "125", "150", "175", "200", "225", "250"]
+        );
+        let t = linear_ticks(0.0, 0.8, 3);
+        let labels: Vec<&str> = t.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(labels, ["0.00", "0.25", "0.50", "0.75"]);
     }
 
     fn labels(a: &Axis) -> Vec<&str> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::{Column, DataFrame};
 use xbar_fit::figure::Figure;
 
-use crate::{draw, PlotError, PlotSpec};
+use crate::{draw_with, PlotError, PlotSpec};
 
 /// Draws `figure` to `path` (`.png` or `.svg`; both when it has no
 /// extension), each file written atomically, and returns the files written.
@@ -21,7 +21,7 @@ use crate::{draw, PlotError, PlotSpec};
 /// `x`) its points.
 ///
 /// # Errors
-/// As [`draw`]: an unsupported extension, a figure with no point, a file
+/// As [`draw`](crate::draw): an unsupported extension, a figure with no point, a file
 /// that cannot be written.
 pub fn draw_fit(figure: &Figure, path: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let dir = path
@@ -60,5 +60,6 @@ pub fn draw_fit(figure: &Figure, path: &Path) -> Result<Vec<PathBuf>, PlotError>
     spec.y_label = Some(figure.y.title());
     spec.width_in = Some(figure.size_in.0);
     spec.height_in = Some(figure.size_in.1);
-    draw(&spec, &table, &dir)
+    // The series' labels say what their bands are ("…, mean ± σ").
+    draw_with(&spec, &table, &dir, false)
 }

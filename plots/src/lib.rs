@@ -127,6 +127,17 @@ use table::Reader;
 /// log axes over values <= 0, nothing left after filtering, a heatmap
 /// without `z`, I/O failures.
 pub fn draw(spec: &PlotSpec, table: &DataFrame, out_dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    draw_with(spec, table, out_dir, true)
+}
+
+/// [`draw`], with or without the legend's note on what bands show (a fit's
+/// figure names it in its series' labels).
+pub(crate) fn draw_with(
+    spec: &PlotSpec,
+    table: &DataFrame,
+    out_dir: &Path,
+    note: bool,
+) -> Result<Vec<PathBuf>, PlotError> {
     style::register_font();
     spec.check().map_err(|(field, message)| PlotError::Spec {
         file: spec.file.clone(),
@@ -140,7 +151,13 @@ pub fn draw(spec: &PlotSpec, table: &DataFrame, out_dir: &Path) -> Result<Vec<Pa
     };
     let mask = reader.filter_mask(&spec.filter)?;
     let plot = match spec.kind {
-        PlotKind::Line => Plot::Line(line::prepare(spec, &reader, &mask)?),
+        PlotKind::Line => {
+            let mut plot = line::prepare(spec, &reader, &mask)?;
+            if !note {
+                plot.note = None;
+            }
+            Plot::Line(plot)
+        }
         PlotKind::Heatmap => Plot::Heatmap(heatmap::prepare(spec, &reader, &mask)?),
     };
     let px = (
