@@ -595,10 +595,40 @@ pub fn measured_only(measured: &MeasuredFit, criterion: Criterion, why: &str) ->
 pub fn choose(fit: &mut PulseFit, measured: &MeasuredFit, choice: ModelChoice) {
     let crit = fit.criterion.name();
     let score = |t: &ModelTotals| fit.criterion.pick(t.aic, t.bic);
-    let ours = score(&measured.totals);
+    // The measured curve's total on the devices the closed forms are
+    // compared on (like with like): its devices' terms there, and the
+    // tables' own terms once.
+    let compared: Vec<&str> = fit
+        .devices
+        .iter()
+        .filter(|d| !d.failed_both())
+        .map(|d| d.name.as_str())
+        .collect();
+    let ours = if compared.is_empty() {
+        score(&measured.totals)
+    } else {
+        let on = |q: &dyn Fn(&Quality) -> f64| {
+            measured
+                .devices
+                .iter()
+                .filter(|d| compared.contains(&d.name.as_str()))
+                .map(|d| q(&d.quality))
+                .sum::<f64>()
+        };
+        let all = |q: &dyn Fn(&Quality) -> f64| {
+            measured.devices.iter().map(|d| q(&d.quality)).sum::<f64>()
+        };
+        let t = &measured.totals;
+        score(&ModelTotals {
+            aic: t.aic - all(&|q| q.aic) + on(&|q| q.aic),
+            bic: t.bic - all(&|q| q.bic) + on(&|q| q.bic),
+            ..*t
+        })
+    };
     // The analytic totals on the same devices: a model that fails on a
     // device is not comparable and is left out of the choice.
-    let n = fit.devices.len();
+    // (Devices no closed form fits are reported and left out of them.)
+    let n = fit.devices.iter().filter(|d| !d.failed_both()).count();
     let complete =
         |t: Option<ModelTotals>| t.filter(|t| n > 0 && t.devices == n).map(|t| score(&t));
     let mut analytic: Vec<(&str, f64)> = Vec::new();

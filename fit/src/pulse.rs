@@ -603,7 +603,10 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
     // A model that fits at most half the devices is not offered; one that
     // fits more is compared on the devices both fit (a device it fails on
     // is reported and left out, never removes the model for the others).
-    let usable = |k: usize| 2 * k > n;
+    // (of the devices some closed form fits: one that none fits is only
+    // reported).
+    let n_ok = devices.iter().filter(|d| !d.failed_both()).count();
+    let usable = |k: usize| 2 * k > n_ok;
     let (exponential, reason) = match opts.model {
         ModelChoice::Only(PulseModel::Exponential) => (true, "chosen by the user".to_string()),
         ModelChoice::Only(PulseModel::SoftBounds) => (false, "chosen by the user".to_string()),
@@ -631,7 +634,7 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
                 ),
                 (false, false) => (
                     n_exp >= n_soft,
-                    format!("neither model fits more than half the devices (exponential {n_exp}, soft bounds {n_soft} of {n})"),
+                    format!("neither model fits more than half the devices (exponential {n_exp}, soft bounds {n_soft} of {n_ok})"),
                 ),
             }
         }

@@ -55,11 +55,31 @@ fn the_example_becomes_a_device_with_its_report_records_and_figure() {
     };
     assert_eq!(
         header,
-        &["model", "devices", "RMSE/range", "R²", "AIC", "BIC"]
+        &[
+            "model",
+            "devices",
+            "RMSE/range",
+            "R²",
+            "AIC",
+            "BIC",
+            "free-run mean",
+            "free-run median"
+        ]
     );
     let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
     assert_eq!(names, ["exponential", "soft-bounds", "measured"]);
-    assert!(matches!(&models.items[1], Item::Line(l) if l.starts_with("kept: exponential (BIC")));
+    assert!(
+        matches!(&models.items[1], Item::Line(l) if l.starts_with("RMSE, R², AIC and BIC are one step ahead"))
+    );
+    assert!(matches!(&models.items[2], Item::Line(l) if l.starts_with("kept: exponential (BIC")));
+    // Every model run free, and the exponential model within 2 % of the
+    // range of the measured median (0.95 % when this was written).
+    let free: Vec<f64> = rows
+        .iter()
+        .map(|r| r[6].trim_end_matches(" %").parse().unwrap())
+        .collect();
+    assert!(free[0] < 2.0, "{free:?}");
+    assert!(!text_has_warning(&fitted.report_text()));
     let Item::Table { header, rows } = &fitted.report[2].items[0] else {
         panic!()
     };
@@ -68,7 +88,10 @@ fn the_example_becomes_a_device_with_its_report_records_and_figure() {
     assert!(rows.iter().all(|r| r.len() == header.len()));
     let text = fitted.report_text();
     assert_eq!(text, render(&fitted.report));
-    assert!(text.contains("\n\nPer device:\n"), "{text}");
+    assert!(
+        text.contains("\n\nPer device (RMSE one step ahead;"),
+        "{text}"
+    );
     // The records serialise as the sidecar's `fits` and `parameters`.
     let fits = serde_json::to_value(&fitted.fits).unwrap();
     assert_eq!(fits["pulses"]["chosen"], "exponential");
@@ -80,7 +103,8 @@ fn the_example_becomes_a_device_with_its_report_records_and_figure() {
         parameters["inputs"]["pulses"]["sha256"],
         input.sha256.as_str()
     );
-    // The figure: three measured devices, then the kept model's population.
+    // The figure: three measured devices, their median, then the device
+    // file simulated as `device pulse` runs it.
     let figure = fitted.figure.as_ref().unwrap();
     let kinds: Vec<SeriesKind> = figure.series.iter().map(|s| s.kind).collect();
     assert_eq!(
@@ -89,15 +113,27 @@ fn the_example_becomes_a_device_with_its_report_records_and_figure() {
             SeriesKind::Measured,
             SeriesKind::Measured,
             SeriesKind::Measured,
+            SeriesKind::Measured,
             SeriesKind::Population
         ]
     );
-    assert_eq!(figure.series[3].label, "fit (exponential), mean ± σ");
+    assert_eq!(figure.series[3].label, "measured median");
+    assert_eq!(
+        figure.series[4].label,
+        "simulated exponential (device file), mean ± σ"
+    );
     assert_eq!(figure.y.title(), "conductance (S)");
-    // One curve per device, each from its first measured point.
+    // Two points per pulse whose mean and sample σ are the simulated ones.
     let measured = figure.series[0].points.len();
-    assert_eq!(figure.series[3].points.len(), 8 * measured);
-    assert_eq!(figure.series[3].points[0], figure.series[0].points[0]);
+    assert_eq!(figure.series[4].points.len(), 2 * measured);
+    let curves = fit.free_run_curves.as_ref().unwrap();
+    let sim = &curves.simulated[0].1;
+    for (i, pair) in figure.series[4].points.chunks(2).enumerate() {
+        let (a, b) = (pair[0].1, pair[1].1);
+        assert!(((a + b) / 2.0 - sim.mean_S[i]).abs() <= 1e-12 * sim.mean_S[i]);
+        let sample_sd = (a - b).abs() / std::f64::consts::SQRT_2;
+        assert!((sample_sd - sim.std_S[i]).abs() <= 1e-9 * sim.mean_S[i].max(1e-300));
+    }
 }
 
 #[test]
@@ -116,7 +152,7 @@ fn a_named_model_is_kept_and_nothing_to_fit_is_refused() {
     assert!(fitted.fits.pulses_measured_curve.is_none());
     assert_eq!(
         fitted.figure.unwrap().series.last().unwrap().label,
-        "fit (soft-bounds), mean ± σ"
+        "simulated soft-bounds (device file), mean ± σ"
     );
     let e = fit_device(&FitSettings::default()).unwrap_err();
     assert_eq!(e, FitError::NoMeasurements);
@@ -137,4 +173,9 @@ fn a_named_model_is_kept_and_nothing_to_fit_is_refused() {
         .unwrap_err();
         assert_eq!(e, FitError::EmptyName);
     }
+}
+
+/// Whether a report text has a warning line.
+fn text_has_warning(text: &str) -> bool {
+    text.lines().any(|l| l.starts_with("warning:"))
 }

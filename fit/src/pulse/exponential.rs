@@ -581,13 +581,40 @@ pub(super) fn fit_exponential(
             let rss: f64 = e.iter().map(|x| x.0 * x.0).sum();
             let n = e.len();
             let (aic, bic) = information_criteria(rss, n, 9);
+            // Standard errors by the parametric bootstrap; the HAC sandwich
+            // where too few replicates fit.
+            let (w, r) = if noise.read_noise {
+                (c2c.value * scale, noise.read_sigma * scale)
+            } else {
+                (c2c.value * scale, 0.0)
+            };
+            let reps = super::trajectory::bootstrap(
+                traj,
+                &kept.params,
+                w,
+                r,
+                super::trajectory::REPLICATES,
+                robust,
+            );
+            let estimate = |f: &dyn Fn(&[f64]) -> f64| {
+                let values: Vec<f64> = reps
+                    .iter()
+                    .map(|q| f(q))
+                    .filter(|x| x.is_finite())
+                    .collect();
+                if values.len() >= super::trajectory::REPLICATES / 2 {
+                    Estimate::normal(f(&fit.params), crate::stats::std_dev(&values))
+                } else {
+                    fit.derived(f)
+                }
+            };
             (
-                fit.derived(|q| nl(q, 0, true)),
-                fit.derived(|q| nl(q, 2, false)),
-                fit.derived(|q| pulses(q, 0, true)),
-                fit.derived(|q| pulses(q, 2, false)),
-                fit.derived(|q| g_min + q[4] * range),
-                fit.derived(|q| g_min + q[5] * range),
+                estimate(&|q| nl(q, 0, true)),
+                estimate(&|q| nl(q, 2, false)),
+                estimate(&|q| pulses(q, 0, true)),
+                estimate(&|q| pulses(q, 2, false)),
+                estimate(&|q| g_min + q[4] * range),
+                estimate(&|q| g_min + q[5] * range),
                 c2c,
                 Quality {
                     steps: n,

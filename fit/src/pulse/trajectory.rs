@@ -24,12 +24,24 @@
 //! free, a unit vector at a clamp).
 //!
 //! Intervals: the trajectory's residuals are autocorrelated (each C2C draw
-//! stays in the state), so the covariance is the sandwich with the
-//! Newey–West (1987) Bartlett-weighted middle, its bandwidth Andrews'
-//! (1991) AR(1) plug-in `1.1447·(α̂·n)^(1/3)`,
-//! `α̂ = 4ρ̂²/((1 − ρ̂)²·(1 + ρ̂)²)`.
+//! stays in the state), so the Jacobian's sandwich does not apply. The
+//! standard errors come from a parametric bootstrap ([`bootstrap`]: the
+//! fitted map with the fitted C2C and read noise simulated [`REPLICATES`]
+//! times and refitted; Efron & Tibshirani, *An Introduction to the
+//! Bootstrap*, 1993, §6.5), normal intervals from them. The covariance
+//! kept in the least-squares result, for a fit whose replicates fail, is
+//! the sandwich with the Newey–West (1987) Bartlett-weighted middle, its
+//! bandwidth Andrews' (1991) AR(1) plug-in `1.1447·(α̂·n)^(1/3)`,
+//! `α̂ = 4ρ̂²/((1 − ρ̂)²·(1 + ρ̂)²)` (too narrow where the C2C walk persists
+//! over hundreds of pulses: the bootstrap is what the fit reports).
+
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
 
 use crate::stats::{least_squares, LsFit, Model};
+
+/// Bootstrap replicates of a trajectory fit.
+pub(super) const REPLICATES: usize = 40;
 
 /// Parameters: `[m_up, c_up, m_down, c_down, L, H]`.
 pub(super) const DIM: usize = 6;
@@ -186,4 +198,41 @@ fn newey_west(t: &Trajectory, f: &LsFit) -> Option<Vec<f64>> {
     (0..k)
         .all(|i| c[i * k + i].is_finite() && c[i * k + i] >= 0.0)
         .then_some(c)
+}
+
+/// The parameters refitted to `reps` records simulated from `p` with C2C
+/// `sigma_w` (added before the clamp, as the library does) and read noise
+/// `sigma_r` (on the record only), in `v` units, over `t`'s pulses from
+/// its first point; replicates whose fit fails are left out.
+pub(super) fn bootstrap(
+    t: &Trajectory,
+    p: &[f64; DIM],
+    sigma_w: f64,
+    sigma_r: f64,
+    reps: usize,
+    robust: bool,
+) -> Vec<Vec<f64>> {
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(0xB007_5712);
+    let mut normal = move || -> f64 { StandardNormal.sample(&mut rng) };
+    let n = t.v.len();
+    let mut out = Vec::with_capacity(reps);
+    for _ in 0..reps {
+        let mut x = t.v[0].clamp(p[4], p[5]);
+        let mut v = Vec::with_capacity(n);
+        v.push(x + sigma_r * normal());
+        for i in 1..n {
+            let o = if t.up[i] { 0 } else { 2 };
+            x = (x + p[o + 1] + p[o] * x + sigma_w * normal()).clamp(p[4], p[5]);
+            v.push(x + sigma_r * normal());
+        }
+        let replica = Trajectory {
+            v,
+            up: t.up.clone(),
+        };
+        let f = least_squares(&replica, p, robust);
+        if f.params.iter().all(|x| x.is_finite()) && f.params[5] > f.params[4] {
+            out.push(f.params);
+        }
+    }
+    out
 }
