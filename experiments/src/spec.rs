@@ -660,3 +660,36 @@ fn point_values(dims: &[Dimension], mut index: usize) -> Vec<(String, Value)> {
 pub fn swept_keys(dims: &[Dimension]) -> Vec<String> {
     dims.iter().flat_map(|d| d.keys.iter().cloned()).collect()
 }
+
+#[cfg(test)]
+mod plot_tests {
+    use super::*;
+
+    fn parse(plot: &str) -> Result<Experiment, String> {
+        let text = format!(
+            "name = \"t\"\nkind = \"device-pulse\"\nseed = 1\ndevice = \"ideal\"\n\n[[plot]]\nfile = \"f\"\nx = \"repeat\"\ny = \"seed\"\n{plot}\n"
+        );
+        Experiment::parse(Path::new("t.toml"), &text).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn plot_series_are_checked_before_a_run() {
+        // Every column of a template or list is a result column.
+        let e = parse("series = \"{repeat}, {nope}\"").unwrap_err();
+        assert!(e.contains("plot[0].series") && e.contains("`nope`"), "{e}");
+        let e = parse("series = [\"seed\", \"nope\"]").unwrap_err();
+        assert!(e.contains("plot[0].series") && e.contains("`nope`"), "{e}");
+        // Point numbers need labels; with them the config parses.
+        let e = parse("series = \"point\"").unwrap_err();
+        assert!(
+            e.contains("plot[0].series") && e.contains("series_labels"),
+            "{e}"
+        );
+        parse("series = \"point\"\nseries_labels = { \"0\" = \"baseline\" }").unwrap();
+        let e = parse("series_labels = { \"0\" = \"baseline\" }").unwrap_err();
+        assert!(e.contains("plot[0].series_labels"), "{e}");
+        // A facet is a result column too.
+        let e = parse("facet = \"devise\"").unwrap_err();
+        assert!(e.contains("plot[0].facet") && e.contains("`devise`"), "{e}");
+    }
+}
