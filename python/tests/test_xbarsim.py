@@ -310,6 +310,27 @@ def soft_bounds_trains(alpha=0.08, pulses=30, devices=2):
     return pl.DataFrame(cols)
 
 
+def test_an_onnx_cnn_on_numpy_images_scores_what_onnxruntime_scores(tmp_path):
+    examples = Path(__file__).resolve().parents[2] / "examples" / "onnx"
+    recorded = json.loads((examples / "mnist-cnn.json").read_text())
+    # The user's own images, as numpy arrays in an .npz.
+    with np.load(examples / "mnist-test-500.npz") as f:
+        images, labels = f["images"][:200], f["labels"][:200]
+    np.savez(tmp_path / "mine.npz", images=images.astype(np.float32) / 255.0, labels=labels.astype(np.int64))
+    ev = xbarsim.evaluate(
+        "ibm-pcm",
+        seed=1,
+        data={"dir": str(tmp_path / "mine.npz")},
+        evaluation={"model": str(examples / "mnist-cnn.onnx"), "times_s": [86400.0], "instances": 1},
+    )
+    predictions = np.array(recorded["onnxruntime_first_500_predictions"][:200])
+    assert ev["software_accuracy_pct"][0] == pytest.approx(100 * (predictions == labels).mean(), abs=1e-9)
+    assert 90 < ev["accuracy_pct"][0] <= 100
+    with pytest.raises(ValueError, match="the images are 3×28×28"):
+        np.savez(tmp_path / "rgb.npz", images=np.zeros((2, 3, 28, 28), np.uint8), labels=np.zeros(2, np.uint8))
+        xbarsim.evaluate("ibm-pcm", data={"dir": str(tmp_path / "rgb.npz")}, evaluation={"model": str(examples / "mnist-cnn.onnx")})
+
+
 def test_fit_pulses_recovers_a_soft_bounds_device_from_a_dataframe_as_from_its_file(tmp_path):
     table = soft_bounds_trains()
     fit = xbarsim.fit_pulses(table, model="soft-bounds")

@@ -321,9 +321,12 @@ def evaluate(device: Union[Device, str], *, seed: int = 0, per_instance: bool = 
 
     As ``xbarsim evaluate`` (the ``inference-drift`` kind). Keyword
     arguments are the kind's sections as dicts: ``evaluation`` (``model``:
-    a ``.safetensors`` file, ``times_s``, ``instances``), ``array``,
-    ``data``; or ``network`` and ``training`` to train one first. Returns
-    the summary table; with ``per_instance``, ``(summary, instances)``.
+    an xbarsim ``.safetensors`` file or an ``.onnx`` model exported by
+    PyTorch, ``times_s`` in s, ``instances``), ``array``, ``data``
+    (``dir``: an MNIST or CIFAR directory or an ``.npz`` with ``images``
+    N×C×H×W and ``labels``; ``mean``/``std`` per channel); or ``network``
+    and ``training`` to train one first. Returns the summary table; with
+    ``per_instance``, ``(summary, instances)``.
     """
     out = _measure("evaluate", device, seed, sections)
     if per_instance:
