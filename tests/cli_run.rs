@@ -84,7 +84,11 @@ fn a_sweep_writes_table_config_run_info_and_figures() {
     assert_eq!(info["config_sha256"].as_str().unwrap().len(), 64);
     assert!(info["machine"]["logical_cpus"].as_u64().unwrap() >= 1);
     let svg = std::fs::read_to_string(out.join("figures/error.svg")).unwrap();
-    assert!(svg.contains("size") && svg.contains("error"), "axis labels");
+    // Axis titles from the column names, in sentence case.
+    assert!(
+        svg.contains(">\nSize\n<") && svg.contains("Error mean (relative)"),
+        "axis labels"
+    );
     assert!(out.join("figures/error.png").exists());
     // Parquet holds the same typed table.
     assert!(
@@ -111,7 +115,7 @@ fn a_sweep_writes_table_config_run_info_and_figures() {
     );
     assert!(stdout.contains("ratio.svg"));
     let svg = std::fs::read_to_string(dir.path().join("ratio.svg")).unwrap();
-    assert!(svg.contains("current ratio") || svg.contains("current_ratio"));
+    assert!(svg.contains("Current ratio"), "y axis title");
 }
 
 // ------------------------------------------------------------ config errors
