@@ -143,7 +143,7 @@ pub enum HardwareError {
 }
 
 impl HardwareError {
-    fn config(field: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn config(field: &str, message: impl Into<String>) -> Self {
         HardwareError::Config {
             field: field.into(),
             message: message.into(),
@@ -579,7 +579,8 @@ impl ConvertedLayer {
 
 /// Test accuracy of `net` on `instances` independent device instances,
 /// each programmed once and read at every time in `times` (s). Instance `i`
-/// uses device seed `seed + i`; the input spikes are the same for all.
+/// uses device seed `seed + i`; the input spikes are the same for all
+/// ([`crate::Model::evaluate`] of the dense network).
 pub fn evaluate(
     net: &Network,
     data: &Dataset,
@@ -589,28 +590,7 @@ pub fn evaluate(
     seed: u64,
     on_result: &mut dyn FnMut(&InstanceAccuracy),
 ) -> Result<Vec<InstanceAccuracy>, HardwareError> {
-    if let Some(&t) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
-        return Err(HardwareError::config(
-            "times",
-            format!("expected times ≥ 0 s, found {t}"),
-        ));
-    }
-    let mut out = Vec::with_capacity(times.len() * instances);
-    for instance in 0..instances {
-        let mut programmed =
-            ProgrammedNetwork::program(net, array, seed.wrapping_add(instance as u64))?;
-        for &t in times {
-            let accuracy = programmed.evaluate_at(t, data, seed, None)?;
-            let r = InstanceAccuracy {
-                time_s: t,
-                instance,
-                accuracy,
-            };
-            on_result(&r);
-            out.push(r);
-        }
-    }
-    Ok(out)
+    crate::Model::Dense(net.clone()).evaluate(data, array, times, instances, seed, on_result)
 }
 
 /// Device-model noise injection for hardware-aware training: every batch,

@@ -56,11 +56,14 @@ impl Model {
         }
     }
 
-    /// Accuracy on `instances` device instances at every time of `times`
-    /// ([`crate::evaluate`] or [`graph::arrays::evaluate`]).
+    /// Test accuracy on `instances` independent device instances, each
+    /// programmed once and read at every time in `times` (s), each result
+    /// reported to `on_result` as it is measured. Instance `i` uses device
+    /// seed `seed + i`; the input spikes are the same for all.
     ///
     /// # Errors
-    /// As those functions.
+    /// Negative or non-finite times, data that does not fit, arrays that
+    /// refuse.
     pub fn evaluate(
         &self,
         data: &Dataset,
@@ -70,14 +73,27 @@ impl Model {
         seed: u64,
         on_result: &mut dyn FnMut(&InstanceAccuracy),
     ) -> Result<Vec<InstanceAccuracy>, HardwareError> {
-        match self {
-            Model::Dense(net) => {
-                crate::hardware::evaluate(net, data, array, times, instances, seed, on_result)
-            }
-            Model::Graph(g) => {
-                graph::arrays::evaluate(g, data, array, times, instances, seed, on_result)
+        if let Some(&t) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+            return Err(HardwareError::config(
+                "times",
+                format!("expected times ≥ 0 s, found {t}"),
+            ));
+        }
+        let mut out = Vec::with_capacity(times.len() * instances);
+        for instance in 0..instances {
+            let mut programmed = self.program(array, seed.wrapping_add(instance as u64))?;
+            for &t in times {
+                let accuracy = programmed.evaluate_at(t, data, seed, None)?;
+                let r = InstanceAccuracy {
+                    time_s: t,
+                    instance,
+                    accuracy,
+                };
+                on_result(&r);
+                out.push(r);
             }
         }
+        Ok(out)
     }
 
     /// Programs it onto a fresh device instance keyed by `seed`.

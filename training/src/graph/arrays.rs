@@ -46,7 +46,7 @@ use xbar_crossbar::{Adc, Dac};
 use super::{kernels, Graph, Products};
 use crate::activity::{ActivityProbe, LayerRecorder, TileSpan};
 use crate::hardware::CALIBRATION_IMAGES;
-use crate::hardware::{ArrayConfig, HardwareError, InstanceAccuracy, ProgrammedLayer};
+use crate::hardware::{ArrayConfig, HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
 use crate::network::NetworkKind;
 
@@ -489,45 +489,4 @@ pub fn accuracy(graph: &Graph, data: &Dataset) -> Result<f64, HardwareError> {
         &graph.predict(data.images()),
         data.labels(),
     ))
-}
-
-/// Test accuracy of `graph` on `instances` independent device instances,
-/// each programmed once and read at every time in `times` (s); instance
-/// `i` uses device seed `seed + i` (as [`crate::evaluate`] for dense
-/// networks).
-///
-/// # Errors
-/// Negative or non-finite times, data that does not fit, arrays that
-/// refuse.
-pub fn evaluate(
-    graph: &Graph,
-    data: &Dataset,
-    array: &ArrayConfig,
-    times: &[f64],
-    instances: usize,
-    seed: u64,
-    on_result: &mut dyn FnMut(&InstanceAccuracy),
-) -> Result<Vec<InstanceAccuracy>, HardwareError> {
-    if let Some(&t) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
-        return Err(HardwareError::Data(format!(
-            "expected read times ≥ 0 s, found {t}"
-        )));
-    }
-    check_data(graph, data)?;
-    let mut out = Vec::with_capacity(times.len() * instances);
-    for instance in 0..instances {
-        let mut programmed =
-            ProgrammedGraph::program(graph, array, seed.wrapping_add(instance as u64))?;
-        for &t in times {
-            let accuracy = programmed.evaluate_at(t, data, None)?;
-            let r = InstanceAccuracy {
-                time_s: t,
-                instance,
-                accuracy,
-            };
-            on_result(&r);
-            out.push(r);
-        }
-    }
-    Ok(out)
 }
