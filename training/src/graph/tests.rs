@@ -195,3 +195,73 @@ fn shapes_that_do_not_fit_are_refused_at_their_node() {
     let e = Graph::new(s, vec![node("later", Op::Relu, vec![1])]).unwrap_err();
     assert!(e.to_string().contains("not computed before it"), "{e}");
 }
+
+/// Round to the nearest of `2^bits − 1` levels over `±full`, ties away
+/// from zero, clipped (the converters' definition, written out).
+fn quantise(v: f64, bits: u32, full: f64) -> f64 {
+    let top = f64::from((1u32 << (bits - 1)) - 1);
+    let step = full / top;
+    (v / step).round().clamp(-top, top) * step
+}
+
+#[test]
+fn converters_quantise_the_inputs_and_every_tiles_partial_sums() {
+    use crate::hardware::ArrayConfig;
+    use xbar_crossbar::Converters;
+    use xbar_devices::{Conductance, DeviceSpec};
+
+    let w = weights(4, 2, 11);
+    let graph = Graph::new(
+        Shape::new(4, 1, 1),
+        vec![node("fc", Op::Linear(w.clone()), vec![0])],
+    )
+    .unwrap();
+    let device = DeviceSpec {
+        name: "ideal".into(),
+        g_min: Conductance(1e-6),
+        g_max: Conductance(1e-4),
+        ..Default::default()
+    };
+    let mut array = ArrayConfig::new(device);
+    // 2 word lines × 1 weight column per tile: 4 tiles.
+    array.tile_rows = 2;
+    array.tile_cols = 2;
+    array.converters = Converters {
+        dac_bits: Some(3),
+        adc_bits: Some(3),
+        ..Converters::default()
+    };
+    let images: Vec<f32> = (0..5 * 4).map(|k| val(k, 4) as f32).collect();
+    let mut on_arrays = ProgrammedGraph::program(&graph, &array, 1).unwrap();
+    let logits = on_arrays.logits_at(0.0, &images).unwrap();
+
+    // Calibration: the largest |input| and |partial sum| of the images.
+    let x: Vec<Vec<f64>> = images
+        .chunks(4)
+        .map(|c| c.iter().map(|&v| f64::from(v)).collect())
+        .collect();
+    let partial = |x: &[f64], block: usize, o: usize| -> f64 {
+        (2 * block..2 * block + 2)
+            .map(|r| x[r] * w.weights[r * 2 + o])
+            .sum()
+    };
+    let x_max = x.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    let mut y_max = 0.0f64;
+    for xi in &x {
+        for (b, o) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+            y_max = y_max.max(partial(xi, b, o).abs());
+        }
+    }
+    for (xi, got) in x.iter().zip(&logits) {
+        let xq: Vec<f64> = xi.iter().map(|&v| quantise(v, 3, x_max)).collect();
+        for o in 0..2 {
+            let want = w.bias[o]
+                + quantise(partial(&xq, 0, o), 3, y_max)
+                + quantise(partial(&xq, 1, o), 3, y_max);
+            assert!((got[o] - want).abs() < 1e-9, "{} vs {want}", got[o]);
+        }
+    }
+    // And they change the result: the ideal product differs.
+    let ideal = graph.forward(&x[0]);
+    assert!((ideal[0] - logits[0][0]).abs() > 1e-3 || (ideal[1] - logits[0][1]).abs() > 1e-3);
+}
