@@ -242,7 +242,7 @@ impl Experiment {
             plot.check()
                 .map_err(|(field, message)| doc.invalid(&format!("plot[{i}].{field}"), &message))?;
             for (field, column) in plot.columns() {
-                if !columns.iter().any(|c| *c == column) {
+                if !columns.contains(&column) {
                     let hint = suggest(&column, columns.iter().map(String::as_str))
                         .map(|s| format!("; did you mean `{s}`?"))
                         .unwrap_or_default();
