@@ -47,16 +47,19 @@ pub struct FitArgs {
     /// Device file to write (TOML); the report goes to FILE.json
     #[arg(short, long, value_name = "FILE")]
     pub output: PathBuf,
-    /// Figure of the measured pulses, the fitted curve and the population
-    /// band: FILE as given (.png or .svg), both when it has no extension
+    /// Figure of the measured pulses and their median, and the written
+    /// device simulated over the same pulses (mean ± σ): FILE as given
+    /// (.png or .svg), both when it has no extension
     #[arg(long, value_name = "FILE")]
     pub figure: Option<PathBuf>,
-    /// Pulse model to keep: auto (the best by --criterion), exponential,
+    /// Pulse model to keep: auto (the best by --criterion, unless another
+    /// model run free follows the measured curve 1.5× closer), exponential,
     /// soft-bounds or measured (binned step tables) [default: auto]
     #[arg(long, value_name = "MODEL", value_parser = str::parse::<ModelChoice>)]
     pub model: Option<ModelChoice>,
     /// Bins per branch of the measured-curve model (bins with fewer than 5
-    /// steps are merged with a neighbour) [default: 20]
+    /// steps are merged with a neighbour, and bins whose mean step has the
+    /// wrong sign pooled with one) [default: 20]
     #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
     pub bins: Option<usize>,
     /// Information criterion of the automatic choice: aic or bic [default:

@@ -332,22 +332,21 @@ fn free_runs(data: &PulseData, fit: &mut PulseFit, measured: Option<&MeasuredFit
     let Some(reference) = Reference::of(data, |_| true) else {
         return;
     };
-    let mut errors = Vec::new();
-    let mut simulated = Vec::new();
-    for model in PulseModel::ALL {
-        let Some((g_min, g_max, pulse, variability)) = fit.device_part(model, measured) else {
-            continue;
-        };
-        let spec = free_run::pulse_device(g_min, g_max, pulse, variability);
-        let Ok(sim) = free_run::simulate(&spec, &reference) else {
-            continue;
-        };
-        errors.push(ModelFreeRun {
-            model,
-            error: FreeRunError::of(&sim, &reference),
-        });
-        simulated.push((model, sim));
-    }
+    use rayon::prelude::*;
+    let parts: Vec<_> = PulseModel::ALL
+        .iter()
+        .filter_map(|&model| Some((model, fit.device_part(model, measured)?)))
+        .collect();
+    // The models side by side (each simulation is sequential in pulses).
+    let (errors, simulated): (Vec<_>, Vec<_>) = parts
+        .into_par_iter()
+        .filter_map(|(model, (g_min, g_max, pulse, variability))| {
+            let spec = free_run::pulse_device(g_min, g_max, pulse, variability);
+            let sim = free_run::simulate(&spec, &reference).ok()?;
+            let error = FreeRunError::of(&sim, &reference);
+            Some((ModelFreeRun { model, error }, (model, sim)))
+        })
+        .unzip();
     fit.free_run = errors;
     fit.free_run_curves = Some(FreeRunCurves {
         reference,

@@ -438,12 +438,11 @@ fn state_space_noise(t: &Trajectory, p: &[f64; 6]) -> Option<(f64, f64, f64, f64
     Some((sigma_w(best), best.2.sqrt(), lo, hi))
 }
 
-/// The exponential model of one device: the step fit and the trajectory
-/// fit, the one whose noiseless curve runs closer to the device kept (the
-/// trajectory fit only when it is closer by a quarter, plus 0.2 % of the
-/// range: on data whose noise is the C2C draw the two agree and the step
-/// fit, the efficient one, stays); C2C net of read noise when the steps
-/// show it ([`StepNoise`]).
+/// The exponential model of one device: the step fit and, where the steps
+/// show read noise ([`StepNoise`]) or the step fit fails, the trajectory
+/// fit; the one whose noiseless curve runs closer to the device is kept
+/// (the trajectory fit only when it is closer by a quarter, plus 0.2 % of
+/// the range); C2C net of read noise where the steps show it.
 pub(super) fn fit_exponential(
     steps: &Steps,
     opts: &super::PulseOptions,
@@ -474,14 +473,14 @@ pub(super) fn fit_exponential(
     // grid of curves too (the trajectory's criterion has local minima).
     let steps_noise = candidates.first().map(|c| step_noise(traj, &c.params).0);
     let grid = steps_noise.is_none_or(|n| n.read_noise);
-    let mut starts = curve_starts(traj, grid);
+    // Without read noise the step fit is unbiased and efficient: the
+    // trajectory fit runs only where the steps show read noise or the step
+    // fit fails.
+    let mut starts = curve_starts(traj, true);
     if let Some(c) = candidates.first() {
-        if !grid {
-            starts.clear();
-        }
         starts.insert(0, c.params);
     }
-    let trajectory = if opts.steps_only {
+    let trajectory = if opts.steps_only || !grid {
         None
     } else {
         super::trajectory::fit(traj, &starts, robust)
