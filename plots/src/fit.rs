@@ -10,8 +10,8 @@ use xbar_fit::figure::Figure;
 
 use crate::{draw_with, PlotError, PlotSpec};
 
-/// Draws `figure` to `path` (`.png` or `.svg`; both when it has no
-/// extension), each file written atomically, and returns the files written.
+/// Draws `figure` to `path` (`.png`, `.svg` or `.pdf`; all three when it
+/// has no extension), each file written atomically, and returns the files written.
 ///
 /// Every point of a series is one row of the series' name; rows sharing a
 /// series and an `x` are averaged with their σ as a band, so a

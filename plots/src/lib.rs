@@ -2,9 +2,11 @@
 //!
 //! Draws line plots (mean over repeats with a ± σ or 95 % confidence band,
 //! several series, log axes) and heatmaps from experiment result tables,
-//! as SVG and PNG sized for a two-column paper: 3.5 × 2.6 in by default,
+//! as SVG, PNG and PDF sized for a two-column paper: 3.5 × 2.6 in by default,
 //! 8–9 pt text in the embedded DejaVu Sans. PNGs are 300 dpi; SVGs use the
-//! same layout and declare their size in inches.
+//! same layout and declare their size in inches; PDFs are the SVG converted
+//! in memory (vector, page size in points, text kept as text in the
+//! embedded font).
 //!
 //! **Units.** A column's unit comes from its name's suffix (`_S`, `_J`,
 //! `_s`, `_A`, `_V`, `_W`, `_ohm`, `_m2`, `_pct`, …); each axis shows it
@@ -90,7 +92,7 @@ use table::Reader;
 
 /// Draws the figure that `spec` describes from `table` and returns the files
 /// written: `spec.file` resolved against `out_dir` (unless absolute), or
-/// `<file>.svg` and `<file>.png` when it has no extension. Parent
+/// `<file>.svg`, `<file>.png` and `<file>.pdf` when it has no extension. Parent
 /// directories are created; each file is written atomically (a temporary
 /// file in the same directory, then a rename).
 ///
@@ -116,7 +118,7 @@ use table::Reader;
 /// };
 /// let dir = tempfile::tempdir()?;
 /// let written = draw(&spec, &table, dir.path())?;
-/// assert_eq!(written.len(), 2); // accuracy.svg and accuracy.png
+/// assert_eq!(written.len(), 3); // accuracy.svg, .png and .pdf
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///

@@ -3,11 +3,12 @@
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use plotters::prelude::*;
 
 use crate::error::PlotError;
-use crate::style::DPI;
+use crate::style::{DEJAVU_SANS, DPI};
 use crate::text::ExactText;
 use crate::Plot;
 use image::ImageEncoder;
@@ -17,10 +18,11 @@ use image::ImageEncoder;
 pub(crate) enum Format {
     Svg,
     Png,
+    Pdf,
 }
 
-/// The files a spec asks for: `file` resolved against `out_dir`, with both
-/// formats when it has no extension.
+/// The files a spec asks for: `file` resolved against `out_dir`, with every
+/// format (SVG, PNG and PDF) when it has no extension.
 pub(crate) fn targets(file: &str, out_dir: &Path) -> Result<Vec<(PathBuf, Format)>, PlotError> {
     let path = out_dir.join(file);
     let spec_error = |message: String| PlotError::Spec {
@@ -29,7 +31,7 @@ pub(crate) fn targets(file: &str, out_dir: &Path) -> Result<Vec<(PathBuf, Format
     };
     if file.is_empty() || file.ends_with('/') || path.file_name().is_none() {
         return Err(spec_error(
-            "`file` must name a file, e.g. `file = \"ir_drop\"` (writes ir_drop.svg and ir_drop.png)"
+            "`file` must name a file, e.g. `file = \"ir_drop\"` (writes ir_drop.svg, ir_drop.png and ir_drop.pdf)"
                 .to_string(),
         ));
     }
@@ -37,11 +39,13 @@ pub(crate) fn targets(file: &str, out_dir: &Path) -> Result<Vec<(PathBuf, Format
         None => Ok(vec![
             (path.with_extension("svg"), Format::Svg),
             (path.with_extension("png"), Format::Png),
+            (path.with_extension("pdf"), Format::Pdf),
         ]),
         Some(e) if e.eq_ignore_ascii_case("svg") => Ok(vec![(path, Format::Svg)]),
         Some(e) if e.eq_ignore_ascii_case("png") => Ok(vec![(path, Format::Png)]),
+        Some(e) if e.eq_ignore_ascii_case("pdf") => Ok(vec![(path, Format::Pdf)]),
         Some(e) => Err(spec_error(format!(
-            "unsupported extension `.{e}` in `file`; use `.svg` or `.png`, or no extension to write both"
+            "unsupported extension `.{e}` in `file`; use `.svg`, `.png` or `.pdf`, or no extension to write all three"
         ))),
     }
 }
@@ -99,12 +103,7 @@ pub(crate) fn stage(
 ) -> Result<tempfile::NamedTempFile, PlotError> {
     match format {
         Format::Svg => {
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, px).into_drawing_area();
-                plot.render(&root).map_err(|e| render_error(path, e))?;
-            }
-            let svg = physical_svg_size(&svg, px, size_in);
+            let svg = svg_document(plot, path, px, size_in)?;
             let mut tmp = temp_next_to(path, ".svg")?;
             tmp.write_all(svg.as_bytes())
                 .and_then(|()| tmp.flush())
@@ -130,7 +129,68 @@ pub(crate) fn stage(
                 .map_err(io_error(path))?;
             Ok(tmp)
         }
+        Format::Pdf => {
+            let svg = svg_document(plot, path, px, size_in)?;
+            let pdf = svg_to_pdf(&svg).map_err(|e| render_error(path, e))?;
+            let mut tmp = temp_next_to(path, ".pdf")?;
+            tmp.write_all(&pdf)
+                .and_then(|()| tmp.flush())
+                .map_err(io_error(path))?;
+            Ok(tmp)
+        }
     }
+}
+
+/// The figure as the SVG document that is written (sized in inches).
+fn svg_document(
+    plot: &Plot,
+    path: &Path,
+    px: (u32, u32),
+    size_in: (f64, f64),
+) -> Result<String, PlotError> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, px).into_drawing_area();
+        plot.render(&root).map_err(|e| render_error(path, e))?;
+    }
+    Ok(physical_svg_size(&svg, px, size_in))
+}
+
+/// The fonts a PDF's text is set in: only the embedded DejaVu Sans, as the
+/// SVG's `sans-serif` (never a system font, so every machine writes the
+/// same PDF, with the PNG's glyphs).
+fn pdf_fonts() -> Arc<svg2pdf::usvg::fontdb::Database> {
+    static FONTS: OnceLock<Arc<svg2pdf::usvg::fontdb::Database>> = OnceLock::new();
+    FONTS
+        .get_or_init(|| {
+            let mut db = svg2pdf::usvg::fontdb::Database::new();
+            db.load_font_data(DEJAVU_SANS.to_vec());
+            db.set_sans_serif_family("DejaVu Sans");
+            Arc::new(db)
+        })
+        .clone()
+}
+
+/// Converts an SVG document of [`svg_document`] to a one-page PDF in
+/// memory: vector paths, text as real text in the embedded font (a subset
+/// embedded in the file), the page the figure's size in inches × 72 points.
+fn svg_to_pdf(svg: &str) -> Result<Vec<u8>, String> {
+    // One user unit per point on both sides: the SVG's size in inches
+    // becomes the page size in points.
+    const PT_PER_IN: f32 = 72.0;
+    let options = svg2pdf::usvg::Options {
+        dpi: PT_PER_IN,
+        font_family: "DejaVu Sans".to_string(),
+        fontdb: pdf_fonts(),
+        ..Default::default()
+    };
+    let tree = svg2pdf::usvg::Tree::from_str(svg, &options).map_err(|e| e.to_string())?;
+    svg2pdf::to_pdf(
+        &tree,
+        svg2pdf::ConversionOptions::default(),
+        svg2pdf::PageOptions { dpi: PT_PER_IN },
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// Gives the SVG its size in inches (keeping the pixel grid as the
@@ -200,7 +260,8 @@ mod tests {
             targets("a/fig", dir).unwrap(),
             vec![
                 (PathBuf::from("/out/a/fig.svg"), Format::Svg),
-                (PathBuf::from("/out/a/fig.png"), Format::Png)
+                (PathBuf::from("/out/a/fig.png"), Format::Png),
+                (PathBuf::from("/out/a/fig.pdf"), Format::Pdf)
             ]
         );
         assert_eq!(
@@ -211,7 +272,22 @@ mod tests {
             targets("/abs/fig.svg", dir).unwrap(),
             vec![(PathBuf::from("/abs/fig.svg"), Format::Svg)]
         );
-        let e = targets("fig.pdf", dir).unwrap_err().to_string();
-        assert!(e.contains(".pdf") && e.contains(".svg"), "{e}");
+        assert_eq!(
+            targets("fig", dir).unwrap(),
+            vec![
+                (PathBuf::from("/out/fig.svg"), Format::Svg),
+                (PathBuf::from("/out/fig.png"), Format::Png),
+                (PathBuf::from("/out/fig.pdf"), Format::Pdf)
+            ]
+        );
+        assert_eq!(
+            targets("fig.Pdf", dir).unwrap(),
+            vec![(PathBuf::from("/out/fig.Pdf"), Format::Pdf)]
+        );
+        let e = targets("fig.eps", dir).unwrap_err().to_string();
+        assert!(
+            e.contains("`.eps`") && e.contains(".svg") && e.contains(".png") && e.contains(".pdf"),
+            "{e}"
+        );
     }
 }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// ```toml
 /// [[plot]]
-/// file = "ir_drop"            # writes ir_drop.svg and ir_drop.png
+/// file = "ir_drop"            # writes ir_drop.svg, ir_drop.png and ir_drop.pdf
 /// x = "array.size"
 /// y = "error_mean_rel"
 /// series = "array.r_wire_ohm" # one line per wire resistance
@@ -24,8 +24,9 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields)]
 pub struct PlotSpec {
     /// Output file, relative to the output directory unless absolute. The
-    /// extension picks the format (`.svg` or `.png`); with no extension both
-    /// `<file>.svg` and `<file>.png` are written.
+    /// extension picks the format (`.svg`, `.png` or `.pdf`); with no
+    /// extension all three, `<file>.svg`, `<file>.png` and `<file>.pdf`, are
+    /// written.
     pub file: String,
     /// `"line"` (the default) or `"heatmap"`.
     #[serde(default)]

@@ -261,7 +261,14 @@ fn png_is_300_dpi() {
     spec.series = Some("array.r_wire_ohm".into());
     spec.log_y = true;
     let files = draw(&spec, &sweep_table(), &dir).unwrap();
-    assert_eq!(files, vec![dir.join("fig.svg"), dir.join("fig.png")]);
+    assert_eq!(
+        files,
+        vec![
+            dir.join("fig.svg"),
+            dir.join("fig.png"),
+            dir.join("fig.pdf")
+        ]
+    );
     let png = std::fs::read(&files[1]).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
     assert_eq!(&png[12..16], b"IHDR");
@@ -373,8 +380,9 @@ fn other_errors_say_what_to_do() {
     spec.z = Some("device".into());
     assert!(err(&spec, &t).contains("only used by heatmaps"));
     // Unsupported extension.
-    let spec = PlotSpec::new("f.pdf", "array.size", "error_mean_rel");
-    assert!(err(&spec, &t).contains(".pdf"));
+    let spec = PlotSpec::new("f.eps", "array.size", "error_mean_rel");
+    let msg = err(&spec, &t);
+    assert!(msg.contains("`.eps`") && msg.contains(".pdf"), "{msg}");
     // Empty table.
     let empty = df!["x" => Vec::<f64>::new(), "y" => Vec::<f64>::new()].unwrap();
     assert!(err(&PlotSpec::new("f.svg", "x", "y"), &empty).contains("no rows"));
@@ -511,7 +519,7 @@ fn degenerate_inputs_still_draw() {
     ];
     for (spec, table) in cases {
         let files = draw(&spec, table, &dir).unwrap_or_else(|e| panic!("{}: {e}", spec.file));
-        assert_eq!(files.len(), 2);
+        assert_eq!(files.len(), 3);
     }
     // The single-x series with a spread gets an error bar instead of a band.
     let svg = read(&dir.join("same_x.svg"));
@@ -526,19 +534,21 @@ fn degenerate_inputs_still_draw() {
 }
 
 #[test]
-fn a_figure_whose_second_format_cannot_be_written_leaves_no_file() {
+fn a_figure_whose_later_format_cannot_be_written_leaves_no_file() {
     // Before: `fig.svg` was written, then `fig.png` failed and the SVG
-    // stayed behind without its PNG.
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("fig.png")).unwrap();
-    let spec = PlotSpec::new("fig", "array.size", "error_mean_rel");
-    let e = draw(&spec, &sweep_table(), dir.path()).unwrap_err();
-    assert!(e.to_string().contains("fig.png"), "{e}");
-    let left: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(left, vec!["fig.png".to_string()]);
+    // stayed behind without its PNG. The same for the PDF, written last.
+    for blocked in ["fig.png", "fig.pdf"] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(blocked)).unwrap();
+        let spec = PlotSpec::new("fig", "array.size", "error_mean_rel");
+        let e = draw(&spec, &sweep_table(), dir.path()).unwrap_err();
+        assert!(e.to_string().contains(blocked), "{e}");
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, vec![blocked.to_string()]);
+    }
 }
 
 /// x tick labels (8 pt, centred) with their horizontal positions.
