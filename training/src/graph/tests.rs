@@ -254,11 +254,11 @@ fn converters_quantise_the_inputs_and_every_tiles_partial_sums() {
     }
     for (xi, got) in x.iter().zip(&logits) {
         let xq: Vec<f64> = xi.iter().map(|&v| quantise(v, 3, x_max)).collect();
-        for o in 0..2 {
+        for (o, g) in got.iter().enumerate() {
             let want = w.bias[o]
                 + quantise(partial(&xq, 0, o), 3, y_max)
                 + quantise(partial(&xq, 1, o), 3, y_max);
-            assert!((got[o] - want).abs() < 1e-9, "{} vs {want}", got[o]);
+            assert!((g - want).abs() < 1e-9, "{g} vs {want}");
         }
     }
     // And they change the result: the ideal product differs.
