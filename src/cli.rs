@@ -539,7 +539,7 @@ pub struct PlotArgs {
     /// line or heatmap
     #[arg(long, value_name = "KIND", default_value = "line")]
     pub kind: String,
-    /// Spread over repeats: band, bars or none
+    /// Spread over repeats: band (mean ± σ), ci95 (95 % CI of the mean), bars or none
     #[arg(long, value_name = "STYLE", default_value = "band")]
     pub error: String,
     /// Logarithmic x axis
@@ -554,7 +554,7 @@ pub struct PlotArgs {
     /// Keep only rows where COL equals VALUE (repeatable)
     #[arg(long = "where", value_name = "COL=VALUE")]
     pub filter: Vec<String>,
-    /// Output file: .svg or .png
+    /// Output file: .svg, .png or .pdf
     #[arg(long, value_name = "FILE")]
     pub output: PathBuf,
 }

@@ -227,18 +227,19 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
     };
     let error = match args.error.as_str() {
         "band" => ErrorStyle::Band,
+        "ci95" => ErrorStyle::Ci95,
         "bars" => ErrorStyle::Bars,
         "none" => ErrorStyle::None,
-        other => bail!("--error: expected band, bars or none, found `{other}`"),
+        other => bail!("--error: expected band, ci95, bars or none, found `{other}`"),
     };
     let ext = args
         .output
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("");
-    if !matches!(ext, "svg" | "png") {
+    if !matches!(ext, "svg" | "png" | "pdf") {
         bail!(
-            "--output {}: expected a file name ending in .svg or .png",
+            "--output {}: expected a file name ending in .svg, .png or .pdf",
             args.output.display()
         );
     }

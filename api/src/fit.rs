@@ -23,7 +23,8 @@ use crate::output::{
 pub struct FitOutputs<'a> {
     /// The device file (TOML); its sidecar goes to `<device>.json`.
     pub device: &'a Path,
-    /// The figure: `.png` or `.svg`, both when it has no extension.
+    /// The figure: `.png`, `.svg` or `.pdf`, all three when it has no
+    /// extension.
     pub figure: Option<&'a Path>,
 }
 
@@ -74,7 +75,8 @@ pub fn fit_device_files(
             return Err(FitFilesError::FigureWithoutPulses);
         }
         check_output_path(figure)?;
-        // Each file of the figure (`.svg` and `.png` without an extension).
+        // Each file of the figure (`.svg`, `.png` and `.pdf` without an
+        // extension).
         for file in figure_targets(figure) {
             check_output_path(&file)?;
             check_not_inputs(&file, &inputs)?;
@@ -119,8 +121,8 @@ pub fn fit_device_files(
     Ok(fitted)
 }
 
-/// The figure files at `path` that exist now (`.svg` and `.png` when it
-/// has no extension), named as [`xbar_plots::draw_fit`] names them.
+/// The figure files at `path` that exist now (`.svg`, `.png` and `.pdf`
+/// when it has no extension), named as [`xbar_plots::draw_fit`] names them.
 fn figure_files(path: &Path) -> Vec<PathBuf> {
     let dir = path
         .parent()
@@ -133,11 +135,15 @@ fn figure_files(path: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The files [`xbar_plots::draw_fit`] writes for `path`: `.svg` and `.png`
-/// when it has no extension, else `path`.
+/// The files [`xbar_plots::draw_fit`] writes for `path`: `.svg`, `.png` and
+/// `.pdf` when it has no extension, else `path`.
 fn figure_targets(path: &Path) -> Vec<PathBuf> {
     if path.extension().is_none() {
-        vec![path.with_extension("svg"), path.with_extension("png")]
+        vec![
+            path.with_extension("svg"),
+            path.with_extension("png"),
+            path.with_extension("pdf"),
+        ]
     } else {
         vec![path.to_path_buf()]
     }

@@ -15,7 +15,7 @@
 //! | `models/` | trained networks (`inference-drift`), reused on resume |
 //! | `results.parquet`, `results.csv` | the table, once every unit is done |
 //! | `run.json` | program version, config hash, seeds, timings, machine |
-//! | `figures/` | the config's `[[plot]]` figures, SVG and PNG |
+//! | `figures/` | the config's `[[plot]]` figures, SVG, PNG and PDF |
 //!
 //! **Sharding.** `--shard K/N` runs the points `p` with `p mod N = K − 1`
 //! (all their repeats) and writes only unit files; [`merge`] joins the unit
