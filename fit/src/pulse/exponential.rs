@@ -216,7 +216,7 @@ pub enum Estimator {
     /// mean of the C2C draw; the module docs of [`crate::pulse`]).
     Steps,
     /// The noiseless curve run free against every point, with the clamp
-    /// levels fitted ([`super::trajectory`]).
+    /// levels fitted (`fit/src/pulse/trajectory.rs`).
     Trajectory,
 }
 
