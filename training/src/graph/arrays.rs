@@ -45,6 +45,7 @@ use xbar_crossbar::{Adc, Dac};
 
 use super::{kernels, Graph, Products};
 use crate::activity::{ActivityProbe, LayerRecorder, TileSpan};
+use crate::bptt::fraction_correct;
 use crate::hardware::CALIBRATION_IMAGES;
 use crate::hardware::{ArrayConfig, HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
@@ -445,15 +446,6 @@ fn converted(tiles: Vec<TileRead>, dac: Option<Dac>, adc: Option<Adc>) -> LayerP
         max_input: AtomicU64::new(0),
         max_partial: AtomicU64::new(0),
     }
-}
-
-fn fraction_correct(predicted: &[usize], labels: &[u8]) -> f64 {
-    let right = predicted
-        .iter()
-        .zip(labels)
-        .filter(|(p, l)| **p == usize::from(**l))
-        .count();
-    right as f64 / labels.len().max(1) as f64
 }
 
 /// The data's images must have the graph's input shape and its labels

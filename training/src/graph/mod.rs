@@ -388,7 +388,7 @@ impl Graph {
         let mut nodes: Vec<Node> = Vec::with_capacity(self.nodes.len());
         // New value index of each old value.
         let mut renamed: Vec<usize> = vec![0];
-        for (k, node) in self.nodes.iter().enumerate() {
+        for node in &self.nodes {
             if let Op::ChannelAffine { scale, shift } = &node.op {
                 let src = node.inputs[0];
                 let readers = self
@@ -418,7 +418,6 @@ impl Graph {
                     continue;
                 }
             }
-            let _ = k;
             nodes.push(Node {
                 name: node.name.clone(),
                 op: node.op.clone(),
