@@ -60,7 +60,7 @@ fn matches_onnxruntime(name: &str) {
     let r = reference(name);
     assert_eq!(graph.input_shape(), r.input_shape);
     for (x, want) in r.inputs.iter().zip(&r.outputs) {
-        let got = graph.forward(x);
+        let got = graph.forward(x, 0);
         assert_eq!(got.len(), want.len());
         let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for (g, w) in got.iter().zip(want) {
@@ -131,10 +131,10 @@ fn on_ideal_arrays_the_network_is_its_software_pass() {
         array.tile_rows = 16;
         array.tile_cols = 8;
         let mut on_arrays = ProgrammedGraph::program(&graph, &array, 3).unwrap();
-        let logits = on_arrays.logits_at(0.0, &images).unwrap();
+        let logits = on_arrays.logits_at(0.0, &images, 0).unwrap();
         for (image, got) in images.chunks(graph.input_shape().len()).zip(&logits) {
             let x: Vec<f64> = image.iter().map(|&v| f64::from(v)).collect();
-            let want = graph.forward(&x);
+            let want = graph.forward(&x, 0);
             let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() <= 1e-9 * scale, "{name}: {g} vs {w}");

@@ -78,7 +78,7 @@ pub(crate) struct EncodingKey {
 }
 
 impl EncodingKey {
-    fn counter(&self, sample: usize) -> u64 {
+    pub(crate) fn counter(&self, sample: usize) -> u64 {
         (u64::from(self.pass) << 32) | sample as u64
     }
 }

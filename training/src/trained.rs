@@ -31,7 +31,7 @@ impl Model {
         self.check_data(data)?;
         match self {
             Model::Dense(net) => Ok(crate::train::accuracy(net, data, seed)),
-            Model::Graph(g) => graph::arrays::accuracy(g, data),
+            Model::Graph(g) => graph::arrays::accuracy(g, data, seed),
         }
     }
 
@@ -107,10 +107,11 @@ impl Model {
         })
     }
 
-    /// Its neurons: spiking or rate-based (a graph's are ReLU units).
+    /// Its neurons: spiking (a graph with LIF nodes) or rate-based.
     pub fn kind(&self) -> NetworkKind {
         match self {
             Model::Dense(net) => net.config().kind,
+            Model::Graph(g) if g.is_spiking() => NetworkKind::Spiking,
             Model::Graph(_) => NetworkKind::Relu,
         }
     }
@@ -183,7 +184,7 @@ impl Programmed<'_> {
     ) -> Result<f64, HardwareError> {
         match self {
             Programmed::Dense(p) => p.evaluate_at(t, data, input_seed, probe),
-            Programmed::Graph(p) => p.evaluate_at(t, data, probe),
+            Programmed::Graph(p) => p.evaluate_at(t, data, input_seed, probe),
         }
     }
 }

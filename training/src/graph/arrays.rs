@@ -45,7 +45,7 @@ use xbar_crossbar::{Adc, Dac};
 
 use super::{kernels, Graph, Products};
 use crate::activity::{ActivityProbe, LayerRecorder, TileSpan};
-use crate::bptt::fraction_correct;
+use crate::bptt::{fraction_correct, EncodingKey, EVALUATION_PASS};
 use crate::hardware::CALIBRATION_IMAGES;
 use crate::hardware::{ArrayConfig, HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
@@ -156,8 +156,8 @@ impl Products for Read {
 /// let device = DeviceSpec { name: "ideal".into(), g_min: Conductance(1e-6), g_max: Conductance(1e-4), ..Default::default() };
 /// let mut on_arrays = ProgrammedGraph::program(&graph, &ArrayConfig::new(device), 7)?;
 /// let image = [0.2f32, 0.7, 1.0];
-/// let y = &on_arrays.logits_at(0.0, &image)?[0];
-/// let exact = graph.forward(&[0.2f32 as f64, 0.7f32 as f64, 1.0]);
+/// let y = &on_arrays.logits_at(0.0, &image, 0)?[0];
+/// let exact = graph.forward(&[0.2f32 as f64, 0.7f32 as f64, 1.0], 0);
 /// assert!((y[0] - exact[0]).abs() < 1e-12 && (y[1] - exact[1]).abs() < 1e-12);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -295,6 +295,7 @@ impl ProgrammedGraph {
         &mut self,
         images: &[f32],
         on_copy: bool,
+        seed: u64,
     ) -> Result<Vec<(f64, f64)>, HardwareError> {
         let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
         let kept = on_copy.then(|| self.layers.clone());
@@ -304,7 +305,7 @@ impl ProgrammedGraph {
         }
         let n = (images.len() / self.graph.input_shape().len()).min(CALIBRATION_IMAGES);
         self.graph
-            .predict_with(&images[..n * self.graph.input_shape().len()], &read);
+            .predict_with(&images[..n * self.graph.input_shape().len()], &read, seed);
         Ok(read
             .layers
             .iter()
@@ -332,10 +333,11 @@ impl ProgrammedGraph {
         t: f64,
         images: &[f32],
         read_time_s: Option<f64>,
+        seed: u64,
     ) -> Result<Read, HardwareError> {
         let ideal = self.array.converters.is_ideal();
         if self.ranges.is_none() && (!ideal || read_time_s.is_some()) {
-            self.ranges = Some(self.calibrate(images, ideal)?);
+            self.ranges = Some(self.calibrate(images, ideal, seed)?);
         }
         let ranges = self.ranges.clone();
         let used = if ideal { None } else { ranges.as_deref() };
@@ -381,25 +383,36 @@ impl ProgrammedGraph {
     }
 
     /// The class scores of every image of `images` (as
-    /// [`Graph::predict`] takes them) after one read of the arrays at `t`.
+    /// [`Graph::predict`] takes them) after one read of the arrays at `t`;
+    /// rate-coded inputs draw their spikes from `seed`.
     ///
     /// # Errors
     /// Images that are not a whole number of inputs; arrays that refuse.
-    pub fn logits_at(&mut self, t: f64, images: &[f32]) -> Result<Vec<Vec<f64>>, HardwareError> {
+    pub fn logits_at(
+        &mut self,
+        t: f64,
+        images: &[f32],
+        seed: u64,
+    ) -> Result<Vec<Vec<f64>>, HardwareError> {
         self.check_images(images)?;
-        let read = self.read_at(t, images, None)?;
+        let read = self.read_at(t, images, None, seed)?;
         let graph = &self.graph;
+        let key = EncodingKey {
+            seed,
+            pass: EVALUATION_PASS,
+        };
         Ok(images
             .chunks(graph.input_shape().len())
-            .map(|image| {
+            .enumerate()
+            .map(|(i, image)| {
                 let image: Vec<f64> = image.iter().map(|&v| f64::from(v)).collect();
-                graph.forward_with(&image, &read)
+                graph.forward_with(&image, &read, (key, i))
             })
             .collect())
     }
 
     /// Reads every array at `t` (s) and returns the fraction of `data`
-    /// classified right.
+    /// classified right (rate-coded inputs drawn from `seed`).
     ///
     /// # Errors
     /// Data that does not fit the graph's input; arrays that refuse.
@@ -412,25 +425,28 @@ impl ProgrammedGraph {
         &mut self,
         t: f64,
         data: &Dataset,
+        seed: u64,
         probe: Option<&mut ActivityProbe>,
     ) -> Result<f64, HardwareError> {
         check_data(&self.graph, data)?;
-        let read = self.read_at(t, data.images(), probe.as_ref().map(|p| p.read_time_s))?;
-        let predicted = self.graph.predict_with(data.images(), &read);
+        let read_time_s = probe.as_ref().map(|p| p.read_time_s);
+        let read = self.read_at(t, data.images(), read_time_s, seed)?;
+        let predicted = self.graph.predict_with(data.images(), &read, seed);
         if let Some(probe) = probe {
             let inferences = data.len() as u64;
             probe.inferences = inferences;
             let pixels = self.graph.reads_per_image();
+            let neurons = match self.graph.is_spiking() {
+                true => (NetworkKind::Spiking, self.graph.time().steps),
+                false => (NetworkKind::Relu, 1),
+            };
             probe.layers = read
                 .recorders
                 .iter()
                 .zip(&read.dims)
                 .zip(pixels)
                 .filter_map(|((r, &(k, n)), p)| {
-                    Some(
-                        r.as_ref()?
-                            .activity((k, n, p), (NetworkKind::Relu, 1), inferences),
-                    )
+                    Some(r.as_ref()?.activity((k, n, p), neurons, inferences))
                 })
                 .collect();
         }
@@ -471,14 +487,15 @@ pub fn check_data(graph: &Graph, data: &Dataset) -> Result<(), HardwareError> {
     Ok(())
 }
 
-/// The software accuracy of `graph` on `data`.
+/// The software accuracy of `graph` on `data` (rate-coded inputs drawn
+/// from `seed`).
 ///
 /// # Errors
 /// Data that does not fit the graph's input.
-pub fn accuracy(graph: &Graph, data: &Dataset) -> Result<f64, HardwareError> {
+pub fn accuracy(graph: &Graph, data: &Dataset, seed: u64) -> Result<f64, HardwareError> {
     check_data(graph, data)?;
     Ok(fraction_correct(
-        &graph.predict(data.images()),
+        &graph.predict(data.images(), seed),
         data.labels(),
     ))
 }

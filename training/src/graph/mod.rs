@@ -17,6 +17,16 @@
 //! | [`Op::GlobalAvgPool`] | the mean of each channel |
 //! | [`Op::Flatten`] | `C × H × W → CHW × 1 × 1` (the order is unchanged) |
 //! | [`Op::Add`] | the sum of two values of one shape (residual connections) |
+//! | [`Op::Lif`] | leaky integrate-and-fire neurons, one per value: spikes (see [`neurons`]) |
+//! | [`Op::Leaky`] | leaky integrators, one per value (a synaptic current, a non-spiking read-out) |
+//!
+//! **Time.** A graph runs for [`Time::steps`] steps (1 for a network
+//! without neurons): at each step the input is encoded ([`Encoding`]:
+//! the image as a constant current, or Bernoulli spikes with the pixel
+//! intensities as probabilities), every node runs once in order, and the
+//! neurons keep their state to the next step. The class scores are the
+//! sum over the steps of the last value (the spike counts of a LIF output
+//! layer; for one step, the value itself).
 //!
 //! The weighted layers (`Conv2d`, `Linear`) store their weights as a
 //! crossbar holds them, [`Weights`]: `inputs × outputs`, row `k` the
@@ -31,13 +41,21 @@
 //! count.
 
 pub mod arrays;
+mod dense;
 mod kernels;
+pub mod neurons;
 
 use std::fmt;
 
+use rand::Rng;
 use rayon::prelude::*;
 
 pub use arrays::ProgrammedGraph;
+pub use neurons::{Leak, Lif, Reset};
+
+use crate::bptt::EncodingKey;
+use crate::network::Encoding;
+use crate::rng::{stream, Stream};
 
 /// The shape of one image's activations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -155,6 +173,29 @@ pub enum Op {
     Flatten,
     /// Sum of two values.
     Add,
+    /// Leaky integrate-and-fire neurons: spikes.
+    Lif(Lif),
+    /// Leaky integrators.
+    Leaky(Leak),
+}
+
+/// How long a graph runs and how the image drives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Time {
+    /// Time steps `T` (≥ 1).
+    pub steps: usize,
+    /// The input at each step.
+    pub encoding: Encoding,
+}
+
+impl Default for Time {
+    /// One step, the image as it is: a network without neurons.
+    fn default() -> Self {
+        Time {
+            steps: 1,
+            encoding: Encoding::Direct,
+        }
+    }
 }
 
 impl Op {
@@ -170,6 +211,8 @@ impl Op {
             Op::GlobalAvgPool => "GlobalAvgPool",
             Op::Flatten => "Flatten",
             Op::Add => "Add",
+            Op::Lif(_) => "LIF",
+            Op::Leaky(_) => "LeakyIntegrator",
         }
     }
 
@@ -241,8 +284,8 @@ pub struct GraphError {
 /// ];
 /// let graph = Graph::new(Shape::new(1, 2, 2), nodes)?;
 /// assert_eq!(graph.output_shape(), Shape::new(2, 1, 1));
-/// assert_eq!(graph.forward(&[1.0, 2.0, 3.0, 4.0]), vec![0.0, 0.0]);
-/// assert_eq!(graph.forward(&[3.0, 4.0, 1.0, 2.0]), vec![2.5, 2.0]);
+/// assert_eq!(graph.forward(&[1.0, 2.0, 3.0, 4.0], 0), vec![0.0, 0.0]);
+/// assert_eq!(graph.forward(&[3.0, 4.0, 1.0, 2.0], 0), vec![2.5, 2.0]);
 /// # Ok::<(), xbar_training::graph::GraphError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -251,6 +294,17 @@ pub struct Graph {
     nodes: Vec<Node>,
     /// Shape of every value (input first).
     shapes: Vec<Shape>,
+    time: Time,
+}
+
+/// Every value of one image's run at every step, and the membranes of its
+/// LIF nodes (for the backward pass).
+#[derive(Debug, Default)]
+pub(crate) struct Trace {
+    /// `[step][value]`.
+    pub values: Vec<Vec<Vec<f64>>>,
+    /// `[step][node]`: `u[t]` of a LIF node, empty for the others.
+    pub membranes: Vec<Vec<Vec<f64>>>,
 }
 
 /// The weighted layers' products `Y = Wᵀ·X` (no bias): in software, or on
@@ -326,7 +380,34 @@ impl Graph {
             input,
             nodes,
             shapes,
+            time: Time::default(),
         })
+    }
+
+    /// The same graph run for `time.steps` steps with `time.encoding`.
+    ///
+    /// # Errors
+    /// Zero steps.
+    pub fn with_time(mut self, time: Time) -> Result<Graph, GraphError> {
+        if time.steps == 0 {
+            return Err(GraphError {
+                node: "input".into(),
+                op: "Input",
+                message: "expected at least 1 time step, found 0".into(),
+            });
+        }
+        self.time = time;
+        Ok(self)
+    }
+
+    /// How long it runs and how the image drives it.
+    pub fn time(&self) -> Time {
+        self.time
+    }
+
+    /// Whether it has spiking neurons.
+    pub fn is_spiking(&self) -> bool {
+        self.nodes.iter().any(|n| matches!(n.op, Op::Lif(_)))
     }
 
     /// The input shape.
@@ -425,21 +506,63 @@ impl Graph {
             });
             renamed.push(nodes.len());
         }
-        Graph::new(self.input, nodes).expect("folding keeps every shape")
+        Graph::new(self.input, nodes)
+            .and_then(|g| g.with_time(self.time))
+            .expect("folding keeps every shape")
     }
 
-    /// The class scores of one image (`input_shape().len()` values).
+    /// The class scores of one image (`input_shape().len()` values); a
+    /// rate-coded input draws its spikes from `seed`.
     ///
     /// # Panics
     /// If `image` does not have the input's length.
-    pub fn forward(&self, image: &[f64]) -> Vec<f64> {
+    pub fn forward(&self, image: &[f64], seed: u64) -> Vec<f64> {
         let software = Software(self.weighted().map(|(_, w)| w).collect());
-        self.forward_with(image, &software)
+        let key = EncodingKey {
+            seed,
+            pass: crate::bptt::EVALUATION_PASS,
+        };
+        self.run(image, &software, (key, 0), None, None)
     }
 
     /// The class scores of one image with the weighted layers' products
-    /// by `products`.
-    pub(crate) fn forward_with(&self, image: &[f64], products: &dyn Products) -> Vec<f64> {
+    /// by `products`; image `sample` of the pass `key` for its input
+    /// spikes.
+    pub(crate) fn forward_with(
+        &self,
+        image: &[f64],
+        products: &dyn Products,
+        key: (EncodingKey, usize),
+    ) -> Vec<f64> {
+        self.run(image, products, key, None, None)
+    }
+
+    /// The input at step `t`.
+    fn encode(&self, image: &[f64], rng: &mut Option<impl Rng>) -> Vec<f64> {
+        match (self.time.encoding, rng) {
+            (Encoding::Rate, Some(rng)) => image
+                .iter()
+                .map(|&v| {
+                    let p = v as f32;
+                    // A pixel of intensity 0 never spikes: no draw needed.
+                    f64::from(u8::from(p > 0.0 && (p >= 1.0 || rng.random::<f32>() < p)))
+                })
+                .collect(),
+            _ => image.to_vec(),
+        }
+    }
+
+    /// Runs the graph on one image: the class scores, and with `trace`
+    /// every value and membrane at every step. With `smooth`, LIF nodes
+    /// fire by the surrogate's antiderivative (gradient checks).
+    pub(crate) fn run(
+        &self,
+        image: &[f64],
+        products: &dyn Products,
+        (key, sample): (EncodingKey, usize),
+        smooth: Option<&crate::Surrogate>,
+        mut trace: Option<&mut Trace>,
+    ) -> Vec<f64> {
         assert_eq!(image.len(), self.input.len(), "image length");
         // Values still to be read, freed after their last reader.
         let last_reader: Vec<usize> = (0..self.shapes.len())
@@ -450,74 +573,112 @@ impl Graph {
                     .unwrap_or(usize::MAX)
             })
             .collect();
-        let mut values: Vec<Option<Vec<f64>>> = vec![None; self.shapes.len()];
-        values[0] = Some(image.to_vec());
-        let mut layer = 0;
-        for (k, node) in self.nodes.iter().enumerate() {
-            let input = |i: usize| values[node.inputs[i]].as_deref().expect("computed");
-            let in_shape = self.shapes[node.inputs[0]];
-            let out_shape = self.shapes[k + 1];
-            let out = match &node.op {
-                Op::Conv2d(c) => {
-                    let cols = kernels::im2col(input(0), in_shape, c, out_shape);
-                    let p = out_shape.pixels();
-                    let mut y = vec![0.0; c.weights.outputs * p];
-                    products.product(layer, &cols, p, &mut y);
-                    layer += 1;
-                    for (row, b) in y.chunks_mut(p).zip(&c.weights.bias) {
-                        row.iter_mut().for_each(|v| *v += b);
+        let mut rng = (self.time.encoding == Encoding::Rate)
+            .then(|| stream(key.seed, Stream::Encoding, key.counter(sample)));
+        let mut states = vec![neurons::State::default(); self.nodes.len()];
+        let mut scores = vec![0.0; self.output_shape().len()];
+        for _ in 0..self.time.steps {
+            let mut values: Vec<Option<Vec<f64>>> = vec![None; self.shapes.len()];
+            values[0] = Some(self.encode(image, &mut rng));
+            let mut membranes = Vec::new();
+            let mut layer = 0;
+            for (k, node) in self.nodes.iter().enumerate() {
+                let input = |i: usize| values[node.inputs[i]].as_deref().expect("computed");
+                let in_shape = self.shapes[node.inputs[0]];
+                let out_shape = self.shapes[k + 1];
+                let out = match &node.op {
+                    Op::Conv2d(c) => {
+                        let cols = kernels::im2col(input(0), in_shape, c, out_shape);
+                        let p = out_shape.pixels();
+                        let mut y = vec![0.0; c.weights.outputs * p];
+                        products.product(layer, &cols, p, &mut y);
+                        layer += 1;
+                        for (row, b) in y.chunks_mut(p).zip(&c.weights.bias) {
+                            row.iter_mut().for_each(|v| *v += b);
+                        }
+                        y
                     }
-                    y
-                }
-                Op::Linear(w) => {
-                    let mut y = vec![0.0; w.outputs];
-                    products.product(layer, input(0), 1, &mut y);
-                    layer += 1;
-                    y.iter_mut().zip(&w.bias).for_each(|(v, b)| *v += b);
-                    y
-                }
-                Op::ChannelAffine { scale, shift } => {
-                    let mut y = input(0).to_vec();
-                    let p = in_shape.pixels();
-                    for ((row, s), t) in y.chunks_mut(p).zip(scale).zip(shift) {
-                        row.iter_mut().for_each(|v| *v = *v * s + t);
+                    Op::Linear(w) => {
+                        let mut y = vec![0.0; w.outputs];
+                        products.product(layer, input(0), 1, &mut y);
+                        layer += 1;
+                        y.iter_mut().zip(&w.bias).for_each(|(v, b)| *v += b);
+                        y
                     }
-                    y
+                    Op::ChannelAffine { scale, shift } => {
+                        let mut y = input(0).to_vec();
+                        let p = in_shape.pixels();
+                        for ((row, s), t) in y.chunks_mut(p).zip(scale).zip(shift) {
+                            row.iter_mut().for_each(|v| *v = *v * s + t);
+                        }
+                        y
+                    }
+                    Op::Relu => input(0).iter().map(|&v| v.max(0.0)).collect(),
+                    Op::MaxPool(pool) => kernels::pool(input(0), in_shape, pool, out_shape, true),
+                    Op::AvgPool(pool) => kernels::pool(input(0), in_shape, pool, out_shape, false),
+                    Op::GlobalAvgPool => input(0)
+                        .chunks(in_shape.pixels())
+                        .map(|c| c.iter().sum::<f64>() / c.len() as f64)
+                        .collect(),
+                    Op::Flatten => input(0).to_vec(),
+                    Op::Add => input(0).iter().zip(input(1)).map(|(a, b)| a + b).collect(),
+                    Op::Lif(lif) => {
+                        neurons::lif_step(lif, in_shape, input(0), &mut states[k], smooth)
+                    }
+                    Op::Leaky(leak) => neurons::leak_step(leak, in_shape, input(0), &mut states[k]),
+                };
+                if trace.is_some() {
+                    membranes.push(if matches!(node.op, Op::Lif(_)) {
+                        states[k].u.clone()
+                    } else {
+                        Vec::new()
+                    });
+                } else {
+                    for &v in &node.inputs {
+                        if last_reader[v] == k {
+                            values[v] = None;
+                        }
+                    }
                 }
-                Op::Relu => input(0).iter().map(|&v| v.max(0.0)).collect(),
-                Op::MaxPool(pool) => kernels::pool(input(0), in_shape, pool, out_shape, true),
-                Op::AvgPool(pool) => kernels::pool(input(0), in_shape, pool, out_shape, false),
-                Op::GlobalAvgPool => input(0)
-                    .chunks(in_shape.pixels())
-                    .map(|c| c.iter().sum::<f64>() / c.len() as f64)
-                    .collect(),
-                Op::Flatten => input(0).to_vec(),
-                Op::Add => input(0).iter().zip(input(1)).map(|(a, b)| a + b).collect(),
-            };
-            for &v in &node.inputs {
-                if last_reader[v] == k {
-                    values[v] = None;
-                }
+                values[k + 1] = Some(out);
             }
-            values[k + 1] = Some(out);
+            let last = values.last().and_then(|v| v.as_deref()).expect("computed");
+            scores.iter_mut().zip(last).for_each(|(s, v)| *s += v);
+            if let Some(trace) = trace.as_deref_mut() {
+                trace
+                    .values
+                    .push(values.into_iter().map(|v| v.expect("kept")).collect());
+                trace.membranes.push(membranes);
+            }
         }
-        values.pop().flatten().expect("the last value is computed")
+        scores
     }
 
     /// The predicted class (arg-max of the scores; the first on a tie) of
     /// every image of `images` (`n · input_shape().len()` values, as a
-    /// [`Dataset`](crate::Dataset) holds them), in parallel.
-    pub fn predict(&self, images: &[f32]) -> Vec<usize> {
+    /// [`Dataset`](crate::Dataset) holds them), in parallel; rate-coded
+    /// inputs draw their spikes from `seed`.
+    pub fn predict(&self, images: &[f32], seed: u64) -> Vec<usize> {
         let software = Software(self.weighted().map(|(_, w)| w).collect());
-        self.predict_with(images, &software)
+        self.predict_with(images, &software, seed)
     }
 
-    pub(crate) fn predict_with(&self, images: &[f32], products: &dyn Products) -> Vec<usize> {
+    pub(crate) fn predict_with(
+        &self,
+        images: &[f32],
+        products: &dyn Products,
+        seed: u64,
+    ) -> Vec<usize> {
+        let key = EncodingKey {
+            seed,
+            pass: crate::bptt::EVALUATION_PASS,
+        };
         images
             .par_chunks(self.input.len())
-            .map(|image| {
+            .enumerate()
+            .map(|(i, image)| {
                 let image: Vec<f64> = image.iter().map(|&v| f64::from(v)).collect();
-                arg_max(&self.forward_with(&image, products))
+                arg_max(&self.forward_with(&image, products, (key, i)))
             })
             .collect()
     }
@@ -619,6 +780,8 @@ fn output_shape(op: &Op, ins: &[Shape]) -> Result<Shape, String> {
         }
         Op::GlobalAvgPool => Ok(Shape::new(x.channels, 1, 1)),
         Op::Flatten => Ok(Shape::new(x.len(), 1, 1)),
+        Op::Lif(lif) => lif.check(x).map(|()| x),
+        Op::Leaky(leak) => leak.check(x).map(|()| x),
         Op::Add => {
             if ins[1] != x {
                 return Err(format!(

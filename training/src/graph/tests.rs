@@ -79,7 +79,7 @@ fn convolution_by_gemm_equals_the_direct_sum() {
         let (want, shape) = direct_conv(&x, s, &conv);
         let graph = Graph::new(s, vec![node("conv", Op::Conv2d(conv), vec![0])]).unwrap();
         assert_eq!(graph.output_shape(), shape);
-        let got = graph.forward(&x);
+        let got = graph.forward(&x, 0);
         for (g, w) in got.iter().zip(&want) {
             assert!((g - w).abs() < 1e-13, "{g} vs {w}");
         }
@@ -100,10 +100,10 @@ fn pools_take_the_max_and_the_mean_of_the_pixels_inside_the_window() {
     let avg = Graph::new(s, vec![node("p", Op::AvgPool(pool), vec![0])]).unwrap();
     // Windows (rows × cols of the unpadded image): {0}×{0}, {0}×{1,2},
     // {1,2}×{0}, {1,2}×{1,2}.
-    assert_eq!(max.forward(&x), vec![1.0, 3.0, 7.0, 9.0]);
-    assert_eq!(avg.forward(&x), vec![1.0, 2.5, 5.5, 7.0]);
+    assert_eq!(max.forward(&x, 0), vec![1.0, 3.0, 7.0, 9.0]);
+    assert_eq!(avg.forward(&x, 0), vec![1.0, 2.5, 5.5, 7.0]);
     let gap = Graph::new(s, vec![node("g", Op::GlobalAvgPool, vec![0])]).unwrap();
-    assert_eq!(gap.forward(&x), vec![5.0]);
+    assert_eq!(gap.forward(&x, 0), vec![5.0]);
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn folding_batch_norm_keeps_the_function() {
     let ops: Vec<&str> = folded.nodes().iter().map(|n| n.op.name()).collect();
     assert_eq!(ops, ["Conv2d", "Relu", "ChannelAffine", "GlobalAvgPool"]);
     let x: Vec<f64> = (0..s.len()).map(|k| val(k, 9)).collect();
-    for (a, b) in graph.forward(&x).iter().zip(folded.forward(&x)) {
+    for (a, b) in graph.forward(&x, 0).iter().zip(folded.forward(&x, 0)) {
         assert!((a - b).abs() < 1e-14);
     }
 }
@@ -233,7 +233,7 @@ fn converters_quantise_the_inputs_and_every_tiles_partial_sums() {
     };
     let images: Vec<f32> = (0..5 * 4).map(|k| val(k, 4) as f32).collect();
     let mut on_arrays = ProgrammedGraph::program(&graph, &array, 1).unwrap();
-    let logits = on_arrays.logits_at(0.0, &images).unwrap();
+    let logits = on_arrays.logits_at(0.0, &images, 0).unwrap();
 
     // Calibration: the largest |input| and |partial sum| of the images.
     let x: Vec<Vec<f64>> = images
@@ -262,6 +262,116 @@ fn converters_quantise_the_inputs_and_every_tiles_partial_sums() {
         }
     }
     // And they change the result: the ideal product differs.
-    let ideal = graph.forward(&x[0]);
+    let ideal = graph.forward(&x[0], 0);
     assert!((ideal[0] - logits[0][0]).abs() > 1e-3 || (ideal[1] - logits[0][1]).abs() > 1e-3);
+}
+
+/// One LIF neuron on a constant input 0.3, β = 0.9, θ = 1, by hand:
+/// u = 0.3, 0.57, 0.813, 1.0317 (spike), then with reset by subtraction
+/// 0.22853, 0.50568, 0.75511, 0.97960, 1.18164 (spike), 0.36348, 0.62713,
+/// 0.86442 — 2 spikes in 12 steps; with reset to zero the sequence
+/// restarts at 0.3 after each spike: spikes at steps 3, 7 and 11.
+#[test]
+fn lif_neuron_spikes_when_the_hand_computed_membrane_crosses_threshold() {
+    for (reset, count) in [(Reset::Subtract, 2.0), (Reset::Zero, 3.0)] {
+        let lif = Lif {
+            reset,
+            ..Lif::snntorch(0.9, 1.0)
+        };
+        let graph = Graph::new(
+            Shape::new(1, 1, 1),
+            vec![node("lif", Op::Lif(lif), vec![0])],
+        )
+        .unwrap()
+        .with_time(Time {
+            steps: 12,
+            encoding: Encoding::Direct,
+        })
+        .unwrap();
+        assert_eq!(graph.forward(&[0.3], 0), vec![count], "{reset:?}");
+        assert!(graph.is_spiking());
+    }
+    // A leaky integrator sums the geometric series: Σₜ 0.3·(1 − 0.9^(t+1))/0.1.
+    let leaky = Graph::new(
+        Shape::new(1, 1, 1),
+        vec![node("li", Op::Leaky(Leak::snntorch(0.9)), vec![0])],
+    )
+    .unwrap()
+    .with_time(Time {
+        steps: 5,
+        encoding: Encoding::Direct,
+    })
+    .unwrap();
+    let want: f64 = (0..5).map(|t| 3.0 * (1.0 - 0.9f64.powi(t + 1))).sum();
+    assert!((leaky.forward(&[0.3], 0)[0] - want).abs() < 1e-12);
+}
+
+#[test]
+fn neuron_parameters_are_checked_against_their_population() {
+    let bad = Lif {
+        threshold: vec![1.0, 2.0],
+        ..Lif::snntorch(0.9, 1.0)
+    };
+    let err = Graph::new(Shape::new(3, 2, 2), vec![node("l1", Op::Lif(bad), vec![0])]).unwrap_err();
+    assert_eq!(err.node, "l1");
+    assert!(
+        err.message.contains("expected 1, 3 (per channel) or 12"),
+        "{err}"
+    );
+    let bad = Lif::snntorch(1.5, 1.0);
+    let err = Graph::new(Shape::new(3, 2, 2), vec![node("l1", Op::Lif(bad), vec![0])]).unwrap_err();
+    assert!(
+        err.message.contains("decay β in [0, 1], found 1.5"),
+        "{err}"
+    );
+    let err = Graph::new(Shape::new(1, 1, 1), vec![node("x", Op::Relu, vec![0])])
+        .unwrap()
+        .with_time(Time {
+            steps: 0,
+            encoding: Encoding::Direct,
+        })
+        .unwrap_err();
+    assert!(err.message.contains("at least 1 time step"));
+}
+
+/// A dense network and its graph classify alike, image by image, for
+/// every neuron kind, encoding and read-out; the dense network runs in
+/// `f64` here so that both compute the same numbers.
+#[test]
+fn a_dense_network_and_its_graph_classify_alike() {
+    use crate::bptt::{predict, EncodingKey, EVALUATION_PASS};
+    use crate::network::{Layer, Network, NetworkConfig, NetworkKind, Readout};
+    let images: Vec<f32> = (0..60 * 16)
+        .map(|k| (0.5 + 0.5 * val(k, 3)) as f32)
+        .collect();
+    let cases = [
+        (NetworkKind::Spiking, Encoding::Rate, Readout::SpikeCount),
+        (NetworkKind::Spiking, Encoding::Direct, Readout::SpikeCount),
+        (NetworkKind::Spiking, Encoding::Direct, Readout::Membrane),
+        (NetworkKind::Relu, Encoding::Direct, Readout::SpikeCount),
+    ];
+    for (kind, encoding, readout) in cases {
+        let config = NetworkConfig {
+            sizes: vec![16, 12, 5],
+            kind,
+            steps: 8,
+            beta: 0.8,
+            threshold: 0.5,
+            encoding,
+            readout,
+            ..NetworkConfig::default()
+        };
+        let net = Network::new(config.clone(), 11).unwrap();
+        let graph = Graph::from_network(&net, Shape::new(1, 4, 4)).unwrap();
+        let layers: Vec<Layer<f64>> = net.layers().iter().map(|l| l.cast()).collect();
+        let key = EncodingKey {
+            seed: 5,
+            pass: EVALUATION_PASS,
+        };
+        let dense = predict::<f64, _>(&config, &layers, &images, key);
+        let ours = graph.predict(&images, 5);
+        assert_eq!(dense, ours, "{kind:?} {encoding:?} {readout:?}");
+        // Not a constant answer: the comparison means something.
+        assert!(ours.iter().any(|&c| c != ours[0]), "{kind:?} {encoding:?}");
+    }
 }
