@@ -387,7 +387,7 @@ impl<F> Default for Scratch<F> {
 
 /// Softmax cross-entropy of `logits` for class `label`: returns the loss
 /// and writes `∂loss/∂logits · scale` into `grad`.
-fn cross_entropy<F: Real>(logits: &[F], label: usize, scale: F, grad: &mut [F]) -> f64 {
+pub(crate) fn cross_entropy<F: Real>(logits: &[F], label: usize, scale: F, grad: &mut [F]) -> f64 {
     let max = logits.iter().fold(F::neg_infinity(), |m, &z| m.max(z));
     let mut sum = F::zero();
     for (g, &z) in grad.iter_mut().zip(logits) {
@@ -431,7 +431,7 @@ pub(crate) struct BatchResult<F> {
 
 /// Samples per gradient chunk is `ceil(B / CHUNKS)`: fixed, so sums do not
 /// depend on the thread count.
-const CHUNKS: usize = 8;
+pub(crate) const CHUNKS: usize = 8;
 
 /// Forward and backward over a batch.
 pub(crate) fn loss_and_gradients<F: Real>(

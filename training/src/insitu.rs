@@ -27,7 +27,7 @@ use crate::bptt::{
 };
 use crate::hardware::{HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
-use crate::network::{Layer, Network, NetworkConfig};
+use crate::network::{Layer, Network};
 use crate::neurosim::NeurosimConfig;
 use crate::rng::{stream, Stream};
 use crate::train::{run_epochs, EpochSchedule, EpochStats, Learner, Progress, TrainError};
@@ -244,8 +244,8 @@ impl InsituNetwork {
 }
 
 impl Learner for InsituNetwork {
-    fn config(&self) -> &NetworkConfig {
-        self.net.config()
+    fn input_len(&self) -> usize {
+        self.net.config().sizes[0]
     }
 
     /// Reads the arrays, back-propagates through the read weights and

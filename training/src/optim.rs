@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::network::Layer;
+use crate::real::Real;
 
 /// Adam's hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -35,52 +36,70 @@ impl Default for AdamConfig {
     }
 }
 
-/// Adam's state for one network.
+/// Adam's state for one network, its moments in `F` (`f32` for dense
+/// networks, `f64` for graphs).
 #[derive(Debug, Clone)]
-pub struct Adam {
+pub struct Adam<F = f32> {
     config: AdamConfig,
     step: i32,
-    m: Vec<Vec<f32>>,
-    v: Vec<Vec<f32>>,
+    m: Vec<Vec<F>>,
+    v: Vec<Vec<F>>,
 }
 
-impl Adam {
+impl Adam<f32> {
     /// Zero moments for `layers`.
     pub fn new(config: AdamConfig, layers: &[Layer<f32>]) -> Self {
         let sizes: Vec<usize> = layers
             .iter()
             .flat_map(|l| [l.weights.len(), l.bias.len()])
             .collect();
-        Adam {
-            config,
-            step: 0,
-            m: sizes.iter().map(|&n| vec![0.0; n]).collect(),
-            v: sizes.iter().map(|&n| vec![0.0; n]).collect(),
-        }
+        Adam::for_sizes(config, &sizes)
     }
 
     /// One update of `layers` with gradients `grads` (same shapes), with
     /// the step size scaled by `lr_scale` (a schedule).
     pub fn step(&mut self, layers: &mut [Layer<f32>], grads: &[Layer<f32>], lr_scale: f64) {
+        let params = layers
+            .iter_mut()
+            .flat_map(|l| [&mut l.weights[..], &mut l.bias[..]]);
+        let gradients = grads.iter().flat_map(|g| [&g.weights[..], &g.bias[..]]);
+        self.update(params, gradients, lr_scale);
+    }
+}
+
+impl<F: Real> Adam<F> {
+    /// Zero moments for parameter blocks of `sizes`.
+    pub fn for_sizes(config: AdamConfig, sizes: &[usize]) -> Self {
+        Adam {
+            config,
+            step: 0,
+            m: sizes.iter().map(|&n| vec![F::zero(); n]).collect(),
+            v: sizes.iter().map(|&n| vec![F::zero(); n]).collect(),
+        }
+    }
+
+    /// One update of the parameter blocks `params` with their gradients.
+    pub fn update<'a>(
+        &mut self,
+        params: impl Iterator<Item = &'a mut [F]>,
+        grads: impl Iterator<Item = &'a [F]>,
+        lr_scale: f64,
+    ) {
         self.step += 1;
         let c = self.config;
         let bias1 = 1.0 - c.beta1.powi(self.step);
         let bias2 = 1.0 - c.beta2.powi(self.step);
-        let lr = (c.learning_rate * lr_scale / bias1) as f32;
-        let inv_bias2 = (1.0 / bias2) as f32;
-        let (b1, b2, eps) = (c.beta1 as f32, c.beta2 as f32, c.epsilon as f32);
-        let params = layers
-            .iter_mut()
-            .flat_map(|l| [&mut l.weights, &mut l.bias]);
-        let gradients = grads.iter().flat_map(|g| [&g.weights, &g.bias]);
+        let lr = F::of(c.learning_rate * lr_scale / bias1);
+        let inv_bias2 = F::of(1.0 / bias2);
+        let (b1, b2, eps) = (F::of(c.beta1), F::of(c.beta2), F::of(c.epsilon));
         for (((p, g), m), v) in params
-            .zip(gradients)
+            .zip(grads)
             .zip(self.m.iter_mut())
             .zip(self.v.iter_mut())
         {
             for k in 0..p.len() {
-                m[k] = b1 * m[k] + (1.0 - b1) * g[k];
-                v[k] = b2 * v[k] + (1.0 - b2) * g[k] * g[k];
+                m[k] = b1 * m[k] + (F::one() - b1) * g[k];
+                v[k] = b2 * v[k] + (F::one() - b2) * g[k] * g[k];
                 p[k] -= lr * m[k] / ((v[k] * inv_bias2).sqrt() + eps);
             }
         }

@@ -25,7 +25,7 @@ use crate::bptt::{
 };
 use crate::hardware::DeviceInjection;
 use crate::mnist::Dataset;
-use crate::network::{Layer, Network, NetworkConfig};
+use crate::network::{Layer, Network};
 use crate::optim::{Adam, AdamConfig};
 use crate::rng::{stream, Stream};
 
@@ -296,8 +296,8 @@ pub fn train(
 /// One learning step per batch and a test accuracy: what differs between
 /// training in software and on the arrays; [`run_epochs`] does the rest.
 pub(crate) trait Learner {
-    /// The network's configuration.
-    fn config(&self) -> &NetworkConfig;
+    /// Values per input image.
+    fn input_len(&self) -> usize;
     /// Learns from one batch (the `step`-th of the run); returns the
     /// batch's mean loss and number classified right.
     fn step(
@@ -332,7 +332,7 @@ pub(crate) fn run_epochs(
     schedule: EpochSchedule,
     on_progress: &mut dyn FnMut(Progress<'_>),
 ) -> Result<Vec<EpochStats>, TrainError> {
-    let n0 = learner.config().sizes[0];
+    let n0 = learner.input_len();
     let size = schedule.batch_size;
     let batches = train.len().div_ceil(size);
     let mut images = vec![0f32; size * n0];
@@ -407,8 +407,8 @@ struct OfflineLearner<'a> {
 }
 
 impl Learner for OfflineLearner<'_> {
-    fn config(&self) -> &NetworkConfig {
-        self.net.config()
+    fn input_len(&self) -> usize {
+        self.net.config().sizes[0]
     }
 
     fn step(

@@ -88,3 +88,115 @@ pub(crate) fn pool(input: &[f64], s: Shape, pool: &Pool, out: Shape, max: bool) 
     }
     y
 }
+
+/// `dw (k × n) += x (k × p) · gᵀ` with `g` `n × p`, all row-major: a
+/// weighted layer's weight gradient for its unrolled input `x` and output
+/// gradient `g`.
+pub(crate) fn gemm_acc_weight_grad(
+    x: &[f64],
+    k: usize,
+    g: &[f64],
+    n: usize,
+    p: usize,
+    dw: &mut [f64],
+) {
+    debug_assert_eq!(x.len(), k * p);
+    debug_assert_eq!(g.len(), n * p);
+    debug_assert_eq!(dw.len(), k * n);
+    let x = MatRef::from_row_major_slice(x, k, p);
+    let gt = MatRef::from_row_major_slice(g, n, p).transpose();
+    let dw = MatMut::from_row_major_slice_mut(dw, k, n);
+    faer::linalg::matmul::matmul(dw, Accum::Add, x, gt, 1.0, Par::Seq);
+}
+
+/// `dx (k × p) = w (k × n) · g (n × p)`, row-major: the gradient reaching
+/// a weighted layer's (unrolled) input.
+pub(crate) fn gemm_input_grad(w: &[f64], k: usize, n: usize, g: &[f64], p: usize) -> Vec<f64> {
+    let mut dx = vec![0.0; k * p];
+    let wm = MatRef::from_row_major_slice(w, k, n);
+    let gm = MatRef::from_row_major_slice(g, n, p);
+    let out = MatMut::from_row_major_slice_mut(&mut dx, k, p);
+    faer::linalg::matmul::matmul(out, Accum::Replace, wm, gm, 1.0, Par::Seq);
+    dx
+}
+
+/// The adjoint of [`im2col`]: adds each unrolled entry back onto the
+/// input pixel it was read from (padding entries are dropped).
+pub(crate) fn col2im(cols: &[f64], s: Shape, c: &Conv2d, out: Shape) -> Vec<f64> {
+    let (kh, kw) = c.kernel;
+    let p = out.pixels();
+    let mut dx = vec![0.0; s.len()];
+    for ch in 0..s.channels {
+        let plane = &mut dx[ch * s.pixels()..(ch + 1) * s.pixels()];
+        for i in 0..kh {
+            for j in 0..kw {
+                let row = ((ch * kh + i) * kw + j) * p;
+                for oy in 0..out.height {
+                    let y = (oy * c.stride.0 + i * c.dilation.0).checked_sub(c.padding[0]);
+                    let Some(y) = y.filter(|&y| y < s.height) else {
+                        continue;
+                    };
+                    for ox in 0..out.width {
+                        let x = (ox * c.stride.1 + j * c.dilation.1).checked_sub(c.padding[1]);
+                        if let Some(x) = x.filter(|&x| x < s.width) {
+                            plane[y * s.width + x] += cols[row + oy * out.width + ox];
+                        }
+                    }
+                }
+            }
+        }
+    }
+    dx
+}
+
+/// The adjoint of [`pool`] at `input`: a max pool's gradient goes to the
+/// first largest pixel of each window, an average pool's is shared by the
+/// window's pixels.
+pub(crate) fn pool_grad(
+    input: &[f64],
+    s: Shape,
+    pool: &Pool,
+    out: Shape,
+    max: bool,
+    g: &[f64],
+) -> Vec<f64> {
+    let mut dx = vec![0.0; s.len()];
+    for ch in 0..s.channels {
+        let base = ch * s.pixels();
+        for oy in 0..out.height {
+            for ox in 0..out.width {
+                let go = g[(ch * out.height + oy) * out.width + ox];
+                let mut window = Vec::with_capacity(pool.kernel.0 * pool.kernel.1);
+                for i in 0..pool.kernel.0 {
+                    let Some(yy) = (oy * pool.stride.0 + i)
+                        .checked_sub(pool.padding[0])
+                        .filter(|&v| v < s.height)
+                    else {
+                        continue;
+                    };
+                    for j in 0..pool.kernel.1 {
+                        if let Some(xx) = (ox * pool.stride.1 + j)
+                            .checked_sub(pool.padding[1])
+                            .filter(|&v| v < s.width)
+                        {
+                            window.push(base + yy * s.width + xx);
+                        }
+                    }
+                }
+                if max {
+                    let mut best = window[0];
+                    for &k in &window[1..] {
+                        if input[k] > input[best] {
+                            best = k;
+                        }
+                    }
+                    dx[best] += go;
+                } else {
+                    let share = go / window.len() as f64;
+                    window.iter().for_each(|&k| dx[k] += share);
+                }
+            }
+        }
+    }
+    dx
+}

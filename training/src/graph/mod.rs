@@ -43,6 +43,7 @@
 pub mod arrays;
 mod dense;
 mod kernels;
+mod learn;
 pub mod neurons;
 
 use std::fmt;
@@ -51,6 +52,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 pub use arrays::ProgrammedGraph;
+pub use learn::SpikeGradient;
 pub use neurons::{Leak, Lif, Reset};
 
 use crate::bptt::EncodingKey;

@@ -174,7 +174,7 @@ pub(crate) fn lif_step(
     }
     for (i, ((u, s), &x)) in state.u.iter_mut().zip(&mut state.s).zip(x).enumerate() {
         let (b, g, c) = lif.leak.at(shape, i);
-        let theta = broadcast(&lif.threshold, shape, i);
+        let theta = threshold(lif, shape, i);
         let v = match lif.reset {
             Reset::Subtract => b * *u + g * x + c - theta * *s,
             Reset::Zero => b * *u * (1.0 - *s) + g * x + c,
@@ -186,4 +186,9 @@ pub(crate) fn lif_step(
         };
     }
     state.s.clone()
+}
+
+/// The threshold of neuron `i` of a population shaped `shape`.
+pub(crate) fn threshold(lif: &Lif, shape: Shape, i: usize) -> f64 {
+    broadcast(&lif.threshold, shape, i)
 }

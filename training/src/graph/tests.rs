@@ -375,3 +375,184 @@ fn a_dense_network_and_its_graph_classify_alike() {
         assert!(ours.iter().any(|&c| c != ours[0]), "{kind:?} {encoding:?}");
     }
 }
+
+/// The mean cross-entropy of `graph` on `images` (spikes by the
+/// surrogate's antiderivative with `smooth`).
+fn mean_loss(graph: &Graph, images: &[f32], labels: &[u8], spikes: &SpikeGradient) -> f64 {
+    use crate::bptt::{cross_entropy, EncodingKey};
+    let software = Software(graph.weighted().map(|(_, w)| w).collect());
+    let n0 = graph.input_shape().len();
+    let key = EncodingKey { seed: 1, pass: 0 };
+    let mut sink = vec![0.0; graph.output_shape().len()];
+    let mut loss = 0.0;
+    for (k, &label) in labels.iter().enumerate() {
+        let image: Vec<f64> = images[k * n0..(k + 1) * n0]
+            .iter()
+            .map(|&v| f64::from(v))
+            .collect();
+        let scores = graph.run(&image, &software, (key, k), Some(&spikes.surrogate), None);
+        loss += cross_entropy(&scores, usize::from(label), 1.0, &mut sink);
+    }
+    loss / labels.len() as f64
+}
+
+/// The largest difference between the analytic gradient and central
+/// differences of the loss, relative to the largest gradient.
+fn gradient_error(graph: &Graph, spikes: &SpikeGradient) -> f64 {
+    use crate::bptt::{Batch, EncodingKey};
+    let n0 = graph.input_shape().len();
+    let images: Vec<f32> = (0..3 * n0)
+        .map(|k| (0.5 + 0.5 * val(k, 9)) as f32)
+        .collect();
+    let labels = [0u8, 2, 1];
+    let ids = [0usize, 1, 2];
+    let batch = Batch {
+        images: &images,
+        labels: &labels,
+        ids: &ids,
+    };
+    let key = EncodingKey { seed: 1, pass: 0 };
+    let analytic = graph.loss_and_gradients(batch, key, spikes, true).grads;
+    let params = graph.parameters();
+    assert_eq!(analytic.len(), params.len());
+    let h = 1e-6;
+    let (mut worst, mut largest) = (0.0f64, 0.0f64);
+    for i in 0..params.len() {
+        let mut g = graph.clone();
+        let mut p = params.clone();
+        p[i] += h;
+        g.set_parameters(&p);
+        let up = mean_loss(&g, &images, &labels, spikes);
+        p[i] -= 2.0 * h;
+        g.set_parameters(&p);
+        let down = mean_loss(&g, &images, &labels, spikes);
+        let numeric = (up - down) / (2.0 * h);
+        worst = worst.max((numeric - analytic[i]).abs());
+        largest = largest.max(numeric.abs());
+    }
+    assert!(largest > 1e-3, "the loss must depend on the parameters");
+    worst / largest
+}
+
+/// Conv → batch-norm → LIF → max pool → conv → residual add → avg pool
+/// → flatten → linear → LIF, run 4 steps.
+fn conv_snn(reset: Reset) -> Graph {
+    let conv = |inputs: usize, outputs: usize, salt: usize| Conv2d {
+        weights: Weights {
+            weights: weights(inputs * 9, outputs, salt)
+                .weights
+                .iter()
+                .map(|w| 0.6 * w)
+                .collect(),
+            ..weights(inputs * 9, outputs, salt)
+        },
+        kernel: (3, 3),
+        stride: (1, 1),
+        padding: [1, 1, 1, 1],
+        dilation: (1, 1),
+    };
+    let lif = |beta: f64, theta: f64| {
+        Op::Lif(Lif {
+            reset,
+            leak: Leak {
+                decay: vec![beta],
+                gain: vec![1.2],
+                bias: vec![0.05],
+            },
+            threshold: vec![theta],
+        })
+    };
+    let pool = Pool {
+        kernel: (2, 2),
+        stride: (1, 1),
+        padding: [0, 0, 0, 0],
+    };
+    let nodes = vec![
+        node("conv1", Op::Conv2d(conv(2, 3, 1)), vec![0]),
+        node(
+            "bn1",
+            Op::ChannelAffine {
+                scale: vec![1.1, 0.9, 1.3],
+                shift: vec![0.1, -0.05, 0.0],
+            },
+            vec![1],
+        ),
+        node("lif1", lif(0.8, 0.4), vec![2]),
+        node("pool1", Op::MaxPool(pool), vec![3]),
+        node("conv2", Op::Conv2d(conv(3, 3, 2)), vec![4]),
+        node("add", Op::Add, vec![5, 4]),
+        node("pool2", Op::AvgPool(pool), vec![6]),
+        node("flat", Op::Flatten, vec![7]),
+        node("fc", Op::Linear(weights(27, 3, 3)), vec![8]),
+        node("lif2", lif(0.7, 0.3), vec![9]),
+    ];
+    Graph::new(Shape::new(2, 5, 5), nodes)
+        .unwrap()
+        .with_time(Time {
+            steps: 4,
+            encoding: Encoding::Direct,
+        })
+        .unwrap()
+}
+
+#[test]
+fn bptt_through_conv_pool_residual_and_lif_matches_finite_differences() {
+    for surrogate in [
+        crate::Surrogate::FastSigmoid { slope: 2.0 },
+        crate::Surrogate::Arctan { alpha: 1.5 },
+    ] {
+        let spikes = SpikeGradient {
+            surrogate,
+            detach_reset: false,
+        };
+        for reset in [Reset::Subtract, Reset::Zero] {
+            let err = gradient_error(&conv_snn(reset), &spikes);
+            assert!(
+                err < 1e-6,
+                "{surrogate:?} {reset:?}: relative error {err:e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_detached_reset_drops_only_the_reset_path() {
+    let graph = conv_snn(Reset::Subtract);
+    let full = SpikeGradient {
+        surrogate: crate::Surrogate::FastSigmoid { slope: 2.0 },
+        detach_reset: false,
+    };
+    let detached = SpikeGradient {
+        detach_reset: true,
+        ..full
+    };
+    // Not the gradient of the forward any more, but close to it.
+    let err = gradient_error(&graph, &detached);
+    assert!(err > 1e-4 && err < 0.5, "{err}");
+}
+
+#[test]
+fn relu_cnn_gradient_matches_finite_differences() {
+    let pool = Pool {
+        kernel: (2, 2),
+        stride: (2, 2),
+        padding: [0, 0, 0, 0],
+    };
+    let conv = Conv2d {
+        weights: weights(2 * 9, 4, 5),
+        kernel: (3, 3),
+        stride: (1, 1),
+        padding: [1, 1, 1, 1],
+        dilation: (1, 1),
+    };
+    let nodes = vec![
+        node("conv", Op::Conv2d(conv), vec![0]),
+        node("relu", Op::Relu, vec![1]),
+        node("pool", Op::MaxPool(pool), vec![2]),
+        node("gap", Op::GlobalAvgPool, vec![3]),
+        node("fc", Op::Linear(weights(4, 3, 6)), vec![4]),
+    ];
+    let graph = Graph::new(Shape::new(2, 6, 6), nodes).unwrap();
+    let err = gradient_error(&graph, &SpikeGradient::default());
+    assert!(err < 1e-6, "relative error {err:e}");
+}
