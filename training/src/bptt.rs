@@ -645,6 +645,7 @@ mod tests {
             surrogate,
             readout,
             detach_reset: false,
+            layers: Vec::new(),
         }
     }
 

@@ -135,6 +135,10 @@ pub struct NetworkConfig {
     /// Treat the reset term `θ·S[t−1]` as a constant in the backward pass
     /// (snnTorch's default).
     pub detach_reset: bool,
+    /// Layer by layer (convolutional, residual, …; see
+    /// [`crate::graph::spec`]); empty: the dense network of `sizes`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub layers: Vec<crate::graph::spec::LayerSpec>,
 }
 
 impl Default for NetworkConfig {
@@ -151,6 +155,7 @@ impl Default for NetworkConfig {
             surrogate: Surrogate::FastSigmoid { slope: 25.0 },
             readout: Readout::SpikeCount,
             detach_reset: true,
+            layers: Vec::new(),
         }
     }
 }

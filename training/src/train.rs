@@ -27,6 +27,7 @@ use crate::hardware::DeviceInjection;
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network};
 use crate::optim::{Adam, AdamConfig};
+use crate::real::Real;
 use crate::rng::{stream, Stream};
 
 /// Learning-rate schedule over the whole run.
@@ -38,6 +39,18 @@ pub enum Schedule {
     /// `lr·½(1 + cos(π·k/K))` over the `K` batches of the run
     /// (Loshchilov & Hutter, ICLR 2017, without restarts).
     Cosine,
+}
+
+impl Schedule {
+    /// The step size's factor at `step` of `total_steps`.
+    pub(crate) fn scale(self, step: u64, total_steps: f64) -> f64 {
+        match self {
+            Schedule::Constant => 1.0,
+            Schedule::Cosine => {
+                0.5 * (1.0 + (std::f64::consts::PI * step as f64 / total_steps).cos())
+            }
+        }
+    }
 }
 
 /// Hardware-aware training. [`NoiseInjection::default`] is off; one switch,
@@ -426,16 +439,14 @@ impl Learner for OfflineLearner<'_> {
             loss_and_gradients(net_config, self.net.layers(), batch, key, Firing::Heaviside)
         };
         if result.loss.is_finite() {
-            let lr_scale = match config.schedule {
-                Schedule::Constant => 1.0,
-                Schedule::Cosine => {
-                    0.5 * (1.0 + (std::f64::consts::PI * step as f64 / self.total_steps).cos())
-                }
-            };
+            let lr_scale = config.schedule.scale(step, self.total_steps);
             self.adam
                 .step(self.net.layers_mut(), &result.grads, lr_scale);
             if let Some(c) = config.noise.clip_sigma {
-                self.net.layers_mut().iter_mut().for_each(|l| clip(l, c));
+                self.net
+                    .layers_mut()
+                    .iter_mut()
+                    .for_each(|l| clip(&mut l.weights, c));
             }
         }
         Ok((result.loss, result.correct))
@@ -476,22 +487,20 @@ fn perturbed(
     Ok(out)
 }
 
-/// Clips the weights of `layer` to `±c·std(W)`.
-fn clip(layer: &mut Layer<f32>, c: f64) {
-    let n = layer.weights.len() as f64;
-    let mean = layer.weights.iter().map(|&w| f64::from(w)).sum::<f64>() / n;
-    let var = layer
-        .weights
+/// Clips `weights` to `±c·std(W)`.
+pub(crate) fn clip<F: Real>(weights: &mut [F], c: f64) {
+    let n = weights.len() as f64;
+    let mean = weights.iter().map(|w| w.as_f64()).sum::<f64>() / n;
+    let var = weights
         .iter()
-        .map(|&w| (f64::from(w) - mean).powi(2))
+        .map(|w| (w.as_f64() - mean).powi(2))
         .sum::<f64>()
         / n;
-    let bound = (c * var.sqrt()) as f32;
-    if bound > 0.0 {
-        layer
-            .weights
+    let bound = F::of(c * var.sqrt());
+    if bound > F::zero() {
+        weights
             .iter_mut()
-            .for_each(|w| *w = w.clamp(-bound, bound));
+            .for_each(|w| *w = w.max(-bound).min(bound));
     }
 }
 

@@ -20,12 +20,19 @@
 //! number of chunks whose gradients are summed in chunk order, so the
 //! result does not depend on the thread count.
 
+use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use super::neurons::Reset;
 use super::{kernels, Graph, Op, Software, Trace};
 use crate::bptt::{argmax, cross_entropy, Batch, EncodingKey, CHUNKS};
+use crate::mnist::Dataset;
 use crate::network::Surrogate;
+use crate::optim::Adam;
+use crate::rng::{stream, Stream};
+use crate::train::{
+    clip, run_epochs, EpochSchedule, EpochStats, Learner, Progress, TrainConfig, TrainError,
+};
 
 /// How spikes pass gradients back.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -348,5 +355,125 @@ impl Graph {
             correct,
             grads: total,
         }
+    }
+}
+
+/// Trains `graph` in place on `train` (BPTT, Adam on the clean weights,
+/// gradients through the perturbed ones when `config.noise` injects weight
+/// noise), evaluating on `test` after each epoch when given. Deterministic
+/// for a seed, whatever the thread count.
+///
+/// # Errors
+/// A configuration outside its domain (device injection is for dense
+/// networks only), data that does not fit the graph, or a diverging loss.
+pub fn train_graph(
+    graph: &mut Graph,
+    train: &Dataset,
+    test: Option<&Dataset>,
+    config: &TrainConfig,
+    spikes: SpikeGradient,
+    on_progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<Vec<EpochStats>, TrainError> {
+    config.validate()?;
+    if config.noise.device.is_some() {
+        return Err(TrainError::Config {
+            field: "noise.device".into(),
+            message: "device injection trains dense networks only; use noise.weight_noise for layer networks".into(),
+        });
+    }
+    for (data, what) in [(Some(train), "training"), (test, "test")] {
+        if let Some(data) = data {
+            super::arrays::check_data(graph, data)
+                .map_err(|e| TrainError::Data(format!("{what} set: {e}")))?;
+            if data.is_empty() {
+                return Err(TrainError::Data(format!("{what} set is empty")));
+            }
+        }
+    }
+    let batches = train.len().div_ceil(config.batch_size);
+    let mut learner = GraphLearner {
+        adam: Adam::for_sizes(config.optimizer, &[graph.parameter_count()]),
+        graph,
+        config,
+        spikes,
+        total_steps: (batches * config.epochs) as f64,
+    };
+    let schedule = EpochSchedule {
+        epochs: config.epochs,
+        batch_size: config.batch_size,
+        seed: config.seed,
+    };
+    run_epochs(&mut learner, train, test, schedule, on_progress)
+}
+
+struct GraphLearner<'a> {
+    graph: &'a mut Graph,
+    adam: Adam<f64>,
+    config: &'a TrainConfig,
+    spikes: SpikeGradient,
+    total_steps: f64,
+}
+
+impl Learner for GraphLearner<'_> {
+    fn input_len(&self) -> usize {
+        self.graph.input_shape().len()
+    }
+
+    fn step(
+        &mut self,
+        batch: Batch<'_>,
+        key: EncodingKey,
+        step: u64,
+    ) -> Result<(f64, usize), TrainError> {
+        let noise = &self.config.noise;
+        let result = if noise.weight_noise > 0.0 {
+            let mut noisy = self.graph.clone();
+            for (l, node) in noisy
+                .nodes
+                .iter_mut()
+                .filter_map(|n| n.op.weights_mut())
+                .enumerate()
+            {
+                let sigma = noise.weight_noise * node.max_abs_weight();
+                let mut rng = stream(
+                    self.config.seed,
+                    Stream::WeightNoise,
+                    (step << 8) | l as u64,
+                );
+                for w in &mut node.weights {
+                    let xi: f64 = StandardNormal.sample(&mut rng);
+                    *w += sigma * xi;
+                }
+            }
+            noisy.loss_and_gradients(batch, key, &self.spikes, false)
+        } else {
+            self.graph
+                .loss_and_gradients(batch, key, &self.spikes, false)
+        };
+        if result.loss.is_finite() {
+            let lr_scale = self.config.schedule.scale(step, self.total_steps);
+            let mut params = self.graph.parameters();
+            self.adam.update(
+                std::iter::once(&mut params[..]),
+                std::iter::once(&result.grads[..]),
+                lr_scale,
+            );
+            self.graph.set_parameters(&params);
+            if let Some(c) = noise.clip_sigma {
+                for w in self
+                    .graph
+                    .nodes
+                    .iter_mut()
+                    .filter_map(|n| n.op.weights_mut())
+                {
+                    clip(&mut w.weights, c);
+                }
+            }
+        }
+        Ok((result.loss, result.correct))
+    }
+
+    fn test_accuracy(&mut self, test: &Dataset, seed: u64) -> Result<f64, TrainError> {
+        super::arrays::accuracy(self.graph, test, seed).map_err(|e| TrainError::Data(e.to_string()))
     }
 }

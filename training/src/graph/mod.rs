@@ -45,6 +45,7 @@ mod dense;
 mod kernels;
 mod learn;
 pub mod neurons;
+pub mod spec;
 
 use std::fmt;
 
@@ -52,7 +53,7 @@ use rand::Rng;
 use rayon::prelude::*;
 
 pub use arrays::ProgrammedGraph;
-pub use learn::SpikeGradient;
+pub use learn::{train_graph, SpikeGradient};
 pub use neurons::{Leak, Lif, Reset};
 
 use crate::bptt::EncodingKey;
@@ -227,7 +228,7 @@ impl Op {
         }
     }
 
-    fn weights_mut(&mut self) -> Option<&mut Weights> {
+    pub(crate) fn weights_mut(&mut self) -> Option<&mut Weights> {
         match self {
             Op::Conv2d(c) => Some(&mut c.weights),
             Op::Linear(w) => Some(w),

@@ -556,3 +556,144 @@ fn relu_cnn_gradient_matches_finite_differences() {
     let err = gradient_error(&graph, &SpikeGradient::default());
     assert!(err < 1e-6, "relative error {err:e}");
 }
+
+/// Bright left half (class 0), right half (1) or top half (2) of a 6×6
+/// image, with a faint random background.
+fn halves(n: usize) -> crate::Dataset {
+    let shape = Shape::new(1, 6, 6);
+    let mut images = Vec::new();
+    let mut labels = Vec::new();
+    for k in 0..n {
+        let label = (k % 3) as u8;
+        for p in 0..36 {
+            let (y, x) = (p / 6, p % 6);
+            let on = match label {
+                0 => x < 3,
+                1 => x >= 3,
+                _ => y < 3,
+            };
+            let noise = 0.15 * (0.5 + 0.5 * val(k * 36 + p, 4));
+            images.push(if on { 0.9 } else { noise as f32 });
+        }
+        labels.push(label);
+    }
+    crate::Dataset::from_parts(images, labels, shape)
+}
+
+fn tiny_conv_snn() -> (Graph, crate::NetworkConfig) {
+    use spec::LayerSpec;
+    let config = crate::NetworkConfig {
+        steps: 5,
+        beta: 0.8,
+        encoding: Encoding::Rate,
+        layers: vec![
+            LayerSpec::Conv2d {
+                channels: 4,
+                kernel: 3,
+                stride: 1,
+                padding: 1,
+            },
+            LayerSpec::Maxpool {
+                kernel: 2,
+                stride: None,
+            },
+            LayerSpec::Lif {
+                beta: None,
+                threshold: None,
+            },
+            LayerSpec::Residual {
+                layers: vec![
+                    LayerSpec::Conv2d {
+                        channels: 4,
+                        kernel: 3,
+                        stride: 1,
+                        padding: 1,
+                    },
+                    LayerSpec::Lif {
+                        beta: None,
+                        threshold: None,
+                    },
+                ],
+            },
+            LayerSpec::Flatten,
+            LayerSpec::Linear { outputs: 3 },
+            LayerSpec::Lif {
+                beta: None,
+                threshold: Some(0.5),
+            },
+        ],
+        ..crate::NetworkConfig::default()
+    };
+    let graph = Graph::build(Shape::new(1, 6, 6), &config.layers, &config, 3).unwrap();
+    (graph, config)
+}
+
+#[test]
+fn a_described_conv_snn_builds_with_pytorch_initialisation() {
+    let (graph, _) = tiny_conv_snn();
+    let names: Vec<&str> = graph.nodes().iter().map(|n| n.name.as_str()).collect();
+    assert_eq!(names, ["1", "2", "3", "4.1", "4.2", "4.add", "5", "6", "7"]);
+    assert_eq!(graph.value_shape(3), Shape::new(4, 3, 3));
+    assert_eq!(graph.output_shape(), Shape::new(3, 1, 1));
+    assert_eq!(graph.time().steps, 5);
+    // ±1/√fan_in: 9 for the first convolution, 36 for the linear layer.
+    let (_, conv) = graph.weighted().next().unwrap();
+    assert!(conv.weights.iter().all(|w| w.abs() <= 1.0 / 3.0));
+    assert!(conv.max_abs_weight() > 0.3, "spread over the bound");
+    let (_, fc) = graph.weighted().last().unwrap();
+    assert!(fc.weights.iter().all(|w| w.abs() <= 1.0 / 6.0));
+    // Layers that do not fit are refused at their place.
+    let config = crate::NetworkConfig {
+        layers: vec![
+            spec::LayerSpec::Flatten,
+            spec::LayerSpec::Residual {
+                layers: vec![spec::LayerSpec::Linear { outputs: 5 }],
+            },
+        ],
+        ..crate::NetworkConfig::default()
+    };
+    let err = Graph::build(Shape::new(1, 6, 6), &config.layers, &config, 1).unwrap_err();
+    assert_eq!((err.node.as_str(), err.op), ("2.add", "Add"), "{err}");
+}
+
+#[test]
+fn a_conv_snn_learns_and_its_training_does_not_depend_on_thread_count() {
+    let data = halves(90);
+    let (graph, _) = tiny_conv_snn();
+    let config = crate::TrainConfig {
+        epochs: 4,
+        batch_size: 10,
+        optimizer: crate::AdamConfig {
+            learning_rate: 1e-2,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let trained = |threads: usize| {
+        let mut g = graph.clone();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        let history = pool
+            .install(|| {
+                train_graph(
+                    &mut g,
+                    &data,
+                    Some(&data),
+                    &config,
+                    SpikeGradient::default(),
+                    &mut |_| {},
+                )
+            })
+            .unwrap();
+        (g, history)
+    };
+    let (one, history) = trained(1);
+    let (two, _) = trained(2);
+    assert_eq!(one.parameters(), two.parameters());
+    let before = arrays::accuracy(&graph, &data, 1).unwrap();
+    let after = history.last().unwrap().test_accuracy.unwrap();
+    assert!(after > 0.95 && before < 0.7, "{before} → {after}");
+    assert!(history[0].train_loss > history[3].train_loss);
+}
