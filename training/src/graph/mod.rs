@@ -42,6 +42,7 @@
 
 pub mod arrays;
 mod dense;
+pub mod file;
 mod kernels;
 mod learn;
 pub mod neurons;

@@ -697,3 +697,29 @@ fn a_conv_snn_learns_and_its_training_does_not_depend_on_thread_count() {
     assert!(after > 0.95 && before < 0.7, "{before} → {after}");
     assert!(history[0].train_loss > history[3].train_loss);
 }
+
+#[test]
+fn a_graph_file_gives_back_the_same_graph() {
+    let (graph, _) = tiny_conv_snn();
+    let mut with_zero_reset = conv_snn(Reset::Zero);
+    with_zero_reset.set_parameters(&conv_snn(Reset::Zero).parameters());
+    for g in [graph, with_zero_reset] {
+        let bytes = file::to_bytes(&g, &[("training", "{}".into())]).unwrap();
+        let (model, meta) = crate::model::load(&bytes).unwrap();
+        assert_eq!(meta["format"], "xbarsim-graph");
+        assert_eq!(model, crate::Model::Graph(g.clone()));
+        // Same graph, same bytes.
+        assert_eq!(
+            file::to_bytes(&g, &[("training", "{}".into())]).unwrap(),
+            bytes
+        );
+    }
+    // A tensor of the wrong shape is named.
+    let (graph, _) = tiny_conv_snn();
+    let bytes = file::to_bytes(&graph, &[]).unwrap();
+    let mut meta = crate::model::load(&bytes).unwrap().1;
+    let topology = meta["graph"].replace("\"out_channels\":4", "\"out_channels\":5");
+    meta.insert("graph".into(), topology);
+    let err = file::from_bytes(&bytes, &meta).unwrap_err();
+    assert!(err.to_string().contains("nodes.0.weight"), "{err}");
+}
