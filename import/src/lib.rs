@@ -3,6 +3,7 @@
 //! | module | reads |
 //! |---|---|
 //! | [`onnx`] | ONNX files (`torch.onnx.export`): convolutional, dense and residual networks → [`Graph`] |
+//! | [`nir`] | NIR files (snnTorch's `export_to_nir`, Norse, Sinabs, Lava; HDF5): spiking networks → [`Graph`] with time steps |
 //!
 //! Every refusal is one [`ImportError`] that names the file, the node and
 //! its op, and what is supported, so a user can change the export rather
@@ -13,6 +14,7 @@
 //! assert!(err.to_string().starts_with("model: not an ONNX model"));
 //! ```
 
+pub mod nir;
 pub mod onnx;
 mod proto;
 
