@@ -1,12 +1,14 @@
 //! Output files with a JSON provenance sidecar, written atomically, and
 //! text on stdout. Tables are formatted by the experiments' one CSV writer
 //! ([`xbar_experiments::table::csv_bytes`], through
-//! [`crate::point_cmd::write_table`]); this module writes the bytes.
+//! [`xbar_api::point::add_table`]).
 //!
-//! * **Atomic**: files are written by [`xbar_api::output`]: each to a
-//!   temporary file in its own directory, renamed over the target, so that
-//!   a failure (or a full disk) never leaves a partial file behind; a file
-//!   and its sidecar appear together or not at all.
+//! * **Atomic**: files are written by [`xbar_api::output::OutputSet`]: a
+//!   command's files (tables, sidecars, figures) as one set, each staged in
+//!   a temporary file in its own directory and renamed over the target
+//!   under a lock, so that a failure (or a full disk, or a second writer)
+//!   never leaves a partial file, a file without its sidecar or a mixed
+//!   set.
 //! * **Sidecar** `<output>.json`: program and version, the command line, the
 //!   seed, the full device specification(s) (as JSON and as the TOML device
 //!   file that `--device` reads back) and the command's parameters — what it
@@ -53,25 +55,6 @@ pub fn provenance(command: &str, parameters: Value) -> Value {
 /// A message naming `path`.
 pub fn check_output_path(path: &Path) -> Result<PathBuf> {
     xbar_api::output::check_output_path(path).map_err(|e| CliError::new(e.to_string()))
-}
-
-/// Writes `text` to `path` and `sidecar` to `<path>.json`, both atomically;
-/// on any error neither file is created or changed.
-///
-/// # Errors
-/// A missing directory, a permission problem, a full disk — naming the path.
-pub fn write_text_with_sidecar(path: &Path, text: &str, sidecar: &Value) -> Result<()> {
-    write_bytes_with_sidecar(path, text.as_bytes(), sidecar)
-}
-
-/// Writes `bytes` to `path` and `sidecar` to `<path>.json`, both
-/// atomically; on any error neither file is created or changed.
-///
-/// # Errors
-/// A missing directory, a permission problem, a full disk — naming the path.
-pub fn write_bytes_with_sidecar(path: &Path, bytes: &[u8], sidecar: &Value) -> Result<()> {
-    xbar_api::output::write_with_sidecar(path, bytes, sidecar)
-        .map_err(|e| CliError::new(e.to_string()))
 }
 
 /// Prints `text` on stdout; a closed pipe (`xbarsim device list | head`)

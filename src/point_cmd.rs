@@ -214,16 +214,3 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
         args.output.display()
     ))
 }
-
-/// Writes `rows` as CSV with `sidecar` beside it (see
-/// [`xbar_api::point::write_table`]).
-///
-/// # Errors
-/// A file that cannot be written.
-pub fn write_table(
-    path: &std::path::Path,
-    rows: &xbar_experiments::table::Rows,
-    sidecar: &serde_json::Value,
-) -> Result<()> {
-    xbar_api::point::write_table(path, rows, sidecar).map_err(|e| CliError::new(e.to_string()))
-}

@@ -271,7 +271,14 @@ pub fn plot(args: &PlotArgs) -> Result<()> {
     let frame = table::read(&args.results).map_err(|e| CliError::new(e.to_string()))?;
     let dir = std::env::current_dir()
         .map_err(|e| CliError::new(format!("current directory: {}", io_reason(&e))))?;
-    let files = xbar_plots::draw(&spec, &frame, &dir).map_err(|e| CliError::new(e.to_string()))?;
+    // Rendered in memory, then written as one set (one writer at a time).
+    let rendered =
+        xbar_plots::render(&spec, &frame, &dir).map_err(|e| CliError::new(e.to_string()))?;
+    let mut set = xbar_api::output::OutputSet::new();
+    for (file, bytes) in rendered {
+        set.file(file, bytes);
+    }
+    let files = set.commit().map_err(|e| CliError::new(e.to_string()))?;
     for f in files {
         println!("wrote {}", f.display());
     }

@@ -110,7 +110,15 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
     add_wires(&mut parameters, &settings.wires);
     let sidecar = output::provenance("solve", parameters);
     let map = solved.node_voltages;
-    output::write_text_with_sidecar(&args.output, &matrix_csv::to_text(&currents), &sidecar)?;
+    // One set: the currents and the node-voltage map with their sidecars,
+    // or nothing.
+    let mut set = xbar_api::output::OutputSet::new();
+    set.with_sidecar(
+        &args.output,
+        matrix_csv::to_text(&currents).into_bytes(),
+        &sidecar,
+    )
+    .map_err(|e| CliError::new(e.to_string()))?;
     if let (Some(path), Some(map)) = (&args.node_voltages, map) {
         let mut parameters = json!({
             "conductances_file": args.conductances.display().to_string(),
@@ -119,8 +127,10 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         });
         add_wires(&mut parameters, &settings.wires);
         let sidecar = output::provenance("solve --node-voltages", parameters);
-        crate::point_cmd::write_table(path, &map, &sidecar)?;
+        xbar_api::point::add_table(&mut set, path, &map, &sidecar)
+            .map_err(|e| CliError::new(e.to_string()))?;
     }
+    set.commit().map_err(|e| CliError::new(e.to_string()))?;
     eprintln!(
         "solved {} input vector(s) on a {}×{} array with the {} solver in {:.3} s → {}",
         v.nrows(),

@@ -2,10 +2,10 @@
 //! ([`xbar_fit::device::fit_device`]) and write the file set — the device
 //! file (TOML), its JSON sidecar (`<output>.json`: provenance, the device,
 //! every fit's record and the report) and, with pulse trains, the figure
-//! ([`xbar_plots::draw_fit`]). Every output path is checked before the
-//! fit, and nothing is written unless every input reads and fits; the
-//! figure files this call creates are removed again when the device file
-//! cannot be written.
+//! ([`xbar_plots::render_fit`]). Every output path is checked before the
+//! fit, and nothing is written unless every input reads and fits; then
+//! the files are written as one [`OutputSet`]: all of them or none, and
+//! never mixed with another writer's.
 
 use std::path::{Path, PathBuf};
 
@@ -14,9 +14,7 @@ use xbar_experiments::config::device_to_toml;
 use xbar_fit::device::{fit_device, FitError, FitSettings, FittedDevice};
 use xbar_plots::PlotError;
 
-use crate::output::{
-    check_not_inputs, check_output_path, write_with_sidecar, Invocation, OutputError,
-};
+use crate::output::{check_not_inputs, check_output_path, Invocation, OutputError, OutputSet};
 
 /// Where `device fit` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,41 +99,22 @@ pub fn fit_device_files(
     sidecar["device"] = json!({ "spec": fitted.spec, "toml": toml });
     sidecar["fits"] = record(serde_json::to_value(&fitted.fits))?;
     sidecar["report"] = json!(fitted.report_text());
-    let mut drawn: Vec<PathBuf> = Vec::new();
+    // One set: the device file, its sidecar and every figure file, or
+    // nothing (the figure is rendered in memory first).
+    let mut set = OutputSet::new();
+    set.with_sidecar(outputs.device, toml.into_bytes(), &sidecar)?;
     if let (Some(path), Some(figure)) = (outputs.figure, &fitted.figure) {
-        let before = figure_files(path);
-        let written =
-            xbar_plots::draw_fit(figure, path).map_err(|e| FitFilesError::Figure(Box::new(e)))?;
-        drawn = written
-            .into_iter()
-            .filter(|p| !before.contains(p))
-            .collect();
-    }
-    if let Err(e) = write_with_sidecar(outputs.device, toml.as_bytes(), &sidecar) {
-        // Together or not at all: no new figure without its device file.
-        for p in &drawn {
-            let _ = std::fs::remove_file(p);
+        let files =
+            xbar_plots::render_fit(figure, path).map_err(|e| FitFilesError::Figure(Box::new(e)))?;
+        for (file, bytes) in files {
+            set.file(file, bytes);
         }
-        return Err(e.into());
     }
+    set.commit()?;
     Ok(fitted)
 }
 
-/// The figure files at `path` that exist now (`.svg`, `.png` and `.pdf`
-/// when it has no extension), named as [`xbar_plots::draw_fit`] names them.
-fn figure_files(path: &Path) -> Vec<PathBuf> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let path = dir.join(path.file_name().unwrap_or_default());
-    figure_targets(&path)
-        .into_iter()
-        .filter(|p| p.exists())
-        .collect()
-}
-
-/// The files [`xbar_plots::draw_fit`] writes for `path`: `.svg`, `.png` and
+/// The files [`xbar_plots::render_fit`] renders for `path`: `.svg`, `.png` and
 /// `.pdf` when it has no extension, else `path`.
 fn figure_targets(path: &Path) -> Vec<PathBuf> {
     if path.extension().is_none() {

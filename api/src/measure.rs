@@ -18,8 +18,9 @@ use xbar_experiments::{row, FieldError, KindError};
 use xbar_training::hardware::InstanceAccuracy;
 use xbar_training::{Network, NetworkConfig, Split};
 
+use crate::output::OutputSet;
 use crate::output::{device_json, Invocation};
-use crate::point::{context, data_source, point, run, sidecar, write_table, Device, Measurement};
+use crate::point::{add_table, context, data_source, point, run, sidecar, Device, Measurement};
 use crate::progress::{Progress, Update};
 use crate::train::{check_shape, Trained};
 use crate::Error;
@@ -103,10 +104,24 @@ impl Evaluation {
     /// # Errors
     /// A file that cannot be written.
     pub fn write(&self, output: &Path, per_instance: Option<&Path>) -> Result<(), Error> {
+        // One set: both tables with their sidecars, or nothing.
+        let mut set = OutputSet::new();
+        add_table(
+            &mut set,
+            output,
+            &self.measurement.table,
+            &self.measurement.sidecar,
+        )?;
         if let Some(p) = per_instance {
-            write_table(p, &table(&self.instances)?, &self.measurement.sidecar)?;
+            add_table(
+                &mut set,
+                p,
+                &table(&self.instances)?,
+                &self.measurement.sidecar,
+            )?;
         }
-        self.measurement.write(output)
+        set.commit()?;
+        Ok(())
     }
 }
 

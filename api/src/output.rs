@@ -1,17 +1,23 @@
 //! Output files written as a set: each file beside its JSON provenance
-//! sidecar (`<output>.json`), both atomically, so that a failure (or a full
-//! disk) never leaves a partial file or a file without its sidecar.
+//! sidecar (`<output>.json`), with the command's other files (figures, a
+//! second table) as one [`OutputSet`]: together or not at all, one writer
+//! of them at a time, so that a failure (or a full disk, or a second
+//! writer of the same output) never leaves a partial file, a file without
+//! its sidecar or a mixed set.
 //!
 //! Every path is checked with [`check_output_path`] before a measurement
 //! starts, so that a typo in an output path does not cost a run.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 use xbar_devices::DeviceSpec;
 use xbar_experiments::config::device_to_toml;
 use xbar_experiments::durable::reason;
+
+mod set;
+
+pub use set::{OutputSet, Step, OUTPUT_LOCK_FILE};
 
 /// The program's name in every sidecar and model file.
 pub const PROGRAM: &str = "xbarsim";
@@ -192,42 +198,15 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Writes `bytes` to `path` and `sidecar` to `<path>.json`, both
-/// atomically; on any error neither file is created or changed.
+/// Writes `bytes` to `path` and `sidecar` to `<path>.json` as one
+/// [`OutputSet`]; on any error neither file is created or changed.
 ///
 /// # Errors
 /// A missing directory, a permission problem, a full disk — naming the path.
 pub fn write_with_sidecar(path: &Path, bytes: &[u8], sidecar: &Value) -> Result<(), OutputError> {
-    check_output_path(path)?;
-    let json_path = sidecar_path(path);
-    check_output_path(&json_path)?;
-    let existed = path.exists();
-    let mut json_text = serde_json::to_string_pretty(sidecar)
-        .map_err(|e| OutputError::write(&json_path, format!("sidecar JSON: {e}")))?;
-    json_text.push('\n');
-    let file = stage(path, bytes)?;
-    let json_file = stage(&json_path, json_text.as_bytes())?;
-    persist(file, path)?;
-    if let Err(e) = persist(json_file, &json_path) {
-        // Keep the pair consistent: no new file without its provenance (an
-        // older file, already replaced, cannot be restored; both targets
-        // were checked above, so this is a race or a full disk).
-        if !existed {
-            let _ = std::fs::remove_file(path);
-        }
-        return Err(e);
-    }
-    Ok(())
-}
-
-fn stage(target: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, OutputError> {
-    xbar_experiments::durable::stage(target, |f| f.write_all(bytes).map_err(|e| reason(&e)))
-        .map_err(|e| OutputError::write(Path::new(&e.file), e.reason))
-}
-
-fn persist(file: tempfile::NamedTempFile, target: &Path) -> Result<(), OutputError> {
-    file.persist(target)
-        .map_err(|e| OutputError::write(target, reason(&e.error)))?;
+    let mut set = OutputSet::new();
+    set.with_sidecar(path, bytes.to_vec(), sidecar)?;
+    set.commit()?;
     Ok(())
 }
 

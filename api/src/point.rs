@@ -14,7 +14,7 @@ use xbar_experiments::sections::DataSection;
 use xbar_experiments::table::Rows;
 use xbar_experiments::{FieldError, Point, Settings};
 
-use crate::output::{device_json, write_with_sidecar, Invocation, OutputError};
+use crate::output::{device_json, Invocation, OutputError, OutputSet};
 use crate::Error;
 
 /// A device and where it came from (`library:<name>` or `file:<path>`),
@@ -100,13 +100,31 @@ pub fn sidecar(
 /// # Errors
 /// A value that cannot be tabled, or a file that cannot be written.
 pub fn write_table(path: &Path, rows: &Rows, sidecar: &Value) -> Result<(), Error> {
+    let mut set = OutputSet::new();
+    add_table(&mut set, path, rows, sidecar)?;
+    set.commit()?;
+    Ok(())
+}
+
+/// Adds `rows` as CSV (the experiments' one writer) at `path` and
+/// `sidecar` at `<path>.json` to `set`.
+///
+/// # Errors
+/// A value that cannot be tabled.
+pub fn add_table(
+    set: &mut OutputSet,
+    path: &Path,
+    rows: &Rows,
+    sidecar: &Value,
+) -> Result<(), Error> {
     let cannot = |reason: String| OutputError::Write {
         path: path.to_path_buf(),
         reason,
     };
     let frame = rows.to_frame().map_err(|e| cannot(format!("table: {e}")))?;
     let bytes = xbar_experiments::table::csv_bytes(&frame).map_err(|e| cannot(e.to_string()))?;
-    Ok(write_with_sidecar(path, &bytes, sidecar)?)
+    set.with_sidecar(path, bytes, sidecar)?;
+    Ok(())
 }
 
 /// A unit's `cells` under `point`'s kind's output columns.

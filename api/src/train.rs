@@ -17,8 +17,8 @@ use xbar_training::{model, train as train_network, Dataset, EpochStats, Network,
 use xbar_training::{Split, TrainConfig};
 
 use crate::error::{End, ShapeError};
-use crate::output::{write_with_sidecar, Invocation, OutputError};
-use crate::point::{context, data_source, write_table};
+use crate::output::{Invocation, OutputError, OutputSet};
+use crate::point::{add_table, context, data_source};
 use crate::progress::{Progress, Update};
 use crate::Error;
 
@@ -187,10 +187,13 @@ impl Trained {
             path: model_path.to_path_buf(),
             reason: e.to_string(),
         })?;
+        // One set: the model and the history with their sidecars, or nothing.
+        let mut set = OutputSet::new();
+        set.with_sidecar(model_path, bytes, &self.sidecar)?;
         if let Some(h) = history {
-            write_table(h, &self.table, &self.sidecar)?;
+            add_table(&mut set, h, &self.table, &self.sidecar)?;
         }
-        write_with_sidecar(model_path, &bytes, &self.sidecar)?;
+        set.commit()?;
         Ok(())
     }
 }

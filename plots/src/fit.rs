@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::{Column, DataFrame};
 use xbar_fit::figure::Figure;
 
-use crate::{draw_with, PlotError, PlotSpec};
+use crate::{draw_with, render_with, PlotError, PlotSpec};
 
 /// Draws `figure` to `path` (`.png`, `.svg` or `.pdf`; all three when it
 /// has no extension), each file written atomically, and returns the files written.
@@ -24,6 +24,22 @@ use crate::{draw_with, PlotError, PlotSpec};
 /// As [`draw`](crate::draw): an unsupported extension, a figure with no point, a file
 /// that cannot be written.
 pub fn draw_fit(figure: &Figure, path: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let (spec, table, dir) = fit_plot(figure, path)?;
+    draw_with(&spec, &table, &dir, false)
+}
+
+/// [`draw_fit`]'s files in memory, not written: each file's path and its
+/// bytes (see [`render`](crate::render)).
+///
+/// # Errors
+/// As [`draw_fit`], less the I/O.
+pub fn render_fit(figure: &Figure, path: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, PlotError> {
+    let (spec, table, dir) = fit_plot(figure, path)?;
+    render_with(&spec, &table, &dir, false)
+}
+
+/// The fit figure as a line plot's spec, its table and its directory.
+fn fit_plot(figure: &Figure, path: &Path) -> Result<(PlotSpec, DataFrame, PathBuf), PlotError> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -60,6 +76,6 @@ pub fn draw_fit(figure: &Figure, path: &Path) -> Result<Vec<PathBuf>, PlotError>
     spec.y_label = Some(figure.y.title());
     spec.width_in = Some(figure.size_in.0);
     spec.height_in = Some(figure.size_in.1);
-    // The series' labels say what their bands are ("…, mean ± σ").
-    draw_with(&spec, &table, &dir, false)
+    // The series' labels say what their bands are ("…, mean ± σ"): no note.
+    Ok((spec, table, dir))
 }

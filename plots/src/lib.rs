@@ -85,7 +85,7 @@ use polars::prelude::DataFrame;
 
 pub use axis::axis_label;
 pub use error::PlotError;
-pub use fit::draw_fit;
+pub use fit::{draw_fit, render_fit};
 pub use spec::{ErrorStyle, FigureSize, FilterValue, PlotKind, PlotSpec};
 
 use table::Reader;
@@ -132,6 +132,20 @@ pub fn draw(spec: &PlotSpec, table: &DataFrame, out_dir: &Path) -> Result<Vec<Pa
     draw_with(spec, table, out_dir, true)
 }
 
+/// [`draw`]'s files in memory, not written: each file's path (`spec.file`
+/// resolved against `out_dir`, every format when it has no extension) and
+/// its bytes, for a caller that writes them with other files as one set.
+///
+/// # Errors
+/// As [`draw`], less the I/O.
+pub fn render(
+    spec: &PlotSpec,
+    table: &DataFrame,
+    out_dir: &Path,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, PlotError> {
+    render_with(spec, table, out_dir, true)
+}
+
 /// [`draw`], with or without the legend's note on what bands show (a fit's
 /// figure names it in its series' labels).
 pub(crate) fn draw_with(
@@ -140,6 +154,37 @@ pub(crate) fn draw_with(
     out_dir: &Path,
     note: bool,
 ) -> Result<Vec<PathBuf>, PlotError> {
+    let rendered = render_with(spec, table, out_dir, note)?;
+    // Every format is rendered, then staged in a temporary file, then all
+    // are moved into place: the figure's files appear together or not at
+    // all (a file this call created is removed again when a later one
+    // cannot be written; one it replaced cannot be restored).
+    let mut staged = Vec::with_capacity(rendered.len());
+    for (path, bytes) in rendered {
+        let tmp = output::stage(&path, &bytes)?;
+        staged.push((tmp, path));
+    }
+    let mut written: Vec<(PathBuf, bool)> = Vec::with_capacity(staged.len());
+    for (tmp, path) in staged {
+        let existed = path.exists();
+        if let Err(e) = output::persist(tmp, &path) {
+            for (p, _) in written.iter().filter(|(_, existed)| !existed) {
+                let _ = std::fs::remove_file(p);
+            }
+            return Err(e);
+        }
+        written.push((path, existed));
+    }
+    Ok(written.into_iter().map(|(p, _)| p).collect())
+}
+
+/// [`render`], with or without the legend's note on what bands show.
+pub(crate) fn render_with(
+    spec: &PlotSpec,
+    table: &DataFrame,
+    out_dir: &Path,
+    note: bool,
+) -> Result<Vec<(PathBuf, Vec<u8>)>, PlotError> {
     style::register_font();
     spec.check().map_err(|(field, message)| PlotError::Spec {
         file: spec.file.clone(),
@@ -166,27 +211,13 @@ pub(crate) fn draw_with(
         (size_in.0 * style::DPI).round() as u32,
         (size_in.1 * style::DPI).round() as u32,
     );
-    // Every format is rendered to a temporary file first, then all are
-    // moved into place: the figure's files appear together or not at all
-    // (a file this call created is removed again when a later one cannot
-    // be written; one it replaced cannot be restored).
-    let mut staged = Vec::with_capacity(targets.len());
-    for (path, format) in targets {
-        let tmp = output::stage(&plot, &path, format, px, size_in)?;
-        staged.push((tmp, path));
-    }
-    let mut written: Vec<(PathBuf, bool)> = Vec::with_capacity(staged.len());
-    for (tmp, path) in staged {
-        let existed = path.exists();
-        if let Err(e) = output::persist(tmp, &path) {
-            for (p, _) in written.iter().filter(|(_, existed)| !existed) {
-                let _ = std::fs::remove_file(p);
-            }
-            return Err(e);
-        }
-        written.push((path, existed));
-    }
-    Ok(written.into_iter().map(|(p, _)| p).collect())
+    targets
+        .into_iter()
+        .map(|(path, format)| {
+            let bytes = output::render(&plot, &path, format, px, size_in)?;
+            Ok((path, bytes))
+        })
+        .collect()
 }
 
 /// A prepared figure: data aggregated, ready to render in any format.

@@ -92,24 +92,17 @@ pub(crate) fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> Result<(), P
 }
 
 /// Draws `plot` for `path` in `format` (`px` pixels on the 300-per-inch
-/// grid, `size_in` inches) into a temporary file next to it, for
-/// [`persist`] once every format of the figure is staged.
-pub(crate) fn stage(
+/// grid, `size_in` inches) in memory: the bytes of the file (`path` only
+/// names it in errors).
+pub(crate) fn render(
     plot: &Plot,
     path: &Path,
     format: Format,
     px: (u32, u32),
     size_in: (f64, f64),
-) -> Result<tempfile::NamedTempFile, PlotError> {
+) -> Result<Vec<u8>, PlotError> {
     match format {
-        Format::Svg => {
-            let svg = svg_document(plot, path, px, size_in)?;
-            let mut tmp = temp_next_to(path, ".svg")?;
-            tmp.write_all(svg.as_bytes())
-                .and_then(|()| tmp.flush())
-                .map_err(io_error(path))?;
-            Ok(tmp)
-        }
+        Format::Svg => Ok(svg_document(plot, path, px, size_in)?.into_bytes()),
         Format::Png => {
             // Rendered and encoded in memory; only the finished bytes meet
             // the disk, so a full disk is an I/O error naming the file.
@@ -123,22 +116,27 @@ pub(crate) fn stage(
             image::codecs::png::PngEncoder::new(&mut png)
                 .write_image(&pixels, px.0, px.1, image::ColorType::Rgb8)
                 .map_err(|e| render_error(path, e))?;
-            let mut tmp = temp_next_to(path, ".png")?;
-            tmp.write_all(&png_with_dpi(&png, DPI))
-                .and_then(|()| tmp.flush())
-                .map_err(io_error(path))?;
-            Ok(tmp)
+            Ok(png_with_dpi(&png, DPI))
         }
         Format::Pdf => {
             let svg = svg_document(plot, path, px, size_in)?;
-            let pdf = svg_to_pdf(&svg).map_err(|e| render_error(path, e))?;
-            let mut tmp = temp_next_to(path, ".pdf")?;
-            tmp.write_all(&pdf)
-                .and_then(|()| tmp.flush())
-                .map_err(io_error(path))?;
-            Ok(tmp)
+            svg_to_pdf(&svg).map_err(|e| render_error(path, e))
         }
     }
+}
+
+/// `bytes` in a temporary file next to `path`, for [`persist`] once every
+/// format of the figure is staged.
+pub(crate) fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, PlotError> {
+    let suffix = path
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    let mut tmp = temp_next_to(path, &suffix)?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.flush())
+        .map_err(io_error(path))?;
+    Ok(tmp)
 }
 
 /// The figure as the SVG document that is written (sized in inches).

@@ -90,6 +90,8 @@ pub fn assert_no_temporaries(dir: &Path) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         assert!(!name.starts_with(".xbarsim-"), "left {name}");
+        // An output set's (`.<file>.<pid>-<n>.xbarsim-tmp`).
+        assert!(!name.ends_with(".xbarsim-tmp"), "left {name}");
     }
 }
 
