@@ -6,6 +6,11 @@
 //!     cargo run --release -p xbar-fit --example free_run_compare -- FILE.csv
 //!     cargo run --release -p xbar-fit --example free_run_compare -- --synth OUT.csv
 //!
+//! First every model's free-running error as `device fit` keeps it (the
+//! numbers of issue 24's tables); with `SHOW_TABLE=1` also the measured
+//! curve's tables, with `DUMP_CURVES=FILE` the measured median and each
+//! model's simulated mean per pulse as CSV.
+//!
 //! `--synth` first writes the heavy-read-noise synthetic set of the tests
 //! (`xbar_fit::synth`, one device, 2 cycles of 1 200 + 1 200 pulses,
 //! P_max 1 000, NL 2/−2, C2C 0.1 %, read noise 3 % of the range).
@@ -74,6 +79,67 @@ fn main() {
             100.0 * err.mean_relative,
             100.0 * err.median_relative
         );
+    }
+    // Every model as `device fit` keeps it (auto), run free.
+    match xbar_fit::device::fit_device(&xbar_fit::device::FitSettings {
+        pulses: Some(std::path::PathBuf::from(&path)),
+        ..Default::default()
+    }) {
+        Ok(fitted) => {
+            let fit = fitted.fits.pulses.as_ref().expect("a pulse fit");
+            for f in &fit.free_run {
+                println!(
+                    "device fit: {} free-running error mean {:.2} % median {:.2} %{}",
+                    f.model,
+                    100.0 * f.error.mean_relative,
+                    100.0 * f.error.median_relative,
+                    if f.model == fit.chosen { " (kept)" } else { "" }
+                );
+            }
+            if let (Some(dump), Some(c)) = (
+                std::env::var_os("DUMP_CURVES"),
+                fit.free_run_curves.as_ref(),
+            ) {
+                let mut text = String::from("median");
+                for (m, _) in &c.simulated {
+                    text += &format!(",{m}");
+                }
+                text += "\n";
+                for i in 0..c.reference.median_S.len() {
+                    text += &format!("{:e}", c.reference.median_S[i]);
+                    for (_, s) in &c.simulated {
+                        text += &format!(",{:e}", s.mean_S[i]);
+                    }
+                    text += "\n";
+                }
+                std::fs::write(dump, text).expect("write the curves");
+            }
+            if let Some(m) = fitted.fits.pulses_measured_curve.as_ref() {
+                if std::env::var_os("SHOW_TABLE").is_some() {
+                    println!(
+                        "measured: g {:e}..{:e} read noise {:?}",
+                        m.g_min_S, m.g_max_S, m.read_noise
+                    );
+                    println!(
+                        "ltp edges {:?}\nltp dg {:?}\nltp σ {:?}",
+                        m.curve.ltp.edges_s, m.curve.ltp.dg_s, m.curve.ltp.sigma_s
+                    );
+                    println!(
+                        "ltd edges {:?}\nltd dg {:?}",
+                        m.curve.ltd.edges_s, m.curve.ltd.dg_s
+                    );
+                    println!(
+                        "turns {:?} {:?}",
+                        m.curve.turn_ltp.is_some(),
+                        m.curve.turn_ltd.is_some()
+                    );
+                }
+            }
+            if let Some(s) = fit.devices.first().and_then(|d| d.soft_bounds.as_ref()) {
+                println!("soft bounds, first device: {s:?}");
+            }
+        }
+        Err(e) => println!("device fit: {e}"),
     }
     for steps_only in [true, false] {
         let opts = PulseOptions {

@@ -12,6 +12,14 @@
 //! Table: `voltage_V`, `current_A`, and optionally `device` (one sweep per
 //! device).
 //!
+//! **As the user runs it.** The device file holds one `a`; each device's
+//! sweep computed with it and the device's own `g` (the state), against the
+//! measured currents: RMS relative to the device's largest |I|, its median
+//! and largest over the devices in the report. **Warnings**: a device whose
+//! `a` is not identified (its 95 % interval wider than [`WARN_SPREAD`] times
+//! the value, or holding 0: a sweep that stays in the ohmic region), and a
+//! written `a` that misses some device's sweep by more than [`WARN_ERROR`].
+//!
 //! ```
 //! use xbar_fit::iv::fit_iv;
 //! use xbar_fit::measurements::Table;
@@ -34,6 +42,14 @@ use crate::pulse::Population;
 use crate::report::{with_ci, Section};
 use crate::stats::{least_squares, Estimate, Model};
 
+/// Half-width of a device's 95 % interval of `a`, relative to `a`, above
+/// which the report says `a` is not identified.
+pub const WARN_SPREAD: f64 = 0.5;
+
+/// RMS error of the written `a` on one device's sweep (relative to its
+/// largest |I|) above which the report warns.
+pub const WARN_ERROR: f64 = 0.05;
+
 /// One device's sinh fit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceIv {
@@ -47,6 +63,13 @@ pub struct DeviceIv {
     pub a_per_volt: Estimate,
     /// RMSE relative to the largest |I|.
     pub rmse_relative: f64,
+    /// The sweep with the device file's `a` and this device's `g`: RMSE
+    /// relative to the largest |I|.
+    #[serde(default)]
+    pub written_rmse_relative: f64,
+    /// The sweep (V, A), for the check with the written `a`.
+    #[serde(skip)]
+    sweep: (Vec<f64>, Vec<f64>),
 }
 
 /// The I-V fit.
@@ -58,6 +81,10 @@ pub struct IvFit {
     pub a: Population,
     /// The device file's section.
     pub iv: IvSpec,
+    /// What the report must say: unidentified `a`, a written `a` that
+    /// misses a sweep.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// `I/I_max = (p₀/p₁)·sinh(p₁·V)·(1/I_max)` with `p₀ = g` scaled.
@@ -147,6 +174,8 @@ fn fit_one(name: &str, v: &[f64], i: &[f64], file: &str) -> Result<DeviceIv, Dat
         g_s: student(fit.params[0] * scale, fit.se(0) * scale, fit.n - 2),
         a_per_volt: student(fit.params[1], fit.se(1), fit.n - 2),
         rmse_relative: (fit.rss / fit.n as f64).sqrt() * scale / imax,
+        written_rmse_relative: f64::NAN,
+        sweep: (v.to_vec(), i.to_vec()),
     })
 }
 
@@ -197,7 +226,7 @@ pub fn fit_iv(table: &Table) -> Result<IvFit, DataError> {
             "no data rows after the header",
         ));
     }
-    let devices = order
+    let mut devices = order
         .iter()
         .zip(&data)
         .map(|(n, (v, i))| fit_one(n, v, i, &table.file))
@@ -205,12 +234,55 @@ pub fn fit_iv(table: &Table) -> Result<IvFit, DataError> {
     let a: Vec<f64> = devices.iter().map(|d| d.a_per_volt.value).collect();
     let se: Vec<f64> = devices.iter().map(|d| d.a_per_volt.std_error).collect();
     let a = crate::pulse::population_of(&a, &se);
+    let written = a.mean.value;
+    let mut warnings = Vec::new();
+    let mut unidentified = Vec::new();
+    for d in &mut devices {
+        let (v, i) = &d.sweep;
+        let imax = i.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let g = d.g_s.value;
+        let ss: f64 = v
+            .iter()
+            .zip(i)
+            .map(|(v, i)| (g / written * (written * v).sinh() - i).powi(2))
+            .sum();
+        d.written_rmse_relative = (ss / v.len() as f64).sqrt() / imax;
+        let e = &d.a_per_volt;
+        let half = 0.5 * (e.ci_high - e.ci_low);
+        if half.is_nan() || half > WARN_SPREAD * e.value || e.ci_low <= 0.0 {
+            unidentified.push(format!("{} (a = {} 1/V)", d.name, with_ci(e)));
+        }
+    }
+    if !unidentified.is_empty() {
+        warnings.push(format!(
+            "a is not identified on {} of {} devices (95 % interval wider than ±{} of the value, or holding 0: the sweep hardly leaves the ohmic region): {}; sweep to higher voltages, or leave the cell ohmic",
+            unidentified.len(),
+            devices.len(),
+            crate::report::percent(WARN_SPREAD),
+            unidentified.join(", ")
+        ));
+    }
+    if let Some(worst) = devices
+        .iter()
+        .max_by(|x, y| x.written_rmse_relative.total_cmp(&y.written_rmse_relative))
+    {
+        if worst.written_rmse_relative > WARN_ERROR {
+            warnings.push(format!(
+                "the device file's a = {} 1/V misses the sweep of {} by {} of its largest current (RMS; its own a: {} 1/V)",
+                sig(written, 4),
+                worst.name,
+                crate::report::percent(worst.written_rmse_relative),
+                sig(worst.a_per_volt.value, 4)
+            ));
+        }
+    }
     Ok(IvFit {
         devices,
         iv: IvSpec::Sinh {
-            a_per_volt: a.mean.value,
+            a_per_volt: written,
         },
         a,
+        warnings,
     })
 }
 
@@ -218,7 +290,7 @@ impl IvFit {
     /// The report of the fit of `file`: the voltage scale `a` over the
     /// devices.
     pub fn report(&self, file: &str) -> Section {
-        Section::new(
+        let mut s = Section::new(
             "iv",
             format!(
                 "I-V: {file}, {} devices: I = (g/a)·sinh(a·V), a = {} 1/V (mean over devices; D2D σ {})",
@@ -226,6 +298,23 @@ impl IvFit {
                 with_ci(&self.a.mean),
                 sig(self.a.d2d_std, 3)
             ),
-        )
+        );
+        let errors: Vec<f64> = self
+            .devices
+            .iter()
+            .map(|d| d.written_rmse_relative)
+            .collect();
+        s.line(format!(
+            "as written (each sweep with the file's a and the device's own g): RMSE relative to its largest current, median {}, largest {} (the device's own fit: median {})",
+            crate::report::percent(crate::stats::median(&errors)),
+            crate::report::percent(errors.iter().copied().fold(0.0, f64::max)),
+            crate::report::percent(crate::stats::median(
+                &self.devices.iter().map(|d| d.rmse_relative).collect::<Vec<_>>()
+            ))
+        ));
+        for w in &self.warnings {
+            s.line(format!("warning: {w}"));
+        }
+        s
     }
 }

@@ -24,6 +24,16 @@
 //! * the turn steps of each polarity build a turn table the same way (over
 //!   the range of their `u₀`), kept only when it lowers the criterion.
 //!
+//! * **read noise**: where the residuals of neighbouring steps from those
+//!   tables are anti-correlated (lag-1 autocorrelation below `−2/√pairs`,
+//!   the closed forms' test), each step is replaced by the local line
+//!   through the points around it (`instrumented`: the step placed by a
+//!   position that shares no read with it, the step its slope), and every
+//!   bin's σ is the C2C σ of the state-space likelihood of the records with
+//!   the tables as the map (`state_space_noise`), net of the read noise the
+//!   raw spread mostly is. The scores below still use the raw steps with
+//!   each bin's gross σ.
+//!
 //! The tables go to siemens through the nominal range: `g_min`, `g_max` =
 //! the means of the devices' extremes (the same as the exponential fit's).
 //!
@@ -111,6 +121,11 @@ pub struct MeasuredFit {
     /// sign (zero or against the pulse: the noiseless curve would stick).
     #[serde(default)]
     pub pooled_bins: usize,
+    /// Read-noise σ relative to each device's range, where the steps show
+    /// it (the tables then bin by the instrumented position and their σ are
+    /// net of it: the module docs); `None` where they do not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_noise: Option<f64>,
     /// Turn steps (first pulse after a reversal) into LTP and into LTD.
     pub turn_steps: [usize; 2],
     /// Devices left out of the tables, each with why (located: file, column).
@@ -126,6 +141,9 @@ struct UStep {
     up: bool,
     turn: bool,
     device: usize,
+    /// The measured step `u₁ − u₀` (kept where [`instrumented`] replaces
+    /// the step): the value whose spread is a bin's σ.
+    spread: f64,
 }
 
 /// Bins `steps` (by `u0`) over `[lo, hi]`: `(table in u, merged bins)`,
@@ -161,11 +179,11 @@ fn bin_table_signed(
     // Each step's bin, sorted stably by bin (a bin's steps keep their
     // order): memory and time follow the steps, not `bins`, so that a huge
     // bin count costs nothing (its empty bins only widen their group).
-    let mut members: Vec<(usize, f64)> = steps
+    let mut members: Vec<(usize, f64, f64)> = steps
         .iter()
         .map(|s| {
             let i = (((s.u0 - lo) / w).floor().max(0.0) as usize).min(bins - 1);
-            (i, s.u1 - s.u0)
+            (i, s.u1 - s.u0, s.spread)
         })
         .collect();
     members.sort_by_key(|m| m.0);
@@ -173,25 +191,32 @@ fn bin_table_signed(
     // steps, each closed at the end of the bin that completes it (an empty
     // bin never does); the rest joins the last group, which ends at the
     // last bin.
-    let mut groups: Vec<(usize, Vec<f64>)> = Vec::new(); // (last bin, steps)
-    let mut open: Vec<f64> = Vec::new();
+    // (last bin, steps, their spread values)
+    let mut groups: Vec<(usize, Vec<f64>, Vec<f64>)> = Vec::new();
+    let (mut open, mut open_spread): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut k = 0;
     while k < members.len() {
         let bin = members[k].0;
         while k < members.len() && members[k].0 == bin {
             open.push(members[k].1);
+            open_spread.push(members[k].2);
             k += 1;
         }
         if open.len() >= MIN_STEPS_PER_BIN {
-            groups.push((bin, std::mem::take(&mut open)));
+            groups.push((
+                bin,
+                std::mem::take(&mut open),
+                std::mem::take(&mut open_spread),
+            ));
         }
     }
     match groups.last_mut() {
         Some(last) => {
             last.0 = bins - 1;
             last.1.extend(open);
+            last.2.extend(open_spread);
         }
-        None => groups.push((bins - 1, open)),
+        None => groups.push((bins - 1, open, open_spread)),
     }
     let merged = bins - groups.len();
     let mut pooled = 0;
@@ -214,23 +239,25 @@ fn bin_table_signed(
                 (None, None) => break,
             };
             let (keep, gone) = (i.min(j), i.max(j));
-            let (last, v) = groups.remove(gone);
+            let (last, v, spread) = groups.remove(gone);
             groups[keep].0 = last;
             groups[keep].1.extend(v);
+            groups[keep].2.extend(spread);
             pooled += 1;
         }
     }
     let mut edges = vec![lo];
     let (mut dg, mut sigma) = (Vec::new(), Vec::new());
-    for (last, v) in &groups {
+    for (last, v, spread) in &groups {
         edges.push(if *last == bins - 1 {
             hi
         } else {
             lo + w * (*last + 1) as f64
         });
         let m = if v.is_empty() { 0.0 } else { mean(v) };
-        let s = if v.len() > 1 {
-            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+        let s = if spread.len() > 1 {
+            let c = mean(spread);
+            (spread.iter().map(|x| (x - c).powi(2)).sum::<f64>() / (spread.len() - 1) as f64).sqrt()
         } else {
             0.0
         };
@@ -246,6 +273,183 @@ fn bin_table_signed(
         merged,
         pooled,
     )
+}
+
+/// C2C σ and read-noise σ (units of each device's range) by maximum
+/// likelihood of the state-space model `x' = x + μ(x) + w` (the tables'
+/// mean step `μ`, linearly interpolated, the branch's saturation and the
+/// clamp to `[0, 1]`), `y = x + r`, over every device's record: the Kalman
+/// filter's prediction-error likelihood concentrated in `σ_r²`, the ratio
+/// `σ_w²/σ_r²` on a log grid (the exponential fit's, Harvey 1989, §3.4);
+/// `None` for too few points.
+fn state_space_noise(c: &MeasuredCurve, steps: &[UStep]) -> Option<(f64, f64)> {
+    if steps.len() < 10 {
+        return None;
+    }
+    let run = |q: f64| -> (f64, f64) {
+        let (mut sum_ln, mut sum_v2, mut m) = (0.0, 0.0, 0usize);
+        let (mut a, mut var) = (0.0, 1.0);
+        for (i, s) in steps.iter().enumerate() {
+            if i == 0 || steps[i - 1].device != s.device {
+                a = s.u0;
+                var = 1.0;
+            }
+            let (branch, turn) = if s.up {
+                (&c.ltp, &c.turn_ltp)
+            } else {
+                (&c.ltd, &c.turn_ltd)
+            };
+            let table = match turn {
+                Some(t) if s.turn => t,
+                _ => branch,
+            };
+            let h = 1e-4;
+            let mu = table.at(a).0;
+            let slope = 1.0 + (table.at(a + h).0 - table.at(a - h).0) / (2.0 * h);
+            let raw = a + mu;
+            let limit = if s.up {
+                raw.min(c.ltp.bounds().1.max(a))
+            } else {
+                raw.max(c.ltd.bounds().0.min(a))
+            };
+            let pred = limit.clamp(0.0, 1.0);
+            let slope = if pred == raw { slope } else { 0.0 };
+            let pv = slope * slope * var + q;
+            let sv = pv + 1.0;
+            let innov = s.u1 - pred;
+            sum_ln += sv.ln();
+            sum_v2 += innov * innov / sv;
+            m += 1;
+            let k = pv / sv;
+            a = pred + k * innov;
+            var = (1.0 - k) * pv;
+        }
+        let s2 = sum_v2 / m as f64;
+        (sum_ln + m as f64 * s2.max(1e-300).ln(), s2)
+    };
+    let best = (0..=160)
+        .map(|k| {
+            let q = 10f64.powf(-8.0 + 0.0625 * f64::from(k));
+            let (dev, s2) = run(q);
+            (q, dev, s2)
+        })
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    Some(((best.0 * best.2).sqrt(), best.2.sqrt()))
+}
+
+/// Half-width (points) of the window that places a step under read noise.
+const WINDOW: usize = 20;
+
+/// The read-noise σ (relative to each device's range) seen in `steps`, or
+/// `None` where there is none: the residuals `e` of each step from a table
+/// of the raw steps (`bins` per branch), over neighbouring branch steps of
+/// one device and polarity; read noise `r` on every point makes them
+/// anti-correlated, `cov(eᵢ, eᵢ₊₁) ≈ −σ_r²` (each shares a read), and counts
+/// as present below `−2/√pairs` (the test of [`crate::pulse::StepNoise`]).
+fn read_noise_of(steps: &[UStep], bins: usize) -> Option<f64> {
+    let mut tables = Vec::new();
+    for up in [true, false] {
+        let branch: Vec<&UStep> = steps.iter().filter(|s| s.up == up && !s.turn).collect();
+        if branch.len() < MIN_STEPS_PER_BIN {
+            return None;
+        }
+        let (lo, hi) = range_of(branch.iter().copied(), true);
+        tables.push(bin_table_signed(&branch, lo, hi, bins, 0.0).0);
+    }
+    let e: Vec<f64> = steps
+        .iter()
+        .map(|s| {
+            let t = &tables[usize::from(!s.up)];
+            s.u1 - s.u0 - t.at(s.u0).0
+        })
+        .collect();
+    let (mut c0, mut n) = (0.0, 0usize);
+    let (mut c1, mut pairs) = (0.0, 0usize);
+    for (i, s) in steps.iter().enumerate() {
+        if s.turn {
+            continue;
+        }
+        c0 += e[i] * e[i];
+        n += 1;
+        if let Some(t) = steps.get(i + 1) {
+            if t.device == s.device && t.up == s.up && !t.turn {
+                c1 += e[i] * e[i + 1];
+                pairs += 1;
+            }
+        }
+    }
+    if pairs < 4 || c0 <= 0.0 {
+        return None;
+    }
+    let lag1 = (c1 / pairs as f64) / (c0 / n as f64);
+    (lag1 < -2.0 / (pairs as f64).sqrt()).then(|| (-c1 / pairs as f64).max(0.0).sqrt())
+}
+
+/// The steps under read noise, from the points around each. A step
+/// `u₁ − u₀` binned by its own noisy `u₀` is biased towards mean reversion
+/// (the read in `u₀` is in the step too: errors in variables), and a bin's
+/// mean step carries two reads of noise per traversal, so noisy bins trap
+/// the free-running curve (the time spent in a bin goes as 1/μ). Each step
+/// is replaced by the straight line through up to [`WINDOW`] points on
+/// each side (at most a tenth of its run) within its run of one polarity,
+/// leaving out the step's own two points: placed at the line's value at
+/// the step's start, its step the line's slope per pulse (a local linear
+/// fit that shares no read with the step it places: an instrument in the
+/// sense of errors-in-variables regression, Durbin 1954). Measured on the
+/// read-noise set (free-running error, % of the range): raw steps binned
+/// by the window's mean 8.5, this line 3.1 with 10 points a side and 2.8
+/// with 20 (the truth itself 2.7).
+fn instrumented(steps: &[UStep]) -> Vec<UStep> {
+    let mut out = steps.to_vec();
+    let mut start = 0;
+    while start < steps.len() {
+        // One device's steps in order; its points u_j: u_0, then each u₁.
+        let dev = steps[start].device;
+        let end = start
+            + steps[start..]
+                .iter()
+                .take_while(|s| s.device == dev)
+                .count();
+        let d = &steps[start..end];
+        let mut points = Vec::with_capacity(d.len() + 1);
+        points.push(d[0].u0);
+        points.extend(d.iter().map(|s| s.u1));
+        let mut a = 0;
+        while a < d.len() {
+            let b = a + d[a..].iter().take_while(|s| s.up == d[a].up).count() - 1;
+            // The run's steps a..=b span the points a..=b+1; the window at
+            // most a tenth of the run (the line bends with the curve).
+            let w = WINDOW.min(((b + 1 - a) / 10).max(2));
+            for i in a..=b {
+                let before = i.saturating_sub(w).max(a)..i;
+                let after = (i + 2)..(i + 2 + w).min(b + 2);
+                // The line through the window's points (index against
+                // value): its value at the step's start places the step,
+                // its slope per pulse is the step.
+                let js: Vec<usize> = before.chain(after).collect();
+                if js.len() < 2 {
+                    continue;
+                }
+                let n = js.len() as f64;
+                let jm = js.iter().map(|&j| j as f64).sum::<f64>() / n;
+                let um = js.iter().map(|&j| points[j]).sum::<f64>() / n;
+                let (mut sxy, mut sxx) = (0.0, 0.0);
+                for &j in &js {
+                    let dx = j as f64 - jm;
+                    sxy += dx * (points[j] - um);
+                    sxx += dx * dx;
+                }
+                let slope = sxy / sxx;
+                let z = um + slope * (i as f64 - jm);
+                let s = &mut out[start + i];
+                s.u0 = z;
+                s.u1 = z + slope;
+            }
+            a = b + 1;
+        }
+        start = end;
+    }
+    out
 }
 
 fn range_of<'a>(vals: impl Iterator<Item = &'a UStep>, both: bool) -> (f64, f64) {
@@ -387,6 +591,7 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
                 up: s.polarity > 0,
                 turn: last != 0 && last != s.polarity,
                 device: k,
+                spread: (s.g1 - s.g0) / range,
             });
             last = s.polarity;
         }
@@ -394,12 +599,23 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
     if kept.is_empty() {
         return Err(first_error.expect("a device"));
     }
+    // Read noise makes the measured previous point a noisy regressor; the
+    // tables are then built from the instrumented steps.
+    let read_noise = read_noise_of(&steps, bins);
+    let table_steps = if read_noise.is_some() {
+        instrumented(&steps)
+    } else {
+        steps.clone()
+    };
     let mut tables = Vec::new();
     let mut merged = 0;
     let mut pooled = 0;
     let mut turn_steps = [0usize; 2];
     for up in [true, false] {
-        let branch: Vec<&UStep> = steps.iter().filter(|s| s.up == up && !s.turn).collect();
+        let branch: Vec<&UStep> = table_steps
+            .iter()
+            .filter(|s| s.up == up && !s.turn)
+            .collect();
         if branch.len() < MIN_STEPS_PER_BIN {
             return Err(DataError::file(
                 &data.file,
@@ -415,7 +631,10 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
         let (table, m, p) = bin_table_signed(&branch, lo, hi, bins, sign);
         merged += m;
         pooled += p;
-        let turns: Vec<&UStep> = steps.iter().filter(|s| s.up == up && s.turn).collect();
+        let turns: Vec<&UStep> = table_steps
+            .iter()
+            .filter(|s| s.up == up && s.turn)
+            .collect();
         turn_steps[usize::from(!up)] = turns.len();
         let turn = (turns.len() >= MIN_STEPS_PER_BIN).then(|| {
             let (lo, hi) = range_of(turns.iter().copied(), false);
@@ -489,7 +708,24 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
         t.dg_s.iter_mut().for_each(|d| *d *= range);
         t.sigma_s.iter_mut().for_each(|s| *s *= range);
     };
-    let mut siemens = curve.clone();
+    // Under read noise a bin's spread is mostly the two reads each step
+    // carries: the C2C σ and the read noise come from the state-space
+    // likelihood of the whole records with the tables as the map, and every
+    // bin gets that C2C σ (one per model: a bin's own is not identifiable
+    // under the read noise).
+    let mut written = curve.clone();
+    let mut read_noise = read_noise;
+    if read_noise.is_some() {
+        if let Some((w, r)) = state_space_noise(&curve, &steps) {
+            read_noise = Some(r);
+            let set = |t: &mut StepTable| t.sigma_s.iter_mut().for_each(|x| *x = w);
+            set(&mut written.ltp);
+            set(&mut written.ltd);
+            written.turn_ltp.as_mut().map(set);
+            written.turn_ltd.as_mut().map(set);
+        }
+    }
+    let mut siemens = written;
     to_siemens(&mut siemens.ltp);
     to_siemens(&mut siemens.ltd);
     siemens.turn_ltp.as_mut().map(to_siemens);
@@ -515,6 +751,7 @@ pub fn fit_measured(data: &PulseData, bins: usize) -> Result<MeasuredFit, DataEr
         table_parameters: k_table,
         merged_bins: merged,
         pooled_bins: pooled,
+        read_noise,
         turn_steps,
         excluded,
     })
@@ -773,12 +1010,16 @@ mod tests {
                 } else {
                     0.5 + rng.random::<f64>() * 0.5
                 };
-                UStep {
-                    u0,
-                    u1: u0 + rng.random::<f64>() * 0.05,
-                    up: true,
-                    turn: false,
-                    device: 0,
+                {
+                    let u1 = u0 + rng.random::<f64>() * 0.05;
+                    UStep {
+                        u0,
+                        u1,
+                        up: true,
+                        turn: false,
+                        device: 0,
+                        spread: u1 - u0,
+                    }
                 }
             })
             .collect()

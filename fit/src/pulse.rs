@@ -119,8 +119,8 @@ pub struct PulseOptions {
     pub criterion: Criterion,
     /// The model to keep.
     pub model: ModelChoice,
-    /// The exponential model by the step fit alone, without the trajectory
-    /// fit ([`Estimator`]): the baseline the comparisons measure against.
+    /// The closed forms by their step fits alone, without the trajectory
+    /// fits ([`Estimator`]): the baseline the comparisons measure against.
     pub steps_only: bool,
 }
 
@@ -471,7 +471,7 @@ fn fit_device(file: &str, d: &DeviceTrain, opts: &PulseOptions) -> Result<Device
         up: d.points.iter().map(|p| p.polarity > 0).collect(),
     };
     let exponential = fit_exponential(&steps, opts, &traj, g_min, range);
-    let soft = fit_soft_bounds(&steps, opts.robust, g_min, range);
+    let soft = fit_soft_bounds(&steps, opts, &traj, g_min, range);
     if let (Err(e), Err(s)) = (&exponential, &soft) {
         return Err(DataError::column(
             file,

@@ -47,6 +47,14 @@
 //! `BIC = −2ℓ + p·ln(Σ k)` (p = 1 and 2); the smaller by the chosen
 //! criterion is kept, as for the pulse models.
 //!
+//! **As the user runs it.** The kept model's σ at each group's mean and
+//! time (the library's [`ReadNoiseSpec::sigma`], floor and clip included)
+//! against the measured spread: per device `√(Σ SS / Σ k·σ²_model)`, the
+//! measured σ over the model's, with its χ² interval; the report gives its
+//! median and range, and **warns** for devices whose interval excludes 1
+//! by more than [`WARN_RATIO`] either way (one σ for all does not describe
+//! them).
+//!
 //! ```
 //! use xbar_fit::measurements::Table;
 //! use xbar_fit::read_noise::fit_read_noise;
@@ -70,6 +78,10 @@ use crate::stats::{mean, sigma_estimate, Estimate};
 /// the 1/f model's `q_exponent` is fitted.
 pub const MIN_RANGE: f64 = 2.0;
 
+/// Measured over modelled σ beyond which (either way, with the device's
+/// interval excluding 1) the report warns.
+pub const WARN_RATIO: f64 = 1.25;
+
 /// One device's read noise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceReadNoise {
@@ -81,6 +93,10 @@ pub struct DeviceReadNoise {
     pub mean_s: f64,
     /// Relative σ (pooled over the device's time groups).
     pub sigma: Estimate,
+    /// The measured σ over the kept model's at this device's reads, with
+    /// its χ² interval.
+    #[serde(default)]
+    pub written_ratio: Option<Estimate>,
 }
 
 /// A model's likelihood and information criteria on the residuals.
@@ -155,6 +171,9 @@ pub struct ReadNoiseFit {
     pub reason: String,
     /// The device file's section.
     pub read_noise: ReadNoiseSpec,
+    /// What the report must say: devices the kept model does not describe.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// Options of [`fit_read_noise_with`]; `None` = the library's IBM PCM value
@@ -182,8 +201,9 @@ pub fn fit_read_noise(table: &Table) -> Result<ReadNoiseFit, DataError> {
     fit_read_noise_with(table, &ReadNoiseOptions::default())
 }
 
-/// One group: `k = n − 1`, the mean, `SS`, the time.
+/// One group: `k = n − 1`, the mean, `SS`, the time, its device.
 struct Group {
+    device: usize,
     k: usize,
     mean: f64,
     ss: f64,
@@ -274,6 +294,7 @@ pub fn fit_read_noise_with(
             rel2 += ss / (gm * gm);
             dof += g.len() - 1;
             groups.push(Group {
+                device: devices.len(),
                 k: g.len() - 1,
                 mean: gm,
                 ss,
@@ -295,6 +316,7 @@ pub fn fit_read_noise_with(
             reads: s.g.len(),
             mean_s: m,
             sigma: sigma_estimate((rel2 / dof as f64).sqrt(), dof),
+            written_ratio: None,
         });
     }
     let dof: usize = groups.iter().map(|g| g.k).sum();
@@ -381,7 +403,36 @@ pub fn fit_read_noise_with(
             relative_spec,
         ),
     };
+    // The kept model at each device's reads.
+    let mut off = Vec::new();
+    for (k, d) in devices.iter_mut().enumerate() {
+        let (mut ss, mut model, mut dof) = (0.0, 0.0, 0usize);
+        for g in groups.iter().filter(|g| g.device == k) {
+            let t = g.t.unwrap_or(1.0);
+            ss += g.ss;
+            model += g.k as f64 * read_noise.sigma(g.mean, g_max, t).powi(2);
+            dof += g.k;
+        }
+        if model > 0.0 && dof > 0 {
+            let r = sigma_estimate((ss / model).sqrt(), dof);
+            if (r.ci_low > WARN_RATIO) || (r.ci_high < 1.0 / WARN_RATIO) {
+                off.push(format!("{} ({}×)", d.name, with_ci(&r)));
+            }
+            d.written_ratio = Some(r);
+        }
+    }
+    let mut warnings = Vec::new();
+    if !off.is_empty() {
+        warnings.push(format!(
+            "the kept {chosen} model does not describe {} of {} devices (measured σ over the model's, 95 % interval beyond {}× either way): {}",
+            off.len(),
+            devices.len(),
+            WARN_RATIO,
+            off.join(", ")
+        ));
+    }
     Ok(ReadNoiseFit {
+        warnings,
         devices,
         sigma,
         groups: groups.len(),
@@ -530,6 +581,22 @@ impl ReadNoiseFit {
             "  read noise kept: {} ({})",
             self.chosen, self.reason
         ));
+        let ratios: Vec<f64> = self
+            .devices
+            .iter()
+            .filter_map(|d| d.written_ratio.map(|r| r.value))
+            .collect();
+        if !ratios.is_empty() {
+            s.line(format!(
+                "  as written (the kept model at each device's reads): measured σ over the model's, median {}, range {} … {}",
+                sig(crate::stats::median(&ratios), 3),
+                sig(ratios.iter().copied().fold(f64::INFINITY, f64::min), 3),
+                sig(ratios.iter().copied().fold(0.0, f64::max), 3)
+            ));
+        }
+        for w in &self.warnings {
+            s.line(format!("  warning: {w}"));
+        }
         s
     }
 }
@@ -549,6 +616,7 @@ mod tests {
                 let m = gr * g_max;
                 let sd: f64 = m * q * gr.powf(-p) * log_time(t, t_read).sqrt();
                 groups.push(Group {
+                    device: 0,
                     k: 9,
                     mean: m,
                     ss: 9.0 * sd * sd,

@@ -15,6 +15,20 @@
 //! Table: `time_s` and one conductance column (S) per device, or long
 //! (`device`, `time_s`, `conductance_S`).
 //!
+//! **As the user runs it.** The device file's drift section drifts each
+//! device from its first read with the library's mean exponent at its
+//! `g_r` (ν drawn from `|N(μ_ν, σ_ν)|`, [`DriftSpec::mean_nu`]). Per
+//! device, the RMS over its reads of `G_model/G_measured − 1` (which
+//! includes the device's own departure from the mean law, its D2D); over
+//! the population, at each read time the median over the devices of
+//! `G_model/G_first` against that of `G_measured/G_first`, the RMS over
+//! the times of their ratio less one (the population error).
+//! **Warnings**: a mean ν below 0 (the conductance rises with time: the
+//! library's drift cannot rise, and the file holds ν = 0), a device whose
+//! line has R² below [`WARN_R2`] (ln G is not linear in ln t: the power
+//! law does not describe it), and a population error above
+//! [`WARN_ERROR`].
+//!
 //! ```
 //! use xbar_fit::measurements::Table;
 //! use xbar_fit::retention::fit_retention;
@@ -38,6 +52,13 @@ use crate::pulse::Population;
 use crate::report::{with_ci, Section};
 use crate::stats::{mean, t975, Estimate};
 
+/// R² of a device's line below which the report warns.
+pub const WARN_R2: f64 = 0.9;
+
+/// The written drift's population error (RMS relative, module docs) above
+/// which the report warns.
+pub const WARN_ERROR: f64 = 0.05;
+
 /// ν of one device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DeviceDrift {
@@ -51,6 +72,10 @@ pub struct DeviceDrift {
     pub nu: Estimate,
     /// R² of the line.
     pub r2: f64,
+    /// The device file's drift from the device's first read, against its
+    /// reads: RMS of `G_model/G_measured − 1`.
+    #[serde(default)]
+    pub written_error_relative: f64,
 }
 
 /// The retention fit.
@@ -66,6 +91,15 @@ pub struct RetentionFit {
     pub nu_slope: Option<Estimate>,
     /// The device file's drift section.
     pub drift: DriftSpec,
+    /// The device file's drift against the population's median drift: RMS
+    /// over the read times of the ratio of the medians less one (module
+    /// docs).
+    #[serde(default)]
+    pub written_error_relative: f64,
+    /// What the report must say: poor lines, a rising trace, a written drift
+    /// that misses the reads.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 /// `(slope, intercept, se_slope, se_intercept, rss)` of y on x.
@@ -143,6 +177,7 @@ pub fn fit_retention(table: &Table, g_max: f64) -> Result<RetentionFit, DataErro
         let tss: f64 = y.iter().map(|v| (v - my).powi(2)).sum();
         let t = t975(s.g.len() - 2);
         devices.push(DeviceDrift {
+            written_error_relative: f64::NAN,
             name: s.name.clone(),
             points: s.g.len(),
             g0_s: icpt.exp(),
@@ -179,16 +214,81 @@ pub fn fit_retention(table: &Table, g_max: f64) -> Result<RetentionFit, DataErro
             };
         }
     }
+    let drift = DriftSpec {
+        t0_s: t0,
+        nu_mean: nu_spec,
+        nu_std: LogLinear::constant(nu_mean.d2d_std),
+    };
+    // Each device drifted by the written section from its first read:
+    // (time, measured G/G_first, model G/G_first) of every read.
+    let mut ratios: Vec<(f64, f64, f64)> = Vec::new();
+    for (d, s) in devices.iter_mut().zip(&all) {
+        let first = (0..s.g.len())
+            .min_by(|&a, &b| s.x[a].unwrap_or(t0).total_cmp(&s.x[b].unwrap_or(t0)))
+            .expect("3 reads or more");
+        let (t_first, g_first) = (s.x[first].unwrap_or(t0), s.g[first]);
+        let nu = drift.mean_nu(g_first / g_max);
+        let ss: f64 =
+            s.x.iter()
+                .zip(&s.g)
+                .map(|(t, g)| {
+                    let t = t.unwrap_or(t0);
+                    let model = g_first * drift.factor(nu, t) / drift.factor(nu, t_first);
+                    ratios.push((t, g / g_first, model / g_first));
+                    (model / g - 1.0).powi(2)
+                })
+                .sum();
+        d.written_error_relative = (ss / s.g.len() as f64).sqrt();
+    }
+    ratios.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (mut ss, mut times) = (0.0, 0usize);
+    for group in ratios.chunk_by(|a, b| a.0 == b.0) {
+        let measured: Vec<f64> = group.iter().map(|r| r.1).collect();
+        let model: Vec<f64> = group.iter().map(|r| r.2).collect();
+        ss += (crate::stats::median(&model) / crate::stats::median(&measured) - 1.0).powi(2);
+        times += 1;
+    }
+    let written_error = (ss / times.max(1) as f64).sqrt();
+    let mut warnings = Vec::new();
+    if nu_mean.mean.value < 0.0 {
+        warnings.push(format!(
+            "the conductance rises with time (mean ν = {} < 0): the library's drift law only decays, so the device file holds ν = 0{}; check the sign and units of the reads, or leave drift out",
+            with_ci(&nu_mean.mean),
+            if nu_mean.mean.ci_high < 0.0 {
+                " although the interval excludes 0"
+            } else {
+                ""
+            }
+        ));
+    }
+    let poor: Vec<String> = devices
+        .iter()
+        .filter(|d| d.r2 < WARN_R2)
+        .map(|d| format!("{} (R² {})", d.name, sig(d.r2, 3)))
+        .collect();
+    if !poor.is_empty() {
+        warnings.push(format!(
+            "{} of {} devices follow the power law poorly (R² of ln G on ln t below {WARN_R2}): {}",
+            poor.len(),
+            devices.len(),
+            poor.join(", ")
+        ));
+    }
+    if written_error > WARN_ERROR {
+        warnings.push(format!(
+            "the device file's drift misses the devices' median drift by {} RMS over the read times (more than {})",
+            crate::report::percent(written_error),
+            crate::report::percent(WARN_ERROR)
+        ));
+    }
     Ok(RetentionFit {
+        written_error_relative: written_error,
         t0_s: t0,
         devices,
         nu_mean,
         nu_slope,
-        drift: DriftSpec {
-            t0_s: t0,
-            nu_mean: nu_spec,
-            nu_std: LogLinear::constant(nu_mean.d2d_std),
-        },
+        drift,
+        warnings,
     })
 }
 
@@ -219,6 +319,22 @@ impl RetentionFit {
             nu += &format!("; slope against ln g_r {} ({kept})", with_ci(slope));
         }
         s.line(nu);
+        let errors: Vec<f64> = self
+            .devices
+            .iter()
+            .map(|d| d.written_error_relative)
+            .collect();
+        if !errors.is_empty() {
+            s.line(format!(
+                "as written (each device drifted by the file's section from its first read): the devices' median drift missed by {} RMS over the read times; per device (its D2D included) RMS of G_model/G_measured − 1, median {}, largest {}",
+                crate::report::percent(self.written_error_relative),
+                crate::report::percent(crate::stats::median(&errors)),
+                crate::report::percent(errors.iter().copied().fold(0.0, f64::max))
+            ));
+        }
+        for w in &self.warnings {
+            s.line(format!("warning: {w}"));
+        }
         let rows: Vec<Vec<String>> = self
             .devices
             .iter()
@@ -229,10 +345,21 @@ impl RetentionFit {
                     format_si(d.g0_s, "S"),
                     with_ci(&d.nu),
                     sig(d.r2, 4),
+                    crate::report::percent(d.written_error_relative),
                 ]
             })
             .collect();
-        s.table(&["device", "reads", "G(t0)", "ν [95 % CI]", "R²"], rows);
+        s.table(
+            &[
+                "device",
+                "reads",
+                "G(t0)",
+                "ν [95 % CI]",
+                "R²",
+                "as written",
+            ],
+            rows,
+        );
         s
     }
 }

@@ -194,22 +194,63 @@ fn read_noise_is_separated_and_the_rate_recovered() {
     assert!(!fitted.report_text().contains("warning:"));
 }
 
-/// A model that does not reproduce the curve is said to, with its number.
+/// Soft bounds on the read-noise set: the step fit's curve ran free 24 %
+/// of the range from the measured one (issue 24); the trajectory fit runs
+/// within 1.3× the exponential's and 1.15× scipy's trajectory fit of soft
+/// bounds (`trajectory_fit.py --soft-bounds`, stored), with α as scipy's
+/// within 1 % and no warning. A model that does not reproduce the curve
+/// (its free-running error set to 20 %) is said to, with its number.
 #[test]
-fn a_model_that_does_not_reproduce_the_curve_is_said_so() {
+fn soft_bounds_reproduce_the_curve_or_are_said_not_to() {
     let fitted = fit_file(read_noise_set(), "soft-bounds");
     let fit = fitted.fits.pulses.as_ref().unwrap();
     let free = fit.free_run_of(PulseModel::SoftBounds).unwrap();
-    assert!(free.mean_relative > free_run::WARN_ERROR, "{free:?}");
-    let text = fitted.report_text();
-    let expected = format!(
-        "warning: the kept soft-bounds model does not reproduce the measured curve: run free, its simulated mean lies {} of the range",
-        xbar_fit::report::percent(free.mean_relative)
+    let exponential = fit.free_run_of(PulseModel::Exponential).unwrap();
+    let scipy = scipy_free_run("read-noise-synthetic.soft-bounds.scipy.json");
+    println!(
+        "soft bounds {:.4}, exponential {:.4}, scipy soft bounds {scipy:.4}",
+        free.mean_relative, exponential.mean_relative
     );
-    assert!(text.contains(&expected), "{text}");
     assert!(
-        text.contains("warning: run free, exponential follows the measured curve closer"),
-        "{text}"
+        free.mean_relative < 1.3 * exponential.mean_relative,
+        "{free:?}"
+    );
+    assert!(
+        free.mean_relative < 1.15 * scipy,
+        "{free:?} against {scipy}"
+    );
+    let s = fit.devices[0].soft_bounds.unwrap();
+    assert_eq!(s.estimator, Estimator::Trajectory);
+    let text = std::fs::read_to_string(
+        root().join("fit/tests/data/read-noise-synthetic.soft-bounds.scipy.json"),
+    )
+    .unwrap();
+    let peer: serde_json::Value = serde_json::from_str(&text).unwrap();
+    for (ours, key) in [(s.alpha_up, "alpha_up"), (s.alpha_down, "alpha_down")] {
+        let theirs = peer[key].as_f64().unwrap();
+        assert!(
+            (ours.value / theirs - 1.0).abs() < 0.01,
+            "{key}: {ours:?} against {theirs}"
+        );
+    }
+    assert!(!fitted.report_text().contains("does not reproduce"));
+    // The same fit, its soft-bounds error set to 20 %.
+    let mut bad = fit.clone();
+    for f in &mut bad.free_run {
+        if f.model == PulseModel::SoftBounds {
+            f.error.mean_relative = 0.2;
+        }
+    }
+    let warnings = bad.warnings().join("\n");
+    assert!(
+        warnings.contains(
+            "the kept soft-bounds model does not reproduce the measured curve: run free, its simulated mean lies 20"
+        ),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("run free, exponential follows the measured curve closer"),
+        "{warnings}"
     );
 }
 
@@ -305,16 +346,43 @@ fn a_failing_device_is_reported_and_left_out() {
     }
 }
 
-/// On read-noise data, every bin of the measured curve's branch tables
-/// steps the way its pulse pushes (the noiseless curve cannot stick).
+/// On read-noise data the measured curve sees the read noise (σ within
+/// 10 % of the truth), its every bin steps the way its pulse pushes (the
+/// noiseless curve cannot stick), its C2C σ is net of the read noise
+/// (within a factor 2 of the truth's 0.1 % of the range, where the raw
+/// spread is 4 %), and it runs free within 1.05× the truth's own error
+/// (the step tables ran 23 % of the range from the curve).
 #[test]
 fn measured_tables_never_stick() {
     let fitted = fit_file(read_noise_set(), "measured");
     let m = fitted.fits.pulses_measured_curve.as_ref().unwrap();
-    assert!(
-        m.pooled_bins > 0,
-        "read noise puts zero-mean bins near the plateaus"
+    let range = m.g_max_S - m.g_min_S;
+    let read = m.read_noise.expect("read noise seen") * range;
+    assert!((read / (0.03 * 9e-6) - 1.0).abs() < 0.1, "{read:e}");
+    for s in m.curve.ltp.sigma_s.iter().chain(&m.curve.ltd.sigma_s) {
+        assert!((0.5 * 9e-9..2.0 * 9e-9).contains(s), "{s:e}");
+    }
+    let fit = fitted.fits.pulses.as_ref().unwrap();
+    let free = fit.free_run_of(PulseModel::Measured).unwrap();
+    let reference = Reference::of(&PulseData::read(&read_noise_set()).unwrap(), |_| true).unwrap();
+    let truth = free_run::pulse_device(
+        1e-6,
+        10e-6,
+        PulseSpec::Exponential {
+            pulses_ltp: 1000,
+            pulses_ltd: 1000,
+            nl_ltp: 2.0,
+            nl_ltd: -2.0,
+            c2c: 0.001,
+        },
+        VariabilitySpec::default(),
     );
+    let truth = free_run::error_of(&truth, &reference).unwrap();
+    println!(
+        "measured {:.4}, truth {:.4}",
+        free.mean_relative, truth.mean_relative
+    );
+    assert!(free.mean_relative < 1.05 * truth.mean_relative, "{free:?}");
     assert!(
         m.curve.ltp.dg_s.iter().all(|d| *d > 0.0),
         "{:?}",
@@ -374,4 +442,87 @@ fn intervals_cover_the_truth_with_read_noise_and_c2c() {
     println!("covered: P {pulses}, C2C {c2c} of {n}");
     assert_eq!(n, 24);
     assert!(pulses >= 19 && c2c >= 19, "P {pulses}, C2C {c2c} of {n}");
+}
+
+/// A soft-bounds device read with heavy read noise (one device, 2 cycles of
+/// 600 + 600 pulses, α 0.006/0.008, C2C 0.3 of each step, read noise 3 % of
+/// the range): the step fit's C2C is the read noise (several steps' worth)
+/// and its curve mean-reverts; the trajectory fit recovers α within 10 %,
+/// the C2C fraction within 35 % (its interval covering the truth; seeds 1
+/// to 6 gave 0.18–0.32, seed 31 0.49 [0.34, 0.69]), and runs free within
+/// 5 % of the truth's own error.
+#[test]
+fn soft_bounds_with_read_noise_recovers_the_truth() {
+    let spec = SynthSpec {
+        devices: 1,
+        cycles: 2,
+        pulses_per_half: 600,
+        model: SynthModel::SoftBounds {
+            alpha_up: 0.006,
+            alpha_down: 0.008,
+        },
+        c2c: 0.3,
+        d2d_g: 0.0,
+        d2d_nl: 0.0,
+        read_noise: 0.03,
+        ..SynthSpec::default()
+    };
+    let (data, truth) = synthesize_with_truth(&spec, 1);
+    let opts = |steps_only| PulseOptions {
+        model: ModelChoice::Only(PulseModel::SoftBounds),
+        steps_only,
+        ..PulseOptions::default()
+    };
+    let before = fit_pulses(&data, &opts(true)).unwrap();
+    let after = fit_pulses(&data, &opts(false)).unwrap();
+    let b = before.devices[0].soft_bounds.unwrap();
+    let s = after.devices[0].soft_bounds.unwrap();
+    println!("before {b:#?}\nafter {s:#?}\ntruth {:?}", truth[0]);
+    assert_eq!(b.estimator, Estimator::Steps);
+    assert_eq!(s.estimator, Estimator::Trajectory);
+    assert!(b.c2c.value > 3.0 * 0.3, "{:?}", b.c2c);
+    assert!(
+        (s.alpha_up.value / 0.006 - 1.0).abs() < 0.1,
+        "{:?}",
+        s.alpha_up
+    );
+    assert!(
+        (s.alpha_down.value / 0.008 - 1.0).abs() < 0.1,
+        "{:?}",
+        s.alpha_down
+    );
+    assert!((s.c2c.value / 0.3 - 1.0).abs() < 0.35, "{:?}", s.c2c);
+    assert!(s.c2c.covers(0.3), "{:?}", s.c2c);
+    let noise = s.step_noise.unwrap();
+    assert!(noise.read_noise, "{noise:?}");
+    // Run free against the measured curve, beside the truth.
+    let reference = Reference::of(&data, |_| true).unwrap();
+    let t = &truth[0];
+    let truth_spec = free_run::pulse_device(
+        t.g_min,
+        t.g_max,
+        PulseSpec::SoftBounds {
+            alpha_up: 0.006,
+            alpha_down: 0.008,
+            c2c: 0.3,
+        },
+        VariabilitySpec::default(),
+    );
+    let truth_error = free_run::error_of(&truth_spec, &reference).unwrap();
+    let error = |fit: &xbar_fit::pulse::PulseFit| {
+        let (g_min, g_max, pulse, variability) =
+            fit.device_part(PulseModel::SoftBounds, None).unwrap();
+        free_run::error_of(
+            &free_run::pulse_device(g_min, g_max, pulse, variability),
+            &reference,
+        )
+        .unwrap()
+    };
+    let (e_before, e_after) = (error(&before), error(&after));
+    println!(
+        "free run: before {:.4}, after {:.4}, truth {:.4}",
+        e_before.mean_relative, e_after.mean_relative, truth_error.mean_relative
+    );
+    assert!(e_after.mean_relative < 1.05 * truth_error.mean_relative + 0.002);
+    assert!(e_before.mean_relative > 2.0 * e_after.mean_relative);
 }

@@ -209,11 +209,12 @@ pub(super) fn pulses_of(m: f64, c: f64, ltp: bool) -> f64 {
 }
 
 /// Which estimator gave an exponential fit's parameters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Estimator {
     /// Each step predicted from the measured previous point (the censored
     /// mean of the C2C draw; the module docs of [`crate::pulse`]).
+    #[default]
     Steps,
     /// The noiseless curve run free against every point, with the clamp
     /// levels fitted (`fit/src/pulse/trajectory.rs`).
@@ -259,7 +260,7 @@ struct Candidate {
 }
 
 /// RMS of `a − b`.
-fn rms(a: &[f64], b: &[f64]) -> f64 {
+pub(super) fn rms(a: &[f64], b: &[f64]) -> f64 {
     let ss: f64 = a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum();
     (ss / a.len().max(1) as f64).sqrt()
 }
@@ -267,7 +268,7 @@ fn rms(a: &[f64], b: &[f64]) -> f64 {
 /// The one-step residuals of `p` (`[m_up, c_up, m_down, c_down, L, H]`) on
 /// `t`'s points, each with its slope `1 + m` and whether the noiseless step
 /// lies inside `(L, H)` by more than `margin`.
-fn one_step(t: &Trajectory, p: &[f64; 6], margin: f64) -> Vec<(f64, f64, bool, bool)> {
+pub(super) fn one_step(t: &Trajectory, p: &[f64; 6], margin: f64) -> Vec<(f64, f64, bool, bool)> {
     (1..t.v.len())
         .map(|i| {
             let o = if t.up[i] { 0 } else { 2 };
@@ -282,7 +283,7 @@ fn one_step(t: &Trajectory, p: &[f64; 6], margin: f64) -> Vec<(f64, f64, bool, b
 
 /// [`StepNoise`] of `p` on `t` (relative to `H − L`), and the C2C σ net of
 /// the read noise with its degrees of freedom.
-fn step_noise(t: &Trajectory, p: &[f64; 6]) -> (StepNoise, f64, usize) {
+pub(super) fn step_noise(t: &Trajectory, p: &[f64; 6]) -> (StepNoise, f64, usize) {
     let scale = p[5] - p[4];
     // Away from the clamps by 3 gross σ (iterated once from 0).
     let mut margin = 0.0;
@@ -334,21 +335,8 @@ fn step_noise(t: &Trajectory, p: &[f64; 6]) -> (StepNoise, f64, usize) {
 /// `P_max` of ½, 1 and 2 half-cycles of the record (the median run of LTP
 /// pulses), on the measured extremes; `grid` false: `A = P_max` = one
 /// half-cycle alone.
-fn curve_starts(t: &Trajectory, grid: bool) -> Vec<[f64; 6]> {
-    let mut runs = Vec::new();
-    let mut len = 0usize;
-    for i in 1..t.up.len() {
-        if t.up[i] {
-            len += 1;
-        } else if len > 0 {
-            runs.push(len as f64);
-            len = 0;
-        }
-    }
-    if len > 0 {
-        runs.push(len as f64);
-    }
-    let half = crate::stats::median(&runs).max(2.0);
+pub(super) fn curve_starts(t: &Trajectory, grid: bool) -> Vec<[f64; 6]> {
+    let half = half_cycle(t);
     // LTP: m = e^(−1/A) − 1, B = 1/(1 − e^(−P/A)); LTD (A < 0, saturating
     // depression): m = e^(−1/|A|) − 1, B = 1/(1 − e^(P/|A|)); c = −m·B.
     let branch = |a: f64, p: f64, ltp: bool| {
@@ -377,6 +365,24 @@ fn curve_starts(t: &Trajectory, grid: bool) -> Vec<[f64; 6]> {
     out
 }
 
+/// The median run of LTP pulses of `t` (at least 2): a half-cycle.
+pub(super) fn half_cycle(t: &Trajectory) -> f64 {
+    let mut runs = Vec::new();
+    let mut len = 0usize;
+    for i in 1..t.up.len() {
+        if t.up[i] {
+            len += 1;
+        } else if len > 0 {
+            runs.push(len as f64);
+            len = 0;
+        }
+    }
+    if len > 0 {
+        runs.push(len as f64);
+    }
+    crate::stats::median(&runs).max(2.0)
+}
+
 /// Read-noise and C2C σ by maximum likelihood of the state-space model
 /// `x' = clamp(x + c + m·x, L, H) + w`, `y = x + r` (`w ~ N(0, σ_w²)` the
 /// C2C draw, `r ~ N(0, σ_r²)` the read noise), the map `p` fixed: the
@@ -385,8 +391,15 @@ fn curve_starts(t: &Trajectory, grid: bool) -> Vec<[f64; 6]> {
 /// `q = σ_w²/σ_r²` searched on a log grid (Harvey 1989, §3.4; Durbin &
 /// Koopman, *Time Series Analysis by State Space Methods*, 2nd ed., 2012,
 /// §2.10). Returns `(σ_w, σ_r, profile-likelihood 95 % interval of σ_w)`
-/// in units of `v`, or `None` for too few points.
-fn state_space_noise(t: &Trajectory, p: &[f64; 6]) -> Option<(f64, f64, f64, f64)> {
+/// in units of `v`, or `None` for too few points. With `relative` (the
+/// soft-bounds model's C2C, a fraction of each step), the C2C variance of a
+/// step is `σ_w²·(c + m·x)²` at the filtered state `x`, and `σ_w` is that
+/// fraction.
+pub(super) fn state_space_noise(
+    t: &Trajectory,
+    p: &[f64; 6],
+    relative: bool,
+) -> Option<(f64, f64, f64, f64)> {
     let n = t.v.len();
     if n < 10 {
         return None;
@@ -405,7 +418,12 @@ fn state_space_noise(t: &Trajectory, p: &[f64; 6]) -> Option<(f64, f64, f64, f64
             } else {
                 (raw, 1.0 + p[o])
             };
-            let pv = slope * slope * var + q;
+            let scale = if relative {
+                (p[o + 1] + p[o] * a).powi(2)
+            } else {
+                1.0
+            };
+            let pv = slope * slope * var + q * scale;
             let s = pv + 1.0;
             let innov = t.v[i] - pred;
             sum_ln += s.ln();
@@ -418,7 +436,10 @@ fn state_space_noise(t: &Trajectory, p: &[f64; 6]) -> Option<(f64, f64, f64, f64
         let s2 = sum_v2 / m;
         (sum_ln + m * s2.max(1e-300).ln(), s2)
     };
-    let grid: Vec<(f64, f64, f64)> = (0..=160)
+    // q from 1e-8 to 1e2 (relative: to 1e6, a C2C of up to 1 000 read-noise
+    // σ per step).
+    let top = if relative { 224 } else { 160 };
+    let grid: Vec<(f64, f64, f64)> = (0..=top)
         .map(|k| {
             let q = 10f64.powf(-8.0 + 0.0625 * k as f64);
             let (dev, s2) = run(q);
@@ -528,7 +549,7 @@ pub(super) fn fit_exponential(
     // moment estimate of `StepNoise` differs two large numbers).
     let scale = kept.params[5] - kept.params[4];
     let net = if noise.read_noise {
-        match state_space_noise(traj, &kept.params) {
+        match state_space_noise(traj, &kept.params, false) {
             Some((w, r, lo, hi)) => {
                 noise.read_sigma = r / scale;
                 let (w, lo, hi) = (w / scale, lo / scale, hi / scale);

@@ -1,11 +1,29 @@
 //! The soft-bounds pulse model (aihwkit's `SoftBoundsDevice`) fitted to one
 //! device: `(α, G_bound)` per polarity, the C2C σ relative to each step,
 //! and the model's noiseless curve through the library's update rule.
+//!
+//! As for the exponential model ([`super::trajectory`]), the step fit
+//! conditions each step on the *measured* previous point; where the steps
+//! show read noise (the lag-1 autocorrelation of [`super::StepNoise`]) or
+//! the step fit fails, the model is also fitted to the whole trajectory
+//! (the noiseless curve run free from the first point against every point:
+//! the soft-bounds map `v' = v + α_up·(H − v)`, `v' = v − α_down·(v − L)`
+//! is the exponential one's `v' = v + c + m·v` with `m = −α`, `c = α·H` or
+//! `α·L` and clamp levels `[L, H]`, so the trajectory and its forward
+//! sensitivities are [`super::trajectory::Trajectory`]'s, chained to
+//! `(α_up, H, α_down, L)`), and the one whose noiseless curve runs closer
+//! to the device is kept (the trajectory fit only when closer by a quarter
+//! plus 0.2 % of the range, the exponential model's rule). With read noise
+//! the C2C fraction is estimated net of it by the state-space likelihood
+//! with the C2C variance `(c2c·step)²` of each step; the trajectory fit's
+//! intervals are the Newey–West sandwich's.
 
 use serde::{Deserialize, Serialize};
 
-use super::{lm, ls_fit, ols, quality, solve, Quality, Steps};
-use crate::stats::{least_squares, sigma_estimate, Estimate, Model};
+use super::exponential::{half_cycle, one_step, rms, state_space_noise, step_noise};
+use super::trajectory::Trajectory;
+use super::{lm, ls_fit, ols, quality, solve, Estimator, PulseOptions, Quality, StepNoise, Steps};
+use crate::stats::{information_criteria, least_squares, sigma_estimate, Estimate, LsFit, Model};
 
 /// The soft-bounds model fitted to one device.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -19,10 +37,83 @@ pub struct SoftBoundsFit {
     pub g_min_S: Estimate,
     /// The upper asymptote (S).
     pub g_max_S: Estimate,
-    /// C2C σ relative to each step.
+    /// C2C σ relative to each step (net of read noise where the steps show
+    /// it).
     pub c2c: Estimate,
-    /// Fit quality.
+    /// Fit quality: one step ahead, each step from the measured previous
+    /// point.
     pub quality: Quality,
+    /// The estimator kept.
+    #[serde(default)]
+    pub estimator: Estimator,
+    /// The kept parameters' noiseless curve run free from the first point
+    /// through the measured pulses: RMS distance from the device's points,
+    /// relative to its measured range.
+    #[serde(default)]
+    pub free_run_relative: f64,
+    /// Read noise in the kept map's steps (absent from older records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_noise: Option<StepNoise>,
+}
+
+/// `[α_up, H, α_down, L]` as the exponential map's `[m_up, c_up, m_down,
+/// c_down, L, H]`.
+fn as_map(q: &[f64]) -> [f64; 6] {
+    [-q[0], q[0] * q[1], -q[2], q[2] * q[3], q[3], q[1]]
+}
+
+/// The soft-bounds map run free over a device's trajectory.
+struct SoftTrajectory<'a>(&'a Trajectory);
+
+impl Model for SoftTrajectory<'_> {
+    fn dim(&self) -> usize {
+        4
+    }
+    fn residuals(&self, p: &[f64], out: &mut Vec<f64>) {
+        let x = self.0.run(&as_map(p), None);
+        out.clear();
+        out.extend(self.0.v.iter().zip(&x).map(|(v, x)| v - x));
+    }
+    fn jacobian(&self, p: &[f64], out: &mut Vec<f64>) {
+        let mut s = Vec::new();
+        self.0.run(&as_map(p), Some(&mut s));
+        out.clear();
+        // ∂x/∂q = ∂x/∂p·∂p/∂q; the residual's is its negative.
+        for row in s.chunks_exact(6) {
+            out.extend([
+                row[0] - p[1] * row[1],
+                -(p[0] * row[1] + row[5]),
+                row[2] - p[3] * row[3],
+                -(p[2] * row[3] + row[4]),
+            ]);
+        }
+    }
+}
+
+/// Whether `q` is a soft-bounds device: fractions in (0, 1), H above L.
+fn valid(q: &[f64]) -> bool {
+    q.iter().all(|x| x.is_finite())
+        && q[0] > 0.0
+        && q[0] < 1.0
+        && q[2] > 0.0
+        && q[2] < 1.0
+        && q[1] > q[3]
+}
+
+/// The trajectory fit from `starts` (the lowest residual sum of the valid
+/// ones), with the Newey–West covariance.
+fn fit_trajectory(t: &Trajectory, starts: &[[f64; 4]], robust: bool) -> Option<LsFit> {
+    let model = SoftTrajectory(t);
+    let mut best: Option<LsFit> = None;
+    for s in starts {
+        let f = least_squares(&model, s, robust);
+        if valid(&f.params) && f.rss.is_finite() && best.as_ref().is_none_or(|b| f.rss < b.rss) {
+            best = Some(f);
+        }
+    }
+    let mut f = best?;
+    f.covariance = super::trajectory::hac_covariance(&model, &f);
+    Some(f)
 }
 
 /// Soft-bounds step map: `[α_up, F_up, α_down, F_down]`.
@@ -89,12 +180,128 @@ impl Model for SoftBounds<'_> {
     }
 }
 
+/// The soft-bounds model of one device: the step fit and, where its steps
+/// show read noise or it fails, the trajectory fit; the one whose
+/// noiseless curve runs closer to the device is kept (the module docs).
 pub(super) fn fit_soft_bounds(
     steps: &Steps,
-    robust: bool,
+    opts: &PulseOptions,
+    traj: &Trajectory,
     g_min: f64,
     range: f64,
 ) -> Result<SoftBoundsFit, String> {
+    let robust = opts.robust;
+    let stepped = fit_steps(steps, robust);
+    let step_params = stepped
+        .as_ref()
+        .ok()
+        .map(|(f, _)| [f.params[0], f.params[1], f.params[2], f.params[3]]);
+    let step_free = step_params.map(|q| rms(&traj.v, &traj.run(&as_map(&q), None)));
+    let step_noise_of = |q: &[f64; 4]| step_noise(traj, &as_map(q)).0;
+    let read = step_params
+        .as_ref()
+        .is_none_or(|q| step_noise_of(q).read_noise);
+    let trajectory = if opts.steps_only || !read {
+        None
+    } else {
+        // From the step fit and from curves with 1/3, 1 and 3 e-foldings per
+        // half-cycle on the measured extremes.
+        let half = half_cycle(traj);
+        let mut starts: Vec<[f64; 4]> = [1.0, 3.0, 0.3]
+            .iter()
+            .map(|k| {
+                let a = (k / half).min(0.5);
+                [a, 1.0, a, 0.0]
+            })
+            .collect();
+        if let Some(q) = step_params {
+            starts.insert(0, q);
+        }
+        fit_trajectory(traj, &starts, robust)
+    };
+    let trajectory_free = trajectory
+        .as_ref()
+        .map(|f| (f.rss / f.n.max(1) as f64).sqrt());
+    let use_trajectory = match (step_free, trajectory_free) {
+        (Some(s), Some(t)) => s > 1.25 * t + 0.002,
+        (None, Some(_)) => true,
+        _ => false,
+    };
+    if !use_trajectory {
+        let (fit, c2c) = stepped?;
+        let q = [fit.params[0], fit.params[1], fit.params[2], fit.params[3]];
+        let noise = step_noise_of(&q);
+        let to_s = |e: Estimate| e.map(|u| g_min + u * range);
+        let dof = fit.n.saturating_sub(4);
+        return Ok(SoftBoundsFit {
+            alpha_up: Estimate::normal(q[0], fit.se(0)),
+            alpha_down: Estimate::normal(q[2], fit.se(2)),
+            g_max_S: to_s(Estimate::normal(q[1], fit.se(1))),
+            g_min_S: to_s(Estimate::normal(q[3], fit.se(3))),
+            c2c: sigma_estimate(c2c, dof),
+            quality: quality(&fit, steps, 5),
+            estimator: Estimator::Steps,
+            free_run_relative: step_free.unwrap_or(f64::NAN),
+            step_noise: Some(noise),
+        });
+    }
+    let fit = trajectory.expect("kept");
+    let q = [fit.params[0], fit.params[1], fit.params[2], fit.params[3]];
+    let map = as_map(&q);
+    let (mut noise, _, dof) = step_noise(traj, &map);
+    let scale = q[1] - q[3];
+    // C2C net of read noise by the state-space likelihood (the fraction of
+    // each step); without read noise, the trajectory's own one-step σ over
+    // the steps' RMS size.
+    let e = one_step(traj, &map, 0.0);
+    let rss: f64 = e.iter().map(|x| x.0 * x.0).sum();
+    let c2c = match (noise.read_noise, state_space_noise(traj, &map, true)) {
+        (true, Some((w, r, lo, hi))) => {
+            noise.read_sigma = r / scale;
+            Estimate {
+                value: w,
+                std_error: (hi - lo) / (2.0 * crate::stats::Z95),
+                ci_low: lo,
+                ci_high: hi,
+            }
+        }
+        _ => {
+            let steps2: f64 = (1..traj.v.len())
+                .map(|i| {
+                    let o = if traj.up[i] { 0 } else { 2 };
+                    let x = traj.v[i - 1].clamp(q[3], q[1]);
+                    (map[o + 1] + map[o] * x).powi(2)
+                })
+                .sum();
+            sigma_estimate((rss / steps2.max(1e-300)).sqrt(), dof)
+        }
+    };
+    let n = e.len();
+    let (aic, bic) = information_criteria(rss, n, 6);
+    let to_s = |e: Estimate| e.map(|u| g_min + u * range);
+    Ok(SoftBoundsFit {
+        alpha_up: Estimate::normal(q[0], fit.se(0)),
+        alpha_down: Estimate::normal(q[2], fit.se(2)),
+        g_max_S: to_s(Estimate::normal(q[1], fit.se(1))),
+        g_min_S: to_s(Estimate::normal(q[3], fit.se(3))),
+        c2c,
+        quality: Quality {
+            steps: n,
+            rmse_relative: (rss / n.max(1) as f64).sqrt(),
+            r2: 1.0 - rss / steps.tss(),
+            aic,
+            bic,
+            parameters: 6,
+        },
+        estimator: Estimator::Trajectory,
+        free_run_relative: trajectory_free.unwrap_or(f64::NAN),
+        step_noise: Some(noise),
+    })
+}
+
+/// The step fit: its least-squares result (`[α_up, F_up, α_down, F_down]`)
+/// and the C2C fraction `√(Σ r² / Σ Δû²)`.
+fn fit_steps(steps: &Steps, robust: bool) -> Result<(LsFit, f64), String> {
     let (mu, cu) = ols(steps, true, false).ok_or("fewer than 2 distinct LTP steps")?;
     let (md, cd) = ols(steps, false, false).ok_or("fewer than 2 distinct LTD steps")?;
     let start = [-mu, -cu / mu, -md, -cd / md];
@@ -136,16 +343,7 @@ pub(super) fn fit_soft_bounds(
         steps2 += (pred - v).powi(2);
     }
     let c2c = (fit.rss / steps2.max(1e-300)).sqrt();
-    let dof = fit.n.saturating_sub(4);
-    let to_s = |e: Estimate| e.map(|u| g_min + u * range);
-    Ok(SoftBoundsFit {
-        alpha_up: Estimate::normal(p[0], fit.se(0)),
-        alpha_down: Estimate::normal(p[2], fit.se(2)),
-        g_max_S: to_s(Estimate::normal(p[1], fit.se(1))),
-        g_min_S: to_s(Estimate::normal(p[3], fit.se(3))),
-        c2c: sigma_estimate(c2c, dof),
-        quality: quality(&fit, steps, 5),
-    })
+    Ok((fit, c2c))
 }
 
 impl SoftBoundsFit {

@@ -247,6 +247,9 @@ mod reference {
             g_min_S: to_s(Estimate::normal(p[3], fit.se(3))),
             c2c: sigma_estimate(c2c, dof),
             quality: quality(&fit, steps, 5),
+            estimator: Estimator::Steps,
+            free_run_relative: f64::NAN,
+            step_noise: None,
         })
     }
 }
@@ -367,7 +370,17 @@ fn fast_fits_equal_the_reference_implementation() {
                 }
                 let range = 1e-5;
                 let (fast, slow) = (
-                    fit_soft_bounds(steps, robust, 1e-6, range),
+                    fit_soft_bounds(
+                        steps,
+                        &PulseOptions {
+                            robust,
+                            steps_only: true,
+                            ..PulseOptions::default()
+                        },
+                        &trajectory_of(steps),
+                        1e-6,
+                        range,
+                    ),
                     reference::fit_soft_bounds(steps, robust, 1e-6, range),
                 );
                 assert_eq!(fast.is_ok(), slow.is_ok(), "{what}: {fast:?} vs {slow:?}");
@@ -387,6 +400,16 @@ fn fast_fits_equal_the_reference_implementation() {
     // does not fit soft-bounds devices, which never reach their bounds).
     assert!(n_exp >= 2 * 16, "{n_exp} exponential fits compared");
     assert!(n_soft >= 2 * 20, "{n_soft} soft-bounds fits compared");
+}
+
+/// A device's record from its steps (consecutive: each starts where the
+/// last ended).
+fn trajectory_of(steps: &Steps) -> trajectory::Trajectory {
+    let mut v = vec![steps.u0[0]];
+    v.extend(&steps.u1);
+    let mut up = vec![true];
+    up.extend(&steps.up);
+    trajectory::Trajectory { v, up }
 }
 
 /// Central differences of one row's residual.

@@ -141,20 +141,21 @@ pub(super) fn fit(t: &Trajectory, starts: &[[f64; DIM]], robust: bool) -> Option
         }
     }
     let mut f = best?;
-    f.covariance = newey_west(t, &f);
+    f.covariance = hac_covariance(t, &f);
     Some(f)
 }
 
 /// The HAC covariance `B⁻¹·S·B⁻¹·n/(n − k)`, `B = JᵀJ`,
 /// `S = Σ_ℓ w_ℓ·Σ_i (rᵢjᵢ)(r_{i−ℓ}j_{i−ℓ})ᵀ + transpose` (Bartlett weights
 /// `w_ℓ = 1 − ℓ/(b + 1)`, `w_0 = 1` counted once), the bandwidth `b` by
-/// Andrews' AR(1) rule from the residuals' lag-1 autocorrelation.
-fn newey_west(t: &Trajectory, f: &LsFit) -> Option<Vec<f64>> {
+/// Andrews' AR(1) rule from the residuals' lag-1 autocorrelation, of
+/// `model` (a trajectory's residuals) at `f`.
+pub(super) fn hac_covariance<M: Model>(model: &M, f: &LsFit) -> Option<Vec<f64>> {
     use nalgebra::{DMatrix, DVector};
     let mut j = Vec::new();
-    t.jacobian(&f.params, &mut j);
+    model.jacobian(&f.params, &mut j);
     let n = f.residuals.len();
-    let k = DIM;
+    let k = model.dim();
     if n <= k {
         return None;
     }

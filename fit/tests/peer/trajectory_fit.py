@@ -4,6 +4,7 @@ written from NeuroSim's equations (Chen et al., NeuroSim+, IEDM 2017;
 the device model of MLP NeuroSim's Cell.cpp), not from xbar-fit's code.
 
     python trajectory_fit.py pulses.csv [out.json]
+    python trajectory_fit.py --soft-bounds pulses.csv [out.json]
 
 The wide CSV (`pulse_voltage_V`, one conductance column per device):
 the median over the devices after each pulse is the measured curve; the
@@ -19,7 +20,15 @@ Parameters (A, P, A', P', Gmin, Gmax), least squares of the curve against
 the median over all points (TRF without bounds, a large residual outside the domain,
 finite-difference Jacobian with a relative step of 1e-3 — the default
 step meets the clamp's flat stretches and stalls —, several
-starts, the best kept). Prints and writes the fitted values and the
+starts, the best kept).
+
+With --soft-bounds, the same for aihwkit's SoftBoundsDevice (Gokmen &
+Vlasov 2016; aihwkit's `SoftBoundsDevice`): an up pulse
+G += alpha_up (Gmax - G), a down pulse G -= alpha_down (G - Gmin),
+parameters (alpha_up, alpha_down, Gmin, Gmax), starts with 1/3, 1 and 3
+e-foldings per half-cycle.
+
+Prints and writes the fitted values and the
 free-running error: RMS over the points of (curve - median) / (max - min of
 the median), in the same units xbar-fit reports.
 """
@@ -100,6 +109,82 @@ def fit(median, pol):
     return best
 
 
+def soft_curve(theta, pol, g0):
+    a_up, a_down, gmin, gmax = theta
+    out = np.empty(len(pol))
+    g = min(max(g0, gmin), gmax)
+    out[0] = g
+    for i in range(1, len(pol)):
+        if pol[i] > 0:
+            g = g + a_up * (gmax - g)
+        else:
+            g = g - a_down * (g - gmin)
+        out[i] = g
+    return out
+
+
+def soft_residuals(theta, pol, median):
+    a_up, a_down, gmin, gmax = theta
+    bad = np.full(len(median), 10.0 * (median.max() - median.min()))
+    if not (0 < a_up < 1 and 0 < a_down < 1) or gmax <= gmin:
+        return bad
+    return soft_curve(theta, pol, median[0]) - median
+
+
+def soft_fit(median, pol):
+    lo, hi = median.min(), median.max()
+    runs, n = [], 0
+    for i in range(1, len(pol)):
+        if pol[i] > 0:
+            n += 1
+        elif n:
+            runs.append(n)
+            n = 0
+    if n:
+        runs.append(n)
+    half = float(np.median(runs))
+    best = None
+    for k in (1.0, 3.0, 1.0 / 3.0):
+        a = min(k / half, 0.5)
+        res = least_squares(
+            lambda t: soft_residuals(t, pol, median),
+            np.array([a, a, lo, hi]),
+            x_scale=np.array([a, a, hi - lo, hi - lo]),
+            method="trf",
+            diff_step=1e-3,
+        )
+        if best is None or res.cost < best.cost:
+            best = res
+    return best
+
+
+def soft_main(path, out_path):
+    header, data = read(path)
+    pol = np.sign(data[:, 0])
+    median = np.nanmedian(data[:, 1:], axis=1)
+    res = soft_fit(median, pol)
+    model = soft_curve(res.x, pol, median[0])
+    span = median.max() - median.min()
+    err = float(np.sqrt(np.mean(((model - median) / span) ** 2)))
+    a_up, a_down, gmin, gmax = res.x
+    out = {
+        "file": path,
+        "model": "soft-bounds",
+        "devices": data.shape[1] - 1,
+        "points": len(pol),
+        "alpha_up": float(a_up),
+        "alpha_down": float(a_down),
+        "g_min_S": float(gmin),
+        "g_max_S": float(gmax),
+        "free_run_error_relative": err,
+    }
+    print(json.dumps(out, indent=1))
+    if out_path:
+        with open(out_path, "w") as f:
+            json.dump(out, f, indent=1)
+            f.write("\n")
+
+
 def nl_from_ratio(r):
     """NeuroSim's NL label of A/P (the gap of the normalised curve from the
     line, 0.0989... per unit label; as fit_scipy.py and xbar-devices)."""
@@ -110,6 +195,9 @@ def nl_from_ratio(r):
 
 
 def main():
+    if sys.argv[1] == "--soft-bounds":
+        soft_main(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+        return
     path = sys.argv[1]
     header, data = read(path)
     pol = np.sign(data[:, 0])
