@@ -194,7 +194,11 @@ pub fn train(args: &TrainArgs) -> Result<()> {
         NetworkKind::Relu => "ReLU",
     };
     let (epochs, noisy) = (settings.training.epochs, settings.training.noise.is_on());
-    let sizes = network.sizes.clone();
+    let shape = if network.layers.is_empty() {
+        format!("{:?}", network.sizes)
+    } else {
+        format!("of {} layers", network.layers.len())
+    };
     let mut bars = Bars::new(args.no_progress);
     let result = xbar_api::train(
         &settings,
@@ -207,7 +211,7 @@ pub fn train(args: &TrainArgs) -> Result<()> {
             } = u
             {
                 eprintln!(
-                    "training {} network {sizes:?} ({} parameters) on {train_images} training images, {}{}",
+                    "training {} network {shape} ({} parameters) on {train_images} training images, {}{}",
                     kind,
                     parameters.unwrap_or(0),
                     plural(epochs, "epoch"),

@@ -16,7 +16,7 @@ use xbar_experiments::measure::{default_pulses, default_targets, no_pulse_model}
 use xbar_experiments::runner::one_unit;
 use xbar_experiments::{row, FieldError, KindError};
 use xbar_training::hardware::InstanceAccuracy;
-use xbar_training::{Network, NetworkConfig, Split};
+use xbar_training::{Model, Network, NetworkConfig, Split};
 
 use crate::output::OutputSet;
 use crate::output::{device_json, Invocation};
@@ -302,7 +302,7 @@ pub fn train_insitu(
     });
     Trained::new(
         invocation,
-        network,
+        Model::Dense(network),
         history,
         &rows,
         seed,

@@ -10,10 +10,11 @@ use serde_json::{json, Value};
 use xbar_experiments::config::TomlDocument;
 use xbar_experiments::kinds::insitu_training::{self, InsituTraining};
 use xbar_experiments::runner::one_unit;
-use xbar_experiments::sections::{check_network, DataSection};
+use xbar_experiments::sections::{check_layers, check_network, DataSection};
 use xbar_experiments::table::Rows;
 use xbar_experiments::{row, FieldError, KindError};
-use xbar_training::{model, train as train_network, Dataset, EpochStats, Network, NetworkConfig};
+use xbar_training::graph::Graph;
+use xbar_training::{model, Dataset, EpochStats, Model, NetworkConfig};
 use xbar_training::{Split, TrainConfig};
 
 use crate::error::{End, ShapeError};
@@ -125,7 +126,7 @@ pub fn check_shape(
 #[derive(Debug)]
 pub struct Trained {
     /// The network, in software.
-    pub network: Network,
+    pub network: Model,
     /// One entry per epoch.
     pub history: Vec<EpochStats>,
     /// The history table (`insitu-training` columns, `point`, `repeat`,
@@ -144,7 +145,7 @@ impl Trained {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         invocation: &Invocation,
-        network: Network,
+        network: Model,
         history: Vec<EpochStats>,
         rows: &[insitu_training::Row],
         seed: u64,
@@ -183,7 +184,7 @@ impl Trained {
             ("command", self.command.clone()),
             ("parameters", self.parameters.to_string()),
         ];
-        let bytes = model::to_bytes(&self.network, &meta).map_err(|e| OutputError::Write {
+        let bytes = model::save(&self.network, &meta).map_err(|e| OutputError::Write {
             path: model_path.to_path_buf(),
             reason: e.to_string(),
         })?;
@@ -215,18 +216,30 @@ pub fn train(
     let ctx = context();
     let train_set = ctx.dataset(&settings.data, Split::Train)?;
     let test_set = ctx.dataset(&settings.data, Split::Test)?;
-    check_shape(&settings.network, &train_set, &test_set)?;
     let training = &settings.training;
-    let mut net =
-        Network::new(settings.network.clone(), training.seed).map_err(|e| Error::Kind(e.into()))?;
+    let network = &settings.network;
+    let parameter_count = if network.layers.is_empty() {
+        check_shape(network, &train_set, &test_set)?;
+        network.parameter_count()
+    } else {
+        check_layers(network, train_set.image_shape(), training.batch_size)?;
+        Graph::build(train_set.image_shape(), &network.layers, network, training.seed)
+            .map_err(|e| FieldError::at("network", "layers", e.to_string()))?
+            .parameter_count()
+    };
     progress.update(Update::TrainingStart {
         train_images: train_set.len(),
-        parameters: Some(net.parameter_count()),
+        parameters: Some(parameter_count),
     });
     let start = Instant::now();
-    let history = train_network(&mut net, &train_set, Some(&test_set), training, &mut |p| {
-        progress.update(Update::Training(p))
-    })
+    let (net, history) = Model::train_new(
+        network,
+        train_set.image_shape(),
+        &train_set,
+        Some(&test_set),
+        training,
+        &mut |p| progress.update(Update::Training(p)),
+    )
     .map_err(|e| Error::Kind(e.into()))?;
     let parameters = json!({
         "network": settings.network,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use sha2::{Digest, Sha256};
-use xbar_training::{model, Dataset, Model, Network, Split};
+use xbar_training::{model, Dataset, Model, Split};
 
 use crate::error::{FieldError, KindError};
 use crate::sections::DataSection;
@@ -125,7 +125,7 @@ impl Context {
     pub fn model(
         &self,
         identity: &serde_json::Value,
-        make: impl FnOnce() -> Result<Network, KindError>,
+        make: impl FnOnce() -> Result<Model, KindError>,
     ) -> Result<Arc<Model>, KindError> {
         let key = hex(&Sha256::digest(identity.to_string().as_bytes()))[..16].to_string();
         self.models
@@ -135,15 +135,15 @@ impl Context {
                     .as_ref()
                     .map(|d| d.join(format!("{key}.safetensors")));
                 if let Some(bytes) = file.as_ref().and_then(|f| std::fs::read(f).ok()) {
-                    if let Ok((net, _)) = model::from_bytes(&bytes) {
-                        return Ok(Arc::new(Model::Dense(net)));
+                    if let Ok((net, _)) = model::load(&bytes) {
+                        return Ok(Arc::new(net));
                     }
                 }
                 let net = make().map_err(Arc::new)?;
                 if let Some(file) = &file {
                     save_model(file, &net, identity).map_err(Arc::new)?;
                 }
-                Ok(Arc::new(Model::Dense(net)))
+                Ok(Arc::new(net))
             })
             .map_err(KindError::Shared)
     }
@@ -151,14 +151,19 @@ impl Context {
 
 impl Context {
     /// A trained model file (relative to the config), read once per run:
-    /// `.onnx` (a graph, `xbar_import::onnx`), else an xbarsim
-    /// `.safetensors` network.
+    /// `.onnx` (a graph, `xbar_import::onnx`), `.nir` (a spiking graph run
+    /// as `nir` says, `xbar_import::nir`), else an xbarsim `.safetensors`
+    /// network.
     ///
     /// # Errors
     /// A missing or malformed file, named.
-    pub fn model_file(&self, relative: &Path) -> Result<Arc<Model>, KindError> {
+    pub fn model_file(
+        &self,
+        relative: &Path,
+        nir: &xbar_import::nir::Options,
+    ) -> Result<Arc<Model>, KindError> {
         let file = self.path(relative);
-        let key = format!("file:{}", file.display());
+        let key = format!("file:{}:{nir:?}", file.display());
         self.models
             .get(&key, || {
                 let fail = |message: String| {
@@ -168,11 +173,17 @@ impl Context {
                     })
                 };
                 let bytes = std::fs::read(&file).map_err(|e| fail(crate::durable::reason(&e)))?;
-                let onnx = file
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("onnx"));
-                if onnx {
-                    return match xbar_import::onnx::from_bytes(&bytes) {
+                let is = |ext: &str| {
+                    file.extension()
+                        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
+                };
+                if is("onnx") || is("nir") {
+                    let graph = if is("nir") {
+                        xbar_import::nir::from_bytes(&bytes, nir)
+                    } else {
+                        xbar_import::onnx::from_bytes(&bytes)
+                    };
+                    return match graph {
                         Ok(graph) => Ok(Arc::new(Model::Graph(graph))),
                         // The importer names the file `model`; the kind's error names it.
                         Err(e) => Err(fail(
@@ -183,14 +194,14 @@ impl Context {
                         )),
                     };
                 }
-                let (net, _) = model::from_bytes(&bytes).map_err(|e| fail(e.to_string()))?;
-                Ok(Arc::new(Model::Dense(net)))
+                let (net, _) = model::load(&bytes).map_err(|e| fail(e.to_string()))?;
+                Ok(Arc::new(net))
             })
             .map_err(KindError::Shared)
     }
 }
 
-fn save_model(file: &Path, net: &Network, identity: &serde_json::Value) -> Result<(), KindError> {
+fn save_model(file: &Path, net: &Model, identity: &serde_json::Value) -> Result<(), KindError> {
     let shown = || file.display().to_string();
     if let Some(dir) = file.parent() {
         std::fs::create_dir_all(dir).map_err(|e| KindError::Model {
@@ -199,7 +210,7 @@ fn save_model(file: &Path, net: &Network, identity: &serde_json::Value) -> Resul
         })?;
     }
     let meta = [("training", identity.to_string())];
-    let bytes = model::to_bytes(net, &meta).map_err(|e| KindError::Model {
+    let bytes = model::save(net, &meta).map_err(|e| KindError::Model {
         file: shown(),
         message: e.to_string(),
     })?;

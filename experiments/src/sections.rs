@@ -248,6 +248,10 @@ pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldE
 pub fn check_network(n: &NetworkConfig) -> Result<(), FieldError> {
     n.validate()
         .map_err(|e| FieldError::at("network", e.field, e.message.clone()))?;
+    if !n.layers.is_empty() {
+        // Checked against the data's image shape: `check_layers`.
+        return Ok(());
+    }
     crate::resources::check_memory(
         "network.sizes",
         n.training_memory_bytes(1),
@@ -263,6 +267,37 @@ pub fn check_network(n: &NetworkConfig) -> Result<(), FieldError> {
         ));
     }
     Ok(())
+}
+
+/// A network of `layers` on the data's `image` shape: each layer fits,
+/// and training it on batches of `batch_size` fits in memory.
+///
+/// # Errors
+/// The first layer that does not fit (at `network.layers`), or the memory
+/// estimate.
+pub fn check_layers(
+    n: &NetworkConfig,
+    image: xbar_training::graph::Shape,
+    batch_size: usize,
+) -> Result<(), FieldError> {
+    if n.layers.is_empty() {
+        return Ok(());
+    }
+    let graph = xbar_training::graph::Graph::build(image, &n.layers, n, 0).map_err(|e| {
+        FieldError::at(
+            "network",
+            "layers",
+            format!("layer {e} (on {image} images)"),
+        )
+    })?;
+    crate::resources::check_memory(
+        "network.layers",
+        graph.training_memory_bytes(batch_size),
+        &format!(
+            "for a network of {} parameters on {image} images",
+            graph.parameter_count()
+        ),
+    )
 }
 
 /// `[data]`: the built-in MNIST subset, or the user's images (see

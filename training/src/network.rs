@@ -204,6 +204,20 @@ impl NetworkConfig {
                 format!("expected a finite threshold > 0, found {}", self.threshold),
             ));
         }
+        if !self.layers.is_empty() {
+            if self.sizes != NetworkConfig::default().sizes {
+                return Err(bad(
+                    "sizes",
+                    "give either sizes (a dense network) or layers, not both".into(),
+                ));
+            }
+            if self.readout != Readout::SpikeCount {
+                return Err(bad(
+                    "readout",
+                    "a network of layers reads out its last layer summed over the steps: end it with a lif layer for spike counts, a leaky layer for membranes".into(),
+                ));
+            }
+        }
         let width = match self.surrogate {
             Surrogate::FastSigmoid { slope } => slope,
             Surrogate::Arctan { alpha } => alpha,

@@ -8,6 +8,9 @@
 //! kernels and its activity probe for the cost model.
 
 use crate::activity::ActivityProbe;
+use crate::graph::{train_graph, Shape, SpikeGradient};
+use crate::network::NetworkConfig;
+use crate::train::{train, EpochStats, Progress, TrainConfig, TrainError};
 use crate::graph::{self, Graph, ProgrammedGraph};
 use crate::hardware::{ArrayConfig, HardwareError, InstanceAccuracy, ProgrammedNetwork};
 use crate::mnist::Dataset;
@@ -23,6 +26,44 @@ pub enum Model {
 }
 
 impl Model {
+    /// A fresh network as `config` describes it — dense by its `sizes`, or
+    /// a graph by its `layers` on `image`-shaped inputs — with weights from
+    /// `training.seed`, trained on `train` (tested on `test` after each
+    /// epoch when given).
+    ///
+    /// # Errors
+    /// A configuration outside its domain, layers that do not fit the
+    /// image, data that does not fit, or a diverging loss.
+    pub fn train_new(
+        config: &NetworkConfig,
+        image: Shape,
+        train_set: &Dataset,
+        test: Option<&Dataset>,
+        training: &TrainConfig,
+        on_progress: &mut dyn FnMut(Progress<'_>),
+    ) -> Result<(Model, Vec<EpochStats>), TrainError> {
+        let bad = |field: &str, message: String| TrainError::Config {
+            field: format!("network.{field}"),
+            message,
+        };
+        config.validate().map_err(|e| bad(e.field, e.message))?;
+        if config.layers.is_empty() {
+            let mut net = Network::new(config.clone(), training.seed)
+                .map_err(|e| bad(e.field, e.message))?;
+            let history = train(&mut net, train_set, test, training, on_progress)?;
+            return Ok((Model::Dense(net), history));
+        }
+        let mut graph = Graph::build(image, &config.layers, config, training.seed)
+            .map_err(|e| bad("layers", e.to_string()))?;
+        let spikes = SpikeGradient {
+            surrogate: config.surrogate,
+            detach_reset: config.detach_reset,
+        };
+        let history = train_graph(&mut graph, train_set, test, training, spikes, on_progress)?;
+        Ok((Model::Graph(graph), history))
+    }
+
+
     /// Its software test accuracy on `data` (input spikes from `seed`).
     ///
     /// # Errors

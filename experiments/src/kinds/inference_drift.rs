@@ -17,12 +17,14 @@ use serde::{Deserialize, Serialize};
 use xbar_devices::DeviceSpec;
 use xbar_training::{
     hardware::{HardwareError, InstanceAccuracy},
-    summarise, train, Dataset, Model, Network, NetworkConfig, Split, TrainConfig,
+    summarise, Dataset, Model, NetworkConfig, Split, TrainConfig,
 };
 
 use crate::context::Context;
 use crate::kinds::{at_least_one, check_list, ExperimentKind, FieldError, KindError};
-use crate::sections::{check_network, check_ohmic_cells, ArraySection, DataSection};
+use crate::sections::{
+    check_layers, check_network, check_ohmic_cells, ArraySection, DataSection,
+};
 
 /// `[evaluation]`: which model, when and on how many device instances.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,9 +36,63 @@ pub struct EvaluationSection {
     pub instances: usize,
     /// A trained model instead of training one from `[network]` and
     /// `[training]`, relative to the config: an xbarsim `.safetensors`
-    /// network, or an `.onnx` graph (convolutional, residual; exported by
-    /// PyTorch, see `xbar_import::onnx`).
+    /// network, an `.onnx` graph (convolutional, residual; exported by
+    /// PyTorch, see `xbar_import::onnx`), or a `.nir` spiking network
+    /// (snnTorch, Norse, Sinabs, Lava; see `xbar_import::nir`).
     pub model: Option<PathBuf>,
+    /// Time steps a `.nir` model runs for, the image as a constant input
+    /// current at each (≥ 1) [default: 25].
+    pub steps: Option<usize>,
+    /// The time step (s) a `.nir` model's continuous-time neurons are
+    /// discretised with (> 0) [default: 1e-4, snnTorch's `export_to_nir`].
+    pub dt_s: Option<f64>,
+}
+
+impl EvaluationSection {
+    /// How a `.nir` model runs (`steps`, `dt_s`, their defaults).
+    pub fn nir_options(&self) -> xbar_import::nir::Options {
+        let mut o = xbar_import::nir::Options::steps(
+            self.steps.unwrap_or(xbar_import::nir::DEFAULT_STEPS),
+        );
+        if let Some(dt) = self.dt_s {
+            o.dt = dt;
+        }
+        o
+    }
+
+    /// Refuses `steps` and `dt_s` that are out of range, or given for a
+    /// model that is not a `.nir` file.
+    pub fn check_nir(&self) -> Result<(), FieldError> {
+        let nir = self
+            .model
+            .as_ref()
+            .and_then(|m| m.extension())
+            .is_some_and(|e| e.eq_ignore_ascii_case("nir"));
+        for (key, set) in [
+            ("evaluation.steps", self.steps.is_some()),
+            ("evaluation.dt_s", self.dt_s.is_some()),
+        ] {
+            if set && !nir {
+                return Err(FieldError::new(
+                    key,
+                    "only a `.nir` model (evaluation.model) reads it; remove it",
+                ));
+            }
+        }
+        if self.steps == Some(0) {
+            return Err(FieldError::new(
+                "evaluation.steps",
+                "expected at least 1 time step, found 0",
+            ));
+        }
+        if let Some(dt) = self.dt_s.filter(|dt| !(*dt > 0.0 && dt.is_finite())) {
+            return Err(FieldError::new(
+                "evaluation.dt_s",
+                format!("expected a time step > 0 s, found {dt}"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for EvaluationSection {
@@ -45,6 +101,8 @@ impl Default for EvaluationSection {
             times_s: vec![1.0, 3600.0, 86_400.0, 2_592_000.0, 31_536_000.0],
             instances: 3,
             model: None,
+            steps: None,
+            dt_s: None,
         }
     }
 }
@@ -107,7 +165,7 @@ impl InferenceDrift {
     /// An unreadable model, unreadable data, or training that fails.
     pub fn network(s: &Settings, seed: u64, ctx: &Context) -> Result<Arc<Model>, KindError> {
         if let Some(file) = &s.evaluation.model {
-            return ctx.model_file(file);
+            return ctx.model_file(file, &s.evaluation.nir_options());
         }
         let network = s.network.clone().unwrap_or_default();
         let mut training = s.training.clone().unwrap_or_default();
@@ -120,8 +178,9 @@ impl InferenceDrift {
         });
         ctx.model(&identity, || {
             let train_set = ctx.dataset(&s.data, Split::Train)?;
-            let mut net = Network::new(network.clone(), seed)?;
-            train(&mut net, &train_set, None, &training, &mut |_| {})?;
+            let image = train_set.image_shape();
+            let (net, _) =
+                Model::train_new(&network, image, &train_set, None, &training, &mut |_| {})?;
             Ok(net)
         })
     }
@@ -211,6 +270,7 @@ impl ExperimentKind for InferenceDrift {
             .validate()
             .map_err(|e| hardware_field(&e))?;
         let e = &s.evaluation;
+        e.check_nir()?;
         at_least_one("evaluation.instances", e.instances, "instance")?;
         check_list(
             "evaluation.times_s",
@@ -223,7 +283,7 @@ impl ExperimentKind for InferenceDrift {
     fn preflight(s: &Settings, ctx: &Context) -> Result<(), FieldError> {
         if let Some(file) = &s.evaluation.model {
             let model = ctx
-                .model_file(file)
+                .model_file(file, &s.evaluation.nir_options())
                 .map_err(|e| FieldError::new("evaluation.model", e.to_string()))?;
             ctx.preflight_data(&s.data, &[Split::Test])?;
             let test = ctx
@@ -240,7 +300,13 @@ impl ExperimentKind for InferenceDrift {
                 )
             });
         }
-        ctx.preflight_data(&s.data, &[Split::Train, Split::Test])
+        ctx.preflight_data(&s.data, &[Split::Train, Split::Test])?;
+        let network = s.network.clone().unwrap_or_default();
+        let train = ctx
+            .dataset(&s.data, Split::Train)
+            .map_err(|e| FieldError::at("data", "dir", e.to_string()))?;
+        let batch = s.training.as_ref().map_or(1, |t| t.batch_size);
+        check_layers(&network, train.image_shape(), batch)
     }
 
     fn run(

@@ -161,6 +161,12 @@ impl ExperimentKind for InsituTraining {
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
         check_ohmic_cells(device, "network reads")?;
+        if !s.network.layers.is_empty() {
+            return Err(FieldError::new(
+                "network.layers",
+                "in-situ training trains dense networks (network.sizes); train a network of layers with `xbarsim train` and evaluate it on the arrays",
+            ));
+        }
         s.data.check()?;
         check_cost(&s.cost)?;
         s.insitu
