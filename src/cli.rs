@@ -10,6 +10,7 @@ use crate::parse::{
     parse_count, parse_jobs, parse_means, parse_positive, parse_pulses, parse_resistance,
     parse_size, parse_solver, parse_stds, parse_targets, parse_times, parse_widths, List, Widths,
 };
+use xbar_experiments::kinds::inference_drift;
 use xbar_experiments::sections::ArraySection;
 
 const ABOUT: &str = "Compute-in-memory simulator for memristor crossbars";
@@ -679,9 +680,18 @@ pub struct TrainArgs {
 /// arrays of a device, read through converters.
 #[derive(Debug, Args)]
 pub struct ProgrammedModelArgs {
-    /// Model file written by `xbarsim train`
+    /// Model file: written by `xbarsim train` (.safetensors), or imported
+    /// (.onnx from PyTorch, .nir from snnTorch, Norse, Sinabs or Lava)
     #[arg(short, long, value_name = "FILE")]
     pub model: PathBuf,
+    /// Time steps a .nir model runs for, the image as a constant input
+    /// current at each [default: 25]
+    #[arg(long, value_name = "N", value_parser = parse_size, allow_hyphen_values = true)]
+    pub steps: Option<usize>,
+    /// Time step (s) a .nir model's neurons are discretised with [default:
+    /// 1e-4, snnTorch's export_to_nir]
+    #[arg(long, value_name = "S", allow_hyphen_values = true)]
+    pub dt: Option<f64>,
     #[command(flatten)]
     pub data: DataArgs,
     /// Device preset name or TOML device file
@@ -714,8 +724,10 @@ pub struct ProgrammedModelArgs {
 impl ProgrammedModelArgs {
     /// The flag that sets each config field, for errors found by a kind's
     /// check.
-    pub const FLAGS: [(&'static str, &'static str); 10] = [
+    pub const FLAGS: [(&'static str, &'static str); 12] = [
         ("evaluation.model", "--model"),
+        ("evaluation.steps", "--steps"),
+        ("evaluation.dt_s", "--dt"),
         ("array.rows", "--tile-rows"),
         ("array.cols", "--tile-cols"),
         ("array.r_wordline_ohm", "--r-wordline"),
@@ -726,6 +738,17 @@ impl ProgrammedModelArgs {
         ("array.adc_bits", "--adc-bits"),
         ("array.read_voltage_v", "--read-voltage"),
     ];
+
+    /// The `[evaluation]` section of the model these flags name (times and
+    /// instances at their defaults).
+    pub fn evaluation_section(&self) -> inference_drift::EvaluationSection {
+        inference_drift::EvaluationSection {
+            model: Some(self.model.clone()),
+            steps: self.steps,
+            dt_s: self.dt,
+            ..Default::default()
+        }
+    }
 
     /// The `[array]` section these flags stand for.
     pub fn array_section(&self) -> ArraySection {

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use xbar_api::Invocation;
-use xbar_experiments::kinds::{inference_cost, inference_drift};
+use xbar_experiments::kinds::inference_cost;
 
 use crate::cli::CostArgs;
 use crate::device_arg;
@@ -26,10 +26,7 @@ pub fn cost(args: &CostArgs) -> Result<()> {
     xbar_api::output::check_not_inputs(&args.output, &inputs)
         .map_err(|e| CliError::new(e.to_string()))?;
     let device = device_arg::resolve(&on.device)?;
-    let mut evaluation = inference_drift::EvaluationSection {
-        model: Some(on.model.clone()),
-        ..Default::default()
-    };
+    let mut evaluation = on.evaluation_section();
     if let Some(t) = args.time {
         evaluation.times_s = vec![t];
     }

@@ -135,10 +135,7 @@ pub fn evaluate(args: &EvaluateArgs) -> Result<()> {
             .map_err(|e| CliError::new(e.to_string()))?;
     }
     let device = device_arg::resolve(&on.device)?;
-    let mut evaluation = inference_drift::EvaluationSection {
-        model: Some(on.model.clone()),
-        ..Default::default()
-    };
+    let mut evaluation = on.evaluation_section();
     if let Some(t) = &args.times {
         evaluation.times_s = t.0.clone();
     }

@@ -717,6 +717,7 @@ fn the_library_measures_what_the_command_line_does() {
         times_s: vec![1.0, 3600.0],
         instances: 2,
         model: Some(model),
+        ..Default::default()
     };
     let e = xbar_api::evaluate(&pcm, settings, 1, &Invocation::default(), &mut Silent).unwrap();
     assert_eq!(e.rows.len(), 2);

@@ -58,6 +58,10 @@ pub const SUPPORTED: &str =
 /// snnTorch's `export_to_nir` time step (s).
 pub const SNNTORCH_DT: f64 = 1e-4;
 
+/// The steps a NIR network runs for when the user names none (snnTorch's
+/// tutorials' `num_steps`).
+pub const DEFAULT_STEPS: usize = 25;
+
 /// How the continuous-time file is run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {

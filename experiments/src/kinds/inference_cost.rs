@@ -258,7 +258,7 @@ impl ExperimentKind for InferenceCost {
         InferenceDrift::preflight(&Self::drift_settings(s), ctx)?;
         if let Some(file) = &s.evaluation.model {
             let model = ctx
-                .model_file(file)
+                .model_file(file, &s.evaluation.nir_options())
                 .map_err(|e| FieldError::new("evaluation.model", e.to_string()))?;
             Self::check_instances(s, model.programmed_bytes(), model.parameter_count())?;
         }
