@@ -41,6 +41,13 @@ pub const COST_ADC_PRECISION: &str = include_str!("../configs/cost-adc-precision
 /// Spiking against ReLU networks on the same arrays: accuracy against energy.
 pub const SPIKES_VS_ACTIVATIONS: &str = include_str!("../configs/spikes-vs-activations.toml");
 
+/// A convolutional SNN on PCM arrays: accuracy over drift time, with and
+/// without noise-injection training.
+pub const CONV_SNN_PCM_DRIFT: &str = include_str!("../configs/conv-snn-pcm-drift.toml");
+
+/// ResNet-20 on CIFAR-10 (the user's copy) on PCM arrays over drift time.
+pub const RESNET20_CIFAR10: &str = include_str!("../configs/resnet20-cifar10.toml");
+
 /// Every shipped config, as `(name, text)`; the name is the file's stem.
 pub const ALL: &[(&str, &str)] = &[
     ("quickstart", QUICKSTART),
@@ -53,6 +60,8 @@ pub const ALL: &[(&str, &str)] = &[
     ("nandakumar-pcm-distributions", NANDAKUMAR_PCM_DISTRIBUTIONS),
     ("cost-adc-precision", COST_ADC_PRECISION),
     ("spikes-vs-activations", SPIKES_VS_ACTIVATIONS),
+    ("conv-snn-pcm-drift", CONV_SNN_PCM_DRIFT),
+    ("resnet20-cifar10", RESNET20_CIFAR10),
 ];
 
 /// The text of shipped config `name`.

@@ -670,3 +670,59 @@ fn nandakumar_drift_exponents_match_the_model() {
     }
     check_figures(&exp, &out);
 }
+
+/// The `[network]` of a shipped config built on `image`-shaped inputs.
+fn shipped_graph(name: &str, image: xbar_training::graph::Shape) -> xbar_training::graph::Graph {
+    #[derive(serde::Deserialize)]
+    struct File {
+        network: xbar_training::NetworkConfig,
+    }
+    let doc: toml::Table = text(name).parse().unwrap();
+    let network: File = toml::Value::Table(doc)
+        .try_into()
+        .unwrap_or_else(|e| panic!("`{name}` [network]: {e}"));
+    let n = network.network;
+    xbar_training::graph::Graph::build(image, &n.layers, &n, 1)
+        .unwrap_or_else(|e| panic!("`{name}` does not build on {image}: {e}"))
+}
+
+#[test]
+fn the_shipped_layer_networks_are_the_published_architectures() {
+    use xbar_training::graph::{Op, Shape};
+    // ResNet-20 (He et al. 2016, §4.2): 6n + 2 = 20 weighted layers with
+    // n = 3, plus two projection shortcuts; 16·32·32 → 32·16·16 → 64·8·8.
+    let g = shipped_graph("resnet20-cifar10", Shape::new(3, 32, 32));
+    let convs = g
+        .nodes()
+        .iter()
+        .filter(|n| matches!(n.op, Op::Conv2d(_)))
+        .count();
+    let linears = g
+        .nodes()
+        .iter()
+        .filter(|n| matches!(n.op, Op::Linear(_)))
+        .count();
+    let adds = g.nodes().iter().filter(|n| matches!(n.op, Op::Add)).count();
+    assert_eq!((convs, linears, adds), (19 + 2, 1, 9));
+    assert_eq!(g.output_shape(), Shape::new(10, 1, 1));
+    let shapes: Vec<Shape> = (0..=g.nodes().len()).map(|v| g.value_shape(v)).collect();
+    for stage in [
+        Shape::new(16, 32, 32),
+        Shape::new(32, 16, 16),
+        Shape::new(64, 8, 8),
+    ] {
+        assert!(shapes.contains(&stage), "no {stage} stage");
+    }
+    // 0.27 M parameters (He et al., Table 6), here with projection
+    // shortcuts and affine layers in place of batch-norm.
+    let p = g.parameter_count();
+    assert!((270_000..280_000).contains(&p), "{p}");
+    // snnTorch's convolutional SNN: 12C5-MP2-64C5-MP2-FC10 on 28×28.
+    let g = shipped_graph("conv-snn-pcm-drift", Shape::new(1, 28, 28));
+    assert_eq!(
+        g.parameter_count(),
+        12 * 26 + 64 * (12 * 25 + 1) + 10 * (64 * 16 + 1)
+    );
+    assert!(g.is_spiking());
+    assert_eq!(g.time().steps, 10);
+}

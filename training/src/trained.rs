@@ -8,13 +8,13 @@
 //! kernels and its activity probe for the cost model.
 
 use crate::activity::ActivityProbe;
-use crate::graph::{train_graph, Shape, SpikeGradient};
-use crate::network::NetworkConfig;
-use crate::train::{train, EpochStats, Progress, TrainConfig, TrainError};
 use crate::graph::{self, Graph, ProgrammedGraph};
+use crate::graph::{train_graph, Shape, SpikeGradient};
 use crate::hardware::{ArrayConfig, HardwareError, InstanceAccuracy, ProgrammedNetwork};
 use crate::mnist::Dataset;
+use crate::network::NetworkConfig;
 use crate::network::{Network, NetworkKind};
+use crate::train::{train, EpochStats, Progress, TrainConfig, TrainError};
 
 /// A trained network of either kind.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,8 +48,8 @@ impl Model {
         };
         config.validate().map_err(|e| bad(e.field, e.message))?;
         if config.layers.is_empty() {
-            let mut net = Network::new(config.clone(), training.seed)
-                .map_err(|e| bad(e.field, e.message))?;
+            let mut net =
+                Network::new(config.clone(), training.seed).map_err(|e| bad(e.field, e.message))?;
             let history = train(&mut net, train_set, test, training, on_progress)?;
             return Ok((Model::Dense(net), history));
         }
@@ -62,7 +62,6 @@ impl Model {
         let history = train_graph(&mut graph, train_set, test, training, spikes, on_progress)?;
         Ok((Model::Graph(graph), history))
     }
-
 
     /// Its software test accuracy on `data` (input spikes from `seed`).
     ///
@@ -194,6 +193,8 @@ impl Model {
                         "layers": g.nodes().iter().map(|n| format!("{} {}", n.op.name(), n.name)).collect::<Vec<_>>(),
                         "parameters": g.parameter_count(),
                         "reads_per_image": g.reads_per_image(),
+                        "steps": g.time().steps,
+                        "encoding": g.time().encoding,
                     }
                 })
             }

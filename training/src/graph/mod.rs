@@ -455,7 +455,8 @@ impl Graph {
             .sum()
     }
 
-    /// Word-line reads per image of each weighted layer: one per output
+    /// Word-line reads per image and time step of each weighted layer (a
+    /// spiking graph reads at each of its [`Time::steps`]): one per output
     /// pixel of a convolution (its unrolled input column), one for a
     /// linear layer.
     pub fn reads_per_image(&self) -> Vec<usize> {

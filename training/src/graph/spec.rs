@@ -22,7 +22,9 @@
 //! ```
 //!
 //! A `residual` layer adds its input to the output of its own `layers`
-//! (`x + f(x)`, ResNet's identity shortcut). Weights and biases start
+//! (`x + f(x)`, ResNet's identity shortcut), or the output of its
+//! `shortcut` layers where the block changes the shape (ResNet's
+//! projection shortcut, e.g. a strided 1×1 convolution). Weights and biases start
 //! uniform in `±1/√fan_in`, PyTorch's default for `nn.Conv2d` and
 //! `nn.Linear`; an `affine` layer (per-channel scale and shift, trained)
 //! starts at scale 1, shift 0.
@@ -90,10 +92,15 @@ pub enum LayerSpec {
         /// `β` (default: the network's).
         beta: Option<f64>,
     },
-    /// `x + f(x)`, `f` its layers.
+    /// `s(x) + f(x)`: `f` its layers, `s` its shortcut (none: the
+    /// identity; a strided 1×1 convolution where `f` changes the shape,
+    /// ResNet's projection shortcut).
     Residual {
         /// The block `f`.
         layers: Vec<LayerSpec>,
+        /// The shortcut `s` (default: the identity).
+        #[serde(default)]
+        shortcut: Vec<LayerSpec>,
     },
 }
 
@@ -238,7 +245,7 @@ impl Builder<'_> {
                         vec![x],
                     )?
                 }
-                LayerSpec::Residual { layers } => {
+                LayerSpec::Residual { layers, shortcut } => {
                     if layers.is_empty() {
                         return Err(self.fail(
                             &name,
@@ -247,7 +254,12 @@ impl Builder<'_> {
                         ));
                     }
                     let y = self.layers(layers, x, &format!("{name}."))?;
-                    self.push(format!("{name}.add"), Op::Add, vec![y, x])?
+                    let s = if shortcut.is_empty() {
+                        x
+                    } else {
+                        self.layers(shortcut, x, &format!("{name}.shortcut."))?
+                    };
+                    self.push(format!("{name}.add"), Op::Add, vec![y, s])?
                 }
             };
         }

@@ -602,6 +602,7 @@ fn tiny_conv_snn() -> (Graph, crate::NetworkConfig) {
                 threshold: None,
             },
             LayerSpec::Residual {
+                shortcut: Vec::new(),
                 layers: vec![
                     LayerSpec::Conv2d {
                         channels: 4,
@@ -647,6 +648,7 @@ fn a_described_conv_snn_builds_with_pytorch_initialisation() {
         layers: vec![
             spec::LayerSpec::Flatten,
             spec::LayerSpec::Residual {
+                shortcut: Vec::new(),
                 layers: vec![spec::LayerSpec::Linear { outputs: 5 }],
             },
         ],
