@@ -5,8 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
+use xbar_devices::DeviceSpec;
 use xbar_import::{nir, ImportError};
-use xbar_training::graph::{Op, Reset, Shape};
+use xbar_training::graph::{Op, ProgrammedGraph, Reset, Shape};
+use xbar_training::ArrayConfig;
 
 fn models() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/models")
@@ -204,6 +206,39 @@ fn a_different_time_step_changes_the_decay_as_euler_says() {
         .to_string();
     assert!(e.contains("(LIF): a time constant τ = "), "{e}");
     assert!(e.contains("shorter than the time step Δt = 1 s"), "{e}");
+}
+
+/// A device whose every cell reads exactly as programmed.
+fn ideal_device() -> DeviceSpec {
+    DeviceSpec {
+        name: "ideal".into(),
+        g_min: xbar_devices::Conductance(1e-6),
+        g_max: xbar_devices::Conductance(1e-4),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn on_ideal_arrays_an_imported_snn_spikes_as_its_software_pass() {
+    for name in ["conv_sumpool", "cuba_lif", "if_li"] {
+        let r = reference(name);
+        let graph = nir::read(&models().join(format!("{name}.nir")), &options(&r)).unwrap();
+        let images: Vec<f32> = r.inputs.iter().flatten().map(|&v| v as f32).collect();
+        // Small tiles, so that every weighted layer spans several.
+        let mut array = ArrayConfig::new(ideal_device());
+        array.tile_rows = 16;
+        array.tile_cols = 8;
+        let mut on_arrays = ProgrammedGraph::program(&graph, &array, 3).unwrap();
+        let scores = on_arrays.logits_at(0.0, &images, 0).unwrap();
+        for (image, got) in images.chunks(graph.input_shape().len()).zip(&scores) {
+            let x: Vec<f64> = image.iter().map(|&v| f64::from(v)).collect();
+            let want = graph.forward(&x, 0);
+            let scale = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-9 * scale, "{name}: {g} vs {w}");
+            }
+        }
+    }
 }
 
 fn refusal(file: &Path) -> String {

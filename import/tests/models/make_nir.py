@@ -24,8 +24,8 @@ Run with a Python that has numpy, h5py, nir, torch and snntorch:
 
     python import/tests/models/make_nir.py
 
-It rewrites the `.nir` and `.json` files beside it (each < 200 KB), and
-`examples/nir/` (the CLI test's model and its predictions).
+It rewrites the `.nir` and `.json` files beside it (each < 200 KB). The
+CLI test's trained MNIST model is `examples/nir/make_mnist_csnn.py`'s.
 """
 
 import json
