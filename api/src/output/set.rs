@@ -220,6 +220,19 @@ struct Target {
 impl Target {
     fn new(path: PathBuf, bytes: Vec<u8>) -> Result<Target, OutputError> {
         let dir = check_output_path(&path)?;
+        // A rename replaces what is there: a device (`-o /dev/null`, run as
+        // root), a FIFO or a socket would become an ordinary file.
+        if let Ok(meta) = std::fs::symlink_metadata(&path) {
+            let kind = meta.file_type();
+            if !(kind.is_file() || kind.is_symlink()) {
+                return Err(OutputError::Write {
+                    path,
+                    reason:
+                        "it is not a regular file (a device, a FIFO or a socket); choose a file"
+                            .into(),
+                });
+            }
+        }
         let Some(name) = path.file_name().map(OsStr::to_os_string) else {
             return Err(OutputError::Write {
                 path,
@@ -385,6 +398,26 @@ mod tests {
         assert!(!is_temporary_of("out.csv.123-0.xbarsim-tmp", "out.csv"));
         assert!(!is_temporary_of(".out.csv.123-0.tmp", "out.csv"));
         assert!(!is_temporary_of(".xbarsim-abc.tmp", "out.csv"));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_target_that_is_not_a_regular_file_is_refused_not_replaced() {
+        // As `-o /dev/null` is, without touching /dev/null: a socket.
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("out.csv");
+        let _listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+        let mut set = OutputSet::new();
+        set.with_sidecar(&socket, b"a\n".to_vec(), &serde_json::json!({}))
+            .unwrap();
+        let e = set.commit().unwrap_err().to_string();
+        assert!(
+            e.ends_with("it is not a regular file (a device, a FIFO or a socket); choose a file"),
+            "{e}"
+        );
+        let kind = std::fs::symlink_metadata(&socket).unwrap().file_type();
+        assert!(std::os::unix::fs::FileTypeExt::is_socket(&kind));
+        assert!(!dir.path().join("out.csv.json").exists());
     }
 
     #[test]
