@@ -205,6 +205,80 @@ fn bad_programming_data_cycles_and_names_are_refused() {
     assert_eq!(e, "error: --name: expected a non-empty device name");
 }
 
+/// `data/pulse-trains-synthetic.csv` with every conductance × `scale`.
+fn scaled_pulses(dir: &Path, name: &str, scale: f64) {
+    let text = std::fs::read_to_string(example()).unwrap();
+    let mut out = String::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let mut cells = line.split(',');
+        out += cells.next().unwrap();
+        for c in cells {
+            match c.parse::<f64>() {
+                Ok(g) => out += &format!(",{:e}", g * scale),
+                Err(_) => out += &format!(",{c}"),
+            }
+        }
+        out += "\n";
+    }
+    write(dir, name, &out);
+}
+
+/// The `[variability]` g_min and g_max of a device file.
+fn variability(path: &Path) -> (f64, f64) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let section = text.split("[variability]").nth(1).unwrap();
+    let value = |key: &str| -> f64 {
+        let line = section
+            .lines()
+            .find(|l| l.starts_with(&format!("{key} = ")))
+            .unwrap();
+        line[key.len() + 3..].trim().parse().unwrap()
+    };
+    (value("g_min"), value("g_max"))
+}
+
+#[test]
+fn conductances_at_tiny_magnitudes_keep_their_spread_or_are_refused_if_subnormal() {
+    // Before: the same pulse trains in units of 1e-295 S fitted a device
+    // without D2D spread (its squares underflowed), and subnormal ones
+    // (1e-309 S) fitted a device arrays cannot hold.
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    let fit = |data: &str, out: &str| {
+        ok(
+            d,
+            &[
+                "device",
+                "fit",
+                "--pulses",
+                data,
+                "--model",
+                "exponential",
+                "-o",
+                out,
+            ],
+        )
+    };
+    scaled_pulses(d, "si.csv", 1.0);
+    scaled_pulses(d, "tiny.csv", 1e-295);
+    fit("si.csv", "si.toml");
+    fit("tiny.csv", "tiny.toml");
+    let (si, tiny) = (
+        variability(&d.join("si.toml")),
+        variability(&d.join("tiny.toml")),
+    );
+    assert!(si.0 > 0.01 && si.1 > 0.01, "{si:?}");
+    for (a, b) in [(si.0, tiny.0), (si.1, tiny.1)] {
+        assert!((a / b - 1.0).abs() < 1e-6, "{si:?} vs {tiny:?}");
+    }
+    scaled_pulses(d, "subnormal.csv", 1e-303);
+    let e = fit_fails(d, &["--pulses", "subnormal.csv"]);
+    assert!(
+        e.starts_with("error: subnormal.csv:2: column `device_01`: conductance 1.14784942785947e-309 is below 2.2250738585072014e-308 S"),
+        "{e}"
+    );
+}
+
 // ------------------------------------------- class 7: settings not read
 
 #[test]

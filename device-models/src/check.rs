@@ -62,6 +62,24 @@ pub fn positive(field: &str, value: f64) -> Result<f64, SpecError> {
     }
 }
 
+/// A conductance `value` (S) must be 0 or a normal double (≥ 2.2e-308):
+/// a subnormal one keeps fewer digits the smaller it is, and arrays clamp
+/// conductances to [`f64::MIN_POSITIVE`], so the devices' spread would be
+/// lost; no device conducts this little (the unit or scale is wrong).
+pub fn conductance(field: &str, value: f64) -> Result<f64, SpecError> {
+    if value == 0.0 || value.is_normal() {
+        Ok(value)
+    } else {
+        Err(SpecError::new(
+            field,
+            format!(
+                "expected siemens, found {value:e} S, below {:e} S (the smallest normal double)",
+                f64::MIN_POSITIVE
+            ),
+        ))
+    }
+}
+
 /// `value` must lie in `[lo, hi]`.
 pub fn within(field: &str, value: f64, lo: f64, hi: f64) -> Result<f64, SpecError> {
     finite(field, value)?;

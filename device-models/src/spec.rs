@@ -141,6 +141,8 @@ impl DeviceSpec {
         }
         let g_min = check::non_negative("g_min", self.g_min.siemens())?;
         let g_max = check::positive("g_max", self.g_max.siemens())?;
+        check::conductance("g_min", g_min)?;
+        check::conductance("g_max", g_max)?;
         if g_min >= g_max {
             return Err(SpecError::new(
                 "g_max",
@@ -289,6 +291,29 @@ mod tests {
             read_noise: Some(ReadNoiseSpec::default()),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn subnormal_conductances_are_refused_at_their_key() {
+        // Issue 25: a range scaled to 1e-310 S kept no D2D spread (arrays
+        // clamp conductances to the smallest normal double).
+        let tiny = |g_min: f64, g_max: f64| DeviceSpec {
+            name: "tiny".into(),
+            g_min: Conductance(g_min),
+            g_max: Conductance(g_max),
+            ..Default::default()
+        };
+        let e = tiny(0.0, 1e-310).validate().unwrap_err();
+        assert_eq!(e.field, "g_max");
+        assert!(
+            e.message
+                .starts_with("expected siemens, found 1e-310 S, below 2.2250738585072014e-308 S"),
+            "{e}"
+        );
+        assert_eq!(tiny(1e-311, 1e-6).validate().unwrap_err().field, "g_min");
+        // 0 and the smallest normal double are conductances.
+        tiny(0.0, f64::MIN_POSITIVE).validate().unwrap();
+        tiny(f64::MIN_POSITIVE, 1e-300).validate().unwrap();
     }
 
     #[test]

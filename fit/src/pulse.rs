@@ -510,6 +510,41 @@ pub fn population_of(values: &[f64], errors: &[f64]) -> Population {
 }
 
 fn population(values: &[f64], errors: &[f64]) -> Population {
+    // Computed on the values divided by a power of two near the largest:
+    // the squares below neither underflow nor overflow whatever the unit
+    // (conductances scaled to 1e-300 S lost their whole D2D spread, as
+    // (1e-302)² is 0), and the division is exact, so values whose squares
+    // are representable give the same bits as without it.
+    let scale = power_of_two_near(values.iter().copied().map(f64::abs).fold(0.0, f64::max));
+    let values: Vec<f64> = values.iter().map(|v| v / scale).collect();
+    let errors: Vec<f64> = errors.iter().map(|e| e / scale).collect();
+    let p = population_at_unit_scale(&values, &errors);
+    let back = |e: Estimate| Estimate {
+        value: e.value * scale,
+        std_error: e.std_error * scale,
+        ci_low: e.ci_low * scale,
+        ci_high: e.ci_high * scale,
+    };
+    Population {
+        devices: p.devices,
+        mean: back(p.mean),
+        std: p.std * scale,
+        d2d_std: p.d2d_std * scale,
+    }
+}
+
+/// The power of two with `x`'s exponent (1 for 0, a non-finite `x`, and
+/// beyond the normal exponents, clamped to them).
+fn power_of_two_near(x: f64) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return 1.0;
+    }
+    let exponent = (x.log2().floor() as i64).clamp(-1022, 1023);
+    f64::from_bits(((exponent + 1023) as u64) << 52)
+}
+
+/// [`population`] of values near 1.
+fn population_at_unit_scale(values: &[f64], errors: &[f64]) -> Population {
     let n = values.len();
     let m = mean(values);
     let sd = std_dev(values);

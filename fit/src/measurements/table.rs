@@ -436,10 +436,13 @@ impl Table {
         })
     }
 
-    /// A conductance in S (`None` when empty): finite, ≥ 0 and ≤ 1 S.
+    /// A conductance in S (`None` when empty): finite, ≥ 0 and ≤ 1 S, and
+    /// 0 or a normal double (≥ 2.2e-308 S).
     ///
     /// # Errors
-    /// Text, NaN, a negative value, or a value above 1 S (not siemens).
+    /// Text, NaN, a negative value, a value above 1 S (not siemens), or a
+    /// subnormal one (a scaling mistake; its digits and the devices' spread
+    /// would be lost).
     pub fn conductance(&self, row: usize, col: usize) -> Result<Option<f64>, DataError> {
         let Some(g) = self.number(row, col, "a conductance in S")? else {
             return Ok(None);
@@ -461,6 +464,20 @@ impl Table {
                 column,
                 format!(
                     "conductance {g} is above 1 S: expected siemens (convert µS or mS to S, or name the unit in the column)"
+                ),
+            ));
+        }
+        if g > 0.0 && !g.is_normal() {
+            // A subnormal double keeps fewer digits the smaller it is (and
+            // none of a device's spread); no device conducts this little,
+            // so the file's unit or scale is wrong.
+            return Err(DataError::cell(
+                &self.file,
+                line,
+                column,
+                format!(
+                    "conductance {g:e} is below {:e} S, the smallest normal double: expected siemens (is the column scaled?)",
+                    f64::MIN_POSITIVE
                 ),
             ));
         }
