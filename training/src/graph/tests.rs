@@ -725,3 +725,52 @@ fn a_graph_file_gives_back_the_same_graph() {
     let err = file::from_bytes(&bytes, &meta).unwrap_err();
     assert!(err.to_string().contains("nodes.0.weight"), "{err}");
 }
+
+/// A spiking graph with leaky read-out on ideal arrays (every conductance
+/// as programmed, ideal wires and converters), tiles of 7 word lines:
+/// the scores equal the software pass's to 1e-9 at every step summed.
+#[test]
+fn a_spiking_graph_on_ideal_arrays_computes_its_software_pass() {
+    use crate::hardware::ArrayConfig;
+    use xbar_devices::{Conductance, DeviceSpec};
+    let mut graph = conv_snn(Reset::Subtract);
+    // A leaky read-out: the scores are real-valued sums of membranes.
+    let nodes: Vec<Node> = graph
+        .nodes()
+        .iter()
+        .map(|n| match &n.op {
+            Op::Lif(_) if n.name == "lif2" => {
+                node("li", Op::Leaky(Leak::snntorch(0.8)), n.inputs.clone())
+            }
+            _ => n.clone(),
+        })
+        .collect();
+    graph = Graph::new(graph.input_shape(), nodes)
+        .unwrap()
+        .with_time(graph.time())
+        .unwrap();
+    let device = DeviceSpec {
+        name: "ideal".into(),
+        g_min: Conductance(1e-6),
+        g_max: Conductance(1e-4),
+        ..Default::default()
+    };
+    let mut array = ArrayConfig::new(device);
+    array.tile_rows = 7;
+    array.tile_cols = 4;
+    let images: Vec<f32> = (0..4 * 50)
+        .map(|k| (0.5 + 0.5 * val(k, 8)) as f32)
+        .collect();
+    let mut on_arrays = ProgrammedGraph::program(&graph, &array, 2).unwrap();
+    let logits = on_arrays.logits_at(0.0, &images, 0).unwrap();
+    let mut spread = 0.0f64;
+    for (image, got) in images.chunks(50).zip(&logits) {
+        let x: Vec<f64> = image.iter().map(|&v| f64::from(v)).collect();
+        let want = graph.forward(&x, 0);
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 1e-9 * w.abs().max(1.0), "{g} vs {w}");
+            spread = spread.max(w.abs());
+        }
+    }
+    assert!(spread > 0.1, "the scores must not all vanish");
+}
