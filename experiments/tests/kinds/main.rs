@@ -374,3 +374,43 @@ fn neurosim_sizes_and_times_that_cannot_run_are_refused_with_the_config() {
     assert!(message.contains("is no finite time"), "{message}");
     parse(&format!("{head}time_per_update_s = 1e3\ncrop = 28\n")).unwrap();
 }
+
+/// `evaluation.model` a `.nir` file: it runs for `evaluation.steps` steps
+/// of `evaluation.dt_s`, and bad time settings are located at their keys.
+#[test]
+fn a_nir_model_runs_for_its_steps_and_bad_time_settings_are_located() {
+    let nir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/nir/mnist-csnn.nir");
+    let head = format!(
+        "name = \"e\"\nkind = \"inference-drift\"\ndevice = \"ideal\"\nseed = 3\n[data]\ntest_limit = 50\n[array]\nsize = 64\n[evaluation]\nmodel = \"{}\"\ntimes_s = [1.0]\ninstances = 1\n",
+        nir.display()
+    );
+    for (tail, key, says) in [
+        (
+            "steps = 0\n",
+            "evaluation.steps",
+            "expected at least 1 time step, found 0",
+        ),
+        (
+            "dt_s = -1e-4\n",
+            "evaluation.dt_s",
+            "expected a time step > 0 s, found -0.0001",
+        ),
+    ] {
+        let (line, _, k, message) = located(&format!("{head}{tail}"));
+        assert_eq!((line, k.as_str()), (13, key), "{message}");
+        assert!(message.contains(says), "{message}");
+    }
+    // Steps for a model that has none.
+    let dense = head.replace(&nir.display().to_string(), "m.safetensors");
+    let (line, _, k, message) = located(&format!("{dense}steps = 8\n"));
+    assert_eq!((line, k.as_str()), (13, "evaluation.steps"), "{message}");
+    assert!(message.contains("only a `.nir` model"), "{message}");
+    // The example conv SNN (trained by snnTorch, T = 8) on the shipped
+    // images: an ideal device gives back its software accuracy.
+    let dir = tempfile::tempdir().unwrap();
+    let exp = Experiment::parse(&dir.path().join("e.toml"), &format!("{head}steps = 8\n")).unwrap();
+    let df = run_in(&exp, dir.path()).unwrap();
+    let software = column(&df, "software_accuracy_pct");
+    assert!(software[0] > 70.0, "{software:?}");
+    assert_eq!(column(&df, "accuracy_pct"), software);
+}
