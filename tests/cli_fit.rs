@@ -72,6 +72,14 @@ fn the_fitted_device_runs_through_show_pulse_drift_and_configs() {
     );
     let svg = std::fs::read_to_string(dir.path().join("fit.svg")).unwrap();
     assert!(svg.contains("<polyline"));
+    // The band's legend entry says what it shows; no "mean ± σ (n = 2)"
+    // note from the two points each simulated pulse is passed to the plot
+    // as (issue 24).
+    assert!(
+        svg.contains("simulated exponential (device file), mean ± σ"),
+        "{svg}"
+    );
+    assert!(!svg.contains("(n = "), "{svg}");
 
     let show = ok(dir.path(), &["device", "show", "fitted.toml"]);
     assert!(show.contains("exponential"), "{show}");

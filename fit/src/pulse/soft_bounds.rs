@@ -4,8 +4,8 @@
 //!
 //! As for the exponential model ([`super::trajectory`]), the step fit
 //! conditions each step on the *measured* previous point; where the steps
-//! show read noise (the lag-1 autocorrelation of [`super::StepNoise`]) or
-//! the step fit fails, the model is also fitted to the whole trajectory
+//! show read noise (the lag-1 autocorrelation of [`super::StepNoise`]), the
+//! model is also fitted to the whole trajectory
 //! (the noiseless curve run free from the first point against every point:
 //! the soft-bounds map `v' = v + α_up·(H − v)`, `v' = v − α_down·(v − L)`
 //! is the exponential one's `v' = v + c + m·v` with `m = −α`, `c = α·H` or
@@ -181,7 +181,7 @@ impl Model for SoftBounds<'_> {
 }
 
 /// The soft-bounds model of one device: the step fit and, where its steps
-/// show read noise or it fails, the trajectory fit; the one whose
+/// show read noise, the trajectory fit; the one whose
 /// noiseless curve runs closer to the device is kept (the module docs).
 pub(super) fn fit_soft_bounds(
     steps: &Steps,
@@ -198,9 +198,12 @@ pub(super) fn fit_soft_bounds(
         .map(|(f, _)| [f.params[0], f.params[1], f.params[2], f.params[3]]);
     let step_free = step_params.map(|q| rms(&traj.v, &traj.run(&as_map(&q), None)));
     let step_noise_of = |q: &[f64; 4]| step_noise(traj, &as_map(q)).0;
+    // Only where the step fit stands and its steps show read noise: a
+    // device the step map does not describe (its steps moving away from
+    // the bound they approach) stays unfitted, not forced onto a curve.
     let read = step_params
         .as_ref()
-        .is_none_or(|q| step_noise_of(q).read_noise);
+        .is_some_and(|q| step_noise_of(q).read_noise);
     let trajectory = if opts.steps_only || !read {
         None
     } else {
