@@ -290,6 +290,36 @@ def test_a_trained_model_file_is_what_evaluate_reads(tmp_path):
         xbarsim.train(tmp_path / "missing-dir" / "m.safetensors", **{k: NET[k] for k in ("network", "data")})
 
 
+CONV_SNN = [
+    {"op": "conv2d", "channels": 4, "kernel": 5, "stride": 2},
+    {"op": "lif"},
+    {"op": "maxpool", "kernel": 2},
+    {"op": "flatten"},
+    {"op": "linear", "outputs": 10},
+    {"op": "lif", "threshold": 0.5},
+]
+
+
+def test_a_conv_snn_described_by_layers_trains_and_evaluates_from_a_dict(tmp_path):
+    model = tmp_path / "csnn.safetensors"
+    network = {"steps": 4, "encoding": "direct", "layers": CONV_SNN}
+    history = xbarsim.train(
+        model, network=network, training={"epochs": 2, "batch_size": 32, "optimizer": {"learning_rate": 5e-3}}, data={"train_limit": 600, "test_limit": 200}
+    )
+    sidecar = json.loads((tmp_path / "csnn.safetensors.json").read_text())
+    assert sidecar["parameters"]["network"]["layers"][0]["op"] == "conv2d"
+    ev = xbarsim.evaluate(
+        "ideal", seed=1, data={"test_limit": 200}, evaluation={"model": str(model), "times_s": [0.0], "instances": 1}
+    )
+    # Direct input: the file scores what training reported last; chance is 10 %.
+    assert ev["software_accuracy_pct"][0] == pytest.approx(history["test_accuracy_pct"][-1], abs=1e-9)
+    assert ev["software_accuracy_pct"][0] > 40
+    # Layers that do not fit the 28×28 images: the located message, as an exception.
+    with pytest.raises(xbarsim.XbarsimError, match="network.layers"):
+        xbarsim.train(tmp_path / "bad.safetensors", network={"layers": [{"op": "conv2d", "channels": 2, "kernel": 29}]})
+    assert not (tmp_path / "bad.safetensors").exists()
+
+
 # ---------------------------------------------------------------- fits
 
 
