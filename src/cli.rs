@@ -175,7 +175,11 @@ nodal matrix once (sparse Cholesky) and solves every vector; `transfer` builds \
 the effective matrix G_eff from M unit solves, then one product; `auto` picks \
 ideal when all resistances are 0, transfer when there are more vectors than \
 word lines, exact otherwise. --sinh-a A makes every cell nonlinear, \
-I = (g/A)·sinh(A·V), solved by Newton iterations.";
+I = (g/A)·sinh(A·V), solved by Newton iterations. --device FILE takes the \
+cells' [iv] and their access device ([access]: a series resistor or a \
+level-1 NMOS, 1T1R) from a device file; any of them is solved by Newton \
+iterations, whose iteration count and Kirchhoff residual go to the sidecar \
+(a solve that does not converge is an error).";
 
 const SOLVE_EXAMPLES: &str = "\
 Examples:
@@ -202,8 +206,8 @@ pub struct SolveArgs {
     /// Nonlinear cells, I = (g/A)·sinh(A·V), with A in 1/V (Newton solve)
     #[arg(long, value_name = "A", value_parser = parse_positive, allow_hyphen_values = true)]
     pub sinh_a: Option<f64>,
-    /// The cells' I-V from a device (library name or .toml file): its `[iv]`
-    /// section, if any (nothing else of the device is used)
+    /// The cells from a device (library name or .toml file): its `[iv]` and
+    /// `[access]` sections, if any (nothing else of the device is used)
     #[arg(long, value_name = "DEVICE")]
     pub device: Option<String>,
     /// Newton iteration limit of the nonlinear solve

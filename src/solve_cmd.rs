@@ -5,7 +5,7 @@ use serde_json::json;
 use xbar_api::solve::{add_wires, SolveError, SolveSettings};
 use xbar_crossbar::solver::cell_iv;
 use xbar_crossbar::CrossbarError;
-use xbar_devices::IvSpec;
+use xbar_devices::{AccessSpec, IvSpec};
 
 use crate::cli::SolveArgs;
 use crate::error::{bail, CliError, Result};
@@ -45,15 +45,17 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         )),
         other => CliError::new(other.to_string()),
     })?;
-    // Where a nonlinear I-V came from, for the messages.
+    let access = device.as_ref().map_or(AccessSpec::None, |d| d.spec.access);
+    // Where a nonlinear cell came from, for the messages.
     let iv_source = match &args.device {
+        Some(d) if !access.is_none() => format!("--device {d} (its [access])"),
         Some(d) if args.sinh_a.is_none() => format!("--device {d} (its [iv])"),
         _ => "--sinh-a".to_string(),
     };
     if let Some(path) = &args.node_voltages {
         output::check_output_path(path)?;
-        if !iv.is_linear() {
-            bail!("--node-voltages is for linear cells: drop {iv_source} or --node-voltages");
+        if !iv.is_linear() || !access.is_none() {
+            bail!("--node-voltages is for linear cells with no access device: drop {iv_source} or --node-voltages");
         }
     }
     let g = matrix_csv::read(&args.conductances, &CONDUCTANCES)?.matrix;
@@ -63,6 +65,7 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         wires: args.wires.wires(),
         solver: args.solver,
         iv,
+        access,
         max_iterations: args.max_iterations,
         node_voltages: args.node_voltages.is_some(),
     };
@@ -94,6 +97,7 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         other => CliError::new(other.to_string()),
     })?;
     let (currents, method, seconds) = (solved.currents, solved.method, solved.solve_time_s);
+    let convergence = solved.convergence;
     let mut parameters = json!({
         "conductances_file": args.conductances.display().to_string(),
         "inputs_file": args.inputs.display().to_string(),
@@ -103,6 +107,10 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
         "solver_requested": args.solver.name(),
         "solver_used": method,
         "sinh_a_per_volt": iv.a_per_volt(),
+        "access": (!access.is_none()).then_some(access),
+        "newton_iterations": convergence.map(|c| c.iterations),
+        "kirchhoff_residual_A": convergence.map(|c| c.residual_a),
+        "kirchhoff_relative_residual": convergence.map(|c| c.relative_residual),
         "device": device.as_ref().map(|d| d.source.clone()),
         "solve_time_s": seconds,
         "output_columns": "one line per input vector, one current (A) per bit line",
@@ -131,8 +139,16 @@ pub fn solve(args: &SolveArgs) -> Result<()> {
             .map_err(|e| CliError::new(e.to_string()))?;
     }
     set.commit().map_err(|e| CliError::new(e.to_string()))?;
+    let newton = convergence.map_or_else(String::new, |c| {
+        format!(
+            " ({} Newton iteration{} at most, Kirchhoff residual {:.1e} of the largest element current)",
+            c.iterations,
+            if c.iterations == 1 { "" } else { "s" },
+            c.relative_residual
+        )
+    });
     eprintln!(
-        "solved {} input vector(s) on a {}×{} array with the {} solver in {:.3} s → {}",
+        "solved {} input vector(s) on a {}×{} array with the {} solver{newton} in {:.3} s → {}",
         v.nrows(),
         rows,
         cols,

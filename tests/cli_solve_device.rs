@@ -3,14 +3,17 @@
 //! solving that sinh I-V directly; it refuses a disagreeing `--sinh-a` or a
 //! method that cannot solve nonlinear cells; and every command or kind that
 //! reads arrays through the ohmic model refuses such a device at
-//! `device.iv` (exit 2) instead of dropping its I-V.
+//! `device.iv` (exit 2) instead of dropping its I-V. A device's access
+//! device (`[access]`) is solved with it, its convergence recorded, shown
+//! by `device show`, and refused at `device.access` where arrays are read
+//! as ohmic.
 
 use std::path::Path;
 
 use nalgebra::DMatrix;
 use tempfile::TempDir;
 use xbar_crossbar::{Crossbar, NewtonOptions, Wires};
-use xbar_devices::IvSpec;
+use xbar_devices::{AccessSpec, Cell, IvSpec};
 
 mod common;
 use common::{fails, sidecar, write, xbarsim};
@@ -204,4 +207,173 @@ fn every_kind_reading_arrays_refuses_a_nonlinear_device_at_device_iv() {
         );
         assert!(!dir.path().join("out").exists(), "{kind}");
     }
+}
+
+/// A device file with sinh cells and a level-1 NMOS access transistor.
+const ONE_T_ONE_R: &str = "name = \"1t1r\"\ng_min = 1e-6\ng_max = 1e-4\n\n[iv]\nmodel = \"sinh\"\na_per_volt = 4.0\n\n[access]\nmodel = \"nmos-level1\"\nkp_A_per_V2 = 5e-4\nvto_V = 0.45\nlambda_per_V = 0.06\ngate_V = 0.8\n";
+
+const NMOS: AccessSpec = AccessSpec::NmosLevel1 {
+    kp_A_per_V2: 5e-4,
+    vto_V: 0.45,
+    lambda_per_V: 0.06,
+    gate_V: 0.8,
+};
+
+#[test]
+fn a_device_s_access_transistor_gives_the_crossbar_s_currents() {
+    let dir = TempDir::new().unwrap();
+    let (g, v) = problem(dir.path());
+    write(dir.path(), "dev.toml", ONE_T_ONE_R);
+    let wired = [
+        "--r-source",
+        "20",
+        "--r-sense",
+        "10",
+        "--device",
+        "dev.toml",
+    ];
+    let by_device = solve(dir.path(), &wired, "I.csv");
+    let xbar = Crossbar::new(g, Wires::new(2.0, 3.0, 20.0, 10.0).unwrap()).unwrap();
+    let cell = Cell::of(IvSpec::Sinh { a_per_volt: 4.0 }, NMOS);
+    let direct = xbar
+        .solve_cells(&v, &cell, &NewtonOptions::default())
+        .unwrap();
+    for (b, row) in by_device.iter().enumerate() {
+        for (j, i) in row.iter().enumerate() {
+            let want = direct.currents[(b, j)];
+            assert!(
+                (i - want).abs() <= 1e-12 * want.abs(),
+                "I[{b}][{j}] {i:e} vs {want:e}"
+            );
+        }
+    }
+    let p = &sidecar(&dir.path().join("I.csv"))["parameters"];
+    assert_eq!(p["solver_used"], "nonlinear");
+    assert_eq!(p["access"]["model"], "nmos-level1");
+    assert_eq!(p["access"]["gate_V"], 0.8);
+    let iterations = p["newton_iterations"].as_u64().unwrap();
+    assert!((2..=50).contains(&iterations), "{iterations}");
+    assert_eq!(iterations as usize, direct.convergence.iterations);
+    let residual = p["kirchhoff_relative_residual"].as_f64().unwrap();
+    assert!((0.0..=1e-9).contains(&residual), "{residual}");
+    // The transistor limits the current: the sinh cells alone pass more.
+    let alone = xbar
+        .solve_nonlinear(
+            &v,
+            &IvSpec::Sinh { a_per_volt: 4.0 },
+            &NewtonOptions::default(),
+        )
+        .unwrap();
+    assert!(by_device[0][0] < 0.99 * alone[(0, 0)]);
+}
+
+#[test]
+fn an_access_solve_that_does_not_converge_or_a_bad_access_section_exits_2() {
+    let dir = TempDir::new().unwrap();
+    problem(dir.path());
+    write(dir.path(), "dev.toml", ONE_T_ONE_R);
+    let run = |extra: &[&str]| {
+        let mut args = vec!["solve"];
+        args.extend_from_slice(WIRED);
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["-o", "I.csv"]);
+        fails(dir.path(), &args)
+    };
+    let e = run(&["--device", "dev.toml", "--max-iterations", "1"]);
+    assert!(
+        e.contains("did not converge") && e.contains("after 1 Newton"),
+        "{e}"
+    );
+    let e = run(&["--device", "dev.toml", "--solver", "transfer"]);
+    assert!(e.contains("--device dev.toml (its [access])"), "{e}");
+    assert!(e.contains("not transfer"), "{e}");
+    let e = run(&["--device", "dev.toml", "--node-voltages", "map.csv"]);
+    assert!(e.contains("no access device"), "{e}");
+    assert!(!dir.path().join("I.csv").exists());
+    // A gate below threshold, located in the file.
+    write(
+        dir.path(),
+        "off.toml",
+        &ONE_T_ONE_R.replace("gate_V = 0.8", "gate_V = 0.3"),
+    );
+    let e = run(&["--device", "off.toml"]);
+    assert!(e.contains("off.toml") && e.contains("access.gate_V"), "{e}");
+    assert!(e.contains("threshold"), "{e}");
+    write(
+        dir.path(),
+        "typo.toml",
+        &ONE_T_ONE_R.replace("kp_A_per_V2", "kp"),
+    );
+    let e = run(&["--device", "typo.toml"]);
+    assert!(e.contains("typo.toml") && e.contains("kp"), "{e}");
+}
+
+#[test]
+fn device_show_explains_the_access_device() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "dev.toml", ONE_T_ONE_R);
+    let text = common::ok(dir.path(), &["device", "show", "dev.toml"]);
+    for needle in [
+        "Access device",
+        "nmos-level1",
+        "kp_A_per_V2",
+        "A/V²",
+        "vto_V",
+        "gate_V",
+        "R_on",
+        "I_sat",
+    ] {
+        assert!(text.contains(needle), "missing {needle}:\n{text}");
+    }
+    // And --toml writes it back.
+    let toml = common::ok(dir.path(), &["device", "show", "dev.toml", "--toml"]);
+    assert!(
+        toml.contains("[access]") && toml.contains("model = \"nmos-level1\""),
+        "{toml}"
+    );
+}
+
+#[test]
+fn every_kind_reading_arrays_refuses_an_access_device_at_device_access() {
+    let dir = TempDir::new().unwrap();
+    let config = "name = \"a\"\nkind = \"crossbar-ir-drop\"\nseed = 1\ndevice = { name = \"m\", g_min = 1e-6, g_max = 1e-4, access = { model = \"resistor\", r_ohm = 5e3 } }\n[array]\nsize = 8\n";
+    write(dir.path(), "c.toml", config);
+    let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
+    assert!(e.contains("device.access"), "{e}");
+    assert!(
+        e.contains("access device is not yet used by crossbar-ir-drop"),
+        "{e}"
+    );
+    assert!(!dir.path().join("out").exists());
+    for kind in ["inference-drift", "insitu-training"] {
+        let config = config
+            .replace("crossbar-ir-drop", kind)
+            .replace("[array]\nsize = 8\n", "");
+        write(dir.path(), "c.toml", &config);
+        let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
+        assert!(
+            e.contains("device.access") && e.contains("not yet used by network reads"),
+            "{kind}: {e}"
+        );
+    }
+    write(
+        dir.path(),
+        "dev.toml",
+        ONE_T_ONE_R
+            .replace("[iv]\nmodel = \"sinh\"\na_per_volt = 4.0\n", "")
+            .as_str(),
+    );
+    let e = fails(
+        dir.path(),
+        &[
+            "evaluate",
+            "--model",
+            "absent.safetensors",
+            "--device",
+            "dev.toml",
+            "--output",
+            "a.csv",
+        ],
+    );
+    assert!(e.contains("device.access"), "{e}");
 }

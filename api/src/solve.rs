@@ -22,15 +22,15 @@ use std::time::Instant;
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 use xbar_crossbar::{
-    ArraySolve, Crossbar, CrossbarError, ExactSolver, NewtonOptions, Solver, Wires,
+    ArraySolve, Convergence, Crossbar, CrossbarError, ExactSolver, NewtonOptions, Solver, Wires,
 };
-use xbar_devices::IvSpec;
+use xbar_devices::{AccessSpec, Cell, IvSpec};
 use xbar_experiments::row::RowError;
 use xbar_experiments::table::Rows;
 
-/// How to solve: the wires, the method, the cells' I-V and whether to map
-/// the node voltages. `Default`: ideal wires, `auto`, linear cells, 50
-/// Newton iterations, no map.
+/// How to solve: the wires, the method, the cells' I-V and access device,
+/// and whether to map the node voltages. `Default`: ideal wires, `auto`,
+/// linear cells with no access device, 50 Newton iterations, no map.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SolveSettings {
     /// Wire and terminal resistances (Ω).
@@ -39,6 +39,9 @@ pub struct SolveSettings {
     pub solver: Solver,
     /// The cells' I-V: linear, or `sinh` (Newton on the nodal equations).
     pub iv: IvSpec,
+    /// The access device in series with every cell (a device file's
+    /// `[access]`): any but `none` is solved by Newton.
+    pub access: AccessSpec,
     /// Newton's iteration limit for nonlinear cells.
     pub max_iterations: usize,
     /// Also return every cell's node voltages for the first vector (linear
@@ -52,6 +55,7 @@ impl Default for SolveSettings {
             wires: Wires::ideal(),
             solver: Solver::Auto,
             iv: IvSpec::Linear,
+            access: AccessSpec::None,
             max_iterations: NewtonOptions::default().max_iterations,
             node_voltages: false,
         }
@@ -63,12 +67,18 @@ impl SolveSettings {
     ///
     /// # Errors
     /// [`SolveError::NodeVoltagesNonlinear`] for a node-voltage map of
-    /// nonlinear cells.
+    /// nonlinear cells or cells with an access device.
     pub fn check(&self) -> Result<(), SolveError> {
-        if self.node_voltages && !self.iv.is_linear() {
+        if self.node_voltages && !self.cell().is_ohmic() {
             return Err(SolveError::NodeVoltagesNonlinear);
         }
         Ok(())
+    }
+
+    /// The cell these settings solve: the I-V in series with the access
+    /// device.
+    pub fn cell(&self) -> Cell {
+        Cell::of(self.iv, self.access)
     }
 }
 
@@ -92,7 +102,7 @@ pub enum SolveError {
     #[error("the currents are not finite numbers (they overflow double precision); expected conductances and voltages of physical size (S, V)")]
     NotFinite,
     /// A node-voltage map asked of nonlinear cells.
-    #[error("node voltages are for linear cells")]
+    #[error("node voltages are for linear cells with no access device")]
     NodeVoltagesNonlinear,
     /// A node-voltage map that is not finite.
     #[error("node voltages: {0} (it overflows double precision); expected conductances and voltages of physical size (S, V)")]
@@ -111,6 +121,9 @@ pub struct Solved {
     pub node_voltages: Option<Rows>,
     /// Wall time of the solve (s).
     pub solve_time_s: f64,
+    /// How Newton converged (iterations, Kirchhoff residual), for
+    /// nonlinear cells; `None` for a linear solve.
+    pub convergence: Option<Convergence>,
 }
 
 /// Solves the array `g` (S, word lines × bit lines) for the input vectors
@@ -131,16 +144,19 @@ pub fn solve(g: DMatrix<f64>, v: &DMatrix<f64>, s: &SolveSettings) -> Result<Sol
     let xbar = Crossbar::new(g, s.wires)?;
     let plan = s
         .solver
-        .for_cells(&s.iv, &s.wires, v.nrows(), xbar.rows())?;
+        .for_cells(&s.cell(), &s.wires, v.nrows(), xbar.rows())?;
     let started = Instant::now();
     let mut exact: Option<ExactSolver> = None;
+    let mut convergence = None;
     let (currents, method) = match plan {
-        ArraySolve::Nonlinear(iv) => {
+        ArraySolve::Nonlinear(cell) => {
             let options = NewtonOptions {
                 max_iterations: s.max_iterations,
                 ..NewtonOptions::default()
             };
-            (xbar.solve_nonlinear(v, &iv, &options)?, "nonlinear")
+            let solved = xbar.solve_cells(v, &cell, &options)?;
+            convergence = Some(solved.convergence);
+            (solved.currents, "nonlinear")
         }
         ArraySolve::Linear(method) => {
             // One factorisation serves the currents and the voltage map.
@@ -168,6 +184,7 @@ pub fn solve(g: DMatrix<f64>, v: &DMatrix<f64>, s: &SolveSettings) -> Result<Sol
         method,
         node_voltages,
         solve_time_s,
+        convergence,
     })
 }
 

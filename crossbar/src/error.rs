@@ -46,6 +46,23 @@ pub enum CrossbarError {
         /// The requested tolerance (V).
         tolerance_volts: f64,
     },
+    /// The Newton iteration settled, but Kirchhoff's law is not met to the
+    /// accuracy the solve promises at the voltages it settled on.
+    #[error(
+        "nonlinear solve for input vector {vector} stopped after {iterations} Newton iterations with a \
+         Kirchhoff residual of {relative_residual:.2e} of the largest element current (limit {limit:.0e}); \
+         lower the input voltages or the I-V nonlinearity"
+    )]
+    Residual {
+        /// Index of the input vector (row of the input batch).
+        vector: usize,
+        /// Iterations done.
+        iterations: usize,
+        /// `max|F|` over the largest element current.
+        relative_residual: f64,
+        /// The largest accepted.
+        limit: f64,
+    },
     /// A result came out non-finite (overflow in the I-V model, ...).
     #[error("{0}: result is not finite")]
     NonFinite(String),

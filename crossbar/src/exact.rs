@@ -42,7 +42,7 @@ use faer::reborrow::ReborrowMut;
 use faer::{MatMut, Par};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
-use xbar_devices::{CellIv, IvSpec};
+use xbar_devices::Cell;
 
 use crate::circuit::Crossbar;
 use crate::error::{CrossbarError, Result};
@@ -193,7 +193,7 @@ impl ExactSolver {
                         out[(c, j)] = sense_current(
                             &self.nodal,
                             self.xbar.conductances(),
-                            &IvSpec::Linear,
+                            &Cell::default(),
                             xc,
                             &v,
                             j,
@@ -375,13 +375,6 @@ pub(crate) fn terminal_voltage(t: Terminal, x: &[f64], v: &[f64]) -> f64 {
     }
 }
 
-/// Voltage across cell `(i, j)`: word-line minus bit-line node (V).
-#[inline]
-pub(crate) fn cell_voltage(nodal: &Nodal, i: usize, j: usize, x: &[f64], v: &[f64]) -> f64 {
-    let net = &nodal.net;
-    terminal_voltage(net.wl(i, j), x, v) - terminal_voltage(net.bl(i, j), x, v)
-}
-
 /// `B·V`: currents injected into the unknown nodes by the sources, for a
 /// linear array of conductances `g`.
 pub(crate) fn fill_rhs(nodal: &Nodal, g: &DMatrix<f64>, v: &[f64], rhs: &mut [f64]) {
@@ -404,11 +397,11 @@ pub(crate) fn fill_rhs(nodal: &Nodal, g: &DMatrix<f64>, v: &[f64], rhs: &mut [f6
 }
 
 /// The current into the virtual ground of bit line `j` (A), for cells
-/// following `iv`.
+/// `cell`.
 pub(crate) fn sense_current(
     nodal: &Nodal,
     g: &DMatrix<f64>,
-    iv: &dyn CellIv,
+    cell: &Cell,
     x: &[f64],
     v: &[f64],
     j: usize,
@@ -418,7 +411,10 @@ pub(crate) fn sense_current(
         Some((k, gs)) => gs * x[k],
         // Bit line held at 0 V: the cells' currents flow straight in.
         None => (0..net.m)
-            .map(|i| iv.current(g[(i, j)], terminal_voltage(net.wl(i, j), x, v)))
+            .map(|i| {
+                cell.current(g[(i, j)], terminal_voltage(net.wl(i, j), x, v), 0.0)
+                    .current_a
+            })
             .sum(),
     }
 }
@@ -436,7 +432,7 @@ pub(crate) fn node_voltages(nodal: &Nodal, g: &DMatrix<f64>, x: &[f64], v: &[f64
         })
         .collect();
     let sense_currents = (0..net.n)
-        .map(|j| sense_current(nodal, g, &IvSpec::Linear, x, v, j))
+        .map(|j| sense_current(nodal, g, &Cell::default(), x, v, j))
         .collect();
     NodeVoltages {
         wordline,

@@ -11,7 +11,7 @@
 //! | [`ideal`] | `I = V·G`, dense, batched, multithreaded |
 //! | [`exact`] | the nodal equations, factorised once, solved for batches |
 //! | [`transfer`] | `G_eff`: IR-drop-exact inference at the cost of the ideal product |
-//! | [`nonlinear`] | Newton iterations for nonlinear cell I-V (`sinh`) |
+//! | [`nonlinear`] | Newton iterations for nonlinear cells: an I-V (`sinh`) in series with an access device (resistor, level-1 NMOS) |
 //! | [`solver`] | [`Solver`]: one entry point, picks the method; every question about a method ([`Solver::resolve`], [`Solver::effective_conductances`], …); the cells' I-V of one solve ([`solver::cell_iv`]) |
 //! | [`mapping`] | signed weights → conductance pairs or offset columns |
 //! | [`periphery`] | DAC input and ADC output quantisation; [`Converters`], their settings |
@@ -56,7 +56,7 @@ pub use circuit::{Crossbar, Wires};
 pub use error::{CrossbarError, Result};
 pub use exact::{ExactSolver, NodeVoltages};
 pub use mapping::{MappedWeights, Mapping, MappingScheme};
-pub use nonlinear::NewtonOptions;
+pub use nonlinear::{Convergence, NewtonOptions, NonlinearSolve};
 pub use periphery::{Adc, Converters, Dac, Periphery};
 pub use solver::{ArraySolve, Solver, Workload};
 pub use tiling::{Tile, Tiling};

@@ -10,6 +10,7 @@
 
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::cholesky::llt::factor::LltRegularization;
+use faer::linalg::solvers::Solve;
 use faer::linalg::triangular_solve;
 use faer::perm::PermRef;
 use faer::reborrow::ReborrowMut;
@@ -19,6 +20,7 @@ use faer::sparse::linalg::cholesky::{
     factorize_symbolic_cholesky, CholeskySymbolicParams, LltRef, SymbolicCholesky,
     SymbolicCholeskyRaw, SymmetricOrdering,
 };
+use faer::sparse::linalg::solvers::{Lu, SymbolicLu};
 use faer::sparse::linalg::SupernodalThreshold;
 use faer::sparse::{SparseColMatRef, SymbolicSparseColMatRef};
 use faer::{Conj, Mat, MatMut, Par, Side};
@@ -536,6 +538,132 @@ impl Nodal {
             par,
             MemStack::new(&mut mem),
         );
+        Ok(())
+    }
+}
+
+/// The nodal matrix's pattern with both triangles (compressed columns,
+/// rows sorted), for Jacobians that are not symmetric (cells whose current
+/// depends on a gate: [`xbar_devices::Cell::is_two_terminal`]), with its
+/// symbolic LU factorisation, computed once and reused by every Newton
+/// iteration.
+#[derive(Debug)]
+pub(crate) struct FullPattern {
+    col_ptr: Vec<usize>,
+    row_idx: Vec<usize>,
+    /// For each entry of the lower triangle: its position in the full
+    /// pattern and its mirror's (the same position on the diagonal).
+    mirror: Vec<(usize, usize)>,
+    symbolic: SymbolicLu<usize>,
+}
+
+impl Nodal {
+    /// The full pattern and its symbolic LU (faer's sparse LU with partial
+    /// pivoting and its own column ordering, COLAMD).
+    pub fn full_pattern(&self) -> Result<FullPattern> {
+        let n = self.net.nodes;
+        // (col, row, lower entry, is the mirror)
+        let mut entries: Vec<(usize, usize, usize, bool)> =
+            Vec::with_capacity(2 * self.row_idx.len());
+        for c in 0..n {
+            for k in self.col_ptr[c]..self.col_ptr[c + 1] {
+                let r = self.row_idx[k];
+                entries.push((c, r, k, false));
+                if r != c {
+                    entries.push((r, c, k, true));
+                }
+            }
+        }
+        entries.sort_unstable_by_key(|&(c, r, _, _)| (c, r));
+        let mut col_ptr = vec![0usize; n + 1];
+        let mut row_idx = Vec::with_capacity(entries.len());
+        let mut mirror = vec![(usize::MAX, usize::MAX); self.row_idx.len()];
+        for (pos, &(c, r, k, is_mirror)) in entries.iter().enumerate() {
+            col_ptr[c + 1] += 1;
+            row_idx.push(r);
+            if is_mirror {
+                mirror[k].1 = pos;
+            } else {
+                mirror[k].0 = pos;
+                if r == c {
+                    mirror[k].1 = pos;
+                }
+            }
+        }
+        for c in 0..n {
+            col_ptr[c + 1] += col_ptr[c];
+        }
+        let pattern = SymbolicSparseColMatRef::new_checked(n, n, &col_ptr, None, &row_idx);
+        let symbolic = SymbolicLu::try_new(pattern)
+            .map_err(|e| CrossbarError::Singular(format!("symbolic LU: {e:?}")))?;
+        Ok(FullPattern {
+            col_ptr,
+            row_idx,
+            mirror,
+            symbolic,
+        })
+    }
+
+    /// The values of a Jacobian in the full pattern: the wires, plus for
+    /// each cell `(i, j)` the partials `(∂I/∂V_w, ∂I/∂V_b)` of its current
+    /// from word line to bit line, stamped into the rows of both nodes
+    /// (`+I` leaves the word-line node, `−I` the bit-line node).
+    pub fn full_values(
+        &self,
+        full: &FullPattern,
+        partials: impl Fn(usize, usize) -> (f64, f64),
+    ) -> Vec<f64> {
+        let mut values = vec![0.0; full.row_idx.len()];
+        for (k, &w) in self.wire_values.iter().enumerate() {
+            let (p, q) = full.mirror[k];
+            values[p] += w;
+            if q != p {
+                values[q] += w;
+            }
+        }
+        let net = &self.net;
+        for i in 0..net.m {
+            for j in 0..net.n {
+                let (a, b) = partials(i, j);
+                let (tw, tb) = (net.wl(i, j), net.bl(i, j));
+                if let Terminal::Node(w) = tw {
+                    values[full.mirror[self.diag[w]].0] += a;
+                }
+                if let Terminal::Node(v) = tb {
+                    values[full.mirror[self.diag[v]].0] -= b;
+                }
+                let pos = self.cell_offdiag[i * net.n + j];
+                if pos != NO_ENTRY {
+                    // Word-line nodes are numbered before bit-line nodes,
+                    // so the lower entry is (bit line, word line).
+                    let (lower, upper) = full.mirror[pos];
+                    values[lower] -= a;
+                    values[upper] += b;
+                }
+            }
+        }
+        values
+    }
+
+    /// Overwrites `rhs` (length `nodes`) with `J⁻¹·rhs` for the Jacobian
+    /// `values` in the full pattern: faer's sparse LU with partial pivoting.
+    pub fn lu_solve_in_place(
+        &self,
+        full: &FullPattern,
+        values: &[f64],
+        rhs: &mut [f64],
+    ) -> Result<()> {
+        let n = self.net.nodes;
+        let pattern =
+            SymbolicSparseColMatRef::new_checked(n, n, &full.col_ptr, None, &full.row_idx);
+        let lu =
+            Lu::try_new_with_symbolic(full.symbolic.clone(), SparseColMatRef::new(pattern, values))
+                .map_err(|e| {
+                    CrossbarError::Singular(format!(
+                        "the Jacobian is singular to working precision ({e:?})"
+                    ))
+                })?;
+        lu.solve_in_place(MatMut::from_column_major_slice_mut(rhs, n, 1));
         Ok(())
     }
 }

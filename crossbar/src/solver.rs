@@ -20,7 +20,7 @@
 
 use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
-use xbar_devices::IvSpec;
+use xbar_devices::{AccessSpec, Cell, IvSpec};
 
 use crate::circuit::{Crossbar, Wires};
 use crate::error::{CrossbarError, Result};
@@ -70,9 +70,9 @@ pub enum Workload {
 pub enum ArraySolve {
     /// Ohmic cells, by this method (never `Auto`).
     Linear(Solver),
-    /// Nonlinear cells (a sinh I-V), by Newton iterations on the nodal
-    /// equations ([`Crossbar::solve_nonlinear`]).
-    Nonlinear(IvSpec),
+    /// Nonlinear cells (a sinh I-V, an access device), by Newton
+    /// iterations on the nodal equations ([`Crossbar::solve_cells`]).
+    Nonlinear(Cell),
 }
 
 impl Solver {
@@ -138,34 +138,37 @@ impl Solver {
     }
 
     /// How `vectors` input vectors through one array of `rows` word lines
-    /// with `wires` are solved when its cells have the I-V `iv`: ohmic
-    /// cells by [`Solver::resolve`]d method, nonlinear ones by Newton.
+    /// with `wires` are solved when its cells are `cell` (an I-V and an
+    /// access device): ohmic cells with no access device by the
+    /// [`Solver::resolve`]d method, any other by Newton
+    /// ([`Crossbar::solve_cells`]).
     ///
     /// # Errors
-    /// [`CrossbarError::InvalidParameter`] at `solver` for a nonlinear I-V
-    /// with a method that cannot solve it ([`Solver::solves_nonlinear`]).
+    /// [`CrossbarError::InvalidParameter`] at `solver` for nonlinear cells
+    /// with a method that cannot solve them ([`Solver::solves_nonlinear`]).
     pub fn for_cells(
         self,
-        iv: &IvSpec,
+        cell: &Cell,
         wires: &Wires,
         vectors: usize,
         rows: usize,
     ) -> Result<ArraySolve> {
-        match iv {
-            IvSpec::Linear => Ok(ArraySolve::Linear(
+        if cell.is_ohmic() {
+            return Ok(ArraySolve::Linear(
                 self.resolve(wires, Workload::Batch { vectors, rows }),
-            )),
-            IvSpec::Sinh { a_per_volt } if !self.solves_nonlinear() => {
-                Err(CrossbarError::invalid(
-                    "solver",
-                    format!(
-                        "sinh cells (a_per_volt = {a_per_volt}) need the nonlinear nodal solve: use auto or exact, not {}",
-                        self.name()
-                    ),
-                ))
-            }
-            IvSpec::Sinh { .. } => Ok(ArraySolve::Nonlinear(*iv)),
+            ));
         }
+        if !self.solves_nonlinear() {
+            return Err(CrossbarError::invalid(
+                "solver",
+                format!(
+                    "{} need the nonlinear nodal solve: use auto or exact, not {}",
+                    describe_cell(cell),
+                    self.name()
+                ),
+            ));
+        }
+        Ok(ArraySolve::Nonlinear(*cell))
     }
 
     /// Parses `auto`, `ideal`, `exact` or `transfer`.
@@ -259,7 +262,7 @@ impl Solver {
 ///
 /// ```
 /// use xbar_crossbar::solver::cell_iv;
-/// use xbar_devices::IvSpec;
+/// use xbar_devices::{AccessSpec, Cell, IvSpec};
 /// let sinh = IvSpec::Sinh { a_per_volt: 2.0 };
 /// assert_eq!(cell_iv(&sinh, None)?, sinh);
 /// assert_eq!(cell_iv(&IvSpec::Linear, Some(&sinh))?, sinh);
@@ -282,6 +285,20 @@ pub fn cell_iv(device: &IvSpec, explicit: Option<&IvSpec>) -> Result<IvSpec> {
                 describe_iv(iv)
             ),
         )),
+    }
+}
+
+/// `sinh cells (a_per_volt = 3)`, `linear cells with a 5000 Ω access
+/// resistor`, … for messages.
+fn describe_cell(cell: &Cell) -> String {
+    let iv = match cell.iv {
+        IvSpec::Linear => "linear cells".to_string(),
+        IvSpec::Sinh { a_per_volt } => format!("sinh cells (a_per_volt = {a_per_volt})"),
+    };
+    match cell.access {
+        AccessSpec::None => iv,
+        AccessSpec::Resistor { r_ohm } => format!("{iv} with a {r_ohm} Ω access resistor"),
+        AccessSpec::NmosLevel1 { .. } => format!("{iv} with an nmos-level1 access transistor"),
     }
 }
 
@@ -457,12 +474,18 @@ mod tests {
                 s.solves_nonlinear(),
                 matches!(s, Solver::Auto | Solver::Exact)
             );
-            let linear = s.for_cells(&IvSpec::Linear, &w, 9, 5).unwrap();
+            let linear = s.for_cells(&Cell::default(), &w, 9, 5).unwrap();
             let load = Workload::Batch {
                 vectors: 9,
                 rows: 5,
             };
             assert_eq!(linear, ArraySolve::Linear(s.resolve(&w, load)));
+            let resistor = Cell::of(IvSpec::Linear, AccessSpec::Resistor { r_ohm: 1e3 });
+            assert_eq!(
+                s.for_cells(&resistor, &w, 9, 5).is_ok(),
+                s.solves_nonlinear()
+            );
+            let sinh = Cell::of(sinh, AccessSpec::None);
             match s.for_cells(&sinh, &w, 9, 5) {
                 Ok(plan) => {
                     assert!(s.solves_nonlinear());

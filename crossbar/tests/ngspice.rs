@@ -9,7 +9,12 @@
 //! * linear arrays: bit-line currents (exact, transfer-matrix and `Auto`
 //!   paths), source currents and every word-line and bit-line node voltage
 //!   to `1e-9` of the vector's largest value;
-//! * nonlinear (`sinh`) cells, as behavioural current sources: `1e-6`.
+//! * nonlinear (`sinh`) cells, as behavioural current sources: `1e-6`;
+//! * cells with an access device in series (`[access]`: a resistor, or a
+//!   level-1 NMOS, `M… x gate bl bl nmos` with
+//!   `.model nmos NMOS(LEVEL=1 KP=… VTO=… LAMBDA=…)`): `1e-6`, on arrays up
+//!   to 64×64 with all four wire resistances above zero, and against
+//!   closed forms (a series resistance; a saturated transistor).
 //!
 //! The netlist generator itself is checked against closed-form answers
 //! worked out by hand for 1×1, 1×2 and 2×1 arrays, so that a mistake in it
@@ -34,7 +39,7 @@ use xbar_crossbar::{
     Crossbar, CrossbarError, ExactSolver, NewtonOptions, NodeVoltages, Solver, TransferMatrix,
     Wires,
 };
-use xbar_devices::IvSpec;
+use xbar_devices::{AccessSpec, Cell as CellModel, IvSpec};
 
 use support::{amax, batch_rel_err, kcl_imbalance, rel_err, rng, row_rel_err, uniform};
 
@@ -89,7 +94,18 @@ fn bl_node(w: &Wires, i: usize, j: usize) -> String {
 /// The netlist of `g` (M×N, S) with `wires` and `cell`, with a `.control`
 /// block that solves the operating point once per row of `inputs` (B×M,
 /// V) and writes every vector of solve `b` to `op_{b}.txt`.
-fn netlist(g: &DMatrix<f64>, w: &Wires, cell: Cell, inputs: &DMatrix<f64>) -> String {
+///
+/// With an `access` device each cell runs from its word-line node to an
+/// internal node `x_<i>_<j>`, and the access device from there to the
+/// bit-line node: a resistor, or an NMOS with its drain on `x`, its gate on
+/// the `gate` node (held by `Vgate`), and source and bulk on the bit line.
+fn netlist(
+    g: &DMatrix<f64>,
+    w: &Wires,
+    cell: Cell,
+    access: &AccessSpec,
+    inputs: &DMatrix<f64>,
+) -> String {
     let (m, n) = g.shape();
     let mut s = String::new();
     writeln!(s, "xbarsim crossbar {m}x{n}").unwrap();
@@ -127,7 +143,22 @@ fn netlist(g: &DMatrix<f64>, w: &Wires, cell: Cell, inputs: &DMatrix<f64>) -> St
             if gij == 0.0 {
                 continue; // an open cell: no element at all
             }
-            let (a, b) = (wl_node(w, i, j), bl_node(w, i, j));
+            let (a, bit) = (wl_node(w, i, j), bl_node(w, i, j));
+            let b = match access {
+                AccessSpec::None => bit,
+                AccessSpec::Resistor { r_ohm } => {
+                    writeln!(s, "Ra_{i}_{j} x_{i}_{j} {bit} {}", num(*r_ohm)).unwrap();
+                    format!("x_{i}_{j}")
+                }
+                AccessSpec::NmosLevel1 { .. } => {
+                    writeln!(
+                        s,
+                        "Ma_{i}_{j} x_{i}_{j} gate {bit} {bit} nmos L=1e-4 W=1e-4"
+                    )
+                    .unwrap();
+                    format!("x_{i}_{j}")
+                }
+            };
             match cell {
                 Cell::Linear => writeln!(s, "Rc_{i}_{j} {a} {b} {}", num(1.0 / gij)),
                 Cell::Sinh { a: scale } => writeln!(
@@ -167,8 +198,31 @@ fn netlist(g: &DMatrix<f64>, w: &Wires, cell: Cell, inputs: &DMatrix<f64>) -> St
         }
         writeln!(s, "Vsense_{j} sense_{j} 0 DC 0").unwrap();
     }
-    if let Cell::Sinh { .. } = cell {
-        writeln!(s, ".options reltol=1e-12 abstol=1e-18 vntol=1e-15 itl1=500").unwrap();
+    if let AccessSpec::NmosLevel1 {
+        kp_A_per_V2,
+        vto_V,
+        lambda_per_V,
+        gate_V,
+    } = access
+    {
+        writeln!(s, "Vgate gate 0 DC {}", num(*gate_V)).unwrap();
+        // W = L: KP is β. No junction current (IS = 0) and a negligible
+        // GMIN: the model leaves junctions out.
+        writeln!(
+            s,
+            ".model nmos NMOS(LEVEL=1 KP={} VTO={} LAMBDA={} IS=0)",
+            num(*kp_A_per_V2),
+            num(*vto_V),
+            num(*lambda_per_V)
+        )
+        .unwrap();
+    }
+    if matches!(cell, Cell::Sinh { .. }) || !access.is_none() {
+        writeln!(
+            s,
+            ".options reltol=1e-12 abstol=1e-18 vntol=1e-15 itl1=500 gmin=1e-30"
+        )
+        .unwrap();
     }
     writeln!(s, ".control").unwrap();
     writeln!(s, "set numdgt=17").unwrap();
@@ -228,10 +282,21 @@ fn required() -> bool {
 /// Runs ngspice on the array for every row of `inputs`; `None` when
 /// ngspice is not installed and the environment is not CI.
 fn ngspice(g: &DMatrix<f64>, w: &Wires, cell: Cell, inputs: &DMatrix<f64>) -> Option<Vec<SpiceOp>> {
+    ngspice_with_access(g, w, cell, &AccessSpec::None, inputs)
+}
+
+/// [`ngspice`] with an access device in series with every cell.
+fn ngspice_with_access(
+    g: &DMatrix<f64>,
+    w: &Wires,
+    cell: Cell,
+    access: &AccessSpec,
+    inputs: &DMatrix<f64>,
+) -> Option<Vec<SpiceOp>> {
     let (m, n) = g.shape();
     assert_eq!(inputs.ncols(), m);
     let dir = tempfile::tempdir().expect("temporary directory");
-    let deck = netlist(g, w, cell, inputs);
+    let deck = netlist(g, w, cell, access, inputs);
     std::fs::write(dir.path().join("xbar.cir"), &deck).expect("write the netlist");
     let output = match Command::new("ngspice")
         .args(["-b", "xbar.cir"])
@@ -861,6 +926,239 @@ fn strongly_nonlinear_array_matches_ngspice() {
     // All word lines at 1 V, then a ramp from 0.9 V down to 0.2 V.
     let v = DMatrix::from_fn(2, 8, |b, i| if b == 0 { 1.0 } else { 0.9 - 0.1 * i as f64 });
     check_nonlinear("8×8 a=20 at 1 V", &g, wires(2.0, 2.0, 0.0, 0.0), 20.0, &v);
+}
+
+// --- cells with an access device ---------------------------------------------
+
+/// A level-1 NMOS that leaves the high-conductance cells of these arrays in
+/// saturation at the higher inputs and the rest in the linear region
+/// (`R_on = 1/(β·V_ov) = 4 kΩ`, `I_sat = β·V_ov²/2 = 31 µA`).
+const NMOS: AccessSpec = AccessSpec::NmosLevel1 {
+    kp_A_per_V2: 5e-4,
+    vto_V: 0.45,
+    lambda_per_V: 0.06,
+    gate_V: 0.8,
+};
+
+/// Solves `g` with cells `cell` in series with `access` and compares the
+/// bit-line currents with ngspice's; returns the worst relative error and
+/// the most Newton iterations (0, 0 when ngspice is missing outside CI).
+fn check_access(
+    name: &str,
+    g: &DMatrix<f64>,
+    w: Wires,
+    cell: Cell,
+    access: AccessSpec,
+    inputs: &DMatrix<f64>,
+) -> (f64, usize) {
+    let Some(ops) = ngspice_with_access(g, &w, cell, &access, inputs) else {
+        return (0.0, 0);
+    };
+    let spice = currents(&ops);
+    let iv = match cell {
+        Cell::Linear => IvSpec::Linear,
+        Cell::Sinh { a } => IvSpec::Sinh { a_per_volt: a },
+    };
+    let xbar = Crossbar::new(g.clone(), w).unwrap();
+    let started = std::time::Instant::now();
+    let ours = xbar
+        .solve_cells(
+            inputs,
+            &CellModel::of(iv, access),
+            &NewtonOptions::default(),
+        )
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    // Without the access device the currents are far off: it is in play.
+    let without = xbar
+        .solve_nonlinear(inputs, &iv, &NewtonOptions::default())
+        .unwrap();
+    let mut worst = 0.0f64;
+    for b in 0..inputs.nrows() {
+        let e = row_rel_err(&ours.currents, &spice, b);
+        assert!(
+            e <= NONLINEAR_TOL,
+            "{name} vector {b}: {e:.3e}\n  ours  {:?}\n  spice {:?}",
+            ours.currents.row(b),
+            spice.row(b)
+        );
+        worst = worst.max(e);
+        let off = row_rel_err(&without, &spice, b);
+        assert!(
+            off > 1e-2,
+            "{name}: the access device changes little ({off:e})"
+        );
+    }
+    let c = ours.convergence;
+    assert!(
+        c.relative_residual <= 1e-9 && c.iterations >= 2,
+        "{name}: {c:?}"
+    );
+    eprintln!(
+        "ngspice access {name}: worst relative error {worst:.2e}, {} Newton iterations, \
+         relative residual {:.1e}, {seconds:.3} s",
+        c.iterations, c.relative_residual
+    );
+    (worst, c.iterations)
+}
+
+#[test]
+fn one_transistor_one_resistor_arrays_match_ngspice() {
+    let all_four = wires(2.0, 3.0, 20.0, 10.0);
+    let cases = [
+        (8, 8, Cell::Sinh { a: 4.0 }, NMOS, (0.1, 0.6)),
+        // Reverse bias: the transistor's drain and source swap roles.
+        (6, 10, Cell::Sinh { a: 3.0 }, NMOS, (-0.6, 0.6)),
+        (12, 5, Cell::Linear, NMOS, (0.0, 0.8)),
+        (
+            10,
+            10,
+            Cell::Sinh { a: 5.0 },
+            AccessSpec::Resistor { r_ohm: 5e3 },
+            (-0.5, 0.7),
+        ),
+        (64, 64, Cell::Sinh { a: 4.0 }, NMOS, (0.1, 0.6)),
+        (
+            64,
+            64,
+            Cell::Sinh { a: 4.0 },
+            AccessSpec::Resistor { r_ohm: 5e3 },
+            (0.1, 0.6),
+        ),
+    ];
+    let mut worst = 0.0f64;
+    for (k, (m, n, cell, access, range)) in cases.into_iter().enumerate() {
+        let (g, v) = random_case(1000 + k as u64, m, n, (1e-6, 1e-4), 0.02, 2, range);
+        let name = format!("{m}×{n} {cell:?} {access:?}");
+        worst = worst.max(check_access(&name, &g, all_four, cell, access, &v).0);
+    }
+    // Merged and fixed lines: the other node layouts, and the sense current
+    // summed over cells straight into a 0 V bit line.
+    let (g, v) = random_case(1010, 5, 6, (1e-5, 1e-4), 0.0, 2, (0.0, 0.7));
+    for w in [wires(0.0, 0.0, 20.0, 10.0), wires(2.0, 0.0, 0.0, 0.0)] {
+        let e = check_access("5×6 merged/fixed", &g, w, Cell::Sinh { a: 3.0 }, NMOS, &v).0;
+        worst = worst.max(e);
+    }
+    eprintln!("ngspice access (worst): {worst:.2e}");
+}
+
+/// One linear cell with an access resistor: the series combination,
+/// `I = V/(R_drive + 1/g + R + R_sense)`.
+#[test]
+fn access_resistor_is_the_series_combination() {
+    let (g, r, v) = (2e-5, 7e3, 0.45);
+    let w = wires(1.0, 2.0, 30.0, 40.0);
+    let xbar = Crossbar::new(DMatrix::from_element(1, 1, g), w).unwrap();
+    let cell = CellModel::of(IvSpec::Linear, AccessSpec::Resistor { r_ohm: r });
+    let ours = xbar
+        .solve_cells(
+            &DMatrix::from_element(1, 1, v),
+            &cell,
+            &NewtonOptions::default(),
+        )
+        .unwrap();
+    let hand = v / (w.r_source + w.r_wordline + 1.0 / g + r + w.r_bitline + w.r_sense);
+    let e = (ours.currents[(0, 0)] - hand).abs() / hand;
+    assert!(e < 1e-12, "{} vs {hand} ({e:e})", ours.currents[(0, 0)]);
+}
+
+/// One cell whose transistor saturates, in closed form:
+/// * `λ = 0`, all four wires: with `R_s` from the source to the virtual
+///   ground, `I = (β/2)·(V_ov − I·R_s)²`, so `u = V_ov − I·R_s` solves
+///   `(β·R_s/2)·u² + u − V_ov = 0`;
+/// * `λ > 0`, nothing on the bit-line side: `I = K·(1 + λ·V_D)` with
+///   `K = (β/2)·V_ov²` and `V_D = V − I·R_d`, so
+///   `I = K·(1 + λ·V)/(1 + K·λ·R_d)` (`R_d`: driver, word line and cell).
+#[test]
+fn saturated_transistor_matches_its_closed_form() {
+    let (beta, vto, vg, g, v) = (2e-4, 0.5, 1.1, 1e-3, 1.5);
+    let vov = vg - vto;
+    // λ = 0, all four wires.
+    let w = wires(1.0, 2.0, 30.0, 40.0);
+    let rs = w.r_bitline + w.r_sense;
+    let u = (-1.0 + (1.0 + 2.0 * rs * beta * vov).sqrt()) / (rs * beta);
+    let hand = 0.5 * beta * u * u;
+    let access = AccessSpec::NmosLevel1 {
+        kp_A_per_V2: beta,
+        vto_V: vto,
+        lambda_per_V: 0.0,
+        gate_V: vg,
+    };
+    let solve = |w: Wires, access: AccessSpec| {
+        let xbar = Crossbar::new(DMatrix::from_element(1, 1, g), w).unwrap();
+        let cell = CellModel::of(IvSpec::Linear, access);
+        xbar.solve_cells(
+            &DMatrix::from_element(1, 1, v),
+            &cell,
+            &NewtonOptions::default(),
+        )
+        .unwrap()
+        .currents[(0, 0)]
+    };
+    let ours = solve(w, access);
+    // Saturated: V_DS ≥ V_GS − V_TO.
+    let vd = v - hand * (w.r_source + w.r_wordline + 1.0 / g);
+    assert!(vd - hand * rs >= u, "not saturated: {vd} {u}");
+    let e = (ours - hand).abs() / hand;
+    assert!(e < 1e-12, "λ = 0: {ours} vs {hand} ({e:e})");
+    // λ > 0, bit line at 0 V.
+    let lambda = 0.08;
+    let w = wires(1.0, 0.0, 30.0, 0.0);
+    let rd = w.r_source + w.r_wordline + 1.0 / g;
+    let k = 0.5 * beta * vov * vov;
+    let hand = k * (1.0 + lambda * v) / (1.0 + k * lambda * rd);
+    assert!(v - hand * rd >= vov, "not saturated");
+    let ours = solve(
+        w,
+        AccessSpec::NmosLevel1 {
+            kp_A_per_V2: beta,
+            vto_V: vto,
+            lambda_per_V: lambda,
+            gate_V: vg,
+        },
+    );
+    let e = (ours - hand).abs() / hand;
+    assert!(e < 1e-12, "λ = {lambda}: {ours} vs {hand} ({e:e})");
+}
+
+/// A transistor-limited solve that cannot converge in the iterations
+/// allowed is an error naming the vector, never a current.
+#[test]
+fn access_solve_that_does_not_converge_is_an_error() {
+    let (g, v) = random_case(1100, 8, 8, (1e-6, 1e-4), 0.0, 2, (0.3, 0.8));
+    let xbar = Crossbar::new(g, wires(2.0, 3.0, 20.0, 10.0)).unwrap();
+    let few = NewtonOptions {
+        max_iterations: 1,
+        ..NewtonOptions::default()
+    };
+    let result = xbar.solve_cells(
+        &v,
+        &CellModel::of(IvSpec::Sinh { a_per_volt: 4.0 }, NMOS),
+        &few,
+    );
+    assert!(
+        matches!(
+            result,
+            Err(CrossbarError::NotConverged { iterations: 1, .. })
+        ),
+        "{result:?}"
+    );
+    // A transistor that never conducts is refused at its field.
+    let off = AccessSpec::NmosLevel1 {
+        kp_A_per_V2: 1e-4,
+        vto_V: 0.5,
+        lambda_per_V: 0.0,
+        gate_V: 0.2,
+    };
+    let result = xbar.solve_cells(
+        &v,
+        &CellModel::of(IvSpec::Linear, off),
+        &NewtonOptions::default(),
+    );
+    assert!(
+        matches!(&result, Err(CrossbarError::InvalidParameter { field, .. }) if field == "access.gate_V"),
+        "{result:?}"
+    );
 }
 
 // --- the crate's own netlist exporter ------------------------------------------

@@ -14,6 +14,7 @@
 //! | [`variability`] | device-to-device spread of bounds and nonlinearity |
 //! | [`faults`] | stuck-at-ON / stuck-at-OFF, fixed pattern per seed |
 //! | [`iv`] | ohmic and `sinh` cell I-V behind the [`CellIv`] trait |
+//! | [`access`] | the access device in series (resistor, SPICE level-1 NMOS) and the [`Cell`] the nodal equations see |
 //! | [`library`] | published devices with their parameters and citations |
 //! | [`describe`] | every parameter's key, value, unit and meaning, and derived quantities ([`DeviceSpec::describe`]) |
 //! | [`array`](mod@array) | [`DeviceArray`]: program, pulse, drift and read a matrix of devices |
@@ -33,6 +34,7 @@
 //! assert!(array.conductances().iter().all(|g| (g_min..=g_max).contains(g)));
 //! ```
 
+pub mod access;
 pub mod array;
 mod check;
 pub mod describe;
@@ -49,6 +51,7 @@ pub mod spec;
 pub mod units;
 pub mod variability;
 
+pub use access::{AccessSpec, Cell};
 pub use array::{DeviceArray, DeviceError};
 pub use check::SpecError;
 pub use faults::{Fault, FaultSpec};

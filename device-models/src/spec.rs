@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::access::AccessSpec;
 use crate::check;
 pub use crate::check::SpecError;
 use crate::describe::{Parameter, Section, Value};
@@ -127,6 +128,9 @@ pub struct DeviceSpec {
     /// Current-voltage characteristic of one cell.
     #[serde(default, skip_serializing_if = "IvSpec::is_linear")]
     pub iv: IvSpec,
+    /// The access device in series with each cell (1T1R, 1R1R).
+    #[serde(default, skip_serializing_if = "AccessSpec::is_none")]
+    pub access: AccessSpec,
 }
 
 impl DeviceSpec {
@@ -164,6 +168,7 @@ impl DeviceSpec {
         self.variability.validate()?;
         self.faults.validate()?;
         self.iv.validate()?;
+        self.access.validate()?;
         Ok(())
     }
 
@@ -269,6 +274,7 @@ impl DeviceSpec {
             self.variability.describe(),
             self.faults.describe(),
             self.iv.describe(),
+            self.access.describe(),
         ]
     }
 }

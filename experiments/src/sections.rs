@@ -226,18 +226,30 @@ pub fn crossbar_field(e: &xbar_crossbar::CrossbarError) -> FieldError {
 /// `"network reads"`. One array's currents with the device's I-V come from
 /// `xbarsim solve --device` ([`xbar_crossbar::solver::cell_iv`]).
 ///
+/// An access device (`device.access`) is refused the same way: reads
+/// through it are not modelled in networks yet.
+///
 /// # Errors
-/// At `device.iv` for any I-V but the ohmic one.
+/// At `device.iv` for any I-V but the ohmic one; at `device.access` for
+/// any access device.
 pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldError> {
-    if device.iv.is_linear() {
-        return Ok(());
+    if !device.iv.is_linear() {
+        return Err(FieldError::new(
+            "device.iv",
+            format!(
+                "a nonlinear I-V is not yet used by {reader} (issue \"The cell as measured\"); remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
+            ),
+        ));
     }
-    Err(FieldError::new(
-        "device.iv",
-        format!(
-            "a nonlinear I-V is not yet used by {reader} (issue \"The cell as measured\"); remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
-        ),
-    ))
+    if !device.access.is_none() {
+        return Err(FieldError::new(
+            "device.access",
+            format!(
+                "an access device is not yet used by {reader} (issue \"The cell as measured\"); remove [access] from the device, or solve one array with it by `xbarsim solve --device`"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// `[network]` on MNIST: the network's own checks, and 784 inputs

@@ -7,7 +7,7 @@ use pyo3::prelude::*;
 use xbar_api::solve::{SolveError, SolveSettings};
 use xbar_crossbar::solver::cell_iv;
 use xbar_crossbar::{Crossbar, CrossbarError, ExactSolver, Solver, Wires};
-use xbar_devices::IvSpec;
+use xbar_devices::{AccessSpec, IvSpec};
 
 use crate::convert;
 use crate::device::PyDevice;
@@ -82,6 +82,7 @@ pub fn solve<'py>(
         wires: wires(r_wordline, r_bitline, r_source, r_sense)?,
         solver: solver_named(solver)?,
         iv,
+        access: device.map_or(AccessSpec::None, |d| d.device.spec.access),
         max_iterations,
         node_voltages,
     };
