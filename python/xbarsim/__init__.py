@@ -114,9 +114,12 @@ def solve(
     ``exact``, ``transfer`` (G_eff, IR-drop exact for many vectors) or
     ``ideal`` (no IR drop). ``sinh_a`` (1/V): nonlinear cells
     ``I = (g/a) sinh(a V)``, solved by Newton; a ``device`` with an ``[iv]``
-    section gives its own. ``node_voltages``: also return every cell's
-    word-line and bit-line voltage for the first vector, as a DataFrame
-    (linear cells only): the result is then ``(currents, voltages)``.
+    section gives its own, and one with an ``[access]`` section puts its
+    access device (a resistor, or a level-1 NMOS) in series with every
+    cell, also solved by Newton. ``node_voltages``: also return every
+    cell's word-line and bit-line voltage for the first vector, as a
+    DataFrame (linear cells with no access device only): the result is then
+    ``(currents, voltages)``.
     """
     V_arr = np.asarray(V, dtype=np.float64)
     one = V_arr.ndim == 1
