@@ -95,7 +95,7 @@ pub fn solve<'py>(
                 if voltages == 1 { "" } else { "s" }
             )),
             SolveError::NodeVoltagesNonlinear => errors::value(
-                "node_voltages: node voltages are for linear cells; drop sinh_a (or the device's [iv]) or node_voltages",
+                "node_voltages: node voltages are for linear cells with no access device; drop sinh_a (or the device's [iv] and [access]) or node_voltages",
             ),
             SolveError::Crossbar(e @ CrossbarError::InvalidParameter { .. }) => crossbar_error(e),
             other => errors::value(other),
