@@ -376,7 +376,7 @@ fn newton(
             } else {
                 residual_a
             };
-            if !(relative_residual <= RESIDUAL_LIMIT) {
+            if relative_residual.is_nan() || relative_residual > RESIDUAL_LIMIT {
                 return Err(CrossbarError::Residual {
                     vector,
                     iterations: iteration,

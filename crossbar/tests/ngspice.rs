@@ -930,9 +930,10 @@ fn strongly_nonlinear_array_matches_ngspice() {
 
 // --- cells with an access device ---------------------------------------------
 
-/// A level-1 NMOS that leaves the high-conductance cells of these arrays in
-/// saturation at the higher inputs and the rest in the linear region
-/// (`R_on = 1/(β·V_ov) = 4 kΩ`, `I_sat = β·V_ov²/2 = 31 µA`).
+/// A level-1 NMOS (`R_on = 1/(β·V_ov) = 5.7 kΩ`, `I_sat = β·V_ov²/2 =
+/// 31 µA`): with cells up to 100 µS, the transistors of the
+/// high-conductance cells saturate above about 0.7 V (linear cells) or
+/// 0.65 V (sinh cells, a = 4/V); below, they are in the linear region.
 const NMOS: AccessSpec = AccessSpec::NmosLevel1 {
     kp_A_per_V2: 5e-4,
     vto_V: 0.45,
@@ -1006,7 +1007,8 @@ fn check_access(
 fn one_transistor_one_resistor_arrays_match_ngspice() {
     let all_four = wires(2.0, 3.0, 20.0, 10.0);
     let cases = [
-        (8, 8, Cell::Sinh { a: 4.0 }, NMOS, (0.1, 0.6)),
+        // Up to 0.9 V: saturated transistors.
+        (8, 8, Cell::Sinh { a: 4.0 }, NMOS, (0.1, 0.9)),
         // Reverse bias: the transistor's drain and source swap roles.
         (6, 10, Cell::Sinh { a: 3.0 }, NMOS, (-0.6, 0.6)),
         (12, 5, Cell::Linear, NMOS, (0.0, 0.8)),
