@@ -223,9 +223,14 @@ pub fn train(
         network.parameter_count()
     } else {
         check_layers(network, train_set.image_shape(), training.batch_size)?;
-        Graph::build(train_set.image_shape(), &network.layers, network, training.seed)
-            .map_err(|e| FieldError::at("network", "layers", e.to_string()))?
-            .parameter_count()
+        Graph::build(
+            train_set.image_shape(),
+            &network.layers,
+            network,
+            training.seed,
+        )
+        .map_err(|e| FieldError::at("network", "layers", e.to_string()))?
+        .parameter_count()
     };
     progress.update(Update::TrainingStart {
         train_images: train_set.len(),

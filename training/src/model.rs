@@ -232,6 +232,34 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(Network, HashMap<String, String>), Mo
     Ok((net, meta))
 }
 
+/// Reads a model file of either format — a dense network
+/// (`xbarsim-network`) or a graph (`xbarsim-graph`) — and its metadata.
+///
+/// # Errors
+/// As [`from_bytes`] and [`crate::graph::file`]'s reader.
+pub fn load(bytes: &[u8]) -> Result<(crate::Model, HashMap<String, String>), ModelError> {
+    let (_, header) =
+        SafeTensors::read_metadata(bytes).map_err(|e| ModelError::NotSafetensors(e.to_string()))?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    if meta.get("format").map(String::as_str) == Some(crate::graph::file::GRAPH_FORMAT) {
+        let graph = crate::graph::file::from_bytes(bytes, &meta)?;
+        return Ok((crate::Model::Graph(graph), meta));
+    }
+    let (net, meta) = from_bytes(bytes)?;
+    Ok((crate::Model::Dense(net), meta))
+}
+
+/// Serialises a model of either kind with extra `metadata`.
+///
+/// # Errors
+/// The safetensors writer's refusal.
+pub fn save(model: &crate::Model, metadata: &[(&str, String)]) -> Result<Vec<u8>, ModelError> {
+    match model {
+        crate::Model::Dense(net) => to_bytes(net, metadata),
+        crate::Model::Graph(graph) => crate::graph::file::to_bytes(graph, metadata),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,33 +328,5 @@ mod tests {
         let good = dir.path().join("m.safetensors");
         std::fs::write(&good, &bytes).unwrap();
         assert_eq!(read(&good).unwrap().0, net);
-    }
-}
-
-/// Reads a model file of either format — a dense network
-/// (`xbarsim-network`) or a graph (`xbarsim-graph`) — and its metadata.
-///
-/// # Errors
-/// As [`from_bytes`] and [`crate::graph::file`]'s reader.
-pub fn load(bytes: &[u8]) -> Result<(crate::Model, HashMap<String, String>), ModelError> {
-    let (_, header) =
-        SafeTensors::read_metadata(bytes).map_err(|e| ModelError::NotSafetensors(e.to_string()))?;
-    let meta = header.metadata().clone().unwrap_or_default();
-    if meta.get("format").map(String::as_str) == Some(crate::graph::file::GRAPH_FORMAT) {
-        let graph = crate::graph::file::from_bytes(bytes, &meta)?;
-        return Ok((crate::Model::Graph(graph), meta));
-    }
-    let (net, meta) = from_bytes(bytes)?;
-    Ok((crate::Model::Dense(net), meta))
-}
-
-/// Serialises a model of either kind with extra `metadata`.
-///
-/// # Errors
-/// The safetensors writer's refusal.
-pub fn save(model: &crate::Model, metadata: &[(&str, String)]) -> Result<Vec<u8>, ModelError> {
-    match model {
-        crate::Model::Dense(net) => to_bytes(net, metadata),
-        crate::Model::Graph(graph) => crate::graph::file::to_bytes(graph, metadata),
     }
 }
