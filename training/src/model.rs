@@ -142,10 +142,20 @@ pub fn to_bytes(net: &Network, metadata: &[(&str, String)]) -> Result<Vec<u8>, M
         ));
         buffers.push((format!("layers.{l}.bias"), vec![layer.outputs], b));
     }
-    let views = buffers
+    serialize(&buffers, Dtype::F32, meta)
+}
+
+/// Named tensors `(name, shape, little-endian bytes)` of one `dtype` and
+/// `meta` as a safetensors file, its header's keys sorted.
+pub(crate) fn serialize(
+    tensors: &[(String, Vec<usize>, Vec<u8>)],
+    dtype: Dtype,
+    meta: HashMap<String, String>,
+) -> Result<Vec<u8>, ModelError> {
+    let views = tensors
         .iter()
         .map(|(name, shape, data)| {
-            TensorView::new(Dtype::F32, shape.clone(), data)
+            TensorView::new(dtype, shape.clone(), data)
                 .map(|v| (name.clone(), v))
                 .map_err(|e| ModelError::Write(e.to_string()))
         })
@@ -157,7 +167,7 @@ pub fn to_bytes(net: &Network, metadata: &[(&str, String)]) -> Result<Vec<u8>, M
 
 /// The same file with the JSON header's keys sorted: `serialize` writes
 /// them in hash-map order, and the same network must give the same bytes.
-pub(crate) fn canonical(bytes: Vec<u8>) -> Result<Vec<u8>, ModelError> {
+fn canonical(bytes: Vec<u8>) -> Result<Vec<u8>, ModelError> {
     let n = u64::from_le_bytes(
         bytes[..8]
             .try_into()

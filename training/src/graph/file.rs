@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
 use super::{Conv2d, Graph, Leak, Lif, Node, Op, Pool, Reset, Shape, Time, Weights};
@@ -204,17 +204,7 @@ pub fn to_bytes(graph: &Graph, metadata: &[(&str, String)]) -> Result<Vec<u8>, M
         serde_json::to_string(&description).map_err(|e| ModelError::Write(e.to_string()))?,
     );
     meta.insert("xbarsim_version".into(), env!("CARGO_PKG_VERSION").into());
-    let views = tensors
-        .iter()
-        .map(|(name, shape, data)| {
-            TensorView::new(Dtype::F64, shape.clone(), data)
-                .map(|v| (name.clone(), v))
-                .map_err(|e| ModelError::Write(e.to_string()))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let bytes = safetensors::tensor::serialize(views, Some(meta))
-        .map_err(|e| ModelError::Write(e.to_string()))?;
-    crate::model::canonical(bytes)
+    crate::model::serialize(&tensors, Dtype::F64, meta)
 }
 
 /// Reads a graph file's graph (its metadata already read: `meta`).

@@ -22,11 +22,19 @@ pub(crate) fn gemm_t(w: &[f64], k: usize, n: usize, x: &[f64], p: usize, out: &m
 /// `(c, y·s_h − pad_top + i·d_h, x·s_w − pad_left + j·d_w)`, 0 in the
 /// padding.
 pub(crate) fn im2col(input: &[f64], s: Shape, c: &Conv2d, out: Shape) -> Vec<f64> {
+    let mut cols = vec![0.0; c.weights.inputs * out.pixels()];
+    for_each_tap(s, c, out, |col, pixel| cols[col] = input[pixel]);
+    cols
+}
+
+/// Calls `f(column entry, input pixel)` for every entry of the unrolled
+/// input that reads an input pixel (padding entries are skipped): the
+/// index map that [`im2col`] and [`col2im`] share.
+fn for_each_tap(s: Shape, c: &Conv2d, out: Shape, mut f: impl FnMut(usize, usize)) {
     let (kh, kw) = c.kernel;
     let p = out.pixels();
-    let mut cols = vec![0.0; s.channels * kh * kw * p];
     for ch in 0..s.channels {
-        let plane = &input[ch * s.pixels()..(ch + 1) * s.pixels()];
+        let plane = ch * s.pixels();
         for i in 0..kh {
             for j in 0..kw {
                 let row = ((ch * kh + i) * kw + j) * p;
@@ -38,14 +46,13 @@ pub(crate) fn im2col(input: &[f64], s: Shape, c: &Conv2d, out: Shape) -> Vec<f64
                     for ox in 0..out.width {
                         let x = (ox * c.stride.1 + j * c.dilation.1).checked_sub(c.padding[1]);
                         if let Some(x) = x.filter(|&x| x < s.width) {
-                            cols[row + oy * out.width + ox] = plane[y * s.width + x];
+                            f(row + oy * out.width + ox, plane + y * s.width + x);
                         }
                     }
                 }
             }
         }
     }
-    cols
 }
 
 /// Max or average pooling; padding never wins a max and is not counted in
@@ -123,29 +130,8 @@ pub(crate) fn gemm_input_grad(w: &[f64], k: usize, n: usize, g: &[f64], p: usize
 /// The adjoint of [`im2col`]: adds each unrolled entry back onto the
 /// input pixel it was read from (padding entries are dropped).
 pub(crate) fn col2im(cols: &[f64], s: Shape, c: &Conv2d, out: Shape) -> Vec<f64> {
-    let (kh, kw) = c.kernel;
-    let p = out.pixels();
     let mut dx = vec![0.0; s.len()];
-    for ch in 0..s.channels {
-        let plane = &mut dx[ch * s.pixels()..(ch + 1) * s.pixels()];
-        for i in 0..kh {
-            for j in 0..kw {
-                let row = ((ch * kh + i) * kw + j) * p;
-                for oy in 0..out.height {
-                    let y = (oy * c.stride.0 + i * c.dilation.0).checked_sub(c.padding[0]);
-                    let Some(y) = y.filter(|&y| y < s.height) else {
-                        continue;
-                    };
-                    for ox in 0..out.width {
-                        let x = (ox * c.stride.1 + j * c.dilation.1).checked_sub(c.padding[1]);
-                        if let Some(x) = x.filter(|&x| x < s.width) {
-                            plane[y * s.width + x] += cols[row + oy * out.width + ox];
-                        }
-                    }
-                }
-            }
-        }
-    }
+    for_each_tap(s, c, out, |col, pixel| dx[pixel] += cols[col]);
     dx
 }
 
