@@ -361,6 +361,30 @@ def test_an_onnx_cnn_on_numpy_images_scores_what_onnxruntime_scores(tmp_path):
         xbarsim.evaluate("ibm-pcm", data={"dir": str(tmp_path / "rgb.npz")}, evaluation={"model": str(examples / "mnist-cnn.onnx")})
 
 
+def test_an_snntorch_network_through_nir_scores_what_snntorch_scores():
+    root = Path(__file__).resolve().parents[2] / "examples"
+    recorded = json.loads((root / "nir" / "mnist-csnn.json").read_text())
+    ev = xbarsim.evaluate(
+        "ideal",
+        seed=1,
+        data={"dir": str(root / "onnx" / "mnist-test-500.npz")},
+        evaluation={
+            "model": str(root / "nir" / "mnist-csnn.nir"),
+            "steps": recorded["steps"],
+            "dt_s": recorded["dt"],
+            "times_s": [0.0],
+            "instances": 1,
+        },
+    )
+    assert ev["software_accuracy_pct"][0] == pytest.approx(100 * recorded["snntorch_first_500_accuracy"], abs=1e-9)
+    with pytest.raises(xbarsim.XbarsimError, match="steps"):
+        xbarsim.evaluate(
+            "ideal",
+            data={"dir": str(root / "onnx" / "mnist-test-500.npz")},
+            evaluation={"model": str(root / "nir" / "mnist-csnn.nir"), "steps": 0},
+        )
+
+
 def test_fit_pulses_recovers_a_soft_bounds_device_from_a_dataframe_as_from_its_file(tmp_path):
     table = soft_bounds_trains()
     fit = xbarsim.fit_pulses(table, model="soft-bounds")
