@@ -23,73 +23,129 @@ pub(crate) fn gemm_t(w: &[f64], k: usize, n: usize, x: &[f64], p: usize, out: &m
 /// padding.
 pub(crate) fn im2col(input: &[f64], s: Shape, c: &Conv2d, out: Shape) -> Vec<f64> {
     let mut cols = vec![0.0; c.weights.inputs * out.pixels()];
-    for_each_tap(s, c, out, |col, pixel| cols[col] = input[pixel]);
+    for_each_segment(s, c, out, |col, pixel, len, step| {
+        let dst = &mut cols[col..col + len];
+        if step == 1 {
+            dst.copy_from_slice(&input[pixel..pixel + len]);
+        } else {
+            for (k, d) in dst.iter_mut().enumerate() {
+                *d = input[pixel + k * step];
+            }
+        }
+    });
     cols
 }
 
-/// Calls `f(column entry, input pixel)` for every entry of the unrolled
-/// input that reads an input pixel (padding entries are skipped): the
-/// index map that [`im2col`] and [`col2im`] share.
-fn for_each_tap(s: Shape, c: &Conv2d, out: Shape, mut f: impl FnMut(usize, usize)) {
+/// The `[lo, hi)` range of output positions `o < n_out` whose tap
+/// `o·stride + offset − pad` falls inside `0..n_in`.
+fn valid(n_out: usize, n_in: usize, stride: usize, offset: usize, pad: usize) -> (usize, usize) {
+    // o·stride + offset ≥ pad  ⇔  o ≥ ⌈(pad − offset)/stride⌉.
+    let lo = pad.saturating_sub(offset).div_ceil(stride);
+    // o·stride + offset − pad < n_in  ⇔  o < ⌈(n_in + pad − offset)/stride⌉.
+    let hi = (n_in + pad)
+        .saturating_sub(offset)
+        .div_ceil(stride)
+        .min(n_out);
+    (lo, hi.max(lo))
+}
+
+/// Calls `f(column entry, input pixel, len, input step)` for every run of
+/// the unrolled input that reads `len` input pixels `step` apart along one
+/// output row (padding entries are skipped): the index map that
+/// [`im2col`] and [`col2im`] share, one call per run rather than per entry.
+fn for_each_segment(
+    s: Shape,
+    c: &Conv2d,
+    out: Shape,
+    mut f: impl FnMut(usize, usize, usize, usize),
+) {
     let (kh, kw) = c.kernel;
     let p = out.pixels();
     for ch in 0..s.channels {
         let plane = ch * s.pixels();
         for i in 0..kh {
+            let (y_lo, y_hi) = valid(
+                out.height,
+                s.height,
+                c.stride.0,
+                i * c.dilation.0,
+                c.padding[0],
+            );
             for j in 0..kw {
                 let row = ((ch * kh + i) * kw + j) * p;
-                for oy in 0..out.height {
-                    let y = (oy * c.stride.0 + i * c.dilation.0).checked_sub(c.padding[0]);
-                    let Some(y) = y.filter(|&y| y < s.height) else {
-                        continue;
-                    };
-                    for ox in 0..out.width {
-                        let x = (ox * c.stride.1 + j * c.dilation.1).checked_sub(c.padding[1]);
-                        if let Some(x) = x.filter(|&x| x < s.width) {
-                            f(row + oy * out.width + ox, plane + y * s.width + x);
-                        }
-                    }
+                let (x_lo, x_hi) = valid(
+                    out.width,
+                    s.width,
+                    c.stride.1,
+                    j * c.dilation.1,
+                    c.padding[1],
+                );
+                if x_lo >= x_hi {
+                    continue;
+                }
+                let x0 = x_lo * c.stride.1 + j * c.dilation.1 - c.padding[1];
+                for oy in y_lo..y_hi {
+                    let y = oy * c.stride.0 + i * c.dilation.0 - c.padding[0];
+                    f(
+                        row + oy * out.width + x_lo,
+                        plane + y * s.width + x0,
+                        x_hi - x_lo,
+                        c.stride.1,
+                    );
                 }
             }
         }
     }
 }
 
+/// The input range `[lo, hi)` of each output position's pooling window
+/// along one axis (padding cut off; never empty, as padding is smaller
+/// than the window).
+fn windows(n_out: usize, n_in: usize, stride: usize, pad: usize, k: usize) -> Vec<(usize, usize)> {
+    (0..n_out)
+        .map(|o| {
+            let start = o * stride;
+            (
+                start.saturating_sub(pad),
+                (start + k).saturating_sub(pad).min(n_in),
+            )
+        })
+        .collect()
+}
+
 /// Max or average pooling; padding never wins a max and is not counted in
 /// an average.
 pub(crate) fn pool(input: &[f64], s: Shape, pool: &Pool, out: Shape, max: bool) -> Vec<f64> {
+    let rows = windows(
+        out.height,
+        s.height,
+        pool.stride.0,
+        pool.padding[0],
+        pool.kernel.0,
+    );
+    let cols = windows(
+        out.width,
+        s.width,
+        pool.stride.1,
+        pool.padding[1],
+        pool.kernel.1,
+    );
     let mut y = Vec::with_capacity(out.len());
     for ch in 0..s.channels {
         let plane = &input[ch * s.pixels()..(ch + 1) * s.pixels()];
-        for oy in 0..out.height {
-            for ox in 0..out.width {
+        for &(y0, y1) in &rows {
+            for &(x0, x1) in &cols {
                 let mut acc = if max { f64::NEG_INFINITY } else { 0.0 };
-                let mut count = 0usize;
-                for i in 0..pool.kernel.0 {
-                    let Some(yy) = (oy * pool.stride.0 + i)
-                        .checked_sub(pool.padding[0])
-                        .filter(|&v| v < s.height)
-                    else {
-                        continue;
-                    };
-                    for j in 0..pool.kernel.1 {
-                        let Some(xx) = (ox * pool.stride.1 + j)
-                            .checked_sub(pool.padding[1])
-                            .filter(|&v| v < s.width)
-                        else {
-                            continue;
-                        };
-                        let v = plane[yy * s.width + xx];
-                        if max {
-                            acc = acc.max(v);
-                        } else {
-                            acc += v;
-                        }
-                        count += 1;
+                for yy in y0..y1 {
+                    for &v in &plane[yy * s.width + x0..yy * s.width + x1] {
+                        acc = if max { acc.max(v) } else { acc + v };
                     }
                 }
-                // A window always covers an input pixel: padding < window.
-                y.push(if max { acc } else { acc / count.max(1) as f64 });
+                y.push(if max {
+                    acc
+                } else {
+                    acc / ((y1 - y0) * (x1 - x0)) as f64
+                });
             }
         }
     }
@@ -131,7 +187,11 @@ pub(crate) fn gemm_input_grad(w: &[f64], k: usize, n: usize, g: &[f64], p: usize
 /// input pixel it was read from (padding entries are dropped).
 pub(crate) fn col2im(cols: &[f64], s: Shape, c: &Conv2d, out: Shape) -> Vec<f64> {
     let mut dx = vec![0.0; s.len()];
-    for_each_tap(s, c, out, |col, pixel| dx[pixel] += cols[col]);
+    for_each_segment(s, c, out, |col, pixel, len, step| {
+        for (k, &v) in cols[col..col + len].iter().enumerate() {
+            dx[pixel + k * step] += v;
+        }
+    });
     dx
 }
 
@@ -146,40 +206,44 @@ pub(crate) fn pool_grad(
     max: bool,
     g: &[f64],
 ) -> Vec<f64> {
+    let rows = windows(
+        out.height,
+        s.height,
+        pool.stride.0,
+        pool.padding[0],
+        pool.kernel.0,
+    );
+    let cols = windows(
+        out.width,
+        s.width,
+        pool.stride.1,
+        pool.padding[1],
+        pool.kernel.1,
+    );
     let mut dx = vec![0.0; s.len()];
+    let mut go = g.iter();
     for ch in 0..s.channels {
         let base = ch * s.pixels();
-        for oy in 0..out.height {
-            for ox in 0..out.width {
-                let go = g[(ch * out.height + oy) * out.width + ox];
-                let mut window = Vec::with_capacity(pool.kernel.0 * pool.kernel.1);
-                for i in 0..pool.kernel.0 {
-                    let Some(yy) = (oy * pool.stride.0 + i)
-                        .checked_sub(pool.padding[0])
-                        .filter(|&v| v < s.height)
-                    else {
-                        continue;
-                    };
-                    for j in 0..pool.kernel.1 {
-                        if let Some(xx) = (ox * pool.stride.1 + j)
-                            .checked_sub(pool.padding[1])
-                            .filter(|&v| v < s.width)
-                        {
-                            window.push(base + yy * s.width + xx);
-                        }
-                    }
-                }
+        for &(y0, y1) in &rows {
+            for &(x0, x1) in &cols {
+                let go = *go.next().expect("one gradient per output");
                 if max {
-                    let mut best = window[0];
-                    for &k in &window[1..] {
-                        if input[k] > input[best] {
-                            best = k;
+                    // The first largest pixel, in row-major order.
+                    let mut best = base + y0 * s.width + x0;
+                    for yy in y0..y1 {
+                        for k in base + yy * s.width + x0..base + yy * s.width + x1 {
+                            if input[k] > input[best] {
+                                best = k;
+                            }
                         }
                     }
                     dx[best] += go;
                 } else {
-                    let share = go / window.len() as f64;
-                    window.iter().for_each(|&k| dx[k] += share);
+                    let share = go / ((y1 - y0) * (x1 - x0)) as f64;
+                    for yy in y0..y1 {
+                        let row = base + yy * s.width;
+                        dx[row + x0..row + x1].iter_mut().for_each(|d| *d += share);
+                    }
                 }
             }
         }

@@ -183,11 +183,11 @@ impl Graph {
                     Op::Conv2d(c) => {
                         let w = &c.weights;
                         let p = out_shape.pixels();
-                        let cols = kernels::im2col(x, in_shape, c, out_shape);
+                        let cols = &trace.cols[t][k];
                         let at = offsets[k].expect("weighted");
                         let (dw, db) = grads[at..at + w.weights.len() + w.bias.len()]
                             .split_at_mut(w.weights.len());
-                        kernels::gemm_acc_weight_grad(&cols, w.inputs, &gy, w.outputs, p, dw);
+                        kernels::gemm_acc_weight_grad(cols, w.inputs, &gy, w.outputs, p, dw);
                         for (b, row) in db.iter_mut().zip(gy.chunks(p)) {
                             *b += row.iter().sum::<f64>();
                         }

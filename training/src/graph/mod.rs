@@ -309,6 +309,9 @@ pub(crate) struct Trace {
     pub values: Vec<Vec<Vec<f64>>>,
     /// `[step][node]`: `u[t]` of a LIF node, empty for the others.
     pub membranes: Vec<Vec<Vec<f64>>>,
+    /// `[step][node]`: a convolution's unrolled input, empty for the
+    /// others.
+    pub cols: Vec<Vec<Vec<f64>>>,
 }
 
 /// The weighted layers' products `Y = Wᵀ·X` (no bias): in software, or on
@@ -586,11 +589,13 @@ impl Graph {
             let mut values: Vec<Option<Vec<f64>>> = vec![None; self.shapes.len()];
             values[0] = Some(self.encode(image, &mut rng));
             let mut membranes = Vec::new();
+            let mut unrolled = Vec::new();
             let mut layer = 0;
             for (k, node) in self.nodes.iter().enumerate() {
                 let input = |i: usize| values[node.inputs[i]].as_deref().expect("computed");
                 let in_shape = self.shapes[node.inputs[0]];
                 let out_shape = self.shapes[k + 1];
+                let mut kept_cols = Vec::new();
                 let out = match &node.op {
                     Op::Conv2d(c) => {
                         let cols = kernels::im2col(input(0), in_shape, c, out_shape);
@@ -600,6 +605,9 @@ impl Graph {
                         layer += 1;
                         for (row, b) in y.chunks_mut(p).zip(&c.weights.bias) {
                             row.iter_mut().for_each(|v| *v += b);
+                        }
+                        if trace.is_some() {
+                            kept_cols = cols;
                         }
                         y
                     }
@@ -638,6 +646,7 @@ impl Graph {
                     } else {
                         Vec::new()
                     });
+                    unrolled.push(kept_cols);
                 } else {
                     for &v in &node.inputs {
                         if last_reader[v] == k {
@@ -654,6 +663,7 @@ impl Graph {
                     .values
                     .push(values.into_iter().map(|v| v.expect("kept")).collect());
                 trace.membranes.push(membranes);
+                trace.cols.push(unrolled);
             }
         }
         scores

@@ -774,3 +774,68 @@ fn a_spiking_graph_on_ideal_arrays_computes_its_software_pass() {
     }
     assert!(spread > 0.1, "the scores must not all vanish");
 }
+
+/// col2im is the adjoint of im2col, `⟨im2col(x), c⟩ = ⟨x, col2im(c)⟩`,
+/// and the max/average pools' gradients are their adjoints at `x`, for
+/// strides, paddings and dilations that cut windows at every border.
+#[test]
+fn the_backward_kernels_are_the_adjoints_of_the_forward_ones() {
+    let s = Shape::new(3, 7, 6);
+    let x: Vec<f64> = (0..s.len()).map(|k| val(k, 3)).collect();
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a * b).sum::<f64>();
+    for (kernel, stride, padding, dilation) in [
+        ((3, 3), (1, 1), [1, 1, 1, 1], (1, 1)),
+        ((3, 2), (2, 1), [0, 2, 1, 0], (1, 2)),
+        ((2, 3), (1, 3), [1, 0, 0, 2], (2, 1)),
+        ((5, 5), (3, 2), [2, 2, 2, 2], (1, 1)),
+    ] {
+        let conv = Conv2d {
+            weights: weights(3 * kernel.0 * kernel.1, 1, 5),
+            kernel,
+            stride,
+            padding,
+            dilation,
+        };
+        let graph = Graph::new(s, vec![node("c", Op::Conv2d(conv.clone()), vec![0])]).unwrap();
+        let out = graph.output_shape();
+        let cols = kernels::im2col(&x, s, &conv, out);
+        let c: Vec<f64> = (0..cols.len()).map(|k| val(k, 7)).collect();
+        let back = kernels::col2im(&c, s, &conv, out);
+        let (lhs, rhs) = (dot(&cols, &c), dot(&x, &back));
+        assert!(
+            (lhs - rhs).abs() < 1e-12 * lhs.abs().max(1.0),
+            "{kernel:?}: {lhs} vs {rhs}"
+        );
+    }
+    for padding in [[0, 0, 0, 0], [1, 1, 1, 0], [0, 2, 1, 1]] {
+        let pool = Pool {
+            kernel: (3, 3),
+            stride: (2, 2),
+            padding,
+        };
+        for max in [true, false] {
+            let op = if max {
+                Op::MaxPool(pool)
+            } else {
+                Op::AvgPool(pool)
+            };
+            let out = Graph::new(s, vec![node("p", op, vec![0])])
+                .unwrap()
+                .output_shape();
+            let g: Vec<f64> = (0..out.len()).map(|k| val(k, 2)).collect();
+            let dx = kernels::pool_grad(&x, s, &pool, out, max, &g);
+            // Pools are piecewise linear: y(x + h·e) = y(x) + h·J·e near x.
+            let h = 1e-7;
+            let e: Vec<f64> = (0..s.len()).map(|k| val(k, 11)).collect();
+            let moved: Vec<f64> = x.iter().zip(&e).map(|(x, e)| x + h * e).collect();
+            let y0 = kernels::pool(&x, s, &pool, out, max);
+            let y1 = kernels::pool(&moved, s, &pool, out, max);
+            let lhs = dot(&g, &y1) - dot(&g, &y0);
+            let rhs = h * dot(&dx, &e);
+            assert!(
+                (lhs - rhs).abs() < 1e-9 * rhs.abs().max(1e-6),
+                "{padding:?} {max}: {lhs} vs {rhs}"
+            );
+        }
+    }
+}
