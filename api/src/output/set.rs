@@ -69,7 +69,11 @@ const TEMP_SUFFIX: &str = ".xbarsim-tmp";
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// The files of one command's output, written together or not at all,
-/// one writer of them at a time (see the [module](self) docs).
+/// one writer of them at a time: [`commit`](OutputSet::commit) checks the
+/// paths, locks `.outputs.xbarsim-lock` in each directory written (waiting
+/// for another writer), removes the temporaries killed writers of these
+/// files left, stages every file beside its target and renames them all
+/// into place.
 ///
 /// ```
 /// use xbar_api::output::OutputSet;
