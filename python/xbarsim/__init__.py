@@ -351,7 +351,9 @@ def train(output: PathLike, *, history: Optional[PathLike] = None, **sections: A
     """Trains a network in software and writes it to ``output``, as ``xbarsim train``.
 
     Keyword arguments are the sections as dicts: ``network`` (``sizes``,
-    ``steps``, ``encoding``, …), ``training`` (``epochs``, ``batch_size``,
+    ``steps``, ``encoding``, …, or ``layers``: a list of dicts such as
+    ``{"op": "conv2d", "channels": 12, "kernel": 5}``, ``{"op": "lif"}``,
+    for a convolutional or residual network), ``training`` (``epochs``, ``batch_size``,
     ``optimizer``, ``seed``, …) and ``data`` (``dir``, ``train_limit``,
     ``test_limit``; the built-in MNIST subset by default), with the kinds'
     defaults. The model file (safetensors) gets its JSON sidecar;
