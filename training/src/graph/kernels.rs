@@ -113,23 +113,23 @@ fn windows(n_out: usize, n_in: usize, stride: usize, pad: usize, k: usize) -> Ve
         .collect()
 }
 
+/// `[lo, hi)` input ranges, one per output position along an axis.
+type Ranges = Vec<(usize, usize)>;
+
+/// The input rows and columns of every pooling window of `pool` on `s`
+/// giving `out`: the ranges [`pool`] and [`pool_grad`] both walk.
+fn pool_windows(s: Shape, pool: &Pool, out: Shape) -> (Ranges, Ranges) {
+    let (k, st, pad) = (pool.kernel, pool.stride, pool.padding);
+    (
+        windows(out.height, s.height, st.0, pad[0], k.0),
+        windows(out.width, s.width, st.1, pad[1], k.1),
+    )
+}
+
 /// Max or average pooling; padding never wins a max and is not counted in
 /// an average.
 pub(crate) fn pool(input: &[f64], s: Shape, pool: &Pool, out: Shape, max: bool) -> Vec<f64> {
-    let rows = windows(
-        out.height,
-        s.height,
-        pool.stride.0,
-        pool.padding[0],
-        pool.kernel.0,
-    );
-    let cols = windows(
-        out.width,
-        s.width,
-        pool.stride.1,
-        pool.padding[1],
-        pool.kernel.1,
-    );
+    let (rows, cols) = pool_windows(s, pool, out);
     let mut y = Vec::with_capacity(out.len());
     for ch in 0..s.channels {
         let plane = &input[ch * s.pixels()..(ch + 1) * s.pixels()];
@@ -206,20 +206,7 @@ pub(crate) fn pool_grad(
     max: bool,
     g: &[f64],
 ) -> Vec<f64> {
-    let rows = windows(
-        out.height,
-        s.height,
-        pool.stride.0,
-        pool.padding[0],
-        pool.kernel.0,
-    );
-    let cols = windows(
-        out.width,
-        s.width,
-        pool.stride.1,
-        pool.padding[1],
-        pool.kernel.1,
-    );
+    let (rows, cols) = pool_windows(s, pool, out);
     let mut dx = vec![0.0; s.len()];
     let mut go = g.iter();
     for ch in 0..s.channels {
