@@ -44,6 +44,7 @@ pub mod ideal;
 pub mod mapping;
 pub mod nonlinear;
 pub mod periphery;
+pub mod slicing;
 pub mod solver;
 pub mod spice;
 pub mod tiling;
