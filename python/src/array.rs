@@ -2,7 +2,7 @@
 //! `xbarsim solve`) and `Crossbar` (an array factorised once, solved for
 //! many batches).
 
-use numpy::{PyArray2, PyReadonlyArray2};
+use numpy::PyArray2;
 use pyo3::prelude::*;
 use xbar_api::solve::{SolveError, SolveSettings};
 use xbar_crossbar::solver::cell_iv;
@@ -58,8 +58,8 @@ type Solved<'py> = (
 #[allow(clippy::too_many_arguments)]
 pub fn solve<'py>(
     py: Python<'py>,
-    g: PyReadonlyArray2<'_, f64>,
-    v: PyReadonlyArray2<'_, f64>,
+    g: &Bound<'py, PyAny>,
+    v: &Bound<'py, PyAny>,
     r_wordline: f64,
     r_bitline: f64,
     r_source: f64,
@@ -86,7 +86,7 @@ pub fn solve<'py>(
         max_iterations,
         node_voltages,
     };
-    let (g, v) = (convert::matrix(&g), convert::matrix(&v));
+    let (g, v) = (convert::matrix("G", g)?, convert::matrix("V", v)?);
     let solved = py
         .detach(|| xbar_api::solve::solve(g, &v, &settings))
         .map_err(|e| match e {
@@ -106,7 +106,7 @@ pub fn solve<'py>(
         .map(|rows| convert::table(py, rows))
         .transpose()?;
     Ok((
-        convert::array(py, &solved.currents),
+        convert::array(py, solved.currents),
         solved.method,
         map,
         solved.solve_time_s,
@@ -126,14 +126,14 @@ impl PyCrossbar {
     #[pyo3(signature = (g, *, r_wordline = 0.0, r_bitline = 0.0, r_source = 0.0, r_sense = 0.0))]
     fn new(
         py: Python<'_>,
-        g: PyReadonlyArray2<'_, f64>,
+        g: &Bound<'_, PyAny>,
         r_wordline: f64,
         r_bitline: f64,
         r_source: f64,
         r_sense: f64,
     ) -> PyResult<Self> {
         let wires = wires(r_wordline, r_bitline, r_source, r_sense)?;
-        let g = convert::matrix(&g);
+        let g = convert::matrix("G", g)?;
         let solver = py
             .detach(|| Crossbar::new(g, wires).and_then(|x| ExactSolver::new(&x)))
             .map_err(crossbar_error)?;
@@ -153,11 +153,11 @@ impl PyCrossbar {
     fn solve<'py>(
         &self,
         py: Python<'py>,
-        v: PyReadonlyArray2<'_, f64>,
+        v: &Bound<'py, PyAny>,
         solver: &str,
     ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let method = solver_named(solver)?;
-        let v = convert::matrix(&v);
+        let v = convert::matrix("V", v)?;
         let rows = self.solver.crossbar().rows();
         if v.ncols() != rows {
             return Err(errors::value(format!(
@@ -169,7 +169,7 @@ impl PyCrossbar {
         let currents = py
             .detach(|| self.solver.solve_by(&v, method))
             .map_err(crossbar_error)?;
-        Ok(convert::array(py, &currents))
+        Ok(convert::array(py, currents))
     }
 }
 
@@ -180,7 +180,7 @@ impl PyCrossbar {
 #[pyo3(signature = (g, v, *, r_wordline = 0.0, r_bitline = 0.0, r_source = 0.0, r_sense = 0.0, sinh_a = None, output = "currents.txt"))]
 #[allow(clippy::too_many_arguments)]
 pub fn spice_netlist(
-    g: PyReadonlyArray2<'_, f64>,
+    g: &Bound<'_, PyAny>,
     v: Vec<f64>,
     r_wordline: f64,
     r_bitline: f64,
@@ -190,7 +190,7 @@ pub fn spice_netlist(
     output: &str,
 ) -> PyResult<String> {
     let wires = wires(r_wordline, r_bitline, r_source, r_sense)?;
-    let xbar = Crossbar::new(convert::matrix(&g), wires).map_err(crossbar_error)?;
+    let xbar = Crossbar::new(convert::matrix("G", g)?, wires).map_err(crossbar_error)?;
     if v.len() != xbar.rows() {
         return Err(errors::value(format!(
             "v: {} voltages, but G has {} rows (word lines); expected one voltage per word line",

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use numpy::{PyArray2, PyReadonlyArray2};
+use numpy::PyArray2;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use xbar_devices::describe::{Parameter, Section, Value};
@@ -182,8 +182,8 @@ impl PyDeviceArray {
     }
 
     /// Programs every device to its target conductance (S).
-    fn program(&mut self, py: Python<'_>, targets: PyReadonlyArray2<'_, f64>) -> PyResult<()> {
-        let targets = convert::matrix(&targets);
+    fn program(&mut self, py: Python<'_>, targets: &Bound<'_, PyAny>) -> PyResult<()> {
+        let targets = convert::matrix("targets", targets)?;
         py.detach(|| self.array.program(&targets))
             .map_err(device_error)
     }
@@ -193,9 +193,9 @@ impl PyDeviceArray {
     fn apply_pulses<'py>(
         &mut self,
         py: Python<'py>,
-        counts: PyReadonlyArray2<'_, i32>,
+        counts: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyDict>> {
-        let counts = convert::int_matrix(&counts);
+        let counts = convert::int_matrix("counts", counts)?;
         let tally = py
             .detach(|| self.array.apply_pulses(&counts))
             .map_err(device_error)?;
@@ -207,19 +207,19 @@ impl PyDeviceArray {
 
     /// The conductances now (S), noiseless.
     fn conductances<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
-        convert::array(py, self.array.conductances())
+        convert::array(py, self.array.conductances().clone())
     }
 
     /// Noiseless conductances (S) at `t` seconds since programming (drift).
     fn drift_to<'py>(&self, py: Python<'py>, t: f64) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let g = py.detach(|| self.array.drift_to(t)).map_err(device_error)?;
-        Ok(convert::array(py, &g))
+        Ok(convert::array(py, g))
     }
 
     /// One read (S) at `t` seconds since programming: drift and read noise
     /// (each read draws new noise from the array's seeded stream).
     fn read<'py>(&mut self, py: Python<'py>, t: f64) -> PyResult<Bound<'py, PyArray2<f64>>> {
         let g = py.detach(|| self.array.read(t)).map_err(device_error)?;
-        Ok(convert::array(py, &g))
+        Ok(convert::array(py, g))
     }
 }

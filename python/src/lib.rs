@@ -14,7 +14,8 @@
 //! | [`device`] | `Device` (library, files, TOML, description) and `DeviceArray` |
 //! | [`array`](mod@array) | `solve`, the factorised `Crossbar`, SPICE netlists |
 //! | [`fit`] | `fit_device`: the estimator of `xbarsim device fit` |
-//! | [`measure`] | one-point measurements and sweeps: `device_pulse`, `device_drift`, `evaluate`, `cost`, `train`, `run`, `shipped` |
+//! | [`measure`] | one-point measurements, training and sweeps: `device_pulse`, `device_drift`, `evaluate`, `cost`, `train`, `train_insitu`, `run`, `merge`, `slurm`, `shipped` |
+//! | [`interrupt`] | long work with the interpreter released, stopped by Ctrl-C |
 
 use pyo3::prelude::*;
 
@@ -23,6 +24,7 @@ pub mod convert;
 pub mod device;
 pub mod errors;
 pub mod fit;
+pub mod interrupt;
 pub mod measure;
 
 /// The extension module `xbarsim._native`.
@@ -39,6 +41,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(measure::measure, m)?)?;
     m.add_function(wrap_pyfunction!(measure::run, m)?)?;
     m.add_function(wrap_pyfunction!(measure::train, m)?)?;
+    m.add_function(wrap_pyfunction!(measure::train_insitu, m)?)?;
+    m.add_function(wrap_pyfunction!(measure::merge, m)?)?;
+    m.add_function(wrap_pyfunction!(measure::slurm, m)?)?;
     m.add_function(wrap_pyfunction!(measure::shipped_names, m)?)?;
     m.add_function(wrap_pyfunction!(measure::shipped_config, m)?)?;
     m.add_function(wrap_pyfunction!(measure::toml_from_json, m)?)?;

@@ -10,13 +10,16 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use xbar_api::{Invocation, Measurement, Silent};
-use xbar_experiments::kinds::{device_drift, device_pulse, inference_cost, inference_drift};
-use xbar_experiments::{Event, Experiment, RunError, RunOptions};
+use xbar_api::{Invocation, Measurement};
+use xbar_experiments::kinds::{
+    device_drift, device_pulse, inference_cost, inference_drift, insitu_training,
+};
+use xbar_experiments::{Event, Experiment, RunError, RunOptions, Shard};
 
 use crate::convert;
 use crate::device::PyDevice;
 use crate::errors::{self, Class};
+use crate::interrupt::interruptible;
 
 fn invocation(kind: &str) -> Invocation {
     Invocation::from_process(&format!("xbarsim.{} (Python)", kind.replace('-', "_")))
@@ -26,13 +29,18 @@ fn invocation(kind: &str) -> Invocation {
 /// `evaluate`, `cost`, with its settings as JSON of the kind's sections;
 /// returns `{"table": {columns, data}, "sidecar": {...}}` (and, for
 /// `evaluate`, `"instances"`: every (instance, time) accuracy).
+/// `evaluate` and `cost` stop on Ctrl-C (`evaluate` at its next
+/// (instance, time) point or training batch, `cost` when it ends) and
+/// report `progress(done, total)`.
 #[pyfunction]
+#[pyo3(signature = (kind, device, settings, seed, progress = None))]
 pub fn measure<'py>(
     py: Python<'py>,
     kind: &str,
     device: &PyDevice,
     settings: &str,
     seed: u64,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let device = &device.device;
     let inv = invocation(kind);
@@ -50,18 +58,23 @@ pub fn measure<'py>(
         }
         "evaluate" => {
             let s: inference_drift::Settings = convert::sections("evaluate", settings)?;
-            let e = py
-                .detach(|| xbar_api::evaluate(device, s, seed, &inv, &mut Silent).map_err(Box::new))
-                .map_err(|e| errors::api(*e))?;
+            let epochs = s.training.as_ref().map_or(0, |t| t.epochs);
+            let e = interruptible(py, progress, |stop| {
+                xbar_api::evaluate(device, s, seed, &inv, &mut stop.progress(epochs))
+                    .map_err(Box::new)
+            })?
+            .map_err(|e| errors::api(*e))?;
             let instances = xbar_experiments::row::table(&e.instances).map_err(errors::value)?;
             out.set_item("instances", convert::table(py, &instances)?)?;
             e.measurement
         }
         "cost" => {
             let s: inference_cost::Settings = convert::sections("cost", settings)?;
-            py.detach(|| xbar_api::cost(device, s, seed, &inv).map_err(Box::new))
-                .map_err(|e| errors::api(*e))?
-                .measurement
+            interruptible(py, progress, |_| {
+                xbar_api::cost(device, s, seed, &inv).map_err(Box::new)
+            })?
+            .map_err(|e| errors::api(*e))?
+            .measurement
         }
         other => {
             return Err(errors::value(format!(
@@ -86,14 +99,17 @@ struct TrainSections {
 /// Trains a network in software (`xbarsim train`) with the `network`,
 /// `training` and `data` sections (JSON), writes the model to `output`
 /// (safetensors, with its JSON sidecar) and the per-epoch history table to
-/// `history` if given; returns the history table.
+/// `history` if given; returns the history table. Ctrl-C stops it at the
+/// next batch, with nothing written; `progress(done, total)` after every
+/// batch.
 #[pyfunction]
-#[pyo3(signature = (settings, output, history = None))]
+#[pyo3(signature = (settings, output, history = None, progress = None))]
 pub fn train<'py>(
     py: Python<'py>,
     settings: &str,
     output: PathBuf,
     history: Option<PathBuf>,
+    progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let s: TrainSections = convert::settings("train", settings)?;
     let settings = xbar_api::TrainSettings {
@@ -102,16 +118,62 @@ pub fn train<'py>(
         data: s.data,
     };
     let inv = invocation("train");
-    for path in std::iter::once(&output).chain(history.as_ref()) {
+    check_outputs(&output, history.as_ref())?;
+    let epochs = settings.training.epochs;
+    let trained = interruptible(py, progress, |stop| {
+        xbar_api::train(&settings, &[], &inv, &mut stop.progress(epochs)).map_err(Box::new)
+    })?
+    .map_err(|e| errors::api(*e))?;
+    write_trained(py, &trained, &output, history.as_deref())?;
+    convert::table(py, &trained.table)
+}
+
+fn check_outputs(output: &PathBuf, history: Option<&PathBuf>) -> PyResult<()> {
+    for path in std::iter::once(output).chain(history) {
         xbar_api::output::check_output_path(path).map_err(|e| errors::error(Class::Os, e))?;
     }
-    let trained = py
-        .detach(|| {
-            let t = xbar_api::train(&settings, &[], &inv, &mut Silent).map_err(Box::new)?;
-            t.write(&output, history.as_deref()).map_err(Box::new)?;
-            Ok::<_, Box<xbar_api::Error>>(t)
-        })
-        .map_err(|e| errors::api(*e))?;
+    Ok(())
+}
+
+fn write_trained(
+    py: Python<'_>,
+    trained: &xbar_api::Trained,
+    output: &std::path::Path,
+    history: Option<&std::path::Path>,
+) -> PyResult<()> {
+    py.detach(|| trained.write(output, history).map_err(Box::new))
+        .map_err(|e| errors::api(*e))
+}
+
+/// Trains a network on arrays of `device` by pulses (`xbarsim
+/// train-insitu`, the `insitu-training` kind) with the `network`,
+/// `insitu`, `data` and `cost` sections (JSON) and `seed` (devices,
+/// shuffling, input spikes, pulse rounding); writes the model as the
+/// arrays hold it at the end to `output` and the per-epoch table to
+/// `history` if given; returns that table. Ctrl-C stops it at the next
+/// batch, with nothing written; `progress(done, total)` after every batch.
+#[pyfunction]
+#[pyo3(signature = (device, settings, seed, output, history = None, progress = None))]
+pub fn train_insitu<'py>(
+    py: Python<'py>,
+    device: &PyDevice,
+    settings: &str,
+    seed: u64,
+    output: PathBuf,
+    history: Option<PathBuf>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let s: insitu_training::Settings = convert::sections("train_insitu", settings)?;
+    xbar_api::measure::check_network(&s.network).map_err(errors::value)?;
+    check_outputs(&output, history.as_ref())?;
+    let inv = invocation("train-insitu");
+    let device = &device.device;
+    let epochs = s.insitu.epochs;
+    let trained = interruptible(py, progress, |stop| {
+        xbar_api::train_insitu(device, s, seed, &inv, &mut stop.progress(epochs)).map_err(Box::new)
+    })?
+    .map_err(|e| errors::api(*e))?;
+    write_trained(py, &trained, &output, history.as_deref())?;
     convert::table(py, &trained.table)
 }
 
@@ -139,9 +201,11 @@ pub fn shipped_config(name: &str) -> PyResult<String> {
 /// resolved from its directory; without text, the file `path`) into `out`
 /// (`xbarsim-out/<name>` by default), resuming what is there. Ctrl-C
 /// stops it: units already started finish and are saved, and the next run
-/// resumes. Returns `{"out", "resumed", "computed", "files", "wall_s"}`.
+/// resumes. `shard` (`"K/N"`) runs only the points p with p mod N = K-1,
+/// leaving the table to [`merge`]. Returns `{"out", "resumed", "computed",
+/// "files", "wall_s"}`.
 #[pyfunction]
-#[pyo3(signature = (path, text, out, *, jobs = None, force = false, data = None, progress = None))]
+#[pyo3(signature = (path, text, out, *, jobs = None, force = false, data = None, shard = None, progress = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn run<'py>(
     py: Python<'py>,
@@ -151,8 +215,13 @@ pub fn run<'py>(
     jobs: Option<usize>,
     force: bool,
     data: Option<PathBuf>,
+    shard: Option<&str>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    let shard = shard
+        .map(|s| s.parse::<Shard>())
+        .transpose()
+        .map_err(|e| errors::value(format!("shard: {e}")))?;
     let exp = py
         .detach(|| match &text {
             Some(text) => Experiment::parse(&path, text),
@@ -160,11 +229,14 @@ pub fn run<'py>(
         })
         .map_err(errors::input)?;
     if let Some(dir) = &data {
-        if !dir.is_dir() {
+        let npz = dir
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("npz"));
+        if !(dir.is_dir() || (npz && dir.is_file())) {
             return Err(errors::error(
                 Class::NotFound,
                 format!(
-                    "data: {}: not a directory (expected the four MNIST IDX files)",
+                    "data: {}: neither a directory (MNIST IDX files, CIFAR binary batches) nor a .npz file",
                     dir.display()
                 ),
             ));
@@ -180,7 +252,7 @@ pub fn run<'py>(
                 .unwrap_or(1)
         }),
         force,
-        shard: None,
+        shard,
         data_override: data,
         abort_after: None,
         stop: Some(stop.clone()),
@@ -223,14 +295,108 @@ pub fn run<'py>(
     let summary = worker
         .join()
         .map_err(|_| errors::error(Class::Run, "the run panicked"))?
-        .map_err(|e| {
-            let class = match &e {
-                RunError::Units { .. } | RunError::Stopped { .. } => Class::Run,
-                RunError::Input(_) => Class::Value,
-                _ => Class::Os,
-            };
-            errors::error(class, e)
+        .map_err(run_error)?;
+    summary_dict(py, &out, &summary)
+}
+
+fn run_error(e: RunError) -> PyErr {
+    let class = match &e {
+        RunError::Units { .. } | RunError::Stopped { .. } => Class::Run,
+        RunError::Input(_) => Class::Value,
+        _ => Class::Os,
+    };
+    errors::error(class, e)
+}
+
+/// Merges the unit files of shards (`run(..., shard="K/N")` into each of
+/// `dirs`, or all into one) into `out`: the table, run.json and figures,
+/// as `xbarsim merge`. Returns what [`run`] returns.
+#[pyfunction]
+pub fn merge<'py>(
+    py: Python<'py>,
+    dirs: Vec<PathBuf>,
+    out: PathBuf,
+) -> PyResult<Bound<'py, PyDict>> {
+    for dir in &dirs {
+        if !dir.is_dir() {
+            return Err(errors::error(
+                Class::NotFound,
+                format!(
+                    "{}: not a directory (expected a results directory of run(..., shard=...))",
+                    dir.display()
+                ),
+            ));
+        }
+    }
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let summary = py
+        .detach(|| xbar_experiments::merge(&dirs, &out, jobs))
+        .map_err(run_error)?;
+    summary_dict(py, &out, &summary)
+}
+
+/// Writes the SLURM array job of the config file `config` into
+/// `<out>/slurm` (`shards.sbatch`, `merge.sbatch`, `submit.sh`), each task
+/// running `program` (`program run CONFIG --out OUT --shard K/N`, then
+/// `program merge OUT --out OUT`), as `xbarsim slurm`. The results
+/// directory is claimed first. Returns `{"dir", "files", "name",
+/// "points", "repeats"}`.
+#[pyfunction]
+#[pyo3(signature = (config, out, program, *, shards, cpus_per_task = 1, time = None, partition = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn slurm<'py>(
+    py: Python<'py>,
+    config: PathBuf,
+    out: PathBuf,
+    program: PathBuf,
+    shards: usize,
+    cpus_per_task: usize,
+    time: Option<String>,
+    partition: Option<String>,
+) -> PyResult<Bound<'py, PyDict>> {
+    if shards == 0 {
+        return Err(errors::value(
+            "shards: expected at least 1 array task, found 0",
+        ));
+    }
+    if cpus_per_task == 0 {
+        return Err(errors::value("cpus_per_task: expected at least 1, found 0"));
+    }
+    let settings = xbar_api::run::SlurmSettings {
+        shards,
+        cpus_per_task,
+        time,
+        partition,
+    };
+    let (exp, scripts) = py
+        .detach(|| xbar_api::run::slurm(&config, &out, &program, &settings).map_err(Box::new))
+        .map_err(|e| match *e {
+            e @ xbar_api::Error::TooManyShards { .. } => errors::value(format!("shards: {e}")),
+            other => errors::api(other),
         })?;
+    let d = PyDict::new(py);
+    d.set_item("dir", scripts.dir.display().to_string())?;
+    d.set_item(
+        "files",
+        scripts
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>(),
+    )?;
+    d.set_item("name", &exp.name)?;
+    d.set_item("points", exp.points.len())?;
+    d.set_item("repeats", exp.repeats)?;
+    Ok(d)
+}
+
+fn summary_dict<'py>(
+    py: Python<'py>,
+    out: &std::path::Path,
+    summary: &xbar_experiments::Summary,
+) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("out", out.display().to_string())?;
     d.set_item("resumed", summary.resumed)?;

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
@@ -56,20 +57,55 @@ __all__ = [
     "evaluate",
     "fit_device",
     "fit_pulses",
+    "merge",
+    "results",
     "run",
     "shipped",
     "solve",
+    "slurm",
     "spice_netlist",
     "train",
+    "train_insitu",
 ]
 
 
-def _f64_2d(name: str, a: Any) -> np.ndarray:
-    """`a` as a 2-D float64 array (no copy when it already is one, in any order)."""
-    arr = np.asarray(a, dtype=np.float64)
-    if arr.ndim != 2:
-        raise XbarsimValueError(f"{name}: expected a 2-D array, found {arr.ndim} dimension(s)")
-    return arr
+def _floats(a: Any) -> np.ndarray:
+    """`a` itself when it is a float64 or float32 array (any order: the
+    native module reads it in place); anything else as float64."""
+    if isinstance(a, np.ndarray) and a.dtype in (np.float64, np.float32):
+        return a
+    return np.asarray(a, dtype=np.float64)
+
+
+def _progress(progress: Union[bool, Callable[[int, int], None]], unit: str):
+    """`(callback, bar)` for a `progress` argument: a function is called
+    as it is; ``True`` draws a ``tqdm.auto`` bar (a widget in notebooks)
+    where tqdm is installed; ``False`` draws nothing."""
+    if callable(progress):
+        return progress, None
+    if not progress:
+        return None, None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None, None
+    bar = tqdm(total=0, unit=unit)
+
+    def callback(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return callback, bar
+
+
+def _with_progress(progress: Union[bool, Callable[[int, int], None]], unit: str, call: Callable[..., Any]):
+    callback, bar = _progress(progress, unit)
+    try:
+        return call(callback)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _frame(table: Mapping[str, Any]):
@@ -103,29 +139,71 @@ def solve(
     max_iterations: int = 50,
     node_voltages: bool = False,
 ):
-    """Bit-line currents (A) of the array ``G`` for the input vectors ``V``.
+    """Bit-line currents of a programmed crossbar for a batch of input vectors.
 
-    As ``xbarsim solve``. ``G``: conductances (S), word lines x bit lines.
-    ``V``: input voltages (V), one vector per row (2-D) or a single vector
-    (1-D, and the result is 1-D). Wires: resistance per segment of word
-    line and bit line, of the driver (``r_source``) and of the sense
-    amplifier (``r_sense``), all in ohms. ``solver``: ``auto`` (the exact
-    nodal solve where the wires matter, the ideal product where they do not),
-    ``exact``, ``transfer`` (G_eff, IR-drop exact for many vectors) or
-    ``ideal`` (no IR drop). ``sinh_a`` (1/V): nonlinear cells
-    ``I = (g/a) sinh(a V)``, solved by Newton; a ``device`` with an ``[iv]``
-    section gives its own, and one with an ``[access]`` section puts its
-    access device (a resistor, or a level-1 NMOS) in series with every
-    cell, also solved by Newton. ``node_voltages``: also return every
-    cell's word-line and bit-line voltage for the first vector, as a
-    DataFrame (linear cells with no access device only): the result is then
-    ``(currents, voltages)``.
+    As ``xbarsim solve``: the exact IR drop of word-line, bit-line, driver
+    and sense resistance. Word line i is driven at its column-0 end by
+    V[i] through r_source + r_wordline, with one r_wordline segment
+    between neighbouring cells; bit line j has one r_bitline segment
+    between neighbouring cells and leaves the last row through r_bitline +
+    r_sense into a virtual ground; I[j] is the current into it.
+
+    Arguments (SI units; defaults as in the command line):
+
+      G               conductances (S), M word lines x N bit lines: a 2-D
+                      array, float64 or float32, C- or Fortran-ordered
+                      (read in place, no numpy copy)
+      V               input voltages (V): B x M, one vector per row; or one
+                      vector of M (the result is then 1-D)
+      r_wordline      word-line resistance per segment between neighbouring
+                      cells (ohm) [default: 0]
+      r_bitline       bit-line resistance per segment between neighbouring
+                      cells (ohm) [default: 0]
+      r_source        input driver resistance (ohm) [default: 0]
+      r_sense         sense amplifier (virtual ground) input resistance
+                      (ohm) [default: 0]
+      solver          auto, ideal, exact or transfer [default: auto]
+      sinh_a          nonlinear cells, I = (g/A)*sinh(A*V), with A in 1/V
+                      (Newton solve) [default: None, linear]
+      device          the cells from a Device: its [iv] and [access]
+                      sections, if any (nothing else of the device is used)
+      max_iterations  Newton iteration limit of the nonlinear solve
+                      [default: 50]
+      node_voltages   also return the word-line and bit-line voltage of
+                      every cell for the first input vector, as a DataFrame
+                      (row, col, wordline_V, bitline_V, cell_V,
+                      cell_current_A; linear cells with no access device)
+                      [default: False]
+
+    Returns the currents (A), B x N (a float64 array that holds the
+    solver's own buffer, Fortran-ordered), or ``(currents, voltages)``
+    with ``node_voltages``.
+
+    Solvers: ``ideal`` ignores every resistance (I = V.G); ``exact``
+    factorises the nodal matrix once (sparse Cholesky) and solves every
+    vector; ``transfer`` builds the effective matrix G_eff from M unit
+    solves, then one product; ``auto`` picks ideal when all resistances
+    are 0, transfer when there are more vectors than word lines, exact
+    otherwise. For many batches on one array, :class:`Crossbar`
+    factorises once.
+
+    Errors: :class:`XbarsimValueError` (a ``ValueError``) naming the
+    argument, e.g. ``G: g[0,1] = -1e-06: ...`` or ``V: 2 voltages per
+    vector, but G has 1 rows (word lines) ...``.
+
+    Examples::
+
+      I = xbarsim.solve(G, V)
+      I = xbarsim.solve(G, V, r_wordline=2.5, r_bitline=2.5)
+      I = xbarsim.solve(G, V, r_wordline=1, r_bitline=1, r_source=100, r_sense=50, solver="exact")
+      I = xbarsim.solve(G, V, r_wordline=2, r_bitline=2, sinh_a=3)
+      I, nodes = xbarsim.solve(G, V, r_wordline=2.5, r_bitline=2.5, node_voltages=True)
     """
-    V_arr = np.asarray(V, dtype=np.float64)
+    V_arr = _floats(V)
     one = V_arr.ndim == 1
     currents, _method, voltages, _seconds = _native.solve(
-        _f64_2d("G", G),
-        _f64_2d("V", V_arr[None, :] if one else V_arr),
+        _floats(G),
+        V_arr[None, :] if one else V_arr,
         r_wordline=r_wordline,
         r_bitline=r_bitline,
         r_source=r_source,
@@ -161,7 +239,7 @@ def spice_netlist(
     segment, ``sinh_a`` in 1/V as there).
     """
     return _native.spice_netlist(
-        _f64_2d("G", G),
+        _floats(G),
         [float(x) for x in np.asarray(v, dtype=np.float64).ravel()],
         r_wordline=r_wordline,
         r_bitline=r_bitline,
@@ -284,10 +362,19 @@ def fit_pulses(table: Any, **kwargs: Any) -> Fit:
         return fit_device(pulses=path, **kwargs)
 
 
-def _measure(kind: str, device: Union[Device, str], seed: int, settings: Mapping[str, Any]):
+def _measure(
+    kind: str,
+    device: Union[Device, str],
+    seed: int,
+    settings: Mapping[str, Any],
+    progress: Union[bool, Callable[[int, int], None]] = False,
+):
     if isinstance(device, str):
         device = Device(device)
-    return _native.measure(kind, device, json.dumps(settings, default=_jsonable), seed)
+    text = json.dumps(settings, default=_jsonable)
+    return _with_progress(
+        progress, "point", lambda cb: _native.measure(kind, device, text, seed, progress=cb)
+    )
 
 
 def _jsonable(x: Any):
@@ -319,35 +406,54 @@ def device_drift(device: Union[Device, str], *, seed: int = 0, **drift: Any):
     return _frame(_measure("device-drift", device, seed, drift)["table"])
 
 
-def evaluate(device: Union[Device, str], *, seed: int = 0, per_instance: bool = False, **sections: Any):
+def evaluate(
+    device: Union[Device, str],
+    *,
+    seed: int = 1,
+    per_instance: bool = False,
+    progress: Union[bool, Callable[[int, int], None]] = True,
+    **sections: Any,
+):
     """Accuracy of a network programmed onto arrays of ``device``, over time.
 
-    As ``xbarsim evaluate`` (the ``inference-drift`` kind). Keyword
+    As ``xbarsim evaluate`` (the ``inference-drift`` kind; ``seed``: device
+    instance i draws from seed + i, default 1 as there). Keyword
     arguments are the kind's sections as dicts: ``evaluation`` (``model``:
     an xbarsim ``.safetensors`` file or an ``.onnx`` model exported by
     PyTorch, ``times_s`` in s, ``instances``), ``array``, ``data``
     (``dir``: an MNIST or CIFAR directory or an ``.npz`` with ``images``
     N×C×H×W and ``labels``; ``mean``/``std`` per channel); or ``network``
     and ``training`` to train one first. Returns the summary table; with
-    ``per_instance``, ``(summary, instances)``.
+    ``per_instance``, ``(summary, instances)``. Ctrl-C stops it at the
+    next (instance, time) point (``KeyboardInterrupt``); ``progress``: a
+    bar over those points (``tqdm.auto``), ``False``, or a function
+    called with ``(done, total)``.
     """
-    out = _measure("evaluate", device, seed, sections)
+    out = _measure("evaluate", device, seed, sections, progress)
     if per_instance:
         return _frame(out["table"]), _frame(out["instances"])
     return _frame(out["table"])
 
 
-def cost(device: Union[Device, str], *, seed: int = 0, **sections: Any):
-    """Energy, latency and area per inference, with the accuracy of the same reads.
+def cost(device: Union[Device, str], *, seed: int = 1, **sections: Any):
+    """Energy (J), latency (s) and area (m2) per inference, with the accuracy of the same reads.
 
-    As ``xbarsim cost`` (the ``inference-cost`` kind). Keyword arguments
-    are the kind's sections as dicts: ``evaluation``, ``array``, ``data``,
-    ``cost`` (``technology``, …).
+    As ``xbarsim cost`` (the ``inference-cost`` kind; ``seed`` default 1
+    as there). Keyword arguments are the kind's sections as dicts:
+    ``evaluation`` (``model``: xbarsim, ONNX or NIR file), ``array``,
+    ``data``, ``cost`` (``technology``, …). Ctrl-C raises
+    ``KeyboardInterrupt`` when the measurement ends.
     """
     return _frame(_measure("cost", device, seed, sections)["table"])
 
 
-def train(output: PathLike, *, history: Optional[PathLike] = None, **sections: Any):
+def train(
+    output: PathLike,
+    *,
+    history: Optional[PathLike] = None,
+    progress: Union[bool, Callable[[int, int], None]] = True,
+    **sections: Any,
+):
     """Trains a network in software and writes it to ``output``, as ``xbarsim train``.
 
     Keyword arguments are the sections as dicts: ``network`` (``sizes``,
@@ -359,12 +465,66 @@ def train(output: PathLike, *, history: Optional[PathLike] = None, **sections: A
     defaults. The model file (safetensors) gets its JSON sidecar;
     ``history`` also writes the per-epoch table as CSV. Returns that table.
     Use the model with ``evaluate(..., evaluation={"model": output})``.
+    Ctrl-C stops training at the next batch (``KeyboardInterrupt``) with
+    nothing written; ``progress``: a bar over batches (``tqdm.auto``),
+    ``False``, or a function called with ``(done, total)``.
     """
+    text = json.dumps(sections, default=_jsonable)
     return _frame(
-        _native.train(
-            json.dumps(sections, default=_jsonable),
-            Path(output),
-            None if history is None else Path(history),
+        _with_progress(
+            progress,
+            "batch",
+            lambda cb: _native.train(text, Path(output), None if history is None else Path(history), progress=cb),
+        )
+    )
+
+
+def train_insitu(
+    device: Union[Device, str],
+    output: PathLike,
+    *,
+    seed: int = 1,
+    history: Optional[PathLike] = None,
+    progress: Union[bool, Callable[[int, int], None]] = True,
+    **sections: Any,
+):
+    """Trains a network on arrays of ``device`` by pulses, as ``xbarsim train-insitu``.
+
+    Every batch reads the arrays (read noise), back-propagates through the
+    read weights, and turns each SGD update into pulses (stochastic
+    rounding of dw/dw_min, dw_min = one nominal pulse) applied through the
+    device's LTP/LTD model with its cycle-to-cycle noise (the
+    ``insitu-training`` kind). The device needs a pulse model.
+
+    ``device``: a :class:`Device` or a library name / device file.
+    ``output``: the model file to write (safetensors, the weights as the
+    arrays hold them at the end, with its JSON sidecar). ``seed``: devices,
+    shuffling, input spikes and pulse rounding [default: 1, as the command
+    line]. ``history``: also write the per-epoch table as CSV. Keyword
+    arguments are the kind's sections as dicts, with its defaults:
+    ``network`` (``sizes``, ``steps``, ``encoding``, …; dense networks),
+    ``insitu`` (``epochs`` [1], ``batch_size`` [64], ``learning_rate``
+    [0.1], ``w_max`` [0.5]: weight magnitude at the full conductance
+    range), ``data`` (``dir``, ``train_limit``, ``test_limit``; the
+    built-in MNIST subset by default) and ``cost`` (``technology``, which
+    prices the write pulses). Returns the per-epoch table (accuracy %,
+    pulses, write energy J, …). Ctrl-C stops it at the next batch
+    (``KeyboardInterrupt``) with nothing written; ``progress``: a bar over
+    batches, ``False``, or a function called with ``(done, total)``.
+    Errors: :class:`XbarsimValueError` naming the setting
+    (``insitu.learning_rate: …``), :class:`XbarsimOSError` for an output
+    that cannot be written.
+    """
+    if isinstance(device, str):
+        device = Device(device)
+    text = json.dumps(sections, default=_jsonable)
+    return _frame(
+        _with_progress(
+            progress,
+            "batch",
+            lambda cb: _native.train_insitu(
+                device, text, seed, Path(output), None if history is None else Path(history), progress=cb
+            ),
         )
     )
 
@@ -376,6 +536,23 @@ def shipped(name: Optional[str] = None) -> Union[Sequence[str], str]:
     return _native.shipped_config(name)
 
 
+def _config(config: Union[PathLike, str, Mapping[str, Any]]):
+    """`(path, text)` of a config given as a path, TOML text, a dict or a shipped name."""
+    if isinstance(config, Mapping):
+        return Path("<dict>.toml"), _native.toml_from_json(json.dumps(config, default=_jsonable))
+    if isinstance(config, os.PathLike) or (
+        isinstance(config, str) and "\n" not in config and "=" not in config and Path(config).exists()
+    ):
+        return Path(config), None
+    if isinstance(config, str) and "\n" not in config and "=" not in config:
+        if config in _native.shipped_names():
+            return Path(f"experiments/configs/{config}.toml"), _native.shipped_config(config)
+        raise XbarsimFileNotFoundError(
+            f"{config}: no such config file, and not a shipped config (xbarsim.shipped() lists them)"
+        )
+    return Path("<text>.toml"), str(config)
+
+
 def run(
     config: Union[PathLike, str, Mapping[str, Any]],
     out: Optional[PathLike] = None,
@@ -383,6 +560,7 @@ def run(
     jobs: Optional[int] = None,
     force: bool = False,
     data: Optional[PathLike] = None,
+    shard: Optional[str] = None,
     progress: Union[bool, Callable[[int, int], None]] = True,
 ):
     """Runs a sweep config and returns its results table, as ``xbarsim run``.
@@ -393,58 +571,117 @@ def run(
     units already there are not computed again. Ctrl-C stops the run
     (units already started finish and are saved) and raises
     ``KeyboardInterrupt``. ``jobs``: threads (all cores by default);
-    ``data``: a directory of MNIST IDX files replacing every config's.
+    ``force``: replace another config's results in ``out``; ``data``: an
+    MNIST or CIFAR directory or an ``.npz`` replacing every config's;
+    ``shard``: ``"K/N"`` runs only the points p with p mod N = K-1 and
+    returns ``None`` (join the shards with :func:`merge`).
     ``progress``: a bar (``tqdm.auto``, in notebooks too, where installed),
     ``False`` for none, or a function called with ``(done, total)`` units.
+    Returns the table (polars, ``.to_pandas()`` for pandas): one row per
+    point and repeat, units in the column names.
     """
-    text: Optional[str]
-    if isinstance(config, Mapping):
-        path, text = Path("<dict>.toml"), _native.toml_from_json(json.dumps(config, default=_jsonable))
-    elif isinstance(config, os.PathLike) or (
-        isinstance(config, str) and "\n" not in config and "=" not in config and Path(config).exists()
-    ):
-        path, text = Path(config), None
-    elif isinstance(config, str) and "\n" not in config and "=" not in config:
-        if config in _native.shipped_names():
-            path, text = Path(f"experiments/configs/{config}.toml"), _native.shipped_config(config)
-        else:
-            raise XbarsimFileNotFoundError(
-                f"{config}: no such config file, and not a shipped config "
-                f"(xbarsim.shipped() lists them)"
-            )
-    else:
-        path, text = Path("<text>.toml"), str(config)
-    bar = None
-    callback: Optional[Callable[[int, int], None]] = None
-    if callable(progress):
-        callback = progress
-    elif progress:
-        try:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=0, unit="unit")
-
-            def callback(done: int, total: int) -> None:
-                bar.total = total
-                bar.n = done
-                bar.refresh()
-
-        except ImportError:
-            callback = None
-    try:
-        summary = _native.run(
+    path, text = _config(config)
+    summary = _with_progress(
+        progress,
+        "unit",
+        lambda cb: _native.run(
             Path(path),
             text,
             None if out is None else Path(out),
             jobs=jobs,
             force=force,
-            data=data,
-            progress=callback,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+            data=None if data is None else Path(data),
+            shard=shard,
+            progress=cb,
+        ),
+    )
+    if shard is not None:
+        return None
     return _results(Path(summary["out"]))
+
+
+def merge(dirs: Union[PathLike, Sequence[PathLike]], out: Optional[PathLike] = None):
+    """Joins the shards of a sweep (``run(..., shard="K/N")``), as ``xbarsim merge``.
+
+    ``dirs``: the results directory every shard wrote into, or one per
+    shard; ``out``: where the table, run.json and figures go (the first
+    directory by default). Returns the table.
+    """
+    if isinstance(dirs, (str, os.PathLike)):
+        dirs = [dirs]
+    dirs = [Path(d) for d in dirs]
+    summary = _native.merge(dirs, Path(out) if out is not None else dirs[0])
+    return _results(Path(summary["out"]))
+
+
+def slurm(
+    config: PathLike,
+    out: PathLike,
+    *,
+    shards: int,
+    cpus_per_task: int = 1,
+    time: Optional[str] = None,
+    partition: Optional[str] = None,
+    program: Optional[PathLike] = None,
+) -> dict:
+    """Writes a SLURM array job that runs a sweep on a cluster, as ``xbarsim slurm``.
+
+    Writes ``out/slurm/shards.sbatch`` (an ``sbatch --array=1-N`` job whose
+    task K runs shard K/N of the points), ``out/slurm/merge.sbatch`` (the
+    merge, once every shard succeeded) and ``out/slurm/submit.sh``, which
+    submits both (``submit.sh --wait`` returns when the merge has ended).
+    ``config``: a TOML config file; ``out``: the results directory, on a
+    file system every node sees (claimed now: a directory of another
+    config, or in use, is refused here and not on the cluster).
+    ``shards``: array tasks (at most the config's points);
+    ``cpus_per_task``: threads per task [1]; ``time``: wall-time limit per
+    task, e.g. ``"12:00:00"``; ``partition``.
+
+    The tasks run ``program`` (``program run CONFIG --out OUT --shard K/N``
+    and ``program merge OUT --out OUT``): by default this interpreter with
+    this package (``python -m xbarsim``, through the executable
+    ``out/slurm/xbarsim-python``), or the path of an ``xbarsim`` binary.
+    Returns ``{"dir", "files", "name", "points", "repeats"}``. Read the
+    results with ``merge``'s table or :func:`results` when the job is done.
+    """
+    if not isinstance(config, (str, os.PathLike)) or "\n" in str(config) or not Path(config).is_file():
+        raise XbarsimFileNotFoundError(
+            f"{config}: no such config file (slurm needs the config as a file on a file system every node sees)"
+        )
+    out = Path(out).absolute()
+    wrapper = out / "slurm" / "xbarsim-python"
+    scripts = _native.slurm(
+        Path(config).absolute(),
+        out,
+        Path(program).absolute() if program is not None else wrapper,
+        shards=shards,
+        cpus_per_task=cpus_per_task,
+        time=time,
+        partition=partition,
+    )
+    if program is None:
+        package_dir = Path(__file__).resolve().parent.parent
+        try:
+            wrapper.write_text(
+                "#!/bin/sh\n"
+                "# The xbarsim Python package as the program of the SLURM tasks.\n"
+                f"export PYTHONPATH={_sh_quote(str(package_dir))}${{PYTHONPATH:+:$PYTHONPATH}}\n"
+                f'exec {_sh_quote(sys.executable)} -m xbarsim "$@"\n'
+            )
+            wrapper.chmod(0o755)
+        except OSError as e:
+            raise XbarsimOSError(f"{wrapper}: cannot write ({e.strerror})") from e
+        scripts["files"] = [*scripts["files"], str(wrapper)]
+    return scripts
+
+
+def _sh_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def results(out: PathLike):
+    """The results table of a finished run directory (``results.parquet``)."""
+    return _results(Path(out))
 
 
 def _results(out: Path):
