@@ -10,6 +10,12 @@
 //! compare with. [`budget_with`] replaces the ADCs' power by xbarsim's ADC
 //! model ([`crate::AdcModel`]) at the same resolution and rate, to show
 //! where a different converter assumption moves the budget.
+//!
+//! This module only proves the arithmetic of the paper's table. The same
+//! tile *predicted* from components — counts × per-unit figures ×
+//! activity, from the `isaac-32nm` technology's `[components]` — is
+//! [`crate::architecture::Tile::isaac`] (and the shipped `isaac` config),
+//! compared with [`PAPER`] there.
 
 use crate::adc::AdcModel;
 

@@ -15,6 +15,7 @@
 //! | [`adc`] | [`AdcModel`]: Murmann-survey energy against resolution, conversion time, area, column sharing |
 //! | [`network`] | [`NetworkCost`]: measured activity priced per component and layer; writes ([`write_energy_j`] of a `WriteTally`: programming, in-situ training) |
 //! | [`isaac`] | ISAAC's (ISCA 2016) component table added up, beside the paper's totals |
+//! | [`architecture`] | an accelerator [`Tile`] from components (counts × per-unit figures × activity): bit slicing, bit-serial DACs, ADC sharing, registers, eDRAM, bus, router, layer pipelining; ISAAC predicted |
 //!
 //! This crate knows nothing of files or command lines: technologies are
 //! read from text. It prices what the other crates measure, and depends on
@@ -43,15 +44,17 @@
 //! ```
 
 pub mod adc;
+pub mod architecture;
 pub mod array;
 pub mod isaac;
 pub mod network;
 pub mod technology;
 
 pub use adc::{AdcBank, AdcModel};
+pub use architecture::{AdcChoice, ArchitectureError, Tile, TileBudget};
 pub use array::{ArrayPower, RcLine};
 pub use network::{
     programming_cost, write_cost, write_energy_j, AreaBreakdown, Design, EnergyBreakdown,
     LayerCost, NetworkCost, NeuronKind,
 };
-pub use technology::{Quantity, Technology, TechnologyError};
+pub use technology::{Components, Quantity, Technology, TechnologyError};

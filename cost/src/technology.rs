@@ -7,6 +7,13 @@
 //! The library's presets ([`Technology::preset`], names in
 //! [`Technology::PRESETS`]) are compiled in from `cost/presets/*.toml`.
 //!
+//! An optional `[components]` table ([`Components`], keys in
+//! [`Components::KEYS`], the same `{ value, source }` form) adds the
+//! per-unit figures of an accelerator's tile that the architecture model
+//! ([`crate::architecture`]) prices: a measured ADC design, sample-and-hold,
+//! shift-and-add, sigmoid and pooling units, registers, eDRAM, bus and
+//! router. Files without it stay valid (the network cost does not use it).
+//!
 //! [`Technology::from_toml`] reads one from text through the located TOML
 //! reader ([`xbar_toml`], as configs and device files are read): a missing
 //! key, an unknown key or a wrong type, and a value that is not a finite
@@ -80,6 +87,10 @@ macro_rules! technology {
             /// A name for reports.
             pub name: String,
             $( $(#[$doc])* pub $key: Quantity, )*
+            /// The per-unit figures of an accelerator tile (`[components]`,
+            /// optional).
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub components: Option<Components>,
         }
 
         impl Technology {
@@ -147,16 +158,95 @@ technology! {
     write_pulses_per_cell: false,
 }
 
+macro_rules! components {
+    ($( $(#[$doc:meta])* $key:ident: $positive:literal ),* $(,)?) => {
+        /// Per-unit figures of an accelerator tile's components: the
+        /// `[components]` table of a technology file (see the
+        /// [module docs](self)); energies per operation, powers per unit,
+        /// areas per unit, SI units in the key names.
+        ///
+        /// ```
+        /// use xbar_cost::Technology;
+        /// let t = Technology::preset("isaac-32nm").unwrap();
+        /// let c = t.components.as_ref().unwrap();
+        /// assert!(c.adc_energy_j.source.contains("Kull"));
+        /// assert!(Technology::preset("generic-32nm").unwrap().components.is_none());
+        /// ```
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Components {
+            $( $(#[$doc])* pub $key: Quantity, )*
+        }
+
+        impl Components {
+            /// Every figure's key, in file order (under `[components]`).
+            pub const KEYS: &'static [&'static str] = &[$(stringify!($key)),*];
+
+            /// `(dotted key, quantity, must be > 0)` for every figure.
+            fn entries(&self) -> Vec<(&'static str, &Quantity, bool)> {
+                vec![$((concat!("components.", stringify!($key)), &self.$key, $positive)),*]
+            }
+        }
+    };
+}
+
+components! {
+    /// Energy of one conversion of the design's ADC at
+    /// `adc_area_reference_bits` and `adc_sample_rate_hz` (J); used instead
+    /// of the survey envelope when an architecture asks for the design ADC.
+    adc_energy_j: false,
+    /// Static power of one sample-and-hold cell (W).
+    sample_hold_power_w: false,
+    /// Area of one sample-and-hold cell (m²).
+    sample_hold_area_m2: false,
+    /// Energy of one shift-and-add of an ADC output into a partial sum (J).
+    shift_add_energy_j: false,
+    /// Area of one shift-and-add unit (m²).
+    shift_add_area_m2: false,
+    /// Energy of one sigmoid (activation) evaluation (J).
+    sigmoid_energy_j: false,
+    /// Area of one sigmoid unit (m²).
+    sigmoid_area_m2: false,
+    /// Energy of one max-pool comparison per output value (J).
+    maxpool_energy_j: false,
+    /// Area of one max-pool unit (m²).
+    maxpool_area_m2: false,
+    /// Register (small SRAM) energy per bit read or written (J).
+    register_energy_j_per_bit: false,
+    /// Register area per bit (m²).
+    register_area_m2_per_bit: false,
+    /// Register leakage per bit (W).
+    register_leakage_w_per_bit: false,
+    /// eDRAM energy per bit read or written (J).
+    edram_energy_j_per_bit: false,
+    /// eDRAM area per bit (m²).
+    edram_area_m2_per_bit: false,
+    /// eDRAM leakage and refresh per bit (W).
+    edram_leakage_w_per_bit: false,
+    /// Energy of one bit moved over the buffer-to-array bus (J).
+    bus_energy_j_per_bit: false,
+    /// Bus area per wire (m²).
+    bus_area_m2_per_wire: false,
+    /// Energy of one bit through an inter-tile router (J).
+    router_energy_j_per_bit: false,
+    /// Area of one router (m²).
+    router_area_m2: false,
+    /// Word-line voltage of a 1 input bit during a read (V).
+    read_voltage_v: true,
+}
+
 /// The presets compiled into the library: `(name, TOML text)`.
 const PRESET_TEXTS: &[(&str, &str)] = &[
     ("generic-45nm", include_str!("../presets/generic-45nm.toml")),
     ("generic-32nm", include_str!("../presets/generic-32nm.toml")),
     ("generic-22nm", include_str!("../presets/generic-22nm.toml")),
+    ("isaac-32nm", include_str!("../presets/isaac-32nm.toml")),
 ];
 
 impl Technology {
     /// Names of the library's presets.
-    pub const PRESETS: &'static [&'static str] = &["generic-45nm", "generic-32nm", "generic-22nm"];
+    pub const PRESETS: &'static [&'static str] =
+        &["generic-45nm", "generic-32nm", "generic-22nm", "isaac-32nm"];
 
     /// A preset by name (`None` for an unknown name).
     pub fn preset(name: &str) -> Option<Technology> {
@@ -198,7 +288,8 @@ impl Technology {
     /// The first figure, in [`Technology::KEYS`] order, that breaks its
     /// constraint.
     pub fn validate(&self) -> Result<(), TechnologyError> {
-        for (key, q, positive) in self.entries() {
+        let components = self.components.iter().flat_map(|c| c.entries());
+        for (key, q, positive) in self.entries().into_iter().chain(components) {
             let ok = q.value.is_finite()
                 && if positive {
                     q.value > 0.0
@@ -227,6 +318,16 @@ impl Technology {
                 "{key} = {{ value = {:e}, source = {:?} }}\n",
                 q.value, q.source
             ));
+        }
+        if let Some(c) = &self.components {
+            s.push_str("\n[components]\n");
+            for (key, q, _) in c.entries() {
+                let key = key.trim_start_matches("components.");
+                s.push_str(&format!(
+                    "{key} = {{ value = {:e}, source = {:?} }}\n",
+                    q.value, q.source
+                ));
+            }
         }
         s
     }
@@ -330,6 +431,49 @@ mod tests {
                 .ends_with(": digital_cycle_s: expected a source (citation) for the value"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn components_are_optional_and_located_like_the_rest() {
+        // Files without [components] stay valid; isaac-32nm has one.
+        assert!(Technology::preset("generic-45nm")
+            .unwrap()
+            .components
+            .is_none());
+        let text = Technology::preset_text("isaac-32nm").unwrap();
+        let t = Technology::from_toml(text, "t.toml").unwrap();
+        let c = t.components.as_ref().unwrap();
+        assert!((c.adc_energy_j.value - 1.5625e-12).abs() < 1e-24);
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("adc_energy_j"))
+            .unwrap()
+            + 1;
+        let bad = text.replace(
+            "adc_energy_j = { value = 1.5625e-12",
+            "adc_energy_j = { value = -1.0",
+        );
+        let err = Technology::from_toml(&bad, "t.toml").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "t.toml:{line}:1: components.adc_energy_j: expected a finite value ≥ 0, found -1"
+            )
+        );
+        // An unknown key inside [components] is refused, a missing one named.
+        let extra = text.replace(
+            "[components]\n",
+            "[components]\nflux_w = { value = 1.0, source = \"x\" }\n",
+        );
+        let err = Technology::from_toml(&extra, "t.toml").unwrap_err();
+        assert!(err.to_string().contains("flux_w"), "{err}");
+        let without: String = text
+            .lines()
+            .filter(|l| !l.starts_with("router_area_m2"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let err = Technology::from_toml(&without, "t.toml").unwrap_err();
+        assert!(err.to_string().contains("router_area_m2"), "{err}");
     }
 
     #[test]

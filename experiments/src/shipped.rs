@@ -48,6 +48,11 @@ pub const CONV_SNN_PCM_DRIFT: &str = include_str!("../configs/conv-snn-pcm-drift
 /// ResNet-20 on CIFAR-10 (the user's copy) on PCM arrays over drift time.
 pub const RESNET20_CIFAR10: &str = include_str!("../configs/resnet20-cifar10.toml");
 
+/// ISAAC's tile (Shafiee et al., ISCA 2016) predicted from components:
+/// tile power, area and the ADC share, the paper's ADC against the survey
+/// envelope (architecture-cost).
+pub const ISAAC: &str = include_str!("../configs/isaac.toml");
+
 /// Every shipped config, as `(name, text)`; the name is the file's stem.
 pub const ALL: &[(&str, &str)] = &[
     ("quickstart", QUICKSTART),
@@ -62,6 +67,7 @@ pub const ALL: &[(&str, &str)] = &[
     ("spikes-vs-activations", SPIKES_VS_ACTIVATIONS),
     ("conv-snn-pcm-drift", CONV_SNN_PCM_DRIFT),
     ("resnet20-cifar10", RESNET20_CIFAR10),
+    ("isaac", ISAAC),
 ];
 
 /// The text of shipped config `name`.

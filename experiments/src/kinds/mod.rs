@@ -317,6 +317,8 @@ registry! {
     /// Training on the arrays by device pulses (`[network]`, `[insitu]`,
     /// `[data]`).
     InsituTraining = "insitu-training" => insitu_training::InsituTraining,
+    /// An accelerator tile from components, and a network pipelined on its tiles (`[architecture]`, `[workload]`).
+    ArchitectureCost = "architecture-cost" => architecture_cost::ArchitectureCost,
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ fn located(text: &str) -> (usize, usize, String, String) {
     )
 }
 
+mod architecture_cost;
 mod inference_cost;
 mod insitu_write_energy;
 
