@@ -8,13 +8,14 @@
 # count, as a Markdown table. See bench/README.md.
 #
 #   bench/conv-snn.sh [--data DIR] [--cores LIST] [--batches K] [--debug-bin]
-#                     [--python PY] [--snntorch-only] [--check]
+#                     [--bin PATH] [--python PY] [--snntorch-only] [--check]
 #
 # Defaults: DIR = $XBARSIM_MNIST_DIR or ../shared/data/mnist from the
 # repository root, cores 0,1 (two threads), the full epoch (469 batches).
 # --batches K trains both on the first K*128 images and extrapolates to 469
 # batches; --debug-bin uses target/debug/xbarsim (the dev profile, built
-# with optimisation) instead of building the release binary; --python PY
+# with optimisation) instead of building the release binary; --bin PATH
+# times that xbarsim binary as it is (no build); --python PY
 # runs the snnTorch side with an interpreter that already has torch and
 # snntorch (default: bench/.venv, installed on the first run); --check
 # instead trains both from xbarsim's initial weights on one fixed batch.
@@ -25,6 +26,7 @@ data="${XBARSIM_MNIST_DIR:-$root0/../shared/data/mnist}"
 cores=0,1
 batches=0
 debug_bin=0
+bin_path=""
 peer_only=0
 peer_py=""
 check=0
@@ -34,10 +36,11 @@ while [[ $# -gt 0 ]]; do
         --cores) cores="$2"; shift 2 ;;
         --batches) batches="$2"; shift 2 ;;
         --debug-bin) debug_bin=1; shift ;;
+        --bin) bin_path="$2"; shift 2 ;;
         --snntorch-only) peer_only=1; shift ;;
         --python) peer_py="$2"; shift 2 ;;
         --check) check=1; shift ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "conv-snn.sh: unknown option $1" >&2; exit 2 ;;
     esac
 done
@@ -123,6 +126,7 @@ if (( check )); then
     # on both sides from those weights; prints the loss before each step.
     bin="$target_dir/release/xbarsim"
     (( debug_bin )) && bin="$target_dir/debug/xbarsim"
+    [[ -n "$bin_path" ]] && bin="$bin_path"
     sed 's/learning_rate = 2e-3/learning_rate = 1e-30/' "$work/net.toml" >"$work/init.toml"
     sed 's/learning_rate = 2e-3/learning_rate = 1e-2/' "$work/net.toml" >"$work/check.toml"
     one=(--data "$data" --train-limit 128 --test-limit 10 --no-progress)
@@ -144,7 +148,11 @@ EOF
     exit 0
 fi
 if (( ! peer_only )); then
-    if (( debug_bin )); then
+    if [[ -n "$bin_path" ]]; then
+        profile="$bin_path"
+        bin="$bin_path"
+        [[ -x "$bin" ]] || { echo "conv-snn.sh: $bin is not an executable" >&2; exit 2; }
+    elif (( debug_bin )); then
         profile="dev profile (optimised)"
         bin="$target_dir/debug/xbarsim"
         [[ -x "$bin" ]] || { echo "conv-snn.sh: $bin not built (cargo build --bin xbarsim)" >&2; exit 1; }

@@ -19,15 +19,36 @@
 //! `ce_count_loss` for spike counts). Samples run in parallel in a fixed
 //! number of chunks whose gradients are summed in chunk order, so the
 //! result does not depend on the thread count.
+//!
+//! **How a chunk runs.** Only the neurons carry state from one step to
+//! the next, so a chunk of images goes through the graph *layer by layer
+//! over all its steps*: each layer's input at every step is known once
+//! the layer before has run all of them. A convolution is then one GEMM
+//! over `steps × images × pixels` columns (forward, `∂W`, `∂X`) instead of
+//! one small GEMM per image and step; the neurons run their recurrence
+//! over the steps inside the layer, forwards and (BPTT) backwards. A
+//! value that does not change over the steps — the image under direct
+//! encoding and what only depends on it, e.g. the first convolution and
+//! pool — is computed once, and the gradients reaching it are summed
+//! over the steps before going further back (`∂W₁ = X₁·(Σ_t G_t)ᵀ`). A
+//! convolution whose input is spikes (0/1, at most `SPARSE` = 15 % of them 1)
+//! runs event-driven: each 1 adds its weight rows to the outputs it
+//! reaches, and `∂W` gathers the output gradients the same way — the
+//! GEMMs' sums without the zeros. Training computes in `f32` (as
+//! snnTorch does), gradients summed over the chunks and Adam in `f64`;
+//! gradient checks run the same code in `f64`. A chunk's buffers are
+//! kept from one batch to the next.
 
+use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
-use super::neurons::Reset;
-use super::{kernels, Graph, Op, Software, Trace};
+use super::kernels::{self, Scalar};
+use super::neurons::{threshold, Reset};
+use super::{Graph, Leak, Lif, Op, Shape};
 use crate::bptt::{argmax, cross_entropy, Batch, EncodingKey, CHUNKS};
 use crate::mnist::Dataset;
-use crate::network::Surrogate;
+use crate::network::{Encoding, Surrogate};
 use crate::optim::Adam;
 use crate::rng::{stream, Stream};
 use crate::train::{
@@ -139,207 +160,58 @@ impl Graph {
     }
 
     /// Memory (bytes) that training on batches of `batch_size` takes,
-    /// roughly: four copies of the parameters (weights, gradients, two
-    /// Adam moments) per chunk, and every value at every step of the
-    /// samples in flight.
+    /// roughly: the parameters, Adam's two moments and one gradient per
+    /// chunk (`f64`), and for each chunk in flight (one per thread) every
+    /// value, unrolled convolution input and membrane of its images at
+    /// every step, twice (values and gradients, `f32`).
     pub fn training_memory_bytes(&self, batch_size: usize) -> f64 {
         let values: f64 = self.shapes.iter().map(|s| s.len() as f64).sum();
-        let in_flight = batch_size.min(CHUNKS * rayon::current_num_threads()) as f64;
+        let kept: f64 = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(k, n)| match &n.op {
+                Op::Conv2d(c) => (c.weights.inputs * self.shapes[k + 1].pixels()) as f64,
+                Op::Lif(_) => self.shapes[k + 1].len() as f64,
+                _ => 0.0,
+            })
+            .sum();
+        let chunk = batch_size.div_ceil(CHUNKS).max(1);
+        let in_flight = (CHUNKS.min(rayon::current_num_threads()) * chunk) as f64;
         8.0 * self.parameter_count() as f64 * (3.0 + CHUNKS as f64)
-            + 8.0 * 2.0 * values * self.time.steps as f64 * in_flight
-    }
-
-    /// The loss gradient of one image's run `trace` for the score
-    /// gradient `dscores`, added into `grads`.
-    fn backward(
-        &self,
-        trace: &Trace,
-        dscores: &[f64],
-        spikes: &SpikeGradient,
-        offsets: &[Option<usize>],
-        grads: &mut [f64],
-    ) {
-        let nodes = &self.nodes;
-        // ∂L/∂u[t+1] of each neuron node.
-        let mut carry: Vec<Vec<f64>> = vec![Vec::new(); nodes.len()];
-        for t in (0..trace.values.len()).rev() {
-            let values = &trace.values[t];
-            let mut g: Vec<Option<Vec<f64>>> = vec![None; values.len()];
-            g[values.len() - 1] = Some(dscores.to_vec());
-            for (k, node) in nodes.iter().enumerate().rev() {
-                let stateful = matches!(node.op, Op::Lif(_) | Op::Leaky(_));
-                let gy = match g[k + 1].take() {
-                    Some(gy) => gy,
-                    None if stateful && !carry[k].is_empty() => vec![0.0; values[k + 1].len()],
-                    None => continue,
-                };
-                let src = node.inputs[0];
-                let x = &values[src];
-                let in_shape = self.shapes[src];
-                let out_shape = self.shapes[k + 1];
-                // The image needs no gradient.
-                let wants_dx = node.inputs.iter().any(|&v| v > 0);
-                let dx: Vec<f64> = match &node.op {
-                    Op::Conv2d(c) => {
-                        let w = &c.weights;
-                        let p = out_shape.pixels();
-                        let cols = &trace.cols[t][k];
-                        let at = offsets[k].expect("weighted");
-                        let (dw, db) = grads[at..at + w.weights.len() + w.bias.len()]
-                            .split_at_mut(w.weights.len());
-                        kernels::gemm_acc_weight_grad(cols, w.inputs, &gy, w.outputs, p, dw);
-                        for (b, row) in db.iter_mut().zip(gy.chunks(p)) {
-                            *b += row.iter().sum::<f64>();
-                        }
-                        if !wants_dx {
-                            continue;
-                        }
-                        let dcols =
-                            kernels::gemm_input_grad(&w.weights, w.inputs, w.outputs, &gy, p);
-                        kernels::col2im(&dcols, in_shape, c, out_shape)
-                    }
-                    Op::Linear(w) => {
-                        let at = offsets[k].expect("weighted");
-                        let (dw, db) = grads[at..at + w.weights.len() + w.bias.len()]
-                            .split_at_mut(w.weights.len());
-                        kernels::gemm_acc_weight_grad(x, w.inputs, &gy, w.outputs, 1, dw);
-                        db.iter_mut().zip(&gy).for_each(|(b, g)| *b += g);
-                        if !wants_dx {
-                            continue;
-                        }
-                        kernels::gemm_input_grad(&w.weights, w.inputs, w.outputs, &gy, 1)
-                    }
-                    Op::ChannelAffine { scale, .. } => {
-                        let at = offsets[k].expect("affine");
-                        let c = scale.len();
-                        let p = in_shape.pixels();
-                        for ch in 0..c {
-                            let (xs, gs) = (&x[ch * p..(ch + 1) * p], &gy[ch * p..(ch + 1) * p]);
-                            grads[at + ch] += xs.iter().zip(gs).map(|(a, b)| a * b).sum::<f64>();
-                            grads[at + c + ch] += gs.iter().sum::<f64>();
-                        }
-                        gy.chunks(p)
-                            .zip(scale)
-                            .flat_map(|(row, s)| row.iter().map(move |g| g * s))
-                            .collect()
-                    }
-                    Op::Relu => gy
-                        .iter()
-                        .zip(x)
-                        .map(|(&g, &x)| if x > 0.0 { g } else { 0.0 })
-                        .collect(),
-                    Op::MaxPool(pool) => {
-                        kernels::pool_grad(x, in_shape, pool, out_shape, true, &gy)
-                    }
-                    Op::AvgPool(pool) => {
-                        kernels::pool_grad(x, in_shape, pool, out_shape, false, &gy)
-                    }
-                    Op::GlobalAvgPool => {
-                        let p = in_shape.pixels();
-                        gy.iter()
-                            .flat_map(|&g| std::iter::repeat_n(g / p as f64, p))
-                            .collect()
-                    }
-                    Op::Flatten | Op::Add => gy,
-                    Op::Lif(lif) => {
-                        let u = &trace.membranes[t][k];
-                        let s = &values[k + 1];
-                        let next = std::mem::take(&mut carry[k]);
-                        let mut g_u = vec![0.0; gy.len()];
-                        let mut dx = vec![0.0; gy.len()];
-                        for i in 0..gy.len() {
-                            let (beta, gain, _) = lif.leak.at(in_shape, i);
-                            let theta = super::neurons::threshold(lif, in_shape, i);
-                            let gn = next.get(i).copied().unwrap_or(0.0);
-                            let sd = spikes.surrogate.derivative(u[i] - theta);
-                            let keep = !spikes.detach_reset;
-                            g_u[i] = match lif.reset {
-                                Reset::Subtract => {
-                                    let g_s = gy[i] - if keep { theta * gn } else { 0.0 };
-                                    g_s * sd + beta * gn
-                                }
-                                Reset::Zero => {
-                                    let g_s = gy[i] - if keep { beta * u[i] * gn } else { 0.0 };
-                                    g_s * sd + beta * (1.0 - s[i]) * gn
-                                }
-                            };
-                            dx[i] = gain * g_u[i];
-                        }
-                        carry[k] = g_u;
-                        dx
-                    }
-                    Op::Leaky(leak) => {
-                        let next = std::mem::take(&mut carry[k]);
-                        let mut g_v = vec![0.0; gy.len()];
-                        let mut dx = vec![0.0; gy.len()];
-                        for i in 0..gy.len() {
-                            let (beta, gain, _) = leak.at(in_shape, i);
-                            g_v[i] = gy[i] + beta * next.get(i).copied().unwrap_or(0.0);
-                            dx[i] = gain * g_v[i];
-                        }
-                        carry[k] = g_v;
-                        dx
-                    }
-                };
-                if !wants_dx {
-                    continue;
-                }
-                for &v in &node.inputs {
-                    if v == 0 {
-                        continue;
-                    }
-                    match &mut g[v] {
-                        Some(acc) => acc.iter_mut().zip(&dx).for_each(|(a, d)| *a += d),
-                        slot => *slot = Some(dx.clone()),
-                    }
-                }
-            }
-        }
+            + 4.0 * 2.0 * (values + kept) * self.time.steps as f64 * in_flight
     }
 
     /// Mean loss, number right and gradient over `batch`, the spikes by
-    /// `H` or (gradient checks) by the surrogate's antiderivative.
-    pub(crate) fn loss_and_gradients(
+    /// `H` or (gradient checks) by the surrogate's antiderivative,
+    /// computed in `F` (`f32` for training, `f64` for gradient checks)
+    /// and summed in `f64`.
+    pub(crate) fn loss_and_gradients<F: Scalar>(
         &self,
         batch: Batch<'_>,
         key: EncodingKey,
         spikes: &SpikeGradient,
         smooth: bool,
+        workspace: &Workspace<F>,
     ) -> GraphBatch {
-        let n0 = self.input.len();
         let b = batch.labels.len();
-        let scale = 1.0 / b as f64;
         let chunk = b.div_ceil(CHUNKS).max(1);
         let (offsets, count) = self.parameter_offsets();
-        let software = Software(self.weighted().map(|(_, w)| w).collect());
-        let firing = smooth.then_some(&spikes.surrogate);
-        let classes = self.output_shape().len();
+        let params = Params::<F>::of(self);
         let parts: Vec<(f64, usize, Vec<f64>)> = (0..b)
             .step_by(chunk)
             .collect::<Vec<_>>()
             .into_par_iter()
             .map(|start| {
+                let end = (start + chunk).min(b);
                 let mut grads = vec![0.0; count];
-                let mut dscores = vec![0.0; classes];
-                let (mut loss, mut correct) = (0.0, 0);
-                for k in start..(start + chunk).min(b) {
-                    let image: Vec<f64> = batch.images[k * n0..(k + 1) * n0]
-                        .iter()
-                        .map(|&v| f64::from(v))
-                        .collect();
-                    let mut trace = Trace::default();
-                    let scores = self.run(
-                        &image,
-                        &software,
-                        (key, batch.ids[k]),
-                        firing,
-                        Some(&mut trace),
-                    );
-                    let label = usize::from(batch.labels[k]);
-                    correct += usize::from(argmax(&scores) == label);
-                    loss += cross_entropy(&scores, label, scale, &mut dscores);
-                    self.backward(&trace, &dscores, spikes, &offsets, &mut grads);
-                }
+                let mut scratch = workspace.take();
+                let sc = &mut scratch;
+                let pass = self.chunk_forward(&params, batch, start..end, key, spikes, smooth, sc);
+                let (loss, correct, dscores) = pass.loss(self, batch, start, b, sc);
+                self.chunk_backward(&params, &pass, &dscores, spikes, &offsets, &mut grads, sc);
+                pass.release(sc);
+                workspace.give(scratch);
                 (loss, correct, grads)
             })
             .collect();
@@ -354,6 +226,771 @@ impl Graph {
             loss: loss / b as f64,
             correct,
             grads: total,
+        }
+    }
+
+    /// The forward pass of images `range` of `batch` through all the
+    /// steps, layer by layer, every value kept for the backward pass.
+    #[allow(clippy::too_many_arguments)]
+    fn chunk_forward<F: Scalar>(
+        &self,
+        params: &Params<F>,
+        batch: Batch<'_>,
+        range: std::ops::Range<usize>,
+        key: EncodingKey,
+        spikes: &SpikeGradient,
+        smooth: bool,
+        sc: &mut Scratch<F>,
+    ) -> Pass<F> {
+        let nb = range.len();
+        let steps = self.time.steps;
+        let n0 = self.input.len();
+        let hw0 = self.input.pixels();
+        // The input: constant over the steps (direct), or spikes drawn per
+        // image and step as `Graph::run` draws them.
+        let rate = self.time.encoding == Encoding::Rate && steps > 1;
+        let (input, input_varies) = if self.time.encoding == Encoding::Rate {
+            let slices = steps * nb;
+            let mut x = sc.zeros(n0 * slices);
+            for (m, k) in range.clone().enumerate() {
+                let image = &batch.images[k * n0..(k + 1) * n0];
+                let mut rng = stream(key.seed, Stream::Encoding, key.counter(batch.ids[k]));
+                for t in 0..steps {
+                    let slot = t * nb + m;
+                    for (i, &v) in image.iter().enumerate() {
+                        // A pixel of intensity 0 never spikes: no draw needed.
+                        let fire = v > 0.0 && (v >= 1.0 || rng.random::<f32>() < v);
+                        let (c, q) = (i / hw0, i % hw0);
+                        x[(c * slices + slot) * hw0 + q] = F::of(f64::from(u8::from(fire)));
+                    }
+                }
+            }
+            (x, rate)
+        } else {
+            let mut x = sc.any(n0 * nb);
+            for (m, k) in range.clone().enumerate() {
+                for (i, &v) in batch.images[k * n0..(k + 1) * n0].iter().enumerate() {
+                    let (c, q) = (i / hw0, i % hw0);
+                    x[(c * nb + m) * hw0 + q] = F::of(f64::from(v));
+                }
+            }
+            (x, false)
+        };
+        let firing = smooth.then_some(&spikes.surrogate);
+        let mut pass = Pass {
+            nb,
+            steps,
+            values: vec![input],
+            varies: vec![input_varies],
+            membranes: vec![Vec::new(); self.nodes.len()],
+            cols: vec![Vec::new(); self.nodes.len()],
+            winners: vec![Vec::new(); self.nodes.len()],
+            events: vec![None; self.nodes.len()],
+        };
+        let mut spread = Vec::new();
+        for (k, node) in self.nodes.iter().enumerate() {
+            let src = node.inputs[0];
+            let in_shape = self.shapes[src];
+            let out_shape = self.shapes[k + 1];
+            let varies = pass.varies[src];
+            let n = pass.slices(varies);
+            let x = &pass.values[src];
+            let (out, out_varies) = match &node.op {
+                Op::Conv2d(c) => {
+                    let (w, bias) = &params.of[k];
+                    let p = out_shape.pixels() * n;
+                    let (k_in, n_out) = (c.weights.inputs, c.weights.outputs);
+                    let mut y = sc.any(n_out * p);
+                    if let Some(ev) = kernels::Events::of(x, in_shape, SPARSE) {
+                        // Spikes: only the weight rows of the 1s.
+                        let mut yt = sc.zeros(n_out * p);
+                        kernels::conv_events(&ev, w, n_out, in_shape, c, out_shape, n, &mut yt);
+                        kernels::transpose(&yt, p, n_out, &mut y);
+                        sc.give(yt);
+                        pass.events[k] = Some(ev);
+                    } else {
+                        let mut cols = sc.zeros(k_in * p);
+                        kernels::im2col_into(x, in_shape, c, out_shape, n, &mut cols);
+                        kernels::gemm_t(w, k_in, n_out, &cols, p, &mut y);
+                        pass.cols[k] = cols;
+                    }
+                    for (row, &b) in y.chunks_mut(p).zip(bias) {
+                        row.iter_mut().for_each(|v| *v += b);
+                    }
+                    (y, varies)
+                }
+                Op::Linear(wt) => {
+                    let (w, bias) = &params.of[k];
+                    let mut xf = sc.any(x.len());
+                    kernels::to_features(x, in_shape, n, &mut xf);
+                    let mut y = sc.any(wt.outputs * n);
+                    kernels::gemm_t(w, wt.inputs, wt.outputs, &xf, n, &mut y);
+                    sc.give(xf);
+                    for (row, &b) in y.chunks_mut(n).zip(bias) {
+                        row.iter_mut().for_each(|v| *v += b);
+                    }
+                    (y, varies)
+                }
+                Op::ChannelAffine { .. } => {
+                    let (scale, shift) = &params.of[k];
+                    let mut y = sc.any(x.len());
+                    y.copy_from_slice(x);
+                    let p = in_shape.pixels() * n;
+                    for ((row, &s), &t) in y.chunks_mut(p).zip(scale).zip(shift) {
+                        row.iter_mut().for_each(|v| *v = *v * s + t);
+                    }
+                    (y, varies)
+                }
+                Op::Relu => {
+                    let mut y = sc.any(x.len());
+                    y.iter_mut()
+                        .zip(x)
+                        .for_each(|(y, &v)| *y = v.max(F::zero()));
+                    (y, varies)
+                }
+                Op::MaxPool(pool) | Op::AvgPool(pool) => {
+                    let max = matches!(node.op, Op::MaxPool(_));
+                    let planes = |s: Shape| Shape::new(s.channels * n, s.height, s.width);
+                    let (i, o) = (planes(in_shape), planes(out_shape));
+                    let mut y = sc.any(o.len());
+                    if max {
+                        let mut arg = vec![0; o.len()];
+                        kernels::max_pool_into(x, i, pool, o, &mut y, &mut arg);
+                        pass.winners[k] = arg;
+                    } else {
+                        kernels::pool_into(x, i, pool, o, false, &mut y);
+                    }
+                    (y, varies)
+                }
+                Op::GlobalAvgPool => {
+                    let p = in_shape.pixels();
+                    let y = x
+                        .chunks(p)
+                        .map(|c| c.iter().fold(F::zero(), |a, &v| a + v) / F::of(p as f64))
+                        .collect();
+                    (y, varies)
+                }
+                Op::Flatten => {
+                    let mut y = sc.any(x.len());
+                    kernels::to_features(x, in_shape, n, &mut y);
+                    (y, varies)
+                }
+                Op::Add => {
+                    let other = node.inputs[1];
+                    let both = varies || pass.varies[other];
+                    let (a, b) = (&pass.values[src], &pass.values[other]);
+                    let mut y = Vec::new();
+                    pass.spread(a, in_shape, varies, both, &mut y);
+                    pass.spread(b, in_shape, pass.varies[other], both, &mut spread);
+                    y.iter_mut().zip(&spread).for_each(|(y, &b)| *y += b);
+                    (y, both)
+                }
+                Op::Lif(lif) => {
+                    let len = in_shape.len() * pass.slices(steps > 1);
+                    let x = if varies || steps == 1 {
+                        x
+                    } else {
+                        pass.spread(x, in_shape, varies, true, &mut spread);
+                        &spread
+                    };
+                    let (mut s, mut u) = (sc.any(len), sc.any(len));
+                    lif_forward(lif, in_shape, x, nb, steps, firing, &mut s, &mut u);
+                    pass.membranes[k] = u;
+                    (s, steps > 1)
+                }
+                Op::Leaky(leak) => {
+                    let len = in_shape.len() * pass.slices(steps > 1);
+                    let x = if varies || steps == 1 {
+                        x
+                    } else {
+                        pass.spread(x, in_shape, varies, true, &mut spread);
+                        &spread
+                    };
+                    let mut v = sc.any(len);
+                    leak_forward(leak, in_shape, x, nb, steps, &mut v);
+                    (v, steps > 1)
+                }
+            };
+            pass.values.push(out);
+            pass.varies.push(out_varies);
+        }
+        sc.give(spread);
+        pass
+    }
+
+    /// The parameter gradients of a chunk's `pass` for the score gradients
+    /// `dscores` (`[image][class]`), added into `grads`.
+    #[allow(clippy::too_many_arguments)]
+    fn chunk_backward<F: Scalar>(
+        &self,
+        params: &Params<F>,
+        pass: &Pass<F>,
+        dscores: &[Vec<f64>],
+        spikes: &SpikeGradient,
+        offsets: &[Option<usize>],
+        grads: &mut [f64],
+        sc: &mut Scratch<F>,
+    ) {
+        let nodes = &self.nodes;
+        let (nb, steps) = (pass.nb, pass.steps);
+        let last = nodes.len();
+        let out_shape = self.output_shape();
+        let classes = out_shape.len();
+        // The scores are the sum of the last value over the steps.
+        let last_varies = pass.varies[last];
+        let n_last = pass.slices(last_varies);
+        let mut g_last = sc.any(classes * n_last);
+        for (l, row) in g_last.chunks_mut(n_last).enumerate() {
+            for (j, g) in row.iter_mut().enumerate() {
+                let d = dscores[j % nb][l];
+                *g = F::of(if last_varies { d } else { d * steps as f64 });
+            }
+        }
+        let mut g: Vec<Option<Vec<F>>> = vec![None; pass.values.len()];
+        let mut g_out = sc.any(g_last.len());
+        kernels::from_features(&g_last, out_shape, n_last, &mut g_out);
+        sc.give(g_last);
+        g[last] = Some(g_out);
+        for (k, node) in nodes.iter().enumerate().rev() {
+            let Some(gy) = g[k + 1].take() else {
+                continue;
+            };
+            let src = node.inputs[0];
+            let x = &pass.values[src];
+            let in_shape = self.shapes[src];
+            let out_shape = self.shapes[k + 1];
+            let varies = pass.varies[src];
+            let n = pass.slices(varies);
+            // The image needs no gradient.
+            let wants_dx = node.inputs.iter().any(|&v| v > 0);
+            // The gradient reaching input 0, in the output's time layout.
+            let dx: Vec<F> = match &node.op {
+                Op::Conv2d(c) => {
+                    let wt = &c.weights;
+                    let (w, _) = &params.of[k];
+                    let p = out_shape.pixels() * n;
+                    let mut dw = vec![F::zero(); wt.weights.len()];
+                    if let Some(ev) = &pass.events[k] {
+                        let mut gt = sc.any(gy.len());
+                        kernels::transpose(&gy, wt.outputs, p, &mut gt);
+                        let (s, o) = (in_shape, out_shape);
+                        kernels::conv_events_weight_grad(ev, &gt, wt.outputs, s, c, o, n, &mut dw);
+                        sc.give(gt);
+                    } else {
+                        let cols = &pass.cols[k];
+                        kernels::gemm_acc_weight_grad(cols, wt.inputs, &gy, wt.outputs, p, &mut dw);
+                    }
+                    let at = offsets[k].expect("weighted");
+                    add_into(&mut grads[at..], &dw);
+                    let db: Vec<F> = gy.chunks(p).map(sum).collect();
+                    add_into(&mut grads[at + wt.weights.len()..], &db);
+                    if !wants_dx {
+                        sc.give(gy);
+                        continue;
+                    }
+                    let mut dcols = sc.any(wt.inputs * p);
+                    kernels::gemm_input_grad(w, wt.inputs, wt.outputs, &gy, p, &mut dcols);
+                    let mut dx = sc.zeros(in_shape.len() * n);
+                    kernels::col2im_into(&dcols, in_shape, c, out_shape, n, &mut dx);
+                    sc.give(dcols);
+                    sc.give(gy);
+                    dx
+                }
+                Op::Linear(wt) => {
+                    let (w, _) = &params.of[k];
+                    let mut xf = sc.any(x.len());
+                    kernels::to_features(x, in_shape, n, &mut xf);
+                    let mut dw = vec![F::zero(); wt.weights.len()];
+                    kernels::gemm_acc_weight_grad(&xf, wt.inputs, &gy, wt.outputs, n, &mut dw);
+                    sc.give(xf);
+                    let at = offsets[k].expect("weighted");
+                    add_into(&mut grads[at..], &dw);
+                    let db: Vec<F> = gy.chunks(n).map(sum).collect();
+                    add_into(&mut grads[at + wt.weights.len()..], &db);
+                    if !wants_dx {
+                        sc.give(gy);
+                        continue;
+                    }
+                    let mut dxf = sc.any(wt.inputs * n);
+                    kernels::gemm_input_grad(w, wt.inputs, wt.outputs, &gy, n, &mut dxf);
+                    let mut dx = sc.any(dxf.len());
+                    kernels::from_features(&dxf, in_shape, n, &mut dx);
+                    sc.give(dxf);
+                    sc.give(gy);
+                    dx
+                }
+                Op::ChannelAffine { .. } => {
+                    let (scale, _) = &params.of[k];
+                    let at = offsets[k].expect("affine");
+                    let c = scale.len();
+                    let p = in_shape.pixels() * n;
+                    for ch in 0..c {
+                        let (xs, gs) = (&x[ch * p..(ch + 1) * p], &gy[ch * p..(ch + 1) * p]);
+                        grads[at + ch] += xs
+                            .iter()
+                            .zip(gs)
+                            .map(|(&a, &b)| (a * b).as_f64())
+                            .sum::<f64>();
+                        grads[at + c + ch] += gs.iter().map(|v| v.as_f64()).sum::<f64>();
+                    }
+                    let mut dx = gy;
+                    for (row, &s) in dx.chunks_mut(p).zip(scale) {
+                        row.iter_mut().for_each(|g| *g *= s);
+                    }
+                    dx
+                }
+                Op::Relu => {
+                    let mut dx = gy;
+                    for (g, &x) in dx.iter_mut().zip(x) {
+                        if x <= F::zero() {
+                            *g = F::zero();
+                        }
+                    }
+                    dx
+                }
+                Op::MaxPool(pool) | Op::AvgPool(pool) => {
+                    let max = matches!(node.op, Op::MaxPool(_));
+                    let planes = |s: Shape| Shape::new(s.channels * n, s.height, s.width);
+                    let mut dx = sc.zeros(in_shape.len() * n);
+                    if max {
+                        kernels::max_pool_grad_into(&gy, &pass.winners[k], &mut dx);
+                    } else {
+                        let (i, o) = (planes(in_shape), planes(out_shape));
+                        kernels::pool_grad_into(x, i, pool, o, false, &gy, &mut dx);
+                    }
+                    sc.give(gy);
+                    dx
+                }
+                Op::GlobalAvgPool => {
+                    let p = in_shape.pixels();
+                    let share = F::of(1.0 / p as f64);
+                    gy.iter()
+                        .flat_map(|&g| std::iter::repeat_n(g * share, p))
+                        .collect()
+                }
+                Op::Flatten => {
+                    let mut dx = sc.any(gy.len());
+                    kernels::from_features(&gy, in_shape, n, &mut dx);
+                    sc.give(gy);
+                    dx
+                }
+                Op::Add => gy,
+                Op::Lif(lif) => {
+                    let u = &pass.membranes[k];
+                    let s = &pass.values[k + 1];
+                    let mut dx = gy;
+                    lif_backward(lif, in_shape, &mut dx, u, s, nb, steps, spikes);
+                    dx
+                }
+                Op::Leaky(leak) => {
+                    let mut dx = gy;
+                    leak_backward(leak, in_shape, &mut dx, nb, steps);
+                    dx
+                }
+            };
+            if !wants_dx {
+                sc.give(dx);
+                continue;
+            }
+            let out_varies = pass.varies[k + 1];
+            for &v in &node.inputs {
+                if v == 0 {
+                    continue;
+                }
+                // A value constant over the steps gets the sum over them.
+                let d = if out_varies == pass.varies[v] || steps == 1 {
+                    let mut d = sc.any(dx.len());
+                    d.copy_from_slice(&dx);
+                    d
+                } else {
+                    let mut d = sc.zeros(dx.len() / steps);
+                    pass.fold(&dx, self.shapes[v], &mut d);
+                    d
+                };
+                match &mut g[v] {
+                    Some(acc) => {
+                        acc.iter_mut().zip(&d).for_each(|(a, d)| *a += *d);
+                        sc.give(d);
+                    }
+                    slot => *slot = Some(d),
+                }
+            }
+            sc.give(dx);
+        }
+        for v in g.into_iter().flatten() {
+            sc.give(v);
+        }
+    }
+}
+
+/// The largest fraction of 1s in a 0/1 (spike) input at which a
+/// convolution runs event-driven (the weight rows of its 1s, rather than
+/// a GEMM of the unrolled input): above it, the GEMM's vector units win
+/// (on the tutorial-6 conv SNN, whose first LIF layer fires 5–10 %, the
+/// event-driven pass took 8 % less CPU than the GEMM).
+const SPARSE: f64 = 0.15;
+
+/// Buffers kept from one chunk to the next: a chunk's values are large,
+/// and allocating them afresh each time costs more in page faults than
+/// the arithmetic.
+pub(crate) struct Scratch<F> {
+    free: Vec<Vec<F>>,
+}
+
+impl<F: Scalar> Scratch<F> {
+    /// The smallest free buffer that holds `len` values, else the
+    /// largest, else a new one.
+    fn pick(&mut self, len: usize) -> Vec<F> {
+        let fits = (0..self.free.len())
+            .filter(|&i| self.free[i].capacity() >= len)
+            .min_by_key(|&i| self.free[i].capacity());
+        let largest = (0..self.free.len()).max_by_key(|&i| self.free[i].capacity());
+        match fits.or(largest) {
+            Some(i) => self.free.swap_remove(i),
+            None => Vec::with_capacity(len),
+        }
+    }
+
+    /// `len` zeros.
+    fn zeros(&mut self, len: usize) -> Vec<F> {
+        let mut v = self.pick(len);
+        v.clear();
+        v.resize(len, F::zero());
+        v
+    }
+
+    /// `len` values that the caller overwrites.
+    fn any(&mut self, len: usize) -> Vec<F> {
+        let mut v = self.pick(len);
+        v.resize(len, F::zero());
+        v
+    }
+
+    fn give(&mut self, v: Vec<F>) {
+        if v.capacity() > 0 {
+            self.free.push(v);
+        }
+    }
+}
+
+/// The [`Scratch`] buffers of the chunks, kept across batches.
+pub(crate) struct Workspace<F>(std::sync::Mutex<Vec<Scratch<F>>>);
+
+impl<F> Default for Workspace<F> {
+    fn default() -> Self {
+        Workspace(std::sync::Mutex::new(Vec::new()))
+    }
+}
+
+impl<F: Scalar> Workspace<F> {
+    fn take(&self) -> Scratch<F> {
+        let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        free.pop().unwrap_or(Scratch { free: Vec::new() })
+    }
+
+    fn give(&self, s: Scratch<F>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(s);
+    }
+}
+
+/// The weighted layers' and affines' parameters in the training
+/// precision: `(weights, bias)` or `(scale, shift)` per node.
+struct Params<F> {
+    of: Vec<(Vec<F>, Vec<F>)>,
+}
+
+impl<F: Scalar> Params<F> {
+    fn of(graph: &Graph) -> Self {
+        let cast = |v: &[f64]| v.iter().map(|&x| F::of(x)).collect::<Vec<F>>();
+        let of = graph
+            .nodes
+            .iter()
+            .map(|n| match &n.op {
+                Op::Conv2d(c) => (cast(&c.weights.weights), cast(&c.weights.bias)),
+                Op::Linear(w) => (cast(&w.weights), cast(&w.bias)),
+                Op::ChannelAffine { scale, shift } => (cast(scale), cast(shift)),
+                _ => (Vec::new(), Vec::new()),
+            })
+            .collect();
+        Params { of }
+    }
+}
+
+/// A chunk of `nb` images through all `steps`: every value as
+/// `C × n × H·W` (see [`kernels`]), `n` = `steps·nb` (step-major) for a
+/// value that changes over the steps, `nb` for one that does not (the
+/// input under direct encoding and what only depends on it).
+struct Pass<F> {
+    nb: usize,
+    steps: usize,
+    /// `[value]`.
+    values: Vec<Vec<F>>,
+    /// `[value]`: whether it changes over the steps.
+    varies: Vec<bool>,
+    /// `[node]`: a LIF node's membranes `u[t]`, empty for the others.
+    membranes: Vec<Vec<F>>,
+    /// `[node]`: a convolution's unrolled input, empty for the others.
+    cols: Vec<Vec<F>>,
+    /// `[node]`: a max pool's winning input index per output, empty for
+    /// the others.
+    winners: Vec<Vec<u32>>,
+    /// `[node]`: a convolution's input spikes when it ran event-driven
+    /// (its `cols` then stay empty).
+    events: Vec<Option<kernels::Events>>,
+}
+
+impl<F: Scalar> Pass<F> {
+    /// Planes per channel of a value.
+    fn slices(&self, varies: bool) -> usize {
+        if varies {
+            self.steps * self.nb
+        } else {
+            self.nb
+        }
+    }
+
+    /// `x` (shaped `s`) into `out` as a value whose time layout is `to`
+    /// (`from` its own): repeated over the steps when `to` varies and `x`
+    /// does not, else copied.
+    fn spread(&self, x: &[F], s: Shape, from: bool, to: bool, out: &mut Vec<F>) {
+        out.clear();
+        if from == to || self.steps == 1 {
+            out.extend_from_slice(x);
+            return;
+        }
+        let plane = self.nb * s.pixels();
+        for ch in x.chunks(plane) {
+            for _ in 0..self.steps {
+                out.extend_from_slice(ch);
+            }
+        }
+    }
+
+    /// The adjoint of [`Pass::spread`]: `g` (varying) summed over the
+    /// steps into `out` (zeros), for a value shaped `s` that does not
+    /// vary.
+    fn fold(&self, g: &[F], s: Shape, out: &mut [F]) {
+        let plane = self.nb * s.pixels();
+        for (ch, dst) in g.chunks(plane * self.steps).zip(out.chunks_mut(plane)) {
+            for step in ch.chunks(plane) {
+                dst.iter_mut().zip(step).for_each(|(d, &v)| *d += v);
+            }
+        }
+    }
+
+    /// Hands every buffer back to `sc`.
+    fn release(self, sc: &mut Scratch<F>) {
+        for v in self
+            .values
+            .into_iter()
+            .chain(self.membranes)
+            .chain(self.cols)
+        {
+            sc.give(v);
+        }
+    }
+
+    /// The chunk's loss (summed), number right and score gradients of the
+    /// mean loss over a batch of `b` (`[image][class]`); `start` is the
+    /// chunk's first image in `batch`.
+    fn loss(
+        &self,
+        graph: &Graph,
+        batch: Batch<'_>,
+        start: usize,
+        b: usize,
+        sc: &mut Scratch<F>,
+    ) -> (f64, usize, Vec<Vec<f64>>) {
+        let last = graph.nodes.len();
+        let shape = graph.output_shape();
+        let classes = shape.len();
+        let varies = self.varies[last];
+        let n = self.slices(varies);
+        let mut y = sc.any(self.values[last].len());
+        kernels::to_features(&self.values[last], shape, n, &mut y);
+        let scale = 1.0 / b as f64;
+        let (mut loss, mut correct) = (0.0, 0);
+        let mut dscores = Vec::with_capacity(self.nb);
+        for m in 0..self.nb {
+            let mut scores = vec![0.0; classes];
+            for (l, s) in scores.iter_mut().enumerate() {
+                let row = &y[l * n..(l + 1) * n];
+                for t in 0..self.steps {
+                    *s += row[if varies { t * self.nb + m } else { m }].as_f64();
+                }
+            }
+            let label = usize::from(batch.labels[start + m]);
+            let mut d = vec![0.0; classes];
+            correct += usize::from(argmax(&scores) == label);
+            loss += cross_entropy(&scores, label, scale, &mut d);
+            dscores.push(d);
+        }
+        sc.give(y);
+        (loss, correct, dscores)
+    }
+}
+
+fn sum<F: Scalar>(v: &[F]) -> F {
+    v.iter().fold(F::zero(), |a, &b| a + b)
+}
+
+/// `dst[i] += src[i]` in `f64`.
+fn add_into<F: Scalar>(dst: &mut [f64], src: &[F]) {
+    dst.iter_mut().zip(src).for_each(|(d, s)| *d += s.as_f64());
+}
+
+/// A population's `(β, g, b)` and threshold per neuron, in `F`.
+fn per_neuron<F: Scalar>(leak: &Leak, lif: Option<&Lif>, s: Shape) -> [Vec<F>; 4] {
+    let (mut beta, mut gain, mut bias, mut th) = (vec![], vec![], vec![], vec![]);
+    for i in 0..s.len() {
+        let (b, g, c) = leak.at(s, i);
+        beta.push(F::of(b));
+        gain.push(F::of(g));
+        bias.push(F::of(c));
+        th.push(F::of(lif.map_or(0.0, |l| threshold(l, s, i))));
+    }
+    [beta, gain, bias, th]
+}
+
+/// LIF neurons over all steps, `x` varying (`C × steps·nb × H·W`): the
+/// spikes and the membranes, same layout.
+#[allow(clippy::too_many_arguments)]
+fn lif_forward<F: Scalar>(
+    lif: &Lif,
+    s: Shape,
+    x: &[F],
+    nb: usize,
+    steps: usize,
+    smooth: Option<&Surrogate>,
+    spikes: &mut [F],
+    membranes: &mut [F],
+) {
+    let [beta, gain, bias, theta] = per_neuron::<F>(&lif.leak, Some(lif), s);
+    let hw = s.pixels();
+    let plane = nb * hw;
+    let mut u = vec![F::zero(); plane];
+    let mut sp = vec![F::zero(); plane];
+    for c in 0..s.channels {
+        u.iter_mut().for_each(|v| *v = F::zero());
+        sp.iter_mut().for_each(|v| *v = F::zero());
+        let nrn = c * hw..(c + 1) * hw;
+        let (b, g, d, th) = (
+            &beta[nrn.clone()],
+            &gain[nrn.clone()],
+            &bias[nrn.clone()],
+            &theta[nrn],
+        );
+        for t in 0..steps {
+            let at = (c * steps + t) * plane;
+            let xs = &x[at..at + plane];
+            for m in 0..nb {
+                for q in 0..hw {
+                    let j = m * hw + q;
+                    let v = match lif.reset {
+                        Reset::Subtract => b[q] * u[j] + g[q] * xs[j] + d[q] - th[q] * sp[j],
+                        Reset::Zero => b[q] * u[j] * (F::one() - sp[j]) + g[q] * xs[j] + d[q],
+                    };
+                    u[j] = v;
+                    sp[j] = match smooth {
+                        None => {
+                            if v > th[q] {
+                                F::one()
+                            } else {
+                                F::zero()
+                            }
+                        }
+                        Some(sg) => F::of(sg.smooth_step((v - th[q]).as_f64())),
+                    };
+                }
+            }
+            membranes[at..at + plane].copy_from_slice(&u);
+            spikes[at..at + plane].copy_from_slice(&sp);
+        }
+    }
+}
+
+/// Leaky integrators over all steps, `x` varying: `v[t]`, same layout.
+fn leak_forward<F: Scalar>(leak: &Leak, s: Shape, x: &[F], nb: usize, steps: usize, out: &mut [F]) {
+    let [beta, gain, bias, _] = per_neuron::<F>(leak, None, s);
+    let hw = s.pixels();
+    let plane = nb * hw;
+    for c in 0..s.channels {
+        let mut v = vec![F::zero(); plane];
+        for t in 0..steps {
+            let at = (c * steps + t) * plane;
+            for (j, vj) in v.iter_mut().enumerate() {
+                let q = c * hw + j % hw;
+                *vj = beta[q] * *vj + gain[q] * x[at + j] + bias[q];
+            }
+            out[at..at + plane].copy_from_slice(&v);
+        }
+    }
+}
+
+/// BPTT through LIF neurons (see the [module docs](self)): the gradient
+/// reaching their input at every step, from the spikes' gradient `gy`,
+/// the membranes `u` and spikes `s`, in place of `gy`.
+#[allow(clippy::too_many_arguments)]
+fn lif_backward<F: Scalar>(
+    lif: &Lif,
+    shape: Shape,
+    gy: &mut [F],
+    u: &[F],
+    s: &[F],
+    nb: usize,
+    steps: usize,
+    spikes: &SpikeGradient,
+) {
+    let [beta, gain, _, theta] = per_neuron::<F>(&lif.leak, Some(lif), shape);
+    let hw = shape.pixels();
+    let plane = nb * hw;
+    let keep = !spikes.detach_reset;
+    let mut carry = vec![F::zero(); plane];
+    for c in 0..shape.channels {
+        carry.iter_mut().for_each(|v| *v = F::zero());
+        for t in (0..steps).rev() {
+            let at = (c * steps + t) * plane;
+            let mut q = c * hw;
+            for (j, gn) in carry.iter_mut().enumerate() {
+                if q == (c + 1) * hw {
+                    q = c * hw;
+                }
+                let (i, b, th) = (at + j, beta[q], theta[q]);
+                let sd = spikes.surrogate.derivative(u[i] - th);
+                let g_u = match lif.reset {
+                    Reset::Subtract => {
+                        let g_s = gy[i] - if keep { th * *gn } else { F::zero() };
+                        g_s * sd + b * *gn
+                    }
+                    Reset::Zero => {
+                        let g_s = gy[i] - if keep { b * u[i] * *gn } else { F::zero() };
+                        g_s * sd + b * (F::one() - s[i]) * *gn
+                    }
+                };
+                *gn = g_u;
+                gy[i] = gain[q] * g_u;
+                q += 1;
+            }
+        }
+    }
+}
+
+/// BPTT through leaky integrators: the gradient reaching their input, in
+/// place of `gy`.
+fn leak_backward<F: Scalar>(leak: &Leak, shape: Shape, gy: &mut [F], nb: usize, steps: usize) {
+    let [beta, gain, _, _] = per_neuron::<F>(leak, None, shape);
+    let hw = shape.pixels();
+    let plane = nb * hw;
+    let mut carry = vec![F::zero(); plane];
+    for c in 0..shape.channels {
+        carry.iter_mut().for_each(|v| *v = F::zero());
+        for t in (0..steps).rev() {
+            let at = (c * steps + t) * plane;
+            for (j, gn) in carry.iter_mut().enumerate() {
+                let q = c * hw + j % hw;
+                *gn = gy[at + j] + beta[q] * *gn;
+                gy[at + j] = gain[q] * *gn;
+            }
         }
     }
 }
@@ -393,6 +1030,7 @@ pub fn train_graph(
     let batches = train.len().div_ceil(config.batch_size);
     let mut learner = GraphLearner {
         adam: Adam::for_sizes(config.optimizer, &[graph.parameter_count()]),
+        workspace: Workspace::default(),
         graph,
         config,
         spikes,
@@ -409,6 +1047,7 @@ pub fn train_graph(
 struct GraphLearner<'a> {
     graph: &'a mut Graph,
     adam: Adam<f64>,
+    workspace: Workspace<f32>,
     config: &'a TrainConfig,
     spikes: SpikeGradient,
     total_steps: f64,
@@ -445,10 +1084,10 @@ impl Learner for GraphLearner<'_> {
                     *w += sigma * xi;
                 }
             }
-            noisy.loss_and_gradients(batch, key, &self.spikes, false)
+            noisy.loss_and_gradients(batch, key, &self.spikes, false, &self.workspace)
         } else {
             self.graph
-                .loss_and_gradients(batch, key, &self.spikes, false)
+                .loss_and_gradients(batch, key, &self.spikes, false, &self.workspace)
         };
         if result.loss.is_finite() {
             let lr_scale = self.config.schedule.scale(step, self.total_steps);

@@ -301,19 +301,6 @@ pub struct Graph {
     time: Time,
 }
 
-/// Every value of one image's run at every step, and the membranes of its
-/// LIF nodes (for the backward pass).
-#[derive(Debug, Default)]
-pub(crate) struct Trace {
-    /// `[step][value]`.
-    pub values: Vec<Vec<Vec<f64>>>,
-    /// `[step][node]`: `u[t]` of a LIF node, empty for the others.
-    pub membranes: Vec<Vec<Vec<f64>>>,
-    /// `[step][node]`: a convolution's unrolled input, empty for the
-    /// others.
-    pub cols: Vec<Vec<Vec<f64>>>,
-}
-
 /// The weighted layers' products `Y = Wᵀ·X` (no bias): in software, or on
 /// programmed arrays through converters.
 pub(crate) trait Products: Sync {
@@ -530,7 +517,7 @@ impl Graph {
             seed,
             pass: crate::bptt::EVALUATION_PASS,
         };
-        self.run(image, &software, (key, 0), None, None)
+        self.run(image, &software, (key, 0), None)
     }
 
     /// The class scores of one image with the weighted layers' products
@@ -542,7 +529,7 @@ impl Graph {
         products: &dyn Products,
         key: (EncodingKey, usize),
     ) -> Vec<f64> {
-        self.run(image, products, key, None, None)
+        self.run(image, products, key, None)
     }
 
     /// The input at step `t`.
@@ -560,16 +547,14 @@ impl Graph {
         }
     }
 
-    /// Runs the graph on one image: the class scores, and with `trace`
-    /// every value and membrane at every step. With `smooth`, LIF nodes
-    /// fire by the surrogate's antiderivative (gradient checks).
+    /// Runs the graph on one image: the class scores. With `smooth`, LIF
+    /// nodes fire by the surrogate's antiderivative (gradient checks).
     pub(crate) fn run(
         &self,
         image: &[f64],
         products: &dyn Products,
         (key, sample): (EncodingKey, usize),
         smooth: Option<&crate::Surrogate>,
-        mut trace: Option<&mut Trace>,
     ) -> Vec<f64> {
         assert_eq!(image.len(), self.input.len(), "image length");
         // Values still to be read, freed after their last reader.
@@ -588,26 +573,20 @@ impl Graph {
         for _ in 0..self.time.steps {
             let mut values: Vec<Option<Vec<f64>>> = vec![None; self.shapes.len()];
             values[0] = Some(self.encode(image, &mut rng));
-            let mut membranes = Vec::new();
-            let mut unrolled = Vec::new();
             let mut layer = 0;
             for (k, node) in self.nodes.iter().enumerate() {
                 let input = |i: usize| values[node.inputs[i]].as_deref().expect("computed");
                 let in_shape = self.shapes[node.inputs[0]];
                 let out_shape = self.shapes[k + 1];
-                let mut kept_cols = Vec::new();
                 let out = match &node.op {
                     Op::Conv2d(c) => {
-                        let cols = kernels::im2col(input(0), in_shape, c, out_shape);
+                        let cols = kernels::im2col(input(0), in_shape, c, out_shape, 1);
                         let p = out_shape.pixels();
                         let mut y = vec![0.0; c.weights.outputs * p];
                         products.product(layer, &cols, p, &mut y);
                         layer += 1;
                         for (row, b) in y.chunks_mut(p).zip(&c.weights.bias) {
                             row.iter_mut().for_each(|v| *v += b);
-                        }
-                        if trace.is_some() {
-                            kept_cols = cols;
                         }
                         y
                     }
@@ -640,31 +619,15 @@ impl Graph {
                     }
                     Op::Leaky(leak) => neurons::leak_step(leak, in_shape, input(0), &mut states[k]),
                 };
-                if trace.is_some() {
-                    membranes.push(if matches!(node.op, Op::Lif(_)) {
-                        states[k].u.clone()
-                    } else {
-                        Vec::new()
-                    });
-                    unrolled.push(kept_cols);
-                } else {
-                    for &v in &node.inputs {
-                        if last_reader[v] == k {
-                            values[v] = None;
-                        }
+                for &v in &node.inputs {
+                    if last_reader[v] == k {
+                        values[v] = None;
                     }
                 }
                 values[k + 1] = Some(out);
             }
             let last = values.last().and_then(|v| v.as_deref()).expect("computed");
             scores.iter_mut().zip(last).for_each(|(s, v)| *s += v);
-            if let Some(trace) = trace.as_deref_mut() {
-                trace
-                    .values
-                    .push(values.into_iter().map(|v| v.expect("kept")).collect());
-                trace.membranes.push(membranes);
-                trace.cols.push(unrolled);
-            }
         }
         scores
     }

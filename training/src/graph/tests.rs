@@ -390,7 +390,7 @@ fn mean_loss(graph: &Graph, images: &[f32], labels: &[u8], spikes: &SpikeGradien
             .iter()
             .map(|&v| f64::from(v))
             .collect();
-        let scores = graph.run(&image, &software, (key, k), Some(&spikes.surrogate), None);
+        let scores = graph.run(&image, &software, (key, k), Some(&spikes.surrogate));
         loss += cross_entropy(&scores, usize::from(label), 1.0, &mut sink);
     }
     loss / labels.len() as f64
@@ -412,7 +412,9 @@ fn gradient_error(graph: &Graph, spikes: &SpikeGradient) -> f64 {
         ids: &ids,
     };
     let key = EncodingKey { seed: 1, pass: 0 };
-    let analytic = graph.loss_and_gradients(batch, key, spikes, true).grads;
+    let analytic = graph
+        .loss_and_gradients::<f64>(batch, key, spikes, true, &Default::default())
+        .grads;
     let params = graph.parameters();
     assert_eq!(analytic.len(), params.len());
     let h = 1e-6;
@@ -798,9 +800,9 @@ fn the_backward_kernels_are_the_adjoints_of_the_forward_ones() {
         };
         let graph = Graph::new(s, vec![node("c", Op::Conv2d(conv.clone()), vec![0])]).unwrap();
         let out = graph.output_shape();
-        let cols = kernels::im2col(&x, s, &conv, out);
+        let cols = kernels::im2col(&x, s, &conv, out, 1);
         let c: Vec<f64> = (0..cols.len()).map(|k| val(k, 7)).collect();
-        let back = kernels::col2im(&c, s, &conv, out);
+        let back = kernels::col2im(&c, s, &conv, out, 1);
         let (lhs, rhs) = (dot(&cols, &c), dot(&x, &back));
         assert!(
             (lhs - rhs).abs() < 1e-12 * lhs.abs().max(1.0),
@@ -838,4 +840,108 @@ fn the_backward_kernels_are_the_adjoints_of_the_forward_ones() {
             );
         }
     }
+}
+
+/// The event-driven convolution of a 0/1 input (spikes) computes the
+/// same product and weight gradient as the GEMM of its unrolled input,
+/// over several images at once, with strides, paddings and dilations.
+#[test]
+fn an_event_driven_convolution_equals_the_gemm_of_its_unrolled_input() {
+    let (s, planes, n) = (Shape::new(3, 7, 6), 4, 5);
+    // About a quarter of the inputs at 1.
+    let x: Vec<f64> = (0..s.len() * planes)
+        .map(|k| f64::from(u8::from(val(k, 5) > 0.5)))
+        .collect();
+    let ones = x.iter().filter(|&&v| v == 1.0).count();
+    assert!(
+        ones > x.len() / 8 && ones < x.len() / 3,
+        "{ones} of {}",
+        x.len()
+    );
+    for (kernel, stride, padding, dilation) in [
+        ((3, 3), (1, 1), [1, 1, 1, 1], (1, 1)),
+        ((3, 2), (2, 1), [0, 2, 1, 0], (1, 2)),
+        ((2, 3), (1, 3), [1, 0, 0, 2], (2, 1)),
+    ] {
+        let conv = Conv2d {
+            weights: weights(3 * kernel.0 * kernel.1, n, 5),
+            kernel,
+            stride,
+            padding,
+            dilation,
+        };
+        let graph = Graph::new(s, vec![node("c", Op::Conv2d(conv.clone()), vec![0])]).unwrap();
+        let out = graph.output_shape();
+        let (k, p) = (conv.weights.inputs, out.pixels() * planes);
+        let w = &conv.weights.weights;
+        let cols = kernels::im2col(&x, s, &conv, out, planes);
+        let mut dense = vec![0.0; n * p];
+        kernels::gemm_t(w, k, n, &cols, p, &mut dense);
+        let ev = kernels::Events::of(&x, s, 0.5).expect("0/1 and sparse enough");
+        let mut yt = vec![0.0; n * p];
+        kernels::conv_events(&ev, w, n, s, &conv, out, planes, &mut yt);
+        let mut events = vec![0.0; n * p];
+        kernels::transpose(&yt, p, n, &mut events);
+        let worst = |a: &[f64], b: &[f64]| {
+            a.iter()
+                .zip(b)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f64::max)
+        };
+        assert!(
+            dense.iter().any(|v| v.abs() > 0.5),
+            "{kernel:?}: a real product"
+        );
+        assert!(worst(&dense, &events) < 1e-12, "{kernel:?}");
+        // The weight gradient for an output gradient g.
+        let g: Vec<f64> = (0..n * p).map(|i| val(i, 8)).collect();
+        let mut dw_dense = vec![0.0; k * n];
+        kernels::gemm_acc_weight_grad(&cols, k, &g, n, p, &mut dw_dense);
+        let mut gt = vec![0.0; n * p];
+        kernels::transpose(&g, n, p, &mut gt);
+        let mut dw_events = vec![0.0; k * n];
+        kernels::conv_events_weight_grad(&ev, &gt, n, s, &conv, out, planes, &mut dw_events);
+        assert!(worst(&dw_dense, &dw_events) < 1e-12, "{kernel:?}");
+    }
+    // Not 0/1, or too dense: no events.
+    assert!(kernels::Events::of(&[0.0, 0.5, 1.0], Shape::new(1, 1, 3), 1.0).is_none());
+    assert!(kernels::Events::of(&x, s, 0.1).is_none());
+}
+
+/// Training computes in `f32`: its gradient is the `f64` one to `f32`
+/// precision on a convolutional SNN (smooth spikes, so that no neuron
+/// flips sides of its threshold between the two).
+#[test]
+fn the_f32_training_gradient_is_the_f64_one_to_single_precision() {
+    use crate::bptt::{Batch, EncodingKey};
+    let graph = conv_snn(Reset::Subtract);
+    let spikes = SpikeGradient {
+        surrogate: crate::Surrogate::FastSigmoid { slope: 2.0 },
+        detach_reset: true,
+    };
+    let n0 = graph.input_shape().len();
+    let images: Vec<f32> = (0..4 * n0)
+        .map(|k| (0.5 + 0.5 * val(k, 9)) as f32)
+        .collect();
+    let batch = Batch {
+        images: &images,
+        labels: &[0, 2, 1, 1],
+        ids: &[0, 1, 2, 3],
+    };
+    let key = EncodingKey { seed: 1, pass: 0 };
+    let ws = Default::default();
+    let single = graph.loss_and_gradients::<f32>(batch, key, &spikes, true, &ws);
+    let double = graph.loss_and_gradients::<f64>(batch, key, &spikes, true, &Default::default());
+    let largest = double.grads.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    let worst = single
+        .grads
+        .iter()
+        .zip(&double.grads)
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(largest > 1e-3, "a real gradient: {largest}");
+    assert!(worst < 1e-5 * largest, "{worst:e} of {largest:e}");
+    assert!((single.loss - double.loss).abs() < 1e-6 * double.loss);
+    // The workspace's buffers, used again, give the same gradient.
+    let again = graph.loss_and_gradients::<f32>(batch, key, &spikes, true, &ws);
+    assert_eq!(again.grads, single.grads);
 }
