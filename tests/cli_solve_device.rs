@@ -1,12 +1,13 @@
 //! A device's cell I-V (`[iv]`, what `device fit --iv` writes): `xbarsim
 //! solve --device` solves with it, the same currents as the crossbar crate
 //! solving that sinh I-V directly; it refuses a disagreeing `--sinh-a` or a
-//! method that cannot solve nonlinear cells; and every command or kind that
-//! reads arrays through the ohmic model refuses such a device at
-//! `device.iv` (exit 2) instead of dropping its I-V. A device's access
-//! device (`[access]`) is solved with it, its convergence recorded, shown
-//! by `device show`, and refused at `device.access` where arrays are read
-//! as ohmic.
+//! method that cannot solve nonlinear cells; `evaluate` and `cost` read
+//! networks through the I-V and the access device (energy and accuracy
+//! follow the cell); the kinds that still read arrays as ohmic refuse such
+//! a device at `device.iv` (exit 2) instead of dropping its I-V. A
+//! device's access device (`[access]`) is solved with it, its convergence
+//! recorded, shown by `device show`, and refused at `device.access` where
+//! arrays are read as ohmic.
 
 use std::path::Path;
 
@@ -155,25 +156,76 @@ fn a_disagreeing_sinh_a_or_a_linear_method_is_refused() {
 }
 
 #[test]
-fn evaluate_with_a_nonlinear_device_exits_2_naming_iv() {
+fn evaluate_and_cost_read_through_the_cell() {
     let dir = TempDir::new().unwrap();
-    write(dir.path(), "dev.toml", &sinh_device(2.0));
-    // Refused before the model file is read: none is needed.
-    let e = fails(
-        dir.path(),
-        &[
-            "evaluate",
-            "--model",
-            "absent.safetensors",
-            "--device",
-            "dev.toml",
-            "--output",
-            "a.csv",
-        ],
+    let d = dir.path();
+    common::train_tiny(d, "m.safetensors", &[]);
+    let device = |name: &str, sections: &str| {
+        write(
+            d,
+            name,
+            &format!("name = \"{name}\"\ng_min = 1e-6\ng_max = 1e-4\n{sections}"),
+        );
+    };
+    device("ohmic.toml", "");
+    device("sinh.toml", "\n[iv]\nmodel = \"sinh\"\na_per_volt = 12.0\n");
+    device(
+        "resistor.toml",
+        "\n[access]\nmodel = \"resistor\"\nr_ohm = 20000.0\n",
     );
-    assert!(e.contains("device.iv"), "{e}");
-    assert!(e.contains("not yet used by network reads"), "{e}");
-    assert!(!dir.path().join("a.csv").exists());
+    device(
+        "1t1r.toml",
+        "\n[iv]\nmodel = \"sinh\"\na_per_volt = 12.0\n\n[access]\nmodel = \"nmos-level1\"\nkp_A_per_V2 = 2e-5\nvto_V = 0.45\nlambda_per_V = 0.06\ngate_V = 0.9\n",
+    );
+    let cost = |dev: &str| {
+        let out = format!("{dev}.csv");
+        common::ok(
+            d,
+            &[
+                "cost",
+                "--model",
+                "m.safetensors",
+                "--device",
+                &format!("{dev}.toml"),
+                "--test-limit",
+                "40",
+                "--read-voltage",
+                "0.3",
+                "--output",
+                &out,
+            ],
+        );
+        let text = std::fs::read_to_string(d.join(&out)).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let row: Vec<String> = lines
+            .next()
+            .unwrap()
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        let col = |name: &str| {
+            row[header.iter().position(|h| *h == name).unwrap()]
+                .parse::<f64>()
+                .unwrap()
+        };
+        (col("accuracy_pct"), col("array_energy_J"))
+    };
+    let (ohmic_acc, ohmic_j) = cost("ohmic");
+    let (sinh_acc, sinh_j) = cost("sinh");
+    let (resistor_acc, resistor_j) = cost("resistor");
+    let (one_t_acc, one_t_j) = cost("1t1r");
+    // sinh(12·0.3)/(12·0.3) = 5.0 at full input: every cell conducts more.
+    assert!(sinh_j > 1.5 * ohmic_j, "{sinh_j} vs {ohmic_j}");
+    // 20 kΩ in series with ≤ 100 µS: at most 1/(1 + 2) of the current.
+    assert!(resistor_j < 0.99 * ohmic_j && resistor_j > 0.3 * ohmic_j);
+    // A weak transistor (R_on = 1/(β·V_ov) ≈ 111 kΩ) in series.
+    assert!(one_t_j < resistor_j, "{one_t_j} vs {resistor_j}");
+    for acc in [ohmic_acc, sinh_acc, resistor_acc, one_t_acc] {
+        assert!((0.0..=100.0).contains(&acc));
+    }
+    // The same model, seed and data: only the cell changed the reads.
+    assert_ne!(sinh_acc, ohmic_acc);
 }
 
 /// A config of `kind` on an inline device with an `[iv]` section.
@@ -184,11 +236,9 @@ fn config_with_iv(kind: &str, extra: &str) -> String {
 }
 
 #[test]
-fn every_kind_reading_arrays_refuses_a_nonlinear_device_at_device_iv() {
+fn kinds_reading_arrays_as_ohmic_refuse_a_nonlinear_device_at_device_iv() {
     let dir = TempDir::new().unwrap();
     let kinds = [
-        ("inference-drift", "network reads", ""),
-        ("inference-cost", "network reads", ""),
         ("insitu-training", "network reads", ""),
         (
             "crossbar-ir-drop",
@@ -334,7 +384,7 @@ fn device_show_explains_the_access_device() {
 }
 
 #[test]
-fn every_kind_reading_arrays_refuses_an_access_device_at_device_access() {
+fn kinds_reading_arrays_as_ohmic_refuse_an_access_device_at_device_access() {
     let dir = TempDir::new().unwrap();
     let config = "name = \"a\"\nkind = \"crossbar-ir-drop\"\nseed = 1\ndevice = { name = \"m\", g_min = 1e-6, g_max = 1e-4, access = { model = \"resistor\", r_ohm = 5e3 } }\n[array]\nsize = 8\n";
     write(dir.path(), "c.toml", config);
@@ -345,7 +395,7 @@ fn every_kind_reading_arrays_refuses_an_access_device_at_device_access() {
         "{e}"
     );
     assert!(!dir.path().join("out").exists());
-    for kind in ["inference-drift", "insitu-training"] {
+    for kind in ["insitu-training"] {
         let config = config
             .replace("crossbar-ir-drop", kind)
             .replace("[array]\nsize = 8\n", "");

@@ -50,9 +50,9 @@ use faer::{MatMut, Par};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xbar_devices::{AccessSpec, Cell, IvSpec};
+use xbar_devices::{AccessSpec, Cell, CellIv, IvSpec};
 
-use crate::circuit::Crossbar;
+use crate::circuit::{Crossbar, Wires};
 use crate::error::{CrossbarError, Result};
 use crate::exact::{check_finite, sense_current, terminal_voltage};
 use crate::nodal::{FullPattern, Nodal, Terminal};
@@ -183,7 +183,7 @@ impl Crossbar {
     /// ```
     /// use nalgebra::DMatrix;
     /// use xbar_crossbar::{Crossbar, NewtonOptions, Wires};
-    /// use xbar_devices::{AccessSpec, Cell, IvSpec};
+    /// use xbar_devices::{AccessSpec, Cell, CellIv, IvSpec};
     ///
     /// let xbar = Crossbar::new(DMatrix::from_element(8, 8, 5e-5), Wires::new(2.0, 2.0, 10.0, 10.0)?)?;
     /// let v = DMatrix::from_element(1, 8, 0.3);
@@ -251,6 +251,214 @@ impl Crossbar {
     }
 }
 
+/// A tile of cells prepared for many reads, one input vector at a time:
+/// what a network evaluation calls for every product when its cells are
+/// not ohmic.
+///
+/// How a read is computed, chosen once per tile — each is exact:
+///
+/// | wires | cell | read |
+/// |---|---|---|
+/// | all 0 Ω | no access device (ohmic or sinh) | `I_j = Σᵢ g_ij·h(Vᵢ)` with `h(V) = f(1, V)`, because both I-V models are proportional to `g`: one product, as for an ohmic array |
+/// | all 0 Ω | with an access device | each cell on its own at `(Vᵢ, 0)` ([`Cell::current`]): `I_j = Σᵢ I(g_ij, Vᵢ, 0)` |
+/// | any > 0 | any | Newton on the nodal equations ([`Crossbar::solve_cells`]), the symbolic analysis of the nodal matrix done once per tile |
+///
+/// Each read also returns the power the sources deliver, `P = Σ Vᵢ·I_in,i`,
+/// computed as what the circuit dissipates (Tellegen's theorem):
+/// `Σ_wires g_w·ΔV² + Σ_cells I·ΔV`.
+///
+/// ```
+/// use nalgebra::DMatrix;
+/// use xbar_crossbar::nonlinear::CellArray;
+/// use xbar_crossbar::{NewtonOptions, Wires};
+/// use xbar_devices::{AccessSpec, Cell, CellIv, IvSpec};
+///
+/// let g = DMatrix::from_element(4, 2, 1e-4);
+/// let resistor = Cell::of(IvSpec::Linear, AccessSpec::Resistor { r_ohm: 1e4 });
+/// let tile = CellArray::new(g, Wires::ideal(), resistor, NewtonOptions::default())?;
+/// let read = tile.read(&[0.2, 0.0, 0.0, 0.0])?;
+/// // 10 kΩ in series with 10 kΩ at 0.2 V: 10 µA into each bit line.
+/// assert!((read.currents_a[0] - 1e-5).abs() < 1e-18);
+/// assert!((read.power_w - 2.0 * 0.2 * 1e-5).abs() < 1e-18);
+/// # Ok::<(), xbar_crossbar::CrossbarError>(())
+/// ```
+pub struct CellArray {
+    /// Conductances, row-major (M×N).
+    g: Vec<f64>,
+    rows: usize,
+    cols: usize,
+    cell: Cell,
+    options: NewtonOptions,
+    plan: Plan,
+}
+
+/// How a [`CellArray`] reads (see its table).
+enum Plan {
+    /// No wires, no access device: `I_j = Σᵢ g_ij·h(Vᵢ)`; the row sums of
+    /// `g` give the power.
+    Separable { row_sums: Vec<f64> },
+    /// No wires: every cell on its own.
+    PerCell,
+    /// Wires: Newton on the nodal equations.
+    Nodal(Box<NodalPlan>),
+}
+
+/// The nodal equations of a tile with wires, analysed once.
+struct NodalPlan {
+    nodal: Nodal,
+    full: Option<FullPattern>,
+    g: DMatrix<f64>,
+}
+
+/// One read of a [`CellArray`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellRead {
+    /// Current into each bit line's virtual ground (A, length N).
+    pub currents_a: Vec<f64>,
+    /// Power the sources deliver (W).
+    pub power_w: f64,
+    /// Newton iterations (0 without wires).
+    pub iterations: usize,
+}
+
+impl CellArray {
+    /// A tile of conductances `g` (S, M×N) with `wires`, every cell
+    /// `cell`.
+    ///
+    /// # Errors
+    /// Invalid conductances, wires, options or cell parameters.
+    pub fn new(
+        g: DMatrix<f64>,
+        wires: Wires,
+        cell: Cell,
+        options: NewtonOptions,
+    ) -> Result<CellArray> {
+        let xbar = Crossbar::new(g, wires)?;
+        options.validate()?;
+        cell.validate()
+            .map_err(|e| CrossbarError::invalid(e.field.clone(), e.message.clone()))?;
+        let (rows, cols) = (xbar.rows(), xbar.cols());
+        let g = xbar.conductances();
+        let row_major = (0..rows * cols).map(|k| g[(k / cols, k % cols)]).collect();
+        let plan = if wires.is_ideal() {
+            if cell.access.is_none() {
+                Plan::Separable {
+                    row_sums: (0..rows).map(|i| g.row(i).sum()).collect(),
+                }
+            } else {
+                Plan::PerCell
+            }
+        } else {
+            let nodal = Nodal::new(rows, cols, &wires)?;
+            let full = if cell.is_two_terminal() || nodal.nodes() == 0 {
+                None
+            } else {
+                Some(nodal.full_pattern()?)
+            };
+            Plan::Nodal(Box::new(NodalPlan {
+                nodal,
+                full,
+                g: g.clone(),
+            }))
+        };
+        Ok(CellArray {
+            g: row_major,
+            rows,
+            cols,
+            cell,
+            options,
+            plan,
+        })
+    }
+
+    /// Word lines.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Bit lines.
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
+    /// The bit-line currents and source power for input voltages `v` (V,
+    /// length M).
+    ///
+    /// # Errors
+    /// A wrong length or non-finite voltage; with wires, what
+    /// [`Crossbar::solve_cells`] reports (no convergence, a residual
+    /// above [`RESIDUAL_LIMIT`], an overflowing I-V).
+    pub fn read(&self, v: &[f64]) -> Result<CellRead> {
+        if v.len() != self.rows {
+            return Err(CrossbarError::invalid(
+                "inputs",
+                format!("expected {} voltages, found {}", self.rows, v.len()),
+            ));
+        }
+        if let Some(k) = v.iter().position(|e| !e.is_finite()) {
+            return Err(CrossbarError::invalid(
+                format!("inputs[{k}]"),
+                format!("expected a finite voltage, found {}", v[k]),
+            ));
+        }
+        let n = self.cols;
+        let mut currents_a = vec![0.0; n];
+        let mut power_w = 0.0;
+        let mut iterations = 0;
+        match &self.plan {
+            Plan::Separable { row_sums } => {
+                for (i, &vi) in v.iter().enumerate() {
+                    if vi == 0.0 {
+                        continue;
+                    }
+                    let h = self.cell.iv.current(1.0, vi);
+                    power_w += vi * h * row_sums[i];
+                    for (c, &g) in currents_a.iter_mut().zip(&self.g[i * n..(i + 1) * n]) {
+                        *c += g * h;
+                    }
+                }
+            }
+            Plan::PerCell => {
+                for (i, &vi) in v.iter().enumerate() {
+                    if vi == 0.0 {
+                        continue;
+                    }
+                    for (c, &g) in currents_a.iter_mut().zip(&self.g[i * n..(i + 1) * n]) {
+                        let current = self.cell.current(g, vi, 0.0).current_a;
+                        *c += current;
+                        power_w += vi * current;
+                    }
+                }
+            }
+            Plan::Nodal(plan) => {
+                let NodalPlan { nodal, full, g } = plan.as_ref();
+                let system = System {
+                    nodal,
+                    full: full.as_ref(),
+                    g,
+                    cell: &self.cell,
+                };
+                let (x, convergence) = newton(&system, v, &self.options, 0)?;
+                iterations = convergence.iterations;
+                for (j, c) in currents_a.iter_mut().enumerate() {
+                    *c = sense_current(nodal, g, &self.cell, &x, v, j);
+                }
+                power_w = system.dissipation(&x, v);
+            }
+        }
+        if currents_a.iter().any(|c| !c.is_finite()) || !power_w.is_finite() {
+            return Err(CrossbarError::NonFinite(
+                "bit-line currents of a cell read (the I-V overflows at these voltages)".into(),
+            ));
+        }
+        Ok(CellRead {
+            currents_a,
+            power_w,
+            iterations,
+        })
+    }
+}
+
 /// What one Newton solve needs besides the inputs.
 struct System<'a> {
     nodal: &'a Nodal,
@@ -261,6 +469,27 @@ struct System<'a> {
 }
 
 impl System<'_> {
+    /// Power dissipated in every wire and cell at node voltages `x` (W):
+    /// by Tellegen's theorem, the power the sources deliver.
+    fn dissipation(&self, x: &[f64], v: &[f64]) -> f64 {
+        let net = &self.nodal.net;
+        let mut p = 0.0;
+        net.for_each_wire(|a, b, gw| {
+            let dv = terminal_voltage(a, x, v) - terminal_voltage(b, x, v);
+            p += gw * dv * dv;
+        });
+        for i in 0..net.m {
+            for j in 0..net.n {
+                let (vw, vb) = (
+                    terminal_voltage(net.wl(i, j), x, v),
+                    terminal_voltage(net.bl(i, j), x, v),
+                );
+                p += self.cell.current(self.g[(i, j)], vw, vb).current_a * (vw - vb);
+            }
+        }
+        p
+    }
+
     /// `−F(x)` (A per node), the partials of every cell (row-major), and
     /// the largest current through any element (A).
     fn evaluate(&self, x: &[f64], v: &[f64]) -> (Vec<f64>, Vec<(f64, f64)>, f64) {
@@ -410,5 +639,119 @@ fn withdraw(minus_f: &mut [f64], a: Terminal, b: Terminal, current: f64) {
     }
     if let Terminal::Node(b) = b {
         minus_f[b] += current;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ExactSolver;
+
+    fn conductances(m: usize, n: usize) -> DMatrix<f64> {
+        DMatrix::from_fn(m, n, |i, j| {
+            1e-6 * (1.0 + ((7 * i + 3 * j) % 11) as f64 * 9.0)
+        })
+    }
+
+    fn inputs(m: usize) -> Vec<f64> {
+        (0..m).map(|i| 0.05 * (i % 5) as f64 - 0.02).collect()
+    }
+
+    const NMOS: AccessSpec = AccessSpec::NmosLevel1 {
+        kp_A_per_V2: 3e-4,
+        vto_V: 0.4,
+        lambda_per_V: 0.03,
+        gate_V: 1.4,
+    };
+
+    fn agree(a: &[f64], b: &[f64], tolerance: f64) {
+        let scale = b.iter().fold(0.0f64, |m, e| m.max(e.abs()));
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= tolerance * scale, "{x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn every_plan_reads_what_the_newton_solve_gives() {
+        let (m, n) = (9, 6);
+        let g = conductances(m, n);
+        let v = inputs(m);
+        let sinh = IvSpec::Sinh { a_per_volt: 4.0 };
+        for wires in [Wires::ideal(), Wires::new(2.0, 3.0, 20.0, 10.0).unwrap()] {
+            for cell in [
+                Cell::of(sinh, AccessSpec::None),
+                Cell::of(sinh, AccessSpec::Resistor { r_ohm: 5e3 }),
+                Cell::of(sinh, NMOS),
+                Cell::of(IvSpec::Linear, NMOS),
+            ] {
+                let tile =
+                    CellArray::new(g.clone(), wires, cell, NewtonOptions::default()).unwrap();
+                let read = tile.read(&v).unwrap();
+                let xbar = Crossbar::new(g.clone(), wires).unwrap();
+                let reference = xbar
+                    .solve_cells(
+                        &DMatrix::from_row_slice(1, m, &v),
+                        &cell,
+                        &NewtonOptions::default(),
+                    )
+                    .unwrap();
+                let expected: Vec<f64> = reference.currents.iter().copied().collect();
+                agree(&read.currents_a, &expected, 1e-12);
+                assert_eq!(read.iterations > 0, !wires.is_ideal());
+            }
+        }
+    }
+
+    #[test]
+    fn power_is_what_the_sources_deliver() {
+        let (m, n) = (7, 5);
+        let g = conductances(m, n);
+        let v = inputs(m);
+        // Ohmic cells with wires: Σ Vᵢ·I_in,i from the linear exact solve.
+        let wires = Wires::new(2.0, 3.0, 20.0, 10.0).unwrap();
+        let tile =
+            CellArray::new(g.clone(), wires, Cell::default(), NewtonOptions::default()).unwrap();
+        let read = tile.read(&v).unwrap();
+        let source = ExactSolver::new(&Crossbar::new(g.clone(), wires).unwrap())
+            .unwrap()
+            .source_currents(&DMatrix::from_row_slice(1, m, &v))
+            .unwrap();
+        let delivered: f64 = v.iter().zip(source.iter()).map(|(v, i)| v * i).sum();
+        assert!(
+            (read.power_w - delivered).abs() < 1e-12 * delivered,
+            "{} vs {delivered}",
+            read.power_w
+        );
+        // Nonlinear cells without wires: each row delivers Vᵢ·Σⱼ I(g, Vᵢ).
+        let sinh = IvSpec::Sinh { a_per_volt: 4.0 };
+        for access in [AccessSpec::None, NMOS] {
+            let cell = Cell::of(sinh, access);
+            let tile =
+                CellArray::new(g.clone(), Wires::ideal(), cell, NewtonOptions::default()).unwrap();
+            let expected: f64 = (0..m)
+                .map(|i| {
+                    v[i] * (0..n)
+                        .map(|j| cell.current(g[(i, j)], v[i], 0.0).current_a)
+                        .sum::<f64>()
+                })
+                .sum();
+            let read = tile.read(&v).unwrap();
+            assert!((read.power_w - expected).abs() < 1e-12 * expected.abs());
+        }
+    }
+
+    #[test]
+    fn a_wrong_input_is_refused() {
+        let tile = CellArray::new(
+            conductances(3, 2),
+            Wires::ideal(),
+            Cell::default(),
+            NewtonOptions::default(),
+        )
+        .unwrap();
+        let e = tile.read(&[0.1, 0.2]).unwrap_err().to_string();
+        assert!(e.contains("expected 3 voltages, found 2"), "{e}");
+        let e = tile.read(&[0.1, f64::NAN, 0.0]).unwrap_err().to_string();
+        assert!(e.contains("inputs[1]"), "{e}");
     }
 }

@@ -226,8 +226,10 @@ pub fn crossbar_field(e: &xbar_crossbar::CrossbarError) -> FieldError {
 /// `"network reads"`. One array's currents with the device's I-V come from
 /// `xbarsim solve --device` ([`xbar_crossbar::solver::cell_iv`]).
 ///
-/// An access device (`device.access`) is refused the same way: reads
-/// through it are not modelled in networks yet.
+/// An access device (`device.access`) is refused the same way. Network
+/// evaluations (the inference kinds) read through both
+/// (`xbar_training::cells`); in-situ training and `crossbar-ir-drop` do
+/// not yet.
 ///
 /// # Errors
 /// At `device.iv` for any I-V but the ohmic one; at `device.access` for
@@ -237,7 +239,7 @@ pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldE
         return Err(FieldError::new(
             "device.iv",
             format!(
-                "a nonlinear I-V is not yet used by {reader} (issue \"The cell as measured\"); remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
+                "a nonlinear I-V is not yet used by {reader} (the inference kinds, `evaluate` and `cost` read through it); remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
             ),
         ));
     }
@@ -245,7 +247,7 @@ pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldE
         return Err(FieldError::new(
             "device.access",
             format!(
-                "an access device is not yet used by {reader} (issue \"The cell as measured\"); remove [access] from the device, or solve one array with it by `xbarsim solve --device`"
+                "an access device is not yet used by {reader} (the inference kinds, `evaluate` and `cost` read through it, as does NeuroSim's in-situ protocol); remove [access] from the device, or solve one array with it by `xbarsim solve --device`"
             ),
         ));
     }

@@ -245,7 +245,8 @@ struct TileCounts {
 /// thread, any order).
 pub(crate) struct LayerRecorder {
     spans: Vec<TileSpan>,
-    admittances: Vec<InputAdmittance>,
+    /// Per tile, for linear cells.
+    admittances: Option<Vec<InputAdmittance>>,
     counts: Vec<TileCounts>,
     calls: AtomicU64,
     /// Volts per input unit: `V_read / x_max`.
@@ -254,19 +255,25 @@ pub(crate) struct LayerRecorder {
 }
 
 impl LayerRecorder {
-    /// A recorder for tiles at `spans` with read conductances
-    /// `conductances` (S) on `wires`, by `solver`.
+    /// A recorder for tiles at `spans`: of linear cells, with read
+    /// conductances (S) on wires, by a solver (the energy of a read from
+    /// the input admittance); `None` for nonlinear cells, whose products
+    /// give each read's power ([`LayerRecorder::record`]).
     pub(crate) fn new(
         spans: Vec<TileSpan>,
-        conductances: Vec<DMatrix<f64>>,
-        (wires, solver): (&Wires, Solver),
+        linear: Option<(Vec<DMatrix<f64>>, &Wires, Solver)>,
         volts_per_unit: f64,
         read_time_s: f64,
     ) -> Result<Self, CrossbarError> {
-        let admittances = conductances
-            .into_iter()
-            .map(|g| InputAdmittance::of_conductances(g, wires, solver))
-            .collect::<Result<Vec<_>, _>>()?;
+        let admittances = match linear {
+            Some((conductances, wires, solver)) => Some(
+                conductances
+                    .into_iter()
+                    .map(|g| InputAdmittance::of_conductances(g, wires, solver))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            None => None,
+        };
         let counts = spans.iter().map(|_| TileCounts::default()).collect();
         Ok(LayerRecorder {
             spans,
@@ -279,11 +286,12 @@ impl LayerRecorder {
     }
 
     /// One product of the layer for input `x`, through `dac` when there
-    /// is one.
-    pub(crate) fn record(&self, x: &[f32], dac: Option<&Dac>) {
+    /// is one; `powers` (W per tile) are what nonlinear cells' reads
+    /// delivered (linear cells' energy comes from their admittance).
+    pub(crate) fn record(&self, x: &[f32], dac: Option<&Dac>, powers: Option<&[f64]>) {
         self.calls.fetch_add(1, Ordering::Relaxed);
         let mut active: Vec<(usize, f64)> = Vec::new();
-        for ((t, y), counts) in self.spans.iter().zip(&self.admittances).zip(&self.counts) {
+        for (k, (t, counts)) in self.spans.iter().zip(&self.counts).enumerate() {
             active.clear();
             let mut levels = 0u64;
             let mut v2 = 0.0;
@@ -310,16 +318,23 @@ impl LayerRecorder {
             if active.is_empty() {
                 continue;
             }
-            let y = y.matrix();
-            let mut p = 0.0;
-            for &(k, vk) in &active {
-                let col = y.column(k);
-                let mut s = 0.0;
-                for &(l, vl) in &active {
-                    s += col[l] * vl;
+            let p = match (&self.admittances, powers) {
+                (_, Some(powers)) => powers[k],
+                (Some(admittances), None) => {
+                    let y = admittances[k].matrix();
+                    let mut p = 0.0;
+                    for &(k, vk) in &active {
+                        let col = y.column(k);
+                        let mut s = 0.0;
+                        for &(l, vl) in &active {
+                            s += col[l] * vl;
+                        }
+                        p += vk * s;
+                    }
+                    p
                 }
-                p += vk * s;
-            }
+                (None, None) => 0.0,
+            };
             counts.reads.fetch_add(1, Ordering::Relaxed);
             counts
                 .active_rows

@@ -25,6 +25,7 @@ use xbar_crossbar::Dac;
 
 use crate::activity::{ActivityProbe, LayerRecorder, TileSpan};
 use crate::bptt::{fraction_correct, predict, EncodingKey, Synapses, EVALUATION_PASS};
+use crate::cells::{CellLayer, CellReadKind};
 use crate::hardware::{
     ConvertedLayer, HardwareError, ProgrammedLayer, ProgrammedNetwork, CALIBRATION_IMAGES,
 };
@@ -37,6 +38,9 @@ enum Product {
     Collapsed(Layer<f32>),
     /// Tile by tile through DAC and ADC.
     Converted(ConvertedLayer),
+    /// Tile by tile through nonlinear cells ([`crate::cells`]), DAC and
+    /// ADC, then the bias.
+    Cells { layer: CellLayer, bias: Vec<f32> },
 }
 
 /// One layer as an evaluation runs it, and what records its activity.
@@ -47,18 +51,27 @@ struct EvaluatedLayer {
 
 impl Synapses<f32> for EvaluatedLayer {
     fn product(&self, x: &[f32], out: &mut [f32]) {
-        let dac: Option<&Dac> = match &self.product {
+        let (dac, powers): (Option<&Dac>, Option<Vec<f64>>) = match &self.product {
             Product::Collapsed(layer) => {
                 layer.product(x, out);
-                None
+                (None, None)
             }
             Product::Converted(layer) => {
                 layer.product(x, out);
-                layer.dac.as_ref()
+                (layer.dac.as_ref(), None)
+            }
+            Product::Cells { layer, bias } => {
+                let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+                let mut y: Vec<f64> = bias.iter().map(|&b| f64::from(b)).collect();
+                let powers = layer.product(&x64, &mut y);
+                for (o, &v) in out.iter_mut().zip(&y) {
+                    *o = v as f32;
+                }
+                (layer.dac.as_ref(), Some(powers))
             }
         };
         if let Some(recorder) = &self.recorder {
-            recorder.record(x, dac);
+            recorder.record(x, dac, powers.as_deref());
         }
     }
 }
@@ -89,10 +102,11 @@ impl ProgrammedNetwork<'_> {
             pass: EVALUATION_PASS,
         };
         let ideal = self.array.converters.is_ideal();
+        let cell = CellReadKind::of(&self.array.device).nonlinear();
         if self.ranges.is_none() {
             if !ideal {
                 self.ranges = Some(self.calibrate(data, key, false)?);
-            } else if probe.is_some() {
+            } else if probe.is_some() || cell.is_some() {
                 self.ranges = Some(self.calibrate(data, key, true)?);
             }
         }
@@ -103,7 +117,38 @@ impl ProgrammedNetwork<'_> {
         for (l, (pl, layer)) in self.layers.iter_mut().zip(self.net.layers()).enumerate() {
             let mut conductances: Vec<DMatrix<f64>> = Vec::new();
             let keep = read_time_s.is_some().then_some(&mut conductances);
-            let tiles = pl.read_keeping(t, &wires, solver, self.array.drift_compensation, keep)?;
+            let ranges = self.ranges.as_deref().unwrap_or_default();
+            let compensate = self.array.drift_compensation;
+            if let Some(cell) = cell {
+                let tiles = pl.read_cells(t, &wires, cell, compensate, None)?;
+                let spans = tiles
+                    .iter()
+                    .map(|t| TileSpan {
+                        row0: t.row0,
+                        rows: t.rows,
+                        cols: t.cols,
+                    })
+                    .collect();
+                let (x_max, y_max) = ranges[l];
+                let periphery = self
+                    .array
+                    .converters
+                    .periphery(f64::from(x_max), f64::from(y_max))?;
+                let volts_per_unit = v_read / f64::from(x_max);
+                let recorder = read_time_s
+                    .map(|read_time_s| LayerRecorder::new(spans, None, volts_per_unit, read_time_s))
+                    .transpose()?;
+                let cells = CellLayer::new(tiles, periphery.dac, periphery.adc, volts_per_unit);
+                layers.push(EvaluatedLayer {
+                    product: Product::Cells {
+                        layer: cells,
+                        bias: layer.bias.clone(),
+                    },
+                    recorder,
+                });
+                continue;
+            }
+            let tiles = pl.read_keeping(t, &wires, solver, compensate, keep)?;
             let spans: Vec<TileSpan> = tiles
                 .iter()
                 .map(|t| TileSpan {
@@ -112,7 +157,6 @@ impl ProgrammedNetwork<'_> {
                     cols: t.cols,
                 })
                 .collect();
-            let ranges = self.ranges.as_deref().unwrap_or_default();
             let product = if ideal {
                 Product::Collapsed(pl.collapse(&tiles, &layer.bias))
             } else {
@@ -131,8 +175,7 @@ impl ProgrammedNetwork<'_> {
             let recorder = match read_time_s {
                 Some(read_time_s) => Some(LayerRecorder::new(
                     spans,
-                    conductances,
-                    (&wires, solver),
+                    Some((conductances, &wires, solver)),
                     v_read / f64::from(ranges[l].0),
                     read_time_s,
                 )?),
@@ -142,6 +185,13 @@ impl ProgrammedNetwork<'_> {
         }
         let config = self.net.config();
         let predicted = predict::<f32, _>(config, &layers, data.images(), key);
+        for el in &layers {
+            if let Product::Cells { layer, .. } = &el.product {
+                if let Some(e) = layer.take_error() {
+                    return Err(e.into());
+                }
+            }
+        }
         if let Some(probe) = probe {
             let inferences = data.len() as u64;
             probe.inferences = inferences;
@@ -188,7 +238,7 @@ impl ProgrammedNetwork<'_> {
         let n = data.len().min(CALIBRATION_IMAGES) * data.pixels();
         predict::<f32, _>(self.net.config(), &probes, &data.images()[..n], key);
         let spiking = self.net.config().kind == NetworkKind::Spiking;
-        Ok(probes
+        let mut ranges: Vec<(f32, f32)> = probes
             .iter()
             .enumerate()
             .map(|(l, p)| {
@@ -202,7 +252,35 @@ impl ProgrammedNetwork<'_> {
                 };
                 (x_max, y.max(f32::MIN_POSITIVE))
             })
-            .collect())
+            .collect();
+        if let Some(cell) = CellReadKind::of(&self.array.device).nonlinear() {
+            // The partial sums of nonlinear cells at those input full
+            // scales, read on a copy of the arrays.
+            let v_read = self.array.converters.read_voltage;
+            let mut copy = self.layers.clone();
+            let mut cells = Vec::with_capacity(copy.len());
+            for ((pl, layer), &(x_max, _)) in copy.iter_mut().zip(self.net.layers()).zip(&ranges) {
+                let tiles = pl.read_cells(t0, &self.array.wires, cell, false, None)?;
+                let volts_per_unit = v_read / f64::from(x_max);
+                cells.push(EvaluatedLayer {
+                    product: Product::Cells {
+                        layer: CellLayer::new(tiles, None, None, volts_per_unit),
+                        bias: layer.bias.clone(),
+                    },
+                    recorder: None,
+                });
+            }
+            predict::<f32, _>(self.net.config(), &cells, &data.images()[..n], key);
+            for (range, el) in ranges.iter_mut().zip(&cells) {
+                if let Product::Cells { layer, .. } = &el.product {
+                    if let Some(e) = layer.take_error() {
+                        return Err(e.into());
+                    }
+                    range.1 = (layer.maxima().1 as f32).max(f32::MIN_POSITIVE);
+                }
+            }
+        }
+        Ok(ranges)
     }
 }
 

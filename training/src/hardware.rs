@@ -41,9 +41,10 @@ use serde::{Deserialize, Serialize};
 use xbar_crossbar::{
     Adc, Converters, CrossbarError, Dac, Mapping, MappingScheme, Solver, Tile, Tiling, Wires,
 };
-use xbar_devices::{DeviceArray, DeviceError, DeviceSpec};
+use xbar_devices::{Cell, DeviceArray, DeviceError, DeviceSpec};
 
 use crate::bptt::Synapses;
+use crate::cells::{series_conductance, CellReadKind, CellTile};
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network, NetworkConfig};
 use crate::rng::{stream, Stream};
@@ -170,6 +171,9 @@ pub(crate) struct ProgrammedLayer {
     pub mapping: Mapping,
     /// Physical tiles (columns in physical bit lines) and their devices.
     pub tiles: Vec<(Tile, DeviceArray)>,
+    /// How the device's cells are read (a series resistance composed into
+    /// a linear read, or a nonlinear cell).
+    pub read_kind: CellReadKind,
 }
 
 impl ProgrammedLayer {
@@ -218,6 +222,7 @@ impl ProgrammedLayer {
             outputs: w.ncols(),
             mapping,
             tiles,
+            read_kind: CellReadKind::of(device),
         })
     }
 
@@ -276,7 +281,12 @@ impl ProgrammedLayer {
     ) -> Result<Vec<(usize, usize, DMatrix<f64>)>, HardwareError> {
         let mut out = Vec::with_capacity(self.tiles.len());
         for (tile, array) in &mut self.tiles {
-            let g = array.read(t)?;
+            let mut g = array.read(t)?;
+            if let CellReadKind::Linear(r_ohm) = self.read_kind {
+                if r_ohm > 0.0 {
+                    g.apply(|g| *g = series_conductance(*g, r_ohm));
+                }
+            }
             if let Some(keep) = keep.as_deref_mut() {
                 keep.push(g.clone());
             }
@@ -288,6 +298,41 @@ impl ProgrammedLayer {
             let g_eff = effective_conductances(g, wires, solver)?;
             let w = self.mapping.conductances_to_weights(&g_eff)?;
             out.push((tile.rows.start, tile.cols.start / 2, w * factor));
+        }
+        Ok(out)
+    }
+
+    /// Every tile read once at `t` (s) as a tile of the nonlinear `cell`
+    /// on `wires`, read one input vector at a time ([`crate::cells`]);
+    /// with `compensate`, scaled by the tile's drift-compensation factor.
+    /// Each tile's read conductances (S) are pushed onto `keep`.
+    pub fn read_cells(
+        &mut self,
+        t: f64,
+        wires: &Wires,
+        cell: Cell,
+        compensate: bool,
+        mut keep: Option<&mut Vec<DMatrix<f64>>>,
+    ) -> Result<Vec<CellTile>, HardwareError> {
+        let mut out = Vec::with_capacity(self.tiles.len());
+        for (tile, array) in &mut self.tiles {
+            let g = array.read(t)?;
+            if let Some(keep) = keep.as_deref_mut() {
+                keep.push(g.clone());
+            }
+            let factor = if compensate {
+                array.drift_compensation_factor(t)?
+            } else {
+                1.0
+            };
+            out.push(CellTile::new(
+                (tile.rows.start, tile.cols.start / 2),
+                g,
+                *wires,
+                cell,
+                self.mapping,
+                factor,
+            )?);
         }
         Ok(out)
     }

@@ -64,6 +64,7 @@
 //! ```
 
 pub mod activity;
+pub mod cells;
 pub mod datasets;
 pub mod evaluation;
 pub mod graph;

@@ -23,7 +23,7 @@ use xbar_training::{
 use crate::context::Context;
 use crate::kinds::{at_least_one, check_list, ExperimentKind, FieldError, KindError};
 use crate::sections::{
-    check_layers, check_network, check_ohmic_cells, ArraySection, DataSection,
+    check_layers, check_network, ArraySection, DataSection,
 };
 
 /// `[evaluation]`: which model, when and on how many device instances.
@@ -248,7 +248,6 @@ impl ExperimentKind for InferenceDrift {
     type Row = Row;
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
-        check_ohmic_cells(device, "network reads")?;
         if let Some(n) = &s.network {
             check_network(n)?;
         }

@@ -42,10 +42,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use nalgebra::DMatrix;
 use xbar_crossbar::{Adc, Dac};
+use xbar_devices::Cell;
 
 use super::{kernels, Graph, Products};
 use crate::activity::{ActivityProbe, LayerRecorder, TileSpan};
 use crate::bptt::{fraction_correct, EncodingKey, EVALUATION_PASS};
+use crate::cells::{CellLayer, CellReadKind};
 use crate::hardware::CALIBRATION_IMAGES;
 use crate::hardware::{ArrayConfig, HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
@@ -74,6 +76,9 @@ enum LayerProduct {
         max_input: AtomicU64,
         max_partial: AtomicU64,
     },
+    /// Tile by tile through nonlinear cells ([`crate::cells`]), one read
+    /// per output pixel.
+    Cells(CellLayer),
 }
 
 /// Every weighted layer as read at one time, and what records its
@@ -84,13 +89,49 @@ struct Read {
     recorders: Vec<Option<LayerRecorder>>,
 }
 
+impl Read {
+    /// The first error a read through nonlinear cells met.
+    fn take_error(&self) -> Result<(), HardwareError> {
+        for layer in &self.layers {
+            if let LayerProduct::Cells(cells) = layer {
+                if let Some(e) = cells.take_error() {
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Products for Read {
     fn product(&self, layer: usize, x: &[f64], p: usize, out: &mut [f64]) {
         let (k, n) = self.dims[layer];
-        if let Some(Some(recorder)) = self.recorders.get(layer) {
+        let recorder = self.recorders.get(layer).and_then(Option::as_ref);
+        if let LayerProduct::Cells(cells) = &self.layers[layer] {
+            // One read of the tiles per output pixel: its input column.
+            out.fill(0.0);
+            let mut column = vec![0.0; k];
+            let mut y = vec![0.0; n];
+            for q in 0..p {
+                for (r, c) in column.iter_mut().enumerate() {
+                    *c = x[r * p + q];
+                }
+                y.fill(0.0);
+                let powers = cells.product(&column, &mut y);
+                for (j, &v) in y.iter().enumerate() {
+                    out[j * p + q] = v;
+                }
+                if let Some(recorder) = recorder {
+                    let column: Vec<f32> = column.iter().map(|&v| v as f32).collect();
+                    recorder.record(&column, cells.dac.as_ref(), Some(&powers));
+                }
+            }
+            return;
+        }
+        if let Some(recorder) = recorder {
             let dac = match &self.layers[layer] {
                 LayerProduct::Converted { dac, .. } => dac.as_ref(),
-                LayerProduct::Collapsed(_) => None,
+                LayerProduct::Collapsed(_) | LayerProduct::Cells(_) => None,
             };
             // One read of the tiles per output pixel: its input column.
             let mut column = vec![0f32; k];
@@ -98,10 +139,11 @@ impl Products for Read {
                 for (r, c) in column.iter_mut().enumerate() {
                     *c = x[r * p + q] as f32;
                 }
-                recorder.record(&column, dac);
+                recorder.record(&column, dac, None);
             }
         }
         match &self.layers[layer] {
+            LayerProduct::Cells(_) => unreachable!("read above"),
             LayerProduct::Collapsed(w) => kernels::gemm_t(w, k, n, x, p, out),
             LayerProduct::Converted {
                 tiles,
@@ -219,7 +261,8 @@ impl ProgrammedGraph {
     /// Every tile read once at `t` (s), as products with the converters
     /// of `ranges` (`None`: ideal converters, tiles collapsed).
     /// With `keep`, each layer's tiles' read conductances (S) are pushed
-    /// onto it.
+    /// onto it. With `cells`, every layer is read through its nonlinear
+    /// cells instead ([`crate::cells`]).
     fn read(
         &mut self,
         t: f64,
@@ -227,6 +270,7 @@ impl ProgrammedGraph {
         ranges: Option<&[(f64, f64)]>,
         tile_by_tile: bool,
         mut keep: Option<&mut Vec<Vec<DMatrix<f64>>>>,
+        cells: Option<CellsRead<'_>>,
     ) -> Result<Read, HardwareError> {
         let (wires, solver) = (self.array.wires, self.array.solver);
         let mut dims = Vec::with_capacity(self.layers.len());
@@ -235,6 +279,38 @@ impl ProgrammedGraph {
             let (k, n) = (pl.inputs, pl.outputs);
             dims.push((k, n));
             let mut kept = Vec::new();
+            if let Some(CellsRead {
+                cell,
+                ranges,
+                converters,
+            }) = cells
+            {
+                let (x_max, y_max) = ranges[l];
+                let (dac, adc) = if converters {
+                    let p = self.array.converters.periphery(x_max, y_max)?;
+                    (p.dac, p.adc)
+                } else {
+                    (None, None)
+                };
+                let tiles = pl.read_cells(
+                    t,
+                    &wires,
+                    cell,
+                    compensate,
+                    keep.is_some().then_some(&mut kept),
+                )?;
+                let volts_per_unit = self.array.converters.read_voltage / x_max;
+                layers.push(LayerProduct::Cells(CellLayer::new(
+                    tiles,
+                    dac,
+                    adc,
+                    volts_per_unit,
+                )));
+                if let Some(keep) = keep.as_deref_mut() {
+                    keep.push(kept);
+                }
+                continue;
+            }
             let tiles: Vec<TileRead> = pl
                 .read_tiles(
                     t,
@@ -299,28 +375,32 @@ impl ProgrammedGraph {
     ) -> Result<Vec<(f64, f64)>, HardwareError> {
         let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
         let kept = on_copy.then(|| self.layers.clone());
-        let read = self.read(t0, false, None, true, None)?;
+        let read = self.read(t0, false, None, true, None, None)?;
         if let Some(layers) = kept {
             self.layers = layers;
         }
         let n = (images.len() / self.graph.input_shape().len()).min(CALIBRATION_IMAGES);
-        self.graph
-            .predict_with(&images[..n * self.graph.input_shape().len()], &read, seed);
-        Ok(read
-            .layers
-            .iter()
-            .map(|l| match l {
-                LayerProduct::Converted {
-                    max_input,
-                    max_partial,
-                    ..
-                } => (
-                    f64::from_bits(max_input.load(Ordering::Relaxed)).max(f64::MIN_POSITIVE),
-                    f64::from_bits(max_partial.load(Ordering::Relaxed)).max(f64::MIN_POSITIVE),
-                ),
-                LayerProduct::Collapsed(_) => unreachable!("calibration reads tile by tile"),
-            })
-            .collect())
+        let images = &images[..n * self.graph.input_shape().len()];
+        self.graph.predict_with(images, &read, seed);
+        let mut ranges: Vec<(f64, f64)> = read.layers.iter().map(maxima).collect();
+        if let Some(cell) = CellReadKind::of(&self.array.device).nonlinear() {
+            // The partial sums of nonlinear cells at those input full
+            // scales, read on a copy of the arrays.
+            let kept = self.layers.clone();
+            let cells = CellsRead {
+                cell,
+                ranges: &ranges,
+                converters: false,
+            };
+            let read = self.read(t0, false, None, true, None, Some(cells))?;
+            self.layers = kept;
+            self.graph.predict_with(images, &read, seed);
+            read.take_error()?;
+            for (range, layer) in ranges.iter_mut().zip(&read.layers) {
+                range.1 = maxima(layer).1;
+            }
+        }
+        Ok(ranges)
     }
 
     /// Reads every array at `t` (s): the products of this read, converters
@@ -336,14 +416,23 @@ impl ProgrammedGraph {
         seed: u64,
     ) -> Result<Read, HardwareError> {
         let ideal = self.array.converters.is_ideal();
-        if self.ranges.is_none() && (!ideal || read_time_s.is_some()) {
+        let cell = CellReadKind::of(&self.array.device).nonlinear();
+        if self.ranges.is_none() && (!ideal || read_time_s.is_some() || cell.is_some()) {
             self.ranges = Some(self.calibrate(images, ideal, seed)?);
         }
         let ranges = self.ranges.clone();
         let used = if ideal { None } else { ranges.as_deref() };
         let mut kept = Vec::new();
         let keep = read_time_s.is_some().then_some(&mut kept);
-        let mut read = self.read(t, self.array.drift_compensation, used, false, keep)?;
+        let cells = match (cell, ranges.as_deref()) {
+            (Some(cell), Some(ranges)) => Some(CellsRead {
+                cell,
+                ranges,
+                converters: true,
+            }),
+            _ => None,
+        };
+        let mut read = self.read(t, self.array.drift_compensation, used, false, keep, cells)?;
         if let (Some(read_time_s), Some(ranges)) = (read_time_s, ranges) {
             let v_read = self.array.converters.read_voltage;
             let wires = (&self.array.wires, self.array.solver);
@@ -362,8 +451,8 @@ impl ProgrammedGraph {
                             cols: tile.cols.len() / 2,
                         })
                         .collect();
-                    LayerRecorder::new(spans, conductances, wires, v_read / x_max, read_time_s)
-                        .map(Some)
+                    let linear = cell.is_none().then_some((conductances, wires.0, wires.1));
+                    LayerRecorder::new(spans, linear, v_read / x_max, read_time_s).map(Some)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
         }
@@ -401,14 +490,16 @@ impl ProgrammedGraph {
             seed,
             pass: EVALUATION_PASS,
         };
-        Ok(images
+        let logits = images
             .chunks(graph.input_shape().len())
             .enumerate()
             .map(|(i, image)| {
                 let image: Vec<f64> = image.iter().map(|&v| f64::from(v)).collect();
                 graph.forward_with(&image, &read, (key, i))
             })
-            .collect())
+            .collect();
+        read.take_error()?;
+        Ok(logits)
     }
 
     /// Reads every array at `t` (s) and returns the fraction of `data`
@@ -432,6 +523,7 @@ impl ProgrammedGraph {
         let read_time_s = probe.as_ref().map(|p| p.read_time_s);
         let read = self.read_at(t, data.images(), read_time_s, seed)?;
         let predicted = self.graph.predict_with(data.images(), &read, seed);
+        read.take_error()?;
         if let Some(probe) = probe {
             let inferences = data.len() as u64;
             probe.inferences = inferences;
@@ -452,6 +544,33 @@ impl ProgrammedGraph {
         }
         Ok(fraction_correct(&predicted, data.labels()))
     }
+}
+
+/// The largest |input| and |partial sum| a tile-by-tile product saw
+/// (at least the smallest positive number, a usable full scale).
+fn maxima(layer: &LayerProduct) -> (f64, f64) {
+    let (x, y) = match layer {
+        LayerProduct::Converted {
+            max_input,
+            max_partial,
+            ..
+        } => (
+            f64::from_bits(max_input.load(Ordering::Relaxed)),
+            f64::from_bits(max_partial.load(Ordering::Relaxed)),
+        ),
+        LayerProduct::Cells(cells) => cells.maxima(),
+        LayerProduct::Collapsed(_) => unreachable!("calibration reads tile by tile"),
+    };
+    (x.max(f64::MIN_POSITIVE), y.max(f64::MIN_POSITIVE))
+}
+
+/// A read through nonlinear cells: the cell, the layers' full scales
+/// (input units, weight units), and whether the converters are applied.
+#[derive(Clone, Copy)]
+struct CellsRead<'r> {
+    cell: Cell,
+    ranges: &'r [(f64, f64)],
+    converters: bool,
 }
 
 fn converted(tiles: Vec<TileRead>, dac: Option<Dac>, adc: Option<Adc>) -> LayerProduct {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# The network read through nonlinear cells against the linear read, side by
+# side (issue "The cell as measured", target: < 10x the linear read's time
+# for 10 000 MNIST images on 128x128 tiles with IR drop).
+#
+#   bench/nonlinear-read.sh                 # 500 test images, cores 0,1
+#   IMAGES=10000 MNIST=../shared/data/mnist bench/nonlinear-read.sh
+#
+# Trains a 784-100-10 ReLU network once (software, 1 epoch), then times
+# `xbarsim evaluate` of IMAGES test images on 128x128 tiles, 0.2 V reads,
+# with ideal wires and with 1 ohm word and bit lines (2/20 ohm driver and
+# sense), for four cells: ohmic, ohmic behind a 5 kOhm resistor (composed
+# exactly into the linear read), sinh (a = 5 /V), sinh behind a level-1
+# NMOS. Prints each wall time and its ratio to the ohmic read with the
+# same wires.
+set -euo pipefail
+cores="${CORES:-0,1}"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/.." && pwd)"
+IMAGES="${IMAGES:-500}"
+MNIST="${MNIST:-$root/../shared/data/mnist}"
+cargo build --release --locked --quiet --manifest-path "$root/Cargo.toml"
+target_dir="$(cargo metadata --format-version 1 --no-deps --manifest-path "$root/Cargo.toml" \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+bin="$target_dir/release/xbarsim"
+pin=()
+command -v taskset >/dev/null && taskset -c "$cores" true 2>/dev/null && pin=(taskset -c "$cores")
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+data=()
+[[ -d "$MNIST" ]] && data=(--data "$MNIST")
+"$bin" train "${data[@]}" --kind relu --hidden 100 --epochs 1 --no-progress --output m.safetensors >/dev/null
+dev() { printf 'name = "%s"\ng_min = 1e-6\ng_max = 1e-4\n%b' "$1" "$2" > "$1.toml"; }
+dev ohmic ""
+dev resistor '\n[access]\nmodel = "resistor"\nr_ohm = 5000.0\n'
+dev sinh '\n[iv]\nmodel = "sinh"\na_per_volt = 5.0\n'
+dev 1t1r '\n[iv]\nmodel = "sinh"\na_per_volt = 5.0\n\n[access]\nmodel = "nmos-level1"\nkp_A_per_V2 = 5e-4\nvto_V = 0.45\nlambda_per_V = 0.06\ngate_V = 1.2\n'
+printf '%-8s %-9s %10s %8s %9s\n' wires cell seconds ratio accuracy
+for wires in ideal wired; do
+    w=()
+    [[ $wires == wired ]] && w=(--r-wordline 1 --r-bitline 1 --r-source 2 --r-sense 20)
+    base=""
+    for cell in ohmic resistor sinh 1t1r; do
+        start=$(date +%s.%N)
+        "${pin[@]}" "$bin" evaluate "${data[@]}" --model m.safetensors --device "$cell.toml" \
+            --test-limit "$IMAGES" --tile-rows 128 --tile-cols 128 --read-voltage 0.2 \
+            "${w[@]}" --no-progress --output "$wires-$cell.csv" >/dev/null
+        end=$(date +%s.%N)
+        secs=$(python3 -c "print(f'{$end - $start:.2f}')")
+        [[ -z $base ]] && base=$secs
+        acc=$(python3 -c "import csv; r=list(csv.DictReader(open('$wires-$cell.csv'))); print(r[0]['accuracy_pct'])")
+        printf '%-8s %-9s %10s %8s %9s\n' "$wires" "$cell" "$secs" \
+            "$(python3 -c "print(f'{$secs / $base:.1f}x')")" "$acc"
+    done
+done

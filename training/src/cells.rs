@@ -1,0 +1,472 @@
+//! Network reads through the cell as measured: the device's I-V (`[iv]`)
+//! in series with its access device (`[access]`), with the wires' IR drop.
+//!
+//! A linear read is one effective weight matrix per tile
+//! ([`crate::hardware`]); a nonlinear cell's current depends on the
+//! voltage across it, so its tiles are read one input vector at a time
+//! ([`xbar_crossbar::nonlinear::CellArray`]: one product per read with
+//! ideal wires and no access device, each cell on its own with an access
+//! device, Newton on the nodal equations with wires).
+//!
+//! **Input voltages.** An input `x` (input units, after the DAC) drives its
+//! word line at `Vᵢ = x·V_read/x_max`, where `x_max` is the layer's input
+//! full scale: 1 for pixels and spikes, for hidden layers of an activation
+//! network the largest input seen on the first
+//! [`crate::hardware::CALIBRATION_IMAGES`] images through the small-signal
+//! arrays at `t₀` (the DAC's full scale). The read voltage therefore sets
+//! how far up the I-V the cells are driven.
+//!
+//! **Outputs.** The bit-line currents are decoded as a linear read's are,
+//! `y = (I⁺ − I⁻)·w_max/Δg`, over the same voltage scale, so that a tile of
+//! ohmic cells gives exactly the product `Σᵢ xᵢ·wᵢⱼ` of its weights (the
+//! tests check it to rounding) and a nonlinear cell's extra or missing
+//! current appears as a weight error, as on a chip whose periphery was
+//! designed for the small-signal conductances.
+//!
+//! **Exact compositions.** An ohmic device in series with a resistor `R` is
+//! the ohmic conductance `g/(1 + g·R)`: such arrays stay linear and are
+//! read by the linear path with that conductance
+//! ([`series_conductance`]).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use nalgebra::DMatrix;
+use xbar_crossbar::nonlinear::CellArray;
+use xbar_crossbar::{CrossbarError, Mapping, NewtonOptions};
+use xbar_devices::{AccessSpec, Cell, DeviceSpec};
+
+/// The conductance (S) of a device of conductance `g` in series with
+/// `r_ohm`: `g/(1 + g·R)`.
+///
+/// ```
+/// // 100 µS in series with 10 kΩ: 50 µS.
+/// assert!((xbar_training::cells::series_conductance(1e-4, 1e4) - 5e-5).abs() < 1e-18);
+/// ```
+pub fn series_conductance(g: f64, r_ohm: f64) -> f64 {
+    g / (1.0 + g * r_ohm)
+}
+
+/// How a device's arrays are read: `Linear(R)` when the cell is ohmic in
+/// series with `R` Ω (0 without an access device), so that the linear
+/// read of `g/(1 + g·R)` is exact; otherwise the cell to read through.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum CellReadKind {
+    /// Ohmic device, with a series resistance (Ω; 0 for none).
+    Linear(f64),
+    /// A nonlinear cell: read one input vector at a time.
+    Nonlinear(Cell),
+}
+
+impl CellReadKind {
+    /// How arrays of `device` are read.
+    pub fn of(device: &DeviceSpec) -> CellReadKind {
+        match (device.iv.is_linear(), device.access) {
+            (true, AccessSpec::None) => CellReadKind::Linear(0.0),
+            (true, AccessSpec::Resistor { r_ohm }) => CellReadKind::Linear(r_ohm),
+            _ => CellReadKind::Nonlinear(Cell::of(device.iv, device.access)),
+        }
+    }
+
+    /// The cell, when reads must go through it.
+    pub fn nonlinear(self) -> Option<Cell> {
+        match self {
+            CellReadKind::Linear(_) => None,
+            CellReadKind::Nonlinear(cell) => Some(cell),
+        }
+    }
+}
+
+/// One tile of nonlinear cells as read at one time.
+pub(crate) struct CellTile {
+    /// First input row of the layer on this tile.
+    pub row0: usize,
+    /// First weight column of the layer on this tile.
+    pub col0: usize,
+    /// Word lines.
+    pub rows: usize,
+    /// Weight columns (half the bit lines).
+    pub cols: usize,
+    array: CellArray,
+    mapping: Mapping,
+    /// The tile's drift-compensation factor (1 without).
+    factor: f64,
+}
+
+impl CellTile {
+    /// The tile of read conductances `g` (S) at `(row0, col0)`, cells
+    /// `cell` on `wires`, decoded by `mapping` and scaled by `factor`.
+    pub(crate) fn new(
+        (row0, col0): (usize, usize),
+        g: DMatrix<f64>,
+        wires: xbar_crossbar::Wires,
+        cell: Cell,
+        mapping: Mapping,
+        factor: f64,
+    ) -> Result<CellTile, CrossbarError> {
+        let (rows, bit_lines) = g.shape();
+        let array = CellArray::new(g, wires, cell, NewtonOptions::default())?;
+        Ok(CellTile {
+            row0,
+            col0,
+            rows,
+            cols: bit_lines / 2,
+            array,
+            mapping,
+            factor,
+        })
+    }
+
+    /// This tile's partial sums (weight units × input units) into `out`
+    /// (length `cols`) for its inputs `x` (input units, after the DAC,
+    /// length `rows`) at `volts_per_unit` (V per input unit), and the
+    /// power (W) its sources deliver.
+    pub(crate) fn partial(
+        &self,
+        x: &[f64],
+        volts_per_unit: f64,
+        out: &mut [f64],
+    ) -> Result<f64, CrossbarError> {
+        let v: Vec<f64> = x.iter().map(|&x| x * volts_per_unit).collect();
+        let read = self.array.read(&v)?;
+        let currents = DMatrix::from_row_slice(1, read.currents_a.len(), &read.currents_a);
+        let y = self.mapping.decode(&currents)?;
+        let scale = self.factor / volts_per_unit;
+        for (o, &y) in out.iter_mut().zip(y.iter()) {
+            *o = y * scale;
+        }
+        Ok(read.power_w)
+    }
+}
+
+/// A layer's tiles of nonlinear cells at one read, with the converters:
+/// each tile's inputs through the DAC, its partial sums through the ADC,
+/// added digitally (the caller adds the bias). Records the largest |input|
+/// and |partial sum| for calibration, and keeps the first error a read
+/// met (a product cannot return one; [`CellLayer::take_error`] after the
+/// pass).
+pub(crate) struct CellLayer {
+    pub(crate) tiles: Vec<CellTile>,
+    pub(crate) dac: Option<xbar_crossbar::Dac>,
+    adc: Option<xbar_crossbar::Adc>,
+    /// V per input unit: `V_read/x_max`.
+    volts_per_unit: f64,
+    max_input: AtomicU64,
+    max_partial: AtomicU64,
+    error: Mutex<Option<CrossbarError>>,
+}
+
+impl CellLayer {
+    pub(crate) fn new(
+        tiles: Vec<CellTile>,
+        dac: Option<xbar_crossbar::Dac>,
+        adc: Option<xbar_crossbar::Adc>,
+        volts_per_unit: f64,
+    ) -> CellLayer {
+        CellLayer {
+            tiles,
+            dac,
+            adc,
+            volts_per_unit,
+            max_input: AtomicU64::new(0),
+            max_partial: AtomicU64::new(0),
+            error: Mutex::new(None),
+        }
+    }
+
+    /// Adds every tile's converted partial sums for the layer input `x`
+    /// (input units) to `out` (weight units); returns the power (W) each
+    /// tile's sources delivered (0 for a tile with no non-zero input).
+    pub(crate) fn product(&self, x: &[f64], out: &mut [f64]) -> Vec<f64> {
+        let mut powers = vec![0.0; self.tiles.len()];
+        let mut max_in = 0f64;
+        let mut max_partial = 0f64;
+        let mut partial = Vec::new();
+        for (t, power) in self.tiles.iter().zip(powers.iter_mut()) {
+            let inputs: Vec<f64> = x[t.row0..t.row0 + t.rows]
+                .iter()
+                .map(|&xi| {
+                    max_in = max_in.max(xi.abs());
+                    match &self.dac {
+                        Some(dac) if xi != 0.0 => dac.convert_one(xi),
+                        _ => xi,
+                    }
+                })
+                .collect();
+            if inputs.iter().all(|&v| v == 0.0) {
+                continue;
+            }
+            partial.clear();
+            partial.resize(t.cols, 0.0);
+            match t.partial(&inputs, self.volts_per_unit, &mut partial) {
+                Ok(p) => *power = p,
+                Err(e) => {
+                    let mut first = self.error.lock().unwrap_or_else(|p| p.into_inner());
+                    first.get_or_insert(e);
+                    continue;
+                }
+            }
+            for (o, &v) in out[t.col0..t.col0 + t.cols].iter_mut().zip(&partial) {
+                max_partial = max_partial.max(v.abs());
+                *o += match &self.adc {
+                    Some(adc) => adc.convert_one(v),
+                    None => v,
+                };
+            }
+        }
+        record_max(&self.max_input, max_in);
+        record_max(&self.max_partial, max_partial);
+        powers
+    }
+
+    /// The largest |input| and |partial sum| the products saw.
+    pub(crate) fn maxima(&self) -> (f64, f64) {
+        (
+            f64::from_bits(self.max_input.load(Ordering::Relaxed)),
+            f64::from_bits(self.max_partial.load(Ordering::Relaxed)),
+        )
+    }
+
+    /// The first error a read met, if any.
+    pub(crate) fn take_error(&self) -> Option<CrossbarError> {
+        self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+/// Raises `cell` (f64 bits of a value ≥ 0) to `value` if larger.
+fn record_max(cell: &AtomicU64, value: f64) {
+    let mut current = cell.load(Ordering::Relaxed);
+    while value > f64::from_bits(current) {
+        match cell.compare_exchange_weak(
+            current,
+            value.to_bits(),
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => break,
+            Err(seen) => current = seen,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Graph, Node, Op, ProgrammedGraph, Shape, Weights};
+    use crate::hardware::ArrayConfig;
+    use xbar_crossbar::{MappingScheme, Solver, Wires};
+    use xbar_devices::{Conductance, IvSpec};
+
+    fn ideal_device() -> DeviceSpec {
+        DeviceSpec {
+            name: "ideal".into(),
+            g_min: Conductance(1e-6),
+            g_max: Conductance(1e-4),
+            ..Default::default()
+        }
+    }
+
+    fn tile_conductances() -> DMatrix<f64> {
+        DMatrix::from_fn(5, 6, |i, j| 1e-6 + 9e-6 * ((3 * i + 5 * j) % 11) as f64)
+    }
+
+    #[test]
+    fn ohmic_cells_read_one_at_a_time_give_the_linear_product() {
+        let g = tile_conductances();
+        let wires = Wires::new(2.0, 3.0, 20.0, 10.0).unwrap();
+        let mapping = Mapping::new(MappingScheme::Differential, 1e-6, 1e-4, 0.8).unwrap();
+        let w = mapping
+            .conductances_to_weights(
+                &Solver::Transfer
+                    .effective_conductances(g.clone(), &wires)
+                    .unwrap(),
+            )
+            .unwrap();
+        let tile = CellTile::new((0, 0), g, wires, Cell::default(), mapping, 1.5).unwrap();
+        let x = [0.3, 0.0, 1.0, 0.55, 0.8];
+        let mut y = vec![0.0; 3];
+        tile.partial(&x, 0.25, &mut y).unwrap();
+        for j in 0..3 {
+            let expected: f64 = 1.5 * (0..5).map(|i| x[i] * w[(i, j)]).sum::<f64>();
+            assert!(
+                (y[j] - expected).abs() < 1e-12 * expected.abs().max(1.0),
+                "{j}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_series_resistor_composes_into_the_linear_read() {
+        // The linear path's g/(1 + g·R) against the cell read that solves
+        // the node between device and resistor, with wires.
+        let r_ohm = 2e4;
+        let g = tile_conductances();
+        let wires = Wires::new(1.0, 1.5, 5.0, 5.0).unwrap();
+        let mapping = Mapping::new(MappingScheme::Differential, 1e-6, 1e-4, 1.0).unwrap();
+        let composed = g.map(|g| series_conductance(g, r_ohm));
+        let w = mapping
+            .conductances_to_weights(
+                &Solver::Transfer
+                    .effective_conductances(composed, &wires)
+                    .unwrap(),
+            )
+            .unwrap();
+        let cell = Cell::of(IvSpec::Linear, AccessSpec::Resistor { r_ohm });
+        let tile = CellTile::new((0, 0), g, wires, cell, mapping, 1.0).unwrap();
+        let x = [1.0, 0.2, 0.0, 0.7, 0.4];
+        let mut y = vec![0.0; 3];
+        tile.partial(&x, 0.2, &mut y).unwrap();
+        for j in 0..3 {
+            let expected: f64 = (0..5).map(|i| x[i] * w[(i, j)]).sum();
+            assert!(
+                (y[j] - expected).abs() < 1e-10 * expected.abs().max(1e-3),
+                "{j}: {} vs {expected}",
+                y[j]
+            );
+        }
+        assert_eq!(
+            CellReadKind::of(&DeviceSpec {
+                access: AccessSpec::Resistor { r_ohm },
+                ..ideal_device()
+            }),
+            CellReadKind::Linear(r_ohm)
+        );
+    }
+
+    /// A one-layer graph of 3 inputs and 2 outputs on an ideal device.
+    fn linear_graph() -> (Graph, Weights) {
+        let fc = Weights {
+            inputs: 3,
+            outputs: 2,
+            weights: vec![0.5, -1.0, 0.25, 0.0, -0.5, 1.0],
+            bias: vec![0.1, 0.0],
+        };
+        let nodes = vec![Node {
+            name: "fc".into(),
+            op: Op::Linear(fc.clone()),
+            inputs: vec![0],
+        }];
+        (Graph::new(Shape::new(3, 1, 1), nodes).unwrap(), fc)
+    }
+
+    #[test]
+    fn sinh_cells_without_wires_read_the_closed_form() {
+        // y_j = b_j + Σᵢ w_ij·sinh(a·Vᵢ)/(a·V_read/x_max), Vᵢ = xᵢ·V_read/x_max.
+        let (graph, fc) = linear_graph();
+        let a = 6.0;
+        let device = DeviceSpec {
+            iv: IvSpec::Sinh { a_per_volt: a },
+            ..ideal_device()
+        };
+        let mut array = ArrayConfig::new(device);
+        array.converters.read_voltage = 0.3;
+        let image = [0.2f32, 0.7, 1.0];
+        let mut on_arrays = ProgrammedGraph::program(&graph, &array, 7).unwrap();
+        let y = &on_arrays.logits_at(0.0, &image, 0).unwrap()[0];
+        let vpu = 0.3; // x_max = 1: the largest input
+        for j in 0..2 {
+            let expected = fc.bias[j]
+                + (0..3)
+                    .map(|i| {
+                        let v = f64::from(image[i]) * vpu;
+                        fc.weights[i * 2 + j] * (a * v).sinh() / (a * vpu)
+                    })
+                    .sum::<f64>();
+            assert!(
+                (y[j] - expected).abs() < 1e-12,
+                "{j}: {} vs {expected}",
+                y[j]
+            );
+        }
+        // The linear read differs by the sinh's excess current: at 0.3 V,
+        // sinh(1.8)/1.8 = 1.63.
+        let linear = graph.forward(&[0.2f32 as f64, 0.7f32 as f64, 1.0], 0);
+        assert!((y[1] - linear[1]).abs() > 0.2);
+    }
+
+    #[test]
+    fn cells_with_wires_read_what_the_nodal_newton_solve_gives() {
+        // y_j = b_j + (I⁺_j − I⁻_j)·w_max/Δg / (V_read/x_max), the currents
+        // from the crossbar crate's Newton solve of the programmed array.
+        let (graph, fc) = linear_graph();
+        let access = AccessSpec::NmosLevel1 {
+            kp_A_per_V2: 4e-4,
+            vto_V: 0.4,
+            lambda_per_V: 0.05,
+            gate_V: 1.0,
+        };
+        let device = DeviceSpec {
+            iv: IvSpec::Sinh { a_per_volt: 5.0 },
+            access,
+            ..ideal_device()
+        };
+        let mut array = ArrayConfig::new(device.clone());
+        array.wires = Wires::new(3.0, 4.0, 30.0, 15.0).unwrap();
+        array.drift_compensation = false;
+        let image = [0.2f32, 0.7, 1.0];
+        let mut on_arrays = ProgrammedGraph::program(&graph, &array, 7).unwrap();
+        let y = &on_arrays.logits_at(0.0, &image, 0).unwrap()[0];
+        let mapping = Mapping::for_device(MappingScheme::Differential, &device, 1.0).unwrap();
+        let w = DMatrix::from_row_slice(3, 2, &fc.weights);
+        let g = mapping
+            .weights_to_conductances(&w)
+            .unwrap()
+            .physical_array();
+        let v_read = array.converters.read_voltage;
+        let v = DMatrix::from_fn(1, 3, |_, i| f64::from(image[i]) * v_read);
+        let currents = xbar_crossbar::Crossbar::new(g, array.wires)
+            .unwrap()
+            .solve_cells(&v, &Cell::of(device.iv, access), &NewtonOptions::default())
+            .unwrap()
+            .currents;
+        let decoded = mapping.decode(&currents).unwrap();
+        for j in 0..2 {
+            let expected = fc.bias[j] + decoded[(0, j)] / v_read;
+            assert!(
+                (y[j] - expected).abs() < 1e-10,
+                "{j}: {} vs {expected}",
+                y[j]
+            );
+        }
+    }
+
+    #[test]
+    fn nonlinear_reads_price_the_power_they_drew() {
+        // Ideal wires, sinh cells: a read's energy is t_read·Σᵢ Vᵢ·h(Vᵢ)·Σⱼ g_ij.
+        let (graph, fc) = linear_graph();
+        let a = 4.0;
+        let device = DeviceSpec {
+            iv: IvSpec::Sinh { a_per_volt: a },
+            ..ideal_device()
+        };
+        let array = ArrayConfig::new(device.clone());
+        let mut on_arrays = ProgrammedGraph::program(&graph, &array, 3).unwrap();
+        let data =
+            crate::mnist::Dataset::from_parts(vec![0.2, 0.7, 1.0], vec![0], Shape::new(3, 1, 1));
+        let mut probe = crate::activity::ActivityProbe::new(1e-8);
+        on_arrays
+            .evaluate_at(0.0, &data, 0, Some(&mut probe))
+            .unwrap();
+        let mapping = Mapping::for_device(MappingScheme::Differential, &device, 1.0).unwrap();
+        let w = DMatrix::from_row_slice(3, 2, &fc.weights);
+        let g = mapping
+            .weights_to_conductances(&w)
+            .unwrap()
+            .physical_array();
+        let v_read = array.converters.read_voltage;
+        let expected: f64 = (0..3)
+            .map(|i| {
+                let v = [0.2f32, 0.7, 1.0][i] as f64 * v_read;
+                v * (a * v).sinh() / a * g.row(i).sum()
+            })
+            .sum::<f64>()
+            * 1e-8;
+        let tile = &probe.layers[0].tiles[0];
+        assert_eq!(tile.reads, 1);
+        assert!(
+            (tile.array_energy_j - expected).abs() < 1e-9 * expected,
+            "{} vs {expected}",
+            tile.array_energy_j
+        );
+    }
+}
