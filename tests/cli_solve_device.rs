@@ -416,14 +416,13 @@ fn kinds_reading_arrays_as_ohmic_refuse_an_access_device_at_device_access() {
     let e = fails(
         dir.path(),
         &[
-            "evaluate",
-            "--model",
-            "absent.safetensors",
+            "train-insitu",
             "--device",
             "dev.toml",
             "--output",
-            "a.csv",
+            "m.safetensors",
         ],
     );
     assert!(e.contains("device.access"), "{e}");
+    assert!(!dir.path().join("m.safetensors").exists());
 }
