@@ -19,6 +19,18 @@
 # runs the snnTorch side with an interpreter that already has torch and
 # snntorch (default: bench/.venv, installed on the first run); --check
 # instead trains both from xbarsim's initial weights on one fixed batch.
+#
+# Last measured (2026-12-07, shared 2-core Intel Xeon VM, load average
+# 6.7-9.7 from other builds, so every run was flagged for other load):
+# --batches 20, cores 0,1, 2 threads each (RAYON_NUM_THREADS =
+# OMP_NUM_THREADS = 2, torch.set_num_threads(2)), torch 2.15.0, snntorch
+# 1.0.0, xbarsim 0ae4d86 dev-profile binary, three runs back to back:
+# snnTorch 1447 / 1249 / 1473 s, xbarsim 160 / 169 / 259 s per epoch
+# (extrapolated), ratio 9.1 / 7.4 / 5.7x, median 7.4x (target >= 4x);
+# xbarsim before 0ae4d86 (14f1212) on the same runs: 342 / 393 / 325 s.
+# Load slows snnTorch's OpenMP threads more than rayon's, and 20 batches
+# are the sparse start of training: rerun a full epoch on a quiet machine
+# before quoting one figure.
 set -euo pipefail
 
 root0="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
