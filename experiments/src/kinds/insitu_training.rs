@@ -160,7 +160,11 @@ impl ExperimentKind for InsituTraining {
     type Row = Row;
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
-        check_ohmic_cells(device, "network reads")?;
+        // NeuroSim's protocol reads through a resistor access device
+        // (its own check, `check_neurosim`); the others not yet.
+        if s.insitu.protocol != Protocol::Neurosim {
+            check_ohmic_cells(device, "network reads")?;
+        }
         if !s.network.layers.is_empty() {
             return Err(FieldError::new(
                 "network.layers",
@@ -289,6 +293,17 @@ fn check_neurosim(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
         }
     }
     let n = &s.insitu.neurosim;
+    // A linear cell, read through a resistor access device or NeuroSim's.
+    if let Err(e) = n.access_ohm_for(device) {
+        return Err(match &e {
+            xbar_training::train::TrainError::Config { field, message }
+                if field.starts_with("device") =>
+            {
+                FieldError::new(field.clone(), message.clone())
+            }
+            _ => FieldError::train("insitu", &e),
+        });
+    }
     // The device time of the last test: `epochs · images_per_epoch ·
     // time_per_update_s` must be a time (before: inf at run time).
     let end_s = s.insitu.epochs as f64 * n.images_per_epoch as f64 * n.time_per_update_s;

@@ -6,7 +6,9 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use xbar_devices::drift::DriftSpec;
 use xbar_devices::pulse::{ExponentialCurve, PulseSpec};
-use xbar_devices::{DeviceError, DeviceSpec};
+use xbar_devices::{AccessSpec, DeviceError, DeviceSpec};
+
+use super::config::NeurosimConfig;
 
 use crate::hardware::HardwareError;
 use crate::train::TrainError;
@@ -72,10 +74,15 @@ pub(super) struct DeviceModel {
     /// `G_max − G_min` (S).
     pub(super) range_s: f64,
     pub(super) drift: Option<DriftSpec>,
+    /// The access resistance in series with each cell in a read (Ω).
+    pub(super) access_ohm: f64,
 }
 
 impl DeviceModel {
-    pub(super) fn from_spec(device: &DeviceSpec) -> Result<Self, TrainError> {
+    pub(super) fn from_spec(
+        device: &DeviceSpec,
+        config: &NeurosimConfig,
+    ) -> Result<Self, TrainError> {
         device
             .validate()
             .map_err(|e| HardwareError::from(DeviceError::from(e)))?;
@@ -102,6 +109,7 @@ impl DeviceModel {
         };
         let (g_min, g_max) = (device.g_min.siemens(), device.g_max.siemens());
         let range = g_max - g_min;
+        let access_ohm = access_ohm(device, config)?;
         Ok(DeviceModel {
             pulses_ltp,
             pulses_ltd,
@@ -112,6 +120,7 @@ impl DeviceModel {
             g_max_rel: g_max / range,
             range_s: range,
             drift: device.drift.clone(),
+            access_ohm,
         })
     }
 
@@ -121,6 +130,94 @@ impl DeviceModel {
             ltd: ExponentialCurve::from_nl(0.0, 1.0, self.pulses_ltd, nl_ltd),
         }
     }
+}
+
+/// The access resistance of a read (Ω): the device's `[access]` resistor,
+/// else `neurosim.access_ohm` (0 if unset) for a 1T1R cell and 0 for a
+/// FeFET (`Array::ReadCell`: `cmosAccess && !FeFET`).
+///
+/// # Errors
+/// A device with a nonlinear I-V or a transistor access device (NeuroSim's
+/// read is `V/(1/G + R)`), or with both `[access]` and
+/// `neurosim.access_ohm`.
+pub(super) fn access_ohm(device: &DeviceSpec, config: &NeurosimConfig) -> Result<f64, TrainError> {
+    let refuse = |field: &str, message: String| {
+        Err(TrainError::Config {
+            field: field.into(),
+            message,
+        })
+    };
+    if !device.iv.is_linear() {
+        return refuse(
+            "device.iv",
+            format!(
+                "protocol \"neurosim\" reads a linear cell (NeuroSim's nonlinearIV is off in its 1T1R array); {} has a nonlinear [iv]: remove it",
+                device.name
+            ),
+        );
+    }
+    let own = match device.access {
+        AccessSpec::None => None,
+        AccessSpec::Resistor { r_ohm } => Some(r_ohm),
+        AccessSpec::NmosLevel1 { .. } => {
+            return refuse(
+                "device.access",
+                format!(
+                    "protocol \"neurosim\" reads through a resistor (NeuroSim's resistanceAccess, V/(1/G + R)); {} has an nmos-level1 access device: give `model = \"resistor\"` with its on-resistance r_ohm, or set insitu.neurosim.access_ohm",
+                    device.name
+                ),
+            );
+        }
+    };
+    match (config.access_ohm, own) {
+        (Some(_), Some(_)) => refuse(
+            "neurosim.access_ohm",
+            format!(
+                "{} has its own [access] resistor; remove one of the two",
+                device.name
+            ),
+        ),
+        (None, Some(r)) => Ok(r),
+        (_, None) if device.technology.eq_ignore_ascii_case("fefet") => Ok(0.0),
+        (Some(r), None) => Ok(r),
+        (None, None) => Ok(0.0),
+    }
+}
+
+/// NeuroSim's `RealDevice::Write` for `n ≠ 0` pulses from normalised
+/// conductance `g`: the pulse number on the curve of the direction,
+/// `x = x₀ + n` *not* bounded to `[0, P]` (the curve's formula beyond its
+/// end, `NonlinearWeight`), C2C noise `σ·√|n|·ξ`, then the clamp to
+/// `[0, 1]`. Returns the new conductance and the write tally's `Σ g` of
+/// [`xbar_devices::pulse::exponential_update_tallied`] (the same pulses).
+pub(super) fn extrapolated_update(
+    g: f64,
+    n: i32,
+    curves: &Curves,
+    c2c: f64,
+    rng: &mut impl Rng,
+) -> (f64, f64) {
+    if n == 0 {
+        return (g, 0.0);
+    }
+    let curve = if n > 0 { &curves.ltp } else { &curves.ltd };
+    let x0 = curve.pulse_number(g);
+    let x = x0 + f64::from(n);
+    let span = curve.g_max - curve.g_min;
+    let mut next = if curve.a.is_infinite() {
+        curve.g_min + span * x / curve.p_max
+    } else {
+        let b = span / -(-curve.p_max / curve.a).exp_m1();
+        curve.g_min + b * -(-x / curve.a).exp_m1()
+    };
+    let g0 = g.clamp(curve.g_min, curve.g_max);
+    let end = curve.conductance(x);
+    let sum = g - g0 + curve.pulse_sum(x0, n, g0, end);
+    if c2c > 0.0 {
+        let xi: f64 = StandardNormal.sample(rng);
+        next += c2c * span * f64::from(n.unsigned_abs()).sqrt() * xi;
+    }
+    (next.clamp(curve.g_min, curve.g_max), sum)
 }
 
 /// The two random streams of one update: C2C noise, and ν draws (kept

@@ -25,25 +25,57 @@
 //! ```
 //!
 //! **Weights on devices** (`weight_storage = "reference"`, NeuroSim's form):
-//! one device per weight, `w = 2·(G − G_min)/(G_max − G_min) − 1 ∈ [−1, 1]`
-//! (`Array::ConductanceToWeight`, clamped to the bounds), and a reference
-//! column of mid-range cells `(G_max + G_min)/2` subtracted at the output.
-//! Initial weights are drawn uniformly from `{−1, −⅔, −⅓, 0, ⅓, ⅔, 1}`
-//! (`Mapping.cpp`: `(rand() % 7 − 3)/3`) and written exactly.
+//! one device per weight and a reference column of mid-range cells
+//! subtracted at the output. Initial weights are drawn uniformly from
+//! `{−1, −⅔, −⅓, 0, ⅓, ⅔, 1}` (`Mapping.cpp`: `(rand() % 7 − 3)/3`) and
+//! written exactly, as `Array::WriteCell` does:
 //!
-//! **Read.** Column `j` of a layer with `N` rows sums the currents of the
-//! rows whose input bit is 1, `I = Σ G`, and the reference column's
-//! `I_ref = n_active·(G_max + G_min)/2`; an ADC of `b = adc_bits` bits
+//! ```text
+//! G = (w − w_min)/(w_max − w_min)·(G_max − G_min)            clamped to [G_min, G_max]   (init_adds_g_min = false, NeuroSim)
+//! G = G_min + (w − w_min)/(w_max − w_min)·(G_max − G_min)                                (init_adds_g_min = true)
+//! ```
+//!
+//! NeuroSim's form leaves out `G_min`, so every weight starts
+//! `2·G_min/(G_max − G_min)` below its drawn value (weights at −1 and up to
+//! that offset stay at `G_min`). The default adds `G_min`;
+//! `experiments/configs/neurosim-insitu.toml` sets NeuroSim's form.
+//!
+//! **Read** (`Array::ReadCell`, `AnalogNVM::GetMaxReadCurrent`,
+//! `Train.cpp`). A 1T1R cell is read through its access transistor's
+//! on-resistance `R_a` (`access_ohm`; NeuroSim's `resistanceAccess` =
+//! 15 kΩ, none for a FeFET) and the word- and bit-line segments between it
+//! and the drivers, `R = R_a + r_w·((j + 1) + (N − k))` for the cell of
+//! output `j`, input `k` in an array of `N` rows (`wire_ohm` = `r_w`,
+//! 0.237 Ω per cell for NeuroSim's 100 nm wire):
+//!
+//! ```text
+//! I(G) = V·G/(1 + G·R)                       (V/(1/G + R))
+//! I_max = V·G_max/(1 + G_max·R_a)            I_min = V·G_min/(1 + G_min·R_a)
+//! w = 2·(I − I_min)/(I_max − I_min) − 1      clamped to [−1, 1]   (ConductanceToWeight)
+//! ```
+//!
+//! so the weight is linear in the current, not in `G`: through 15 kΩ a
+//! low-resistance device (AlOx/HfO₂, `R_on` = 16.9 kΩ) has its range
+//! `I_max − I_min` halved and its upper conductances compressed, while
+//! 26 MΩ Ag:a-Si is untouched. Column `j` sums the currents of the rows
+//! whose input bit is 1 and the reference column gives
+//! `I_ref = n_active·(I_max + I_min)/2`; an ADC of `b = adc_bits` bits
 //! (`Mapping.cpp`, `CurrentToDigits`, `DigitsToAlgorithm`) gives
 //!
 //! ```text
-//! D(I) = ⌊I / (N·(G_max − G_min)) · (2ᵇ − 1)⌋
+//! D(I) = ⌊I / (N·(I_max − I_min)) · (2ᵇ − 1)⌋
 //! z_j  = (D(I) − D(I_ref)) / (2ᵇ − 1) · N
 //! ```
 //!
 //! i.e. `z = ½·Σ x·w` quantised in steps of `N/(2ᵇ − 1)`; the ADC does not
 //! saturate (NeuroSim casts to `int`). `adc_bits = 0` is an ideal read,
-//! `z = I/(G_max − G_min) − I_ref/(G_max − G_min)`.
+//! `z = (I − I_ref)/(I_max − I_min)`. Backpropagation uses the weights read
+//! back this way. With neither resistance (the defaults: `access_ohm`
+//! unset, `wire_ohm = 0`, a device without `[access]`) the read is
+//! `I = V·G` (xbarsim before issue 28). NeuroSim's `nonlinearIV` (the
+//! write-voltage-dependent conductance, `NonlinearConductance`) is off in
+//! its 1T1R cells and is not modelled; a device with a nonlinear `[iv]` or a
+//! transistor `[access]` is refused.
 //!
 //! **Update** (`Cell.cpp`, `RealDevice::Write`; `formula.cpp`, `truncate`):
 //! the desired change becomes a signed pulse count relative to the levels of
@@ -53,12 +85,20 @@
 //! n = sign(Δw)·round½(|Δw| / (w_max − w_min) · P)      P = pulses_ltp if Δw > 0 else pulses_ltd
 //! ```
 //!
-//! (`round½` rounds halves away from zero: `truncate(x, P, 0.5)`); `n = 0`
+//! (`round½` rounds halves away from zero: `truncate(x, P, 0.5)`), and
+//! with `pulse_roundoff` (the default) the count NeuroSim then applies,
+//! `(int)((n/P)·P)` in double precision, one pulse less for some `n`
+//! (7, 14, 25, … of 97); `n = 0`
 //! leaves the cell untouched (no noise). Otherwise the cell moves `n` pulses
 //! along its LTP or LTD curve from its present pulse number, gets
 //! cycle-to-cycle noise `σ_C2C·(G_max − G_min)·√|n|·ξ` and is clamped to
 //! `[G_min, G_max]` — exactly
-//! [`xbar_devices::pulse::exponential_update`]. Device-to-device variation
+//! [`xbar_devices::pulse::exponential_update`], where a pulse train past a
+//! curve's end stops at the end before the noise. With
+//! `extrapolate_curves` it follows the curve's formula beyond the end
+//! instead (`NonlinearWeight(xPulse + numPulse)` is not bounded in
+//! NeuroSim), so that the noise is added to a conductance past the bound
+//! and a cell driven into a bound mostly stays there after the clamp. Device-to-device variation
 //! (`d2d_nl`) draws each cell's NL labels once, `NL + N(0, d2d_nl)` (NeuroSim:
 //! `getParamA(NL + gaussian_dist2)`), clipped to `[−9, 9]`.
 //!
@@ -86,13 +126,13 @@
 //! conductance, from a stream of its own (so that `ν = 0` gives the
 //! no-drift result bit for bit).
 //!
-//! **Remaining differences from MLP_NeuroSim V3.0**, deliberate: currents
-//! are `V·G` without the 1T1R access transistor's series resistance (15 kΩ
-//! in NeuroSim's cell; it changes the current-to-weight map of low-resistance
-//! devices); no read noise (NeuroSim's default is off too); the D2D spread of
-//! `G_min`/`G_max` (off by default in NeuroSim) is not modelled; random
+//! **Remaining differences from MLP_NeuroSim V3.0**, deliberate: no read
+//! noise (NeuroSim's default is off too); the D2D spread of `G_min`/`G_max`
+//! (off by default in NeuroSim) is not modelled; NL labels become `A` by
+//! the exact relation, not NeuroSim's table truncated to 0.01; random
 //! numbers come from xbarsim's seeded streams, not `rand()`/`mt19937`, so
-//! runs agree with NeuroSim in distribution, not draw for draw.
+//! runs agree with NeuroSim in distribution, not draw for draw
+//! (`bench/neurosim-side-by-side.sh` runs both, device by device).
 //!
 //! **What makes it fast.** Inputs are binary, so each image is a list of
 //! active rows and the read sums only those cells; layer 1's update
@@ -128,7 +168,10 @@ mod config;
 mod data;
 mod device;
 
-pub use config::{pulse_count, NeurosimConfig, WeightStorage};
+pub use config::{
+    pulse_count, pulse_count_as, NeurosimConfig, WeightStorage, NEUROSIM_ACCESS_OHM,
+    NEUROSIM_WIRE_OHM,
+};
 pub use data::BinaryImages;
 use device::{draw_nu, DeviceLayer, DeviceModel, DriftState, Rngs};
 
@@ -148,6 +191,7 @@ use device::{draw_nu, DeviceLayer, DeviceModel, DriftState, Rngs};
 pub struct NeurosimNetwork {
     config: NeurosimConfig,
     device: DeviceModel,
+    read: ReadPath,
     layers: [DeviceLayer; 2],
     seed: u64,
     /// Updates done so far (images trained on).
@@ -156,6 +200,55 @@ pub struct NeurosimNetwork {
     manual_writes: u64,
     /// Whether reads drift (a drift model and a time per update).
     drifting: bool,
+}
+
+/// The read path of a cell: its conductance in series with the access
+/// resistance and its share of the wires, `I/V = G/(1 + G·R)`, in units of
+/// the ADC's range `I_max − I_min` per volt (`G_max`, `G_min` read through
+/// the access resistance alone, as NeuroSim's `GetMaxReadCurrent`).
+#[derive(Debug, Clone, Copy)]
+struct ReadPath {
+    /// `G_min/(G_max − G_min)`.
+    g_min_rel: f64,
+    /// `(G_max − G_min)·R_access`.
+    acc: f64,
+    /// `(G_max − G_min)·r_wire`.
+    wire: f64,
+    /// `(G_max − G_min)/(I_max − I_min)·V`: normalised conductance to ADC units.
+    scale: f64,
+    /// `I_min/(I_max − I_min)`, `I_max/(I_max − I_min)`.
+    e_min: f64,
+    e_max: f64,
+    /// No series resistance at all: reads are `V·G` (the fast path).
+    ohmic: bool,
+}
+
+impl ReadPath {
+    fn new(device: &DeviceModel, wire_ohm: f64) -> Self {
+        let acc = device.range_s * device.access_ohm;
+        let wire = device.range_s * wire_ohm;
+        let through = |x: f64| x / (1.0 + x * acc);
+        let (lo, hi) = (through(device.g_min_rel), through(device.g_max_rel));
+        let scale = 1.0 / (hi - lo);
+        ReadPath {
+            g_min_rel: device.g_min_rel,
+            acc,
+            wire,
+            scale,
+            e_min: lo * scale,
+            e_max: hi * scale,
+            ohmic: acc == 0.0 && wire == 0.0,
+        }
+    }
+
+    /// The read current of a cell at normalised conductance `g` through
+    /// `segments` wire segments, in ADC units (`I_min` → `e_min`,
+    /// `I_max` → `e_max = e_min + 1` without wires).
+    #[inline]
+    fn current(&self, g: f64, segments: f64) -> f64 {
+        let x = g + self.g_min_rel;
+        self.scale * x / (1.0 + x * (self.acc + self.wire * segments))
+    }
 }
 
 /// Scratch of one forward pass.
@@ -190,7 +283,8 @@ impl NeurosimNetwork {
     /// pulse model.
     pub fn new(device: &DeviceSpec, config: NeurosimConfig, seed: u64) -> Result<Self, TrainError> {
         config.validate()?;
-        let model = DeviceModel::from_spec(device)?;
+        let model = DeviceModel::from_spec(device, &config)?;
+        let read = ReadPath::new(&model, config.wire_ohm);
         let drifting = model.drift.is_some() && config.time_per_update_s > 0.0;
         let sizes = [config.crop * config.crop, config.hidden, 10];
         let pair = config.weight_storage == WeightStorage::Pair;
@@ -204,8 +298,11 @@ impl NeurosimNetwork {
                 if pair {
                     g.push(w.max(0.0));
                     gm.push((-w).max(0.0));
-                } else {
+                } else if config.init_adds_g_min {
                     g.push(0.5 * (w + 1.0));
+                } else {
+                    // NeuroSim: G = (w − w_min)/(w_max − w_min)·ΔG, at least G_min.
+                    g.push((0.5 * (w + 1.0) - model.g_min_rel).max(0.0));
                 }
             }
             let curves = if config.d2d_nl > 0.0 {
@@ -260,6 +357,7 @@ impl NeurosimNetwork {
         Ok(NeurosimNetwork {
             config,
             device: model,
+            read,
             layers,
             seed,
             updates: 0,
@@ -346,6 +444,24 @@ impl NeurosimNetwork {
         (0..layer.g.len()).map(|i| self.weight(l, i, t)).collect()
     }
 
+    /// The ADC outputs `z` of layer `l` (0 or 1) for the input rows
+    /// `active` (those whose input bit is 1) at time `t`: one value per
+    /// output, `z = ½·Σ x·w` as the arrays read it (access and wire
+    /// resistances, reference column, ADC; module documentation).
+    ///
+    /// # Panics
+    /// If `l > 1` or a row is not an input of that layer.
+    pub fn partial_sums(&self, l: usize, active: &[u16], t: f64) -> Vec<f64> {
+        let layer = &self.layers[l];
+        assert!(
+            active.iter().all(|&k| usize::from(k) < layer.inputs),
+            "active rows of layer {l}"
+        );
+        let mut z = vec![0.0; layer.outputs];
+        self.read_layer(l, active, t, &mut z);
+        z
+    }
+
     /// One device's normalised conductance at time `t`.
     fn read_cell(&self, l: usize, side: usize, i: usize, t: f64) -> f64 {
         let layer = &self.layers[l];
@@ -363,12 +479,32 @@ impl NeurosimNetwork {
     /// The weight of cell `i` of layer `l` read back at `t`, clamped to
     /// `[−1, 1]` (`ConductanceToWeight`).
     fn weight(&self, l: usize, i: usize, t: f64) -> f64 {
-        let w = if self.layers[l].gm.is_empty() {
-            2.0 * self.read_cell(l, 0, i, t) - 1.0
+        let layer = &self.layers[l];
+        let w = if self.read.ohmic {
+            if layer.gm.is_empty() {
+                2.0 * self.read_cell(l, 0, i, t) - 1.0
+            } else {
+                self.read_cell(l, 0, i, t) - self.read_cell(l, 1, i, t)
+            }
         } else {
-            self.read_cell(l, 0, i, t) - self.read_cell(l, 1, i, t)
+            // `ConductanceToWeight`: the cell's current (wires included)
+            // against I_min and I_max (access resistance only).
+            let segments = self.segments(l, i);
+            let e = |side| self.read.current(self.read_cell(l, side, i, t), segments);
+            if layer.gm.is_empty() {
+                2.0 * (e(0) - self.read.e_min) - 1.0
+            } else {
+                e(0) - e(1)
+            }
         };
         w.clamp(-1.0, 1.0)
+    }
+
+    /// Wire segments between cell `i` of layer `l` and its drivers: `(j + 1)
+    /// + (N − k)` for output `j`, input `k` of `N` (`Array::ReadCell`).
+    fn segments(&self, l: usize, i: usize) -> f64 {
+        let n = self.layers[l].inputs;
+        ((i / n + 1) + (n - i % n)) as f64
     }
 
     /// The partial sums of layer `l` for the active rows `active`, through
@@ -386,35 +522,68 @@ impl NeurosimNetwork {
         let (gmin, pair) = (self.device.g_min_rel, !layer.gm.is_empty());
         let drift = self.drifting;
         let digits = |i: f64| (i / rows * levels).trunc();
+        let read = self.read;
         for (j, zj) in z.iter_mut().enumerate().take(layer.outputs) {
             let base = j * layer.inputs;
-            // Sums of normalised conductances; the G_min offset of each
-            // active cell is added as n_active·G_min/(G_max − G_min).
-            let (mut s, mut sm) = (0.0, 0.0);
-            if drift {
-                for &k in active {
-                    s += self.read_cell(l, 0, base + usize::from(k), t);
-                    if pair {
-                        sm += self.read_cell(l, 1, base + usize::from(k), t);
-                    }
-                }
-            } else {
-                let row = &layer.g[base..base + layer.inputs];
-                for &k in active {
-                    s += row[usize::from(k)];
-                }
-                if pair {
-                    let row = &layer.gm[base..base + layer.inputs];
+            let (i_plus, i_ref) = if read.ohmic {
+                // Sums of normalised conductances; the G_min offset of each
+                // active cell is added as n_active·G_min/(G_max − G_min).
+                let (mut s, mut sm) = (0.0, 0.0);
+                if drift {
                     for &k in active {
-                        sm += row[usize::from(k)];
+                        s += self.read_cell(l, 0, base + usize::from(k), t);
+                        if pair {
+                            sm += self.read_cell(l, 1, base + usize::from(k), t);
+                        }
+                    }
+                } else {
+                    let row = &layer.g[base..base + layer.inputs];
+                    for &k in active {
+                        s += row[usize::from(k)];
+                    }
+                    if pair {
+                        let row = &layer.gm[base..base + layer.inputs];
+                        for &k in active {
+                            sm += row[usize::from(k)];
+                        }
                     }
                 }
-            }
-            let i_plus = s + n_active * gmin;
-            let i_ref = if pair {
-                sm + n_active * gmin
+                let i_ref = if pair {
+                    sm + n_active * gmin
+                } else {
+                    n_active * (0.5 + gmin)
+                };
+                (s + n_active * gmin, i_ref)
             } else {
-                n_active * (0.5 + gmin)
+                // Currents through the access resistance and the wires, in
+                // units of I_max − I_min; the reference column's mid-range
+                // cells see the access resistance only (`GetMediumCellReadCurrent`).
+                let first = (j + 1 + layer.inputs) as f64;
+                let (mut s, mut sm) = (0.0, 0.0);
+                for &k in active {
+                    let i = base + usize::from(k);
+                    let segments = first - f64::from(k);
+                    let g = if drift {
+                        self.read_cell(l, 0, i, t)
+                    } else {
+                        layer.g[i]
+                    };
+                    s += read.current(g, segments);
+                    if pair {
+                        let g = if drift {
+                            self.read_cell(l, 1, i, t)
+                        } else {
+                            layer.gm[i]
+                        };
+                        sm += read.current(g, segments);
+                    }
+                }
+                let i_ref = if pair {
+                    sm
+                } else {
+                    n_active * 0.5 * (read.e_min + read.e_max)
+                };
+                (s, i_ref)
             };
             let scale = if pair { 0.5 } else { 1.0 };
             *zj = if bits == 0 {
@@ -491,8 +660,11 @@ impl NeurosimNetwork {
         let c = *layer.curves(i);
         // The tally costs O(1) per written cell, not per pulse: two
         // `exp_m1` and a few flops (`ExponentialCurve::pulse_sum`).
-        let (next, sum_g) =
-            exponential_update_tallied(g_now, n, &c.ltp, &c.ltd, self.device.c2c, &mut rngs.c2c);
+        let (next, sum_g) = if self.config.extrapolate_curves {
+            device::extrapolated_update(g_now, n, &c, self.device.c2c, &mut rngs.c2c)
+        } else {
+            exponential_update_tallied(g_now, n, &c.ltp, &c.ltd, self.device.c2c, &mut rngs.c2c)
+        };
         let layer = &mut self.layers[l];
         layer.pulses += u64::from(n.unsigned_abs());
         layer.sum_g_rel += sum_g;
@@ -538,9 +710,11 @@ impl NeurosimNetwork {
         match self.config.weight_storage {
             WeightStorage::Reference => {
                 let levels = if dw > 0.0 { d.pulses_ltp } else { d.pulses_ltd };
-                pulse_count(dw, 2.0, levels)
+                pulse_count_as(dw, 2.0, levels, self.config.pulse_roundoff)
             }
-            WeightStorage::Pair => pulse_count(dw, 1.0, d.pulses_ltp),
+            WeightStorage::Pair => {
+                pulse_count_as(dw, 1.0, d.pulses_ltp, self.config.pulse_roundoff)
+            }
         }
     }
 
