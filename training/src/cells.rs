@@ -364,7 +364,7 @@ mod tests {
         let mut on_arrays = ProgrammedGraph::program(&graph, &array, 7).unwrap();
         let y = &on_arrays.logits_at(0.0, &image, 0).unwrap()[0];
         let vpu = 0.3; // x_max = 1: the largest input
-        for j in 0..2 {
+        for (j, &yj) in y.iter().enumerate() {
             let expected = fc.bias[j]
                 + (0..3)
                     .map(|i| {
@@ -372,11 +372,7 @@ mod tests {
                         fc.weights[i * 2 + j] * (a * v).sinh() / (a * vpu)
                     })
                     .sum::<f64>();
-            assert!(
-                (y[j] - expected).abs() < 1e-12,
-                "{j}: {} vs {expected}",
-                y[j]
-            );
+            assert!((yj - expected).abs() < 1e-12, "{j}: {yj} vs {expected}");
         }
         // The linear read differs by the sinh's excess current: at 0.3 V,
         // sinh(1.8)/1.8 = 1.63.
