@@ -12,7 +12,8 @@ use toml_edit::{value, Array, DocumentMut, Item};
 use xbar_experiments::{run, shipped, table, Experiment, RunOptions};
 
 /// The reproduction configs and the columns their header promises.
-const PAPERS: [&str; 7] = [
+const PAPERS: [&str; 8] = [
+    "isaac",
     "neurosim-ltp-ltd",
     "neurosim-insitu",
     "neurosim-pcm-drift",
