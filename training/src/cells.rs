@@ -214,8 +214,11 @@ impl CellLayer {
                 };
             }
         }
-        record_max(&self.max_input, max_in);
-        record_max(&self.max_partial, max_partial);
+        // Bits of non-negative f64s order as their values.
+        self.max_input
+            .fetch_max(max_in.to_bits(), Ordering::Relaxed);
+        self.max_partial
+            .fetch_max(max_partial.to_bits(), Ordering::Relaxed);
         powers
     }
 
@@ -230,22 +233,6 @@ impl CellLayer {
     /// The first error a read met, if any.
     pub(crate) fn take_error(&self) -> Option<CrossbarError> {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
-    }
-}
-
-/// Raises `cell` (f64 bits of a value ≥ 0) to `value` if larger.
-fn record_max(cell: &AtomicU64, value: f64) {
-    let mut current = cell.load(Ordering::Relaxed);
-    while value > f64::from_bits(current) {
-        match cell.compare_exchange_weak(
-            current,
-            value.to_bits(),
-            Ordering::Relaxed,
-            Ordering::Relaxed,
-        ) {
-            Ok(_) => break,
-            Err(seen) => current = seen,
-        }
     }
 }
 
