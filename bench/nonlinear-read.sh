@@ -7,12 +7,20 @@
 #   IMAGES=10000 MNIST=../shared/data/mnist bench/nonlinear-read.sh
 #
 # Trains a 784-100-10 ReLU network once (software, 1 epoch), then times
-# `xbarsim evaluate` of IMAGES test images on 128x128 tiles, 0.2 V reads,
+# `xbarsim evaluate` of IMAGES test images (one device instance, at the
+# default five times) on 128x128 tiles, 0.2 V reads,
 # with ideal wires and with 1 ohm word and bit lines (2/20 ohm driver and
 # sense), for four cells: ohmic, ohmic behind a 5 kOhm resistor (composed
 # exactly into the linear read), sinh (a = 5 /V), sinh behind a level-1
 # NMOS. Prints each wall time and its ratio to the ohmic read with the
 # same wires.
+#
+# Measured (200 images, 3 instances x 5 times, loaded 2-core machine,
+# release build): ideal wires — ohmic 0.11 s, resistor 1.1x, sinh 1.9x,
+# sinh behind the NMOS 265x (every cell's internal node solved per read);
+# 1 ohm wires — ohmic 2.99 s, resistor 1.0x, sinh > 275x (stopped after
+# 822 s: one Newton solve, each iteration a numeric Cholesky of the
+# 32 768-node matrix, per tile and input vector). Target: < 10x.
 set -euo pipefail
 cores="${CORES:-0,1}"
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -44,12 +52,12 @@ for wires in ideal wired; do
     for cell in ohmic resistor sinh 1t1r; do
         start=$(date +%s.%N)
         "${pin[@]}" "$bin" evaluate "${data[@]}" --model m.safetensors --device "$cell.toml" \
-            --test-limit "$IMAGES" --tile-rows 128 --tile-cols 128 --read-voltage 0.2 \
+            --test-limit "$IMAGES" --instances 1 --tile-rows 128 --tile-cols 128 --read-voltage 0.2 \
             "${w[@]}" --no-progress --output "$wires-$cell.csv" >/dev/null
         end=$(date +%s.%N)
         secs=$(python3 -c "print(f'{$end - $start:.2f}')")
         [[ -z $base ]] && base=$secs
-        acc=$(python3 -c "import csv; r=list(csv.DictReader(open('$wires-$cell.csv'))); print(r[0]['accuracy_pct'])")
+        acc=$(python3 -c "import csv; r=list(csv.DictReader(open('$wires-$cell.csv'))); print(f\"{float(r[0]['accuracy_pct']):.2f}\")")
         printf '%-8s %-9s %10s %8s %9s\n' "$wires" "$cell" "$secs" \
             "$(python3 -c "print(f'{$secs / $base:.1f}x')")" "$acc"
     done
