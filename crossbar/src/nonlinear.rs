@@ -46,6 +46,9 @@
 //! largest element current is an error too
 //! ([`CrossbarError::Residual`]), never a silent wrong answer.
 
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
 use faer::{MatMut, Par};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
@@ -260,7 +263,7 @@ impl Crossbar {
 /// | wires | cell | read |
 /// |---|---|---|
 /// | all 0 Ω | no access device (ohmic or sinh) | `I_j = Σᵢ g_ij·h(Vᵢ)` with `h(V) = f(1, V)`, because both I-V models are proportional to `g`: one product, as for an ohmic array |
-/// | all 0 Ω | with an access device | each cell on its own at `(Vᵢ, 0)` ([`Cell::current`]): `I_j = Σᵢ I(g_ij, Vᵢ, 0)` |
+/// | all 0 Ω | with an access device | each cell on its own at `(Vᵢ, 0)` ([`Cell::current`]): `I_j = Σᵢ I(g_ij, Vᵢ, 0)`; a row's currents depend on its voltage alone, so they are memoised by `(i, Vᵢ)` (up to [`ROW_MEMO_BYTES`] per tile): inputs from a DAC, pixels or spikes take few values, and a repeated row costs an addition per bit line instead of a solve per cell |
 /// | any > 0 | any | Newton on the nodal equations ([`Crossbar::solve_cells`]), the symbolic analysis of the nodal matrix done once per tile |
 ///
 /// Each read also returns the power the sources deliver, `P = Σ Vᵢ·I_in,i`,
@@ -297,10 +300,27 @@ enum Plan {
     /// No wires, no access device: `I_j = Σᵢ g_ij·h(Vᵢ)`; the row sums of
     /// `g` give the power.
     Separable { row_sums: Vec<f64> },
-    /// No wires: every cell on its own.
-    PerCell,
+    /// No wires: every cell on its own, each row's currents memoised by
+    /// its voltage.
+    PerCell(RowMemo),
     /// Wires: Newton on the nodal equations.
     Nodal(Box<NodalPlan>),
+}
+
+/// Bytes of row currents a [`CellArray`] without wires keeps memoised.
+pub const ROW_MEMO_BYTES: usize = 16 << 20;
+
+/// The bit-line currents one word line drives through its cells at one
+/// voltage, and the power it delivers.
+struct RowCurrents {
+    currents_a: Box<[f64]>,
+    power_w: f64,
+}
+
+/// Row currents by `(row, voltage bits)`, at most `capacity` of them.
+struct RowMemo {
+    rows: RwLock<HashMap<(usize, u64), Arc<RowCurrents>>>,
+    capacity: usize,
 }
 
 /// The nodal equations of a tile with wires, analysed once.
@@ -346,7 +366,10 @@ impl CellArray {
                     row_sums: (0..rows).map(|i| g.row(i).sum()).collect(),
                 }
             } else {
-                Plan::PerCell
+                Plan::PerCell(RowMemo {
+                    rows: RwLock::new(HashMap::new()),
+                    capacity: ROW_MEMO_BYTES / (8 * cols.max(1) + 64),
+                })
             }
         } else {
             let nodal = Nodal::new(rows, cols, &wires)?;
@@ -418,16 +441,16 @@ impl CellArray {
                     }
                 }
             }
-            Plan::PerCell => {
+            Plan::PerCell(memo) => {
                 for (i, &vi) in v.iter().enumerate() {
                     if vi == 0.0 {
                         continue;
                     }
-                    for (c, &g) in currents_a.iter_mut().zip(&self.g[i * n..(i + 1) * n]) {
-                        let current = self.cell.current(g, vi, 0.0).current_a;
-                        *c += current;
-                        power_w += vi * current;
+                    let row = self.row_currents(memo, i, vi);
+                    for (c, r) in currents_a.iter_mut().zip(row.currents_a.iter()) {
+                        *c += r;
                     }
+                    power_w += row.power_w;
                 }
             }
             Plan::Nodal(plan) => {
@@ -456,6 +479,39 @@ impl CellArray {
             power_w,
             iterations,
         })
+    }
+}
+
+impl CellArray {
+    /// Row `i`'s cell currents at `vi` volts, bit lines at 0 V: from the
+    /// memo, or solved cell by cell and memoised while it has room. The
+    /// same arithmetic either way, so a read does not depend on what was
+    /// read before.
+    fn row_currents(&self, memo: &RowMemo, i: usize, vi: f64) -> Arc<RowCurrents> {
+        let key = (i, vi.to_bits());
+        if let Some(row) = memo
+            .rows
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Arc::clone(row);
+        }
+        let n = self.cols;
+        let currents_a: Box<[f64]> = self.g[i * n..(i + 1) * n]
+            .iter()
+            .map(|&g| self.cell.current(g, vi, 0.0).current_a)
+            .collect();
+        let power_w = vi * currents_a.iter().sum::<f64>();
+        let row = Arc::new(RowCurrents {
+            currents_a,
+            power_w,
+        });
+        let mut rows = memo.rows.write().unwrap_or_else(PoisonError::into_inner);
+        if rows.len() < memo.capacity {
+            rows.entry(key).or_insert_with(|| Arc::clone(&row));
+        }
+        row
     }
 }
 
@@ -738,6 +794,69 @@ mod tests {
             let read = tile.read(&v).unwrap();
             assert!((read.power_w - expected).abs() < 1e-12 * expected.abs());
         }
+    }
+
+    #[test]
+    fn memoised_rows_read_what_a_fresh_tile_reads() {
+        // Rows of a 1T1R tile without wires are memoised by voltage: a
+        // tile that has read other vectors first (some rows repeated, some
+        // not) gives bit for bit what a fresh tile gives, and each of
+        // them what the cell-by-cell sum gives.
+        let (m, n) = (8, 5);
+        let g = conductances(m, n);
+        let cell = Cell::of(IvSpec::Sinh { a_per_volt: 4.0 }, NMOS);
+        let tile = || CellArray::new(g.clone(), Wires::ideal(), cell, NewtonOptions::default());
+        let used = tile().unwrap();
+        let first: Vec<f64> = (0..m).map(|i| 0.1 * (i % 3) as f64).collect();
+        let second: Vec<f64> = (0..m)
+            .map(|i| {
+                if i % 2 == 0 {
+                    first[i]
+                } else {
+                    0.07 * i as f64
+                }
+            })
+            .collect();
+        used.read(&first).unwrap();
+        let again = used.read(&second).unwrap();
+        let fresh = tile().unwrap().read(&second).unwrap();
+        assert_eq!(again, fresh);
+        let Plan::PerCell(memo) = &used.plan else {
+            panic!("a 1T1R tile without wires is read cell by cell")
+        };
+        // Rows at 0 V are skipped; the first vector's nonzero rows, then the
+        // second's odd rows (its even rows repeat the first's).
+        let nonzero = first.iter().filter(|&&v| v != 0.0).count();
+        assert_eq!(memo.rows.read().unwrap().len(), nonzero + m / 2);
+        for j in 0..n {
+            let by_hand: f64 = (0..m)
+                .filter(|&i| second[i] != 0.0)
+                .map(|i| cell.current(g[(i, j)], second[i], 0.0).current_a)
+                .sum();
+            assert!((fresh.currents_a[j] - by_hand).abs() <= 1e-15 * by_hand.abs());
+        }
+    }
+
+    #[test]
+    fn a_full_memo_still_reads_exactly() {
+        let (m, n) = (6, 4);
+        let g = conductances(m, n);
+        let cell = Cell::of(IvSpec::Sinh { a_per_volt: 4.0 }, NMOS);
+        let mut tile =
+            CellArray::new(g.clone(), Wires::ideal(), cell, NewtonOptions::default()).unwrap();
+        let Plan::PerCell(memo) = &mut tile.plan else {
+            panic!("a 1T1R tile without wires is read cell by cell")
+        };
+        memo.capacity = 2;
+        let v: Vec<f64> = (0..m).map(|i| 0.05 * (i + 1) as f64).collect();
+        let read = tile.read(&v).unwrap();
+        let Plan::PerCell(memo) = &tile.plan else {
+            unreachable!()
+        };
+        assert_eq!(memo.rows.read().unwrap().len(), 2);
+        assert_eq!(tile.read(&v).unwrap(), read);
+        let fresh = CellArray::new(g, Wires::ideal(), cell, NewtonOptions::default()).unwrap();
+        assert_eq!(fresh.read(&v).unwrap(), read);
     }
 
     #[test]

@@ -633,8 +633,15 @@ const SPARSE: f64 = 0.15;
 /// Buffers kept from one chunk to the next: a chunk's values are large,
 /// and allocating them afresh each time costs more in page faults than
 /// the arithmetic.
+///
+/// The pool keeps no more buffers than were handed out: a buffer made
+/// elsewhere (a `collect`) and given back while none is out is dropped,
+/// so that the pool cannot grow from one batch to the next (it did, by a
+/// buffer per batch, to 19 GB over a full-MNIST run).
 pub(crate) struct Scratch<F> {
     free: Vec<Vec<F>>,
+    /// Buffers handed out by `pick` and not yet given back in this chunk.
+    out: usize,
 }
 
 impl<F: Scalar> Scratch<F> {
@@ -645,6 +652,7 @@ impl<F: Scalar> Scratch<F> {
             .filter(|&i| self.free[i].capacity() >= len)
             .min_by_key(|&i| self.free[i].capacity());
         let largest = (0..self.free.len()).max_by_key(|&i| self.free[i].capacity());
+        self.out += 1;
         match fits.or(largest) {
             Some(i) => self.free.swap_remove(i),
             None => Vec::with_capacity(len),
@@ -667,9 +675,16 @@ impl<F: Scalar> Scratch<F> {
     }
 
     fn give(&mut self, v: Vec<F>) {
-        if v.capacity() > 0 {
+        if v.capacity() > 0 && self.out > 0 {
+            self.out -= 1;
             self.free.push(v);
         }
+    }
+
+    /// Values (of `F`) the pool holds.
+    #[cfg(test)]
+    fn held(&self) -> usize {
+        self.free.iter().map(Vec::capacity).sum()
     }
 }
 
@@ -683,9 +698,26 @@ impl<F> Default for Workspace<F> {
 }
 
 impl<F: Scalar> Workspace<F> {
+    /// A chunk's pool, with nothing handed out yet.
     fn take(&self) -> Scratch<F> {
         let mut free = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        free.pop().unwrap_or(Scratch { free: Vec::new() })
+        let mut scratch = free.pop().unwrap_or(Scratch {
+            free: Vec::new(),
+            out: 0,
+        });
+        scratch.out = 0;
+        scratch
+    }
+
+    /// Buffers and values the pools hold (for the test that they stop
+    /// growing).
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> (usize, usize) {
+        let pools = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        (
+            pools.iter().map(|s| s.free.len()).sum(),
+            pools.iter().map(Scratch::held).sum(),
+        )
     }
 
     fn give(&self, s: Scratch<F>) {

@@ -945,3 +945,37 @@ fn the_f32_training_gradient_is_the_f64_one_to_single_precision() {
     let again = graph.loss_and_gradients::<f32>(batch, key, &spikes, true, &ws);
     assert_eq!(again.grads, single.grads);
 }
+
+/// The buffers kept between batches stop growing after the first batches
+/// (they grew by a buffer per batch, to 19 GB in a full-MNIST run), with
+/// Heaviside spikes as training runs and the surrogate's smooth ones.
+#[test]
+fn the_training_workspace_does_not_grow_from_batch_to_batch() {
+    use crate::bptt::{Batch, EncodingKey};
+    let graph = conv_snn(Reset::Subtract);
+    let spikes = SpikeGradient {
+        surrogate: crate::Surrogate::FastSigmoid { slope: 2.0 },
+        detach_reset: true,
+    };
+    let n0 = graph.input_shape().len();
+    let images: Vec<f32> = (0..4 * n0)
+        .map(|k| (0.5 + 0.5 * val(k, 9)) as f32)
+        .collect();
+    let batch = Batch {
+        images: &images,
+        labels: &[0, 2, 1, 1],
+        ids: &[0, 1, 2, 3],
+    };
+    for smooth in [false, true] {
+        let ws = Default::default();
+        let run = |pass: u32| {
+            let key = EncodingKey { seed: 1, pass };
+            graph.loss_and_gradients::<f32>(batch, key, &spikes, smooth, &ws);
+        };
+        (0..3).for_each(run);
+        let (buffers, values) = ws.held();
+        assert!(buffers > 0 && values > 0, "the pool is used");
+        (3..12).for_each(run);
+        assert_eq!(ws.held(), (buffers, values), "smooth = {smooth}");
+    }
+}
