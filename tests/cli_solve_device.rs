@@ -236,17 +236,10 @@ fn config_with_iv(kind: &str, extra: &str) -> String {
 }
 
 #[test]
-fn kinds_reading_arrays_as_ohmic_refuse_a_nonlinear_device_at_device_iv() {
+fn in_situ_training_refuses_a_nonlinear_device_at_device_iv() {
     let dir = TempDir::new().unwrap();
-    let kinds = [
-        ("insitu-training", "network reads", ""),
-        (
-            "crossbar-ir-drop",
-            "crossbar-ir-drop",
-            "[array]\nsize = 8\n",
-        ),
-    ];
-    for (kind, reader, extra) in kinds {
+    {
+        let (kind, reader, extra) = ("insitu-training", "network reads", "");
         write(dir.path(), "c.toml", &config_with_iv(kind, extra));
         let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
         assert!(e.starts_with("error: c.toml:"), "{kind}: {e}");
@@ -383,27 +376,75 @@ fn device_show_explains_the_access_device() {
     );
 }
 
+/// `current_ratio` and `error_mean_rel` of a `crossbar-ir-drop` run's
+/// single row.
+fn ir_drop_row(dir: &std::path::Path, config: &str, out: &str) -> (f64, f64) {
+    write(dir, "c.toml", config);
+    common::ok(dir, &["run", "c.toml", "--out", out, "--quiet"]);
+    let table = std::fs::read_to_string(dir.join(out).join("results.csv")).unwrap();
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = |name: &str| -> f64 {
+        let k = header.iter().position(|h| *h == name).unwrap();
+        row[k].parse().unwrap()
+    };
+    (column("current_ratio"), column("error_mean_rel"))
+}
+
 #[test]
-fn kinds_reading_arrays_as_ohmic_refuse_an_access_device_at_device_access() {
+fn crossbar_ir_drop_reads_through_the_cell_and_in_situ_training_refuses_it() {
     let dir = TempDir::new().unwrap();
-    let config = "name = \"a\"\nkind = \"crossbar-ir-drop\"\nseed = 1\ndevice = { name = \"m\", g_min = 1e-6, g_max = 1e-4, access = { model = \"resistor\", r_ohm = 5e3 } }\n[array]\nsize = 8\n";
-    write(dir.path(), "c.toml", config);
-    let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
-    assert!(e.contains("device.access"), "{e}");
+    // Cells of 99-100 µS behind 5 kΩ, ideal wires: every cell passes
+    // g/(1 + g·R) of its ideal current, 1/1.5 to 1/1.495.
+    let config = "name = \"a\"\nkind = \"crossbar-ir-drop\"\nseed = 1\ndevice = { name = \"m\", g_min = 0.99e-4, g_max = 1e-4, access = { model = \"resistor\", r_ohm = 5e3 } }\n[array]\nsize = 8\n";
+    let (ratio, error) = ir_drop_row(dir.path(), config, "resistor");
     assert!(
-        e.contains("access device is not yet used by crossbar-ir-drop"),
-        "{e}"
+        (1.0 / 1.5 - 1e-12..=1.0 / 1.495 + 1e-12).contains(&ratio),
+        "{ratio}"
     );
-    assert!(!dir.path().join("out").exists());
-    let insitu = config
+    assert!((error - (1.0 - ratio)).abs() < 3e-3, "{error} vs {ratio}");
+    // A 1T1R sinh cell with wires: the cell and the wires together; the
+    // transfer matrix, being linear, is refused at array.solver.
+    let one_t_one_r = "name = \"a\"\nkind = \"crossbar-ir-drop\"\nseed = 1\ndevice = { name = \"m\", g_min = 1e-6, g_max = 1e-4, iv = { model = \"sinh\", a_per_volt = 4.0 }, access = { model = \"nmos-level1\", kp_A_per_V2 = 5e-4, vto_V = 0.45, lambda_per_V = 0.06, gate_V = 1.2 } }\n[array]\nsize = 16\nr_wire_ohm = 2.0\n";
+    let ohmic = one_t_one_r.replace(
+        ", iv = { model = \"sinh\", a_per_volt = 4.0 }, access = { model = \"nmos-level1\", kp_A_per_V2 = 5e-4, vto_V = 0.45, lambda_per_V = 0.06, gate_V = 1.2 }",
+        "",
+    );
+    let (wires_ratio, _) = ir_drop_row(dir.path(), &ohmic, "ohmic");
+    let (cell_ratio, _) = ir_drop_row(dir.path(), one_t_one_r, "1t1r");
+    assert!(wires_ratio < 1.0 && wires_ratio > 0.9, "{wires_ratio}");
+    // The transistor's on-resistance (about 3 kΩ) costs far more current
+    // than sinh's excess at these voltages adds.
+    assert!(
+        cell_ratio < wires_ratio - 0.05,
+        "{cell_ratio} vs {wires_ratio}"
+    );
+    write(
+        dir.path(),
+        "c.toml",
+        &format!("{one_t_one_r}solver = \"transfer\"\n"),
+    );
+    let e = fails(dir.path(), &["run", "c.toml", "--out", "transfer"]);
+    assert!(e.contains("array.solver") && e.contains("Newton"), "{e}");
+    assert!(!dir.path().join("transfer").exists());
+    // In-situ training reads an ohmic device behind a resistor as
+    // g/(1 + g·R); a transistor it refuses before anything is written.
+    let insitu = ohmic
         .replace("crossbar-ir-drop", "insitu-training")
-        .replace("[array]\nsize = 8\n", "");
+        .replace("[array]\nsize = 16\nr_wire_ohm = 2.0\n", "")
+        .replace(
+            "g_max = 1e-4",
+            "g_max = 1e-4, access = { model = \"nmos-level1\", kp_A_per_V2 = 5e-4, vto_V = 0.45, lambda_per_V = 0.06, gate_V = 1.2 }",
+        );
     write(dir.path(), "c.toml", &insitu);
     let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
     assert!(
-        e.contains("device.access") && e.contains("not yet used by network reads"),
+        e.contains("device.access")
+            && e.contains("transistor access device is not yet used by network reads"),
         "insitu-training: {e}"
     );
+    assert!(!dir.path().join("out").exists());
     write(
         dir.path(),
         "dev.toml",

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use xbar_crossbar::{Converters, Solver, Wires};
-use xbar_devices::DeviceSpec;
+use xbar_devices::{AccessSpec, DeviceSpec};
 use xbar_training::{ArrayConfig, NetworkConfig};
 
 use crate::error::FieldError;
@@ -219,35 +219,35 @@ pub fn crossbar_field(e: &xbar_crossbar::CrossbarError) -> FieldError {
     }
 }
 
-/// Refuses a device with a nonlinear cell I-V (`device.iv`) for a kind
-/// whose arrays are read through the ohmic model (every kind that maps a
-/// network onto arrays, and `crossbar-ir-drop`): the I-V would otherwise be
-/// dropped without a word. `reader` names what reads the arrays, e.g.
-/// `"network reads"`. One array's currents with the device's I-V come from
-/// `xbarsim solve --device` ([`xbar_crossbar::solver::cell_iv`]).
+/// Refuses, for in-situ training's reads (the `snn` protocol, whose
+/// backward pass goes through one effective weight matrix per layer), a
+/// cell that is not a conductance: a nonlinear I-V (`device.iv`) or a
+/// transistor (`device.access`). An ohmic device behind a resistor is the
+/// conductance `g/(1 + g·R)`, read exactly
+/// ([`xbar_training::cells::series_conductance`]). `reader` names what
+/// reads the arrays, e.g. `"network reads"`.
 ///
-/// An access device (`device.access`) is refused the same way. Network
-/// evaluations (the inference kinds) read through both
-/// (`xbar_training::cells`); in-situ training and `crossbar-ir-drop` do
-/// not yet.
+/// Network evaluations (the inference kinds, `evaluate`, `cost`) read
+/// through both (`xbar_training::cells`), and `crossbar-ir-drop` solves one
+/// array through both.
 ///
 /// # Errors
 /// At `device.iv` for any I-V but the ohmic one; at `device.access` for
-/// any access device.
+/// an access device other than a resistor.
 pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldError> {
     if !device.iv.is_linear() {
         return Err(FieldError::new(
             "device.iv",
             format!(
-                "a nonlinear I-V is not yet used by {reader} (the inference kinds, `evaluate` and `cost` read through it); remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
+                "a nonlinear I-V is not yet used by {reader} (the inference kinds, `evaluate`, `cost` and crossbar-ir-drop read through it); remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
             ),
         ));
     }
-    if !device.access.is_none() {
+    if !matches!(device.access, AccessSpec::None | AccessSpec::Resistor { .. }) {
         return Err(FieldError::new(
             "device.access",
             format!(
-                "an access device is not yet used by {reader} (the inference kinds, `evaluate` and `cost` read through it, as does NeuroSim's in-situ protocol); remove [access] from the device, or solve one array with it by `xbarsim solve --device`"
+                "a transistor access device is not yet used by {reader} (a resistor is; the inference kinds, `evaluate`, `cost` and crossbar-ir-drop read through any); remove [access] from the device, or solve one array with it by `xbarsim solve --device`"
             ),
         ));
     }

@@ -11,17 +11,24 @@
 //! and compared with the ideal product of the same conductances:
 //! `error = |I − I_ideal| / I_ideal` per output, and
 //! `current_ratio = ΣI / ΣI_ideal`.
+//!
+//! A device with a nonlinear I-V (`[iv]`) or an access device (`[access]`)
+//! is read through its cell: Newton on the nodal equations
+//! ([`xbar_crossbar::Crossbar::solve_cells`], which agrees with ngspice to
+//! 1e-11), against the same ideal product `V·G` of the small-signal
+//! conductances. The error then is what the cell and the wires do
+//! together; run the device without `[iv]`/`[access]` for the wires alone.
 
 use nalgebra::DMatrix;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
-use xbar_crossbar::{Crossbar, Solver, Wires, Workload};
-use xbar_devices::{DeviceArray, DeviceSpec};
+use xbar_crossbar::{Crossbar, NewtonOptions, Solver, Wires, Workload};
+use xbar_devices::{Cell, DeviceArray, DeviceSpec};
 
 use crate::context::Context;
 use crate::kinds::{ExperimentKind, FieldError, KindError};
-use crate::sections::{check_ohmic_cells, ArraySection};
+use crate::sections::ArraySection;
 
 crate::sections! {
     /// `crossbar-ir-drop` settings.
@@ -54,7 +61,6 @@ impl ExperimentKind for CrossbarIrDrop {
     type Row = Row;
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
-        check_ohmic_cells(device, "crossbar-ir-drop")?;
         let a = &s.array;
         a.check()?;
         a.check_memory(a.vectors)?;
@@ -68,6 +74,12 @@ impl ExperimentKind for CrossbarIrDrop {
             return Err(FieldError::new(
                 "array.solver",
                 "crossbar-ir-drop compares the currents with wires against the ideal product; use exact or transfer (auto = exact)",
+            ));
+        }
+        if cell_of(device).is_some() && !a.solver.solves_nonlinear() {
+            return Err(FieldError::new(
+                "array.solver",
+                "the transfer matrix is linear, and this device's cells are not ([iv] or [access]): they are solved by Newton on the nodal equations; use solver = \"exact\" (or auto)",
             ));
         }
         Ok(())
@@ -90,7 +102,14 @@ impl ExperimentKind for CrossbarIrDrop {
         array.program(&targets)?;
         let g = array.conductances().clone();
         let ideal = Crossbar::new(g.clone(), Wires::ideal())?.solve(&inputs, Solver::Ideal)?;
-        let exact = Crossbar::new(g, a.wires)?.solve(&inputs, a.solver.resolve(&a.wires, Workload::Reference))?;
+        let xbar = Crossbar::new(g, a.wires)?;
+        let exact = match cell_of(device) {
+            Some(cell) => {
+                xbar.solve_cells(&inputs, &cell, &NewtonOptions::default())?
+                    .currents
+            }
+            None => xbar.solve(&inputs, a.solver.resolve(&a.wires, Workload::Reference))?,
+        };
         let errors: Vec<f64> = exact
             .iter()
             .zip(ideal.iter())
@@ -107,4 +126,10 @@ impl ExperimentKind for CrossbarIrDrop {
             current_ratio: exact.sum() / ideal.sum(),
         }])
     }
+}
+
+/// The cell to solve through, when the device's is not an ohmic
+/// conductance alone.
+fn cell_of(device: &DeviceSpec) -> Option<Cell> {
+    (!device.iv.is_linear() || !device.access.is_none()).then(|| Cell::of(device.iv, device.access))
 }
