@@ -93,7 +93,21 @@ pub enum AdcRange {
 }
 
 /// The slicing of weights and inputs (see the [module docs](self)).
+///
+/// Serialises as a flat table, validated on deserialising
+/// (`bits_per_cell` and `cells_per_weight` required, the rest optional):
+///
+/// ```toml
+/// bits_per_cell = 2          # 2^b_c levels per cell
+/// cells_per_weight = 4       # B = 8 weight bits
+/// signed = "differential"    # or "offset" (default differential)
+/// input_bits = 8             # default 8
+/// bits_per_dac_step = 1      # 1: bit-serial (default); input_bits: one multi-level step
+/// adc_bits = 6               # per slice; absent: an exact conversion
+/// adc_range = "clip"         # or "full-scale" (default clip)
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SlicingKeys", into = "SlicingKeys")]
 pub struct Slicing {
     /// Bits per cell, `b_c` (`2^b_c` levels).
     pub bits_per_cell: u32,
@@ -107,6 +121,66 @@ pub struct Slicing {
     pub bits_per_dac_step: u32,
     /// ADC bits per slice and range; `None` for an exact conversion.
     pub adc: Option<(u32, AdcRange)>,
+}
+
+/// [`Slicing`] as written in a config (flat keys).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SlicingKeys {
+    bits_per_cell: u32,
+    cells_per_weight: u32,
+    #[serde(default = "differential")]
+    signed: SignedBy,
+    #[serde(default = "eight")]
+    input_bits: u32,
+    #[serde(default = "one")]
+    bits_per_dac_step: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    adc_bits: Option<u32>,
+    #[serde(default = "clip")]
+    adc_range: AdcRange,
+}
+
+fn differential() -> SignedBy {
+    SignedBy::Differential
+}
+fn eight() -> u32 {
+    8
+}
+fn one() -> u32 {
+    1
+}
+fn clip() -> AdcRange {
+    AdcRange::Clip
+}
+
+impl TryFrom<SlicingKeys> for Slicing {
+    type Error = CrossbarError;
+
+    fn try_from(k: SlicingKeys) -> Result<Self> {
+        Slicing::new(
+            k.bits_per_cell,
+            k.cells_per_weight,
+            k.signed,
+            k.input_bits,
+            k.bits_per_dac_step,
+            k.adc_bits.map(|b| (b, k.adc_range)),
+        )
+    }
+}
+
+impl From<Slicing> for SlicingKeys {
+    fn from(s: Slicing) -> Self {
+        SlicingKeys {
+            bits_per_cell: s.bits_per_cell,
+            cells_per_weight: s.cells_per_weight,
+            signed: s.signed,
+            input_bits: s.input_bits,
+            bits_per_dac_step: s.bits_per_dac_step,
+            adc_bits: s.adc.map(|(b, _)| b),
+            adc_range: s.adc.map_or(AdcRange::Clip, |(_, r)| r),
+        }
+    }
 }
 
 impl Slicing {
@@ -568,6 +642,41 @@ mod tests {
         let s = Slicing::new(2, 2, SignedBy::Differential, 4, 1, None).unwrap();
         let q = s.quantise(&DMatrix::from_row_slice(1, 4, &[1.0, -0.5, 0.02, 3.0]), 1.0);
         assert_eq!(q, DMatrix::from_row_slice(1, 4, &[15, -8, 0, 15]));
+    }
+
+    #[test]
+    fn a_config_table_is_the_slicing_validated() {
+        let s: Slicing = toml::from_str(
+            "bits_per_cell = 2\ncells_per_weight = 4\nadc_bits = 6\nadc_range = \"full-scale\"",
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            Slicing::new(
+                2,
+                4,
+                SignedBy::Differential,
+                8,
+                1,
+                Some((6, AdcRange::FullScale))
+            )
+            .unwrap()
+        );
+        let back: Slicing = toml::from_str(&toml::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+        let e = toml::from_str::<Slicing>(
+            "bits_per_cell = 2\ncells_per_weight = 4\nbits_per_dac_step = 9",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("bits_per_dac_step: expected an integer in 1..=8, found 9"),
+            "{e}"
+        );
+        let e = toml::from_str::<Slicing>("bits_per_cell = 2\ncells_per_weight = 4\nadc = 3")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown field `adc`"), "{e}");
     }
 
     fn slicing() -> impl Strategy<Value = Slicing> {

@@ -223,13 +223,13 @@ impl FixedSum {
 const ENERGY_QUANTUM_J: f64 = 1e-30;
 const V2_QUANTUM: f64 = 1e-18;
 
-/// The place of one tile in its layer: first input row, rows, weight
-/// columns (half its bit lines).
+/// The place of one tile in its layer: first input row, rows, bit lines.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct TileSpan {
     pub(crate) row0: usize,
     pub(crate) rows: usize,
-    pub(crate) cols: usize,
+    /// Bit lines (two per weight column, or a sliced weight's columns).
+    pub(crate) bit_lines: usize,
 }
 
 #[derive(Default)]
@@ -371,7 +371,7 @@ impl LayerRecorder {
                 .zip(&self.counts)
                 .map(|(t, c)| TileActivity {
                     rows: t.rows,
-                    cols: 2 * t.cols,
+                    cols: t.bit_lines,
                     reads: c.reads.load(Ordering::Relaxed),
                     active_rows: c.active_rows.load(Ordering::Relaxed),
                     input_levels: c.levels.load(Ordering::Relaxed),

@@ -31,6 +31,7 @@ use crate::hardware::{
 };
 use crate::mnist::Dataset;
 use crate::network::{Layer, NetworkKind};
+use crate::sliced::{volts_per_digit, SlicedProduct};
 
 /// How a layer's product is computed.
 enum Product {
@@ -41,6 +42,11 @@ enum Product {
     /// Tile by tile through nonlinear cells ([`crate::cells`]), DAC and
     /// ADC, then the bias.
     Cells { layer: CellLayer, bias: Vec<f32> },
+    /// Through a bit-sliced mapping ([`crate::sliced`]), then the bias.
+    Sliced {
+        layer: SlicedProduct,
+        bias: Vec<f32>,
+    },
 }
 
 /// One layer as an evaluation runs it, and what records its activity.
@@ -51,7 +57,20 @@ struct EvaluatedLayer {
 
 impl Synapses<f32> for EvaluatedLayer {
     fn product(&self, x: &[f32], out: &mut [f32]) {
+        if let Product::Sliced { layer, bias } = &self.product {
+            let x64 = DMatrix::from_iterator(1, x.len(), x.iter().map(|&v| f64::from(v)));
+            let y = layer.product(&x64, |xi| {
+                if let Some(recorder) = &self.recorder {
+                    layer.record(recorder, xi);
+                }
+            });
+            for ((o, &v), &b) in out.iter_mut().zip(y.iter()).zip(bias) {
+                *o = (v + f64::from(b)) as f32;
+            }
+            return;
+        }
         let (dac, powers): (Option<&Dac>, Option<Vec<f64>>) = match &self.product {
+            Product::Sliced { .. } => unreachable!("computed above"),
             Product::Collapsed(layer) => {
                 layer.product(x, out);
                 (None, None)
@@ -103,10 +122,11 @@ impl ProgrammedNetwork<'_> {
         };
         let ideal = self.array.converters.is_ideal();
         let cell = CellReadKind::of(&self.array.device).nonlinear();
+        let sliced = self.array.mapping;
         if self.ranges.is_none() {
             if !ideal {
                 self.ranges = Some(self.calibrate(data, key, false)?);
-            } else if probe.is_some() || cell.is_some() {
+            } else if probe.is_some() || cell.is_some() || sliced.is_some() {
                 self.ranges = Some(self.calibrate(data, key, true)?);
             }
         }
@@ -119,6 +139,28 @@ impl ProgrammedNetwork<'_> {
             let keep = read_time_s.is_some().then_some(&mut conductances);
             let ranges = self.ranges.as_deref().unwrap_or_default();
             let compensate = self.array.drift_compensation;
+            if let Some(slicing) = &sliced {
+                let tiles = pl.read_levels(t, &wires, solver, compensate, keep)?;
+                let x_max = f64::from(ranges[l].0);
+                let recorder = read_time_s
+                    .map(|read_time_s| {
+                        LayerRecorder::new(
+                            pl.spans(),
+                            Some((conductances, &wires, solver)),
+                            volts_per_digit(slicing, v_read),
+                            read_time_s,
+                        )
+                    })
+                    .transpose()?;
+                layers.push(EvaluatedLayer {
+                    product: Product::Sliced {
+                        layer: SlicedProduct::new(pl, tiles, x_max)?,
+                        bias: layer.bias.clone(),
+                    },
+                    recorder,
+                });
+                continue;
+            }
             if let Some(cell) = cell {
                 let tiles = pl.read_cells(t, &wires, cell, compensate, None)?;
                 let spans = tiles
@@ -126,7 +168,7 @@ impl ProgrammedNetwork<'_> {
                     .map(|t| TileSpan {
                         row0: t.row0,
                         rows: t.rows,
-                        cols: t.cols,
+                        bit_lines: 2 * t.cols,
                     })
                     .collect();
                 let (x_max, y_max) = ranges[l];
@@ -154,7 +196,7 @@ impl ProgrammedNetwork<'_> {
                 .map(|t| TileSpan {
                     row0: t.row0,
                     rows: t.rows,
-                    cols: t.cols,
+                    bit_lines: 2 * t.cols,
                 })
                 .collect();
             let product = if ideal {

@@ -38,6 +38,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use nalgebra::DMatrix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
+use xbar_crossbar::slicing::Slicing;
 use xbar_crossbar::{
     Adc, Converters, CrossbarError, Dac, Mapping, MappingScheme, Solver, Tile, Tiling, Wires,
 };
@@ -48,6 +49,7 @@ use crate::cells::{series_conductance, CellReadKind, CellTile};
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network, NetworkConfig};
 use crate::rng::{stream, Stream};
+use crate::sliced::SlicedLayout;
 
 /// Images used to calibrate converter ranges.
 pub const CALIBRATION_IMAGES: usize = 64;
@@ -77,6 +79,11 @@ pub struct ArrayConfig {
     /// [module docs](self)).
     #[serde(default)]
     pub solver: Solver,
+    /// Bit-sliced weights and bit-serial inputs with an ADC per slice
+    /// ([`crate::sliced`]); `None`: one weight per differential pair, one
+    /// multi-level read per product (the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<Slicing>,
 }
 
 impl ArrayConfig {
@@ -91,6 +98,7 @@ impl ArrayConfig {
             converters: Converters::default(),
             drift_compensation: true,
             solver: Solver::Auto,
+            mapping: None,
         }
     }
 
@@ -117,6 +125,64 @@ impl ArrayConfig {
         self.converters
             .validate()
             .map_err(HardwareError::from_setting)?;
+        if let Some(mapping) = &self.mapping {
+            self.validate_mapping(mapping)?;
+        }
+        Ok(())
+    }
+
+    /// What a bit-sliced mapping needs: a valid slicing, tiles wide
+    /// enough for one weight's columns, DAC steps a DAC can take, no
+    /// converters of the unsliced read, and an ohmic cell without an
+    /// access device.
+    fn validate_mapping(&self, mapping: &Slicing) -> Result<(), HardwareError> {
+        mapping.validate().map_err(|e| match e {
+            CrossbarError::InvalidParameter { field, message } => {
+                HardwareError::config(&format!("mapping.{field}"), message)
+            }
+            other => HardwareError::Crossbar(other),
+        })?;
+        let c = mapping.columns_per_weight();
+        if self.tile_cols < c {
+            return Err(HardwareError::config(
+                "tile_cols",
+                format!(
+                    "expected at least the {c} columns of one sliced weight (mapping), found {}",
+                    self.tile_cols
+                ),
+            ));
+        }
+        if mapping.bits_per_dac_step > 23 {
+            return Err(HardwareError::config(
+                "mapping.bits_per_dac_step",
+                format!(
+                    "expected at most 23 bits per DAC step, found {}",
+                    mapping.bits_per_dac_step
+                ),
+            ));
+        }
+        for (field, bits) in [
+            ("dac_bits", self.converters.dac_bits),
+            ("adc_bits", self.converters.adc_bits),
+        ] {
+            if bits.is_some() {
+                return Err(HardwareError::config(
+                    field,
+                    "a bit-sliced mapping has its own DAC steps and ADC per slice \
+                     (mapping.bits_per_dac_step, mapping.adc_bits); remove this key",
+                ));
+            }
+        }
+        if !self.device.iv.is_linear() || !self.device.access.is_none() {
+            return Err(HardwareError::config(
+                "mapping",
+                format!(
+                    "a bit-sliced mapping reads ohmic cells only; device `{}` has a nonlinear \
+                     I-V or an access device ([iv]/[access]): remove one of them",
+                    self.device.name
+                ),
+            ));
+        }
         Ok(())
     }
 }
@@ -174,6 +240,8 @@ pub(crate) struct ProgrammedLayer {
     /// How the device's cells are read (a series resistance composed into
     /// a linear read, or a nonlinear cell).
     pub read_kind: CellReadKind,
+    /// The bit slicing when the layer is sliced ([`crate::sliced`]).
+    pub sliced: Option<SlicedLayout>,
 }
 
 impl ProgrammedLayer {
@@ -187,10 +255,7 @@ impl ProgrammedLayer {
         tile: (usize, usize),
         seed: u64,
     ) -> Result<Self, HardwareError> {
-        let w = DMatrix::from_fn(layer.inputs, layer.outputs, |i, j| {
-            f64::from(layer.weights[i * layer.outputs + j])
-        });
-        Self::program_matrix(&w, device, w_max, tile, seed)
+        Self::program_matrix(&weight_matrix(layer), device, w_max, tile, seed)
     }
 
     /// As [`ProgrammedLayer::program`], for weights `w` (inputs × outputs)
@@ -223,6 +288,7 @@ impl ProgrammedLayer {
             mapping,
             tiles,
             read_kind: CellReadKind::of(device),
+            sliced: None,
         })
     }
 
@@ -279,6 +345,9 @@ impl ProgrammedLayer {
         compensate: bool,
         mut keep: Option<&mut Vec<DMatrix<f64>>>,
     ) -> Result<Vec<(usize, usize, DMatrix<f64>)>, HardwareError> {
+        if self.sliced.is_some() {
+            return self.sliced_weights(t, wires, solver, compensate, keep);
+        }
         let mut out = Vec::with_capacity(self.tiles.len());
         for (tile, array) in &mut self.tiles {
             let mut g = array.read(t)?;
@@ -362,6 +431,13 @@ pub(crate) fn effective_conductances(
     solver: Solver,
 ) -> Result<DMatrix<f64>, HardwareError> {
     Ok(solver.effective_conductances(g, wires)?)
+}
+
+/// A layer's weights as an inputs × outputs matrix.
+fn weight_matrix(layer: &Layer<f32>) -> DMatrix<f64> {
+    DMatrix::from_fn(layer.inputs, layer.outputs, |i, j| {
+        f64::from(layer.weights[i * layer.outputs + j])
+    })
 }
 
 /// `w_max` of a layer: its max |w| (an all-zero layer still needs a
@@ -554,14 +630,23 @@ impl<'n> ProgrammedNetwork<'n> {
             .iter()
             .enumerate()
             .map(|(l, layer)| {
-                ProgrammedLayer::program(
-                    layer,
-                    &array.device,
-                    scale(layer),
-                    (array.tile_rows, array.tile_cols),
-                    seed.wrapping_mul(0x9E37_79B9)
-                        .wrapping_add((l as u64) << 20),
-                )
+                let seed = seed
+                    .wrapping_mul(0x9E37_79B9)
+                    .wrapping_add((l as u64) << 20);
+                let tile = (array.tile_rows, array.tile_cols);
+                match &array.mapping {
+                    None => {
+                        ProgrammedLayer::program(layer, &array.device, scale(layer), tile, seed)
+                    }
+                    Some(slicing) => ProgrammedLayer::program_sliced(
+                        &weight_matrix(layer),
+                        &array.device,
+                        scale(layer),
+                        tile,
+                        slicing,
+                        seed,
+                    ),
+                }
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ProgrammedNetwork {

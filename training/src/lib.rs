@@ -75,6 +75,7 @@ pub mod model;
 pub mod network;
 pub mod neurosim;
 pub mod optim;
+pub mod sliced;
 pub mod train;
 pub mod trained;
 

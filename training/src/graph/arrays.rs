@@ -45,13 +45,14 @@ use xbar_crossbar::{Adc, Dac};
 use xbar_devices::Cell;
 
 use super::{kernels, Graph, Products};
-use crate::activity::{ActivityProbe, LayerRecorder, TileSpan};
+use crate::activity::{ActivityProbe, LayerRecorder};
 use crate::bptt::{fraction_correct, EncodingKey, EVALUATION_PASS};
 use crate::cells::{CellLayer, CellReadKind};
 use crate::hardware::CALIBRATION_IMAGES;
 use crate::hardware::{ArrayConfig, HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
 use crate::network::NetworkKind;
+use crate::sliced::{volts_per_digit, SlicedProduct};
 
 /// One tile's effective weights (weight units): `rows × cols`, row-major,
 /// from input row `row0` and weight column `col0`.
@@ -79,6 +80,9 @@ enum LayerProduct {
     /// Tile by tile through nonlinear cells ([`crate::cells`]), one read
     /// per output pixel.
     Cells(CellLayer),
+    /// Through a bit-sliced mapping ([`crate::sliced`]), one read per
+    /// output pixel and DAC step.
+    Sliced(SlicedProduct),
 }
 
 /// Every weighted layer as read at one time, and what records its
@@ -107,6 +111,21 @@ impl Products for Read {
     fn product(&self, layer: usize, x: &[f64], p: usize, out: &mut [f64]) {
         let (k, n) = self.dims[layer];
         let recorder = self.recorders.get(layer).and_then(Option::as_ref);
+        if let LayerProduct::Sliced(sliced) = &self.layers[layer] {
+            // The output pixels as one batch: row q is input column q.
+            let batch = DMatrix::from_fn(p, k, |q, r| x[r * p + q]);
+            let y = sliced.product(&batch, |xi| {
+                if let Some(recorder) = recorder {
+                    sliced.record(recorder, xi);
+                }
+            });
+            for j in 0..n {
+                for q in 0..p {
+                    out[j * p + q] = y[(q, j)];
+                }
+            }
+            return;
+        }
         if let LayerProduct::Cells(cells) = &self.layers[layer] {
             // One read of the tiles per output pixel: its input column.
             out.fill(0.0);
@@ -131,7 +150,9 @@ impl Products for Read {
         if let Some(recorder) = recorder {
             let dac = match &self.layers[layer] {
                 LayerProduct::Converted { dac, .. } => dac.as_ref(),
-                LayerProduct::Collapsed(_) | LayerProduct::Cells(_) => None,
+                LayerProduct::Collapsed(_) | LayerProduct::Cells(_) | LayerProduct::Sliced(_) => {
+                    None
+                }
             };
             // One read of the tiles per output pixel: its input column.
             let mut column = vec![0f32; k];
@@ -143,7 +164,7 @@ impl Products for Read {
             }
         }
         match &self.layers[layer] {
-            LayerProduct::Cells(_) => unreachable!("read above"),
+            LayerProduct::Cells(_) | LayerProduct::Sliced(_) => unreachable!("read above"),
             LayerProduct::Collapsed(w) => kernels::gemm_t(w, k, n, x, p, out),
             LayerProduct::Converted {
                 tiles,
@@ -235,14 +256,22 @@ impl ProgrammedGraph {
             .enumerate()
             .map(|(l, (_, w))| {
                 let m = DMatrix::from_row_slice(w.inputs, w.outputs, &w.weights);
-                ProgrammedLayer::program_matrix(
-                    &m,
-                    &array.device,
-                    w.max_abs_weight().max(f64::MIN_POSITIVE),
-                    (array.tile_rows, array.tile_cols),
-                    seed.wrapping_mul(0x9E37_79B9)
-                        .wrapping_add((l as u64) << 20),
-                )
+                let w_max = w.max_abs_weight().max(f64::MIN_POSITIVE);
+                let tile = (array.tile_rows, array.tile_cols);
+                let seed = seed
+                    .wrapping_mul(0x9E37_79B9)
+                    .wrapping_add((l as u64) << 20);
+                match &array.mapping {
+                    None => ProgrammedLayer::program_matrix(&m, &array.device, w_max, tile, seed),
+                    Some(slicing) => ProgrammedLayer::program_sliced(
+                        &m,
+                        &array.device,
+                        w_max,
+                        tile,
+                        slicing,
+                        seed,
+                    ),
+                }
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(ProgrammedGraph {
@@ -271,6 +300,7 @@ impl ProgrammedGraph {
         tile_by_tile: bool,
         mut keep: Option<&mut Vec<Vec<DMatrix<f64>>>>,
         cells: Option<CellsRead<'_>>,
+        sliced: Option<&[(f64, f64)]>,
     ) -> Result<Read, HardwareError> {
         let (wires, solver) = (self.array.wires, self.array.solver);
         let mut dims = Vec::with_capacity(self.layers.len());
@@ -279,6 +309,24 @@ impl ProgrammedGraph {
             let (k, n) = (pl.inputs, pl.outputs);
             dims.push((k, n));
             let mut kept = Vec::new();
+            if let (Some(ranges), Some(_)) = (sliced, &pl.sliced) {
+                let tiles = pl.read_levels(
+                    t,
+                    &wires,
+                    solver,
+                    compensate,
+                    keep.is_some().then_some(&mut kept),
+                )?;
+                layers.push(LayerProduct::Sliced(SlicedProduct::new(
+                    pl,
+                    tiles,
+                    ranges[l].0,
+                )?));
+                if let Some(keep) = keep.as_deref_mut() {
+                    keep.push(kept);
+                }
+                continue;
+            }
             if let Some(CellsRead {
                 cell,
                 ranges,
@@ -375,7 +423,7 @@ impl ProgrammedGraph {
     ) -> Result<Vec<(f64, f64)>, HardwareError> {
         let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
         let kept = on_copy.then(|| self.layers.clone());
-        let read = self.read(t0, false, None, true, None, None)?;
+        let read = self.read(t0, false, None, true, None, None, None)?;
         if let Some(layers) = kept {
             self.layers = layers;
         }
@@ -392,7 +440,7 @@ impl ProgrammedGraph {
                 ranges: &ranges,
                 converters: false,
             };
-            let read = self.read(t0, false, None, true, None, Some(cells))?;
+            let read = self.read(t0, false, None, true, None, Some(cells), None)?;
             self.layers = kept;
             self.graph.predict_with(images, &read, seed);
             read.take_error()?;
@@ -417,7 +465,10 @@ impl ProgrammedGraph {
     ) -> Result<Read, HardwareError> {
         let ideal = self.array.converters.is_ideal();
         let cell = CellReadKind::of(&self.array.device).nonlinear();
-        if self.ranges.is_none() && (!ideal || read_time_s.is_some() || cell.is_some()) {
+        let mapping = self.array.mapping;
+        if self.ranges.is_none()
+            && (!ideal || read_time_s.is_some() || cell.is_some() || mapping.is_some())
+        {
             self.ranges = Some(self.calibrate(images, ideal, seed)?);
         }
         let ranges = self.ranges.clone();
@@ -432,7 +483,9 @@ impl ProgrammedGraph {
             }),
             _ => None,
         };
-        let mut read = self.read(t, self.array.drift_compensation, used, false, keep, cells)?;
+        let sliced = mapping.and(ranges.as_deref());
+        let compensate = self.array.drift_compensation;
+        let mut read = self.read(t, compensate, used, false, keep, cells, sliced)?;
         if let (Some(read_time_s), Some(ranges)) = (read_time_s, ranges) {
             let v_read = self.array.converters.read_voltage;
             let wires = (&self.array.wires, self.array.solver);
@@ -442,17 +495,12 @@ impl ProgrammedGraph {
                 .zip(kept)
                 .zip(&ranges)
                 .map(|((pl, conductances), &(x_max, _))| {
-                    let spans = pl
-                        .tiles
-                        .iter()
-                        .map(|(tile, _)| TileSpan {
-                            row0: tile.rows.start,
-                            rows: tile.rows.len(),
-                            cols: tile.cols.len() / 2,
-                        })
-                        .collect();
                     let linear = cell.is_none().then_some((conductances, wires.0, wires.1));
-                    LayerRecorder::new(spans, linear, v_read / x_max, read_time_s).map(Some)
+                    let volts_per_unit = match &mapping {
+                        Some(slicing) => volts_per_digit(slicing, v_read),
+                        None => v_read / x_max,
+                    };
+                    LayerRecorder::new(pl.spans(), linear, volts_per_unit, read_time_s).map(Some)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
         }
@@ -559,7 +607,9 @@ fn maxima(layer: &LayerProduct) -> (f64, f64) {
             f64::from_bits(max_partial.load(Ordering::Relaxed)),
         ),
         LayerProduct::Cells(cells) => cells.maxima(),
-        LayerProduct::Collapsed(_) => unreachable!("calibration reads tile by tile"),
+        LayerProduct::Collapsed(_) | LayerProduct::Sliced(_) => {
+            unreachable!("calibration reads tile by tile")
+        }
     };
     (x.max(f64::MIN_POSITIVE), y.max(f64::MIN_POSITIVE))
 }
