@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use xbar_crossbar::slicing::Slicing;
 use xbar_crossbar::{Converters, Solver, Wires};
 use xbar_devices::{AccessSpec, DeviceSpec};
 use xbar_training::{ArrayConfig, NetworkConfig};
@@ -26,6 +27,11 @@ use crate::error::FieldError;
 /// adc_bits = 8
 /// read_voltage_v = 0.2
 /// solver = "auto"       # auto | ideal | exact | transfer
+///
+/// [array.mapping]       # optional: bit-sliced weights (network reads)
+/// bits_per_cell = 2
+/// cells_per_weight = 4
+/// adc_bits = 6          # per slice
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "ArrayKeys")]
@@ -48,6 +54,10 @@ pub struct ArraySection {
     pub vectors: usize,
     /// Global drift compensation of each array's outputs (`inference-drift`).
     pub drift_compensation: bool,
+    /// `[array.mapping]`: bit-sliced weights, bit-serial inputs and an ADC
+    /// per slice for network reads ([`Slicing`]; absent: one weight per
+    /// differential pair, one multi-level read per product).
+    pub mapping: Option<Slicing>,
 }
 
 impl Default for ArraySection {
@@ -61,6 +71,7 @@ impl Default for ArraySection {
             solver: Solver::Auto,
             vectors: 64,
             drift_compensation: true,
+            mapping: None,
         }
     }
 }
@@ -80,6 +91,7 @@ struct ArrayKeys {
     solver: Option<Solver>,
     vectors: Option<usize>,
     drift_compensation: Option<bool>,
+    mapping: Option<Slicing>,
     #[serde(flatten)]
     unknown: BTreeMap<String, toml::Value>,
 }
@@ -108,19 +120,21 @@ impl TryFrom<ArrayKeys> for ArraySection {
             solver: k.solver.unwrap_or(d.solver),
             vectors: k.vectors.unwrap_or(d.vectors),
             drift_compensation: k.drift_compensation.unwrap_or(d.drift_compensation),
+            mapping: k.mapping,
         })
     }
 }
 
 /// The keys `[array]` itself declares (the rest come from [`Wires`] and
 /// [`Converters`]).
-const ARRAY_KEYS: [&str; 6] = [
+const ARRAY_KEYS: [&str; 7] = [
     "size",
     "rows",
     "cols",
     "solver",
     "vectors",
     "drift_compensation",
+    "mapping",
 ];
 
 impl ArraySection {
@@ -167,6 +181,19 @@ impl ArraySection {
                 ));
             }
         }
+        if let Some(m) = &self.mapping {
+            let c = m.columns_per_weight();
+            if cols < c {
+                let field = if self.cols.is_some() { "cols" } else { "size" };
+                return Err(FieldError::at(
+                    "array",
+                    field,
+                    format!(
+                        "expected at least the {c} columns of one sliced weight (array.mapping), found {cols}"
+                    ),
+                ));
+            }
+        }
         self.wires.validate().map_err(|e| crossbar_field(&e))?;
         self.converters.validate().map_err(|e| crossbar_field(&e))?;
         crate::error::at_least_one("array.vectors", self.vectors, "input vector")
@@ -205,6 +232,7 @@ impl ArraySection {
             converters: self.converters,
             drift_compensation: self.drift_compensation,
             solver: self.solver,
+            mapping: self.mapping,
         }
     }
 }

@@ -53,6 +53,14 @@ pub const RESNET20_CIFAR10: &str = include_str!("../configs/resnet20-cifar10.tom
 /// envelope (architecture-cost).
 pub const ISAAC: &str = include_str!("../configs/isaac.toml");
 
+/// A conv network on ISAAC-style bit-sliced arrays: accuracy and energy
+/// per inference against the ADC bits per slice (inference-cost).
+pub const CONV_ADC_PER_SLICE: &str = include_str!("../configs/conv-adc-per-slice.toml");
+
+/// The same conv network mapped as DNN+NeuroSim V1.4's inference defaults
+/// (1-bit cells, offset columns, bit-serial inputs, 5-bit ADC per slice).
+pub const CONV_NEUROSIM_STYLE: &str = include_str!("../configs/conv-neurosim-style.toml");
+
 /// Every shipped config, as `(name, text)`; the name is the file's stem.
 pub const ALL: &[(&str, &str)] = &[
     ("quickstart", QUICKSTART),
@@ -68,6 +76,8 @@ pub const ALL: &[(&str, &str)] = &[
     ("conv-snn-pcm-drift", CONV_SNN_PCM_DRIFT),
     ("resnet20-cifar10", RESNET20_CIFAR10),
     ("isaac", ISAAC),
+    ("conv-adc-per-slice", CONV_ADC_PER_SLICE),
+    ("conv-neurosim-style", CONV_NEUROSIM_STYLE),
 ];
 
 /// The text of shipped config `name`.

@@ -64,6 +64,12 @@ impl ExperimentKind for CrossbarIrDrop {
         let a = &s.array;
         a.check()?;
         a.check_memory(a.vectors)?;
+        if a.mapping.is_some() {
+            return Err(FieldError::new(
+                "array.mapping",
+                "a bit-sliced mapping is not modelled by crossbar-ir-drop (it compares one array's analog currents); use inference-drift or inference-cost for network reads through it",
+            ));
+        }
         if a.converters.dac_bits.is_some() || a.converters.adc_bits.is_some() {
             return Err(FieldError::new(
                 "array.dac_bits",

@@ -183,6 +183,14 @@ impl InferenceCost {
     /// The design priced: technology, ADC bits and sharing, buffers and
     /// neurons from the network.
     ///
+    /// With a bit-sliced `[array.mapping]` the activity is recorded per DAC
+    /// step (a product is one step: every bit line converted once), so the
+    /// design prices it with the mapping's ADC bits per slice (or, for an
+    /// exact ADC, the bits that hold the largest partial sum of a tile,
+    /// `⌈log₂(M·(2^b_d − 1)·(2^b_c − 1) + 1)⌉`), a DAC of `b_d` bits per
+    /// active row and step, and `b_d` input bits read per step; `cost.adc_bits`
+    /// still overrides the ADC bits.
+    ///
     /// # Errors
     /// A technology that cannot be read.
     pub fn design(s: &Settings, kind: NetworkKind, ctx: &Context) -> Result<Design, FieldError> {
@@ -192,15 +200,28 @@ impl InferenceCost {
             NetworkKind::Spiking => (1, NeuronKind::Lif),
             NetworkKind::Relu => (dac_bits, NeuronKind::Relu),
         };
+        let (adc_bits, input_bits, dac) = match &s.array.mapping {
+            Some(m) => {
+                let rows = s.array.shape().0;
+                let exact = (m.max_partial_sum(rows) + 1.0).log2().ceil() as u32;
+                let slice_bits = m.adc.map_or(exact, |(b, _)| b);
+                (slice_bits, m.bits_per_dac_step, true)
+            }
+            None => (
+                s.array.converters.adc_bits.unwrap_or(8),
+                bits,
+                s.array.converters.dac_bits.is_some(),
+            ),
+        };
         Ok(Design {
             technology,
-            adc_bits: s.cost.adc_bits.or(s.array.converters.adc_bits).unwrap_or(8),
+            adc_bits: s.cost.adc_bits.unwrap_or(adc_bits),
             columns_per_adc: s.cost.columns_per_adc,
-            input_bits: bits,
+            input_bits,
             output_bits: bits,
             r_driver_ohm: s.array.wires.r_source,
             read_voltage_v: s.array.converters.read_voltage,
-            dac: s.array.converters.dac_bits.is_some(),
+            dac,
             neuron,
         })
     }

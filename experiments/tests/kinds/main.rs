@@ -26,6 +26,7 @@ fn located(text: &str) -> (usize, usize, String, String) {
 mod architecture_cost;
 mod inference_cost;
 mod insitu_write_energy;
+mod sliced_mapping;
 
 fn options(dir: &Path) -> RunOptions {
     RunOptions {
