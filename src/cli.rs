@@ -7,8 +7,9 @@ use clap::{Args, Parser, Subcommand};
 use xbar_crossbar::{Converters, Solver, Wires};
 
 use crate::parse::{
-    parse_count, parse_jobs, parse_means, parse_positive, parse_pulses, parse_resistance,
-    parse_size, parse_solver, parse_stds, parse_targets, parse_times, parse_widths, List, Widths,
+    parse_count, parse_jobs, parse_mapping, parse_means, parse_positive, parse_pulses,
+    parse_resistance, parse_size, parse_solver, parse_stds, parse_targets, parse_times,
+    parse_widths, List, Widths,
 };
 use xbar_experiments::kinds::inference_drift;
 use xbar_experiments::sections::ArraySection;
@@ -711,6 +712,12 @@ pub struct ProgrammedModelArgs {
     pub solver: Solver,
     #[command(flatten)]
     pub converters: ConverterArgs,
+    /// Bit-sliced weights and bit-serial inputs with an ADC per slice, as
+    /// `[array.mapping]`'s keys, e.g.
+    /// `bits_per_cell=2,cells_per_weight=4,adc_bits=6` (also signed,
+    /// input_bits, bits_per_dac_step, adc_range; none: differential pairs)
+    #[arg(long, value_name = "KEY=V,…", value_parser = parse_mapping)]
+    pub mapping: Option<xbar_crossbar::slicing::Slicing>,
     /// Do not scale outputs by global drift compensation
     #[arg(long)]
     pub no_drift_compensation: bool,
@@ -728,7 +735,7 @@ pub struct ProgrammedModelArgs {
 impl ProgrammedModelArgs {
     /// The flag that sets each config field, for errors found by a kind's
     /// check.
-    pub const FLAGS: [(&'static str, &'static str); 12] = [
+    pub const FLAGS: [(&'static str, &'static str); 13] = [
         ("evaluation.model", "--model"),
         ("evaluation.steps", "--steps"),
         ("evaluation.dt_s", "--dt"),
@@ -741,6 +748,7 @@ impl ProgrammedModelArgs {
         ("array.dac_bits", "--dac-bits"),
         ("array.adc_bits", "--adc-bits"),
         ("array.read_voltage_v", "--read-voltage"),
+        ("array.mapping", "--mapping"),
     ];
 
     /// The `[evaluation]` section of the model these flags name (times and
@@ -763,6 +771,7 @@ impl ProgrammedModelArgs {
             converters: self.converters.converters(),
             solver: self.solver,
             drift_compensation: !self.no_drift_compensation,
+            mapping: self.mapping,
             ..ArraySection::default()
         }
     }

@@ -24,6 +24,25 @@ pub fn parse_solver(text: &str) -> Result<Solver, String> {
         .ok_or_else(|| format!("expected one of auto, ideal, exact, transfer, found `{text}`"))
 }
 
+/// A bit-sliced mapping as comma-separated `key=value` pairs, the keys of
+/// `[array.mapping]` (e.g. `bits_per_cell=2,cells_per_weight=4,adc_bits=6`).
+pub fn parse_mapping(text: &str) -> Result<xbar_crossbar::slicing::Slicing, String> {
+    let mut table = String::new();
+    for item in text.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (key, value) = item.split_once('=').ok_or_else(|| {
+            format!("`{item}` is not key=value; expected e.g. bits_per_cell=2,cells_per_weight=4,adc_bits=6")
+        })?;
+        let value = value.trim();
+        let quoted = if value.parse::<i64>().is_ok() {
+            value.to_string()
+        } else {
+            format!("{value:?}")
+        };
+        table.push_str(&format!("{} = {quoted}\n", key.trim()));
+    }
+    toml::from_str(&table).map_err(|e| e.message().to_string())
+}
+
 /// Comma-separated layer widths.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Widths(pub Vec<usize>);

@@ -96,6 +96,53 @@ fn cost_writes_the_kinds_columns_and_refuses_bad_input() {
     args.extend_from_slice(&["--columns-per-adc", "0", "--output", "c.csv"]);
     let e = fails(d, &args);
     assert!(e.contains("--columns-per-adc"), "{e}");
+    // A bit-sliced mapping brings its own ADC per slice: refused beside
+    // --adc-bits, a bad key named; without --adc-bits it runs, and 8-bit
+    // weights on four 2-bit cells per sign convert 4× the bit lines of
+    // differential pairs at the same 6 bits.
+    let mapped = |mapping: &'static str, out: &'static str, adc: bool| {
+        let mut args: Vec<&str> = base.to_vec();
+        if !adc {
+            args.truncate(args.len() - 2);
+            args.extend_from_slice(&["--cost-adc-bits", "6"]);
+        }
+        args.extend_from_slice(&["--mapping", mapping, "--output", out]);
+        args
+    };
+    let e = fails(
+        d,
+        &mapped("bits_per_cell=2,cells_per_weight=4", "d.csv", true),
+    );
+    assert!(
+        e.contains("--adc-bits") && e.contains("bit-sliced mapping"),
+        "{e}"
+    );
+    let e = fails(
+        d,
+        &mapped(
+            "bits_per_cell=2,cells_per_weight=4,bits_per_dac_step=9",
+            "d.csv",
+            false,
+        ),
+    );
+    assert!(
+        e.contains("--mapping")
+            && e.contains("bits_per_dac_step: expected an integer in 1..=8, found 9"),
+        "{e}"
+    );
+    ok(
+        d,
+        &mapped(
+            "bits_per_cell=2,cells_per_weight=4,input_bits=1",
+            "d.csv",
+            false,
+        ),
+    );
+    let (_, m) = read(&d.join("d.csv"));
+    let ratio = num(&m, "adc_energy_J") / num(&a, "adc_energy_J");
+    // (Not exactly 4: the second layer's reads follow the hidden spikes,
+    // which the 8-bit weights move a little.)
+    assert!((ratio / 4.0 - 1.0).abs() < 0.05, "{ratio}");
     std::fs::write(d.join("t.toml"), "name = \"x\"\n").unwrap();
     let mut args: Vec<&str> = base.to_vec();
     args.extend_from_slice(&["--technology", "t.toml", "--output", "c.csv"]);

@@ -81,3 +81,34 @@ fn unsupported_mappings_are_located_config_errors() {
         assert!(message.contains(says), "{message}");
     }
 }
+
+/// The shipped `conv-adc-per-slice`, reduced (300 training images, one
+/// epoch, 30 test images, a 2-bit and a 9-bit clipping ADC per slice): the
+/// 2-bit ADC clips the slices' sums and loses accuracy, and the ADC energy
+/// grows by two orders of magnitude (×2 per bit at the same activity).
+#[test]
+fn shipped_conv_adc_per_slice_runs_reduced() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = xbar_experiments::shipped::get("conv-adc-per-slice")
+        .unwrap()
+        .replace("train_limit = 6000", "train_limit = 300")
+        .replace("test_limit = 1000", "test_limit = 30")
+        .replace("epochs = 2", "epochs = 1")
+        .replace(
+            "\"array.mapping.adc_range\" = [\"clip\", \"full-scale\"]",
+            "\"array.mapping.adc_range\" = [\"clip\"]",
+        )
+        .replace(
+            "\"array.mapping.adc_bits\" = [2, 3, 4, 5, 6, 7, 8, 9]",
+            "\"array.mapping.adc_bits\" = [2, 9]",
+        );
+    let exp = Experiment::parse(&dir.path().join("c.toml"), &text).unwrap();
+    assert_eq!(exp.points.len(), 2);
+    let df = run_in(&exp, dir.path()).unwrap();
+    let (acc, adc) = (column(&df, "accuracy_pct"), column(&df, "adc_energy_J"));
+    let software = column(&df, "software_accuracy_pct")[0];
+    assert!(acc[1] > acc[0] + 20.0, "{acc:?} (software {software})");
+    assert!((acc[1] - software).abs() <= 10.0, "{acc:?} vs {software}");
+    let ratio = adc[1] / adc[0];
+    assert!(ratio > 50.0 && ratio < 400.0, "{ratio}");
+}
