@@ -82,8 +82,8 @@ fn unsupported_mappings_are_located_config_errors() {
     }
 }
 
-/// The shipped `conv-adc-per-slice`, reduced (300 training images, one
-/// epoch, 30 test images, a 2-bit and a 9-bit clipping ADC per slice): the
+/// The shipped `conv-adc-per-slice`, reduced (1 000 training images, one
+/// epoch in batches of 16, 50 test images, a 2-bit and a 9-bit clipping ADC per slice): the
 /// 2-bit ADC clips the slices' sums and loses accuracy, and the ADC energy
 /// grows by two orders of magnitude (×2 per bit at the same activity).
 #[test]
@@ -91,9 +91,10 @@ fn shipped_conv_adc_per_slice_runs_reduced() {
     let dir = tempfile::tempdir().unwrap();
     let text = xbar_experiments::shipped::get("conv-adc-per-slice")
         .unwrap()
-        .replace("train_limit = 6000", "train_limit = 300")
-        .replace("test_limit = 1000", "test_limit = 30")
+        .replace("train_limit = 6000", "train_limit = 1000")
+        .replace("test_limit = 1000", "test_limit = 50")
         .replace("epochs = 2", "epochs = 1")
+        .replace("batch_size = 128", "batch_size = 16")
         .replace(
             "\"array.mapping.adc_range\" = [\"clip\", \"full-scale\"]",
             "\"array.mapping.adc_range\" = [\"clip\"]",
