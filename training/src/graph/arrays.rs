@@ -300,8 +300,14 @@ impl ProgrammedGraph {
         tile_by_tile: bool,
         mut keep: Option<&mut Vec<Vec<DMatrix<f64>>>>,
         cells: Option<CellsRead<'_>>,
-        sliced: Option<&[(f64, f64)]>,
     ) -> Result<Read, HardwareError> {
+        // A bit-sliced mapping reads through its slices once calibrated
+        // (the calibration itself reads tile by tile the weights the
+        // slices hold).
+        let sliced = match (&self.array.mapping, tile_by_tile) {
+            (Some(_), false) => self.ranges.clone(),
+            _ => None,
+        };
         let (wires, solver) = (self.array.wires, self.array.solver);
         let mut dims = Vec::with_capacity(self.layers.len());
         let mut layers = Vec::with_capacity(self.layers.len());
@@ -309,7 +315,7 @@ impl ProgrammedGraph {
             let (k, n) = (pl.inputs, pl.outputs);
             dims.push((k, n));
             let mut kept = Vec::new();
-            if let (Some(ranges), Some(_)) = (sliced, &pl.sliced) {
+            if let (Some(ranges), Some(_)) = (&sliced, &pl.sliced) {
                 let tiles = pl.read_levels(
                     t,
                     &wires,
@@ -423,7 +429,7 @@ impl ProgrammedGraph {
     ) -> Result<Vec<(f64, f64)>, HardwareError> {
         let t0 = self.array.device.drift.as_ref().map_or(0.0, |d| d.t0_s);
         let kept = on_copy.then(|| self.layers.clone());
-        let read = self.read(t0, false, None, true, None, None, None)?;
+        let read = self.read(t0, false, None, true, None, None)?;
         if let Some(layers) = kept {
             self.layers = layers;
         }
@@ -440,7 +446,7 @@ impl ProgrammedGraph {
                 ranges: &ranges,
                 converters: false,
             };
-            let read = self.read(t0, false, None, true, None, Some(cells), None)?;
+            let read = self.read(t0, false, None, true, None, Some(cells))?;
             self.layers = kept;
             self.graph.predict_with(images, &read, seed);
             read.take_error()?;
@@ -483,9 +489,8 @@ impl ProgrammedGraph {
             }),
             _ => None,
         };
-        let sliced = mapping.and(ranges.as_deref());
         let compensate = self.array.drift_compensation;
-        let mut read = self.read(t, compensate, used, false, keep, cells, sliced)?;
+        let mut read = self.read(t, compensate, used, false, keep, cells)?;
         if let (Some(read_time_s), Some(ranges)) = (read_time_s, ranges) {
             let v_read = self.array.converters.read_voltage;
             let wires = (&self.array.wires, self.array.solver);
