@@ -27,6 +27,10 @@
 //! differential bit-line currents are sensed, digitised by the ADC and
 //! added digitally across tiles; biases and neurons are digital.
 //!
+//! With [`ArrayConfig::mapping`] the weights are instead bit-sliced over
+//! cells of a few levels, the inputs fed a few bits per DAC step and every
+//! slice's partial sum converted by its own ADC ([`crate::sliced`]).
+//!
 //! Without an ADC the whole layer is linear, so its tiles collapse into one
 //! effective weight matrix and inference costs what the software forward
 //! pass costs. The ADC's full scale is calibrated per layer as the largest

@@ -13,6 +13,7 @@
 //! | [`mod@train`] | surrogate-gradient BPTT training with Adam, [`NoiseInjection`] (hardware-aware) |
 //! | [`optim`] | Adam |
 //! | [`hardware`] | mapping onto programmed tiles of a device, drift, read noise, IR drop, DAC/ADC; accuracy over time and instances |
+//! | [`sliced`] | network reads through a bit-sliced mapping ([`ArrayConfig::mapping`]): weights on cells of a few levels, bit-serial inputs, an ADC per slice and step, shift-and-add |
 //! | [`evaluation`] | the one evaluation of a programmed network, [`ProgrammedNetwork::evaluate_at`], with an optional [`ActivityProbe`] |
 //! | [`activity`] | what the arrays do during an evaluation, for the cost model: [`ActivityProbe`], [`LayerActivity`], [`TileActivity`], [`InputAdmittance`] (exact array power) |
 //! | [`insitu`] | training on the arrays by device pulses |
