@@ -113,3 +113,33 @@ fn shipped_conv_adc_per_slice_runs_reduced() {
     let ratio = adc[1] / adc[0];
     assert!(ratio > 50.0 && ratio < 400.0, "{ratio}");
 }
+
+/// The shipped `conv-neurosim-style`, reduced as `conv-adc-per-slice`
+/// above, at NeuroSim's 1-bit cells and offset columns: a 3-bit
+/// full-scale ADC per slice (Δ = 128/7 units) loses accuracy an 8-bit one
+/// keeps.
+#[test]
+fn shipped_conv_neurosim_style_runs_reduced() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = xbar_experiments::shipped::get("conv-neurosim-style")
+        .unwrap()
+        .replace("train_limit = 6000", "train_limit = 1000")
+        .replace("test_limit = 1000", "test_limit = 50")
+        .replace("epochs = 2", "epochs = 1")
+        .replace("batch_size = 128", "batch_size = 16")
+        .replace(
+            "\"array.mapping.adc_range\" = [\"full-scale\", \"clip\"]",
+            "\"array.mapping.adc_range\" = [\"full-scale\"]",
+        )
+        .replace(
+            "\"array.mapping.adc_bits\" = [3, 4, 5, 6, 7, 8]",
+            "\"array.mapping.adc_bits\" = [3, 8]",
+        );
+    let exp = Experiment::parse(&dir.path().join("n.toml"), &text).unwrap();
+    assert_eq!(exp.points.len(), 2);
+    let df = run_in(&exp, dir.path()).unwrap();
+    let acc = column(&df, "accuracy_pct");
+    let software = column(&df, "software_accuracy_pct")[0];
+    assert!(acc[1] > acc[0] + 10.0, "{acc:?} (software {software})");
+    assert!((acc[1] - software).abs() <= 6.0, "{acc:?} vs {software}");
+}
