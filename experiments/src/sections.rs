@@ -271,7 +271,10 @@ pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldE
             ),
         ));
     }
-    if !matches!(device.access, AccessSpec::None | AccessSpec::Resistor { .. }) {
+    if !matches!(
+        device.access,
+        AccessSpec::None | AccessSpec::Resistor { .. }
+    ) {
         return Err(FieldError::new(
             "device.access",
             format!(
