@@ -31,14 +31,14 @@ def main():
     pairs = min(len(sets), len(resets))
     print("# MEASURED DATA: one device, CrossSim's example of measured LTP/LTD ramps for lookup-table")
     print("# generation (sandialabs/cross-sim b30b365, examples/lookup_table_generation/lookup_table_example,")
-    print("# BSD-3-Clause, Copyright 2017 Sandia Corporation). Read current at 0.1 V divided by 0.1 V, in mS.")
+    print("# BSD-3-Clause, Copyright 2017 Sandia Corporation). Read current at 0.1 V divided by 0.1 V, in S.")
     print(f"# {pairs} cycles of one set ramp (+1) and one reset ramp (-1); see README.md beside this file.")
-    print("pulse_voltage_V,device_01_mS")
+    print("pulse_voltage_V,device_01")
     for up, down in zip(sets[:pairs], resets[:pairs]):
         for g in up:
-            print(f"1,{g * 1e3:.6g}")
+            print(f"1,{g:.6g}")
         for g in down:
-            print(f"-1,{g * 1e3:.6g}")
+            print(f"-1,{g:.6g}")
 
 
 if __name__ == "__main__":
