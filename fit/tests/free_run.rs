@@ -281,6 +281,21 @@ fn clean_sets_run_free_as_close_as_the_peer() {
             ours.mean_relative < 1.5 * scipy,
             "{file}: {ours:?} against {scipy}"
         );
+        // Soft bounds written from the median curve's trajectory fit: the
+        // per-device step fits' means ran free at 3.70 % and 3.28 % of the
+        // range (2.5× and 1.6× scipy's soft bounds); now 1.64 % and 1.93 %.
+        let soft = fit.free_run_of(PulseModel::SoftBounds).unwrap();
+        let soft_peer = scipy_free_run(&peer.replace(".scipy.json", ".soft-bounds.scipy.json"));
+        let median = fit.soft_bounds_median.unwrap();
+        println!(
+            "{file}: soft bounds {:.4} scipy {soft_peer:.4}; {median:?}",
+            soft.mean_relative
+        );
+        assert!(median.kept, "{file}: {median:?}");
+        assert!(
+            soft.mean_relative < 1.25 * soft_peer,
+            "{file}: soft bounds {soft:?} against {soft_peer}"
+        );
         let noisy = fit
             .devices
             .iter()

@@ -74,6 +74,18 @@ impl PulseFit {
         if let Some(line) = self.estimator_line() {
             s.line(line);
         }
+        if let Some(m) = &self.soft_bounds_median {
+            s.line(format!(
+                "soft bounds written from {}: fitted to the measured median curve run free, it lies {} of the range from it (noiseless), the per-device fits' means {} (the median curve's fit is written where it runs closer by a quarter plus 0.2 %; D2D from the devices); α_up {}, α_down {}, g_min {}, g_max {}",
+                if m.kept { "the median curve's fit" } else { "the per-device fits' means" },
+                percent(m.free_run_relative),
+                percent(m.devices_free_run_relative),
+                sig(m.alpha_up, 3),
+                sig(m.alpha_down, 3),
+                format_si(m.g_min_S, "S"),
+                format_si(m.g_max_S, "S"),
+            ));
+        }
         if let Some(m) = measured {
             let bins = |t: Option<&xbar_devices::pulse::StepTable>| {
                 t.map_or("-".to_string(), |t| t.bins().to_string())
