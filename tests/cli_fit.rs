@@ -362,10 +362,6 @@ fn long_layout_gives_the_same_fit_as_wide() {
     assert_eq!(body("w.toml"), body("l.toml"));
 }
 
-/// Retention and repeated reads next to the pulse trains: the device file
-/// gets `[drift]` (ν of the closed form `G(t) = G₀·(t/t₀)^(−ν)` written
-/// here) and `[read_noise]`, and `device drift` follows the fitted law.
-
 /// The `conductance_mean_S` column of a `device pulse` CSV, indexed by
 /// pulse (rows come in pulse order from 0).
 fn mean_curve(path: &Path) -> Vec<f64> {

@@ -14,6 +14,9 @@ fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/pulse-trains-synthetic.csv")
 }
 
+/// Retention and repeated reads next to the pulse trains: the device file
+/// gets `[drift]` (ν of the closed form `G(t) = G₀·(t/t₀)^(−ν)` written
+/// here) and `[read_noise]`, and `device drift` follows the fitted law.
 #[test]
 fn retention_and_read_noise_complete_the_device() {
     let dir = TempDir::new().unwrap();
