@@ -387,7 +387,7 @@ impl SoftBoundsFit {
 /// from the measured median (3.7 % of the range on
 /// `data/pulse-trains-synthetic.csv` against 1.5 % for scipy's trajectory
 /// fit of the same model). The same map fitted to the median curve run
-/// free (the trajectory fit of [`SoftTrajectory`], from the built
+/// free (the per-device trajectory fit's map, from the built
 /// parameters and from 1/3, 1 and 3 e-foldings per half-cycle) is written
 /// instead where its curve runs closer to the median by the exponential
 /// model's margin (a quarter plus 0.2 % of the range). The lower asymptote
