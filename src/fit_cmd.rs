@@ -20,8 +20,11 @@ use crate::parse::{parse_positive, parse_size};
 #[derive(Debug, Args)]
 pub struct FitArgs {
     /// Pulse trains (CSV, TSV or .xlsx): wide (`pulse_voltage_V` or
-    /// `polarity`, then one conductance column in S per device) or long
-    /// (`device`, `pulse`, `polarity`, `conductance_S`, optional `cycle`)
+    /// `polarity`, then one conductance column in S per device; a column
+    /// named `dev1_uS`, `_mS`, `_nS`, `_pS`, `_kohm`, `_ohm`, or `_nA`, `_uA`
+    /// with `read_voltage_V`, says its unit; `time_s`, `cycle`, `pulse` are
+    /// not devices) or long (`device`, `pulse`, `polarity`, `conductance_S`
+    /// or `conductance_uS`, …, optional `cycle`)
     #[arg(long, value_name = "FILE")]
     pub pulses: Option<PathBuf>,
     /// Retention (drift): `time_s`, then one conductance column (S) per

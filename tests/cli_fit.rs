@@ -362,6 +362,66 @@ fn long_layout_gives_the_same_fit_as_wide() {
     assert_eq!(body("w.toml"), body("l.toml"));
 }
 
+#[test]
+fn columns_in_microsiemens_or_kiloohms_give_the_fit_of_siemens() {
+    // The same pulse trains as conductances in S, in µS and as
+    // resistances in kΩ, beside time_s and cycle columns: the same device
+    // file, number for number (to rounding of the unit conversion).
+    let dir = TempDir::new().unwrap();
+    let rows = good_rows(25);
+    let table = |header: &str, convert: &dyn Fn(f64) -> f64| {
+        let mut t = format!("{header}\n");
+        for (i, l) in rows.lines().enumerate() {
+            let c: Vec<&str> = l.split(',').collect();
+            let g = |k: usize| convert(c[k].parse::<f64>().unwrap());
+            t += &format!("{},{},{},{:e},{:e}\n", c[0], i, i / 50, g(1), g(2));
+        }
+        t
+    };
+    let files = [
+        ("s.csv", table("pulse_voltage_V,time_s,cycle,a,b", &|g| g)),
+        (
+            "us.csv",
+            table("pulse_voltage_V,time_s,cycle,a_uS,b_uS", &|g| g * 1e6),
+        ),
+        (
+            "kohm.csv",
+            table("pulse_voltage_V,time_s,cycle,a_kohm,b_kohm", &|g| 1e-3 / g),
+        ),
+    ];
+    let mut bodies = Vec::new();
+    for (name, text) in &files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+        let out = format!("{name}.toml");
+        ok(dir.path(), &["device", "fit", "--pulses", name, "-o", &out]);
+        bodies.push(std::fs::read_to_string(dir.path().join(&out)).unwrap());
+    }
+    let values = |body: &str| -> Vec<(String, String)> {
+        body.lines()
+            .filter(|l| !l.starts_with("name") && !l.starts_with("description"))
+            .filter_map(|l| l.split_once(" = "))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    let reference = values(&bodies[0]);
+    assert!(reference.iter().any(|(k, _)| k == "g_max"), "{}", bodies[0]);
+    for (body, (name, _)) in bodies[1..].iter().zip(&files[1..]) {
+        let other = values(body);
+        assert_eq!(other.len(), reference.len(), "{name}:\n{body}");
+        for ((k, a), (k2, b)) in reference.iter().zip(&other) {
+            assert_eq!(k, k2, "{name}");
+            match (a.parse::<f64>(), b.parse::<f64>()) {
+                // Both at rounding level (the noiseless rows' C2C): alike.
+                (Ok(x), Ok(y)) => assert!(
+                    (x - y).abs() <= 1e-9 * x.abs().max(y.abs()) || x.abs().max(y.abs()) < 1e-12,
+                    "{name}: {k} = {x} vs {y}"
+                ),
+                _ => assert_eq!(a, b, "{name}: {k}"),
+            }
+        }
+    }
+}
+
 /// The `conductance_mean_S` column of a `device pulse` CSV, indexed by
 /// pulse (rows come in pulse order from 0).
 fn mean_curve(path: &Path) -> Vec<f64> {

@@ -156,23 +156,18 @@ impl PulseData {
                 ))
             }
         };
-        let skip: Vec<usize> = [
-            Some(pcol),
-            table.find("read_voltage_V"),
-            table.find("pulse"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
         let mut polarity = Vec::with_capacity(table.rows.len());
         for r in 0..table.rows.len() {
             polarity.push(polarity_of(table, r, pcol, voltage)?);
         }
         let mut devices = Vec::new();
         for col in 0..table.header.len() {
-            if skip.contains(&col) {
+            if col == pcol {
                 continue;
             }
+            let Some(name) = table.device_column(col)? else {
+                continue;
+            };
             let mut points = Vec::new();
             for (r, &pol) in polarity.iter().enumerate() {
                 if let Some(g) = table.conductance(r, col)? {
@@ -184,7 +179,7 @@ impl PulseData {
                     });
                 }
             }
-            devices.push(train(table.header[col].clone(), points));
+            devices.push(train(name, points));
         }
         Ok(PulseData {
             file: table.file.clone(),
@@ -198,7 +193,10 @@ impl PulseData {
         let dcol = table.require("device", what)?;
         let pcol = table.require("pulse", what)?;
         let polcol = table.require("polarity", what)?;
-        let gcol = table.require("conductance_S", what)?;
+        let gcol = match table.find_measured(&["conductance", "resistance", "current"]) {
+            Some(c) => c,
+            None => table.require("conductance_S", what)?,
+        };
         let ccol = table.find("cycle");
         // device → [(cycle, pulse, g, polarity, line)]
         let mut order: Vec<String> = Vec::new();
@@ -316,6 +314,79 @@ fn train(name: String, points: Vec<Point>) -> DeviceTrain {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn conductances(d: &PulseData) -> Vec<Vec<f64>> {
+        d.devices
+            .iter()
+            .map(|t| t.points.iter().map(|p| p.g).collect())
+            .collect()
+    }
+
+    #[test]
+    fn the_unit_in_a_column_name_is_respected() {
+        // One device as 1, 2, 4 µS, written in five units; the row columns
+        // time_s and cycle are not devices.
+        let siemens = "pulse_voltage_V,read_voltage_V,time_s,cycle,d\n1,0.2,0,0,1e-6\n1,0.2,1,0,2e-6\n-1,0.2,2,0,4e-6\n";
+        let read = |text: &str| {
+            PulseData::from_table(&Table::from_csv_text("u.csv", text, b',').unwrap()).unwrap()
+        };
+        let reference = read(siemens);
+        assert_eq!(reference.devices.len(), 1, "time_s and cycle are skipped");
+        assert_eq!(reference.devices[0].name, "d");
+        let expected = conductances(&reference);
+        for text in [
+            "pulse_voltage_V,d_uS\n1,1\n1,2\n-1,4\n",
+            "pulse_voltage_V,d_µS\n1,1\n1,2\n-1,4\n",
+            "pulse_voltage_V,d_nS\n1,1000\n1,2000\n-1,4000\n",
+            "pulse_voltage_V,d_kohm\n1,1000\n1,500\n-1,250\n",
+            // I = g·V at 0.2 V: 0.2, 0.4, 0.8 µA.
+            "pulse_voltage_V,read_voltage_V,d_uA\n1,0.2,0.2\n1,0.2,0.4\n-1,0.2,0.8\n",
+        ] {
+            let d = read(text);
+            assert_eq!(d.devices.len(), 1, "{text}");
+            assert_eq!(d.devices[0].name, "d", "{text}");
+            for (g, e) in conductances(&d)[0].iter().zip(&expected[0]) {
+                assert!((g - e).abs() <= 1e-15 * e, "{text}: {g} vs {e}");
+            }
+        }
+        // The long layout names its unit the same way.
+        let long = read("device,pulse,polarity,conductance_uS\nd,0,1,1\nd,1,1,2\nd,2,-1,4\n");
+        for (g, e) in conductances(&long)[0].iter().zip(&expected[0]) {
+            assert!((g - e).abs() <= 1e-15 * e, "long: {g} vs {e}");
+        }
+    }
+
+    #[test]
+    fn columns_that_are_not_devices_or_lack_what_they_need_are_refused_where_they_are() {
+        let fails = |text: &str| {
+            PulseData::from_table(&Table::from_csv_text("u.csv", text, b',').unwrap())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = fails("pulse_voltage_V,delay_ms,d\n1,5,1e-6\n-1,5,2e-6\n");
+        assert!(
+            e.starts_with("u.csv: column `delay_ms`") && e.contains("in ms is not a device"),
+            "{e}"
+        );
+        let e = fails("pulse_voltage_V,d_nA\n1,5\n-1,6\n");
+        assert!(
+            e.contains("column `d_nA`") && e.contains("read_voltage_V"),
+            "{e}"
+        );
+        let e = fails("pulse_voltage_V,read_voltage_V,d_nA\n1,0.2,5\n-1,0,6\n");
+        assert!(
+            e.starts_with("u.csv:3: column `read_voltage_V`") && e.contains("nonzero read voltage"),
+            "{e}"
+        );
+        let e = fails("pulse_voltage_V,d_ohm\n1,1e4\n-1,0\n");
+        assert!(
+            e.starts_with("u.csv:3: column `d_ohm`") && e.contains("resistance > 0"),
+            "{e}"
+        );
+        // µS values with no unit: above 1 S, and the message shows how to name it.
+        let e = fails("pulse_voltage_V,d\n1,5\n-1,6\n");
+        assert!(e.contains("above 1 S") && e.contains("`d_uS`"), "{e}");
+    }
 
     #[test]
     fn wide_table_with_gaps_makes_steps_only_between_measured_neighbours() {

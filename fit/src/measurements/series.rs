@@ -43,7 +43,10 @@ pub fn series(
     };
     let mut out: Vec<Series> = Vec::new();
     if let Some(dcol) = table.find("device") {
-        let gcol = table.require("conductance_S", "the long layout has device, conductance_S")?;
+        let gcol = match table.find_measured(&["conductance", "resistance", "current"]) {
+            Some(c) => c,
+            None => table.require("conductance_S", "the long layout has device, conductance_S")?,
+        };
         for r in 0..table.rows.len() {
             let name = match &table.rows[r].1[dcol] {
                 Cell::Text(t) => t.clone(),
@@ -89,8 +92,11 @@ pub fn series(
             {
                 continue;
             }
+            let Some(name) = table.device_column(col)? else {
+                continue;
+            };
             let mut s = Series {
-                name: table.header[col].clone(),
+                name,
                 x: Vec::new(),
                 g: Vec::new(),
                 lines: Vec::new(),

@@ -17,6 +17,86 @@ pub enum Cell {
     Text(String),
 }
 
+/// What a column's values measure, by the unit its name ends in
+/// (`dev1_uS`, `cell_kohm`, `read_current_nA`), with the factor to the SI
+/// unit. A name with none of these suffixes holds conductances in S.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ColumnUnit {
+    /// Conductance; value × factor = S.
+    Conductance(f64),
+    /// Resistance; value × factor = Ω, the conductance its inverse.
+    Resistance(f64),
+    /// Read current; value × factor = A, the conductance `I/V_read` with the
+    /// row's `read_voltage_V`.
+    Current(f64),
+}
+
+/// Unit suffixes of conductance, resistance and current columns.
+const UNITS: &[(&str, ColumnUnit)] = &[
+    ("_S", ColumnUnit::Conductance(1.0)),
+    ("_mS", ColumnUnit::Conductance(1e-3)),
+    ("_uS", ColumnUnit::Conductance(1e-6)),
+    ("_µS", ColumnUnit::Conductance(1e-6)),
+    ("_μS", ColumnUnit::Conductance(1e-6)),
+    ("_nS", ColumnUnit::Conductance(1e-9)),
+    ("_pS", ColumnUnit::Conductance(1e-12)),
+    ("_ohm", ColumnUnit::Resistance(1.0)),
+    ("_Ohm", ColumnUnit::Resistance(1.0)),
+    ("_Ω", ColumnUnit::Resistance(1.0)),
+    ("_kohm", ColumnUnit::Resistance(1e3)),
+    ("_kOhm", ColumnUnit::Resistance(1e3)),
+    ("_kΩ", ColumnUnit::Resistance(1e3)),
+    ("_Mohm", ColumnUnit::Resistance(1e6)),
+    ("_MOhm", ColumnUnit::Resistance(1e6)),
+    ("_MΩ", ColumnUnit::Resistance(1e6)),
+    ("_A", ColumnUnit::Current(1.0)),
+    ("_mA", ColumnUnit::Current(1e-3)),
+    ("_uA", ColumnUnit::Current(1e-6)),
+    ("_µA", ColumnUnit::Current(1e-6)),
+    ("_μA", ColumnUnit::Current(1e-6)),
+    ("_nA", ColumnUnit::Current(1e-9)),
+    ("_pA", ColumnUnit::Current(1e-12)),
+];
+
+impl ColumnUnit {
+    /// The unit `name` ends in and the name without it; `None` when it
+    /// ends in none (case matters: `_mS` is millisiemens, `_ms` is not a
+    /// conductance).
+    ///
+    /// ```
+    /// use xbar_fit::measurements::ColumnUnit;
+    /// assert_eq!(ColumnUnit::of("dev1_uS"), Some((ColumnUnit::Conductance(1e-6), "dev1")));
+    /// assert_eq!(ColumnUnit::of("cell_kohm"), Some((ColumnUnit::Resistance(1e3), "cell")));
+    /// assert_eq!(ColumnUnit::of("dev1"), None);
+    /// ```
+    pub fn of(name: &str) -> Option<(ColumnUnit, &str)> {
+        UNITS.iter().find_map(|&(suffix, unit)| {
+            name.strip_suffix(suffix)
+                .filter(|stem| !stem.is_empty())
+                .map(|stem| (unit, stem))
+        })
+    }
+}
+
+/// Columns of a wide table that describe its rows, not a device: skipped
+/// when devices are read from the other columns.
+pub const ROW_COLUMNS: &[&str] = &[
+    "pulse",
+    "polarity",
+    "cycle",
+    "index",
+    "time_s",
+    "read_voltage_V",
+    "pulse_voltage_V",
+    "pulse_width_s",
+    "temperature_K",
+];
+
+/// Unit suffixes of quantities that are not a device's conductance.
+const NOT_A_DEVICE: &[&str] = &[
+    "_V", "_mV", "_s", "_ms", "_us", "_ns", "_K", "_Hz", "_W", "_J",
+];
+
 /// A table read from a file: header and rows, each row with its line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
@@ -369,6 +449,49 @@ impl Table {
         Self::new(name, line, header, rows)
     }
 
+    /// Index of the first column named `quantity` with one of the
+    /// [`ColumnUnit`] suffixes (`conductance_uS`, `resistance_kohm`,
+    /// `current_nA`) for each of `quantities` in turn.
+    pub fn find_measured(&self, quantities: &[&str]) -> Option<usize> {
+        quantities.iter().find_map(|q| {
+            self.header.iter().position(|h| {
+                ColumnUnit::of(h).is_some_and(|(_, stem)| stem.eq_ignore_ascii_case(q))
+            })
+        })
+    }
+
+    /// The device a column of a wide table holds (its name without a unit
+    /// suffix), `None` for a [`ROW_COLUMNS`] column.
+    ///
+    /// # Errors
+    /// A column whose unit is not a conductance's, a resistance's or a
+    /// current's (`temperature_C_V`, `delay_ms`): not a device, and not a
+    /// column this layout knows.
+    pub fn device_column(&self, col: usize) -> Result<Option<String>, DataError> {
+        let name = &self.header[col];
+        if ROW_COLUMNS.iter().any(|c| name.eq_ignore_ascii_case(c)) {
+            return Ok(None);
+        }
+        if let Some((_, stem)) = ColumnUnit::of(name) {
+            return Ok(Some(stem.to_string()));
+        }
+        if let Some(unit) = NOT_A_DEVICE
+            .iter()
+            .find(|u| name.len() > u.len() && name.ends_with(*u))
+        {
+            return Err(DataError::column(
+                &self.file,
+                name,
+                format!(
+                    "a column in {} is not a device: expected one column per device holding its conductance (S, or named `…_uS`, `…_kohm`, `…_nA`), and row columns {}; remove or rename it",
+                    &unit[1..],
+                    ROW_COLUMNS.join(", ")
+                ),
+            ));
+        }
+        Ok(Some(name.clone()))
+    }
+
     /// Index of a column by name (case-insensitive).
     pub fn find(&self, name: &str) -> Option<usize> {
         self.header
@@ -437,18 +560,63 @@ impl Table {
     }
 
     /// A conductance in S (`None` when empty): finite, ≥ 0 and ≤ 1 S, and
-    /// 0 or a normal double (≥ 2.2e-308 S).
+    /// 0 or a normal double (≥ 2.2e-308 S). The column's name says the unit
+    /// ([`ColumnUnit`]): siemens without a suffix, `_mS`, `_uS`, `_nS`,
+    /// `_pS`; a resistance (`_ohm`, `_kohm`, `_Mohm`) is inverted; a read
+    /// current (`_A`, `_mA`, `_uA`, `_nA`, `_pA`) is divided by the row's
+    /// `read_voltage_V`.
     ///
     /// # Errors
     /// Text, NaN, a negative value, a value above 1 S (not siemens), or a
     /// subnormal one (a scaling mistake; its digits and the devices' spread
-    /// would be lost).
+    /// would be lost); a resistance ≤ 0; a current without a nonzero
+    /// `read_voltage_V` in its row.
     pub fn conductance(&self, row: usize, col: usize) -> Result<Option<f64>, DataError> {
-        let Some(g) = self.number(row, col, "a conductance in S")? else {
+        let unit = ColumnUnit::of(&self.header[col]).map_or(ColumnUnit::Conductance(1.0), |u| u.0);
+        let what = match unit {
+            ColumnUnit::Conductance(f) if f == 1.0 => "a conductance in S",
+            ColumnUnit::Conductance(_) => "a conductance",
+            ColumnUnit::Resistance(_) => "a resistance",
+            ColumnUnit::Current(_) => "a read current",
+        };
+        let Some(x) = self.number(row, col, what)? else {
             return Ok(None);
         };
         let line = self.rows[row].0;
         let column = &self.header[col];
+        let g = match unit {
+            ColumnUnit::Conductance(f) => x * f,
+            ColumnUnit::Resistance(f) => {
+                if x <= 0.0 {
+                    return Err(DataError::cell(
+                        &self.file,
+                        line,
+                        column,
+                        format!("expected a resistance > 0, found {x}"),
+                    ));
+                }
+                1.0 / (x * f)
+            }
+            ColumnUnit::Current(f) => {
+                let Some(vcol) = self.find("read_voltage_V") else {
+                    return Err(DataError::column(
+                        &self.file,
+                        column,
+                        "a read-current column needs a `read_voltage_V` column (each row's read voltage) to give the conductance I/V; or give the conductance (`_S`, `_uS`, …)",
+                    ));
+                };
+                let v = self.required_number(row, vcol, "a read voltage in V")?;
+                if v == 0.0 {
+                    return Err(DataError::cell(
+                        &self.file,
+                        line,
+                        &self.header[vcol],
+                        "expected a nonzero read voltage (the conductance is I/V), found 0",
+                    ));
+                }
+                x * f / v
+            }
+        };
         if g < 0.0 {
             return Err(DataError::cell(
                 &self.file,
@@ -463,7 +631,8 @@ impl Table {
                 line,
                 column,
                 format!(
-                    "conductance {g} is above 1 S: expected siemens (convert µS or mS to S, or name the unit in the column)"
+                    "conductance {g} is above 1 S: expected siemens (convert, or name the unit at the end of the column's name: `{}_uS`, `_mS`, `_nS`, `_kohm`, `_nA`)",
+                    ColumnUnit::of(column).map_or(column.as_str(), |u| u.1)
                 ),
             ));
         }
