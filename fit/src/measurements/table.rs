@@ -574,7 +574,7 @@ impl Table {
     pub fn conductance(&self, row: usize, col: usize) -> Result<Option<f64>, DataError> {
         let unit = ColumnUnit::of(&self.header[col]).map_or(ColumnUnit::Conductance(1.0), |u| u.0);
         let what = match unit {
-            ColumnUnit::Conductance(f) if f == 1.0 => "a conductance in S",
+            ColumnUnit::Conductance(1.0) => "a conductance in S",
             ColumnUnit::Conductance(_) => "a conductance",
             ColumnUnit::Resistance(_) => "a resistance",
             ColumnUnit::Current(_) => "a read current",
