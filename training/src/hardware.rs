@@ -354,20 +354,11 @@ impl ProgrammedLayer {
         }
         let mut out = Vec::with_capacity(self.tiles.len());
         for (tile, array) in &mut self.tiles {
-            let mut g = array.read(t)?;
-            if let CellReadKind::Linear(r_ohm) = self.read_kind {
-                if r_ohm > 0.0 {
-                    g.apply(|g| *g = series_conductance(*g, r_ohm));
-                }
-            }
-            if let Some(keep) = keep.as_deref_mut() {
-                keep.push(g.clone());
-            }
-            let factor = if compensate {
-                array.drift_compensation_factor(t)?
-            } else {
-                1.0
+            let series = match self.read_kind {
+                CellReadKind::Linear(r_ohm) => r_ohm,
+                CellReadKind::Nonlinear(_) => 0.0,
             };
+            let (g, factor) = read_tile(array, t, compensate, series, keep.as_deref_mut())?;
             let g_eff = effective_conductances(g, wires, solver)?;
             let w = self.mapping.conductances_to_weights(&g_eff)?;
             out.push((tile.rows.start, tile.cols.start / 2, w * factor));
@@ -389,15 +380,7 @@ impl ProgrammedLayer {
     ) -> Result<Vec<CellTile>, HardwareError> {
         let mut out = Vec::with_capacity(self.tiles.len());
         for (tile, array) in &mut self.tiles {
-            let g = array.read(t)?;
-            if let Some(keep) = keep.as_deref_mut() {
-                keep.push(g.clone());
-            }
-            let factor = if compensate {
-                array.drift_compensation_factor(t)?
-            } else {
-                1.0
-            };
+            let (g, factor) = read_tile(array, t, compensate, 0.0, keep.as_deref_mut())?;
             out.push(CellTile::new(
                 (tile.rows.start, tile.cols.start / 2),
                 g,
@@ -429,6 +412,31 @@ impl ProgrammedLayer {
 /// The effective conductances (S, M×N) of a tile of read conductances `g`
 /// with `wires`, by `solver` (see the [module docs](self)): row `i` is the
 /// bit-line currents for 1 V on word line `i`.
+/// One tile's read at `t` (s): its conductances (S), in series with
+/// `series_ohm` when > 0 (`g/(1 + g·R)`), pushed onto `keep`, and its
+/// drift-compensation factor (1 without `compensate`).
+pub(crate) fn read_tile(
+    array: &mut DeviceArray,
+    t: f64,
+    compensate: bool,
+    series_ohm: f64,
+    keep: Option<&mut Vec<DMatrix<f64>>>,
+) -> Result<(DMatrix<f64>, f64), HardwareError> {
+    let mut g = array.read(t)?;
+    if series_ohm > 0.0 {
+        g.apply(|g| *g = series_conductance(*g, series_ohm));
+    }
+    if let Some(keep) = keep {
+        keep.push(g.clone());
+    }
+    let factor = if compensate {
+        array.drift_compensation_factor(t)?
+    } else {
+        1.0
+    };
+    Ok((g, factor))
+}
+
 pub(crate) fn effective_conductances(
     g: DMatrix<f64>,
     wires: &Wires,
