@@ -357,6 +357,29 @@ mod tests {
     }
 
     #[test]
+    fn a_semicolon_table_with_decimal_commas_reads_as_its_comma_twin() {
+        let dir = std::env::temp_dir().join(format!("xbar-fit-semicolon-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let comma = dir.join("c.csv");
+        let semicolon = dir.join("s.csv");
+        std::fs::write(
+            &comma,
+            "pulse_voltage_V,a,b\n1,1e-6,2e-6\n1,2.5e-6,3e-6\n-1,1.5e-6,2e-6\n",
+        )
+        .unwrap();
+        std::fs::write(
+            &semicolon,
+            "pulse_voltage_V;a;b\n1;1e-6;2e-6\n1;2,5e-6;3e-6\n-1;1,5e-6;2e-6\n",
+        )
+        .unwrap();
+        let c = PulseData::read(&comma).unwrap();
+        let s = PulseData::read(&semicolon).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(conductances(&c), conductances(&s));
+        assert_eq!(s.devices.len(), 2);
+    }
+
+    #[test]
     fn columns_that_are_not_devices_or_lack_what_they_need_are_refused_where_they_are() {
         let fails = |text: &str| {
             PulseData::from_table(&Table::from_csv_text("u.csv", text, b',').unwrap())

@@ -193,7 +193,8 @@ impl Table {
     /// Reads a file by its extension: `.xlsx`, `.xlsm`, `.xls`, `.ods`
     /// through calamine (first worksheet), `.tsv`/`.tab` as tab-separated,
     /// anything else as CSV (tab-separated when the header has tabs and no
-    /// commas).
+    /// commas, semicolon-separated with decimal commas allowed when it has
+    /// semicolons and no commas).
     ///
     /// # Errors
     /// Unreadable file, empty file, no header, rows longer than the header.
@@ -220,6 +221,10 @@ impl Table {
                 .unwrap_or("");
             if first.contains('\t') && !first.contains(',') {
                 b'\t'
+            } else if first.contains(';') && !first.contains(',') {
+                // A European spreadsheet's CSV: `;` between cells, and
+                // perhaps a decimal comma (read by `from_csv_text`).
+                b';'
             } else {
                 b','
             }
@@ -263,7 +268,20 @@ impl Table {
                     if record.len() > h.len() {
                         return Err(too_long(file, line, h.len(), record.len()));
                     }
-                    let mut cells: Vec<Cell> = record.iter().map(parse_cell).collect();
+                    let mut cells: Vec<Cell> = record
+                        .iter()
+                        .map(|text| match parse_cell(text) {
+                            // `1,5e-6`: a decimal comma, where `;` separates cells.
+                            Cell::Text(t)
+                                if delimiter == b';'
+                                    && t.matches(',').count() == 1
+                                    && !t.contains('.') =>
+                            {
+                                parse_cell(&t.replace(',', "."))
+                            }
+                            cell => cell,
+                        })
+                        .collect();
                     cells.resize(h.len(), Cell::Empty);
                     rows.push((line, cells));
                 }
