@@ -38,4 +38,4 @@ mod table;
 pub use error::{excerpt, DataError};
 pub use pulses::{DeviceTrain, Point, PulseData, Step};
 pub use series::{series, Series};
-pub use table::{sha256_file, Cell, ColumnUnit, Table};
+pub use table::{sha256_file, Cell, ColumnUnit, Table, ROW_COLUMNS};
