@@ -908,12 +908,9 @@ fn an_event_driven_convolution_equals_the_gemm_of_its_unrolled_input() {
     assert!(kernels::Events::of(&x, s, 0.1).is_none());
 }
 
-/// Training computes in `f32`: its gradient is the `f64` one to `f32`
-/// precision on a convolutional SNN (smooth spikes, so that no neuron
-/// flips sides of its threshold between the two).
-#[test]
-fn the_f32_training_gradient_is_the_f64_one_to_single_precision() {
-    use crate::bptt::{Batch, EncodingKey};
+/// The residual conv SNN with a fast-sigmoid surrogate and four images
+/// (labels `[0, 2, 1, 1]`), for the training-pass tests.
+fn conv_snn_and_images() -> (Graph, SpikeGradient, Vec<f32>) {
     let graph = conv_snn(Reset::Subtract);
     let spikes = SpikeGradient {
         surrogate: crate::Surrogate::FastSigmoid { slope: 2.0 },
@@ -923,6 +920,16 @@ fn the_f32_training_gradient_is_the_f64_one_to_single_precision() {
     let images: Vec<f32> = (0..4 * n0)
         .map(|k| (0.5 + 0.5 * val(k, 9)) as f32)
         .collect();
+    (graph, spikes, images)
+}
+
+/// Training computes in `f32`: its gradient is the `f64` one to `f32`
+/// precision on a convolutional SNN (smooth spikes, so that no neuron
+/// flips sides of its threshold between the two).
+#[test]
+fn the_f32_training_gradient_is_the_f64_one_to_single_precision() {
+    use crate::bptt::{Batch, EncodingKey};
+    let (graph, spikes, images) = conv_snn_and_images();
     let batch = Batch {
         images: &images,
         labels: &[0, 2, 1, 1],
@@ -953,15 +960,7 @@ fn the_f32_training_gradient_is_the_f64_one_to_single_precision() {
 #[test]
 fn the_training_workspace_does_not_grow_from_batch_to_batch() {
     use crate::bptt::{Batch, EncodingKey};
-    let graph = conv_snn(Reset::Subtract);
-    let spikes = SpikeGradient {
-        surrogate: crate::Surrogate::FastSigmoid { slope: 2.0 },
-        detach_reset: true,
-    };
-    let n0 = graph.input_shape().len();
-    let images: Vec<f32> = (0..4 * n0)
-        .map(|k| (0.5 + 0.5 * val(k, 9)) as f32)
-        .collect();
+    let (graph, spikes, images) = conv_snn_and_images();
     let batch = Batch {
         images: &images,
         labels: &[0, 2, 1, 1],
