@@ -134,7 +134,12 @@ row per time: mean, std, min and max accuracy over instances.
 read conductances without wire resistance, else the transfer matrix; \
 `transfer` always the transfer matrix; `ideal` the read conductances, \
 ignoring the wires; `exact` a full nodal solve per word line (slow; a \
-reference for `transfer`).";
+reference for `transfer`). A device with a nonlinear [iv] or an [access] \
+device is read one input vector at a time: `auto`/`exact` solve each read \
+exactly (Newton on the nodal equations when wires are given), `ideal` \
+leaves the wires out, `linearised` reads a two-terminal cell through its \
+small-signal network at the read voltage (the cost of a linear read; first \
+order in the IR drop), `transfer` is refused.";
 
 const EVALUATE_EXAMPLES: &str = "\
 Examples:
@@ -707,7 +712,8 @@ pub struct ProgrammedModelArgs {
     #[command(flatten)]
     pub wires: WiresArgs,
     /// How each tile's effective conductances are computed: auto, ideal,
-    /// exact or transfer (auto: transfer with wire resistance, else ideal)
+    /// exact, transfer or linearised (auto: transfer with wire resistance,
+    /// else ideal; nonlinear cells: see above)
     #[arg(long, value_name = "SOLVER", default_value = "auto", value_parser = parse_solver)]
     pub solver: Solver,
     #[command(flatten)]

@@ -20,8 +20,10 @@ pub fn parse_positive(text: &str) -> Result<f64, String> {
 }
 
 pub fn parse_solver(text: &str) -> Result<Solver, String> {
-    Solver::from_name(text.trim())
-        .ok_or_else(|| format!("expected one of auto, ideal, exact, transfer, found `{text}`"))
+    Solver::from_name(text.trim()).ok_or_else(|| {
+        let names: Vec<&str> = Solver::ALL.iter().map(|s| s.name()).collect();
+        format!("expected one of {}, found `{text}`", names.join(", "))
+    })
 }
 
 /// A bit-sliced mapping as comma-separated `key=value` pairs, the keys of

@@ -7,6 +7,7 @@
 //! | `Ideal` | `2·B·M·N` flops | no (ignores wires) | no |
 //! | `Exact` | factorisation + `B` solve pairs | yes | yes (Newton) |
 //! | `Transfer` | factorisation + `M` solve pairs + `2·B·M·N` | yes | no |
+//! | `Linearised` | as `Transfer` | yes (it is `Transfer` for ohmic cells) | network tiles of two-terminal cells, to first order in the IR drop ([`crate::CellArray::linearised`]) |
 //! | `Auto` | see [`Solver::resolve`] | yes | yes (Newton) |
 //!
 //! What `Auto` becomes depends on the wires and on what the currents are
@@ -41,6 +42,11 @@ pub enum Solver {
     Exact,
     /// Build `G_eff`, then one dense product.
     Transfer,
+    /// `Transfer` for ohmic cells. A network tile of nonlinear two-terminal
+    /// cells is read through the transfer matrix of its small-signal
+    /// network at the read voltage: exact with ideal wires, first order in
+    /// the IR drop with wires ([`crate::CellArray::linearised`]).
+    Linearised,
 }
 
 /// What the currents are computed for: with the wires, what decides the
@@ -77,7 +83,13 @@ pub enum ArraySolve {
 
 impl Solver {
     /// Every method, in the order of `from_name`'s list.
-    pub const ALL: [Solver; 4] = [Solver::Auto, Solver::Ideal, Solver::Exact, Solver::Transfer];
+    pub const ALL: [Solver; 5] = [
+        Solver::Auto,
+        Solver::Ideal,
+        Solver::Exact,
+        Solver::Transfer,
+        Solver::Linearised,
+    ];
 
     /// The method that computes `workload` with `wires`: itself, or for
     /// `Auto` the one of the [module table](self). Never `Auto`.
@@ -103,7 +115,8 @@ impl Solver {
             },
             Solver::Ideal => Solver::Ideal,
             Solver::Exact => Solver::Exact,
-            Solver::Transfer => Solver::Transfer,
+            // Ohmic cells are their own small-signal network.
+            Solver::Transfer | Solver::Linearised => Solver::Transfer,
         }
     }
 
@@ -114,26 +127,28 @@ impl Solver {
         match self {
             Solver::Ideal => true,
             Solver::Auto => wires.is_ideal(),
-            Solver::Exact | Solver::Transfer => false,
+            Solver::Exact | Solver::Transfer | Solver::Linearised => false,
         }
     }
 
-    /// Whether the currents account for the wires exactly (to rounding):
-    /// every method but `Ideal`.
+    /// Whether the currents account for the wires exactly (to rounding),
+    /// whatever the cells: every method but `Ideal` and `Linearised`
+    /// (exact for ohmic cells only).
     pub fn is_exact(self) -> bool {
         match self {
-            Solver::Ideal => false,
+            Solver::Ideal | Solver::Linearised => false,
             Solver::Auto | Solver::Exact | Solver::Transfer => true,
         }
     }
 
     /// Whether this method can solve nonlinear cells: those that solve the
     /// nodal equations vector by vector (`Auto`, `Exact`); `Ideal` and
-    /// `Transfer` rest on linearity.
+    /// `Transfer` rest on linearity, and `Linearised` is a network tile's
+    /// approximate read ([`crate::CellArray::linearised`]), not a solve.
     pub fn solves_nonlinear(self) -> bool {
         match self {
             Solver::Auto | Solver::Exact => true,
-            Solver::Ideal | Solver::Transfer => false,
+            Solver::Ideal | Solver::Transfer | Solver::Linearised => false,
         }
     }
 
@@ -171,7 +186,7 @@ impl Solver {
         Ok(ArraySolve::Nonlinear(*cell))
     }
 
-    /// Parses `auto`, `ideal`, `exact` or `transfer`.
+    /// Parses `auto`, `ideal`, `exact`, `transfer` or `linearised`.
     pub fn from_name(name: &str) -> Option<Solver> {
         Solver::ALL.into_iter().find(|s| s.name() == name)
     }
@@ -198,7 +213,7 @@ impl Solver {
         let dense = 8.0 * (4.0 * m * n + b * (m + n));
         match self {
             Solver::Ideal => dense,
-            Solver::Exact | Solver::Transfer | Solver::Auto => {
+            Solver::Exact | Solver::Transfer | Solver::Linearised | Solver::Auto => {
                 let unknowns = 2.0 * m * n;
                 let factor = 4.0 * unknowns * unknowns.max(2.0).log2();
                 dense + 8.0 * (factor + (m + n) * (m + n))
@@ -213,6 +228,7 @@ impl Solver {
             Solver::Ideal => "ideal",
             Solver::Exact => "exact",
             Solver::Transfer => "transfer",
+            Solver::Linearised => "linearised",
         }
     }
 
@@ -249,7 +265,9 @@ impl Solver {
                 }
                 Ok(g_eff)
             }
-            Solver::Auto => unreachable!("resolve never returns Auto"),
+            Solver::Auto | Solver::Linearised => {
+                unreachable!("resolve returns neither Auto nor Linearised")
+            }
         }
     }
 }
@@ -335,7 +353,9 @@ impl Crossbar {
             method @ (Solver::Exact | Solver::Transfer) => {
                 ExactSolver::new(self)?.solve_by(inputs, method)
             }
-            Solver::Auto => unreachable!("resolve never returns Auto"),
+            Solver::Auto | Solver::Linearised => {
+                unreachable!("resolve returns neither Auto nor Linearised")
+            }
         }
     }
 }
@@ -359,7 +379,9 @@ impl ExactSolver {
             }
             Solver::Exact => self.solve(inputs),
             Solver::Transfer => TransferMatrix::from_solver(self)?.apply(inputs),
-            Solver::Auto => unreachable!("resolve never returns Auto"),
+            Solver::Auto | Solver::Linearised => {
+                unreachable!("resolve returns neither Auto nor Linearised")
+            }
         }
     }
 }
@@ -381,12 +403,17 @@ mod tests {
         // A new variant fails to compile here: add it to `ALL` too.
         for s in Solver::ALL {
             match s {
-                Solver::Auto | Solver::Ideal | Solver::Exact | Solver::Transfer => {}
+                Solver::Auto
+                | Solver::Ideal
+                | Solver::Exact
+                | Solver::Transfer
+                | Solver::Linearised => {}
             }
         }
         let mut names: Vec<_> = Solver::ALL.iter().map(|s| s.name()).collect();
+        names.sort_unstable();
         names.dedup();
-        assert_eq!(names.len(), 4);
+        assert_eq!(names.len(), 5);
     }
 
     #[test]

@@ -33,7 +33,7 @@ use std::sync::Mutex;
 
 use nalgebra::DMatrix;
 use xbar_crossbar::nonlinear::CellArray;
-use xbar_crossbar::{CrossbarError, Mapping, NewtonOptions};
+use xbar_crossbar::{CrossbarError, Mapping, NewtonOptions, Solver, Wires};
 use xbar_devices::{AccessSpec, Cell, DeviceSpec};
 
 /// The conductance (S) of a device of conductance `g` in series with
@@ -95,17 +95,30 @@ pub(crate) struct CellTile {
 
 impl CellTile {
     /// The tile of read conductances `g` (S) at `(row0, col0)`, cells
-    /// `cell` on `wires`, decoded by `mapping` and scaled by `factor`.
+    /// `cell` on `wires` read by `solver` (`ideal`: without the wires;
+    /// `linearised`: [`CellArray::linearised`] at `v_read` volts; `auto`,
+    /// `exact`: exactly), decoded by `mapping` and scaled by `factor`.
     pub(crate) fn new(
         (row0, col0): (usize, usize),
         g: DMatrix<f64>,
-        wires: xbar_crossbar::Wires,
+        (wires, solver, v_read): (Wires, Solver, f64),
         cell: Cell,
         mapping: Mapping,
         factor: f64,
     ) -> Result<CellTile, CrossbarError> {
         let (rows, bit_lines) = g.shape();
-        let array = CellArray::new(g, wires, cell, NewtonOptions::default())?;
+        let options = NewtonOptions::default();
+        let array = match solver {
+            Solver::Ideal => CellArray::new(g, Wires::ideal(), cell, options)?,
+            Solver::Linearised => CellArray::linearised(g, wires, cell, v_read)?,
+            Solver::Auto | Solver::Exact => CellArray::new(g, wires, cell, options)?,
+            Solver::Transfer => {
+                return Err(CrossbarError::invalid(
+                    "solver",
+                    "the transfer matrix is linear and these cells are not: use auto, exact, linearised or ideal",
+                ))
+            }
+        };
         Ok(CellTile {
             row0,
             col0,
@@ -240,8 +253,8 @@ impl CellLayer {
 mod tests {
     use super::*;
     use crate::graph::{Graph, Node, Op, ProgrammedGraph, Shape, Weights};
-    use crate::hardware::ArrayConfig;
-    use xbar_crossbar::{MappingScheme, Solver, Wires};
+    use crate::hardware::{ArrayConfig, HardwareError};
+    use xbar_crossbar::MappingScheme;
     use xbar_devices::{Conductance, IvSpec};
 
     fn ideal_device() -> DeviceSpec {
@@ -269,16 +282,21 @@ mod tests {
                     .unwrap(),
             )
             .unwrap();
-        let tile = CellTile::new((0, 0), g, wires, Cell::default(), mapping, 1.5).unwrap();
-        let x = [0.3, 0.0, 1.0, 0.55, 0.8];
-        let mut y = vec![0.0; 3];
-        tile.partial(&x, 0.25, &mut y).unwrap();
-        for j in 0..3 {
-            let expected: f64 = 1.5 * (0..5).map(|i| x[i] * w[(i, j)]).sum::<f64>();
-            assert!(
-                (y[j] - expected).abs() < 1e-12 * expected.abs().max(1.0),
-                "{j}"
-            );
+        // Newton, and the small-signal network (the cells themselves).
+        for solver in [Solver::Auto, Solver::Linearised] {
+            let how = (wires, solver, 0.25);
+            let tile =
+                CellTile::new((0, 0), g.clone(), how, Cell::default(), mapping, 1.5).unwrap();
+            let x = [0.3, 0.0, 1.0, 0.55, 0.8];
+            let mut y = vec![0.0; 3];
+            tile.partial(&x, 0.25, &mut y).unwrap();
+            for j in 0..3 {
+                let expected: f64 = 1.5 * (0..5).map(|i| x[i] * w[(i, j)]).sum::<f64>();
+                assert!(
+                    (y[j] - expected).abs() < 1e-12 * expected.abs().max(1.0),
+                    "{solver:?} {j}"
+                );
+            }
         }
     }
 
@@ -299,7 +317,8 @@ mod tests {
             )
             .unwrap();
         let cell = Cell::of(IvSpec::Linear, AccessSpec::Resistor { r_ohm });
-        let tile = CellTile::new((0, 0), g, wires, cell, mapping, 1.0).unwrap();
+        let tile =
+            CellTile::new((0, 0), g, (wires, Solver::Auto, 0.2), cell, mapping, 1.0).unwrap();
         let x = [1.0, 0.2, 0.0, 0.7, 0.4];
         let mut y = vec![0.0; 3];
         tile.partial(&x, 0.2, &mut y).unwrap();
@@ -411,6 +430,69 @@ mod tests {
                 y[j]
             );
         }
+    }
+
+    #[test]
+    fn the_array_solver_chooses_how_cells_are_read() {
+        // `linearised` and `ideal` reach the tile: the graph's outputs are
+        // the crossbar crate's reads of the programmed array, decoded.
+        let (graph, fc) = linear_graph();
+        let device = DeviceSpec {
+            iv: IvSpec::Sinh { a_per_volt: 5.0 },
+            ..ideal_device()
+        };
+        let cell = Cell::of(device.iv, AccessSpec::None);
+        let wires = Wires::new(3.0, 4.0, 30.0, 15.0).unwrap();
+        let mapping = Mapping::for_device(MappingScheme::Differential, &device, 1.0).unwrap();
+        let w = DMatrix::from_row_slice(3, 2, &fc.weights);
+        let g = mapping
+            .weights_to_conductances(&w)
+            .unwrap()
+            .physical_array();
+        let image = [0.2f32, 0.7, 1.0];
+        for (solver, tile) in [
+            (
+                Solver::Linearised,
+                CellArray::linearised(g.clone(), wires, cell, 0.2).unwrap(),
+            ),
+            (
+                Solver::Ideal,
+                CellArray::new(g.clone(), Wires::ideal(), cell, NewtonOptions::default()).unwrap(),
+            ),
+        ] {
+            let mut array = ArrayConfig::new(device.clone());
+            array.wires = wires;
+            array.solver = solver;
+            array.drift_compensation = false;
+            array.validate().unwrap();
+            let mut on_arrays = ProgrammedGraph::program(&graph, &array, 7).unwrap();
+            let y = &on_arrays.logits_at(0.0, &image, 0).unwrap()[0];
+            let v: Vec<f64> = image.iter().map(|&x| f64::from(x) * 0.2).collect();
+            let currents = tile.read(&v).unwrap().currents_a;
+            let decoded = mapping
+                .decode(&DMatrix::from_row_slice(1, 4, &currents))
+                .unwrap();
+            for j in 0..2 {
+                let expected = fc.bias[j] + decoded[(0, j)] / 0.2;
+                assert!(
+                    (y[j] - expected).abs() < 1e-10,
+                    "{solver:?} {j}: {} vs {expected}",
+                    y[j]
+                );
+            }
+        }
+        // `transfer` cannot read these cells; `linearised` no access device.
+        let mut array = ArrayConfig::new(device.clone());
+        array.solver = Solver::Transfer;
+        let e = array.validate().unwrap_err();
+        assert!(
+            matches!(&e, HardwareError::Config { field, .. } if field == "solver"),
+            "{e}"
+        );
+        array.solver = Solver::Linearised;
+        array.device.access = AccessSpec::Resistor { r_ohm: 1e3 };
+        let e = array.validate().unwrap_err().to_string();
+        assert!(e.contains("solver") && e.contains("access device"), "{e}");
     }
 
     #[test]

@@ -162,7 +162,7 @@ impl ProgrammedNetwork<'_> {
                 continue;
             }
             if let Some(cell) = cell {
-                let tiles = pl.read_cells(t, &wires, cell, compensate, None)?;
+                let tiles = pl.read_cells(t, &wires, (solver, v_read), cell, compensate, None)?;
                 let spans = tiles
                     .iter()
                     .map(|t| TileSpan {
@@ -302,7 +302,8 @@ impl ProgrammedNetwork<'_> {
             let mut copy = self.layers.clone();
             let mut cells = Vec::with_capacity(copy.len());
             for ((pl, layer), &(x_max, _)) in copy.iter_mut().zip(self.net.layers()).zip(&ranges) {
-                let tiles = pl.read_cells(t0, &self.array.wires, cell, false, None)?;
+                let how = (self.array.solver, v_read);
+                let tiles = pl.read_cells(t0, &self.array.wires, how, cell, false, None)?;
                 let volts_per_unit = v_read / f64::from(x_max);
                 cells.push(EvaluatedLayer {
                     product: Product::Cells {

@@ -132,7 +132,36 @@ impl ArrayConfig {
         if let Some(mapping) = &self.mapping {
             self.validate_mapping(mapping)?;
         }
-        Ok(())
+        self.validate_cell_solver()
+    }
+
+    /// A method that can read this device's cells: `transfer` is linear,
+    /// so a nonlinear cell needs `auto`/`exact` (Newton), `linearised` (no
+    /// access device) or `ideal`.
+    fn validate_cell_solver(&self) -> Result<(), HardwareError> {
+        let CellReadKind::Nonlinear(cell) = CellReadKind::of(&self.device) else {
+            return Ok(());
+        };
+        match self.solver {
+            Solver::Transfer => Err(HardwareError::config(
+                "solver",
+                format!(
+                    "the transfer matrix is linear, and device `{}`'s cells are not ([iv]/[access]): \
+                     use auto or exact (Newton, exact), linearised (the small-signal network at the \
+                     read voltage, first order in the IR drop) or ideal",
+                    self.device.name
+                ),
+            )),
+            Solver::Linearised if !cell.access.is_none() => Err(HardwareError::config(
+                "solver",
+                format!(
+                    "linearised reads cells whose current is g·h(V), and device `{}` has an access \
+                     device ([access]): use auto or exact (Newton)",
+                    self.device.name
+                ),
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// What a bit-sliced mapping needs: a valid slicing, tiles wide
@@ -367,13 +396,15 @@ impl ProgrammedLayer {
     }
 
     /// Every tile read once at `t` (s) as a tile of the nonlinear `cell`
-    /// on `wires`, read one input vector at a time ([`crate::cells`]);
-    /// with `compensate`, scaled by the tile's drift-compensation factor.
-    /// Each tile's read conductances (S) are pushed onto `keep`.
+    /// on `wires` by `solver` at read voltage `v_read` (V), read one input
+    /// vector at a time ([`crate::cells`]); with `compensate`, scaled by
+    /// the tile's drift-compensation factor. Each tile's read conductances
+    /// (S) are pushed onto `keep`.
     pub fn read_cells(
         &mut self,
         t: f64,
         wires: &Wires,
+        (solver, v_read): (Solver, f64),
         cell: Cell,
         compensate: bool,
         mut keep: Option<&mut Vec<DMatrix<f64>>>,
@@ -384,7 +415,7 @@ impl ProgrammedLayer {
             out.push(CellTile::new(
                 (tile.rows.start, tile.cols.start / 2),
                 g,
-                *wires,
+                (*wires, solver, v_read),
                 cell,
                 self.mapping,
                 factor,

@@ -349,6 +349,7 @@ impl ProgrammedGraph {
                 let tiles = pl.read_cells(
                     t,
                     &wires,
+                    (self.array.solver, self.array.converters.read_voltage),
                     cell,
                     compensate,
                     keep.is_some().then_some(&mut kept),
