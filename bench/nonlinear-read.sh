@@ -4,7 +4,7 @@
 # for 10 000 MNIST images on 128x128 tiles with IR drop).
 #
 #   bench/nonlinear-read.sh                 # 500 test images, cores 0,1
-#   IMAGES=10000 MNIST=../shared/data/mnist bench/nonlinear-read.sh
+#   IMAGES=10000 NEWTON_IMAGES=20 MNIST=../shared/data/mnist bench/nonlinear-read.sh
 #
 # Trains a 784-100-10 ReLU network once (software, 1 epoch), then times
 # `xbarsim evaluate` of IMAGES test images (one device instance, at the
@@ -13,7 +13,9 @@
 # sense), for four cells: ohmic, ohmic behind a 5 kOhm resistor (composed
 # exactly into the linear read), sinh (a = 5 /V), sinh behind a level-1
 # NMOS. Prints each wall time and its ratio to the ohmic read with the
-# same wires.
+# same wires. With wires, sinh cells are read by `--solver linearised` (the
+# small-signal network at the read voltage) over IMAGES, and by both
+# linearised and exact (Newton) over NEWTON_IMAGES, side by side.
 #
 # Measured (200 images, 3 instances x 5 times, loaded 2-core machine,
 # release build): ideal wires — ohmic 0.11 s, resistor 1.1x, sinh 1.9x,
@@ -44,21 +46,35 @@ dev ohmic ""
 dev resistor '\n[access]\nmodel = "resistor"\nr_ohm = 5000.0\n'
 dev sinh '\n[iv]\nmodel = "sinh"\na_per_volt = 5.0\n'
 dev 1t1r '\n[iv]\nmodel = "sinh"\na_per_volt = 5.0\n\n[access]\nmodel = "nmos-level1"\nkp_A_per_V2 = 5e-4\nvto_V = 0.45\nlambda_per_V = 0.06\ngate_V = 1.2\n'
-printf '%-8s %-9s %10s %8s %9s\n' wires cell seconds ratio accuracy
+printf '%-8s %-16s %7s %10s %8s %9s\n' wires cell images seconds ratio accuracy
+# One evaluate: wires ($1), device ($2), solver ($3), images ($4); prints a
+# row with the time's ratio to $base.
+run() {
+    local w=() start end secs acc
+    [[ $1 == wired ]] && w=(--r-wordline 1 --r-bitline 1 --r-source 2 --r-sense 20)
+    start=$(date +%s.%N)
+    "${pin[@]}" "$bin" evaluate "${data[@]}" --model m.safetensors --device "$2.toml" \
+        --solver "$3" --test-limit "$4" --instances 1 --tile-rows 128 --tile-cols 128 \
+        --read-voltage 0.2 "${w[@]}" --no-progress --output "$1-$2-$3-$4.csv" >/dev/null
+    end=$(date +%s.%N)
+    secs=$(python3 -c "print(f'{$end - $start:.2f}')")
+    [[ -z $base ]] && base=$secs
+    acc=$(python3 -c "import csv; r=list(csv.DictReader(open('$1-$2-$3-$4.csv'))); print(f\"{float(r[0]['accuracy_pct']):.2f}\")")
+    printf '%-8s %-16s %7s %10s %8s %9s\n' "$1" "$2 ($3)" "$4" "$secs" \
+        "$(python3 -c "print(f'{$secs / $base:.1f}x')")" "$acc"
+}
 for wires in ideal wired; do
-    w=()
-    [[ $wires == wired ]] && w=(--r-wordline 1 --r-bitline 1 --r-source 2 --r-sense 20)
     base=""
     for cell in ohmic resistor sinh 1t1r; do
-        start=$(date +%s.%N)
-        "${pin[@]}" "$bin" evaluate "${data[@]}" --model m.safetensors --device "$cell.toml" \
-            --test-limit "$IMAGES" --instances 1 --tile-rows 128 --tile-cols 128 --read-voltage 0.2 \
-            "${w[@]}" --no-progress --output "$wires-$cell.csv" >/dev/null
-        end=$(date +%s.%N)
-        secs=$(python3 -c "print(f'{$end - $start:.2f}')")
-        [[ -z $base ]] && base=$secs
-        acc=$(python3 -c "import csv; r=list(csv.DictReader(open('$wires-$cell.csv'))); print(f\"{float(r[0]['accuracy_pct']):.2f}\")")
-        printf '%-8s %-9s %10s %8s %9s\n' "$wires" "$cell" "$secs" \
-            "$(python3 -c "print(f'{$secs / $base:.1f}x')")" "$acc"
+        # Newton with wires: minutes per image; measured on NEWTON_IMAGES.
+        [[ $wires == wired && ($cell == sinh || $cell == 1t1r) ]] && continue
+        run "$wires" "$cell" auto "$IMAGES"
     done
+    [[ $wires == wired ]] && run wired sinh linearised "$IMAGES"
 done
+# The linearised read against the exact one (Newton on the nodal equations)
+# on the first NEWTON_IMAGES images: both accuracies, and the time ratio.
+NEWTON_IMAGES="${NEWTON_IMAGES:-10}"
+base=""
+run wired sinh linearised "$NEWTON_IMAGES"
+run wired sinh exact "$NEWTON_IMAGES"

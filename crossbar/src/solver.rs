@@ -27,6 +27,7 @@ use crate::circuit::{Crossbar, Wires};
 use crate::error::{CrossbarError, Result};
 use crate::exact::ExactSolver;
 use crate::ideal;
+use crate::nonlinear::{CellArray, NewtonOptions};
 use crate::transfer::TransferMatrix;
 
 /// How [`Crossbar::solve`] computes the currents.
@@ -184,6 +185,63 @@ impl Solver {
             ));
         }
         Ok(ArraySolve::Nonlinear(*cell))
+    }
+
+    /// Whether this method can read network tiles of the nonlinear `cell`
+    /// one input vector at a time ([`Solver::cell_array`]): `auto`,
+    /// `exact` and `ideal` any cell, `linearised` a cell without access
+    /// device, `transfer` none (it is linear).
+    ///
+    /// # Errors
+    /// [`CrossbarError::InvalidParameter`] at `solver`, naming the cell
+    /// and the methods that can.
+    pub fn reads_cells(self, cell: &Cell) -> Result<()> {
+        match self {
+            Solver::Auto | Solver::Exact | Solver::Ideal => Ok(()),
+            Solver::Linearised if cell.access.is_none() => Ok(()),
+            Solver::Linearised => Err(CrossbarError::invalid(
+                "solver",
+                format!(
+                    "linearised reads cells whose current is g·h(V), not {}: use auto or exact (Newton)",
+                    describe_cell(cell)
+                ),
+            )),
+            Solver::Transfer => Err(CrossbarError::invalid(
+                "solver",
+                format!(
+                    "the transfer matrix is linear, and {} are not: use auto or exact (Newton, exact), \
+                     linearised (the small-signal network at the read voltage, first order in the IR \
+                     drop) or ideal",
+                    describe_cell(cell)
+                ),
+            )),
+        }
+    }
+
+    /// A network tile of conductances `g` (S) of the nonlinear `cell` on
+    /// `wires`, as this method reads it: `ideal` without the wires,
+    /// `linearised` through its small-signal network at `v_read` volts
+    /// ([`CellArray::linearised`]), `auto` and `exact` exactly
+    /// ([`CellArray::new`]).
+    ///
+    /// # Errors
+    /// What [`Solver::reads_cells`] refuses; what the tile refuses.
+    pub fn cell_array(
+        self,
+        g: DMatrix<f64>,
+        wires: Wires,
+        cell: Cell,
+        v_read: f64,
+    ) -> Result<CellArray> {
+        self.reads_cells(&cell)?;
+        let options = NewtonOptions::default();
+        match self {
+            Solver::Ideal => CellArray::new(g, Wires::ideal(), cell, options),
+            Solver::Linearised => CellArray::linearised(g, wires, cell, v_read),
+            Solver::Auto | Solver::Exact | Solver::Transfer => {
+                CellArray::new(g, wires, cell, options)
+            }
+        }
     }
 
     /// Parses `auto`, `ideal`, `exact`, `transfer` or `linearised`.

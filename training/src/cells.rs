@@ -33,7 +33,7 @@ use std::sync::Mutex;
 
 use nalgebra::DMatrix;
 use xbar_crossbar::nonlinear::CellArray;
-use xbar_crossbar::{CrossbarError, Mapping, NewtonOptions, Solver, Wires};
+use xbar_crossbar::{CrossbarError, Mapping, Solver, Wires};
 use xbar_devices::{AccessSpec, Cell, DeviceSpec};
 
 /// The conductance (S) of a device of conductance `g` in series with
@@ -107,18 +107,7 @@ impl CellTile {
         factor: f64,
     ) -> Result<CellTile, CrossbarError> {
         let (rows, bit_lines) = g.shape();
-        let options = NewtonOptions::default();
-        let array = match solver {
-            Solver::Ideal => CellArray::new(g, Wires::ideal(), cell, options)?,
-            Solver::Linearised => CellArray::linearised(g, wires, cell, v_read)?,
-            Solver::Auto | Solver::Exact => CellArray::new(g, wires, cell, options)?,
-            Solver::Transfer => {
-                return Err(CrossbarError::invalid(
-                    "solver",
-                    "the transfer matrix is linear and these cells are not: use auto, exact, linearised or ideal",
-                ))
-            }
-        };
+        let array = solver.cell_array(g, wires, cell, v_read)?;
         Ok(CellTile {
             row0,
             col0,
@@ -254,7 +243,7 @@ mod tests {
     use super::*;
     use crate::graph::{Graph, Node, Op, ProgrammedGraph, Shape, Weights};
     use crate::hardware::{ArrayConfig, HardwareError};
-    use xbar_crossbar::MappingScheme;
+    use xbar_crossbar::{MappingScheme, NewtonOptions};
     use xbar_devices::{Conductance, IvSpec};
 
     fn ideal_device() -> DeviceSpec {
@@ -492,7 +481,10 @@ mod tests {
         array.solver = Solver::Linearised;
         array.device.access = AccessSpec::Resistor { r_ohm: 1e3 };
         let e = array.validate().unwrap_err().to_string();
-        assert!(e.contains("solver") && e.contains("access device"), "{e}");
+        assert!(
+            e.starts_with("array.solver: linearised") && e.contains("1000 Ω access resistor"),
+            "{e}"
+        );
     }
 
     #[test]

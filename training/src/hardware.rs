@@ -135,32 +135,15 @@ impl ArrayConfig {
         self.validate_cell_solver()
     }
 
-    /// A method that can read this device's cells: `transfer` is linear,
-    /// so a nonlinear cell needs `auto`/`exact` (Newton), `linearised` (no
-    /// access device) or `ideal`.
+    /// A method that can read this device's cells
+    /// ([`Solver::reads_cells`]).
     fn validate_cell_solver(&self) -> Result<(), HardwareError> {
-        let CellReadKind::Nonlinear(cell) = CellReadKind::of(&self.device) else {
-            return Ok(());
-        };
-        match self.solver {
-            Solver::Transfer => Err(HardwareError::config(
-                "solver",
-                format!(
-                    "the transfer matrix is linear, and device `{}`'s cells are not ([iv]/[access]): \
-                     use auto or exact (Newton, exact), linearised (the small-signal network at the \
-                     read voltage, first order in the IR drop) or ideal",
-                    self.device.name
-                ),
-            )),
-            Solver::Linearised if !cell.access.is_none() => Err(HardwareError::config(
-                "solver",
-                format!(
-                    "linearised reads cells whose current is g·h(V), and device `{}` has an access \
-                     device ([access]): use auto or exact (Newton)",
-                    self.device.name
-                ),
-            )),
-            _ => Ok(()),
+        match CellReadKind::of(&self.device) {
+            CellReadKind::Nonlinear(cell) => self
+                .solver
+                .reads_cells(&cell)
+                .map_err(HardwareError::from_setting),
+            CellReadKind::Linear(_) => Ok(()),
         }
     }
 
