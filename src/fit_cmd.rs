@@ -44,6 +44,11 @@ pub struct FitArgs {
     /// (the sinh cell I-V)
     #[arg(long, value_name = "FILE")]
     pub iv: Option<PathBuf>,
+    /// The sheet to read from every workbook input (.xlsx, .xlsm, .xls,
+    /// .xlsb, .ods; CSV and TSV files have one table and ignore it)
+    /// [default: each workbook's first sheet with cells]
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
     /// Device name in the file (default: the output file's stem)
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
@@ -95,6 +100,7 @@ impl FitArgs {
             read_noise: self.read_noise.clone(),
             programming: self.programming.clone(),
             iv: self.iv.clone(),
+            sheet: self.sheet.clone().or(defaults.sheet),
             name: self.name.clone().or_else(|| {
                 self.output
                     .file_stem()
@@ -123,6 +129,9 @@ fn cli_error(e: FitFilesError, name_given: bool) -> CliError {
         }
         FitFilesError::Fit(FitError::EmptyName) => CliError::new(
             "--output: its file name is the device's name: expected a non-empty one (or give --name)",
+        ),
+        FitFilesError::Fit(FitError::SheetWithoutWorkbook) => CliError::new(
+            "--sheet names a workbook's sheet, but no input is a workbook (.xlsx, .xlsm, .xls, .xlsb, .ods)",
         ),
         FitFilesError::FigureWithoutPulses => {
             CliError::new("--figure shows pulse trains: expected --pulses FILE too")

@@ -44,7 +44,7 @@ use crate::figure::Figure;
 use crate::free_run::{self, FreeRunError, Reference};
 use crate::iv::{fit_iv, IvFit};
 use crate::measured_curve::{self, MeasuredFit};
-use crate::measurements::{series, sha256_file, DataError, PulseData, Table};
+use crate::measurements::{is_workbook, series, sha256_file, DataError, PulseData, Table};
 use crate::programming::{fit_programming, ProgrammingFit};
 use crate::pulse::{
     fit_pulses, Criterion, FreeRunCurves, ModelChoice, ModelFreeRun, PulseFit, PulseModel,
@@ -55,12 +55,13 @@ use crate::report::{render, Section};
 use crate::retention::{fit_retention, RetentionFit};
 
 /// What to fit and how. [`Default`] is `xbarsim device fit`'s defaults (and
-/// the only place they are written): no files, the model by BIC among all
+/// the only place they are written): no files, each workbook's first sheet
+/// with cells, the model by BIC among all
 /// three, [`measured_curve::DEFAULT_BINS`] bins, plain least squares, the
 /// library's IBM PCM values for the 1/f read noise's fixed parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FitSettings {
-    /// Pulse trains (CSV, TSV or .xlsx; wide or long,
+    /// Pulse trains (CSV, TSV or a workbook; wide or long,
     /// [`crate::measurements`]).
     pub pulses: Option<PathBuf>,
     /// Retention: conductances against `time_s`.
@@ -71,6 +72,10 @@ pub struct FitSettings {
     pub programming: Option<PathBuf>,
     /// Current-voltage sweeps: `voltage_V`, `current_A`.
     pub iv: Option<PathBuf>,
+    /// The sheet every workbook input (`.xlsx`, `.xlsm`, `.xls`, `.xlsb`,
+    /// `.ods`) is read from; text tables have one table and ignore it.
+    /// `None`: each workbook's first sheet with cells.
+    pub sheet: Option<String>,
     /// The device's name; `None`: `"fitted"` (the file-writing front ends
     /// use the output file's stem).
     pub name: Option<String>,
@@ -98,6 +103,7 @@ impl Default for FitSettings {
             read_noise: None,
             programming: None,
             iv: None,
+            sheet: None,
             name: None,
             model: ModelChoice::Auto,
             bins: measured_curve::DEFAULT_BINS,
@@ -116,7 +122,8 @@ impl FitSettings {
     /// # Errors
     /// [`FitError::NoMeasurements`] without pulse, retention, read-noise or
     /// programming data; [`FitError::EmptyName`] for a name that is empty
-    /// or only blanks.
+    /// or only blanks; [`FitError::SheetWithoutWorkbook`] for a sheet when
+    /// no input is a workbook.
     pub fn check(&self) -> Result<(), FitError> {
         if self.name.as_ref().is_some_and(|n| n.trim().is_empty()) {
             return Err(FitError::EmptyName);
@@ -128,7 +135,23 @@ impl FitSettings {
         {
             return Err(FitError::NoMeasurements);
         }
+        if self.sheet.is_some() && !self.inputs().any(is_workbook) {
+            return Err(FitError::SheetWithoutWorkbook);
+        }
         Ok(())
+    }
+
+    /// The input files given.
+    fn inputs(&self) -> impl Iterator<Item = &Path> {
+        [
+            &self.pulses,
+            &self.retention,
+            &self.read_noise,
+            &self.programming,
+            &self.iv,
+        ]
+        .into_iter()
+        .filter_map(|p| p.as_deref())
     }
 }
 
@@ -141,6 +164,9 @@ pub enum FitError {
     /// A device name that is empty or only blanks.
     #[error("name: expected a non-empty device name")]
     EmptyName,
+    /// A sheet named when no input is a workbook.
+    #[error("sheet: names a workbook's sheet, but no input is a workbook (.xlsx, .xlsm, .xls, .xlsb, .ods)")]
+    SheetWithoutWorkbook,
     /// A file that cannot be read, or data no model fits: located.
     #[error(transparent)]
     Data(#[from] DataError),
@@ -152,7 +178,8 @@ pub enum FitError {
     Internal(String),
 }
 
-/// An input file: what it holds, where it is, and its SHA-256.
+/// An input file: what it holds, where it is, the sheet read from a
+/// workbook, and its SHA-256.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Source {
     /// `"pulses"`, `"retention"`, `"read-noise"`, `"programming"` or `"iv"`.
@@ -160,15 +187,19 @@ pub struct Source {
     pub what: &'static str,
     /// The path as given.
     pub file: String,
+    /// The workbook's sheet that was read; absent for a text table.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
     /// SHA-256 of its bytes, lower-case hex.
     pub sha256: String,
 }
 
 impl Source {
-    fn of(what: &'static str, path: &Path) -> Result<Self, DataError> {
+    fn of(what: &'static str, path: &Path, table: &Table) -> Result<Self, DataError> {
         Ok(Source {
             what,
             file: path.display().to_string(),
+            sheet: table.sheet.clone(),
             sha256: sha256_file(path)?,
         })
     }
@@ -366,16 +397,18 @@ pub fn fit_device(settings: &FitSettings) -> Result<FittedDevice, FitError> {
     let mut fits = Fits::default();
     // Pulse trains: the conductance range, the pulse model and the D2D spread.
     let mut pulses = None;
+    let sheet = settings.sheet.as_deref();
     if let Some(path) = &settings.pulses {
-        let data = PulseData::read(path)?;
-        let (fit, measured) = fit_pulse_models(&data, settings)?;
-        sources.push(Source::of("pulses", path)?);
+        let table = Table::read_sheet(path, sheet)?;
+        let data = PulseData::from_table(&table)?;
+        let (fit, measured) = fit_pulse_models(&data, settings).map_err(|e| table.sheet_note(e))?;
+        sources.push(Source::of("pulses", path, &table)?);
         report.extend(fit.report(&data, measured.as_ref()));
         pulses = Some((data, fit, measured));
     }
     let read = |path: &Option<PathBuf>| -> Result<Option<(PathBuf, Table)>, DataError> {
         match path {
-            Some(p) => Ok(Some((p.clone(), Table::read(p)?))),
+            Some(p) => Ok(Some((p.clone(), Table::read_sheet(p, sheet)?))),
             None => Ok(None),
         }
     };
@@ -392,9 +425,9 @@ pub fn fit_device(settings: &FitSettings) -> Result<FittedDevice, FitError> {
         description += &pulse_summary(fit, measured.as_ref());
     }
     if let Some((path, table)) = &retention {
-        let fit = fit_retention(table, g_max)?;
-        sources.push(Source::of("retention", path)?);
-        report.push(fit.report(&path.display().to_string()));
+        let fit = fit_retention(table, g_max).map_err(|e| table.sheet_note(e))?;
+        sources.push(Source::of("retention", path, table)?);
+        report.push(fit.report(&table.file));
         let d = &fit.drift;
         description += &format!(
             "; drift ν {} at t0 {} s",
@@ -413,32 +446,36 @@ pub fn fit_device(settings: &FitSettings) -> Result<FittedDevice, FitError> {
             q_max: settings.q_max,
             t_read_s: settings.t_read_s,
         };
-        let fit = fit_read_noise_with(table, &opts)?;
-        sources.push(Source::of("read-noise", path)?);
+        let fit = fit_read_noise_with(table, &opts).map_err(|e| table.sheet_note(e))?;
+        sources.push(Source::of("read-noise", path, table)?);
         let g_max_from = if pulses.is_some() {
             "the pulse fit's g_max"
         } else {
             "the largest measured conductance, the device file's g_max"
         };
-        report.push(fit.report(&path.display().to_string(), g_max_from));
+        report.push(fit.report(&table.file, g_max_from));
         description += &read_noise_summary(&fit.read_noise);
         fits.read_noise = Some(fit);
     }
     if let Some((path, table)) = &programming {
-        let fit = fit_programming(table, g_max)?;
-        sources.push(Source::of("programming", path)?);
-        report.push(fit.report(&path.display().to_string()));
+        let fit = fit_programming(table, g_max).map_err(|e| table.sheet_note(e))?;
+        sources.push(Source::of("programming", path, table)?);
+        report.push(fit.report(&table.file));
         fits.programming = Some(fit);
     }
     if let Some(path) = &settings.iv {
-        let fit = fit_iv(&Table::read(path)?)?;
-        sources.push(Source::of("iv", path)?);
-        report.push(fit.report(&path.display().to_string()));
+        let table = Table::read_sheet(path, sheet)?;
+        let fit = fit_iv(&table).map_err(|e| table.sheet_note(e))?;
+        sources.push(Source::of("iv", path, &table)?);
+        report.push(fit.report(&table.file));
         fits.iv = Some(fit);
     }
     let origin: Vec<String> = sources
         .iter()
-        .map(|s| format!("{} {} (sha256 {})", s.what, s.file, s.sha256))
+        .map(|s| match &s.sheet {
+            Some(sheet) => format!("{} {} sheet {sheet} (sha256 {})", s.what, s.file, s.sha256),
+            None => format!("{} {} (sha256 {})", s.what, s.file, s.sha256),
+        })
         .collect();
     let description = format!(
         "Fitted by xbarsim {} device fit from {}{description}",
@@ -500,15 +537,22 @@ fn measured_range(
 ) -> Result<(f64, f64), FitError> {
     let mut all = Vec::new();
     for (_, table) in retention.iter().chain(read_noise) {
-        for s in series(table, "time_s", false, &["read", "time_s"])? {
+        let all_series =
+            series(table, "time_s", false, &["read", "time_s"]).map_err(|e| table.sheet_note(e))?;
+        for s in all_series {
             all.extend(s.g);
         }
     }
     if let Some((_, table)) = programming {
-        let col = table.require("conductance_S", "one row per write")?;
-        for r in 0..table.rows.len() {
-            all.extend(table.conductance(r, col)?);
-        }
+        let conductances = || -> Result<Vec<f64>, DataError> {
+            let col = table.require("conductance_S", "one row per write")?;
+            let mut g = Vec::new();
+            for r in 0..table.rows.len() {
+                g.extend(table.conductance(r, col)?);
+            }
+            Ok(g)
+        };
+        all.extend(conductances().map_err(|e| table.sheet_note(e))?);
     }
     let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = all.iter().copied().fold(0.0, f64::max);

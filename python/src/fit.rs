@@ -67,7 +67,7 @@ impl PyFit {
 /// Fits a device from measurement files; see the package's
 /// `xbarsim.fit_device`.
 #[pyfunction]
-#[pyo3(signature = (*, pulses = None, retention = None, read_noise = None, programming = None, iv = None, name = None, model = "auto", bins = None, criterion = "bic", robust = false, output = None, figure = None))]
+#[pyo3(signature = (*, pulses = None, retention = None, read_noise = None, programming = None, iv = None, sheet = None, name = None, model = "auto", bins = None, criterion = "bic", robust = false, output = None, figure = None))]
 #[allow(clippy::too_many_arguments)]
 pub fn fit_device(
     py: Python<'_>,
@@ -76,6 +76,7 @@ pub fn fit_device(
     read_noise: Option<PathBuf>,
     programming: Option<PathBuf>,
     iv: Option<PathBuf>,
+    sheet: Option<String>,
     name: Option<String>,
     model: &str,
     bins: Option<usize>,
@@ -91,6 +92,7 @@ pub fn fit_device(
         read_noise,
         programming,
         iv,
+        sheet,
         name,
         model: model
             .parse()

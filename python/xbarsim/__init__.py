@@ -301,6 +301,7 @@ def fit_device(
     read_noise: Optional[PathLike] = None,
     programming: Optional[PathLike] = None,
     iv: Optional[PathLike] = None,
+    sheet: Optional[str] = None,
     name: Optional[str] = None,
     model: str = "auto",
     bins: Optional[int] = None,
@@ -315,6 +316,9 @@ def fit_device(
     conductances against ``time_s``. ``read_noise``: repeated reads.
     ``programming``: program-and-verify writes (``target_S``,
     ``conductance_S``). ``iv``: I-V sweeps (``voltage_V``, ``current_A``).
+    ``sheet``: the sheet to read from every workbook input (``.xlsx``,
+    ``.xlsm``, ``.xls``, ``.xlsb``, ``.ods``); by default each workbook's
+    first sheet with cells.
     ``model``: ``auto``, ``exponential``, ``soft-bounds`` or ``measured``;
     ``criterion``: ``aic`` or ``bic``. With ``output``, the device file, its
     JSON sidecar and (with ``figure``) the figure are written together or
@@ -326,6 +330,7 @@ def fit_device(
         read_noise=read_noise,
         programming=programming,
         iv=iv,
+        sheet=sheet,
         name=name,
         model=model,
         bins=bins,

@@ -104,15 +104,30 @@ impl PulseData {
     /// # Errors
     /// See [`PulseData::from_table`] and [`Table::read`].
     pub fn read(path: &Path) -> Result<PulseData, DataError> {
-        Self::from_table(&Table::read(path)?)
+        Self::read_sheet(path, None)
+    }
+
+    /// Reads a pulse-train file, a workbook's sheet `sheet` when it is
+    /// `Some` ([`Table::read_sheet`]).
+    ///
+    /// # Errors
+    /// See [`PulseData::from_table`] and [`Table::read_sheet`].
+    pub fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<PulseData, DataError> {
+        Self::from_table(&Table::read_sheet(path, sheet)?)
     }
 
     /// Interprets a table: long when it has a `device` column, else wide.
     ///
     /// # Errors
     /// A missing column, text or a non-finite value, a negative conductance
-    /// or one above 1 S, fewer than two rows.
+    /// or one above 1 S, fewer than two rows; read from the first of
+    /// several sheets of a workbook, the error names the others
+    /// ([`Table::sheet_note`]).
     pub fn from_table(table: &Table) -> Result<PulseData, DataError> {
+        Self::interpret(table).map_err(|e| table.sheet_note(e))
+    }
+
+    fn interpret(table: &Table) -> Result<PulseData, DataError> {
         if table.rows.is_empty() {
             return Err(DataError::file(
                 &table.file,

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use calamine::Data;
 
+use super::rows::Rows;
 use super::{excerpt, DataError};
 
 /// One cell of a table.
@@ -32,7 +33,7 @@ pub enum ColumnUnit {
 }
 
 /// Unit suffixes of conductance, resistance and current columns.
-const UNITS: &[(&str, ColumnUnit)] = &[
+pub(super) const UNITS: &[(&str, ColumnUnit)] = &[
     ("_S", ColumnUnit::Conductance(1.0)),
     ("_mS", ColumnUnit::Conductance(1e-3)),
     ("_uS", ColumnUnit::Conductance(1e-6)),
@@ -93,15 +94,21 @@ pub const ROW_COLUMNS: &[&str] = &[
 ];
 
 /// Unit suffixes of quantities that are not a device's conductance.
-const NOT_A_DEVICE: &[&str] = &[
+pub(super) const NOT_A_DEVICE: &[&str] = &[
     "_V", "_mV", "_s", "_ms", "_us", "_ns", "_K", "_Hz", "_W", "_J",
 ];
 
 /// A table read from a file: header and rows, each row with its line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
-    /// The file as the user named it.
+    /// The file as the user named it; for a workbook with the sheet that
+    /// was read, `lab.xlsx (sheet `Data`)`, so that every error names it.
     pub file: String,
+    /// The workbook's sheet that was read; `None` for a text table.
+    pub sheet: Option<String>,
+    /// The workbook's other sheets with cells, when no sheet was named and
+    /// the first with cells was read (named by [`Table::sheet_note`]).
+    pub other_sheets: Vec<String>,
     /// Column names, trimmed.
     pub header: Vec<String>,
     /// `(line, cells)`, cells padded to the header's length.
@@ -129,16 +136,6 @@ fn cell_of(d: &Data) -> Cell {
         Data::Bool(b) => Cell::Text(b.to_string()),
         Data::String(s) => parse_cell(s),
         other => Cell::Text(other.to_string()),
-    }
-}
-
-/// A row with more cells than the header.
-fn too_long(file: &str, line: usize, header: usize, found: usize) -> DataError {
-    DataError {
-        file: file.to_string(),
-        line: Some(line),
-        column: None,
-        message: format!("expected at most {header} cells as in the header, found {found}"),
     }
 }
 
@@ -189,25 +186,85 @@ impl<'a> Lines<'a> {
     }
 }
 
+/// Extensions of the workbooks read through calamine.
+pub const WORKBOOK_EXTENSIONS: &[&str] = &["xlsx", "xlsm", "xls", "xlsb", "ods"];
+
+/// Whether `path` names a workbook (by its extension, as [`Table::read`]
+/// reads it), not a text table.
+pub fn is_workbook(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| WORKBOOK_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// `lab.xlsx (sheet `Data`)`: a workbook's sheet where errors name a file.
+fn sheet_label(file: &str, sheet: &str) -> String {
+    format!("{file} (sheet `{}`)", excerpt(sheet))
+}
+
+/// Sheet names as `` `A`, `B` ``.
+fn sheet_list(sheets: &[String]) -> String {
+    sheets
+        .iter()
+        .map(|s| format!("`{}`", excerpt(s)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `e` with the sheets that were not read, when `file` (a workbook's
+/// label) was the first of several sheets with cells.
+fn with_sheet_note(e: DataError, file: &str, sheet: &str, others: &[String]) -> DataError {
+    if others.is_empty() || e.file != file {
+        return e;
+    }
+    DataError {
+        message: format!(
+            "{} (sheet `{}` was read, the first with cells; the workbook also has {}: --sheet NAME, or sheet= in Python, reads another)",
+            e.message,
+            excerpt(sheet),
+            sheet_list(others)
+        ),
+        ..e
+    }
+}
+
+/// Empty-table message.
+const EMPTY: &str = "empty file: expected a header row of column names and rows of values";
+
 impl Table {
-    /// Reads a file by its extension: `.xlsx`, `.xlsm`, `.xls`, `.ods`
-    /// through calamine (first worksheet), `.tsv`/`.tab` as tab-separated,
-    /// anything else as CSV (tab-separated when the header has tabs and no
-    /// commas, semicolon-separated with decimal commas allowed when it has
-    /// semicolons and no commas).
+    /// Reads a file by its extension: `.xlsx`, `.xlsm`, `.xls`, `.xlsb`,
+    /// `.ods` through calamine (the first sheet with cells), `.tsv`/`.tab`
+    /// as tab-separated, anything else as CSV (tab-separated when the
+    /// header has tabs and no commas, semicolon-separated with decimal
+    /// commas allowed when it has semicolons and no commas). Title rows
+    /// above the header and a unit row under it are read as the module
+    /// [`crate::measurements`] says.
     ///
     /// # Errors
-    /// Unreadable file, empty file, no header, rows longer than the header.
+    /// Unreadable file, empty file, no header, rows longer than the header,
+    /// a unit row with a cell that is not a unit or contradicts its column.
     pub fn read(path: &Path) -> Result<Table, DataError> {
+        Self::read_sheet(path, None)
+    }
+
+    /// [`Table::read`], a workbook's sheet `sheet` when it is `Some`
+    /// (text tables have one table: `sheet` is ignored for them). Without
+    /// a sheet, a workbook's first sheet with cells is read, and when
+    /// others have cells too, [`Table::other_sheets`] names them.
+    ///
+    /// # Errors
+    /// Those of [`Table::read`]; a workbook without the sheet `sheet`
+    /// (the error lists its sheets).
+    pub fn read_sheet(path: &Path, sheet: Option<&str>) -> Result<Table, DataError> {
         let name = path.display().to_string();
+        if is_workbook(path) {
+            return Self::read_workbook(path, &name, sheet);
+        }
         let ext = path
             .extension()
             .and_then(|e| e.to_str())
             .unwrap_or("")
             .to_ascii_lowercase();
-        if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "xlsb" | "ods") {
-            return Self::read_spreadsheet(path, &name);
-        }
         let bytes =
             std::fs::read(path).map_err(|e| DataError::file(&name, format!("cannot read: {e}")))?;
         let text = String::from_utf8(bytes)
@@ -215,9 +272,12 @@ impl Table {
         let delimiter = if matches!(ext.as_str(), "tsv" | "tab") {
             b'\t'
         } else {
+            // The first line with a delimiter in it: a title line above
+            // the header has none (or is padded with the delimiter).
             let first = text
                 .lines()
-                .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                .find(|l| l.contains([',', ';', '\t']))
                 .unwrap_or("");
             if first.contains('\t') && !first.contains(',') {
                 b'\t'
@@ -234,10 +294,13 @@ impl Table {
 
     /// Parses delimited text (`file` names it in errors). Every row keeps
     /// the line it starts on, counted from the bytes (`\n`, `\r\n`,
-    /// blank and comment lines, line breaks inside quoted cells).
+    /// blank and comment lines, line breaks inside quoted cells). Empty
+    /// cells at the end of a row are dropped (spreadsheet exports pad rows
+    /// to the widest).
     ///
     /// # Errors
-    /// Empty text, no header, a row with more cells than the header.
+    /// Empty text, no header, a row with more cells than the header, a bad
+    /// unit row.
     pub fn from_csv_text(file: &str, text: &str, delimiter: u8) -> Result<Table, DataError> {
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
@@ -247,8 +310,7 @@ impl Table {
             .trim(csv::Trim::All)
             .from_reader(text.as_bytes());
         let mut lines = Lines::new(text);
-        let mut header: Option<(usize, Vec<String>)> = None;
-        let mut rows = Vec::new();
+        let mut rows = Rows::new(file);
         for record in reader.records() {
             let record = record.map_err(|e| DataError {
                 file: file.to_string(),
@@ -257,42 +319,21 @@ impl Table {
                 message: format!("not a valid delimited table: {}", excerpt(&e.to_string())),
             })?;
             let line = record.position().map_or(0, |p| lines.of(p.byte() as usize));
-            if record.iter().all(|c| c.trim().is_empty()) {
-                continue;
-            }
-            match &header {
-                None => {
-                    header = Some((line, record.iter().map(|c| c.trim().to_string()).collect()));
-                }
-                Some((_, h)) => {
-                    if record.len() > h.len() {
-                        return Err(too_long(file, line, h.len(), record.len()));
+            let cells: Vec<Cell> = record
+                .iter()
+                .map(|text| match parse_cell(text) {
+                    // `1,5e-6`: a decimal comma, where `;` separates cells.
+                    Cell::Text(t)
+                        if delimiter == b';' && t.matches(',').count() == 1 && !t.contains('.') =>
+                    {
+                        parse_cell(&t.replace(',', "."))
                     }
-                    let mut cells: Vec<Cell> = record
-                        .iter()
-                        .map(|text| match parse_cell(text) {
-                            // `1,5e-6`: a decimal comma, where `;` separates cells.
-                            Cell::Text(t)
-                                if delimiter == b';'
-                                    && t.matches(',').count() == 1
-                                    && !t.contains('.') =>
-                            {
-                                parse_cell(&t.replace(',', "."))
-                            }
-                            cell => cell,
-                        })
-                        .collect();
-                    cells.resize(h.len(), Cell::Empty);
-                    rows.push((line, cells));
-                }
-            }
+                    cell => cell,
+                })
+                .collect();
+            rows.push(line, cells, || record.iter().map(str::to_string).collect())?;
         }
-        let Some((line, header)) = header else {
-            return Err(DataError::file(
-                file,
-                "empty file: expected a header row of column names and rows of values",
-            ));
-        };
+        let (line, header, rows) = rows.finish(EMPTY)?;
         Self::new(file, line, header, rows)
     }
 
@@ -333,82 +374,106 @@ impl Table {
         }
         Ok(Table {
             file: file.to_string(),
+            sheet: None,
+            other_sheets: Vec::new(),
             header,
             rows,
         })
     }
 
-    /// A workbook's first sheet. `.xlsx` and `.xlsb` sheets are read cell
-    /// by cell, so that memory follows the cells the file holds, not the
-    /// extent they span (a lone value in a far cell of an otherwise small
-    /// sheet spans 2³⁴ cells); other formats through calamine's ranges.
-    fn read_spreadsheet(path: &Path, name: &str) -> Result<Table, DataError> {
-        use calamine::{open_workbook_auto, Reader, Sheets};
+    /// `e` (an error in this table) naming the workbook's other sheets with
+    /// cells and how to read one of them, when the first sheet with cells
+    /// was read without being named; else `e` as it is.
+    pub fn sheet_note(&self, e: DataError) -> DataError {
+        match &self.sheet {
+            Some(sheet) => with_sheet_note(e, &self.file, sheet, &self.other_sheets),
+            None => e,
+        }
+    }
+
+    /// A workbook's sheet `sheet`, or without one its first sheet with
+    /// cells (the others with cells are probed for their first cell).
+    fn read_workbook(path: &Path, name: &str, sheet: Option<&str>) -> Result<Table, DataError> {
+        use calamine::{open_workbook_auto, Reader};
         let mut book = open_workbook_auto(path)
             .map_err(|e| DataError::file(name, format!("cannot read the spreadsheet: {e}")))?;
         let sheets = book.sheet_names();
-        let Some(first) = sheets.first().cloned() else {
+        if sheets.is_empty() {
             return Err(DataError::file(
                 name,
                 "empty file: the workbook has no sheet",
             ));
-        };
-        let cannot = |e: &dyn std::fmt::Display| {
-            DataError::file(
-                name,
-                format!("cannot read sheet `{}`: {e}", excerpt(&first)),
-            )
-        };
-        let cells: Vec<((u32, u32), Data)> = match &mut book {
-            Sheets::Xlsx(book) => {
-                let mut reader = book
-                    .worksheet_cells_reader(&first)
-                    .map_err(|e| cannot(&e))?;
-                let mut cells = Vec::new();
-                while let Some(cell) = reader.next_cell().map_err(|e| cannot(&e))? {
-                    let data = Data::from(cell.get_value().clone());
-                    if data != Data::Empty {
-                        cells.push((cell.get_position(), data));
+        }
+        let (read, cells, others) = match sheet {
+            Some(wanted) => {
+                let Some(found) = sheets.iter().find(|s| *s == wanted) else {
+                    return Err(DataError::file(
+                        name,
+                        format!(
+                            "the workbook has no sheet `{}`; its sheets: {}",
+                            excerpt(wanted),
+                            sheet_list(&sheets)
+                        ),
+                    ));
+                };
+                let cells = sheet_cells(&mut book, name, found, None)?;
+                (found.clone(), cells, Vec::new())
+            }
+            None => {
+                let mut read = None;
+                let mut others = Vec::new();
+                let mut failed = None;
+                for s in &sheets {
+                    if read.is_none() {
+                        match sheet_cells(&mut book, name, s, None) {
+                            Ok(cells) if !cells.is_empty() => read = Some((s.clone(), cells)),
+                            Ok(_) => {}
+                            // A sheet without cells to read (a chart):
+                            // the next one.
+                            Err(e) => {
+                                failed.get_or_insert(e);
+                            }
+                        }
+                    } else if sheet_cells(&mut book, name, s, Some(1)).is_ok_and(|c| !c.is_empty())
+                    {
+                        others.push(s.clone());
                     }
                 }
-                cells
-            }
-            Sheets::Xlsb(book) => {
-                let mut reader = book
-                    .worksheet_cells_reader(&first)
-                    .map_err(|e| cannot(&e))?;
-                let mut cells = Vec::new();
-                while let Some(cell) = reader.next_cell().map_err(|e| cannot(&e))? {
-                    let data = Data::from(cell.get_value().clone());
-                    if data != Data::Empty {
-                        cells.push((cell.get_position(), data));
-                    }
-                }
-                cells
-            }
-            book => {
-                let range = book.worksheet_range(&first).map_err(|e| cannot(&e))?;
-                range
-                    .used_cells()
-                    .filter(|(_, _, d)| **d != Data::Empty)
-                    .map(|(r, c, d)| {
-                        let (r0, c0) = range.start().unwrap_or((0, 0));
-                        ((r0 + r as u32, c0 + c as u32), d.clone())
-                    })
-                    .collect()
+                let Some((s, cells)) = read else {
+                    return Err(failed.unwrap_or_else(|| {
+                        DataError::file(
+                            name,
+                            format!(
+                                "{EMPTY}; no sheet has cells (its sheets: {})",
+                                sheet_list(&sheets)
+                            ),
+                        )
+                    }));
+                };
+                (s, cells, others)
             }
         };
-        Self::from_cells(name, cells)
+        let file = sheet_label(name, &read);
+        if cells.is_empty() {
+            return Err(DataError::file(
+                &file,
+                "empty sheet: expected a header row of column names and rows of values",
+            ));
+        }
+        let mut table = Self::from_cells(&file, cells)
+            .map_err(|e| with_sheet_note(e, &file, &read, &others))?;
+        table.sheet = Some(read);
+        table.other_sheets = others;
+        Ok(table)
     }
 
     /// The table of a sheet's non-empty cells `((row, column), value)`
     /// (0-based): rows from the first used column on, each row's line its
     /// spreadsheet row.
-    fn from_cells(name: &str, mut cells: Vec<((u32, u32), Data)>) -> Result<Table, DataError> {
+    fn from_cells(name: &str, mut cells: SheetCells) -> Result<Table, DataError> {
         let col0 = cells.iter().map(|((_, c), _)| *c).min().unwrap_or(0);
         cells.sort_by_key(|(pos, _)| *pos);
-        let mut header: Option<(usize, Vec<String>)> = None;
-        let mut rows = Vec::new();
+        let mut rows = Rows::new(name);
         let mut i = 0;
         while i < cells.len() {
             let row = cells[i].0 .0;
@@ -418,7 +483,7 @@ impl Table {
                 .count();
             let line = row as usize + 1;
             // The row from the first used column to its last cell (a far
-            // cell makes it long: refused below against the header).
+            // cell makes it long: refused against the header).
             let width = (cells[j - 1].0 .1 - col0) as usize + 1;
             let mut data = vec![Data::Empty; width];
             for ((_, c), d) in cells[i..j].iter_mut() {
@@ -426,44 +491,18 @@ impl Table {
             }
             i = j;
             let cells: Vec<Cell> = data.iter().map(cell_of).collect();
-            if cells.iter().all(|c| *c == Cell::Empty) {
-                continue;
-            }
             if let Some(Cell::Text(t)) = cells.first() {
                 if t.starts_with('#') {
                     continue;
                 }
             }
-            match &header {
-                None => {
-                    let mut h: Vec<String> = data
-                        .iter()
-                        .map(|d| d.to_string().trim().to_string())
-                        .collect();
-                    while h.last().is_some_and(|s| s.is_empty()) {
-                        h.pop();
-                    }
-                    header = Some((line, h));
-                }
-                Some((_, h)) => {
-                    let mut cells = cells;
-                    while cells.len() > h.len() && cells.last() == Some(&Cell::Empty) {
-                        cells.pop();
-                    }
-                    if cells.len() > h.len() {
-                        return Err(too_long(name, line, h.len(), cells.len()));
-                    }
-                    cells.resize(h.len(), Cell::Empty);
-                    rows.push((line, cells));
-                }
-            }
+            rows.push(line, cells, || {
+                data.iter()
+                    .map(|d| d.to_string().trim().to_string())
+                    .collect()
+            })?;
         }
-        let Some((line, header)) = header else {
-            return Err(DataError::file(
-                name,
-                "empty file: expected a header row of column names and rows of values",
-            ));
-        };
+        let (line, header, rows) = rows.finish(EMPTY)?;
         Self::new(name, line, header, rows)
     }
 
@@ -675,6 +714,66 @@ impl Table {
     pub fn line(&self, row: usize) -> usize {
         self.rows[row].0
     }
+}
+
+/// A sheet's non-empty cells, `((row, column), value)`, 0-based.
+type SheetCells = Vec<((u32, u32), Data)>;
+
+/// The non-empty cells `((row, column), value)` of sheet `sheet`, at most
+/// `limit` of them. `.xlsx` and `.xlsb` sheets are read cell by cell, so
+/// that memory follows the cells the file holds, not the extent they span
+/// (a lone value in a far cell of an otherwise small sheet spans 2³⁴
+/// cells); other formats through calamine's ranges.
+fn sheet_cells<RS: std::io::Read + std::io::Seek>(
+    book: &mut calamine::Sheets<RS>,
+    name: &str,
+    sheet: &str,
+    limit: Option<usize>,
+) -> Result<SheetCells, DataError> {
+    use calamine::{Reader, Sheets};
+    let cannot = |e: &dyn std::fmt::Display| {
+        DataError::file(name, format!("cannot read sheet `{}`: {e}", excerpt(sheet)))
+    };
+    let limit = limit.unwrap_or(usize::MAX);
+    let mut cells = Vec::new();
+    match book {
+        Sheets::Xlsx(book) => {
+            let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| cannot(&e))?;
+            while cells.len() < limit {
+                let Some(cell) = reader.next_cell().map_err(|e| cannot(&e))? else {
+                    break;
+                };
+                let data = Data::from(cell.get_value().clone());
+                if data != Data::Empty {
+                    cells.push((cell.get_position(), data));
+                }
+            }
+        }
+        Sheets::Xlsb(book) => {
+            let mut reader = book.worksheet_cells_reader(sheet).map_err(|e| cannot(&e))?;
+            while cells.len() < limit {
+                let Some(cell) = reader.next_cell().map_err(|e| cannot(&e))? else {
+                    break;
+                };
+                let data = Data::from(cell.get_value().clone());
+                if data != Data::Empty {
+                    cells.push((cell.get_position(), data));
+                }
+            }
+        }
+        book => {
+            let range = book.worksheet_range(sheet).map_err(|e| cannot(&e))?;
+            let (r0, c0) = range.start().unwrap_or((0, 0));
+            cells.extend(
+                range
+                    .used_cells()
+                    .filter(|(_, _, d)| **d != Data::Empty)
+                    .take(limit)
+                    .map(|(r, c, d)| ((r0 + r as u32, c0 + c as u32), d.clone())),
+            );
+        }
+    }
+    Ok(cells)
 }
 
 /// SHA-256 of a file's bytes, lower-case hex.
