@@ -408,6 +408,87 @@ def without_description(fit):
     return [l for l in fit.device.to_toml().splitlines() if not l.startswith("description")]
 
 
+def write_xlsx(path, sheets):
+    """A minimal .xlsx (Office Open XML: a zip of XML parts, text as inline strings); `sheets` maps names to rows."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    ns = "http://schemas.openxmlformats.org"
+    head = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    n = len(sheets)
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr(
+            "[Content_Types].xml",
+            f'{head}<Types xmlns="{ns}/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            + "".join(
+                f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                for i in range(1, n + 1)
+            )
+            + "</Types>",
+        )
+        z.writestr(
+            "_rels/.rels",
+            f'{head}<Relationships xmlns="{ns}/package/2006/relationships"><Relationship Id="rId1" '
+            f'Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'{head}<workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{ns}/officeDocument/2006/relationships"><sheets>'
+            + "".join(f'<sheet name="{escape(name)}" sheetId="{i}" r:id="rId{i}"/>' for i, name in enumerate(sheets, 1))
+            + "</sheets></workbook>",
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'{head}<Relationships xmlns="{ns}/package/2006/relationships">'
+            + "".join(
+                f'<Relationship Id="rId{i}" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, n + 1)
+            )
+            + "</Relationships>",
+        )
+        for i, rows in enumerate(sheets.values(), 1):
+            data = ""
+            for r, row in enumerate(rows, 1):
+                data += f'<row r="{r}">'
+                for c, x in enumerate(row):
+                    at = f"{chr(ord('A') + c)}{r}"
+                    if isinstance(x, str):
+                        data += f'<c r="{at}" t="inlineStr"><is><t>{escape(x)}</t></is></c>'
+                    else:
+                        data += f'<c r="{at}"><v>{float(x)!r}</v></c>'
+                data += "</row>"
+            z.writestr(
+                f"xl/worksheets/sheet{i}.xml",
+                f'{head}<worksheet xmlns="{ns}/spreadsheetml/2006/main"><sheetData>{data}</sheetData></worksheet>',
+            )
+
+
+def test_fit_device_reads_the_sheet_named_by_sheet(tmp_path):
+    table = soft_bounds_trains()
+    table.write_csv(tmp_path / "pulses.csv")
+    rows = [table.columns] + [list(r) for r in table.rows()]
+    write_xlsx(tmp_path / "lab.xlsx", {"Notes": [["measured 2025-03-02"]], "Data": rows})
+    from_csv = xbarsim.fit_device(pulses=tmp_path / "pulses.csv", model="soft-bounds", name="fitted")
+    from_sheet = xbarsim.fit_device(pulses=tmp_path / "lab.xlsx", sheet="Data", model="soft-bounds", name="fitted")
+    # The same numbers: the same device, and the sheet recorded.
+    assert without_description(from_sheet) == without_description(from_csv)
+    doc = from_sheet.device.to_toml()
+    alpha_up = float(next(l for l in doc.splitlines() if l.startswith("alpha_up")).split("=")[1])
+    assert alpha_up == pytest.approx(0.08, rel=0.02)
+    assert from_sheet.records["parameters"]["inputs"]["pulses"]["sheet"] == "Data"
+    assert "sheet" not in from_csv.records["parameters"]["inputs"]["pulses"]
+    with pytest.raises(ValueError, match=r"lab\.xlsx: the workbook has no sheet `Raw`; its sheets: `Notes`, `Data`$"):
+        xbarsim.fit_device(pulses=tmp_path / "lab.xlsx", sheet="Raw")
+    with pytest.raises(ValueError, match=r"^sheet: names a workbook's sheet, but no input is a workbook \(\.xlsx"):
+        xbarsim.fit_device(pulses=tmp_path / "pulses.csv", sheet="Data")
+    # Without `sheet` the notes are read, and the error says what else there is.
+    with pytest.raises(ValueError, match=r"sheet `Notes` was read, the first with cells; the workbook also has `Data`"):
+        xbarsim.fit_device(pulses=tmp_path / "lab.xlsx")
+
+
 def test_fit_files_appear_together(tmp_path):
     soft_bounds_trains().write_csv(tmp_path / "pulses.csv")
     fit = xbarsim.fit_device(pulses=tmp_path / "pulses.csv", output=tmp_path / "dev.toml", figure=tmp_path / "dev.svg")
