@@ -24,7 +24,9 @@ pub struct FitArgs {
     /// named `dev1_uS`, `_mS`, `_nS`, `_pS`, `_kohm`, `_ohm`, or `_nA`, `_uA`
     /// with `read_voltage_V`, says its unit; `time_s`, `cycle`, `pulse` are
     /// not devices) or long (`device`, `pulse`, `polarity`, `conductance_S`
-    /// or `conductance_uS`, …, optional `cycle`)
+    /// or `conductance_uS`, …, optional `cycle`); a row of units under the
+    /// header (`V`, `uS`, `kohm`, …) is read as these suffixes, and a title
+    /// row above it is skipped
     #[arg(long, value_name = "FILE")]
     pub pulses: Option<PathBuf>,
     /// Retention (drift): `time_s`, then one conductance column (S) per

@@ -294,6 +294,8 @@ fn an_error_from_the_first_of_several_sheets_names_the_others() {
         ),
         "{e}"
     );
+    // Noted once only (the fits note their errors too).
+    assert_eq!(table.sheet_note(e.clone()), e);
     // Named, the data sheet reads and its errors carry no note.
     let data = PulseData::read_sheet(&path, Some("Data")).unwrap();
     assert_eq!(data.devices.len(), 2);

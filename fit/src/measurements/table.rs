@@ -211,15 +211,18 @@ fn sheet_list(sheets: &[String]) -> String {
         .join(", ")
 }
 
+/// How the note of [`with_sheet_note`] ends.
+const SHEET_NOTE_END: &str = ": --sheet NAME, or sheet= in Python, reads another)";
+
 /// `e` with the sheets that were not read, when `file` (a workbook's
 /// label) was the first of several sheets with cells.
 fn with_sheet_note(e: DataError, file: &str, sheet: &str, others: &[String]) -> DataError {
-    if others.is_empty() || e.file != file {
+    if others.is_empty() || e.file != file || e.message.ends_with(SHEET_NOTE_END) {
         return e;
     }
     DataError {
         message: format!(
-            "{} (sheet `{}` was read, the first with cells; the workbook also has {}: --sheet NAME, or sheet= in Python, reads another)",
+            "{} (sheet `{}` was read, the first with cells; the workbook also has {}{SHEET_NOTE_END}",
             e.message,
             excerpt(sheet),
             sheet_list(others)
