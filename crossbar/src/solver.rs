@@ -7,7 +7,7 @@
 //! | `Ideal` | `2·B·M·N` flops | no (ignores wires) | no |
 //! | `Exact` | factorisation + `B` solve pairs | yes | yes (Newton) |
 //! | `Transfer` | factorisation + `M` solve pairs + `2·B·M·N` | yes | no |
-//! | `Linearised` | as `Transfer` | yes (it is `Transfer` for ohmic cells) | network tiles of two-terminal cells, to first order in the IR drop ([`crate::CellArray::linearised`]) |
+//! | `Linearised` | as `Transfer` | yes (it is `Transfer` for ohmic cells) | network tiles of two-terminal cells, to first order in the IR drop ([`crate::nonlinear::CellArray::linearised`]) |
 //! | `Auto` | see [`Solver::resolve`] | yes | yes (Newton) |
 //!
 //! What `Auto` becomes depends on the wires and on what the currents are
@@ -46,7 +46,7 @@ pub enum Solver {
     /// `Transfer` for ohmic cells. A network tile of nonlinear two-terminal
     /// cells is read through the transfer matrix of its small-signal
     /// network at the read voltage: exact with ideal wires, first order in
-    /// the IR drop with wires ([`crate::CellArray::linearised`]).
+    /// the IR drop with wires ([`crate::nonlinear::CellArray::linearised`]).
     Linearised,
 }
 
@@ -145,7 +145,7 @@ impl Solver {
     /// Whether this method can solve nonlinear cells: those that solve the
     /// nodal equations vector by vector (`Auto`, `Exact`); `Ideal` and
     /// `Transfer` rest on linearity, and `Linearised` is a network tile's
-    /// approximate read ([`crate::CellArray::linearised`]), not a solve.
+    /// approximate read ([`crate::nonlinear::CellArray::linearised`]), not a solve.
     pub fn solves_nonlinear(self) -> bool {
         match self {
             Solver::Auto | Solver::Exact => true,
