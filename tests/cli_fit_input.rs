@@ -137,6 +137,15 @@ fn g_max(toml_text: &str) -> f64 {
         .unwrap_or_else(|| panic!("g_max: {:?}", value["g_max"]))
 }
 
+/// `rows` as `plain.csv` in `dir`, two devices in µS.
+fn write_plain(dir: &Path, rows: &[[f64; 3]]) {
+    std::fs::write(
+        dir.join("plain.csv"),
+        format!("pulse_voltage_V,dev_a_uS,dev_b_uS\n{}", csv_lines(rows)),
+    )
+    .unwrap();
+}
+
 /// The files in `dir` other than `keep`.
 fn written(dir: &Path, keep: &[&str]) -> Vec<String> {
     std::fs::read_dir(dir)
@@ -151,11 +160,7 @@ fn a_workbook_sheet_fits_as_the_same_numbers_in_csv() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let rows = trains(30);
-    std::fs::write(
-        d.join("plain.csv"),
-        format!("pulse_voltage_V,dev_a_uS,dev_b_uS\n{}", csv_lines(&rows)),
-    )
-    .unwrap();
+    write_plain(d, &rows);
     let header = ["pulse_voltage_V", "dev_a_uS", "dev_b_uS"];
     write_xlsx(
         &d.join("lab.xlsx"),
@@ -214,11 +219,7 @@ fn a_sheet_that_is_not_there_or_not_needed_is_refused_before_writing() {
     let dir = TempDir::new().unwrap();
     let d = dir.path();
     let rows = trains(30);
-    std::fs::write(
-        d.join("plain.csv"),
-        format!("pulse_voltage_V,dev_a_uS,dev_b_uS\n{}", csv_lines(&rows)),
-    )
-    .unwrap();
+    write_plain(d, &rows);
     write_xlsx(
         &d.join("lab.xlsx"),
         &[

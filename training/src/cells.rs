@@ -344,6 +344,18 @@ mod tests {
         (Graph::new(Shape::new(3, 1, 1), nodes).unwrap(), fc)
     }
 
+    /// The differential mapping of `device` and the conductances (S) it
+    /// programs `fc`'s weights to, noiseless.
+    fn programmed(device: &DeviceSpec, fc: &Weights) -> (Mapping, DMatrix<f64>) {
+        let mapping = Mapping::for_device(MappingScheme::Differential, device, 1.0).unwrap();
+        let w = DMatrix::from_row_slice(fc.inputs, fc.outputs, &fc.weights);
+        let g = mapping
+            .weights_to_conductances(&w)
+            .unwrap()
+            .physical_array();
+        (mapping, g)
+    }
+
     #[test]
     fn sinh_cells_without_wires_read_the_closed_form() {
         // y_j = b_j + Σᵢ w_ij·sinh(a·Vᵢ)/(a·V_read/x_max), Vᵢ = xᵢ·V_read/x_max.
@@ -397,12 +409,7 @@ mod tests {
         let image = [0.2f32, 0.7, 1.0];
         let mut on_arrays = ProgrammedGraph::program(&graph, &array, 7).unwrap();
         let y = &on_arrays.logits_at(0.0, &image, 0).unwrap()[0];
-        let mapping = Mapping::for_device(MappingScheme::Differential, &device, 1.0).unwrap();
-        let w = DMatrix::from_row_slice(3, 2, &fc.weights);
-        let g = mapping
-            .weights_to_conductances(&w)
-            .unwrap()
-            .physical_array();
+        let (mapping, g) = programmed(&device, &fc);
         let v_read = array.converters.read_voltage;
         let v = DMatrix::from_fn(1, 3, |_, i| f64::from(image[i]) * v_read);
         let currents = xbar_crossbar::Crossbar::new(g, array.wires)
@@ -432,12 +439,7 @@ mod tests {
         };
         let cell = Cell::of(device.iv, AccessSpec::None);
         let wires = Wires::new(3.0, 4.0, 30.0, 15.0).unwrap();
-        let mapping = Mapping::for_device(MappingScheme::Differential, &device, 1.0).unwrap();
-        let w = DMatrix::from_row_slice(3, 2, &fc.weights);
-        let g = mapping
-            .weights_to_conductances(&w)
-            .unwrap()
-            .physical_array();
+        let (mapping, g) = programmed(&device, &fc);
         let image = [0.2f32, 0.7, 1.0];
         for (solver, tile) in [
             (
@@ -504,12 +506,7 @@ mod tests {
         on_arrays
             .evaluate_at(0.0, &data, 0, Some(&mut probe))
             .unwrap();
-        let mapping = Mapping::for_device(MappingScheme::Differential, &device, 1.0).unwrap();
-        let w = DMatrix::from_row_slice(3, 2, &fc.weights);
-        let g = mapping
-            .weights_to_conductances(&w)
-            .unwrap()
-            .physical_array();
+        let (mapping, g) = programmed(&device, &fc);
         let v_read = array.converters.read_voltage;
         let expected: f64 = (0..3)
             .map(|i| {
