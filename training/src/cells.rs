@@ -506,7 +506,7 @@ mod tests {
         on_arrays
             .evaluate_at(0.0, &data, 0, Some(&mut probe))
             .unwrap();
-        let (mapping, g) = programmed(&device, &fc);
+        let (_, g) = programmed(&device, &fc);
         let v_read = array.converters.read_voltage;
         let expected: f64 = (0..3)
             .map(|i| {
