@@ -96,7 +96,7 @@ mod written;
 
 pub use choice::{Criterion, ModelChoice, PulseModel};
 pub use exponential::{branch_from_map, Estimator, ExponentialFit, StepNoise};
-pub use soft_bounds::{MedianCurveFit, SoftBoundsFit};
+pub use soft_bounds::{AtLimit, MedianCurveFit, SoftBoundsFit, FAR_LIMIT_RANGES};
 
 use exponential::fit_exponential;
 use soft_bounds::fit_soft_bounds;
@@ -753,9 +753,16 @@ fn soft_median(data: &PulseData, devices: &[DeviceFit]) -> Option<MedianCurveFit
         return None;
     };
     let up: Vec<bool> = reference.polarity.iter().map(|&p| p > 0).collect();
+    // Asymptotes the devices' fits hold at their limit are held first
+    // here too (a near-linear median curve).
+    let held = devices
+        .iter()
+        .filter_map(|d| d.soft_bounds.as_ref())
+        .any(|s| !s.at_limit.is_none());
     soft_bounds::fit_median(
         &reference.median_S,
         &up,
         [alpha_up, built.g_max, alpha_down, built.g_min],
+        held,
     )
 }

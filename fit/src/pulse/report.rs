@@ -8,6 +8,16 @@ use crate::measured_curve::MeasuredFit;
 use crate::measurements::PulseData;
 use crate::report::{percent, with_ci, Section};
 
+/// `"; g_min at its limit"` and the like, for a median-curve fit.
+fn held(at: super::AtLimit) -> String {
+    match (at.g_min, at.g_max) {
+        (false, false) => String::new(),
+        (true, false) => " (g_min held at its limit)".into(),
+        (false, true) => " (g_max held at its limit)".into(),
+        (true, true) => " (g_min and g_max held at their limits)".into(),
+    }
+}
+
 impl PulseFit {
     /// Three sections: the models compared on `data` (with the measured
     /// curve's tables, when it was fitted), the population of the kept
@@ -84,7 +94,10 @@ impl PulseFit {
                 sig(m.alpha_down, 3),
                 format_si(m.g_min_S, "S"),
                 format_si(m.g_max_S, "S"),
-            ));
+            ) + &held(m.at_limit));
+        }
+        if let Some(line) = self.at_limit_line() {
+            s.line(line);
         }
         if let Some(m) = measured {
             let bins = |t: Option<&xbar_devices::pulse::StepTable>| {
@@ -112,6 +125,41 @@ impl PulseFit {
             }
         }
         s
+    }
+
+    /// Soft-bounds devices whose asymptotes are held at their limit
+    /// ([`super::FAR_LIMIT_RANGES`]), and why.
+    fn at_limit_line(&self) -> Option<String> {
+        let fits: Vec<(&str, &super::SoftBoundsFit)> = self
+            .devices
+            .iter()
+            .filter_map(|d| d.soft_bounds.as_ref().map(|s| (d.name.as_str(), s)))
+            .collect();
+        let held: Vec<String> = fits
+            .iter()
+            .filter(|(_, s)| !s.at_limit.is_none())
+            .map(|(name, s)| {
+                format!(
+                    "{name} (g_min {}{}, g_max {}{})",
+                    format_si(s.g_min_S.value, "S"),
+                    if s.at_limit.g_min { " at limit" } else { "" },
+                    format_si(s.g_max_S.value, "S"),
+                    if s.at_limit.g_max { " at limit" } else { "" },
+                )
+            })
+            .collect();
+        if held.is_empty() {
+            return None;
+        }
+        let shown = held.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+        Some(format!(
+            "soft bounds: asymptotes held at their limit on {} of {} devices ({shown}{}): run free, the fitted asymptotes lie beyond {} measured ranges from the data or, for g_min, below 0 S — a near-linear ramp (its steps change by less than 1/{} across the range), which soft bounds reach only with asymptotes at infinity; held at the limit, α fitted by the trajectory run free, the asymptote's interval not identified",
+            held.len(),
+            fits.len(),
+            if held.len() > 5 { ", …" } else { "" },
+            super::FAR_LIMIT_RANGES,
+            super::FAR_LIMIT_RANGES,
+        ))
     }
 
     /// What the report must say about a fit that does not reproduce the

@@ -250,6 +250,7 @@ mod reference {
             estimator: Estimator::Steps,
             free_run_relative: f64::NAN,
             step_noise: None,
+            at_limit: Default::default(),
         })
     }
 }
