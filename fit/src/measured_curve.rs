@@ -645,6 +645,7 @@ pub fn measured_only(measured: &MeasuredFit, criterion: Criterion, why: &str) ->
         free_run: Vec::new(),
         free_run_curves: None,
         soft_bounds_median: None,
+        exponential_median: None,
     };
     choose(&mut fit, measured, ModelChoice::Only(PulseModel::Measured));
     fit.reason = format!("the closed forms do not fit: {why}");

@@ -87,6 +87,7 @@ use crate::stats::{information_criteria, mean, median, std_dev, t975, Estimate, 
 mod choice;
 mod exponential;
 mod lm;
+mod median;
 mod report;
 mod soft_bounds;
 #[cfg(test)]
@@ -96,7 +97,8 @@ mod written;
 
 pub use choice::{Criterion, ModelChoice, PulseModel};
 pub use exponential::{branch_from_map, Estimator, ExponentialFit, StepNoise};
-pub use soft_bounds::{AtLimit, MedianCurveFit, SoftBoundsFit, FAR_LIMIT_RANGES};
+pub use median::MedianCurveFit;
+pub use soft_bounds::{AtLimit, SoftBoundsFit, FAR_LIMIT_RANGES};
 
 use exponential::fit_exponential;
 use soft_bounds::fit_soft_bounds;
@@ -240,6 +242,12 @@ pub struct PulseFit {
     /// no device, with `steps_only`, and in older records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soft_bounds_median: Option<MedianCurveFit>,
+    /// The exponential model fitted to the measured median curve run free
+    /// ([`MedianCurveFit`]); written as the exponential part where it runs
+    /// closer. Absent where the exponential model fits no device, with
+    /// `steps_only`, and in older records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exponential_median: Option<MedianCurveFit>,
 }
 
 /// The curves behind the free-running errors.
@@ -703,18 +711,28 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
             format!("the {name} model fits no device ({note}); try the other model (--model auto)"),
         ));
     }
-    let soft_bounds_median = if n_soft > 0 && !opts.steps_only {
-        soft_median(data, &devices)
-    } else {
-        None
+    let median_of = |model: PulseModel, n: usize| {
+        (n > 0 && !opts.steps_only)
+            .then(|| median::fit_median(data, &devices, model))
+            .flatten()
     };
+    let soft_bounds_median = median_of(PulseModel::SoftBounds, n_soft);
+    let exponential_median = median_of(PulseModel::Exponential, n_exp);
     let Built {
         pulse,
         variability,
         g_min,
         g_max,
         population: pop,
-    } = build(&devices, exponential, soft_bounds_median.as_ref());
+    } = build(
+        &devices,
+        exponential,
+        if exponential {
+            exponential_median.as_ref()
+        } else {
+            soft_bounds_median.as_ref()
+        },
+    );
     Ok(PulseFit {
         devices,
         criterion: opts.criterion,
@@ -734,35 +752,6 @@ pub fn fit_pulses(data: &PulseData, opts: &PulseOptions) -> Result<PulseFit, Dat
         free_run: Vec::new(),
         free_run_curves: None,
         soft_bounds_median,
+        exponential_median,
     })
-}
-
-/// Soft bounds fitted to the median curve of the devices soft bounds fit,
-/// against the device file their means build ([`MedianCurveFit`]).
-fn soft_median(data: &PulseData, devices: &[DeviceFit]) -> Option<MedianCurveFit> {
-    let reference = crate::free_run::Reference::of(data, |k| {
-        devices.get(k).is_some_and(|d| d.soft_bounds.is_some())
-    })?;
-    let built = build(devices, false, None);
-    let PulseSpec::SoftBounds {
-        alpha_up,
-        alpha_down,
-        ..
-    } = built.pulse
-    else {
-        return None;
-    };
-    let up: Vec<bool> = reference.polarity.iter().map(|&p| p > 0).collect();
-    // Asymptotes the devices' fits hold at their limit are held first
-    // here too (a near-linear median curve).
-    let held = devices
-        .iter()
-        .filter_map(|d| d.soft_bounds.as_ref())
-        .any(|s| !s.at_limit.is_none());
-    soft_bounds::fit_median(
-        &reference.median_S,
-        &up,
-        [alpha_up, built.g_max, alpha_down, built.g_min],
-        held,
-    )
 }

@@ -286,7 +286,7 @@ fn clean_sets_run_free_as_close_as_the_peer() {
         // range (2.5× and 1.6× scipy's soft bounds); now 1.64 % and 1.93 %.
         let soft = fit.free_run_of(PulseModel::SoftBounds).unwrap();
         let soft_peer = scipy_free_run(&peer.replace(".scipy.json", ".soft-bounds.scipy.json"));
-        let median = fit.soft_bounds_median.unwrap();
+        let median = fit.soft_bounds_median.clone().unwrap();
         println!(
             "{file}: soft bounds {:.4} scipy {soft_peer:.4}; {median:?}",
             soft.mean_relative

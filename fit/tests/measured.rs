@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use xbar_fit::device::{fit_device, FitSettings};
-use xbar_fit::pulse::{ModelChoice, PulseModel, FAR_LIMIT_RANGES};
+use xbar_fit::pulse::{PulseModel, FAR_LIMIT_RANGES};
 
 fn measured(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -23,10 +23,10 @@ fn scipy_free_run(name: &str) -> f64 {
 }
 
 /// CrossSim's measured set/reset ramps (one device, 39 cycles of about
-/// 190 + 150 pulses): the exponential model and the measured curve run
-/// free within the 1.5× scipy's exponential trajectory fit
-/// (measured 7.9 % and 8.4 % of the range against 6.5 %: 1.22× and 1.31×;
-/// the bounds here, 1.3× and 1.4×, catch a regression). The device is
+/// 190 + 150 pulses): every model runs free within the 1.5×
+/// scipy's trajectory fit of its family: the exponential model 1.8 % of
+/// the range against 6.5 % (refitted to the median curve: 7.9 % from the
+/// step fit alone), the measured curve 8.4 % (1.31×; bounded at 1.4×). The device is
 /// almost a straight line: soft bounds' free asymptotes run off to infinity
 /// (scipy's to −215 mS and +408 mS, which no device file can hold), so
 /// they are held at their limits (0 S; 10 measured ranges above the
@@ -47,7 +47,6 @@ fn crosssim_measured_ramps_run_free_as_close_as_the_peer() {
         "exponential {exp:.4}, measured curve {curve:.4}, scipy exponential {peer:.4}, kept {}",
         fit.chosen
     );
-    assert!(exp < 1.3 * peer, "exponential {exp} against {peer}");
     assert!(curve < 1.4 * peer, "measured curve {curve} against {peer}");
     assert!(error(fit.chosen) < 1.5 * peer, "kept {}", fit.chosen);
     // Soft bounds: a near-linear device, its asymptotes held at their
@@ -80,25 +79,43 @@ fn crosssim_measured_ramps_run_free_as_close_as_the_peer() {
     let mid = 0.5 * (2.48507e-3 + 1.60568e-3);
     let rise = 190.0 * s.alpha_up.value * (g_max - mid) / (2.48507e-3 - 1.60568e-3);
     assert!((rise - 1.0).abs() < 0.15, "{rise}");
-    pulse.validate().unwrap();
     let text = fitted.report_text();
     assert!(
         text.contains("soft bounds: asymptotes held at their limit on 1 of 1 devices"),
         "{text}"
     );
-    // Written when asked for, a valid device file.
-    let soft_only = fit_device(&FitSettings {
-        pulses: Some(measured("crosssim-lookup-example.csv")),
-        model: ModelChoice::Only(PulseModel::SoftBounds),
-        ..FitSettings::default()
-    })
-    .unwrap();
-    soft_only.spec.validate().unwrap();
-    assert_eq!(soft_only.spec.g_min.siemens(), 0.0);
-    assert!((soft_only.spec.g_max.siemens() - limit).abs() < 1e-8);
-    // The range as measured: 1.60568–2.48507 mS.
+    // Written as a device file, valid.
+    let (.., variability) = fit.device_part(PulseModel::SoftBounds, None).unwrap();
+    xbar_fit::free_run::pulse_device(g_min, g_max, pulse, variability)
+        .validate()
+        .unwrap();
+    // The exponential model fitted to the median curve run free: ramps of
+    // 187 and 150 pulses from clamp to clamp (the measured ramps have
+    // 185–192 and 149–153 pulses), which the device file repeats cycle
+    // after cycle where the per-device step fit's curve (P 222/178 pulses,
+    // never reaching its bounds) drifts; run free 1.8 % of the range
+    // against the step fit's 7.9 % and scipy's 6.5 %.
+    let m = fit.exponential_median.as_ref().expect("median-curve fit");
+    assert!(m.kept && fit.chosen == PulseModel::Exponential, "{m:?}");
+    let xbar_devices::pulse::PulseSpec::Exponential {
+        pulses_ltp,
+        pulses_ltd,
+        ..
+    } = m.pulse
+    else {
+        panic!("{m:?}")
+    };
     assert!(
-        (fit.g_min_S - 1.60568e-3).abs() < 1e-8 && (fit.g_max_S - 2.48507e-3).abs() < 1e-8,
+        (185..=192).contains(&pulses_ltp) && (149..=153).contains(&pulses_ltd),
+        "{m:?}"
+    );
+    assert!(exp < 0.4 * peer, "exponential {exp} against {peer}");
+    // Written with the fit's clamp levels, inside the measured range
+    // 1.60568–2.48507 mS.
+    assert!(
+        fit.g_min_S > 1.60568e-3
+            && fit.g_max_S < 2.48507e-3
+            && fit.g_max_S - fit.g_min_S > 0.9 * 0.87939e-3,
         "{} {}",
         fit.g_min_S,
         fit.g_max_S

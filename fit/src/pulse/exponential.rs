@@ -746,3 +746,77 @@ impl ExponentialFit {
         out
     }
 }
+
+/// The exponential model fitted to the median curve `traj` (in units of
+/// its extremes, `lo` + `range` S) run free (the trajectory fit of
+/// [`super::trajectory`]) from the device file's `built` pulse model (its curves on the
+/// extremes) and from one e-folding per half-cycle. The pulse model (C2C
+/// 0, pulses rounded, labels within ±9 as written) and `g_min`, `g_max`
+/// (S: the fitted clamp levels, `g_min` at least 0) ([`super::median`]);
+/// `None` where no fit reaches both bounds.
+pub(super) fn median_candidate(
+    traj: &Trajectory,
+    lo: f64,
+    range: f64,
+    built: &xbar_devices::pulse::PulseSpec,
+) -> Option<(xbar_devices::pulse::PulseSpec, f64, f64)> {
+    use xbar_devices::pulse::{a_from_nl, PulseSpec, NL_MAX};
+    let mut starts = curve_starts(traj, false);
+    if let PulseSpec::Exponential {
+        pulses_ltp,
+        pulses_ltd,
+        nl_ltp,
+        nl_ltd,
+        ..
+    } = built
+    {
+        // LTP: m = e^(−1/A) − 1, B = 1/(1 − e^(−P/A)); LTD likewise with
+        // the signed A of its label; c = −m·B (as `curve_starts`).
+        let branch = |nl: f64, p: u32, ltp: bool| {
+            let p = f64::from(p);
+            let a = (a_from_nl(nl) * p).abs().min(1e9);
+            let m = (-1.0 / a).exp_m1();
+            let b = if ltp {
+                1.0 / -(-p / a).exp_m1()
+            } else {
+                1.0 / -(p / a).exp_m1()
+            };
+            (m, -m * b)
+        };
+        let (mu, cu) = branch(*nl_ltp, *pulses_ltp, true);
+        let (md, cd) = branch(*nl_ltd, *pulses_ltd, false);
+        let s = [mu, cu, md, cd, 0.0, 1.0];
+        if s.iter().all(|x| x.is_finite()) {
+            starts.insert(0, s);
+        }
+    }
+    // The lowest residual sum of the starts (no covariance: nothing reads
+    // it here).
+    let q = starts
+        .iter()
+        .map(|s| crate::stats::least_squares(traj, s, false))
+        .filter(|f| {
+            f.params.iter().all(|x| x.is_finite()) && f.rss.is_finite() && f.params[5] > f.params[4]
+        })
+        .min_by(|a, b| a.rss.total_cmp(&b.rss))?
+        .params;
+    let (mu, cu) = map_on_bounds(q[0], q[1], q[4], q[5]);
+    let (md, cd) = map_on_bounds(q[2], q[3], q[4], q[5]);
+    let (nl_ltp, nl_ltd) = (nl_of(mu, cu, true), nl_of(md, cd, false));
+    let (p_ltp, p_ltd) = (pulses_of(mu, cu, true), pulses_of(md, cd, false));
+    if ![nl_ltp, nl_ltd, p_ltp, p_ltd].iter().all(|x| x.is_finite()) {
+        return None;
+    }
+    let round_pulses = |x: f64| x.round().clamp(1.0, f64::from(u32::MAX)) as u32;
+    Some((
+        PulseSpec::Exponential {
+            pulses_ltp: round_pulses(p_ltp),
+            pulses_ltd: round_pulses(p_ltd),
+            nl_ltp: nl_ltp.clamp(-NL_MAX, NL_MAX),
+            nl_ltd: nl_ltd.clamp(-NL_MAX, NL_MAX),
+            c2c: 0.0,
+        },
+        (lo + q[4] * range).max(0.0),
+        lo + q[5] * range,
+    ))
+}

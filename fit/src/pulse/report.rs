@@ -84,14 +84,35 @@ impl PulseFit {
         if let Some(line) = self.estimator_line() {
             s.line(line);
         }
-        if let Some(m) = &self.soft_bounds_median {
+        for m in [&self.exponential_median, &self.soft_bounds_median]
+            .into_iter()
+            .flatten()
+        {
+            let parameters = match &m.pulse {
+                xbar_devices::pulse::PulseSpec::Exponential {
+                    pulses_ltp,
+                    pulses_ltd,
+                    nl_ltp,
+                    nl_ltd,
+                    ..
+                } => format!(
+                    "pulses_ltp {pulses_ltp}, pulses_ltd {pulses_ltd}, nl_ltp {}, nl_ltd {}",
+                    sig(*nl_ltp, 3),
+                    sig(*nl_ltd, 3)
+                ),
+                xbar_devices::pulse::PulseSpec::SoftBounds {
+                    alpha_up,
+                    alpha_down,
+                    ..
+                } => format!("α_up {}, α_down {}", sig(*alpha_up, 3), sig(*alpha_down, 3)),
+                xbar_devices::pulse::PulseSpec::Measured(_) => String::new(),
+            };
             s.line(format!(
-                "soft bounds written from {}: fitted to the measured median curve run free, it lies {} of the range from it (noiseless), the per-device fits' means {} (the median curve's fit is written where it runs closer by a quarter plus 0.2 %; D2D from the devices); α_up {}, α_down {}, g_min {}, g_max {}",
+                "{} written from {}: fitted to the measured median curve run free, it lies {} of the range from it (noiseless), the per-device fits' means {} (the median curve's fit is written where it runs closer by a quarter plus 0.2 %; C2C and D2D from the devices); {parameters}, g_min {}, g_max {}",
+                m.model,
                 if m.kept { "the median curve's fit" } else { "the per-device fits' means" },
                 percent(m.free_run_relative),
                 percent(m.devices_free_run_relative),
-                sig(m.alpha_up, 3),
-                sig(m.alpha_down, 3),
                 format_si(m.g_min_S, "S"),
                 format_si(m.g_max_S, "S"),
             ) + &held(m.at_limit));

@@ -38,6 +38,7 @@ use super::exponential::{half_cycle, one_step, rms, state_space_noise, step_nois
 use super::trajectory::Trajectory;
 use super::{lm, ls_fit, ols, quality, solve, Estimator, PulseOptions, Quality, StepNoise, Steps};
 use crate::stats::{information_criteria, least_squares, sigma_estimate, Estimate, LsFit, Model};
+use xbar_devices::pulse::PulseSpec;
 
 /// The soft-bounds model fitted to one device.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -816,76 +817,23 @@ impl SoftBoundsFit {
     }
 }
 
-/// Soft bounds fitted to the measured median curve of a population, run
-/// free (the refinement of the written device by the free-running
-/// criterion, [`super::PulseFit::soft_bounds_median`]).
-///
-/// The per-device fits condition each step on the measured previous point;
-/// where soft bounds describe a device only roughly (an exponential or
-/// clamped device), the step fit's α and asymptotes follow the steps, not
-/// the curve, and the device file built from their means runs free far
-/// from the measured median (3.7 % of the range on
-/// `data/pulse-trains-synthetic.csv` against 1.5 % for scipy's trajectory
-/// fit of the same model). The same map fitted to the median curve run
-/// free (the per-device trajectory fit's map, from the built
-/// parameters and from 1/3, 1 and 3 e-foldings per half-cycle) is written
-/// instead where its curve runs closer to the median by the exponential
-/// model's margin (a quarter plus 0.2 % of the range). The lower asymptote
-/// is held at 0 S where the fit puts it below (the library's `g_min ≥ 0`;
-/// a clamped asymptote would move the written curve), and an asymptote of
-/// a near-linear curve at its far limit ([`FAR_LIMIT_RANGES`]).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[allow(non_snake_case)] // units in the names, as the report's keys
-pub struct MedianCurveFit {
-    /// Fraction of the distance to g_max gained per up pulse.
-    pub alpha_up: f64,
-    /// Fraction of the distance to g_min lost per down pulse.
-    pub alpha_down: f64,
-    /// The lower asymptote (S, at least 0).
-    pub g_min_S: f64,
-    /// The upper asymptote (S).
-    pub g_max_S: f64,
-    /// This fit's noiseless curve run free against the median (RMS,
-    /// relative to the median's range).
-    pub free_run_relative: f64,
-    /// The per-device fits' means run the same way.
-    pub devices_free_run_relative: f64,
-    /// Whether it is written (closer by the margin).
-    pub kept: bool,
-    /// The asymptotes held at their limit (0 S for `g_min`, or
-    /// [`FAR_LIMIT_RANGES`]; none in older records).
-    #[serde(default, skip_serializing_if = "AtLimit::is_none")]
-    pub at_limit: AtLimit,
-}
-
-/// Fits soft bounds to `median` (S) run free through `up` (the polarity of
-/// the pulse before each point), against `built` — the device file's
-/// `[α_up, g_max, α_down, g_min]` (S) from the per-device fits. `None`
-/// for a flat or too short curve or no valid fit.
-pub(super) fn fit_median(
-    median: &[f64],
-    up: &[bool],
+/// Soft bounds fitted to the median curve `traj` (in units of its extremes,
+/// `lo` + `range` S) run free, from the device file's `built` map
+/// (`[α_up, H, α_down, L]` in the same units) and from 1/3, 1 and 3
+/// e-foldings per half-cycle; the asymptotes within their limits (the
+/// lower one at 0 S at least, the library's `g_min ≥ 0` — a clamped
+/// asymptote would move the written curve —, both at most
+/// [`FAR_LIMIT_RANGES`] beyond the extremes), held first with
+/// `hold_first`. The pulse model (C2C 0), `g_min`, `g_max` (S) and the
+/// held asymptotes ([`super::median`]).
+pub(super) fn median_candidate(
+    traj: &Trajectory,
+    lo: f64,
+    range: f64,
     built: [f64; 4],
     hold_first: bool,
-) -> Option<MedianCurveFit> {
-    if median.len() < 4 {
-        return None;
-    }
-    let lo = median.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = median.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let range = hi - lo;
-    if range.is_nan() || range <= 0.0 {
-        return None;
-    }
-    let traj = Trajectory {
-        v: median.iter().map(|g| (g - lo) / range).collect(),
-        up: up.to_vec(),
-    };
-    let to_v = |g: f64| (g - lo) / range;
-    let built_q = [built[0], to_v(built[1]), built[2], to_v(built[3])];
-    let free = |q: &[f64; 4]| rms(&traj.v, &traj.run(&as_map(q), None));
-    let devices_free = free(&built_q);
-    let half = half_cycle(&traj);
+) -> Option<(PulseSpec, f64, f64, AtLimit)> {
+    let half = half_cycle(traj);
     let mut starts: Vec<[f64; 4]> = [1.0, 3.0, 0.3]
         .iter()
         .map(|k| {
@@ -893,31 +841,20 @@ pub(super) fn fit_median(
             [a, 1.0, a, 0.0]
         })
         .collect();
-    if valid(&built_q) {
-        starts.insert(0, built_q);
+    if valid(&built) {
+        starts.insert(0, built);
     }
-    // The asymptotes within their limits: the lower one at 0 S at least
-    // (the library's `g_min ≥ 0`; a clamped asymptote would move the
-    // written curve), both at most `FAR_LIMIT_RANGES` beyond the median's
-    // extremes.
-    let (fit, at_limit) = fit_trajectory(
-        &traj,
-        &starts,
-        Limits::of(lo, range, true),
-        false,
-        false,
-        hold_first,
-    )?;
+    let limits = Limits::of(lo, range, true);
+    let (fit, at_limit) = fit_trajectory(traj, &starts, limits, false, false, hold_first)?;
     let q = params4(&fit.params);
-    let free_run = free(&q);
-    Some(MedianCurveFit {
-        alpha_up: q[0],
-        alpha_down: q[2],
-        g_min_S: (lo + q[3] * range).max(0.0),
-        g_max_S: lo + q[1] * range,
-        free_run_relative: free_run,
-        devices_free_run_relative: devices_free,
-        kept: devices_free > 1.25 * free_run + 0.002,
+    Some((
+        PulseSpec::SoftBounds {
+            alpha_up: q[0],
+            alpha_down: q[2],
+            c2c: 0.0,
+        },
+        (lo + q[3] * range).max(0.0),
+        lo + q[1] * range,
         at_limit,
-    })
+    ))
 }

@@ -124,15 +124,36 @@ pub(super) fn build(
     let g_max_pop = population(&g_maxs, &vec![0.0; g_maxs.len()]);
     let mut g_min = g_min_pop.mean.value.max(0.0);
     let mut g_max = g_max_pop.mean.value;
-    // Soft bounds refined by the free-running criterion: the median
-    // curve's fit where it runs closer (the D2D spread stays the devices').
-    if let (false, Some(m), PulseSpec::SoftBounds { c2c, .. }) =
-        (exponential, median_fit.filter(|m| m.kept), &pulse)
+    // Refined by the free-running criterion: the median curve's fit where
+    // it runs closer (the C2C σ and the D2D spread stay the devices').
+    if let Some(m) =
+        median_fit.filter(|m| m.kept && (m.model == PulseModel::Exponential) == exponential)
     {
-        pulse = PulseSpec::SoftBounds {
-            alpha_up: m.alpha_up,
-            alpha_down: m.alpha_down,
-            c2c: *c2c,
+        let c2c = pulse.c2c();
+        pulse = match m.pulse.clone() {
+            PulseSpec::Exponential {
+                pulses_ltp,
+                pulses_ltd,
+                nl_ltp,
+                nl_ltd,
+                ..
+            } => PulseSpec::Exponential {
+                pulses_ltp,
+                pulses_ltd,
+                nl_ltp,
+                nl_ltd,
+                c2c,
+            },
+            PulseSpec::SoftBounds {
+                alpha_up,
+                alpha_down,
+                ..
+            } => PulseSpec::SoftBounds {
+                alpha_up,
+                alpha_down,
+                c2c,
+            },
+            other => other,
         };
         g_min = m.g_min_S;
         g_max = m.g_max_S;
@@ -191,7 +212,7 @@ impl PulseFit {
                     }
                 });
                 fits.then(|| {
-                    let b = build(&self.devices, exponential, self.soft_bounds_median.as_ref());
+                    let b = build(&self.devices, exponential, self.median_fit(exponential));
                     (b.g_min, b.g_max, b.pulse, b.variability)
                 })
             }
@@ -226,7 +247,7 @@ impl PulseFit {
                 if !fits {
                     return false;
                 }
-                let b = build(&self.devices, exponential, self.soft_bounds_median.as_ref());
+                let b = build(&self.devices, exponential, self.median_fit(exponential));
                 self.chosen = closed;
                 self.pulse = b.pulse;
                 self.variability = b.variability;
@@ -237,6 +258,15 @@ impl PulseFit {
         }
         self.reason = reason;
         true
+    }
+
+    /// The median curve's fit of the exponential model or soft bounds.
+    fn median_fit(&self, exponential: bool) -> Option<&MedianCurveFit> {
+        if exponential {
+            self.exponential_median.as_ref()
+        } else {
+            self.soft_bounds_median.as_ref()
+        }
     }
 
     /// The free-running error of `model`, when it was simulated.
