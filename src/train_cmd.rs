@@ -239,6 +239,7 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
     pick(args.batch_size, &mut insitu.batch_size);
     pick(args.lr, &mut insitu.learning_rate);
     pick(args.w_max, &mut insitu.w_max);
+    pick(args.read_voltage, &mut insitu.read_voltage_v);
     let settings = insitu_training::Settings {
         network: network.clone(),
         insitu,
@@ -273,6 +274,7 @@ pub fn train_insitu(args: &InsituArgs) -> Result<()> {
                 ("insitu.batch_size", "--batch-size"),
                 ("insitu.learning_rate", "--lr"),
                 ("insitu.w_max", "--w-max"),
+                ("insitu.read_voltage_v", "--read-voltage"),
             ],
             "--device and the network flags",
             other,

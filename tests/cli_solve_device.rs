@@ -239,7 +239,11 @@ fn config_with_iv(kind: &str, extra: &str) -> String {
 fn in_situ_training_refuses_a_nonlinear_device_at_device_iv() {
     let dir = TempDir::new().unwrap();
     {
-        let (kind, reader, extra) = ("insitu-training", "network reads", "");
+        let (kind, reader, extra) = (
+            "insitu-training",
+            "in-situ training of a network with analogue inputs",
+            "[network]\nencoding = \"direct\"\n",
+        );
         write(dir.path(), "c.toml", &config_with_iv(kind, extra));
         let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
         assert!(e.starts_with("error: c.toml:"), "{kind}: {e}");
@@ -429,7 +433,8 @@ fn crossbar_ir_drop_reads_through_the_cell_and_in_situ_training_refuses_it() {
     assert!(e.contains("array.solver") && e.contains("Newton"), "{e}");
     assert!(!dir.path().join("transfer").exists());
     // In-situ training reads an ohmic device behind a resistor as
-    // g/(1 + g·R); a transistor it refuses before anything is written.
+    // g/(1 + g·R); a transistor, with analogue (direct-coded) inputs, it
+    // refuses before anything is written.
     let insitu = ohmic
         .replace("crossbar-ir-drop", "insitu-training")
         .replace("[array]\nsize = 16\nr_wire_ohm = 2.0\n", "")
@@ -437,11 +442,12 @@ fn crossbar_ir_drop_reads_through_the_cell_and_in_situ_training_refuses_it() {
             "g_max = 1e-4",
             "g_max = 1e-4, access = { model = \"nmos-level1\", kp_A_per_V2 = 5e-4, vto_V = 0.45, lambda_per_V = 0.06, gate_V = 1.2 }",
         );
+    let insitu = format!("{insitu}[network]\nencoding = \"direct\"\n");
     write(dir.path(), "c.toml", &insitu);
     let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
     assert!(
         e.contains("device.access")
-            && e.contains("transistor access device is not yet used by network reads"),
+            && e.contains("transistor access device is not yet used by in-situ training of a network with analogue inputs"),
         "insitu-training: {e}"
     );
     assert!(!dir.path().join("out").exists());
@@ -458,6 +464,8 @@ fn crossbar_ir_drop_reads_through_the_cell_and_in_situ_training_refuses_it() {
             "train-insitu",
             "--device",
             "dev.toml",
+            "--encoding",
+            "direct",
             "--output",
             "m.safetensors",
         ],

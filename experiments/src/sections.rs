@@ -253,7 +253,7 @@ pub fn crossbar_field(e: &xbar_crossbar::CrossbarError) -> FieldError {
 /// transistor (`device.access`). An ohmic device behind a resistor is the
 /// conductance `g/(1 + g·R)`, read exactly
 /// ([`xbar_training::cells::series_conductance`]). `reader` names what
-/// reads the arrays, e.g. `"network reads"`.
+/// reads the arrays, e.g. `"in-situ training of …"`.
 ///
 /// Network evaluations (the inference kinds, `evaluate`, `cost`) read
 /// through both (`xbar_training::cells`), and `crossbar-ir-drop` solves one
@@ -267,7 +267,7 @@ pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldE
         return Err(FieldError::new(
             "device.iv",
             format!(
-                "a nonlinear I-V is not yet used by {reader} (the inference kinds, `evaluate`, `cost` and crossbar-ir-drop read through it); remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
+                "a nonlinear I-V is not yet used by {reader}; the inference kinds, `evaluate`, `cost` and crossbar-ir-drop read through it; remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
             ),
         ));
     }
@@ -278,7 +278,7 @@ pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldE
         return Err(FieldError::new(
             "device.access",
             format!(
-                "a transistor access device is not yet used by {reader} (a resistor is; the inference kinds, `evaluate`, `cost` and crossbar-ir-drop read through any); remove [access] from the device, or solve one array with it by `xbarsim solve --device`"
+                "a transistor access device is not yet used by {reader} (a resistor is); the inference kinds, `evaluate`, `cost` and crossbar-ir-drop read through any; remove [access] from the device, or solve one array with it by `xbarsim solve --device`"
             ),
         ));
     }

@@ -510,7 +510,9 @@ def train_insitu(
     ``network`` (``sizes``, ``steps``, ``encoding``, …; dense networks),
     ``insitu`` (``epochs`` [1], ``batch_size`` [64], ``learning_rate``
     [0.1], ``w_max`` [0.5]: weight magnitude at the full conductance
-    range), ``data`` (``dir``, ``train_limit``, ``test_limit``; the
+    range, ``read_voltage_v`` [0.2]: a spike's voltage, how far up a
+    nonlinear cell's I-V a rate-coded spiking network's reads go),
+    ``data`` (``dir``, ``train_limit``, ``test_limit``; the
     built-in MNIST subset by default) and ``cost`` (``technology``, which
     prices the write pulses). Returns the per-epoch table (accuracy %,
     pulses, write energy J, …). Ctrl-C stops it at the next batch

@@ -68,6 +68,29 @@ impl CellReadKind {
         }
     }
 
+    /// The conductance (S) a linear read of a device of conductance `g`
+    /// uses: `g/(1 + g·R)` for [`CellReadKind::Linear`]; for a nonlinear
+    /// cell whose inputs are binary at `spikes` volts, `I(g, V, 0)/V` —
+    /// exact, since such a read adds each spiking row's cell currents at
+    /// `V` (no wires); `g` itself otherwise (the small-signal conductance).
+    ///
+    /// ```
+    /// use xbar_devices::{AccessSpec, Cell, IvSpec};
+    /// use xbar_training::cells::CellReadKind;
+    /// let sinh = CellReadKind::Nonlinear(Cell::of(IvSpec::Sinh { a_per_volt: 5.0 }, AccessSpec::None));
+    /// // 10 µS read by 0.2 V spikes: sinh(1)/1 = 1.1752 times g.
+    /// let g = sinh.read_conductance(1e-5, Some(0.2));
+    /// assert!((g / 1e-5 - 1f64.sinh()).abs() < 1e-12);
+    /// assert_eq!(CellReadKind::Linear(1e4).read_conductance(1e-4, None), 5e-5);
+    /// ```
+    pub fn read_conductance(self, g: f64, spikes: Option<f64>) -> f64 {
+        match (self, spikes) {
+            (CellReadKind::Linear(r_ohm), _) => series_conductance(g, r_ohm),
+            (CellReadKind::Nonlinear(cell), Some(v)) => cell.current(g, v, 0.0).current_a / v,
+            (CellReadKind::Nonlinear(_), None) => g,
+        }
+    }
+
     /// The cell, when reads must go through it.
     pub fn nonlinear(self) -> Option<Cell> {
         match self {

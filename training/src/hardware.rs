@@ -49,7 +49,7 @@ use xbar_crossbar::{
 use xbar_devices::{Cell, DeviceArray, DeviceError, DeviceSpec};
 
 use crate::bptt::Synapses;
-use crate::cells::{series_conductance, CellReadKind, CellTile};
+use crate::cells::{CellReadKind, CellTile};
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network, NetworkConfig};
 use crate::rng::{stream, Stream};
@@ -256,6 +256,10 @@ pub(crate) struct ProgrammedLayer {
     /// How the device's cells are read (a series resistance composed into
     /// a linear read, or a nonlinear cell).
     pub read_kind: CellReadKind,
+    /// Binary inputs at this read voltage (V): a nonlinear cell then reads
+    /// linearly, as `I(g, V, 0)/V` ([`CellReadKind::read_conductance`]);
+    /// in-situ training of spiking networks sets it.
+    pub spikes_at: Option<f64>,
     /// The bit slicing when the layer is sliced ([`crate::sliced`]).
     pub sliced: Option<SlicedLayout>,
 }
@@ -304,6 +308,7 @@ impl ProgrammedLayer {
             mapping,
             tiles,
             read_kind: CellReadKind::of(device),
+            spikes_at: None,
             sliced: None,
         })
     }
@@ -366,11 +371,8 @@ impl ProgrammedLayer {
         }
         let mut out = Vec::with_capacity(self.tiles.len());
         for (tile, array) in &mut self.tiles {
-            let series = match self.read_kind {
-                CellReadKind::Linear(r_ohm) => r_ohm,
-                CellReadKind::Nonlinear(_) => 0.0,
-            };
-            let (g, factor) = read_tile(array, t, compensate, series, keep.as_deref_mut())?;
+            let read = (self.read_kind, self.spikes_at);
+            let (g, factor) = read_tile(array, t, compensate, read, keep.as_deref_mut())?;
             let g_eff = effective_conductances(g, wires, solver)?;
             let w = self.mapping.conductances_to_weights(&g_eff)?;
             out.push((tile.rows.start, tile.cols.start / 2, w * factor));
@@ -394,7 +396,7 @@ impl ProgrammedLayer {
     ) -> Result<Vec<CellTile>, HardwareError> {
         let mut out = Vec::with_capacity(self.tiles.len());
         for (tile, array) in &mut self.tiles {
-            let (g, factor) = read_tile(array, t, compensate, 0.0, keep.as_deref_mut())?;
+            let (g, factor) = read_tile(array, t, compensate, OWN, keep.as_deref_mut())?;
             out.push(CellTile::new(
                 (tile.rows.start, tile.cols.start / 2),
                 g,
@@ -426,19 +428,23 @@ impl ProgrammedLayer {
 /// The effective conductances (S, M×N) of a tile of read conductances `g`
 /// with `wires`, by `solver` (see the [module docs](self)): row `i` is the
 /// bit-line currents for 1 V on word line `i`.
-/// One tile's read at `t` (s): its conductances (S), in series with
-/// `series_ohm` when > 0 (`g/(1 + g·R)`), pushed onto `keep`, and its
+/// A [`read_tile`] of the devices' own conductances.
+pub(crate) const OWN: (CellReadKind, Option<f64>) = (CellReadKind::Linear(0.0), None);
+
+/// One tile's read at `t` (s): its conductances (S), each as `kind` reads
+/// it at binary inputs of `spikes` volts, if any
+/// ([`CellReadKind::read_conductance`]), pushed onto `keep`, and its
 /// drift-compensation factor (1 without `compensate`).
 pub(crate) fn read_tile(
     array: &mut DeviceArray,
     t: f64,
     compensate: bool,
-    series_ohm: f64,
+    (kind, spikes): (CellReadKind, Option<f64>),
     keep: Option<&mut Vec<DMatrix<f64>>>,
 ) -> Result<(DMatrix<f64>, f64), HardwareError> {
     let mut g = array.read(t)?;
-    if series_ohm > 0.0 {
-        g.apply(|g| *g = series_conductance(*g, series_ohm));
+    if kind != CellReadKind::Linear(0.0) {
+        g.apply(|g| *g = kind.read_conductance(*g, spikes));
     }
     if let Some(keep) = keep {
         keep.push(g.clone());

@@ -25,6 +25,7 @@ use xbar_devices::{DeviceError, DeviceSpec};
 use crate::bptt::{
     fraction_correct, loss_and_gradients, Batch, EncodingKey, Firing, EVALUATION_PASS,
 };
+use crate::cells::CellReadKind;
 use crate::hardware::{HardwareError, ProgrammedLayer};
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network};
@@ -44,6 +45,12 @@ pub struct InsituConfig {
     pub learning_rate: f64,
     /// Weight magnitude mapped to the full conductance range (`w_max`).
     pub w_max: f64,
+    /// Voltage (V) of a spike on a word line. It sets how far up a
+    /// nonlinear cell's I-V (`[iv]`, `[access]`) a read goes: a spiking
+    /// network's binary inputs read each cell as `I(g, V, 0)/V`
+    /// ([`crate::cells::CellReadKind::read_conductance`]). Ohmic cells do
+    /// not depend on it.
+    pub read_voltage_v: f64,
     /// Which training scheme: `"snn"` (this module, the default) or
     /// `"neurosim"` (MLP_NeuroSim's protocol, [`crate::neurosim`]).
     pub protocol: Protocol,
@@ -66,13 +73,15 @@ pub enum Protocol {
 }
 
 impl Default for InsituConfig {
-    /// 1 epoch, batch 64, lr 0.1, `w_max = 0.5`.
+    /// 1 epoch, batch 64, lr 0.1, `w_max = 0.5`, 0.2 V reads (the
+    /// inference arrays' default).
     fn default() -> Self {
         InsituConfig {
             epochs: 1,
             batch_size: 64,
             learning_rate: 0.1,
             w_max: 0.5,
+            read_voltage_v: 0.2,
             protocol: Protocol::Snn,
             neurosim: NeurosimConfig::default(),
         }
@@ -105,6 +114,15 @@ impl InsituConfig {
             return Err(bad(
                 "w_max",
                 format!("expected a finite value > 0, found {}", self.w_max),
+            ));
+        }
+        if !(self.read_voltage_v.is_finite() && self.read_voltage_v > 0.0) {
+            return Err(bad(
+                "read_voltage_v",
+                format!(
+                    "expected a finite voltage > 0, found {}",
+                    self.read_voltage_v
+                ),
             ));
         }
         if self.protocol == Protocol::Neurosim {
@@ -147,6 +165,23 @@ impl InsituNetwork {
                 HardwareError::Device(DeviceError::NoPulseModel(device.name.clone())).into(),
             );
         }
+        // A nonlinear cell reads binary inputs linearly (`I(g, V, 0)/V`),
+        // analogue ones not: BPTT needs one weight matrix per layer.
+        let spikes_at = match CellReadKind::of(&device) {
+            CellReadKind::Linear(_) => None,
+            CellReadKind::Nonlinear(_) if net.config().binary_input() => {
+                Some(config.read_voltage_v)
+            }
+            CellReadKind::Nonlinear(_) => {
+                return Err(TrainError::Config {
+                    field: "device.iv".into(),
+                    message: format!(
+                        "device `{}` has a nonlinear I-V or a transistor ([iv]/[access]), and in-situ training reads it through one weight matrix per layer, which a nonlinear cell has for binary inputs only: train a rate-coded spiking network (network.kind = \"spiking\", encoding = \"rate\"), or remove [iv]/[access]",
+                        device.name
+                    ),
+                });
+            }
+        };
         let layers = net
             .layers()
             .iter()
@@ -155,13 +190,15 @@ impl InsituNetwork {
                 let mut clipped = layer.clone();
                 let w = config.w_max as f32;
                 clipped.weights.iter_mut().for_each(|v| *v = v.clamp(-w, w));
-                ProgrammedLayer::program(
+                let mut pl = ProgrammedLayer::program(
                     &clipped,
                     &device,
                     config.w_max,
                     (layer.inputs, 2 * layer.outputs),
                     seed.wrapping_mul(0x9E37_79B9).wrapping_add(l as u64),
-                )
+                )?;
+                pl.spikes_at = spikes_at;
+                Ok(pl)
             })
             .collect::<Result<Vec<_>, HardwareError>>()?;
         let writes = layers

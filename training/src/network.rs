@@ -273,8 +273,9 @@ impl NetworkConfig {
         }
     }
 
-    /// Whether the first layer's input is binary spikes.
-    pub(crate) fn binary_input(&self) -> bool {
+    /// Whether the first layer's input is binary spikes (then every
+    /// layer's is: a rate-coded spiking network).
+    pub fn binary_input(&self) -> bool {
         self.kind == NetworkKind::Spiking && self.encoding == Encoding::Rate
     }
 }

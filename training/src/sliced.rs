@@ -60,7 +60,7 @@ use crate::activity::{LayerRecorder, TileSpan};
 use crate::cells::CellReadKind;
 #[cfg(doc)]
 use crate::hardware::ArrayConfig;
-use crate::hardware::{effective_conductances, read_tile, HardwareError, ProgrammedLayer};
+use crate::hardware::{effective_conductances, read_tile, HardwareError, ProgrammedLayer, OWN};
 
 /// A layer's weights as sliced onto its tiles.
 #[derive(Debug, Clone)]
@@ -168,6 +168,7 @@ impl ProgrammedLayer {
             mapping: Mapping::for_device(MappingScheme::Differential, device, w_max)?,
             tiles,
             read_kind: CellReadKind::of(device),
+            spikes_at: None,
             sliced: Some(SlicedLayout {
                 slicing: *slicing,
                 w_max,
@@ -197,7 +198,7 @@ impl ProgrammedLayer {
         let c = layout.slicing.columns_per_weight();
         let mut out = Vec::with_capacity(self.tiles.len());
         for ((tile, array), weights) in self.tiles.iter_mut().zip(&layout.tiles) {
-            let (g, factor) = read_tile(array, t, compensate, 0.0, keep.as_deref_mut())?;
+            let (g, factor) = read_tile(array, t, compensate, OWN, keep.as_deref_mut())?;
             let g_eff = effective_conductances(g, wires, solver)?;
             let levels = g_eff.map(|g| (factor * g - layout.g_min) / layout.delta_g);
             out.push(SlicedTile {

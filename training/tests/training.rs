@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use xbar_crossbar::{Converters, Wires};
-use xbar_devices::library;
+use xbar_devices::{library, IvSpec};
 use xbar_training::hardware::{evaluate, ArrayConfig, ProgrammedNetwork};
 use xbar_training::{
     accuracy, model, train, Dataset, Encoding, InsituConfig, InsituNetwork, Network, NetworkConfig,
@@ -243,6 +243,54 @@ fn insitu_training_learns_on_an_ideal_device_and_suffers_on_a_nonlinear_one() {
         .unwrap()
         .to_string();
     assert!(err.contains("pulse"), "{err}");
+}
+
+#[test]
+fn insitu_spikes_read_each_cell_at_the_spike_voltage() {
+    // Binary inputs read a cell as I(g, V, 0)/V: sinh cells scale every
+    // read weight by sinh(a·V)/(a·V), exactly (the same devices, seed and
+    // read noise as the ohmic run); analogue inputs are refused.
+    let config = NetworkConfig {
+        encoding: Encoding::Rate,
+        ..small_config(16)
+    };
+    let insitu = |config: &NetworkConfig, iv: IvSpec| {
+        let net = Network::new(config.clone(), 2).unwrap();
+        let mut device = library::preset("ag-a-si").unwrap();
+        device.iv = iv;
+        let settings = InsituConfig {
+            read_voltage_v: 0.3,
+            ..InsituConfig::default()
+        };
+        InsituNetwork::new(net, device, settings, 1)
+    };
+    let read = |iv| insitu(&config, iv).unwrap().read().unwrap();
+    let ohmic = read(IvSpec::Linear);
+    let sinh = read(IvSpec::Sinh { a_per_volt: 4.0 });
+    let gain = (4.0f64 * 0.3).sinh() / (4.0 * 0.3);
+    let mut largest = 0f64;
+    for (o, s) in ohmic.layers().iter().zip(sinh.layers()) {
+        assert_eq!(o.bias, s.bias);
+        for (&wo, &ws) in o.weights.iter().zip(&s.weights) {
+            let (wo, ws) = (f64::from(wo), f64::from(ws));
+            assert!(
+                (ws - gain * wo).abs() <= 1e-6 * gain * 0.5,
+                "{ws} vs {gain}·{wo}"
+            );
+            largest = largest.max(wo.abs());
+        }
+    }
+    // Not all zero: the comparison compared weights.
+    assert!(largest > 0.05, "{largest}");
+    // Direct coding feeds analogue pixels to the first layer.
+    let e = insitu(&small_config(16), IvSpec::Sinh { a_per_volt: 4.0 })
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("device.iv") && e.contains("binary inputs only"),
+        "{e}"
+    );
 }
 
 #[test]

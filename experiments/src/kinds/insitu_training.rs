@@ -160,10 +160,15 @@ impl ExperimentKind for InsituTraining {
     type Row = Row;
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
-        // NeuroSim's protocol reads through a resistor access device
-        // (its own check, `check_neurosim`); the others not yet.
-        if s.insitu.protocol != Protocol::Neurosim {
-            check_ohmic_cells(device, "network reads")?;
+        // NeuroSim's protocol reads through a resistor access device (its
+        // own check, `check_neurosim`); the spiking protocol through any
+        // cell when every input is a spike (`InsituNetwork::new`), through
+        // an ohmic one (or behind a resistor) otherwise.
+        if s.insitu.protocol != Protocol::Neurosim && !s.network.binary_input() {
+            check_ohmic_cells(
+                device,
+                "in-situ training of a network with analogue inputs (a rate-coded spiking network, network.encoding = \"rate\", reads through any cell)",
+            )?;
         }
         if !s.network.layers.is_empty() {
             return Err(FieldError::new(
