@@ -171,6 +171,43 @@ impl PulseSpec {
         }
     }
 
+    /// The same model with the cycle-to-cycle σ `c2c` (relative, as
+    /// [`PulseSpec::c2c`]); a measured curve, whose σ is per bin, as is.
+    ///
+    /// ```
+    /// use xbar_devices::pulse::PulseSpec;
+    /// let soft = PulseSpec::SoftBounds { alpha_up: 0.1, alpha_down: 0.5, c2c: 0.02 };
+    /// assert_eq!(soft.with_c2c(0.0).c2c(), 0.0);
+    /// assert_eq!(soft.with_c2c(0.0).full_sweep_pulses(), soft.full_sweep_pulses());
+    /// ```
+    pub fn with_c2c(&self, c2c: f64) -> PulseSpec {
+        match self.clone() {
+            PulseSpec::Exponential {
+                pulses_ltp,
+                pulses_ltd,
+                nl_ltp,
+                nl_ltd,
+                ..
+            } => PulseSpec::Exponential {
+                pulses_ltp,
+                pulses_ltd,
+                nl_ltp,
+                nl_ltd,
+                c2c,
+            },
+            PulseSpec::SoftBounds {
+                alpha_up,
+                alpha_down,
+                ..
+            } => PulseSpec::SoftBounds {
+                alpha_up,
+                alpha_down,
+                c2c,
+            },
+            measured @ PulseSpec::Measured(_) => measured,
+        }
+    }
+
     /// The pulses `(LTP, LTD)` of a full noiseless sweep, g_min → g_max →
     /// g_min: `pulses_ltp`/`pulses_ltd` for the exponential model; for soft
     /// bounds, which never reach a bound, the pulses that cover 99 % of the

@@ -110,31 +110,7 @@ pub(super) fn fit_median(
     };
     // Both device files' noiseless curves through the library.
     let noiseless = |pulse: &PulseSpec, g_min: f64, g_max: f64| {
-        let quiet = match pulse.clone() {
-            PulseSpec::Exponential {
-                pulses_ltp,
-                pulses_ltd,
-                nl_ltp,
-                nl_ltd,
-                ..
-            } => PulseSpec::Exponential {
-                pulses_ltp,
-                pulses_ltd,
-                nl_ltp,
-                nl_ltd,
-                c2c: 0.0,
-            },
-            PulseSpec::SoftBounds {
-                alpha_up,
-                alpha_down,
-                ..
-            } => PulseSpec::SoftBounds {
-                alpha_up,
-                alpha_down,
-                c2c: 0.0,
-            },
-            other => other,
-        };
+        let quiet = pulse.with_c2c(0.0);
         let spec = pulse_device(g_min, g_max, quiet, VariabilitySpec::default());
         simulate_runs(&spec, &reference, 1, 0)
             .ok()

@@ -130,31 +130,7 @@ pub(super) fn build(
         median_fit.filter(|m| m.kept && (m.model == PulseModel::Exponential) == exponential)
     {
         let c2c = pulse.c2c();
-        pulse = match m.pulse.clone() {
-            PulseSpec::Exponential {
-                pulses_ltp,
-                pulses_ltd,
-                nl_ltp,
-                nl_ltd,
-                ..
-            } => PulseSpec::Exponential {
-                pulses_ltp,
-                pulses_ltd,
-                nl_ltp,
-                nl_ltd,
-                c2c,
-            },
-            PulseSpec::SoftBounds {
-                alpha_up,
-                alpha_down,
-                ..
-            } => PulseSpec::SoftBounds {
-                alpha_up,
-                alpha_down,
-                c2c,
-            },
-            other => other,
-        };
+        pulse = m.pulse.with_c2c(c2c);
         g_min = m.g_min_S;
         g_max = m.g_max_S;
     }
