@@ -839,7 +839,7 @@ pub struct InsituArgs {
     #[arg(long, value_name = "W", allow_hyphen_values = true)]
     pub w_max: Option<f64>,
     /// Voltage of a spike on a word line (V): how far up a nonlinear
-    /// cell's I-V ([iv], [access]) each read goes; a rate-coded spiking
+    /// cell's I-V (`[iv]`, `[access]`) each read goes; a rate-coded spiking
     /// network reads each cell as I(g, V)/V [default: 0.2]
     #[arg(long, value_name = "V", allow_hyphen_values = true)]
     pub read_voltage: Option<f64>,
