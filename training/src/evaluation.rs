@@ -328,15 +328,16 @@ impl ProgrammedNetwork<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::hardware::ArrayConfig;
     use crate::network::{Network, NetworkConfig};
     use xbar_crossbar::{Converters, Wires};
     use xbar_devices::library;
 
-    /// A small spiking network with fixed weights and a handful of images.
-    fn setup(kind: NetworkKind) -> (Network, Dataset) {
+    /// A 12-6-3 network with fixed weights and five 3×4 images (also the
+    /// sliced arrays' test network).
+    pub(crate) fn setup(kind: NetworkKind) -> (Network, Dataset) {
         let config = NetworkConfig {
             sizes: vec![12, 6, 3],
             kind,

@@ -349,8 +349,7 @@ mod tests {
     use crate::activity::ActivityProbe;
     use crate::graph::{Conv2d, Graph, Node, Op, ProgrammedGraph, Shape, Weights};
     use crate::hardware::{ArrayConfig, ProgrammedNetwork};
-    use crate::mnist::Dataset;
-    use crate::network::{Layer, Network, NetworkConfig, NetworkKind};
+    use crate::network::NetworkKind;
     use xbar_crossbar::slicing::AdcRange;
     use xbar_crossbar::Converters;
     use xbar_devices::Conductance;
@@ -492,43 +491,10 @@ mod tests {
         assert!((y[(0, 0)] - 7.0 / 3.0).abs() < 1e-12, "{}", y[(0, 0)]);
     }
 
-    /// A 12-6-3 spiking network and five 3×4 images.
-    fn dense() -> (Network, Dataset) {
-        let config = NetworkConfig {
-            sizes: vec![12, 6, 3],
-            kind: NetworkKind::Spiking,
-            steps: 4,
-            ..NetworkConfig::default()
-        };
-        let layers: Vec<Layer<f32>> = [(12usize, 6usize), (6, 3)]
-            .iter()
-            .map(|&(i, o)| {
-                let mut l = Layer::zeros(i, o);
-                for (k, w) in l.weights.iter_mut().enumerate() {
-                    *w = ((k * 7 % 13) as f32 - 4.0) / 6.0;
-                }
-                l
-            })
-            .collect();
-        let net = Network::from_layers(config, layers).unwrap();
-        let n = 5u32;
-        let mut images = Vec::new();
-        for v in [0x803u32, n, 3, 4] {
-            images.extend_from_slice(&v.to_be_bytes());
-        }
-        images.extend((0..5 * 12).map(|k| ((k * 5 % 9) * 31) as u8));
-        let mut labels = Vec::new();
-        for v in [0x801u32, n] {
-            labels.extend_from_slice(&v.to_be_bytes());
-        }
-        labels.extend([0u8, 1, 2, 0, 1]);
-        (net, Dataset::from_idx_bytes(&images, &labels).unwrap())
-    }
-
     #[test]
     fn a_dense_network_on_sliced_arrays_is_the_quantised_network() {
         // Spikes are 0 or 1 at every layer: exact on the 1-bit input grid.
-        let (net, data) = dense();
+        let (net, data) = crate::evaluation::tests::setup(NetworkKind::Spiking);
         let s = Slicing::new(
             2,
             3,
