@@ -13,9 +13,11 @@
 # sense), for four cells: ohmic, ohmic behind a 5 kOhm resistor (composed
 # exactly into the linear read), sinh (a = 5 /V), sinh behind a level-1
 # NMOS. Prints each wall time and its ratio to the ohmic read with the
-# same wires. With wires, sinh cells are read by `--solver linearised` (the
-# small-signal network at the read voltage) over IMAGES, and by both
-# linearised and exact (Newton) over NEWTON_IMAGES, side by side.
+# same wires. Cells behind the NMOS are also read by `--solver linearised`
+# (the separable expansion of their current). With wires, sinh and NMOS
+# cells are read by `--solver linearised` (the small-signal network at the
+# read voltage) over IMAGES, and by both linearised and exact (Newton) over
+# NEWTON_IMAGES, side by side.
 #
 # Measured (IMAGES=10000 NEWTON_IMAGES=10, full MNIST, 1 instance x 5 times,
 # loaded 2-core machine, release build): ideal wires -- ohmic 0.34 s,
@@ -70,11 +72,16 @@ for wires in ideal wired; do
         [[ $wires == wired && ($cell == sinh || $cell == 1t1r) ]] && continue
         run "$wires" "$cell" auto "$IMAGES"
     done
+    # Behind the NMOS: the separable expansion of the cell's current
+    # (and, with wires, its small-signal network).
+    run "$wires" 1t1r linearised "$IMAGES"
     [[ $wires == wired ]] && run wired sinh linearised "$IMAGES"
 done
 # The linearised read against the exact one (Newton on the nodal equations)
 # on the first NEWTON_IMAGES images: both accuracies, and the time ratio.
 NEWTON_IMAGES="${NEWTON_IMAGES:-10}"
-base=""
-run wired sinh linearised "$NEWTON_IMAGES"
-run wired sinh exact "$NEWTON_IMAGES"
+for cell in sinh 1t1r; do
+    base=""
+    run wired "$cell" linearised "$NEWTON_IMAGES"
+    run wired "$cell" exact "$NEWTON_IMAGES"
+done

@@ -137,9 +137,11 @@ ignoring the wires; `exact` a full nodal solve per word line (slow; a \
 reference for `transfer`). A device with a nonlinear [iv] or an [access] \
 device is read one input vector at a time: `auto`/`exact` solve each read \
 exactly (Newton on the nodal equations when wires are given), `ideal` \
-leaves the wires out, `linearised` reads a two-terminal cell through its \
-small-signal network at the read voltage (the cost of a linear read; first \
-order in the IR drop), `transfer` is refused.";
+leaves the wires out, `linearised` reads through the tile's small-signal \
+network at the read voltage (first order in the IR drop), a cell behind an \
+access device through a separable expansion of its current (K terms, to 1e-6 \
+of its largest current; inputs beyond 4·V_read read exactly): the cost of a \
+few linear reads. `transfer` is refused.";
 
 const EVALUATE_EXAMPLES: &str = "\
 Examples:

@@ -654,17 +654,24 @@ impl Nodal {
         rhs: &mut [f64],
     ) -> Result<()> {
         let n = self.net.nodes;
+        self.lu(full, values)?
+            .solve_in_place(MatMut::from_column_major_slice_mut(rhs, n, 1));
+        Ok(())
+    }
+
+    /// The sparse LU of the Jacobian `values` in the full pattern, for
+    /// many solves (faer's [`Lu`]: `solve_in_place`,
+    /// `solve_transpose_in_place`).
+    pub fn lu(&self, full: &FullPattern, values: &[f64]) -> Result<Lu<usize, f64>> {
+        let n = self.net.nodes;
         let pattern =
             SymbolicSparseColMatRef::new_checked(n, n, &full.col_ptr, None, &full.row_idx);
-        let lu =
-            Lu::try_new_with_symbolic(full.symbolic.clone(), SparseColMatRef::new(pattern, values))
-                .map_err(|e| {
-                    CrossbarError::Singular(format!(
-                        "the Jacobian is singular to working precision ({e:?})"
-                    ))
-                })?;
-        lu.solve_in_place(MatMut::from_column_major_slice_mut(rhs, n, 1));
-        Ok(())
+        Lu::try_new_with_symbolic(full.symbolic.clone(), SparseColMatRef::new(pattern, values))
+            .map_err(|e| {
+                CrossbarError::Singular(format!(
+                    "the Jacobian is singular to working precision ({e:?})"
+                ))
+            })
     }
 }
 

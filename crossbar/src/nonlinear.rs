@@ -61,6 +61,12 @@ use crate::exact::{check_finite, sense_current, terminal_voltage, ExactSolver};
 use crate::nodal::{FullPattern, Nodal, Terminal};
 use crate::transfer::TransferMatrix;
 
+mod expansion;
+mod small_signal;
+
+use expansion::Expansion;
+use small_signal::SmallSignal;
+
 /// Stopping rule and damping of the Newton iteration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -267,8 +273,10 @@ impl Crossbar {
 /// | all 0 Ω | with an access device | each cell on its own at `(Vᵢ, 0)` ([`Cell::current`]): `I_j = Σᵢ I(g_ij, Vᵢ, 0)`; a row's currents depend on its voltage alone, so they are memoised by `(i, Vᵢ)` (up to [`ROW_MEMO_BYTES`] per tile): inputs from a DAC, pixels or spikes take few values, and a repeated row costs an addition per bit line instead of a solve per cell |
 /// | any > 0 | any | Newton on the nodal equations ([`Crossbar::solve_cells`]), the symbolic analysis of the nodal matrix done once per tile |
 ///
-/// [`CellArray::linearised`] trades exactness with wires for the cost of a
-/// linear read (see there for its error).
+/// [`CellArray::linearised`] trades exactness for the cost of a few linear
+/// reads (see there for its error): with wires the IR drop to first order,
+/// and a cell with an access device through a short separable expansion
+/// of its current.
 ///
 /// Each read also returns the power the sources deliver, `P = Σ Vᵢ·I_in,i`,
 /// computed as what the circuit dissipates (Tellegen's theorem):
@@ -311,7 +319,41 @@ enum Plan {
     Nodal(Box<NodalPlan>),
     /// Wires, linearised at the read voltage ([`CellArray::linearised`]).
     Linearised(Box<LinearisedPlan>),
+    /// No wires, an access device: the cells' current expanded in
+    /// separable terms ([`CellArray::linearised`]).
+    Expanded(Box<ExpandedPlan>),
+    /// Wires, an access device: the small-signal network of the expanded
+    /// cells ([`CellArray::linearised`]); Newton for a read beyond the
+    /// expansion's cover.
+    SmallSignal(Box<SmallSignalPlan>),
 }
+
+/// A tile without wires whose cells' current is expanded.
+struct ExpandedPlan {
+    expansion: Expansion,
+    /// `aₖ(gᵢⱼ)`, laid out as [`Expansion::tile`].
+    a_k: Vec<f64>,
+    /// `Σⱼ aₖ(gᵢⱼ)` (M×K), for the power.
+    row_sums: Vec<f64>,
+}
+
+/// A tile with wires read through its small-signal network.
+struct SmallSignalPlan {
+    expansion: Expansion,
+    maps: SmallSignal,
+    /// For reads beyond the cover.
+    exact: NodalPlan,
+}
+
+/// How far beyond the read voltage [`CellArray::linearised`] expands a
+/// cell with an access device: inputs within `±COVER·V_read` are read by
+/// the expansion, others exactly.
+pub const EXPANSION_COVER: f64 = 4.0;
+
+/// The largest error [`CellArray::linearised`] accepts in the expansion of
+/// a cell with an access device, as a fraction of the largest cell current
+/// within its cover.
+pub const EXPANSION_TOLERANCE: f64 = 1e-6;
 
 /// The small-signal network of a tile at its read voltage.
 struct LinearisedPlan {
@@ -443,6 +485,22 @@ impl CellArray {
     /// Cost to build: the transfer matrix and the input admittance of the
     /// small-signal network (one factorisation, `M` solves).
     ///
+    /// **Cells with an access device** conduct `I(g, V)`, not `g·h(V)`.
+    /// Their current is expanded in separable terms,
+    /// `I(g, V, 0) ≈ Σₖ aₖ(g)·bₖ(V)`, over the tile's conductances and
+    /// `|V| ≤` [`EXPANSION_COVER`]`·V_read`, to [`EXPANSION_TOLERANCE`] of
+    /// the largest cell current there (measured when the tile is built:
+    /// [`CellArray::expansion_terms`]); a read is then `K` products
+    /// without wires. With wires, each cell is linearised about its
+    /// ideal-wire operating point with its partials at `(V_read, 0)` — the
+    /// transistor's transconductance included — and every output's
+    /// sensitivity to each term is found by one transposed sparse LU
+    /// solve per output (`N + M` solves), so that a read is `K + 1`
+    /// products for the currents and as many for the power: the same
+    /// first-order error as above. An input beyond the cover is read
+    /// exactly (cell by cell without wires, Newton with wires), and a cell
+    /// whose expansion does not reach the tolerance keeps the exact plan.
+    ///
     /// ```
     /// use nalgebra::DMatrix;
     /// use xbar_crossbar::nonlinear::CellArray;
@@ -468,16 +526,9 @@ impl CellArray {
     /// ```
     ///
     /// # Errors
-    /// Invalid conductances, wires, cell or read voltage; a cell with an
-    /// access device (its current is not `g·h(V)`: read it by
-    /// [`CellArray::new`]), at `solver`.
+    /// Invalid conductances, wires, cell or read voltage; a small-signal
+    /// Jacobian that cannot be factorised.
     pub fn linearised(g: DMatrix<f64>, wires: Wires, cell: Cell, v_read: f64) -> Result<CellArray> {
-        if !cell.access.is_none() {
-            return Err(CrossbarError::invalid(
-                "solver",
-                "linearised reads cells whose current is g·h(V): a cell with an access device is not; use auto or exact (Newton)",
-            ));
-        }
         if !(v_read > 0.0 && v_read.is_finite()) {
             return Err(CrossbarError::invalid(
                 "read_voltage_v",
@@ -485,6 +536,10 @@ impl CellArray {
             ));
         }
         let mut tile = CellArray::new(g, wires, cell, NewtonOptions::default())?;
+        if !cell.access.is_none() {
+            tile.expand(v_read)?;
+            return Ok(tile);
+        }
         if let Plan::Nodal(nodal) = &tile.plan {
             let slope = cell.iv.didv(1.0, v_read);
             let small_signal = Crossbar::new(nodal.g.map(|g| g * slope), wires)?;
@@ -496,6 +551,70 @@ impl CellArray {
             tile.plan = Plan::Linearised(Box::new(LinearisedPlan { g_eff, y, slope }));
         }
         Ok(tile)
+    }
+
+    /// Replaces an exact plan of a cell with an access device by the
+    /// expansion of its current (and, with wires, its small-signal
+    /// network at `v_read`); keeps the exact plan when no expansion
+    /// reaches [`EXPANSION_TOLERANCE`].
+    fn expand(&mut self, v_read: f64) -> Result<()> {
+        let (lo, hi) = self
+            .g
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &g| (lo.min(g), hi.max(g)));
+        if self.g.is_empty() {
+            return Ok(());
+        }
+        let cover = EXPANSION_COVER * v_read;
+        let Some(expansion) = Expansion::new(&self.cell, (lo, hi), cover, EXPANSION_TOLERANCE)
+        else {
+            return Ok(());
+        };
+        let (n, k_count) = (self.cols, expansion.terms());
+        let plan = std::mem::replace(&mut self.plan, Plan::Separable { row_sums: vec![] });
+        self.plan = match plan {
+            Plan::PerCell(_) => {
+                let a_k = expansion.tile(&self.g, n);
+                let row_sums = (0..self.rows * k_count)
+                    .map(|r| a_k[r * n..(r + 1) * n].iter().sum())
+                    .collect();
+                Plan::Expanded(Box::new(ExpandedPlan {
+                    expansion,
+                    a_k,
+                    row_sums,
+                }))
+            }
+            Plan::Nodal(mut exact) => {
+                let full = match exact.full.take() {
+                    Some(full) => full,
+                    None => exact.nodal.full_pattern()?,
+                };
+                let maps =
+                    SmallSignal::new(&exact.nodal, &full, &exact.g, &self.cell, v_read, &expansion)?;
+                if !self.cell.is_two_terminal() {
+                    exact.full = Some(full);
+                }
+                Plan::SmallSignal(Box::new(SmallSignalPlan {
+                    expansion,
+                    maps,
+                    exact: *exact,
+                }))
+            }
+            other => other,
+        };
+        Ok(())
+    }
+
+    /// How many separable terms a linearised tile of cells with an access
+    /// device reads through, with the expansion's measured error (A) and
+    /// its largest cell current (A); `None` for other tiles.
+    pub fn expansion_terms(&self) -> Option<(usize, f64, f64)> {
+        let e = match &self.plan {
+            Plan::Expanded(p) => &p.expansion,
+            Plan::SmallSignal(p) => &p.expansion,
+            _ => return None,
+        };
+        Some((e.terms(), e.error_a, e.scale_a))
     }
 
     /// Word lines.
@@ -558,19 +677,53 @@ impl CellArray {
                 }
             }
             Plan::Nodal(plan) => {
-                let NodalPlan { nodal, full, g } = plan.as_ref();
-                let system = System {
-                    nodal,
-                    full: full.as_ref(),
-                    g,
-                    cell: &self.cell,
-                };
-                let (x, convergence) = newton(&system, v, &self.options, 0)?;
-                iterations = convergence.iterations;
-                for (j, c) in currents_a.iter_mut().enumerate() {
-                    *c = sense_current(nodal, g, &self.cell, &x, v, j);
+                (power_w, iterations) = self.newton_read(plan, v, &mut currents_a)?;
+            }
+            Plan::Expanded(plan) => {
+                let k_count = plan.expansion.terms();
+                let mut b = vec![0.0; k_count];
+                for (i, &vi) in v.iter().enumerate() {
+                    if vi == 0.0 {
+                        continue;
+                    }
+                    if vi.abs() > plan.expansion.cover {
+                        // Beyond the expansion: cell by cell.
+                        for (c, &g) in currents_a.iter_mut().zip(&self.g[i * n..(i + 1) * n]) {
+                            let current = self.cell.current(g, vi, 0.0).current_a;
+                            *c += current;
+                            power_w += vi * current;
+                        }
+                        continue;
+                    }
+                    plan.expansion.b_of(vi, &mut b);
+                    for (k, &bk) in b.iter().enumerate() {
+                        let r = i * k_count + k;
+                        add_scaled(&mut currents_a, bk, &plan.a_k[r * n..(r + 1) * n]);
+                        power_w += vi * bk * plan.row_sums[r];
+                    }
                 }
-                power_w = system.dissipation(&x, v);
+            }
+            Plan::SmallSignal(plan) => {
+                if v.iter().any(|vi| vi.abs() > plan.expansion.cover) {
+                    (power_w, iterations) = self.newton_read(&plan.exact, v, &mut currents_a)?;
+                } else {
+                    let (m, stride) = (self.rows, plan.maps.terms + 1);
+                    let mut coefficients = vec![0.0; stride];
+                    let mut sources = vec![0.0; m];
+                    for (i, &vi) in v.iter().enumerate() {
+                        if vi == 0.0 {
+                            continue;
+                        }
+                        coefficients[0] = vi;
+                        plan.expansion.b_of(vi, &mut coefficients[1..]);
+                        for (c, &coefficient) in coefficients.iter().enumerate() {
+                            let r = i * stride + c;
+                            add_scaled(&mut currents_a, coefficient, &plan.maps.sense[r * n..(r + 1) * n]);
+                            add_scaled(&mut sources, coefficient, &plan.maps.source[r * m..(r + 1) * m]);
+                        }
+                    }
+                    power_w = v.iter().zip(&sources).map(|(v, c)| v * c).sum();
+                }
             }
             Plan::Linearised(plan) => {
                 let LinearisedPlan { g_eff, y, slope } = plan.as_ref();
@@ -605,7 +758,31 @@ impl CellArray {
     }
 }
 
+/// `out += scale·row`.
+fn add_scaled(out: &mut [f64], scale: f64, row: &[f64]) {
+    for (o, &r) in out.iter_mut().zip(row) {
+        *o += scale * r;
+    }
+}
+
 impl CellArray {
+    /// The exact read by Newton on the nodal equations: the bit-line
+    /// currents into `currents_a`, and the power and the iterations.
+    fn newton_read(&self, plan: &NodalPlan, v: &[f64], currents_a: &mut [f64]) -> Result<(f64, usize)> {
+        let NodalPlan { nodal, full, g } = plan;
+        let system = System {
+            nodal,
+            full: full.as_ref(),
+            g,
+            cell: &self.cell,
+        };
+        let (x, convergence) = newton(&system, v, &self.options, 0)?;
+        for (j, c) in currents_a.iter_mut().enumerate() {
+            *c = sense_current(nodal, g, &self.cell, &x, v, j);
+        }
+        Ok((system.dissipation(&x, v), convergence.iterations))
+    }
+
     /// Row `i`'s cell currents at `vi` volts, bit lines at 0 V: from the
     /// memo, or solved cell by cell and memoised while it has room. The
     /// same arithmetic either way, so a read does not depend on what was

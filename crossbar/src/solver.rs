@@ -7,7 +7,7 @@
 //! | `Ideal` | `2·B·M·N` flops | no (ignores wires) | no |
 //! | `Exact` | factorisation + `B` solve pairs | yes | yes (Newton) |
 //! | `Transfer` | factorisation + `M` solve pairs + `2·B·M·N` | yes | no |
-//! | `Linearised` | as `Transfer` | yes (it is `Transfer` for ohmic cells) | network tiles of two-terminal cells, to first order in the IR drop ([`crate::nonlinear::CellArray::linearised`]) |
+//! | `Linearised` | as `Transfer` | yes (it is `Transfer` for ohmic cells) | network tiles of any cell, to first order in the IR drop; an access device's cell through a separable expansion of its current, `K` terms ([`crate::nonlinear::CellArray::linearised`]) |
 //! | `Auto` | see [`Solver::resolve`] | yes | yes (Newton) |
 //!
 //! What `Auto` becomes depends on the wires and on what the currents are
@@ -43,10 +43,12 @@ pub enum Solver {
     Exact,
     /// Build `G_eff`, then one dense product.
     Transfer,
-    /// `Transfer` for ohmic cells. A network tile of nonlinear two-terminal
-    /// cells is read through the transfer matrix of its small-signal
-    /// network at the read voltage: exact with ideal wires, first order in
-    /// the IR drop with wires ([`crate::nonlinear::CellArray::linearised`]).
+    /// `Transfer` for ohmic cells. A network tile of nonlinear cells is
+    /// read through its small-signal network at the read voltage: first
+    /// order in the IR drop with wires; exact with ideal wires for
+    /// two-terminal cells, and for a cell with an access device to the
+    /// measured error of the separable expansion of its current
+    /// ([`crate::nonlinear::CellArray::linearised`]).
     Linearised,
 }
 
@@ -189,23 +191,15 @@ impl Solver {
 
     /// Whether this method can read network tiles of the nonlinear `cell`
     /// one input vector at a time ([`Solver::cell_array`]): `auto`,
-    /// `exact` and `ideal` any cell, `linearised` a cell without access
-    /// device, `transfer` none (it is linear).
+    /// `exact`, `ideal` and `linearised` any cell, `transfer` none (it is
+    /// linear).
     ///
     /// # Errors
     /// [`CrossbarError::InvalidParameter`] at `solver`, naming the cell
     /// and the methods that can.
     pub fn reads_cells(self, cell: &Cell) -> Result<()> {
         match self {
-            Solver::Auto | Solver::Exact | Solver::Ideal => Ok(()),
-            Solver::Linearised if cell.access.is_none() => Ok(()),
-            Solver::Linearised => Err(CrossbarError::invalid(
-                "solver",
-                format!(
-                    "linearised reads cells whose current is g·h(V), not {}: use auto or exact (Newton)",
-                    describe_cell(cell)
-                ),
-            )),
+            Solver::Auto | Solver::Exact | Solver::Ideal | Solver::Linearised => Ok(()),
             Solver::Transfer => Err(CrossbarError::invalid(
                 "solver",
                 format!(

@@ -258,15 +258,117 @@ fn linearised_reads_are_exact_for_ohmic_cells_and_ideal_wires() {
     assert_eq!(ideal.read(&v).unwrap(), newton.read(&v).unwrap());
 }
 
+/// Wires of every kind: all four resistances, word lines only, bit lines
+/// only, driver and sense only, and mixed.
+fn every_network() -> [Wires; 5] {
+    [
+        Wires::new(20.0, 30.0, 200.0, 100.0).unwrap(),
+        Wires::new(40.0, 0.0, 0.0, 0.0).unwrap(),
+        Wires::new(0.0, 40.0, 0.0, 0.0).unwrap(),
+        Wires::new(0.0, 0.0, 300.0, 500.0).unwrap(),
+        Wires::new(30.0, 0.0, 0.0, 400.0).unwrap(),
+    ]
+}
+
 #[test]
-fn linearised_reads_refuse_an_access_device() {
-    let cell = Cell::of(IvSpec::Sinh { a_per_volt: 4.0 }, NMOS);
-    let wires = Wires::new(2.0, 3.0, 0.0, 0.0).unwrap();
-    let e = CellArray::linearised(conductances(4, 2), wires, cell, 0.2)
-        .err()
-        .unwrap();
-    assert!(
-        e.to_string().contains("solver") && e.to_string().contains("access device"),
-        "{e}"
-    );
+fn linearised_reads_of_linear_cells_behind_a_resistor_are_exact_on_every_network() {
+    // An ohmic device behind a resistor is linear, `g/(1 + g·R)·V`: the
+    // expansion and the small-signal network are then exact, so the read
+    // must give the linear solve of the composed conductances — on every
+    // kind of network, with the IR drop a large effect.
+    let (m, n) = (12, 8);
+    let g = conductances(m, n).map(|g| 10.0 * g);
+    let r_ohm = 5e3;
+    let cell = Cell::of(IvSpec::Linear, AccessSpec::Resistor { r_ohm });
+    let composed = g.map(|g| g / (1.0 + g * r_ohm));
+    let v = inputs(m);
+    let v_row = DMatrix::from_row_slice(1, m, &v);
+    for wires in every_network() {
+        let tile = CellArray::linearised(g.clone(), wires, cell, 0.2).unwrap();
+        assert_eq!(tile.expansion_terms().unwrap().0, 1, "{wires:?}");
+        let solver = ExactSolver::new(&Crossbar::new(composed.clone(), wires).unwrap()).unwrap();
+        let exact: Vec<f64> = solver.solve(&v_row).unwrap().iter().copied().collect();
+        let ideal: Vec<f64> = (0..n)
+            .map(|j| (0..m).map(|i| v[i] * composed[(i, j)]).sum())
+            .collect();
+        let read = tile.read(&v).unwrap();
+        let (error, loss) = error_over_loss(&read.currents_a, &exact, &ideal);
+        assert!(loss > 0.01, "{wires:?}: the IR drop is only {loss}");
+        assert!(error < 1e-4, "{wires:?}: {error} of the loss");
+        let power: f64 = solver
+            .source_currents(&v_row)
+            .unwrap()
+            .iter()
+            .zip(&v)
+            .map(|(i, v)| i * v)
+            .sum();
+        assert!(
+            (read.power_w - power).abs() < 1e-6 * power.abs(),
+            "{wires:?}: {} vs {power}",
+            read.power_w
+        );
+    }
+}
+
+#[test]
+fn linearised_one_t_one_r_reads_without_wires_give_the_cell_by_cell_currents() {
+    let (m, n) = (16, 12);
+    let g = conductances(m, n);
+    let cell = Cell::of(IvSpec::Sinh { a_per_volt: 5.0 }, NMOS);
+    let fast = CellArray::linearised(g.clone(), Wires::ideal(), cell, 0.2).unwrap();
+    let exact = CellArray::new(g, Wires::ideal(), cell, NewtonOptions::default()).unwrap();
+    let (terms, error_a, scale_a) = fast.expansion_terms().unwrap();
+    assert!((2..=12).contains(&terms), "{terms} terms");
+    assert!(error_a <= EXPANSION_TOLERANCE * scale_a);
+    // Analogue inputs of both signs within the cover …
+    let v: Vec<f64> = (0..m).map(|i| 0.8 * ((i * 5) % 9) as f64 / 8.0 - 0.3).collect();
+    let (a, b) = (fast.read(&v).unwrap(), exact.read(&v).unwrap());
+    agree(&a.currents_a, &b.currents_a, 2.0 * EXPANSION_TOLERANCE * m as f64);
+    assert!((a.power_w - b.power_w).abs() < 1e-5 * b.power_w.abs());
+    // … and beyond it, read cell by cell: the same arithmetic.
+    let beyond = vec![0.85; m];
+    assert_eq!(fast.read(&beyond).unwrap(), exact.read(&beyond).unwrap());
+}
+
+/// `(linearised, Newton, ideal-wire)` column currents and powers of a
+/// 48×24 1T1R tile (sinh a = 5/V behind the NMOS) on 0.5 Ω wires at `v`.
+fn one_t_one_r_against_newton(v: &[f64]) -> [CellRead; 3] {
+    let g = conductances(48, 24).map(|g| 2.0 * g);
+    let wires = Wires::new(0.5, 0.5, 1.25, 1.25).unwrap();
+    let cell = Cell::of(IvSpec::Sinh { a_per_volt: 5.0 }, NMOS);
+    let options = NewtonOptions::default();
+    [
+        CellArray::linearised(g.clone(), wires, cell, 0.2).unwrap(),
+        CellArray::new(g.clone(), wires, cell, options).unwrap(),
+        CellArray::new(g, Wires::ideal(), cell, options).unwrap(),
+    ]
+    .map(|tile| tile.read(v).unwrap())
+}
+
+#[test]
+fn linearised_one_t_one_r_reads_with_wires_miss_a_small_share_of_the_ir_drop() {
+    // Every input at V_r: first order exact, so a small share of a 5 %
+    // loss (measured 0.8 %; leaving the transistor's transconductance out
+    // of the network misses 3.6 %). Bit-serial inputs: the rows at 0 V
+    // have the slope of V_r (measured 5.0 %). Analogue inputs: 10.5 %.
+    let at_read: Vec<f64> = vec![0.2; 48];
+    let bit_serial: Vec<f64> = (0..48)
+        .map(|i| if (i * 7) % 3 == 0 { 0.0 } else { 0.2 })
+        .collect();
+    let analogue: Vec<f64> = (0..48).map(|i| 0.2 * ((i * 5) % 9) as f64 / 8.0).collect();
+    for (v, bound) in [(at_read, 0.015), (bit_serial, 0.07), (analogue, 0.15)] {
+        let [fast, exact, ideal] = one_t_one_r_against_newton(&v);
+        assert_eq!(fast.iterations, 0);
+        let (error, loss) = error_over_loss(&fast.currents_a, &exact.currents_a, &ideal.currents_a);
+        assert!(loss > 0.02, "{loss}");
+        assert!(error < bound, "{error} of the loss");
+        assert!(
+            (fast.power_w - exact.power_w).abs() < bound * (ideal.power_w - exact.power_w).abs()
+        );
+    }
+    // Beyond the cover the read is Newton's own.
+    let beyond: Vec<f64> = (0..48).map(|i| if i == 5 { 0.9 } else { 0.1 }).collect();
+    let [fast, exact, _] = one_t_one_r_against_newton(&beyond);
+    assert!(fast.iterations > 0);
+    assert_eq!(fast, exact);
 }
