@@ -19,12 +19,14 @@
 # read voltage) over IMAGES, and by both linearised and exact (Newton) over
 # NEWTON_IMAGES, side by side.
 #
-# Measured (IMAGES=10000 NEWTON_IMAGES=10, full MNIST, 1 instance x 5 times,
-# loaded 2-core machine, release build): ideal wires -- ohmic 0.34 s,
-# resistor 1.0x, sinh 6.2x, sinh behind the NMOS 322x (rows memoised);
-# 1 ohm wires -- ohmic 1.78 s, resistor 1.0x, sinh linearised 3.4x (6.12 s,
-# 91.06 % against 91.47 % ohmic). On 10 images, sinh with wires: linearised
-# 2.23 s, exact (Newton) 55.95 s, both 90.00 %. Target: < 10x.
+# Measured (IMAGES=10000 NEWTON_IMAGES=5, full MNIST, 1 instance x 5 times,
+# quiet 2-core machine, release build): ideal wires -- ohmic 0.32 s,
+# resistor 0.8x, sinh 5.2x, sinh behind the NMOS 180x exact (rows memoised)
+# and 18.9x linearised (5 terms); 1 ohm wires -- ohmic 1.73 s, resistor
+# 0.9x, sinh linearised 3.3x (5.75 s, 91.06 % against 91.47 % ohmic), sinh
+# behind the NMOS linearised 20.6x (35.6 s, 91.21 %; 28 s of it the tile
+# builds). On 5 images with wires: sinh linearised 2.87 s, exact 21.3 s;
+# 1T1R linearised 28.8 s, exact 73.9 s; all 100 %. Target: < 10x.
 set -euo pipefail
 cores="${CORES:-0,1}"
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -7,12 +7,15 @@ use clap::{Args, Parser, Subcommand};
 use xbar_crossbar::{Converters, Solver, Wires};
 
 use crate::parse::{
-    parse_count, parse_jobs, parse_mapping, parse_means, parse_positive, parse_pulses,
-    parse_resistance, parse_size, parse_solver, parse_stds, parse_targets, parse_times,
-    parse_widths, List, Widths,
+    parse_jobs, parse_mapping, parse_means, parse_resistance, parse_size, parse_solver, parse_stds,
+    parse_times, parse_widths, List, Widths,
 };
 use xbar_experiments::kinds::inference_drift;
 use xbar_experiments::sections::ArraySection;
+
+use crate::device_cmd::{ListArgs, ShowArgs};
+use crate::point_cmd::{DriftArgs, PulseArgs};
+use crate::solve_cmd::{SolveArgs, SOLVE_ABOUT, SOLVE_EXAMPLES};
 
 const ABOUT: &str = "Compute-in-memory simulator for memristor crossbars";
 
@@ -140,7 +143,7 @@ exactly (Newton on the nodal equations when wires are given), `ideal` \
 leaves the wires out, `linearised` reads through the tile's small-signal \
 network at the read voltage (first order in the IR drop), a cell behind an \
 access device through a separable expansion of its current (K terms, to 1e-6 \
-of its largest current; inputs beyond 4·V_read read exactly): the cost of a \
+of its largest current; inputs beyond 2·V_read read exactly): the cost of a \
 few linear reads. `transfer` is refused.";
 
 const EVALUATE_EXAMPLES: &str = "\
@@ -162,79 +165,6 @@ const INSITU_EXAMPLES: &str = "\
 Examples:
   xbarsim train-insitu --device ag-a-si --output insitu.safetensors
   xbarsim train-insitu --device ideal --data ../shared/data/mnist --epochs 2 --output insitu.safetensors";
-
-const SOLVE_ABOUT: &str = "\
-Bit-line currents of a programmed crossbar for a batch of input vectors, with \
-the exact IR drop of word-line, bit-line, driver and sense resistance.
-
-Word line i is driven at its column-0 end by V[i] through r_source + r_wordline, \
-with one r_wordline segment between neighbouring cells; bit line j has one \
-r_bitline segment between neighbouring cells and leaves the last row through \
-r_bitline + r_sense into a virtual ground; I[j] is the current into it.
-
-Files are CSV without header: the conductances file has M lines of N values \
-(siemens), the inputs file B lines of M values (volts, one input vector per \
-line); the output has B lines of N currents (amperes) with 17 significant \
-digits. A sidecar OUTPUT.json records the parameters, the solver used and the \
-time.
-
-Solvers: `ideal` ignores every resistance (I = V·G); `exact` factorises the \
-nodal matrix once (sparse Cholesky) and solves every vector; `transfer` builds \
-the effective matrix G_eff from M unit solves, then one product; `auto` picks \
-ideal when all resistances are 0, transfer when there are more vectors than \
-word lines, exact otherwise. --sinh-a A makes every cell nonlinear, \
-I = (g/A)·sinh(A·V), solved by Newton iterations. --device FILE takes the \
-cells' [iv] and their access device ([access]: a series resistor or a \
-level-1 NMOS, 1T1R) from a device file; any of them is solved by Newton \
-iterations, whose iteration count and Kirchhoff residual go to the sidecar \
-(a solve that does not converge is an error).";
-
-const SOLVE_EXAMPLES: &str = "\
-Examples:
-  xbarsim solve --conductances G.csv --inputs V.csv --output I.csv
-  xbarsim solve --conductances G.csv --inputs V.csv --r-wordline 2.5 --r-bitline 2.5 --output I.csv
-  xbarsim solve -g G.csv -i V.csv --r-wordline 1 --r-bitline 1 --r-source 100 --r-sense 50 \\
-      --solver exact --output I.csv
-  xbarsim solve -g G.csv -i V.csv --r-wordline 2 --r-bitline 2 --sinh-a 3 --output I.csv";
-
-/// `xbarsim solve`.
-#[derive(Debug, Args)]
-pub struct SolveArgs {
-    /// Conductance matrix: M lines of N comma-separated conductances (S), no header
-    #[arg(short = 'g', long, value_name = "G.csv")]
-    pub conductances: PathBuf,
-    /// Input vectors: B lines of M comma-separated voltages (V), no header
-    #[arg(short, long, value_name = "V.csv")]
-    pub inputs: PathBuf,
-    #[command(flatten)]
-    pub wires: WiresArgs,
-    /// auto, ideal, exact or transfer
-    #[arg(long, value_name = "SOLVER", default_value = "auto", value_parser = parse_solver)]
-    pub solver: Solver,
-    /// Nonlinear cells, I = (g/A)·sinh(A·V), with A in 1/V (Newton solve)
-    #[arg(long, value_name = "A", value_parser = parse_positive, allow_hyphen_values = true)]
-    pub sinh_a: Option<f64>,
-    /// The cells from a device (library name or .toml file): its `[iv]` and
-    /// `[access]` sections, if any (nothing else of the device is used)
-    #[arg(long, value_name = "DEVICE")]
-    pub device: Option<String>,
-    /// Newton iteration limit of the nonlinear solve
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 50,
-        hide_short_help = true,
-        allow_hyphen_values = true
-    )]
-    pub max_iterations: usize,
-    /// Output CSV file of currents (A); a sidecar OUTPUT.json is written next to it
-    #[arg(short, long, value_name = "I.csv")]
-    pub output: PathBuf,
-    /// Also write the word-line and bit-line voltage of every cell for the
-    /// first input vector (CSV with header: row,col,wordline_V,bitline_V,cell_V,cell_current_A)
-    #[arg(long, value_name = "FILE")]
-    pub node_voltages: Option<PathBuf>,
-}
 
 /// The wire, driver and sense resistances of an array (`solve`, `evaluate`).
 #[derive(Debug, Args)]
@@ -357,87 +287,6 @@ Examples:
   xbarsim device fit --pulses data/pulse-trains-synthetic.csv --output my-device.toml --figure fit.png
   xbarsim device fit --pulses lab.xlsx --name my-rram --robust --output my-rram.toml")]
     Fit(crate::fit_cmd::FitArgs),
-}
-
-/// `xbarsim device list`.
-#[derive(Debug, Args)]
-pub struct ListArgs {
-    /// Print a GitHub Markdown table (with DOI links) instead of aligned columns
-    #[arg(long)]
-    pub markdown: bool,
-}
-
-/// `xbarsim device show`.
-#[derive(Debug, Args)]
-pub struct ShowArgs {
-    /// Library name (see `xbarsim device list`) or path to a TOML device file
-    #[arg(value_name = "DEVICE")]
-    pub device: String,
-    /// Print the device as a TOML device file (SI units: S, s) to copy and edit
-    #[arg(long)]
-    pub toml: bool,
-}
-
-/// `xbarsim device pulse`.
-#[derive(Debug, Args)]
-pub struct PulseArgs {
-    /// Library name (see `xbarsim device list`) or path to a TOML device file
-    #[arg(short, long, value_name = "DEVICE")]
-    pub device: String,
-    /// Pulses in each phase (LTP, then LTD) [default: the device's
-    /// pulses_ltp for LTP and pulses_ltd for LTD]
-    #[arg(short = 'n', long, value_name = "N", value_parser = parse_pulses, allow_hyphen_values = true)]
-    pub pulses: Option<u32>,
-    /// Number of devices (independent cycle-to-cycle noise) [default: 100,
-    /// the `device-pulse` kind's]
-    #[arg(short = 'k', long, value_name = "K", value_parser = parse_count, allow_hyphen_values = true)]
-    pub count: Option<usize>,
-    /// Seed of every random draw (same seed, same file)
-    #[arg(
-        short,
-        long,
-        value_name = "S",
-        default_value_t = 0,
-        allow_hyphen_values = true
-    )]
-    pub seed: u64,
-    /// Output CSV file (its directory must exist); a sidecar FILE.json is written next to it
-    #[arg(short, long, value_name = "FILE")]
-    pub output: PathBuf,
-}
-
-/// `xbarsim device drift`.
-#[derive(Debug, Args)]
-pub struct DriftArgs {
-    /// Library name (see `xbarsim device list`) or path to a TOML device file
-    #[arg(short, long, value_name = "DEVICE")]
-    pub device: String,
-    /// Times since programming (s), comma-separated, finite, ≥ 0
-    /// [default: 1,60,3600,86400,2592000,31536000 — 1 s to 1 year]
-    #[arg(short, long, value_name = "T,...", value_parser = parse_times, allow_hyphen_values = true)]
-    pub times: Option<List>,
-    /// Target conductances (S), comma-separated, finite, ≥ 0
-    /// [default: g_min + (g_max − g_min)·{0.1, 0.25, 0.5, 0.75, 1}]
-    #[arg(long, value_name = "G,...", value_parser = parse_targets, allow_hyphen_values = true)]
-    pub targets: Option<List>,
-    /// Devices per target [default: 1000, the `device-drift` kind's]
-    #[arg(short = 'k', long, value_name = "K", value_parser = parse_count, allow_hyphen_values = true)]
-    pub count: Option<usize>,
-    /// Seed of every random draw (same seed, same file)
-    #[arg(
-        short,
-        long,
-        value_name = "S",
-        default_value_t = 0,
-        allow_hyphen_values = true
-    )]
-    pub seed: u64,
-    /// Noiseless reads: drift only, no read noise
-    #[arg(long)]
-    pub no_read_noise: bool,
-    /// Output CSV file (its directory must exist); a sidecar FILE.json is written next to it
-    #[arg(short, long, value_name = "FILE")]
-    pub output: PathBuf,
 }
 
 const RUN_ABOUT: &str = "\

@@ -9,10 +9,30 @@ use xbar_devices::units::{format_si, format_significant as sig};
 use xbar_devices::{library, Citation, DeviceSpec};
 use xbar_experiments::config::device_to_toml;
 
-use crate::cli::{ListArgs, ShowArgs};
+use clap::Args;
+
 use crate::device_arg::resolve;
 use crate::error::Result;
 use crate::output::{aligned_table, fmt_f64, markdown_table, print, width};
+
+/// `xbarsim device list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print a GitHub Markdown table (with DOI links) instead of aligned columns
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+/// `xbarsim device show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Library name (see `xbarsim device list`) or path to a TOML device file
+    #[arg(value_name = "DEVICE")]
+    pub device: String,
+    /// Print the device as a TOML device file (SI units: S, s) to copy and edit
+    #[arg(long)]
+    pub toml: bool,
+}
 
 /// A relative quantity as a percentage, e.g. `3.5 %`.
 fn percent(x: f64) -> String {

@@ -3,15 +3,81 @@
 //! one call into [`xbar_api`], and what it returns printed. A setting the
 //! library refuses is named by the flag that set it.
 
+use std::path::PathBuf;
+
+use clap::Args;
 use xbar_api::{Invocation, Update};
 use xbar_experiments::kinds::{device_drift, device_pulse, inference_drift};
 use xbar_experiments::FieldError;
 
-use crate::cli::{DriftArgs, EvaluateArgs, ProgrammedModelArgs, PulseArgs};
+use crate::cli::{EvaluateArgs, ProgrammedModelArgs};
 use crate::device_arg;
 use crate::error::{CliError, Result};
 use crate::output::{check_output_path, fmt_f64, markdown_table, plural, print, sidecar_path};
+use crate::parse::{parse_count, parse_pulses, parse_targets, parse_times, List};
 use crate::progress::Bars;
+
+/// `xbarsim device pulse`.
+#[derive(Debug, Args)]
+pub struct PulseArgs {
+    /// Library name (see `xbarsim device list`) or path to a TOML device file
+    #[arg(short, long, value_name = "DEVICE")]
+    pub device: String,
+    /// Pulses in each phase (LTP, then LTD) [default: the device's
+    /// pulses_ltp for LTP and pulses_ltd for LTD]
+    #[arg(short = 'n', long, value_name = "N", value_parser = parse_pulses, allow_hyphen_values = true)]
+    pub pulses: Option<u32>,
+    /// Number of devices (independent cycle-to-cycle noise) [default: 100,
+    /// the `device-pulse` kind's]
+    #[arg(short = 'k', long, value_name = "K", value_parser = parse_count, allow_hyphen_values = true)]
+    pub count: Option<usize>,
+    /// Seed of every random draw (same seed, same file)
+    #[arg(
+        short,
+        long,
+        value_name = "S",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
+    pub seed: u64,
+    /// Output CSV file (its directory must exist); a sidecar FILE.json is written next to it
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
+
+/// `xbarsim device drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Library name (see `xbarsim device list`) or path to a TOML device file
+    #[arg(short, long, value_name = "DEVICE")]
+    pub device: String,
+    /// Times since programming (s), comma-separated, finite, ≥ 0
+    /// [default: 1,60,3600,86400,2592000,31536000 — 1 s to 1 year]
+    #[arg(short, long, value_name = "T,...", value_parser = parse_times, allow_hyphen_values = true)]
+    pub times: Option<List>,
+    /// Target conductances (S), comma-separated, finite, ≥ 0
+    /// [default: g_min + (g_max − g_min)·{0.1, 0.25, 0.5, 0.75, 1}]
+    #[arg(long, value_name = "G,...", value_parser = parse_targets, allow_hyphen_values = true)]
+    pub targets: Option<List>,
+    /// Devices per target [default: 1000, the `device-drift` kind's]
+    #[arg(short = 'k', long, value_name = "K", value_parser = parse_count, allow_hyphen_values = true)]
+    pub count: Option<usize>,
+    /// Seed of every random draw (same seed, same file)
+    #[arg(
+        short,
+        long,
+        value_name = "S",
+        default_value_t = 0,
+        allow_hyphen_values = true
+    )]
+    pub seed: u64,
+    /// Noiseless reads: drift only, no read noise
+    #[arg(long)]
+    pub no_read_noise: bool,
+    /// Output CSV file (its directory must exist); a sidecar FILE.json is written next to it
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+}
 
 /// A library error, with a refused setting named by the flag that set it
 /// (`flags`: config path → flag), else by its config path with `hint`.

@@ -7,11 +7,90 @@ use xbar_crossbar::solver::cell_iv;
 use xbar_crossbar::CrossbarError;
 use xbar_devices::{AccessSpec, IvSpec};
 
-use crate::cli::SolveArgs;
+use std::path::PathBuf;
+
+use clap::Args;
+use xbar_crossbar::Solver;
+
+use crate::cli::WiresArgs;
 use crate::error::{bail, CliError, Result};
 use crate::matrix_csv::{self, Quantity};
+use crate::parse::{parse_positive, parse_solver};
 
 use crate::output;
+
+pub(crate) const SOLVE_ABOUT: &str = "\
+Bit-line currents of a programmed crossbar for a batch of input vectors, with \
+the exact IR drop of word-line, bit-line, driver and sense resistance.
+
+Word line i is driven at its column-0 end by V[i] through r_source + r_wordline, \
+with one r_wordline segment between neighbouring cells; bit line j has one \
+r_bitline segment between neighbouring cells and leaves the last row through \
+r_bitline + r_sense into a virtual ground; I[j] is the current into it.
+
+Files are CSV without header: the conductances file has M lines of N values \
+(siemens), the inputs file B lines of M values (volts, one input vector per \
+line); the output has B lines of N currents (amperes) with 17 significant \
+digits. A sidecar OUTPUT.json records the parameters, the solver used and the \
+time.
+
+Solvers: `ideal` ignores every resistance (I = V·G); `exact` factorises the \
+nodal matrix once (sparse Cholesky) and solves every vector; `transfer` builds \
+the effective matrix G_eff from M unit solves, then one product; `auto` picks \
+ideal when all resistances are 0, transfer when there are more vectors than \
+word lines, exact otherwise. --sinh-a A makes every cell nonlinear, \
+I = (g/A)·sinh(A·V), solved by Newton iterations. --device FILE takes the \
+cells' [iv] and their access device ([access]: a series resistor or a \
+level-1 NMOS, 1T1R) from a device file; any of them is solved by Newton \
+iterations, whose iteration count and Kirchhoff residual go to the sidecar \
+(a solve that does not converge is an error).";
+
+pub(crate) const SOLVE_EXAMPLES: &str = "\
+Examples:
+  xbarsim solve --conductances G.csv --inputs V.csv --output I.csv
+  xbarsim solve --conductances G.csv --inputs V.csv --r-wordline 2.5 --r-bitline 2.5 --output I.csv
+  xbarsim solve -g G.csv -i V.csv --r-wordline 1 --r-bitline 1 --r-source 100 --r-sense 50 \\
+      --solver exact --output I.csv
+  xbarsim solve -g G.csv -i V.csv --r-wordline 2 --r-bitline 2 --sinh-a 3 --output I.csv";
+
+/// `xbarsim solve`.
+#[derive(Debug, Args)]
+pub struct SolveArgs {
+    /// Conductance matrix: M lines of N comma-separated conductances (S), no header
+    #[arg(short = 'g', long, value_name = "G.csv")]
+    pub conductances: PathBuf,
+    /// Input vectors: B lines of M comma-separated voltages (V), no header
+    #[arg(short, long, value_name = "V.csv")]
+    pub inputs: PathBuf,
+    #[command(flatten)]
+    pub wires: WiresArgs,
+    /// auto, ideal, exact or transfer
+    #[arg(long, value_name = "SOLVER", default_value = "auto", value_parser = parse_solver)]
+    pub solver: Solver,
+    /// Nonlinear cells, I = (g/A)·sinh(A·V), with A in 1/V (Newton solve)
+    #[arg(long, value_name = "A", value_parser = parse_positive, allow_hyphen_values = true)]
+    pub sinh_a: Option<f64>,
+    /// The cells from a device (library name or .toml file): its `[iv]` and
+    /// `[access]` sections, if any (nothing else of the device is used)
+    #[arg(long, value_name = "DEVICE")]
+    pub device: Option<String>,
+    /// Newton iteration limit of the nonlinear solve
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 50,
+        hide_short_help = true,
+        allow_hyphen_values = true
+    )]
+    pub max_iterations: usize,
+    /// Output CSV file of currents (A); a sidecar OUTPUT.json is written next to it
+    #[arg(short, long, value_name = "I.csv")]
+    pub output: PathBuf,
+    /// Also write the word-line and bit-line voltage of every cell for the
+    /// first input vector (CSV with header: row,col,wordline_V,bitline_V,cell_V,cell_current_A)
+    #[arg(long, value_name = "FILE")]
+    pub node_voltages: Option<PathBuf>,
+}
 
 const CONDUCTANCES: Quantity = Quantity {
     name: "conductances",

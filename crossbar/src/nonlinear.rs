@@ -348,7 +348,7 @@ struct SmallSignalPlan {
 /// How far beyond the read voltage [`CellArray::linearised`] expands a
 /// cell with an access device: inputs within `±COVER·V_read` are read by
 /// the expansion, others exactly.
-pub const EXPANSION_COVER: f64 = 4.0;
+pub const EXPANSION_COVER: f64 = 2.0;
 
 /// The largest error [`CellArray::linearised`] accepts in the expansion of
 /// a cell with an access device, as a fraction of the largest cell current
@@ -558,10 +558,9 @@ impl CellArray {
     /// network at `v_read`); keeps the exact plan when no expansion
     /// reaches [`EXPANSION_TOLERANCE`].
     fn expand(&mut self, v_read: f64) -> Result<()> {
-        let (lo, hi) = self
-            .g
-            .iter()
-            .fold((f64::INFINITY, 0.0f64), |(lo, hi), &g| (lo.min(g), hi.max(g)));
+        let (lo, hi) = self.g.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &g| {
+            (lo.min(g), hi.max(g))
+        });
         if self.g.is_empty() {
             return Ok(());
         }
@@ -589,8 +588,14 @@ impl CellArray {
                     Some(full) => full,
                     None => exact.nodal.full_pattern()?,
                 };
-                let maps =
-                    SmallSignal::new(&exact.nodal, &full, &exact.g, &self.cell, v_read, &expansion)?;
+                let maps = SmallSignal::new(
+                    &exact.nodal,
+                    &full,
+                    &exact.g,
+                    &self.cell,
+                    v_read,
+                    &expansion,
+                )?;
                 if !self.cell.is_two_terminal() {
                     exact.full = Some(full);
                 }
@@ -718,8 +723,16 @@ impl CellArray {
                         plan.expansion.b_of(vi, &mut coefficients[1..]);
                         for (c, &coefficient) in coefficients.iter().enumerate() {
                             let r = i * stride + c;
-                            add_scaled(&mut currents_a, coefficient, &plan.maps.sense[r * n..(r + 1) * n]);
-                            add_scaled(&mut sources, coefficient, &plan.maps.source[r * m..(r + 1) * m]);
+                            add_scaled(
+                                &mut currents_a,
+                                coefficient,
+                                &plan.maps.sense[r * n..(r + 1) * n],
+                            );
+                            add_scaled(
+                                &mut sources,
+                                coefficient,
+                                &plan.maps.source[r * m..(r + 1) * m],
+                            );
                         }
                     }
                     power_w = v.iter().zip(&sources).map(|(v, c)| v * c).sum();
@@ -768,7 +781,12 @@ fn add_scaled(out: &mut [f64], scale: f64, row: &[f64]) {
 impl CellArray {
     /// The exact read by Newton on the nodal equations: the bit-line
     /// currents into `currents_a`, and the power and the iterations.
-    fn newton_read(&self, plan: &NodalPlan, v: &[f64], currents_a: &mut [f64]) -> Result<(f64, usize)> {
+    fn newton_read(
+        &self,
+        plan: &NodalPlan,
+        v: &[f64],
+        currents_a: &mut [f64],
+    ) -> Result<(f64, usize)> {
         let NodalPlan { nodal, full, g } = plan;
         let system = System {
             nodal,

@@ -118,7 +118,10 @@ impl Expansion {
     ) -> Option<Expansion> {
         let current = |g: f64, v: f64| cell.current(g, v, 0.0).current_a;
         for (p, q) in GRIDS {
-            let v = [Chebyshev::new(-cover, 0.0, p), Chebyshev::new(0.0, cover, p)];
+            let v = [
+                Chebyshev::new(-cover, 0.0, p),
+                Chebyshev::new(0.0, cover, p),
+            ];
             let v_nodes: Vec<f64> = v.iter().flat_map(|h| h.nodes.iter().copied()).collect();
             let g = Chebyshev::new(g_lo, g_hi, q);
             let samples = DMatrix::from_fn(g.nodes.len(), v_nodes.len(), |r, c| {
@@ -238,7 +241,7 @@ impl Expansion {
     /// out row by row, term by term: `out[(i·K + k)·N + j]`.
     pub(crate) fn tile(&self, g: &[f64], cols: usize) -> Vec<f64> {
         let k_count = self.terms();
-        let rows = if cols == 0 { 0 } else { g.len() / cols };
+        let rows = g.len().checked_div(cols).unwrap_or(0);
         let mut out = vec![0.0; rows * k_count * cols];
         let mut a = vec![0.0; k_count];
         for (c, &gij) in g.iter().enumerate() {
@@ -305,11 +308,18 @@ mod tests {
                     scale = scale.max(exact.abs());
                 }
             }
-            assert!(worst <= 2.0 * tolerance * scale, "{tolerance}: {worst} of {scale}");
+            assert!(
+                worst <= 2.0 * tolerance * scale,
+                "{tolerance}: {worst} of {scale}"
+            );
             assert!(e.error_a <= tolerance * e.scale_a);
             // The transistor makes the current far from g·h(V): more than
             // one term, yet few.
-            assert!((2..=12).contains(&e.terms()), "{tolerance}: {} terms", e.terms());
+            assert!(
+                (2..=12).contains(&e.terms()),
+                "{tolerance}: {} terms",
+                e.terms()
+            );
         }
     }
 
