@@ -28,6 +28,9 @@ use xbar_devices::Cell;
 /// Node counts `(V, g)` tried in turn.
 const GRIDS: [(usize, usize); 3] = [(17, 9), (33, 17), (65, 33)];
 
+/// The most V nodes of one half (the finest grid's).
+const MAX_NODES: usize = 65;
+
 /// Interpolation on Chebyshev points of the second kind over `[lo, hi]`.
 #[derive(Debug, Clone)]
 struct Chebyshev {
@@ -73,7 +76,8 @@ impl Chebyshev {
             *o = w / (x - n);
             total += *o;
         }
-        out.iter_mut().for_each(|e| *e /= total);
+        let inverse = 1.0 / total;
+        out.iter_mut().for_each(|e| *e *= inverse);
     }
 
     /// The midpoints between neighbouring nodes.
@@ -229,11 +233,13 @@ impl Expansion {
     pub(crate) fn b_of(&self, v: f64, out: &mut [f64]) {
         let half = usize::from(v >= 0.0);
         let p = self.v[half].nodes.len();
-        let mut basis = vec![0.0; p];
-        self.v[half].basis(v, &mut basis);
+        // Called for every input of every read: no allocation.
+        let mut buffer = [0.0; MAX_NODES];
+        let basis = &mut buffer[..p];
+        self.v[half].basis(v, basis);
         for (o, b) in out.iter_mut().zip(&self.b) {
             let b = &b[half * p..(half + 1) * p];
-            *o = b.iter().zip(&basis).map(|(b, l)| b * l).sum();
+            *o = b.iter().zip(basis.iter()).map(|(b, l)| b * l).sum();
         }
     }
 
