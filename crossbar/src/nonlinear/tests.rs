@@ -21,6 +21,14 @@ const NMOS: AccessSpec = AccessSpec::NmosLevel1 {
     gate_V: 1.4,
 };
 
+/// `Σ Vᵢ·I_in,i`: the power the sources deliver in the linear exact solve.
+fn delivered(solver: &ExactSolver, v: &[f64]) -> f64 {
+    let source = solver
+        .source_currents(&DMatrix::from_row_slice(1, v.len(), v))
+        .unwrap();
+    v.iter().zip(source.iter()).map(|(v, i)| v * i).sum()
+}
+
 fn agree(a: &[f64], b: &[f64], tolerance: f64) {
     let scale = b.iter().fold(0.0f64, |m, e| m.max(e.abs()));
     for (x, y) in a.iter().zip(b) {
@@ -67,11 +75,10 @@ fn power_is_what_the_sources_deliver() {
     let wires = Wires::new(2.0, 3.0, 20.0, 10.0).unwrap();
     let tile = CellArray::new(g.clone(), wires, Cell::default(), NewtonOptions::default()).unwrap();
     let read = tile.read(&v).unwrap();
-    let source = ExactSolver::new(&Crossbar::new(g.clone(), wires).unwrap())
-        .unwrap()
-        .source_currents(&DMatrix::from_row_slice(1, m, &v))
-        .unwrap();
-    let delivered: f64 = v.iter().zip(source.iter()).map(|(v, i)| v * i).sum();
+    let delivered = delivered(
+        &ExactSolver::new(&Crossbar::new(g.clone(), wires).unwrap()).unwrap(),
+        &v,
+    );
     assert!(
         (read.power_w - delivered).abs() < 1e-12 * delivered,
         "{} vs {delivered}",
@@ -244,13 +251,7 @@ fn linearised_reads_are_exact_for_ohmic_cells_and_ideal_wires() {
     let read = ohmic.read(&v).unwrap();
     let exact: Vec<f64> = exact.row(0).iter().copied().collect();
     agree(&read.currents_a, &exact, 1e-12);
-    let power: f64 = solver
-        .source_currents(&v_row)
-        .unwrap()
-        .iter()
-        .zip(&v)
-        .map(|(i, v)| i * v)
-        .sum();
+    let power = delivered(&solver, &v);
     assert!((read.power_w - power).abs() < 1e-12 * power.abs());
     let sinh = Cell::of(IvSpec::Sinh { a_per_volt: 4.0 }, AccessSpec::None);
     let ideal = CellArray::linearised(g.clone(), Wires::ideal(), sinh, 0.2).unwrap();
@@ -295,13 +296,7 @@ fn linearised_reads_of_linear_cells_behind_a_resistor_are_exact_on_every_network
         let (error, loss) = error_over_loss(&read.currents_a, &exact, &ideal);
         assert!(loss > 0.01, "{wires:?}: the IR drop is only {loss}");
         assert!(error < 1e-4, "{wires:?}: {error} of the loss");
-        let power: f64 = solver
-            .source_currents(&v_row)
-            .unwrap()
-            .iter()
-            .zip(&v)
-            .map(|(i, v)| i * v)
-            .sum();
+        let power = delivered(&solver, &v);
         assert!(
             (read.power_w - power).abs() < 1e-6 * power.abs(),
             "{wires:?}: {} vs {power}",
