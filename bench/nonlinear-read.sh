@@ -26,7 +26,9 @@
 # 0.9x, sinh linearised 3.3x (5.75 s, 91.06 % against 91.47 % ohmic), sinh
 # behind the NMOS linearised 20.6x (35.6 s, 91.21 %; 28 s of it the tile
 # builds). On 5 images with wires: sinh linearised 2.87 s, exact 21.3 s;
-# 1T1R linearised 28.8 s, exact 73.9 s; all 100 %. Target: < 10x.
+# 1T1R linearised 28.8 s, exact 73.9 s; all 100 %. Since the tiles are built
+# in parallel: 1T1R linearised with wires 17.9-20.0 s (10.8-13.9x), 12.0-12.5 s
+# on 5 images. Target: < 10x.
 set -euo pipefail
 cores="${CORES:-0,1}"
 here="$(cd "$(dirname "$0")" && pwd)"
