@@ -49,7 +49,6 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use faer::{MatMut, Par};
 use nalgebra::DMatrix;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -57,14 +56,16 @@ use xbar_devices::{AccessSpec, Cell, CellIv, IvSpec};
 
 use crate::circuit::{Crossbar, Wires};
 use crate::error::{CrossbarError, Result};
-use crate::exact::{check_finite, sense_current, terminal_voltage, ExactSolver};
-use crate::nodal::{FullPattern, Nodal, Terminal};
+use crate::exact::{check_finite, sense_current, ExactSolver};
+use crate::nodal::{FullPattern, Nodal};
 use crate::transfer::TransferMatrix;
 
 mod expansion;
+mod newton;
 mod small_signal;
 
 use expansion::Expansion;
+use newton::{newton, System};
 use small_signal::SmallSignal;
 
 /// Stopping rule and damping of the Newton iteration.
@@ -664,9 +665,7 @@ impl CellArray {
                     }
                     let h = self.cell.iv.current(1.0, vi);
                     power_w += vi * h * row_sums[i];
-                    for (c, &g) in currents_a.iter_mut().zip(&self.g[i * n..(i + 1) * n]) {
-                        *c += g * h;
-                    }
+                    add_scaled(&mut currents_a, h, &self.g[i * n..(i + 1) * n]);
                 }
             }
             Plan::PerCell(memo) => {
@@ -693,11 +692,9 @@ impl CellArray {
                     }
                     if vi.abs() > plan.expansion.cover {
                         // Beyond the expansion: cell by cell.
-                        for (c, &g) in currents_a.iter_mut().zip(&self.g[i * n..(i + 1) * n]) {
-                            let current = self.cell.current(g, vi, 0.0).current_a;
-                            *c += current;
-                            power_w += vi * current;
-                        }
+                        let row = self.solve_row(i, vi);
+                        add_scaled(&mut currents_a, 1.0, &row.currents_a);
+                        power_w += row.power_w;
                         continue;
                     }
                     plan.expansion.b_of(vi, &mut b);
@@ -746,9 +743,7 @@ impl CellArray {
                         continue;
                     }
                     let u = self.cell.iv.current(1.0, vi) / slope;
-                    for (c, &g) in currents_a.iter_mut().zip(&g_eff[i * n..(i + 1) * n]) {
-                        *c += u * g;
-                    }
+                    add_scaled(&mut currents_a, u, &g_eff[i * n..(i + 1) * n]);
                     let sources: f64 = v
                         .iter()
                         .zip(&y[i * m..(i + 1) * m])
@@ -815,204 +810,27 @@ impl CellArray {
         {
             return Arc::clone(row);
         }
-        let n = self.cols;
-        let currents_a: Box<[f64]> = self.g[i * n..(i + 1) * n]
-            .iter()
-            .map(|&g| self.cell.current(g, vi, 0.0).current_a)
-            .collect();
-        let power_w = vi * currents_a.iter().sum::<f64>();
-        let row = Arc::new(RowCurrents {
-            currents_a,
-            power_w,
-        });
+        let row = Arc::new(self.solve_row(i, vi));
         let mut rows = memo.rows.write().unwrap_or_else(PoisonError::into_inner);
         if rows.len() < memo.capacity {
             rows.entry(key).or_insert_with(|| Arc::clone(&row));
         }
         row
     }
-}
 
-/// What one Newton solve needs besides the inputs.
-struct System<'a> {
-    nodal: &'a Nodal,
-    /// The full pattern, for cells whose Jacobian is not symmetric.
-    full: Option<&'a FullPattern>,
-    g: &'a DMatrix<f64>,
-    cell: &'a Cell,
-}
-
-impl System<'_> {
-    /// Power dissipated in every wire and cell at node voltages `x` (W):
-    /// by Tellegen's theorem, the power the sources deliver.
-    fn dissipation(&self, x: &[f64], v: &[f64]) -> f64 {
-        let net = &self.nodal.net;
-        let mut p = 0.0;
-        net.for_each_wire(|a, b, gw| {
-            let dv = terminal_voltage(a, x, v) - terminal_voltage(b, x, v);
-            p += gw * dv * dv;
-        });
-        for i in 0..net.m {
-            for j in 0..net.n {
-                let (vw, vb) = (
-                    terminal_voltage(net.wl(i, j), x, v),
-                    terminal_voltage(net.bl(i, j), x, v),
-                );
-                p += self.cell.current(self.g[(i, j)], vw, vb).current_a * (vw - vb);
-            }
-        }
-        p
-    }
-
-    /// `−F(x)` (A per node), the partials of every cell (row-major), and
-    /// the largest current through any element (A).
-    fn evaluate(&self, x: &[f64], v: &[f64]) -> (Vec<f64>, Vec<(f64, f64)>, f64) {
-        let net = &self.nodal.net;
-        let mut minus_f = vec![0.0; self.nodal.nodes()];
-        let mut largest = 0.0f64;
-        net.for_each_wire(|a, b, gw| {
-            let current = gw * (terminal_voltage(a, x, v) - terminal_voltage(b, x, v));
-            largest = largest.max(current.abs());
-            withdraw(&mut minus_f, a, b, current);
-        });
-        let mut partials = Vec::with_capacity(net.m * net.n);
-        for i in 0..net.m {
-            for j in 0..net.n {
-                let (a, b) = (net.wl(i, j), net.bl(i, j));
-                let c = self.cell.current(
-                    self.g[(i, j)],
-                    terminal_voltage(a, x, v),
-                    terminal_voltage(b, x, v),
-                );
-                largest = largest.max(c.current_a.abs());
-                withdraw(&mut minus_f, a, b, c.current_a);
-                partials.push((c.d_wordline, c.d_bitline));
-            }
-        }
-        (minus_f, partials, largest)
-    }
-}
-
-/// Newton's method for one input vector; returns the node voltages and how
-/// they converged.
-fn newton(
-    system: &System<'_>,
-    v: &[f64],
-    options: &NewtonOptions,
-    vector: usize,
-) -> Result<(Vec<f64>, Convergence)> {
-    let nodal = system.nodal;
-    let nodes = nodal.nodes();
-    let mut x = vec![0.0; nodes];
-    if nodes == 0 {
-        return Ok((x, Convergence::default()));
-    }
-    let v_scale = v.iter().fold(0.0f64, |m, e| m.max(e.abs()));
-    if v_scale == 0.0 {
-        return Ok((x, Convergence::default()));
-    }
-    let tolerance = options.relative_tolerance * v_scale;
-    let n = nodal.net.n;
-    let mut last_update = f64::INFINITY;
-    for iteration in 1..=options.max_iterations {
-        let (mut step, partials, _) = system.evaluate(&x, v);
-        if step
+    /// Row `i`'s cell currents at `vi` volts, bit lines at 0 V, each cell
+    /// solved on its own, and the power the row delivers.
+    fn solve_row(&self, i: usize, vi: f64) -> RowCurrents {
+        let n = self.cols;
+        let currents_a: Box<[f64]> = self.g[i * n..(i + 1) * n]
             .iter()
-            .chain(partials.iter().flat_map(|(a, b)| [a, b]))
-            .any(|e| !e.is_finite())
-        {
-            return Err(CrossbarError::NonFinite(format!(
-                "cell currents at Newton iteration {iteration} for input vector {vector} \
-                 (the I-V overflows at these voltages)"
-            )));
+            .map(|&g| self.cell.current(g, vi, 0.0).current_a)
+            .collect();
+        let power_w = vi * currents_a.iter().sum::<f64>();
+        RowCurrents {
+            currents_a,
+            power_w,
         }
-        let singular = |e: CrossbarError| match e {
-            CrossbarError::Singular(_) => {
-                let (lo, hi) = partials
-                    .iter()
-                    .fold((f64::INFINITY, 0.0f64), |(lo, hi), &(a, _)| {
-                        (lo.min(a), hi.max(a))
-                    });
-                CrossbarError::Singular(format!(
-                    "Newton iteration {iteration} for input vector {vector}: the Jacobian cannot be factorised \
-                     to working precision (cell dI/dV from {lo:.1e} S to {hi:.1e} S); \
-                     the I-V is too steep at these voltages: lower the input voltages or the nonlinearity"
-                ))
-            }
-            other => other,
-        };
-        match system.full {
-            None => {
-                let jac = nodal.values(|i, j| partials[i * n + j].0);
-                let factor = nodal.factorize(&jac).map_err(singular)?;
-                nodal.solve_in_place(
-                    &factor,
-                    MatMut::from_column_major_slice_mut(&mut step, nodes, 1),
-                    Par::Seq,
-                )?;
-            }
-            Some(full) => {
-                let jac = nodal.full_values(full, |i, j| partials[i * n + j]);
-                nodal
-                    .lu_solve_in_place(full, &jac, &mut step)
-                    .map_err(singular)?;
-            }
-        }
-        let size = step.iter().fold(0.0f64, |m, e| m.max(e.abs()));
-        if !size.is_finite() {
-            return Err(CrossbarError::NonFinite(format!(
-                "Newton step {iteration} for input vector {vector}"
-            )));
-        }
-        let scale = if size > options.max_step_volts {
-            options.max_step_volts / size
-        } else {
-            1.0
-        };
-        x.iter_mut().zip(&step).for_each(|(x, s)| *x += scale * s);
-        last_update = size * scale;
-        if scale == 1.0 && size <= tolerance {
-            let (minus_f, _, largest) = system.evaluate(&x, v);
-            let residual_a = minus_f.iter().fold(0.0f64, |m, e| m.max(e.abs()));
-            let relative_residual = if largest > 0.0 {
-                residual_a / largest
-            } else {
-                residual_a
-            };
-            if relative_residual.is_nan() || relative_residual > RESIDUAL_LIMIT {
-                return Err(CrossbarError::Residual {
-                    vector,
-                    iterations: iteration,
-                    relative_residual,
-                    limit: RESIDUAL_LIMIT,
-                });
-            }
-            return Ok((
-                x,
-                Convergence {
-                    iterations: iteration,
-                    residual_a,
-                    relative_residual,
-                },
-            ));
-        }
-    }
-    Err(CrossbarError::NotConverged {
-        vector,
-        iterations: options.max_iterations,
-        last_update_volts: last_update,
-        tolerance_volts: tolerance,
-    })
-}
-
-/// Books `current` (A) flowing from terminal `a` to `b` into `−F`: it leaves
-/// node `a` and enters node `b`.
-fn withdraw(minus_f: &mut [f64], a: Terminal, b: Terminal, current: f64) {
-    if let Terminal::Node(a) = a {
-        minus_f[a] -= current;
-    }
-    if let Terminal::Node(b) = b {
-        minus_f[b] += current;
     }
 }
 

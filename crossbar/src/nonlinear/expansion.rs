@@ -28,7 +28,8 @@ use xbar_devices::Cell;
 /// Node counts `(V, g)` tried in turn.
 const GRIDS: [(usize, usize); 3] = [(17, 9), (33, 17), (65, 33)];
 
-/// The most V nodes of one half (the finest grid's).
+/// The most nodes of one interpolation (the finest grid's V half; its g
+/// nodes are fewer).
 const MAX_NODES: usize = 65;
 
 /// Interpolation on Chebyshev points of the second kind over `[lo, hi]`.
@@ -221,10 +222,12 @@ impl Expansion {
 
     /// `aₖ(g)` for every term, into `out` (length K).
     pub(crate) fn a_of(&self, g: f64, out: &mut [f64]) {
-        let mut basis = vec![0.0; self.g.nodes.len()];
-        self.g.basis(g, &mut basis);
+        // Called for every cell of a tile: no allocation.
+        let mut buffer = [0.0; MAX_NODES];
+        let basis = &mut buffer[..self.g.nodes.len()];
+        self.g.basis(g, basis);
         for (o, a) in out.iter_mut().zip(&self.a) {
-            *o = a.iter().zip(&basis).map(|(a, l)| a * l).sum();
+            *o = a.iter().zip(basis.iter()).map(|(a, l)| a * l).sum();
         }
     }
 
