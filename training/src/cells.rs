@@ -29,7 +29,7 @@
 //! ([`series_conductance`]).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use nalgebra::DMatrix;
 use xbar_crossbar::nonlinear::CellArray;
@@ -110,7 +110,7 @@ pub(crate) struct CellTile {
     pub rows: usize,
     /// Weight columns (half the bit lines).
     pub cols: usize,
-    array: CellArray,
+    array: Arc<CellArray>,
     mapping: Mapping,
     /// The tile's drift-compensation factor (1 without).
     factor: f64,
@@ -121,6 +121,7 @@ impl CellTile {
     /// `cell` on `wires` read by `solver` (`ideal`: without the wires;
     /// `linearised`: [`CellArray::linearised`] at `v_read` volts; `auto`,
     /// `exact`: exactly), decoded by `mapping` and scaled by `factor`.
+    #[cfg(test)]
     pub(crate) fn new(
         (row0, col0): (usize, usize),
         g: DMatrix<f64>,
@@ -129,17 +130,32 @@ impl CellTile {
         mapping: Mapping,
         factor: f64,
     ) -> Result<CellTile, CrossbarError> {
-        let (rows, bit_lines) = g.shape();
         let array = solver.cell_array(g, wires, cell, v_read)?;
-        Ok(CellTile {
+        Ok(CellTile::from_array(
+            (row0, col0),
+            Arc::new(array),
+            mapping,
+            factor,
+        ))
+    }
+
+    /// The tile of a built `array` at `(row0, col0)`, decoded by `mapping`
+    /// and scaled by `factor`.
+    pub(crate) fn from_array(
+        (row0, col0): (usize, usize),
+        array: Arc<CellArray>,
+        mapping: Mapping,
+        factor: f64,
+    ) -> CellTile {
+        CellTile {
             row0,
             col0,
-            rows,
-            cols: bit_lines / 2,
+            rows: array.rows(),
+            cols: array.cols() / 2,
             array,
             mapping,
             factor,
-        })
+        }
     }
 
     /// This tile's partial sums (weight units × input units) into `out`
@@ -161,6 +177,60 @@ impl CellTile {
             *o = y * scale;
         }
         Ok(read.power_w)
+    }
+}
+
+/// The array last built for each tile of a layer, reused while the tile
+/// reads the same conductances the same way: a device without drift or
+/// read noise reads the same at every time (and at the calibration), and a
+/// linearised tile of 1T1R cells with wires costs ~0.1–0.7 s to build
+/// (`N + M` sparse solves). Clones of a layer share it; a tile whose
+/// conductances, wires, solver, read voltage or cell changed is rebuilt.
+#[derive(Clone, Default)]
+pub(crate) struct BuiltArrays(Arc<Mutex<Vec<Option<Built>>>>);
+
+struct Built {
+    g: DMatrix<f64>,
+    how: (Wires, Solver, f64),
+    cell: Cell,
+    array: Arc<CellArray>,
+}
+
+impl BuiltArrays {
+    /// Tile `tile`'s array of read conductances `g` (S), its cells `cell`
+    /// read `how` (wires, solver, read voltage): the last one built when
+    /// all of these are the same, else a new one ([`Solver::cell_array`]).
+    pub(crate) fn array(
+        &self,
+        tile: usize,
+        g: DMatrix<f64>,
+        how: (Wires, Solver, f64),
+        cell: Cell,
+    ) -> Result<Arc<CellArray>, CrossbarError> {
+        let same = |b: &Built| b.how == how && b.cell == cell && b.g == g;
+        if let Some(built) = self.lock().get(tile).and_then(Option::as_ref) {
+            if same(built) {
+                return Ok(Arc::clone(&built.array));
+            }
+        }
+        // Built without the lock: the tiles of a layer build in parallel.
+        let (wires, solver, v_read) = how;
+        let array = Arc::new(solver.cell_array(g.clone(), wires, cell, v_read)?);
+        let mut built = self.lock();
+        if built.len() <= tile {
+            built.resize_with(tile + 1, || None);
+        }
+        built[tile] = Some(Built {
+            g,
+            how,
+            cell,
+            array: Arc::clone(&array),
+        });
+        Ok(array)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Option<Built>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -349,6 +419,63 @@ mod tests {
             }),
             CellReadKind::Linear(r_ohm)
         );
+    }
+
+    #[test]
+    fn a_tile_is_rebuilt_only_when_its_read_changes() {
+        use crate::hardware::ProgrammedLayer;
+        let w = DMatrix::from_fn(6, 3, |i, j| ((i * 3 + j) % 5) as f64 / 4.0 - 0.5);
+        let wires = Wires::new(1.0, 1.0, 2.0, 20.0).unwrap();
+        let how = (Solver::Linearised, 0.2);
+        let sinh = IvSpec::Sinh { a_per_volt: 4.0 };
+        let cell = Cell::of(sinh, AccessSpec::None);
+        // Without drift or read noise every time reads the same: one build
+        // per tile, shared by a clone (the calibration's copy).
+        let steady = DeviceSpec {
+            iv: sinh,
+            ..ideal_device()
+        };
+        let mut pl = ProgrammedLayer::program_matrix(&w, &steady, 1.0, (4, 4), 5).unwrap();
+        let first = pl.read_cells(1.0, &wires, how, cell, false, None).unwrap();
+        assert_eq!(first.len(), 4);
+        let mut copy = pl.clone();
+        for (t, layer) in [(3600.0, &mut pl), (1e6, &mut copy)] {
+            let again = layer.read_cells(t, &wires, how, cell, false, None).unwrap();
+            for (a, b) in first.iter().zip(&again) {
+                assert!(Arc::ptr_eq(&a.array, &b.array));
+            }
+        }
+        // Another read voltage, wires or cell: every tile rebuilt.
+        let other_cell = Cell::of(IvSpec::Sinh { a_per_volt: 3.0 }, AccessSpec::None);
+        let other_wires = Wires::new(2.0, 1.0, 2.0, 20.0).unwrap();
+        for (wires, how, cell) in [
+            (wires, (Solver::Linearised, 0.25), cell),
+            (other_wires, how, cell),
+            (wires, how, other_cell),
+        ] {
+            let again = pl.read_cells(1.0, &wires, how, cell, false, None).unwrap();
+            for (a, b) in first.iter().zip(&again) {
+                assert!(!Arc::ptr_eq(&a.array, &b.array));
+            }
+        }
+        // A drifting, noisy device reads anew at every time, and its tiles
+        // read what a fresh build of those conductances reads.
+        let mut pcm = xbar_devices::library::preset("ibm-pcm").unwrap();
+        pcm.iv = sinh;
+        let mut pl = ProgrammedLayer::program_matrix(&w, &pcm, 1.0, (4, 4), 5).unwrap();
+        let first = pl.read_cells(1.0, &wires, how, cell, false, None).unwrap();
+        let mut kept = Vec::new();
+        let again = pl
+            .read_cells(3600.0, &wires, how, cell, false, Some(&mut kept))
+            .unwrap();
+        let v = [0.2, 0.05, 0.0, 0.15];
+        for ((a, b), g) in first.iter().zip(&again).zip(kept) {
+            assert!(!Arc::ptr_eq(&a.array, &b.array));
+            let fresh = Solver::Linearised.cell_array(g, wires, cell, 0.2).unwrap();
+            let v = &v[..fresh.rows()];
+            assert_eq!(b.array.read(v).unwrap(), fresh.read(v).unwrap());
+            assert_ne!(a.array.read(v).unwrap(), fresh.read(v).unwrap());
+        }
     }
 
     /// A one-layer graph of 3 inputs and 2 outputs on an ideal device.

@@ -47,7 +47,7 @@ use xbar_crossbar::{Adc, CrossbarError, Dac, Mapping, MappingScheme, Solver, Til
 use xbar_devices::{Cell, DeviceArray, DeviceError, DeviceSpec};
 
 use crate::bptt::Synapses;
-use crate::cells::{CellReadKind, CellTile};
+use crate::cells::{BuiltArrays, CellReadKind, CellTile};
 use crate::mnist::Dataset;
 use crate::network::{Layer, Network, NetworkConfig};
 use crate::rng::{stream, Stream};
@@ -119,6 +119,9 @@ pub(crate) struct ProgrammedLayer {
     pub spikes_at: Option<f64>,
     /// The bit slicing when the layer is sliced ([`crate::sliced`]).
     pub sliced: Option<SlicedLayout>,
+    /// The nonlinear arrays last built from its tiles
+    /// ([`ProgrammedLayer::read_cells`]).
+    pub built: BuiltArrays,
 }
 
 impl ProgrammedLayer {
@@ -167,6 +170,7 @@ impl ProgrammedLayer {
             read_kind: CellReadKind::of(device),
             spikes_at: None,
             sliced: None,
+            built: BuiltArrays::default(),
         })
     }
 
@@ -253,7 +257,8 @@ impl ProgrammedLayer {
     ) -> Result<Vec<CellTile>, HardwareError> {
         // Reads draw from each array's own stream, in tile order; the
         // tiles are then built in parallel (a linearised tile of 1T1R cells
-        // with wires factorises its Jacobian: ~0.1–0.7 s each).
+        // with wires factorises its Jacobian: ~0.1–0.7 s each), or taken
+        // as last built when they read the same.
         let mut reads = Vec::with_capacity(self.tiles.len());
         for (tile, array) in &mut self.tiles {
             let (g, factor) = read_tile(array, t, compensate, OWN, keep.as_deref_mut())?;
@@ -262,9 +267,10 @@ impl ProgrammedLayer {
         let mapping = self.mapping;
         reads
             .into_par_iter()
-            .map(|(at, g, factor)| {
-                CellTile::new(at, g, (*wires, solver, v_read), cell, mapping, factor)
-                    .map_err(HardwareError::from)
+            .enumerate()
+            .map(|(k, (at, g, factor))| {
+                let array = self.built.array(k, g, (*wires, solver, v_read), cell)?;
+                Ok(CellTile::from_array(at, array, mapping, factor))
             })
             .collect()
     }

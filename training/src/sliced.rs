@@ -169,6 +169,7 @@ impl ProgrammedLayer {
             tiles,
             read_kind: CellReadKind::of(device),
             spikes_at: None,
+            built: Default::default(),
             sliced: Some(SlicedLayout {
                 slicing: *slicing,
                 w_max,
