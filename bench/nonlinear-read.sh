@@ -81,6 +81,16 @@ for wires in ideal wired; do
     run "$wires" 1t1r linearised "$IMAGES"
     [[ $wires == wired ]] && run wired sinh linearised "$IMAGES"
 done
+# A tile is built once while it reads the same conductances: the devices
+# above neither drift nor read noisily, so every time reads what the first
+# read. A drifting device reads anew at each of the five times, and every
+# tile of it is rebuilt: side by side with the ohmic read of the same drift.
+drift='\n[drift]\nt0_s = 1.0\nnu_mean = { intercept = 0.05 }\nnu_std = { intercept = 0.01 }\n'
+dev ohmic-drift "$drift"
+dev 1t1r-drift '\n[iv]\nmodel = "sinh"\na_per_volt = 5.0\n\n[access]\nmodel = "nmos-level1"\nkp_A_per_V2 = 5e-4\nvto_V = 0.45\nlambda_per_V = 0.06\ngate_V = 1.2\n'"$drift"
+base=""
+run wired ohmic-drift auto "$IMAGES"
+run wired 1t1r-drift linearised "$IMAGES"
 # The linearised read against the exact one (Newton on the nodal equations)
 # on the first NEWTON_IMAGES images: both accuracies, and the time ratio.
 NEWTON_IMAGES="${NEWTON_IMAGES:-10}"

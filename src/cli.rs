@@ -689,9 +689,10 @@ pub struct InsituArgs {
     /// Weight magnitude at the full conductance range [default: 0.5]
     #[arg(long, value_name = "W", allow_hyphen_values = true)]
     pub w_max: Option<f64>,
-    /// Voltage of a spike on a word line (V): how far up a nonlinear
-    /// cell's I-V (`[iv]`, `[access]`) each read goes; a rate-coded spiking
-    /// network reads each cell as I(g, V)/V [default: 0.2]
+    /// Read voltage (V): how far up a nonlinear cell's I-V (`[iv]`,
+    /// `[access]`) each read goes. A spike reads each cell as I(g, V)/V; an
+    /// analogue input x (pixels, ReLU activations) drives its word line at
+    /// x·V/x_max through the cells [default: 0.2]
     #[arg(long, value_name = "V", allow_hyphen_values = true)]
     pub read_voltage: Option<f64>,
     /// Seed of devices, shuffling, input spikes and pulse rounding

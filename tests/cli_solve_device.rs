@@ -3,11 +3,11 @@
 //! solving that sinh I-V directly; it refuses a disagreeing `--sinh-a` or a
 //! method that cannot solve nonlinear cells; `evaluate` and `cost` read
 //! networks through the I-V and the access device (energy and accuracy
-//! follow the cell); the kinds that still read arrays as ohmic refuse such
-//! a device at `device.iv` (exit 2) instead of dropping its I-V. A
-//! device's access device (`[access]`) is solved with it, its convergence
-//! recorded, shown by `device show`, and refused at `device.access` where
-//! arrays are read as ohmic.
+//! follow the cell), and so does in-situ training; NeuroSim's protocol,
+//! whose reference code reads a linear cell, refuses one at `device.iv`
+//! (exit 2) instead of dropping its I-V. A device's access device
+//! (`[access]`) is solved with it, its convergence recorded and shown by
+//! `device show`.
 
 use std::path::Path;
 
@@ -228,32 +228,44 @@ fn evaluate_and_cost_read_through_the_cell() {
     assert_ne!(sinh_acc, ohmic_acc);
 }
 
-/// A config of `kind` on an inline device with an `[iv]` section.
+/// A config of `kind` on an inline device with an `[iv]` section and a
+/// pulse model.
 fn config_with_iv(kind: &str, extra: &str) -> String {
     format!(
-        "name = \"iv\"\nkind = \"{kind}\"\nseed = 1\ndevice = {{ name = \"m\", g_min = 1e-6, g_max = 1e-4, iv = {{ model = \"sinh\", a_per_volt = 2.0 }} }}\n{extra}"
+        "name = \"iv\"\nkind = \"{kind}\"\nseed = 1\ndevice = {{ name = \"m\", g_min = 1e-6, g_max = 1e-4, iv = {{ model = \"sinh\", a_per_volt = 2.0 }}, pulse = {{ model = \"exponential\", pulses_ltp = 20, pulses_ltd = 20, nl_ltp = 1.5, nl_ltd = -2.0, c2c = 0.01 }} }}\n{extra}"
     )
 }
 
 #[test]
-fn in_situ_training_refuses_a_nonlinear_device_at_device_iv() {
+fn in_situ_training_reads_analogue_inputs_through_the_cell_and_neurosim_refuses_it() {
     let dir = TempDir::new().unwrap();
-    {
-        let (kind, reader, extra) = (
-            "insitu-training",
-            "in-situ training of a network with analogue inputs",
-            "[network]\nencoding = \"direct\"\n",
-        );
-        write(dir.path(), "c.toml", &config_with_iv(kind, extra));
-        let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
-        assert!(e.starts_with("error: c.toml:"), "{kind}: {e}");
-        assert!(e.contains("device.iv"), "{kind}: {e}");
-        assert!(
-            e.contains(&format!("not yet used by {reader}")),
-            "{kind}: {e}"
-        );
-        assert!(!dir.path().join("out").exists(), "{kind}");
+    // Direct-coded pixels on sinh cells, and on sinh cells behind an NMOS:
+    // read through the cells (`xbar_training::insitu`), trained to the end.
+    let data = "[data]\ntrain_limit = 200\ntest_limit = 50\n";
+    let direct = config_with_iv(
+        "insitu-training",
+        &format!("[network]\nencoding = \"direct\"\nsizes = [784, 16, 10]\n{data}"),
+    );
+    let one_t_one_r = direct.replace(
+        ", pulse =",
+        ", access = { model = \"nmos-level1\", kp_A_per_V2 = 5e-4, vto_V = 0.45, lambda_per_V = 0.06, gate_V = 1.2 }, pulse =",
+    );
+    for (config, out) in [(&direct, "sinh"), (&one_t_one_r, "1t1r")] {
+        write(dir.path(), "c.toml", config);
+        xbarsim(dir.path())
+            .args(["run", "c.toml", "--out", out])
+            .assert()
+            .success();
+        let table = std::fs::read_to_string(dir.path().join(out).join("results.csv")).unwrap();
+        assert_eq!(table.lines().count(), 2, "{out}: {table}");
     }
+    // NeuroSim's protocol reads a linear cell, as NeuroSim does.
+    let neurosim = config_with_iv("insitu-training", "[insitu]\nprotocol = \"neurosim\"\n");
+    write(dir.path(), "c.toml", &neurosim);
+    let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
+    assert!(e.starts_with("error: c.toml:"), "{e}");
+    assert!(e.contains("device.iv") && e.contains("NeuroSim"), "{e}");
+    assert!(!dir.path().join("out").exists());
 }
 
 /// A device file with sinh cells and a level-1 NMOS access transistor.
@@ -397,7 +409,7 @@ fn ir_drop_row(dir: &std::path::Path, config: &str, out: &str) -> (f64, f64) {
 }
 
 #[test]
-fn crossbar_ir_drop_reads_through_the_cell_and_in_situ_training_refuses_it() {
+fn crossbar_ir_drop_reads_through_the_cell() {
     let dir = TempDir::new().unwrap();
     // Cells of 99-100 µS behind 5 kΩ, ideal wires: every cell passes
     // g/(1 + g·R) of its ideal current, 1/1.5 to 1/1.495.
@@ -432,44 +444,4 @@ fn crossbar_ir_drop_reads_through_the_cell_and_in_situ_training_refuses_it() {
     let e = fails(dir.path(), &["run", "c.toml", "--out", "transfer"]);
     assert!(e.contains("array.solver") && e.contains("Newton"), "{e}");
     assert!(!dir.path().join("transfer").exists());
-    // In-situ training reads an ohmic device behind a resistor as
-    // g/(1 + g·R); a transistor, with analogue (direct-coded) inputs, it
-    // refuses before anything is written.
-    let insitu = ohmic
-        .replace("crossbar-ir-drop", "insitu-training")
-        .replace("[array]\nsize = 16\nr_wire_ohm = 2.0\n", "")
-        .replace(
-            "g_max = 1e-4",
-            "g_max = 1e-4, access = { model = \"nmos-level1\", kp_A_per_V2 = 5e-4, vto_V = 0.45, lambda_per_V = 0.06, gate_V = 1.2 }",
-        );
-    let insitu = format!("{insitu}[network]\nencoding = \"direct\"\n");
-    write(dir.path(), "c.toml", &insitu);
-    let e = fails(dir.path(), &["run", "c.toml", "--out", "out"]);
-    assert!(
-        e.contains("device.access")
-            && e.contains("transistor access device is not yet used by in-situ training of a network with analogue inputs"),
-        "insitu-training: {e}"
-    );
-    assert!(!dir.path().join("out").exists());
-    write(
-        dir.path(),
-        "dev.toml",
-        ONE_T_ONE_R
-            .replace("[iv]\nmodel = \"sinh\"\na_per_volt = 4.0\n", "")
-            .as_str(),
-    );
-    let e = fails(
-        dir.path(),
-        &[
-            "train-insitu",
-            "--device",
-            "dev.toml",
-            "--encoding",
-            "direct",
-            "--output",
-            "m.safetensors",
-        ],
-    );
-    assert!(e.contains("device.access"), "{e}");
-    assert!(!dir.path().join("m.safetensors").exists());
 }

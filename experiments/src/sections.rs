@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use xbar_crossbar::slicing::Slicing;
 use xbar_crossbar::{Converters, Solver, Wires};
-use xbar_devices::{AccessSpec, DeviceSpec};
+use xbar_devices::DeviceSpec;
 use xbar_training::{ArrayConfig, NetworkConfig};
 
 use crate::error::FieldError;
@@ -245,44 +245,6 @@ pub fn crossbar_field(e: &xbar_crossbar::CrossbarError) -> FieldError {
         }
         other => FieldError::new("array", other.to_string()),
     }
-}
-
-/// Refuses, for in-situ training's reads (the `snn` protocol, whose
-/// backward pass goes through one effective weight matrix per layer), a
-/// cell that is not a conductance: a nonlinear I-V (`device.iv`) or a
-/// transistor (`device.access`). An ohmic device behind a resistor is the
-/// conductance `g/(1 + g·R)`, read exactly
-/// ([`xbar_training::cells::series_conductance`]). `reader` names what
-/// reads the arrays, e.g. `"in-situ training of …"`.
-///
-/// Network evaluations (the inference kinds, `evaluate`, `cost`) read
-/// through both (`xbar_training::cells`), and `crossbar-ir-drop` solves one
-/// array through both.
-///
-/// # Errors
-/// At `device.iv` for any I-V but the ohmic one; at `device.access` for
-/// an access device other than a resistor.
-pub fn check_ohmic_cells(device: &DeviceSpec, reader: &str) -> Result<(), FieldError> {
-    if !device.iv.is_linear() {
-        return Err(FieldError::new(
-            "device.iv",
-            format!(
-                "a nonlinear I-V is not yet used by {reader}; the inference kinds, `evaluate`, `cost` and crossbar-ir-drop read through it; remove [iv] from the device, or solve one array with it by `xbarsim solve --device`"
-            ),
-        ));
-    }
-    if !matches!(
-        device.access,
-        AccessSpec::None | AccessSpec::Resistor { .. }
-    ) {
-        return Err(FieldError::new(
-            "device.access",
-            format!(
-                "a transistor access device is not yet used by {reader} (a resistor is); the inference kinds, `evaluate`, `cost` and crossbar-ir-drop read through any; remove [access] from the device, or solve one array with it by `xbarsim solve --device`"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// `[network]` on MNIST: the network's own checks, and 784 inputs

@@ -441,6 +441,21 @@ pub(crate) fn loss_and_gradients<F: Real>(
     key: EncodingKey,
     firing: Firing,
 ) -> BatchResult<F> {
+    loss_and_gradients_through(config, layers, layers, batch, key, firing)
+}
+
+/// As [`loss_and_gradients`], with the forward pass through `forward`
+/// (layers read through nonlinear cells) and the backward pass through
+/// the weights `layers`: the gradient is exact where `forward` is the
+/// product with `layers`, a straight-through estimate elsewhere.
+pub(crate) fn loss_and_gradients_through<F: Real, S: Synapses<F>>(
+    config: &NetworkConfig,
+    forward: &[S],
+    layers: &[Layer<F>],
+    batch: Batch<'_>,
+    key: EncodingKey,
+    firing: Firing,
+) -> BatchResult<F> {
     let n0 = config.sizes[0];
     let b = batch.labels.len();
     let scale = F::one() / F::of(b as f64);
@@ -468,7 +483,7 @@ pub(crate) fn loss_and_gradients<F: Real>(
                     key,
                     batch.ids[k],
                 );
-                sample.forward(config, layers, firing);
+                sample.forward(config, forward, firing);
                 let label = usize::from(batch.labels[k]);
                 correct += usize::from(argmax(&sample.logits) == label);
                 loss += cross_entropy(&sample.logits, label, scale, &mut dlogits);
@@ -518,6 +533,36 @@ pub(crate) fn predict<F: Real, S: Synapses<F>>(
             },
         )
         .collect()
+}
+
+/// The largest |input| each layer sees over `images` (forward through
+/// `layers`, every time step).
+pub(crate) fn input_maxima<F: Real, S: Synapses<F>>(
+    config: &NetworkConfig,
+    layers: &[S],
+    images: &[f32],
+    key: EncodingKey,
+) -> Vec<f64> {
+    let n0 = config.sizes[0];
+    let count = images.len() / n0;
+    let largest = |a: Vec<f64>, b: Vec<f64>| a.iter().zip(&b).map(|(a, b)| a.max(*b)).collect();
+    (0..count)
+        .into_par_iter()
+        .map_init(
+            || Sample::<F>::new(config),
+            |sample, k| {
+                sample.encode(config, &images[k * n0..(k + 1) * n0], key, k);
+                sample.forward(config, layers, Firing::Heaviside);
+                (0..layers.len())
+                    .map(|l| {
+                        (0..config.time_steps())
+                            .flat_map(|t| sample.input(config, l, t))
+                            .fold(0.0f64, |m, x| m.max(x.as_f64().abs()))
+                    })
+                    .collect::<Vec<f64>>()
+            },
+        )
+        .reduce(|| vec![0.0; layers.len()], largest)
 }
 
 /// The fraction of `predicted` classes that equal `labels`.

@@ -36,6 +36,8 @@ use xbar_crossbar::nonlinear::CellArray;
 use xbar_crossbar::{CrossbarError, Mapping, Solver, Wires};
 use xbar_devices::{AccessSpec, Cell, DeviceSpec};
 
+use crate::bptt::Synapses;
+
 /// The conductance (S) of a device of conductance `g` in series with
 /// `r_ohm`: `g/(1 + g·R)`.
 ///
@@ -177,6 +179,33 @@ impl CellTile {
             *o = y * scale;
         }
         Ok(read.power_w)
+    }
+}
+
+/// A layer read through its cells, then its bias: the synaptic product
+/// `out = b + read(x)` of a layer of nonlinear cells.
+pub(crate) struct CellSynapses {
+    pub(crate) layer: CellLayer,
+    pub(crate) bias: Vec<f32>,
+}
+
+impl CellSynapses {
+    /// `out = b + read(x)`; returns the power (W) each tile's sources
+    /// delivered ([`CellLayer::product`]).
+    pub(crate) fn product_with_powers(&self, x: &[f32], out: &mut [f32]) -> Vec<f64> {
+        let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
+        let mut y: Vec<f64> = self.bias.iter().map(|&b| f64::from(b)).collect();
+        let powers = self.layer.product(&x64, &mut y);
+        for (o, &v) in out.iter_mut().zip(&y) {
+            *o = v as f32;
+        }
+        powers
+    }
+}
+
+impl Synapses<f32> for CellSynapses {
+    fn product(&self, x: &[f32], out: &mut [f32]) {
+        self.product_with_powers(x, out);
     }
 }
 

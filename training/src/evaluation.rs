@@ -25,7 +25,7 @@ use xbar_crossbar::Dac;
 
 use crate::activity::{ActivityProbe, LayerRecorder, TileSpan};
 use crate::bptt::{fraction_correct, predict, EncodingKey, Synapses, EVALUATION_PASS};
-use crate::cells::{CellLayer, CellReadKind};
+use crate::cells::{CellLayer, CellReadKind, CellSynapses};
 use crate::hardware::{
     ConvertedLayer, HardwareError, ProgrammedLayer, ProgrammedNetwork, CALIBRATION_IMAGES,
 };
@@ -41,7 +41,7 @@ enum Product {
     Converted(ConvertedLayer),
     /// Tile by tile through nonlinear cells ([`crate::cells`]), DAC and
     /// ADC, then the bias.
-    Cells { layer: CellLayer, bias: Vec<f32> },
+    Cells(CellSynapses),
     /// Through a bit-sliced mapping ([`crate::sliced`]), then the bias.
     Sliced {
         layer: SlicedProduct,
@@ -79,14 +79,9 @@ impl Synapses<f32> for EvaluatedLayer {
                 layer.product(x, out);
                 (layer.dac.as_ref(), None)
             }
-            Product::Cells { layer, bias } => {
-                let x64: Vec<f64> = x.iter().map(|&v| f64::from(v)).collect();
-                let mut y: Vec<f64> = bias.iter().map(|&b| f64::from(b)).collect();
-                let powers = layer.product(&x64, &mut y);
-                for (o, &v) in out.iter_mut().zip(&y) {
-                    *o = v as f32;
-                }
-                (layer.dac.as_ref(), Some(powers))
+            Product::Cells(cells) => {
+                let powers = cells.product_with_powers(x, out);
+                (cells.layer.dac.as_ref(), Some(powers))
             }
         };
         if let Some(recorder) = &self.recorder {
@@ -182,10 +177,10 @@ impl ProgrammedNetwork<'_> {
                     .transpose()?;
                 let cells = CellLayer::new(tiles, periphery.dac, periphery.adc, volts_per_unit);
                 layers.push(EvaluatedLayer {
-                    product: Product::Cells {
+                    product: Product::Cells(CellSynapses {
                         layer: cells,
                         bias: layer.bias.clone(),
-                    },
+                    }),
                     recorder,
                 });
                 continue;
@@ -228,7 +223,7 @@ impl ProgrammedNetwork<'_> {
         let config = self.net.config();
         let predicted = predict::<f32, _>(config, &layers, data.images(), key);
         for el in &layers {
-            if let Product::Cells { layer, .. } = &el.product {
+            if let Product::Cells(CellSynapses { layer, .. }) = &el.product {
                 if let Some(e) = layer.take_error() {
                     return Err(e.into());
                 }
@@ -306,16 +301,16 @@ impl ProgrammedNetwork<'_> {
                 let tiles = pl.read_cells(t0, &self.array.wires, how, cell, false, None)?;
                 let volts_per_unit = v_read / f64::from(x_max);
                 cells.push(EvaluatedLayer {
-                    product: Product::Cells {
+                    product: Product::Cells(CellSynapses {
                         layer: CellLayer::new(tiles, None, None, volts_per_unit),
                         bias: layer.bias.clone(),
-                    },
+                    }),
                     recorder: None,
                 });
             }
             predict::<f32, _>(self.net.config(), &cells, &data.images()[..n], key);
             for (range, el) in ranges.iter_mut().zip(&cells) {
-                if let Product::Cells { layer, .. } = &el.product {
+                if let Product::Cells(CellSynapses { layer, .. }) = &el.product {
                     if let Some(e) = layer.take_error() {
                         return Err(e.into());
                     }

@@ -14,21 +14,38 @@
 //! a bound (Burr et al., IEEE TED 62(11), 2015, use occasional refresh
 //! instead). Nonlinear, asymmetric, noisy and bounded updates are exactly
 //! what separates devices here.
+//!
+//! **Cells with a nonlinear I-V or an access transistor** (`[iv]`,
+//! `[access]`). A binary input (a spike at `V_read`) reads a cell as the
+//! conductance `I(g, V_read, 0)/V_read`, so a layer of spikes is still one
+//! weight matrix. A layer with analogue inputs — every layer of a ReLU
+//! network, the first of a direct-coded spiking one — is read through its
+//! cells in the forward pass, as an evaluation reads it
+//! ([`crate::cells`]): input `x` drives its word line at `x·V_read/x_max`,
+//! `x_max` the layer's input full scale (1 for pixels; for a hidden layer
+//! the largest input it sees on the first
+//! [`crate::hardware::CALIBRATION_IMAGES`] images trained or tested on,
+//! through the arrays' first read, fixed from then on), with ideal wires.
+//! The backward pass runs through a second read of the arrays as weights
+//! at `V_read` (the periphery propagates errors digitally), and the update
+//! is `x ⊗ δ`, as for any cell: a straight-through estimate of the cells'
+//! nonlinearity, which the forward pass and the test accuracy feel in full.
 
 use nalgebra::DMatrix;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use xbar_crossbar::{Solver, Wires};
 use xbar_devices::pulse::WriteTally;
-use xbar_devices::{DeviceError, DeviceSpec};
+use xbar_devices::{Cell, DeviceError, DeviceSpec};
 
 use crate::bptt::{
-    fraction_correct, loss_and_gradients, Batch, EncodingKey, Firing, EVALUATION_PASS,
+    fraction_correct, input_maxima, loss_and_gradients_through, Batch, EncodingKey, Firing,
+    Synapses, EVALUATION_PASS,
 };
-use crate::cells::CellReadKind;
-use crate::hardware::{HardwareError, ProgrammedLayer};
+use crate::cells::{CellLayer, CellReadKind, CellSynapses};
+use crate::hardware::{HardwareError, ProgrammedLayer, CALIBRATION_IMAGES};
 use crate::mnist::Dataset;
-use crate::network::{Layer, Network};
+use crate::network::{Layer, Network, NetworkKind};
 use crate::neurosim::NeurosimConfig;
 use crate::rng::{stream, Stream};
 use crate::train::{run_epochs, EpochSchedule, EpochStats, Learner, Progress, TrainError};
@@ -45,11 +62,12 @@ pub struct InsituConfig {
     pub learning_rate: f64,
     /// Weight magnitude mapped to the full conductance range (`w_max`).
     pub w_max: f64,
-    /// Voltage (V) of a spike on a word line. It sets how far up a
-    /// nonlinear cell's I-V (`[iv]`, `[access]`) a read goes: a spiking
-    /// network's binary inputs read each cell as `I(g, V, 0)/V`
-    /// ([`crate::cells::CellReadKind::read_conductance`]). Ohmic cells do
-    /// not depend on it.
+    /// Read voltage (V): a spike's on a word line, and an analogue input's
+    /// at its full scale. It sets how far up a nonlinear cell's I-V
+    /// (`[iv]`, `[access]`) a read goes: binary inputs read each cell as
+    /// `I(g, V, 0)/V` ([`crate::cells::CellReadKind::read_conductance`]),
+    /// analogue ones through the cells (see the module docs). Ohmic cells
+    /// do not depend on it.
     pub read_voltage_v: f64,
     /// Which training scheme: `"snn"` (this module, the default) or
     /// `"neurosim"` (MLP_NeuroSim's protocol, [`crate::neurosim`]).
@@ -141,6 +159,28 @@ pub struct InsituNetwork {
     seed: u64,
     /// Each layer's array: pulses applied and `Σ g` over them, so far.
     writes: Vec<WriteTally>,
+    /// The nonlinear cell of the device, if it has one.
+    cell: Option<Cell>,
+    /// Which layers take analogue inputs.
+    analogue: Vec<bool>,
+    /// Each layer's input full scale `x_max`, once calibrated.
+    full_scales: Option<Vec<f64>>,
+}
+
+/// A layer's forward product in training: its read weights, or a read
+/// through its cells.
+enum Forward<'a> {
+    Weights(&'a Layer<f32>),
+    Cells(CellSynapses),
+}
+
+impl Synapses<f32> for Forward<'_> {
+    fn product(&self, x: &[f32], out: &mut [f32]) {
+        match self {
+            Forward::Weights(layer) => layer.product(x, out),
+            Forward::Cells(cells) => cells.product(x, out),
+        }
+    }
 }
 
 impl InsituNetwork {
@@ -166,22 +206,15 @@ impl InsituNetwork {
             );
         }
         // A nonlinear cell reads binary inputs linearly (`I(g, V, 0)/V`),
-        // analogue ones not: BPTT needs one weight matrix per layer.
-        let spikes_at = match CellReadKind::of(&device) {
-            CellReadKind::Linear(_) => None,
-            CellReadKind::Nonlinear(_) if net.config().binary_input() => {
-                Some(config.read_voltage_v)
-            }
-            CellReadKind::Nonlinear(_) => {
-                return Err(TrainError::Config {
-                    field: "device.iv".into(),
-                    message: format!(
-                        "device `{}` has a nonlinear I-V or a transistor ([iv]/[access]), and in-situ training reads it through one weight matrix per layer, which a nonlinear cell has for binary inputs only: train a rate-coded spiking network (network.kind = \"spiking\", encoding = \"rate\"), or remove [iv]/[access]",
-                        device.name
-                    ),
-                });
-            }
-        };
+        // analogue ones through the cells (see the module docs).
+        let cell = CellReadKind::of(&device).nonlinear();
+        let spikes_at = cell.map(|_| config.read_voltage_v);
+        let analogue: Vec<bool> = (0..net.layers().len())
+            .map(|l| {
+                let c = net.config();
+                c.kind == NetworkKind::Relu || (l == 0 && !c.binary_input())
+            })
+            .collect();
         let layers = net
             .layers()
             .iter()
@@ -215,6 +248,9 @@ impl InsituNetwork {
             config,
             seed,
             writes,
+            cell,
+            analogue,
+            full_scales: None,
         })
     }
 
@@ -244,15 +280,78 @@ impl InsituNetwork {
         Ok(out)
     }
 
-    /// Test accuracy through one read of the arrays.
+    /// Each layer's input full scale: calibrated on the first
+    /// [`CALIBRATION_IMAGES`] of `images` through the `read` weights when
+    /// not yet — the largest input each layer sees (pixels: 1, the DAC's
+    /// full scale as in an evaluation) — and fixed from then on.
+    fn full_scales(&mut self, read: &[Layer<f32>], images: &[f32]) -> Vec<f64> {
+        if let Some(scales) = &self.full_scales {
+            return scales.clone();
+        }
+        let n0 = self.net.config().sizes[0];
+        let count = (images.len() / n0).min(CALIBRATION_IMAGES);
+        let key = EncodingKey {
+            seed: self.seed,
+            pass: EVALUATION_PASS,
+        };
+        let maxima = input_maxima::<f32, _>(self.net.config(), read, &images[..count * n0], key);
+        let scales: Vec<f64> = maxima
+            .iter()
+            .enumerate()
+            .map(|(l, &m)| {
+                if l == 0 {
+                    1.0
+                } else {
+                    m.max(f64::from(f32::MIN_POSITIVE))
+                }
+            })
+            .collect();
+        self.full_scales = Some(scales.clone());
+        scales
+    }
+
+    /// The forward products of a step: each layer's `read` weights, or,
+    /// for a layer with analogue inputs on a nonlinear cell, a read of its
+    /// array through the cells at its input full scale (calibrated on
+    /// `images` when not yet).
+    fn forward<'a>(
+        &mut self,
+        read: &'a [Layer<f32>],
+        images: &[f32],
+    ) -> Result<Vec<Forward<'a>>, TrainError> {
+        let Some(cell) = self.cell.filter(|_| self.analogue.contains(&true)) else {
+            return Ok(read.iter().map(Forward::Weights).collect());
+        };
+        let full_scales = self.full_scales(read, images);
+        let v_read = self.config.read_voltage_v;
+        let mut out = Vec::with_capacity(read.len());
+        for (l, (pl, weights)) in self.layers.iter_mut().zip(read).enumerate() {
+            if !self.analogue[l] {
+                out.push(Forward::Weights(weights));
+                continue;
+            }
+            let how = (Solver::Linearised, v_read);
+            let tiles = pl.read_cells(0.0, &Wires::ideal(), how, cell, false, None)?;
+            out.push(Forward::Cells(CellSynapses {
+                layer: CellLayer::new(tiles, None, None, v_read / full_scales[l]),
+                bias: weights.bias.clone(),
+            }));
+        }
+        Ok(out)
+    }
+
+    /// Test accuracy through one read of the arrays (through their cells
+    /// where the inputs are analogue).
     pub fn accuracy(&mut self, data: &Dataset) -> Result<f64, TrainError> {
         let layers = self.read_layers()?;
+        let forward = self.forward(&layers, data.images())?;
         let key = EncodingKey {
             seed: self.seed,
             pass: EVALUATION_PASS,
         };
         let predicted =
-            crate::bptt::predict::<f32, _>(self.net.config(), &layers, data.images(), key);
+            crate::bptt::predict::<f32, _>(self.net.config(), &forward, data.images(), key);
+        first_error(&forward)?;
         Ok(fraction_correct(&predicted, data.labels()))
     }
 
@@ -276,6 +375,11 @@ impl InsituNetwork {
             batch_size: self.config.batch_size,
             seed: self.seed,
         };
+        if self.cell.is_some() && self.analogue.contains(&true) {
+            // The input full scales from the training images.
+            let read = self.read_layers()?;
+            self.full_scales(&read, train.images());
+        }
         run_epochs(self, train, test, schedule, on_progress)
     }
 }
@@ -302,7 +406,12 @@ impl Learner for InsituNetwork {
         let (lr, seed) = (cfg.learning_rate, self.seed);
         let range = (device.g_min.siemens(), device.g_max.siemens());
         let read = self.read_layers()?;
-        let result = loss_and_gradients(self.net.config(), &read, batch, key, Firing::Heaviside);
+        let forward = self.forward(&read, batch.images)?;
+        let config = self.net.config();
+        let result =
+            loss_and_gradients_through(config, &forward, &read, batch, key, Firing::Heaviside);
+        first_error(&forward)?;
+        drop(forward);
         if !result.loss.is_finite() {
             return Ok((result.loss, result.correct));
         }
@@ -328,6 +437,18 @@ impl Learner for InsituNetwork {
     fn writes(&self) -> Vec<WriteTally> {
         self.writes.clone()
     }
+}
+
+/// The first error a read through cells met in a pass.
+fn first_error(forward: &[Forward<'_>]) -> Result<(), TrainError> {
+    for layer in forward {
+        if let Forward::Cells(cells) = layer {
+            if let Some(e) = cells.layer.take_error() {
+                return Err(HardwareError::from(e).into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Pulse counts for the physical array (inputs × 2·outputs, columns
@@ -369,4 +490,82 @@ fn pulse_counts(
         }
     }
     pulses
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::network::NetworkConfig;
+    use xbar_devices::{library, IvSpec};
+
+    #[test]
+    fn analogue_inputs_are_read_through_the_cells() {
+        // A ReLU layer on sinh cells: y_j = b_j + Σᵢ w_ij·sinh(a·xᵢ·u)/(a·u),
+        // u = V_read/x_max, w the ohmic weights (the chord weights at V_read
+        // divided by sinh(a·V_read)/(a·V_read)); x_max = 1 for pixels.
+        let config = NetworkConfig {
+            sizes: vec![6, 4, 3],
+            kind: NetworkKind::Relu,
+            ..NetworkConfig::default()
+        };
+        let net = Network::new(config, 3).unwrap();
+        let (a, v_read) = (5.0, 0.3);
+        let mut device = library::preset("ag-a-si").unwrap();
+        device.iv = IvSpec::Sinh { a_per_volt: a };
+        device.read_noise = None;
+        let settings = InsituConfig {
+            read_voltage_v: v_read,
+            ..InsituConfig::default()
+        };
+        let mut insitu = InsituNetwork::new(net, device, settings, 1).unwrap();
+        let images = [0.0f32, 0.2, 1.0, 0.7, 0.05, 0.4];
+        let read = insitu.read_layers().unwrap();
+        let forward = insitu.forward(&read, &images).unwrap();
+        let scales = insitu.full_scales.clone().unwrap();
+        assert_eq!(scales[0], 1.0);
+        assert!(matches!(forward[0], Forward::Cells(_)) && matches!(forward[1], Forward::Cells(_)));
+        let gain = (a * v_read).sinh() / (a * v_read);
+        let mut y = vec![0f32; 4];
+        forward[0].product(&images, &mut y);
+        let mut hidden = vec![0f32; 4];
+        read[0].product(&images, &mut hidden);
+        for j in 0..4 {
+            let expected = f64::from(read[0].bias[j])
+                + (0..6)
+                    .map(|i| {
+                        let w = f64::from(read[0].weights[i * 4 + j]) / gain;
+                        let v = f64::from(images[i]) * v_read;
+                        w * (a * v).sinh() / (a * v_read)
+                    })
+                    .sum::<f64>();
+            assert!(
+                (f64::from(y[j]) - expected).abs() < 1e-5 * expected.abs().max(0.1),
+                "{j}: {} vs {expected}",
+                y[j]
+            );
+            // The nonlinearity is felt: the linear read differs.
+            assert!((y[j] - hidden[j]).abs() > 1e-3, "{j}");
+        }
+        // The hidden layer's full scale: its largest input on the images.
+        let x1: Vec<f32> = hidden.iter().map(|v| v.max(0.0)).collect();
+        let largest = x1.iter().fold(0f32, |m, v| m.max(*v));
+        assert!(largest > 0.0);
+        assert!(
+            (scales[1] - f64::from(largest)).abs() < 1e-6 * scales[1],
+            "{scales:?}"
+        );
+        // Rate-coded spikes read every layer as one weight matrix.
+        let config = NetworkConfig {
+            sizes: vec![6, 4, 3],
+            encoding: crate::network::Encoding::Rate,
+            ..NetworkConfig::default()
+        };
+        let mut device = library::preset("ag-a-si").unwrap();
+        device.iv = IvSpec::Sinh { a_per_volt: a };
+        let net = Network::new(config, 3).unwrap();
+        let mut insitu = InsituNetwork::new(net, device, InsituConfig::default(), 1).unwrap();
+        let read = insitu.read_layers().unwrap();
+        let forward = insitu.forward(&read, &images).unwrap();
+        assert!(forward.iter().all(|f| matches!(f, Forward::Weights(_))));
+    }
 }

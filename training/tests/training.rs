@@ -3,11 +3,11 @@
 use std::path::PathBuf;
 
 use xbar_crossbar::{Converters, Wires};
-use xbar_devices::{library, IvSpec};
+use xbar_devices::{library, AccessSpec, IvSpec};
 use xbar_training::hardware::{evaluate, ArrayConfig, ProgrammedNetwork};
 use xbar_training::{
     accuracy, model, train, Dataset, Encoding, InsituConfig, InsituNetwork, Network, NetworkConfig,
-    Readout, Schedule, Split, TrainConfig,
+    NetworkKind, Readout, Schedule, Split, TrainConfig,
 };
 
 mod common;
@@ -249,7 +249,7 @@ fn insitu_training_learns_on_an_ideal_device_and_suffers_on_a_nonlinear_one() {
 fn insitu_spikes_read_each_cell_at_the_spike_voltage() {
     // Binary inputs read a cell as I(g, V, 0)/V: sinh cells scale every
     // read weight by sinh(a·V)/(a·V), exactly (the same devices, seed and
-    // read noise as the ohmic run); analogue inputs are refused.
+    // read noise as the ohmic run).
     let config = NetworkConfig {
         encoding: Encoding::Rate,
         ..small_config(16)
@@ -282,15 +282,55 @@ fn insitu_spikes_read_each_cell_at_the_spike_voltage() {
     }
     // Not all zero: the comparison compared weights.
     assert!(largest > 0.05, "{largest}");
-    // Direct coding feeds analogue pixels to the first layer.
-    let e = insitu(&small_config(16), IvSpec::Sinh { a_per_volt: 4.0 })
-        .err()
-        .unwrap()
-        .to_string();
-    assert!(
-        e.contains("device.iv") && e.contains("binary inputs only"),
-        "{e}"
-    );
+}
+
+#[test]
+fn insitu_analogue_inputs_learn_through_nonlinear_cells() {
+    // A ReLU network and a direct-coded spiking one: their analogue inputs
+    // are read through the cells (sinh; sinh behind an NMOS), forward and
+    // in the test accuracy; the backward pass runs through the read weights.
+    let train_set = subset(Split::Train).take(3000);
+    let test = subset(Split::Test).take(300);
+    let relu = NetworkConfig {
+        sizes: vec![784, 32, 10],
+        kind: NetworkKind::Relu,
+        ..NetworkConfig::default()
+    };
+    let nmos = AccessSpec::NmosLevel1 {
+        kp_A_per_V2: 5e-4,
+        vto_V: 0.45,
+        lambda_per_V: 0.06,
+        gate_V: 1.2,
+    };
+    let sinh = IvSpec::Sinh { a_per_volt: 4.0 };
+    let run = |config: &NetworkConfig, iv: IvSpec, access: AccessSpec| {
+        let mut device = library::preset("ideal").unwrap();
+        device.iv = iv;
+        device.access = access;
+        let settings = InsituConfig {
+            read_voltage_v: 0.3,
+            ..InsituConfig::default()
+        };
+        let net = Network::new(config.clone(), 2).unwrap();
+        let mut insitu = InsituNetwork::new(net, device, settings, 1).unwrap();
+        let history = insitu.train(&train_set, Some(&test), &mut |_| {}).unwrap();
+        history[0].test_accuracy.unwrap()
+    };
+    for (name, config) in [("relu", relu), ("direct", small_config(64))] {
+        let ohmic = run(&config, IvSpec::Linear, AccessSpec::None);
+        let sinh_cells = run(&config, sinh, AccessSpec::None);
+        let one_t_one_r = run(&config, sinh, nmos);
+        eprintln!("{name}: ohmic {ohmic}, sinh {sinh_cells}, 1T1R {one_t_one_r}");
+        // Measured (net seeds 2–5): ohmic 0.69–0.81, sinh 0.64–0.82, 1T1R
+        // 0.51–0.79 on 300 test images; chance is 0.1.
+        for (cell, accuracy) in [
+            ("ohmic", ohmic),
+            ("sinh", sinh_cells),
+            ("1T1R", one_t_one_r),
+        ] {
+            assert!(accuracy > 0.45, "{name}: {cell} {accuracy}");
+        }
+    }
 }
 
 #[test]

@@ -28,7 +28,7 @@ use xbar_training::{
 use crate::context::Context;
 use crate::kinds::inference_cost::CostSection;
 use crate::kinds::{ExperimentKind, FieldError, KindError};
-use crate::sections::{check_network, check_ohmic_cells, DataSection};
+use crate::sections::{check_network, DataSection};
 
 crate::sections! {
     /// `insitu-training` settings.
@@ -160,16 +160,9 @@ impl ExperimentKind for InsituTraining {
     type Row = Row;
 
     fn check(s: &Settings, device: &DeviceSpec) -> Result<(), FieldError> {
-        // NeuroSim's protocol reads through a resistor access device (its
-        // own check, `check_neurosim`); the spiking protocol through any
-        // cell when every input is a spike (`InsituNetwork::new`), through
-        // an ohmic one (or behind a resistor) otherwise.
-        if s.insitu.protocol != Protocol::Neurosim && !s.network.binary_input() {
-            check_ohmic_cells(
-                device,
-                "in-situ training of a network with analogue inputs (a rate-coded spiking network, network.encoding = \"rate\", reads through any cell)",
-            )?;
-        }
+        // NeuroSim's protocol reads a linear cell, through a resistor
+        // access device (its own check, `check_neurosim`); the spiking
+        // protocol reads through any cell (`xbar_training::insitu`).
         if !s.network.layers.is_empty() {
             return Err(FieldError::new(
                 "network.layers",
