@@ -20,15 +20,15 @@
 # NEWTON_IMAGES, side by side.
 #
 # Measured (IMAGES=10000 NEWTON_IMAGES=5, full MNIST, 1 instance x 5 times,
-# quiet 2-core machine, release build): ideal wires -- ohmic 0.32 s,
-# resistor 0.8x, sinh 5.2x, sinh behind the NMOS 180x exact (rows memoised)
-# and 18.9x linearised (5 terms); 1 ohm wires -- ohmic 1.73 s, resistor
-# 0.9x, sinh linearised 3.3x (5.75 s, 91.06 % against 91.47 % ohmic), sinh
-# behind the NMOS linearised 20.6x (35.6 s, 91.21 %; 28 s of it the tile
-# builds). On 5 images with wires: sinh linearised 2.87 s, exact 21.3 s;
-# 1T1R linearised 28.8 s, exact 73.9 s; all 100 %. Since the tiles are built
-# in parallel: 1T1R linearised with wires 17.9-20.0 s (10.8-13.9x), 12.0-12.5 s
-# on 5 images. Target: < 10x.
+# 2-core machine, release build, one run; each tile built once while it
+# reads the same): ideal wires -- ohmic 0.42 s, resistor 0.8x, sinh 4.3x,
+# sinh behind the NMOS 121x exact (rows memoised) and 13.5x linearised
+# (5 terms); 1 ohm wires -- ohmic 1.91 s, resistor 1.0x, sinh linearised
+# 1.7x (3.19 s, 91.06 % against 91.47 % ohmic), sinh behind the NMOS
+# linearised 6.6x (12.6 s, 91.21 %); drifting devices (every tile rebuilt
+# at every time) ohmic 2.02 s, 1T1R linearised 9.6x (19.4 s). On 5 images
+# with wires: sinh linearised 0.67 s, exact 21.6 s; 1T1R linearised
+# 2.53 s, exact 57.6 s; all 100 %. Target: < 10x.
 set -euo pipefail
 cores="${CORES:-0,1}"
 here="$(cd "$(dirname "$0")" && pwd)"
