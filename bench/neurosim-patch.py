@@ -18,7 +18,10 @@ NS_THREADS says otherwise; the shipped main.cpp asks for 16):
   NS_INIT_GMIN              1: WriteCell's initialisation adds G_min (shipped: it does not)
   NS_WIRE_WIDTH             Param::arrayWireWidth (nm, shipped 100; -1: no wire resistance)
   NS_EPOCHS                 totalNumEpochs (shipped 125)
-  NS_SEED                   seed of gen and of srand() after the weight init (shipped 0)
+  NS_SEED                   seed of gen and of srand() after the weight init (shipped 0;
+                            glibc's srand(0) is srand(1): use seeds >= 1)
+  NS_INIT_SEED              srand() of the weight initialisation (Mapping.cpp, shipped 2:
+                            every run starts from the same weights)
   NS_THREADS                OpenMP threads (default 1)
   NS_FAST                   1: skip NeuroSim's circuit-level energy and latency
                             (writeEnergyReport, NeuroSimDynamicPerformance = false);
@@ -93,6 +96,15 @@ def patch(d):
                      "\tif (getenv(\"NS_IMAGES\")) numTrainImagesPerEpoch = atoi(getenv(\"NS_IMAGES\"));\n"
                      "\tif (getenv(\"NS_FAST\") && atoi(getenv(\"NS_FAST\"))) { writeEnergyReport = false; NeuroSimDynamicPerformance = false; }", p)
         s = "#include <cstdlib>\n" + s
+        open(p, "w").write(s)
+
+    p = f"{d}/Mapping.cpp"
+    s = open(p).read()
+    if "NS_INIT_SEED" not in s:
+        s = sub_once(s, "srand(2);",
+                     "srand(getenv(\"NS_INIT_SEED\") ? atoi(getenv(\"NS_INIT_SEED\")) : 2);", p)
+        if "#include <cstdlib>" not in s:
+            s = "#include <cstdlib>\n" + s
         open(p, "w").write(s)
 
     p = f"{d}/main.cpp"

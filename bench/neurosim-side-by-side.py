@@ -123,9 +123,13 @@ def main():
     ns = {}
     if not args.skip_neurosim:
         with cf.ThreadPoolExecutor(args.jobs) as pool:
+            # Seeds 1… (glibc's srand(0) is srand(1)), each with its own
+            # initial weights (NS_INIT_SEED; seed 1 keeps the shipped 2), as
+            # xbarsim's repeats draw theirs.
             futs = [pool.submit(run_neurosim, args.neurosim, args.data, args.work, d,
-                                device_env(args.xbarsim, d), args.epochs, s, {})
-                    for s in range(args.seeds) for d in devices]
+                                device_env(args.xbarsim, d), args.epochs, s,
+                                {"NS_INIT_SEED": str(s + 1)})
+                    for s in range(1, args.seeds + 1) for d in devices]
             for f in cf.as_completed(futs):
                 name, seed, acc = f.result()
                 ns.setdefault(name, {})

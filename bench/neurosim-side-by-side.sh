@@ -15,8 +15,11 @@
 # untouched) and built with its makefile; the MNIST text files it reads are
 # regenerated from the IDX files (bench/neurosim-mnist-text.py). xbarsim
 # runs experiments/configs/neurosim-insitu.toml with EPOCHS epochs and
-# SEEDS repeats (seeds 1…). NeuroSim's seeds are 0…SEEDS−1 (`NS_SEED`);
-# runs agree in distribution, not draw for draw.
+# SEEDS repeats (seeds 1…). NeuroSim's seeds are 1…SEEDS (`NS_SEED`: glibc's
+# srand(0) is srand(1), so seeds 0 and 1 would train on the same images),
+# each with its own initial weights (`NS_INIT_SEED` = seed + 1; the shipped
+# code initialises every run by srand(2)); runs agree in distribution, not
+# draw for draw.
 #
 # Run time: MLP_NeuroSim takes ~3.4 core-minutes per epoch (2.1 s per 100
 # training images of per-cell C++ objects, 70 s per 10 000-image test), so
