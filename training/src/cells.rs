@@ -102,6 +102,37 @@ impl CellReadKind {
     }
 }
 
+/// The effective conductances (S, M×N) of a tile of read conductances `g`
+/// (S) of nonlinear `cell`s with `wires`, for binary inputs at `v_read`
+/// volts (a bit-sliced mapping's DAC steps): row `i` is the bit-line
+/// currents of word line `i` alone at `v_read`, over `v_read`, read through
+/// the tile's small-signal network ([`CellArray::linearised`]). That read is
+/// additive over the word lines driven, so the rows give exactly what it
+/// reads for any binary input: first order in the IR drop.
+///
+/// # Errors
+/// What [`CellArray::linearised`] and its reads report.
+pub(crate) fn binary_conductances(
+    g: DMatrix<f64>,
+    wires: Wires,
+    cell: Cell,
+    v_read: f64,
+) -> Result<DMatrix<f64>, CrossbarError> {
+    let array = CellArray::linearised(g, wires, cell, v_read)?;
+    let (m, n) = (array.rows(), array.cols());
+    let mut out = DMatrix::zeros(m, n);
+    let mut v = vec![0.0; m];
+    for i in 0..m {
+        v[i] = v_read;
+        let read = array.read(&v)?;
+        v[i] = 0.0;
+        for (j, &current) in read.currents_a.iter().enumerate() {
+            out[(i, j)] = current / v_read;
+        }
+    }
+    Ok(out)
+}
+
 /// One tile of nonlinear cells as read at one time.
 pub(crate) struct CellTile {
     /// First input row of the layer on this tile.

@@ -541,7 +541,7 @@ impl<'n> ProgrammedNetwork<'n> {
                         &array.device,
                         scale(layer),
                         tile,
-                        slicing,
+                        (slicing, array.converters.read_voltage),
                         seed,
                     ),
                 }

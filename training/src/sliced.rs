@@ -34,6 +34,16 @@
 //! joined by shift-and-add, and the offset of offset columns removed, by
 //! [`xbar_crossbar::slicing::SlicedWeights::product_with`].
 //!
+//! # Cells
+//! An ohmic device behind a resistor conducts `g/(1 + g·R)`. A nonlinear
+//! cell (`[iv]`, a transistor `[access]`) is read with binary DAC steps
+//! only (`bits_per_dac_step = 1`: every word line at 0 or `V_read`), so it
+//! conducts `G = I(g, V_read, 0)/V_read`, exactly, without wires; with
+//! wires, `G_eff` is the tile's small-signal network read one word line at
+//! a time ([`crate::cells::binary_conductances`]), which the linearised read
+//! of any bit pattern adds up. `L_eff` decodes either against the nominal
+//! `g_min` and `Δg`: the I-V's excess current is a weight error.
+//!
 //! # Inputs
 //! A layer's inputs `x` become unsigned integers
 //! `round(x/x_max·(2^b_x − 1))`, clipped to `[0, 2^b_x − 1]`, with the
@@ -57,7 +67,7 @@ use xbar_crossbar::{Dac, Mapping, MappingScheme, Solver, Tiling, Wires};
 use xbar_devices::{DeviceArray, DeviceSpec};
 
 use crate::activity::{LayerRecorder, TileSpan};
-use crate::cells::CellReadKind;
+use crate::cells::{binary_conductances, CellReadKind};
 #[cfg(doc)]
 use crate::hardware::ArrayConfig;
 use crate::hardware::{effective_conductances, read_tile, HardwareError, ProgrammedLayer, OWN};
@@ -123,13 +133,13 @@ impl ProgrammedLayer {
     /// Quantises `w` (inputs × outputs) to `slicing`'s integers with
     /// `w_max` at the largest, slices them and programs the levels onto
     /// fresh devices, tile `k` keyed by `seed + k` (see the
-    /// [module docs](self)).
+    /// [module docs](self)); a nonlinear cell is read at `v_read` volts.
     pub fn program_sliced(
         w: &DMatrix<f64>,
         device: &DeviceSpec,
         w_max: f64,
         (tile_rows, tile_cols): (usize, usize),
-        slicing: &Slicing,
+        (slicing, v_read): (&Slicing, f64),
         seed: u64,
     ) -> Result<Self, HardwareError> {
         let c = slicing.columns_per_weight();
@@ -168,7 +178,8 @@ impl ProgrammedLayer {
             mapping: Mapping::for_device(MappingScheme::Differential, device, w_max)?,
             tiles,
             read_kind: CellReadKind::of(device),
-            spikes_at: None,
+            // Each DAC step drives a word line at 0 or V_read.
+            spikes_at: CellReadKind::of(device).nonlinear().map(|_| v_read),
             built: Default::default(),
             sliced: Some(SlicedLayout {
                 slicing: *slicing,
@@ -198,10 +209,26 @@ impl ProgrammedLayer {
         let layout = self.sliced.as_ref().expect("a sliced layer");
         let c = layout.slicing.columns_per_weight();
         let mut out = Vec::with_capacity(self.tiles.len());
+        let read = (self.read_kind, self.spikes_at);
         for ((tile, array), weights) in self.tiles.iter_mut().zip(&layout.tiles) {
-            let (g, factor) = read_tile(array, t, compensate, OWN, keep.as_deref_mut())?;
-            let g_eff = effective_conductances(g, wires, solver)?;
-            let levels = g_eff.map(|g| (factor * g - layout.g_min) / layout.delta_g);
+            let g_eff = match (read.0.nonlinear(), read.1) {
+                (Some(cell), Some(v_read)) if !wires.is_ideal() && solver != Solver::Ideal => {
+                    // Binary steps through the small-signal network: the
+                    // own conductances, their reads at V_read kept.
+                    let (g, factor) = read_tile(array, t, compensate, OWN, None)?;
+                    if let Some(keep) = keep.as_deref_mut() {
+                        keep.push(g.map(|g| read.0.read_conductance(g, read.1)));
+                    }
+                    binary_conductances(g, *wires, cell, v_read)? * factor
+                }
+                _ => {
+                    // Ohmic cells, or binary steps of nonlinear ones without
+                    // wires: the conductances `I(g, V_read, 0)/V_read`.
+                    let (g, factor) = read_tile(array, t, compensate, read, keep.as_deref_mut())?;
+                    effective_conductances(g, wires, solver)? * factor
+                }
+            };
+            let levels = g_eff.map(|g| (g - layout.g_min) / layout.delta_g);
             out.push(SlicedTile {
                 row0: tile.rows.start,
                 col0: tile.cols.start / c,
@@ -407,7 +434,8 @@ mod tests {
             slicing(SignedBy::Offset, Some((12, AdcRange::Clip))),
         ] {
             let mut layer =
-                ProgrammedLayer::program_sliced(&w, &ideal(), w_max, (8, 13), &s, 5).unwrap();
+                ProgrammedLayer::program_sliced(&w, &ideal(), w_max, (8, 13), (&s, 0.2), 5)
+                    .unwrap();
             assert_eq!(
                 layer.tiles.len(),
                 3 * 7usize.div_ceil(12 / s.columns_per_weight())
@@ -445,6 +473,79 @@ mod tests {
     }
 
     #[test]
+    fn binary_steps_read_nonlinear_cells_at_the_read_voltage() {
+        // Without wires every cell conducts I(g, V_read, 0)/V_read: sinh
+        // cells scale each conductance by sinh(a·V)/(a·V), and the levels
+        // are (g·gain − g_min)/Δg, the reference at the nominal g_min (the
+        // periphery is designed for the small-signal cell).
+        let (a, v_read): (f64, f64) = (4.0, 0.25);
+        let gain = (a * v_read).sinh() / (a * v_read);
+        let s = slicing(SignedBy::Differential, None);
+        let w = DMatrix::from_fn(7, 3, |i, j| val(i * 3 + j, 5));
+        let sinh = DeviceSpec {
+            iv: xbar_devices::IvSpec::Sinh { a_per_volt: a },
+            ..ideal()
+        };
+        let program = |device: &DeviceSpec| {
+            ProgrammedLayer::program_sliced(&w, device, 1.0, (4, 12), (&s, v_read), 3).unwrap()
+        };
+        let (mut ohmic, mut nonlinear) = (program(&ideal()), program(&sinh));
+        let ideal_wires = Wires::ideal();
+        let linear = ohmic
+            .read_levels(1.0, &ideal_wires, Solver::Auto, false, None)
+            .unwrap();
+        let mut kept = Vec::new();
+        let read = nonlinear
+            .read_levels(1.0, &ideal_wires, Solver::Auto, false, Some(&mut kept))
+            .unwrap();
+        let layout = ohmic.sliced.as_ref().unwrap();
+        let (g_min, dg) = (layout.g_min, layout.delta_g);
+        for ((l, n), g) in linear.iter().zip(&read).zip(&kept) {
+            for ((&ll, &nl), &gk) in l.levels.iter().zip(n.levels.iter()).zip(g.iter()) {
+                let want = ((ll * dg + g_min) * gain - g_min) / dg;
+                assert!((nl - want).abs() < 1e-9, "{nl} vs {want}");
+                // The cost model gets what each cell conducts at V_read.
+                assert!((gk - (ll * dg + g_min) * gain).abs() < 1e-18, "{gk}");
+            }
+        }
+        // With wires, through the small-signal network: the rows are what
+        // the linearised tile reads for one word line, and they add up to
+        // what it reads for any binary input.
+        let wires = Wires::new(2.0, 2.0, 5.0, 5.0).unwrap();
+        let read = nonlinear
+            .read_levels(1.0, &wires, Solver::Linearised, false, None)
+            .unwrap();
+        let cell = CellReadKind::of(&sinh).nonlinear().unwrap();
+        let (_, array) = &mut nonlinear.tiles[0];
+        let g = array.read(1.0).unwrap();
+        let tile = xbar_crossbar::nonlinear::CellArray::linearised(g.clone(), wires, cell, v_read)
+            .unwrap();
+        let bits = [1.0, 0.0, 1.0, 1.0];
+        let v: Vec<f64> = bits.iter().map(|b| b * v_read).collect();
+        let currents = tile.read(&v).unwrap().currents_a;
+        let levels = &read[0].levels;
+        let mut ideal_current = 0.0;
+        for (j, &current) in currents.iter().enumerate() {
+            let sum: f64 = (0..4)
+                .map(|i| bits[i] * (levels[(i, j)] * dg + g_min))
+                .sum();
+            assert!(
+                (sum * v_read - current).abs() < 1e-12 * current.abs(),
+                "{j}"
+            );
+            ideal_current += (0..4)
+                .map(|i| bits[i] * g[(i, j)] * gain * v_read)
+                .sum::<f64>();
+        }
+        // The wires cost current: the read is not the ideal one.
+        let total: f64 = currents.iter().sum();
+        assert!(
+            total < ideal_current * (1.0 - 1e-4),
+            "{total} vs {ideal_current}"
+        );
+    }
+
+    #[test]
     fn an_adc_per_slice_clips_by_hand() {
         // 4-bit weights on two 2-bit cells (differential), 2-bit inputs
         // one bit per step, a 2-bit clipping ADC per slice, 3 rows, one
@@ -463,7 +564,8 @@ mod tests {
         )
         .unwrap();
         let w = DMatrix::from_element(3, 1, 1.0);
-        let mut layer = ProgrammedLayer::program_sliced(&w, &ideal(), 1.0, (3, 4), &s, 1).unwrap();
+        let mut layer =
+            ProgrammedLayer::program_sliced(&w, &ideal(), 1.0, (3, 4), (&s, 0.2), 1).unwrap();
         let tiles = layer
             .read_levels(0.0, &Wires::ideal(), Solver::Auto, false, None)
             .unwrap();
@@ -481,7 +583,7 @@ mod tests {
             ..s
         };
         let mut layer =
-            ProgrammedLayer::program_sliced(&w, &ideal(), 1.0, (3, 4), &wide, 1).unwrap();
+            ProgrammedLayer::program_sliced(&w, &ideal(), 1.0, (3, 4), (&wide, 0.2), 1).unwrap();
         let tiles = layer
             .read_levels(0.0, &Wires::ideal(), Solver::Auto, false, None)
             .unwrap();
@@ -631,6 +733,8 @@ mod tests {
             message(narrow),
             "array.tile_cols: expected at least the 6 columns of one sliced weight (mapping), found 4"
         );
+        // A nonlinear cell: binary DAC steps, and the small-signal read
+        // with wires.
         let nonlinear = ArrayConfig {
             device: DeviceSpec {
                 iv: xbar_devices::IvSpec::Sinh { a_per_volt: 3.0 },
@@ -638,8 +742,28 @@ mod tests {
             },
             ..base.clone()
         };
-        assert!(message(nonlinear)
-            .starts_with("array.mapping: a bit-sliced mapping reads ohmic cells only"));
+        nonlinear.validate().unwrap();
+        let multi_bit = ArrayConfig {
+            mapping: Some(Slicing {
+                bits_per_dac_step: 2,
+                ..s
+            }),
+            ..nonlinear.clone()
+        };
+        assert!(message(multi_bit).starts_with("array.mapping.bits_per_dac_step: device `ideal`"));
+        let wired = ArrayConfig {
+            wires: Wires::new(1.0, 1.0, 0.0, 0.0).unwrap(),
+            ..nonlinear.clone()
+        };
+        assert!(message(wired.clone()).starts_with("array.solver: a bit-sliced mapping reads"));
+        for solver in [Solver::Linearised, Solver::Ideal] {
+            ArrayConfig {
+                solver,
+                ..wired.clone()
+            }
+            .validate()
+            .unwrap();
+        }
         let bad = ArrayConfig {
             mapping: Some(Slicing {
                 bits_per_dac_step: 9,

@@ -268,7 +268,7 @@ impl ProgrammedGraph {
                         &array.device,
                         w_max,
                         tile,
-                        slicing,
+                        (slicing, array.converters.read_voltage),
                         seed,
                     ),
                 }

@@ -101,8 +101,8 @@ impl ArrayConfig {
 
     /// What a bit-sliced mapping needs: a valid slicing, tiles wide
     /// enough for one weight's columns, DAC steps a DAC can take, no
-    /// converters of the unsliced read, and an ohmic cell without an
-    /// access device.
+    /// converters of the unsliced read, and, for a nonlinear cell, binary
+    /// DAC steps (and the small-signal read with wires).
     fn validate_mapping(&self, mapping: &Slicing) -> Result<(), HardwareError> {
         mapping.validate().map_err(|e| match e {
             CrossbarError::InvalidParameter { field, message } => {
@@ -141,15 +141,32 @@ impl ArrayConfig {
                 ));
             }
         }
-        if !self.device.iv.is_linear() || !self.device.access.is_none() {
-            return Err(HardwareError::config(
-                "mapping",
-                format!(
-                    "a bit-sliced mapping reads ohmic cells only; device `{}` has a nonlinear \
-                     I-V or an access device ([iv]/[access]): remove one of them",
-                    self.device.name
-                ),
-            ));
+        if CellReadKind::of(&self.device).nonlinear().is_some() {
+            // Binary DAC steps read each cell as I(g, V_read, 0)/V_read: one
+            // level matrix per tile (`crate::sliced`).
+            if mapping.bits_per_dac_step != 1 {
+                return Err(HardwareError::config(
+                    "mapping.bits_per_dac_step",
+                    format!(
+                        "device `{}` has a nonlinear I-V or a transistor ([iv]/[access]), which a \
+                         bit-sliced mapping reads with binary DAC steps only (every word line at 0 \
+                         or V_read); expected 1, found {}",
+                        self.device.name, mapping.bits_per_dac_step
+                    ),
+                ));
+            }
+            if !self.wires.is_ideal() && !matches!(self.solver, Solver::Ideal | Solver::Linearised)
+            {
+                return Err(HardwareError::config(
+                    "solver",
+                    format!(
+                        "a bit-sliced mapping reads nonlinear cells with wires through each \
+                         tile's small-signal network: set solver = \"linearised\" (or \"ideal\" \
+                         to leave the wires out), found \"{}\"",
+                        self.solver.name()
+                    ),
+                ));
+            }
         }
         Ok(())
     }
