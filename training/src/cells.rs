@@ -102,23 +102,19 @@ impl CellReadKind {
     }
 }
 
-/// The effective conductances (S, M×N) of a tile of read conductances `g`
-/// (S) of nonlinear `cell`s with `wires`, for binary inputs at `v_read`
-/// volts (a bit-sliced mapping's DAC steps): row `i` is the bit-line
-/// currents of word line `i` alone at `v_read`, over `v_read`, read through
-/// the tile's small-signal network ([`CellArray::linearised`]). That read is
+/// The effective conductances (S, M×N) of a linearised tile of nonlinear
+/// cells ([`CellArray::linearised`] at `v_read` volts) for binary inputs at
+/// `v_read` (a bit-sliced mapping's DAC steps): row `i` is the bit-line
+/// currents of word line `i` alone at `v_read`, over `v_read`. That read is
 /// additive over the word lines driven, so the rows give exactly what it
 /// reads for any binary input: first order in the IR drop.
 ///
 /// # Errors
-/// What [`CellArray::linearised`] and its reads report.
+/// What the tile's reads report.
 pub(crate) fn binary_conductances(
-    g: DMatrix<f64>,
-    wires: Wires,
-    cell: Cell,
+    array: &CellArray,
     v_read: f64,
 ) -> Result<DMatrix<f64>, CrossbarError> {
-    let array = CellArray::linearised(g, wires, cell, v_read)?;
     let (m, n) = (array.rows(), array.cols());
     let mut out = DMatrix::zeros(m, n);
     let mut v = vec![0.0; m];

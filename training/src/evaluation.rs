@@ -290,7 +290,10 @@ impl ProgrammedNetwork<'_> {
                 (x_max, y.max(f32::MIN_POSITIVE))
             })
             .collect();
-        if let Some(cell) = CellReadKind::of(&self.array.device).nonlinear() {
+        let cells = CellReadKind::of(&self.array.device).nonlinear();
+        // (A bit-sliced mapping reads nonlinear cells as level matrices:
+        // the calibration above read them.)
+        if let Some(cell) = cells.filter(|_| self.array.mapping.is_none()) {
             // The partial sums of nonlinear cells at those input full
             // scales, read on a copy of the arrays.
             let v_read = self.array.converters.read_voltage;

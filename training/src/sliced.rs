@@ -62,6 +62,7 @@
 //! once, and the layer's products per inference are the steps.
 
 use nalgebra::DMatrix;
+use rayon::prelude::*;
 use xbar_crossbar::slicing::{SignedBy, SlicedWeights, Slicing};
 use xbar_crossbar::{Dac, Mapping, MappingScheme, Solver, Tiling, Wires};
 use xbar_devices::{DeviceArray, DeviceSpec};
@@ -208,34 +209,59 @@ impl ProgrammedLayer {
     ) -> Result<Vec<SlicedTile>, HardwareError> {
         let layout = self.sliced.as_ref().expect("a sliced layer");
         let c = layout.slicing.columns_per_weight();
-        let mut out = Vec::with_capacity(self.tiles.len());
         let read = (self.read_kind, self.spikes_at);
+        let small_signal = match (read.0.nonlinear(), read.1) {
+            (Some(cell), Some(v_read)) if !wires.is_ideal() && solver != Solver::Ideal => {
+                Some((cell, v_read))
+            }
+            _ => None,
+        };
+        // Reads in tile order (each array's own stream); small-signal tiles
+        // then built in parallel, or taken as last built (`BuiltArrays`).
+        let mut reads = Vec::with_capacity(self.tiles.len());
         for ((tile, array), weights) in self.tiles.iter_mut().zip(&layout.tiles) {
-            let g_eff = match (read.0.nonlinear(), read.1) {
-                (Some(cell), Some(v_read)) if !wires.is_ideal() && solver != Solver::Ideal => {
-                    // Binary steps through the small-signal network: the
-                    // own conductances, their reads at V_read kept.
-                    let (g, factor) = read_tile(array, t, compensate, OWN, None)?;
-                    if let Some(keep) = keep.as_deref_mut() {
-                        keep.push(g.map(|g| read.0.read_conductance(g, read.1)));
-                    }
-                    binary_conductances(g, *wires, cell, v_read)? * factor
+            let at = (tile.rows.start, tile.cols.start / c);
+            if small_signal.is_some() {
+                let (g, factor) = read_tile(array, t, compensate, OWN, None)?;
+                if let Some(keep) = keep.as_deref_mut() {
+                    // The cost model: what each cell conducts at V_read.
+                    keep.push(g.map(|g| read.0.read_conductance(g, read.1)));
                 }
-                _ => {
-                    // Ohmic cells, or binary steps of nonlinear ones without
-                    // wires: the conductances `I(g, V_read, 0)/V_read`.
-                    let (g, factor) = read_tile(array, t, compensate, read, keep.as_deref_mut())?;
-                    effective_conductances(g, wires, solver)? * factor
-                }
-            };
-            let levels = g_eff.map(|g| (g - layout.g_min) / layout.delta_g);
-            out.push(SlicedTile {
-                row0: tile.rows.start,
-                col0: tile.cols.start / c,
-                weights: weights.clone(),
-                levels,
-            });
+                reads.push((at, weights, g, factor));
+            } else {
+                // Ohmic cells, or binary steps of nonlinear ones without
+                // wires: the conductances `I(g, V_read, 0)/V_read`.
+                let (g, factor) = read_tile(array, t, compensate, read, keep.as_deref_mut())?;
+                reads.push((
+                    at,
+                    weights,
+                    effective_conductances(g, wires, solver)?,
+                    factor,
+                ));
+            }
         }
+        let built = &self.built;
+        let out = reads
+            .into_par_iter()
+            .enumerate()
+            .map(|(k, ((row0, col0), weights, g, factor))| {
+                let g_eff = match small_signal {
+                    Some((cell, v_read)) => {
+                        let how = (*wires, Solver::Linearised, v_read);
+                        let array = built.array(k, g, how, cell)?;
+                        binary_conductances(&array, v_read)?
+                    }
+                    None => g,
+                };
+                let levels = g_eff.map(|g| (factor * g - layout.g_min) / layout.delta_g);
+                Ok(SlicedTile {
+                    row0,
+                    col0,
+                    weights: weights.clone(),
+                    levels,
+                })
+            })
+            .collect::<Result<Vec<_>, HardwareError>>()?;
         Ok(out)
     }
 

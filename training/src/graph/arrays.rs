@@ -438,7 +438,10 @@ impl ProgrammedGraph {
         let images = &images[..n * self.graph.input_shape().len()];
         self.graph.predict_with(images, &read, seed);
         let mut ranges: Vec<(f64, f64)> = read.layers.iter().map(maxima).collect();
-        if let Some(cell) = CellReadKind::of(&self.array.device).nonlinear() {
+        let cells = CellReadKind::of(&self.array.device).nonlinear();
+        // (A bit-sliced mapping reads nonlinear cells as level matrices:
+        // the calibration above read them.)
+        if let Some(cell) = cells.filter(|_| self.array.mapping.is_none()) {
             // The partial sums of nonlinear cells at those input full
             // scales, read on a copy of the arrays.
             let kept = self.layers.clone();
