@@ -668,6 +668,54 @@ mod tests {
     }
 
     #[test]
+    fn a_sliced_network_reads_through_nonlinear_cells() {
+        // A nearly ohmic sinh cell (gain 1 + 1e-8) classifies as the
+        // quantised network, through the calibration and the read, with
+        // ideal wires and through the small-signal network of 0 Ω wires; a
+        // strong one (gain 1.19) reads other weights.
+        let (net, data) = crate::evaluation::tests::setup(NetworkKind::Spiking);
+        let s = Slicing::new(2, 3, SignedBy::Differential, 1, 1, None).unwrap();
+        let mut quantised = net.clone();
+        for layer in quantised.layers_mut() {
+            let w_max = layer.max_abs_weight();
+            let hi = s.weight_range().1 as f64;
+            for w in layer.weights.iter_mut() {
+                *w = ((f64::from(*w) / w_max * hi).round() * w_max / hi) as f32;
+            }
+        }
+        let expected = crate::train::accuracy(&quantised, &data, 7);
+        let array = |a_per_volt: f64, wires: Wires, solver: Solver| ArrayConfig {
+            tile_rows: 5,
+            tile_cols: 12,
+            mapping: Some(s),
+            wires,
+            solver,
+            ..ArrayConfig::new(DeviceSpec {
+                iv: xbar_devices::IvSpec::Sinh { a_per_volt },
+                ..ideal()
+            })
+        };
+        let small = Wires::new(1e-9, 1e-9, 0.0, 0.0).unwrap();
+        for (wires, solver) in [(Wires::ideal(), Solver::Auto), (small, Solver::Linearised)] {
+            let config = array(1e-3, wires, solver);
+            config.validate().unwrap();
+            let mut on_arrays = ProgrammedNetwork::program(&net, &config, 3).unwrap();
+            let accuracy = on_arrays.evaluate_at(0.0, &data, 7, None).unwrap();
+            assert_eq!(accuracy, expected, "{solver:?}");
+        }
+        let mut strong =
+            ProgrammedNetwork::program(&net, &array(6.0, Wires::ideal(), Solver::Auto), 3).unwrap();
+        let held = strong.read_network(0.0).unwrap();
+        let largest = held
+            .layers()
+            .iter()
+            .zip(quantised.layers())
+            .flat_map(|(a, b)| a.weights.iter().zip(&b.weights).map(|(x, y)| (x - y).abs()))
+            .fold(0f32, f32::max);
+        assert!(largest > 1e-3, "{largest}");
+    }
+
+    #[test]
     fn a_conv_network_read_through_the_slices_is_the_quantised_product() {
         // 2×5×5 → 3 channels (3×3, padding 1): 18 rows × 3 weights, on
         // tiles of 8 rows × 12 bit lines (two differential weights of six).
