@@ -520,19 +520,9 @@ pub(crate) fn predict<F: Real, S: Synapses<F>>(
     images: &[f32],
     key: EncodingKey,
 ) -> Vec<usize> {
-    let n0 = config.sizes[0];
-    let count = images.len() / n0;
-    (0..count)
-        .into_par_iter()
-        .map_init(
-            || Sample::<F>::new(config),
-            |sample, k| {
-                sample.encode(config, &images[k * n0..(k + 1) * n0], key, k);
-                sample.forward(config, layers, Firing::Heaviside);
-                argmax(&sample.logits)
-            },
-        )
-        .collect()
+    each_forward(config, layers, images, key, |sample: &Sample<F>| {
+        argmax(&sample.logits)
+    })
 }
 
 /// The largest |input| each layer sees over `images` (forward through
@@ -543,9 +533,30 @@ pub(crate) fn input_maxima<F: Real, S: Synapses<F>>(
     images: &[f32],
     key: EncodingKey,
 ) -> Vec<f64> {
+    let per_image = each_forward(config, layers, images, key, |sample: &Sample<F>| {
+        (0..layers.len())
+            .map(|l| {
+                (0..config.time_steps())
+                    .flat_map(|t| sample.input(config, l, t))
+                    .fold(0.0f64, |m, x| m.max(x.as_f64().abs()))
+            })
+            .collect::<Vec<f64>>()
+    });
+    per_image.into_iter().fold(vec![0.0; layers.len()], |a, b| {
+        a.iter().zip(&b).map(|(a, b)| a.max(*b)).collect()
+    })
+}
+
+/// `out` of every image's forward pass (in image order), in parallel.
+fn each_forward<F: Real, S: Synapses<F>, T: Send>(
+    config: &NetworkConfig,
+    layers: &[S],
+    images: &[f32],
+    key: EncodingKey,
+    out: impl Fn(&Sample<F>) -> T + Sync + Send,
+) -> Vec<T> {
     let n0 = config.sizes[0];
     let count = images.len() / n0;
-    let largest = |a: Vec<f64>, b: Vec<f64>| a.iter().zip(&b).map(|(a, b)| a.max(*b)).collect();
     (0..count)
         .into_par_iter()
         .map_init(
@@ -553,16 +564,10 @@ pub(crate) fn input_maxima<F: Real, S: Synapses<F>>(
             |sample, k| {
                 sample.encode(config, &images[k * n0..(k + 1) * n0], key, k);
                 sample.forward(config, layers, Firing::Heaviside);
-                (0..layers.len())
-                    .map(|l| {
-                        (0..config.time_steps())
-                            .flat_map(|t| sample.input(config, l, t))
-                            .fold(0.0f64, |m, x| m.max(x.as_f64().abs()))
-                    })
-                    .collect::<Vec<f64>>()
+                out(sample)
             },
         )
-        .reduce(|| vec![0.0; layers.len()], largest)
+        .collect()
 }
 
 /// The fraction of `predicted` classes that equal `labels`.
