@@ -40,7 +40,7 @@
 //! only (`bits_per_dac_step = 1`: every word line at 0 or `V_read`), so it
 //! conducts `G = I(g, V_read, 0)/V_read`, exactly, without wires; with
 //! wires, `G_eff` is the tile's small-signal network read one word line at
-//! a time ([`crate::cells::binary_conductances`]), which the linearised read
+//! a time (`cells::binary_conductances`), which the linearised read
 //! of any bit pattern adds up. `L_eff` decodes either against the nominal
 //! `g_min` and `Δg`: the I-V's excess current is a weight error.
 //!
