@@ -641,6 +641,22 @@ impl CellArray {
     /// [`Crossbar::solve_cells`] reports (no convergence, a residual
     /// above [`RESIDUAL_LIMIT`], an overflowing I-V).
     pub fn read(&self, v: &[f64]) -> Result<CellRead> {
+        self.read_with(v, true)
+    }
+
+    /// The bit-line currents (A, length N) for input voltages `v` (V,
+    /// length M), as [`CellArray::read`] gives them, without the power:
+    /// a linearised read with wires then skips half its products.
+    ///
+    /// # Errors
+    /// As [`CellArray::read`].
+    pub fn read_currents(&self, v: &[f64]) -> Result<Vec<f64>> {
+        Ok(self.read_with(v, false)?.currents_a)
+    }
+
+    /// A read; its power only when `power` (else 0 for the linearised
+    /// plans with wires).
+    fn read_with(&self, v: &[f64], power: bool) -> Result<CellRead> {
         if v.len() != self.rows {
             return Err(CrossbarError::invalid(
                 "inputs",
@@ -725,11 +741,13 @@ impl CellArray {
                                 coefficient,
                                 &plan.maps.sense[r * n..(r + 1) * n],
                             );
-                            add_scaled(
-                                &mut sources,
-                                coefficient,
-                                &plan.maps.source[r * m..(r + 1) * m],
-                            );
+                            if power {
+                                add_scaled(
+                                    &mut sources,
+                                    coefficient,
+                                    &plan.maps.source[r * m..(r + 1) * m],
+                                );
+                            }
                         }
                     }
                     power_w = v.iter().zip(&sources).map(|(v, c)| v * c).sum();
@@ -744,6 +762,9 @@ impl CellArray {
                     }
                     let u = self.cell.iv.current(1.0, vi) / slope;
                     add_scaled(&mut currents_a, u, &g_eff[i * n..(i + 1) * n]);
+                    if !power {
+                        continue;
+                    }
                     let sources: f64 = v
                         .iter()
                         .zip(&y[i * m..(i + 1) * m])

@@ -189,23 +189,28 @@ impl CellTile {
 
     /// This tile's partial sums (weight units × input units) into `out`
     /// (length `cols`) for its inputs `x` (input units, after the DAC,
-    /// length `rows`) at `volts_per_unit` (V per input unit), and the
-    /// power (W) its sources deliver.
+    /// length `rows`) at `volts_per_unit` (V per input unit), and, with
+    /// `power`, the power (W) its sources deliver (else 0).
     pub(crate) fn partial(
         &self,
         x: &[f64],
-        volts_per_unit: f64,
+        (volts_per_unit, power): (f64, bool),
         out: &mut [f64],
     ) -> Result<f64, CrossbarError> {
         let v: Vec<f64> = x.iter().map(|&x| x * volts_per_unit).collect();
-        let read = self.array.read(&v)?;
-        let currents = DMatrix::from_row_slice(1, read.currents_a.len(), &read.currents_a);
+        let (currents, power_w) = if power {
+            let read = self.array.read(&v)?;
+            (read.currents_a, read.power_w)
+        } else {
+            (self.array.read_currents(&v)?, 0.0)
+        };
+        let currents = DMatrix::from_row_slice(1, currents.len(), &currents);
         let y = self.mapping.decode(&currents)?;
         let scale = self.factor / volts_per_unit;
         for (o, &y) in out.iter_mut().zip(y.iter()) {
             *o = y * scale;
         }
-        Ok(read.power_w)
+        Ok(power_w)
     }
 }
 
@@ -302,6 +307,8 @@ pub(crate) struct CellLayer {
     adc: Option<xbar_crossbar::Adc>,
     /// V per input unit: `V_read/x_max`.
     volts_per_unit: f64,
+    /// Whether the reads price their power (a cost recorder reads it).
+    power: bool,
     max_input: AtomicU64,
     max_partial: AtomicU64,
     error: Mutex<Option<CrossbarError>>,
@@ -312,13 +319,14 @@ impl CellLayer {
         tiles: Vec<CellTile>,
         dac: Option<xbar_crossbar::Dac>,
         adc: Option<xbar_crossbar::Adc>,
-        volts_per_unit: f64,
+        (volts_per_unit, power): (f64, bool),
     ) -> CellLayer {
         CellLayer {
             tiles,
             dac,
             adc,
             volts_per_unit,
+            power,
             max_input: AtomicU64::new(0),
             max_partial: AtomicU64::new(0),
             error: Mutex::new(None),
@@ -349,7 +357,7 @@ impl CellLayer {
             }
             partial.clear();
             partial.resize(t.cols, 0.0);
-            match t.partial(&inputs, self.volts_per_unit, &mut partial) {
+            match t.partial(&inputs, (self.volts_per_unit, self.power), &mut partial) {
                 Ok(p) => *power = p,
                 Err(e) => {
                     let mut first = self.error.lock().unwrap_or_else(|p| p.into_inner());
@@ -427,7 +435,7 @@ mod tests {
                 CellTile::new((0, 0), g.clone(), how, Cell::default(), mapping, 1.5).unwrap();
             let x = [0.3, 0.0, 1.0, 0.55, 0.8];
             let mut y = vec![0.0; 3];
-            tile.partial(&x, 0.25, &mut y).unwrap();
+            tile.partial(&x, (0.25, true), &mut y).unwrap();
             for j in 0..3 {
                 let expected: f64 = 1.5 * (0..5).map(|i| x[i] * w[(i, j)]).sum::<f64>();
                 assert!(
@@ -459,7 +467,7 @@ mod tests {
             CellTile::new((0, 0), g, (wires, Solver::Auto, 0.2), cell, mapping, 1.0).unwrap();
         let x = [1.0, 0.2, 0.0, 0.7, 0.4];
         let mut y = vec![0.0; 3];
-        tile.partial(&x, 0.2, &mut y).unwrap();
+        tile.partial(&x, (0.2, false), &mut y).unwrap();
         for j in 0..3 {
             let expected: f64 = (0..5).map(|i| x[i] * w[(i, j)]).sum();
             assert!(

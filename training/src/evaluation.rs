@@ -175,7 +175,8 @@ impl ProgrammedNetwork<'_> {
                 let recorder = read_time_s
                     .map(|read_time_s| LayerRecorder::new(spans, None, volts_per_unit, read_time_s))
                     .transpose()?;
-                let cells = CellLayer::new(tiles, periphery.dac, periphery.adc, volts_per_unit);
+                let power = (volts_per_unit, recorder.is_some());
+                let cells = CellLayer::new(tiles, periphery.dac, periphery.adc, power);
                 layers.push(EvaluatedLayer {
                     product: Product::Cells(CellSynapses {
                         layer: cells,
@@ -305,7 +306,7 @@ impl ProgrammedNetwork<'_> {
                 let volts_per_unit = v_read / f64::from(x_max);
                 cells.push(EvaluatedLayer {
                     product: Product::Cells(CellSynapses {
-                        layer: CellLayer::new(tiles, None, None, volts_per_unit),
+                        layer: CellLayer::new(tiles, None, None, (volts_per_unit, false)),
                         bias: layer.bias.clone(),
                     }),
                     recorder: None,

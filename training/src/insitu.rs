@@ -171,7 +171,7 @@ pub struct InsituNetwork {
 /// through its cells.
 enum Forward<'a> {
     Weights(&'a Layer<f32>),
-    Cells(CellSynapses),
+    Cells(Box<CellSynapses>),
 }
 
 impl Synapses<f32> for Forward<'_> {
@@ -332,10 +332,10 @@ impl InsituNetwork {
             }
             let how = (Solver::Linearised, v_read);
             let tiles = pl.read_cells(0.0, &Wires::ideal(), how, cell, false, None)?;
-            out.push(Forward::Cells(CellSynapses {
-                layer: CellLayer::new(tiles, None, None, v_read / full_scales[l]),
+            out.push(Forward::Cells(Box::new(CellSynapses {
+                layer: CellLayer::new(tiles, None, None, (v_read / full_scales[l], false)),
                 bias: weights.bias.clone(),
-            }));
+            })));
         }
         Ok(out)
     }

@@ -373,3 +373,23 @@ fn linearised_one_t_one_r_reads_with_wires_miss_a_small_share_of_the_ir_drop() {
     assert!(fast.iterations > 0);
     assert_eq!(fast, exact);
 }
+
+#[test]
+fn reading_the_currents_alone_gives_the_same_currents() {
+    let (m, n) = (12, 9);
+    let g = conductances(m, n);
+    let wires = Wires::new(1.0, 1.5, 2.0, 5.0).unwrap();
+    let sinh = IvSpec::Sinh { a_per_volt: 4.0 };
+    for (cell, wires) in [
+        (Cell::of(sinh, NMOS), wires),
+        (Cell::of(sinh, AccessSpec::None), wires),
+        (Cell::of(sinh, NMOS), Wires::ideal()),
+    ] {
+        let tile = CellArray::linearised(g.clone(), wires, cell, 0.2).unwrap();
+        for v in [inputs(m), vec![0.2; m]] {
+            let read = tile.read(&v).unwrap();
+            assert!(read.power_w > 0.0);
+            assert_eq!(tile.read_currents(&v).unwrap(), read.currents_a);
+        }
+    }
+}

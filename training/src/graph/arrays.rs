@@ -355,11 +355,13 @@ impl ProgrammedGraph {
                     keep.is_some().then_some(&mut kept),
                 )?;
                 let volts_per_unit = self.array.converters.read_voltage / x_max;
+                // The power only for a cost recording (it keeps conductances).
+                let power = keep.is_some();
                 layers.push(LayerProduct::Cells(CellLayer::new(
                     tiles,
                     dac,
                     adc,
-                    volts_per_unit,
+                    (volts_per_unit, power),
                 )));
                 if let Some(keep) = keep.as_deref_mut() {
                     keep.push(kept);
