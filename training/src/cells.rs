@@ -146,28 +146,6 @@ pub(crate) struct CellTile {
 }
 
 impl CellTile {
-    /// The tile of read conductances `g` (S) at `(row0, col0)`, cells
-    /// `cell` on `wires` read by `solver` (`ideal`: without the wires;
-    /// `linearised`: [`CellArray::linearised`] at `v_read` volts; `auto`,
-    /// `exact`: exactly), decoded by `mapping` and scaled by `factor`.
-    #[cfg(test)]
-    pub(crate) fn new(
-        (row0, col0): (usize, usize),
-        g: DMatrix<f64>,
-        (wires, solver, v_read): (Wires, Solver, f64),
-        cell: Cell,
-        mapping: Mapping,
-        factor: f64,
-    ) -> Result<CellTile, CrossbarError> {
-        let array = solver.cell_array(g, wires, cell, v_read)?;
-        Ok(CellTile::from_array(
-            (row0, col0),
-            Arc::new(array),
-            mapping,
-            factor,
-        ))
-    }
-
     /// The tile of a built `array` at `(row0, col0)`, decoded by `mapping`
     /// and scaled by `factor`.
     pub(crate) fn from_array(
@@ -412,6 +390,19 @@ mod tests {
         }
     }
 
+    /// The tile at `(0, 0)` of read conductances `g` (S), cells `cell` on
+    /// `wires` read by `solver` at `v_read` volts ([`Solver::cell_array`]).
+    fn tile(
+        g: DMatrix<f64>,
+        (wires, solver, v_read): (Wires, Solver, f64),
+        cell: Cell,
+        mapping: Mapping,
+        factor: f64,
+    ) -> CellTile {
+        let array = solver.cell_array(g, wires, cell, v_read).unwrap();
+        CellTile::from_array((0, 0), Arc::new(array), mapping, factor)
+    }
+
     fn tile_conductances() -> DMatrix<f64> {
         DMatrix::from_fn(5, 6, |i, j| 1e-6 + 9e-6 * ((3 * i + 5 * j) % 11) as f64)
     }
@@ -431,8 +422,7 @@ mod tests {
         // Newton, and the small-signal network (the cells themselves).
         for solver in [Solver::Auto, Solver::Linearised] {
             let how = (wires, solver, 0.25);
-            let tile =
-                CellTile::new((0, 0), g.clone(), how, Cell::default(), mapping, 1.5).unwrap();
+            let tile = tile(g.clone(), how, Cell::default(), mapping, 1.5);
             let x = [0.3, 0.0, 1.0, 0.55, 0.8];
             let mut y = vec![0.0; 3];
             tile.partial(&x, (0.25, true), &mut y).unwrap();
@@ -463,8 +453,7 @@ mod tests {
             )
             .unwrap();
         let cell = Cell::of(IvSpec::Linear, AccessSpec::Resistor { r_ohm });
-        let tile =
-            CellTile::new((0, 0), g, (wires, Solver::Auto, 0.2), cell, mapping, 1.0).unwrap();
+        let tile = tile(g, (wires, Solver::Auto, 0.2), cell, mapping, 1.0);
         let x = [1.0, 0.2, 0.0, 0.7, 0.4];
         let mut y = vec![0.0; 3];
         tile.partial(&x, (0.2, false), &mut y).unwrap();
